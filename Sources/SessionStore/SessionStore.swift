@@ -1,0 +1,92 @@
+import Logging
+import SessionStoreSQLite
+
+/// Durable client sessions on one SQLite file.
+///
+/// ```swift
+/// let store = try await SessionStore.open(path: "sessions.sqlite")
+/// let session = try await store.openSession(userId: "ada", sessionId: "notebook-1")
+/// _ = try await store.touch(key: session.key)
+/// try await store.closeSession(key: session.key, reason: "done")
+/// await store.close()
+/// ```
+///
+/// A store is `Sendable`: share one per process. Every call that touches storage is
+/// `async`; reads run on reader connections and writes are group-committed by one writer
+/// connection (see ``DatabasePool``). Several processes may open the same file.
+public final class SessionStore: Sendable {
+    /// The database file.
+    public let path: String
+    public let configuration: SessionStoreConfiguration
+    let pool: DatabasePool
+    let metrics: StoreMetrics
+    var logger: Logger { configuration.logger }
+    var clock: any WallClock { configuration.clock }
+
+    private init(path: String, configuration: SessionStoreConfiguration, pool: DatabasePool) {
+        self.path = path
+        self.configuration = configuration
+        self.pool = pool
+        self.metrics = StoreMetrics(factory: configuration.metricsFactory)
+    }
+
+    /// The migrations compiled into this build, from the package's `Migrations/` folder.
+    public static var migrations: [Migration] { embeddedMigrations }
+
+    /// Opens (creating if needed, mode 0600) and migrates the database at `path`.
+    ///
+    /// - Throws: ``SessionStoreError`` with `STORAGE.CANTOPEN` when the file cannot be
+    ///   opened or created, `STORAGE.NOTADB` when it is not a database (it is left
+    ///   untouched), `SCHEMA.TOO_NEW` when a newer build wrote it, and
+    ///   `SCHEMA.CHECKSUM_MISMATCH` when a migration it recorded differs from this build's.
+    public static func open(
+        path: String, configuration: SessionStoreConfiguration = SessionStoreConfiguration()
+    ) async throws(SessionStoreError) -> SessionStore {
+        let clock = configuration.clock
+        let databaseConfiguration = DatabaseConfiguration(
+            durability: configuration.durability, busyTimeout: configuration.busyTimeout)
+        do {
+            let migrator = try Migrator(migrations: embeddedMigrations)
+            let pool = try await DatabasePool.open(
+                path: path,
+                configuration: databaseConfiguration,
+                readerCount: configuration.readerCount,
+                maxBatchSize: configuration.maxWriteBatch,
+                prepare: { db in
+                    let applied = try migrator.migrate(db, now: clock.now())
+                    if !applied.isEmpty {
+                        configuration.logger.info(
+                            "applied migrations", metadata: ["store.path": "\(path)", "migrations": "\(applied)"])
+                    }
+                })
+            return SessionStore(path: path, configuration: configuration, pool: pool)
+        } catch {
+            throw SessionStoreError.wrap(error)
+        }
+    }
+
+    /// Finishes queued writes and closes every connection. Calls made afterwards fail
+    /// with `STORAGE.CLOSED`.
+    public func close() async {
+        await pool.close()
+    }
+
+    /// Runs a read on a reader connection, mapping every error to ``SessionStoreError``.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(SessionStoreError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw SessionStoreError.wrap(error)
+        }
+    }
+
+    /// Runs a write in the group-committed writer, mapping every error to
+    /// ``SessionStoreError``. Returns after the commit.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(SessionStoreError) -> T {
+        do {
+            return try await pool.write(body)
+        } catch {
+            throw SessionStoreError.wrap(error)
+        }
+    }
+}

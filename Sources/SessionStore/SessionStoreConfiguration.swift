@@ -1,0 +1,86 @@
+import Logging
+import Metrics
+import SessionStoreSQLite
+
+/// Everything a ``SessionStore`` can be told when it opens. Every option has a default,
+/// so `SessionStoreConfiguration()` is a working store.
+///
+/// ```swift
+/// var configuration = SessionStoreConfiguration(logger: logger)
+/// configuration.limits.maxSessionsPerUser = 10
+/// configuration.defaultTimeout = .after(.seconds(30 * 60))
+/// let store = try await SessionStore.open(path: "sessions.sqlite", configuration: configuration)
+/// ```
+///
+/// The command-line tool sets the same options by their kebab-case names
+/// (`--set max-sessions-per-user=10`); see ``SessionStoreConfiguration/set(_:to:)``.
+public struct SessionStoreConfiguration: Sendable {
+    /// Limits enforced in the transaction that would exceed them.
+    public var limits = SessionLimits()
+    /// Timeout of a session opened without one. Default 1 hour (Spark Connect's idle
+    /// session timeout).
+    public var defaultTimeout: SessionTimeout = .milliseconds(3_600_000)
+    /// Requested timeouts below this are raised to it (ZooKeeper's clamp). Default 1 s.
+    public var minTimeout: Int64 = 1000
+    /// Requested timeouts above this are lowered to it. Default 7 days.
+    public var maxTimeout: Int64 = 7 * 86_400_000
+    /// Whether a session may ask never to expire. Default true.
+    public var allowNeverTimeout = true
+    /// Expiry granularity in milliseconds: `expireAt = roundUp(now + timeout, tick)`, so a
+    /// touch within the same bucket writes nothing (ZooKeeper's tickTime). Default 1 s.
+    public var tick: Int64 = 1000
+    /// How long ended sessions stay as tombstones before they are pruned. Default 7 days.
+    public var tombstoneRetention: Int64 = 7 * 86_400_000
+    /// How long events are kept. Default 7 days.
+    public var eventRetention: Int64 = 7 * 86_400_000
+    /// How commits reach the disk. Default `.normal`.
+    public var durability: Durability = .normal
+    /// How long a connection waits for another process's write lock. Default 5 s.
+    public var busyTimeout: Duration = .seconds(5)
+    /// Reader connections beside the writer. Default 2.
+    public var readerCount = 2
+    /// The most write requests one transaction groups; 1 turns group commit off.
+    /// Default 256.
+    public var maxWriteBatch = 256
+    /// Decides whether the credentials given at open admit the user. Default: trust
+    /// the calling service.
+    public var authenticator: any SessionAuthenticator = TrustingAuthenticator()
+    /// Decides which principal may act as which user. Default: nobody may act as
+    /// someone else.
+    public var impersonationPolicy: any ImpersonationPolicy = NoImpersonation()
+    /// Where the library logs; it never bootstraps logging itself. Default: discards.
+    public var logger = Logger(label: "SessionStore", factory: { _ in SwiftLogNoOpLogHandler() })
+    /// Where the library records metrics; `nil` uses whatever the process bootstrapped
+    /// (`MetricsSystem.factory`, a no-op until the application sets one).
+    public var metricsFactory: (any MetricsFactory)?
+    /// The wall clock for timestamps and expiry. Default: the system clock.
+    public var clock: any WallClock = SystemWallClock()
+
+    public init(logger: Logger? = nil, clock: (any WallClock)? = nil) {
+        if let logger { self.logger = logger }
+        if let clock { self.clock = clock }
+    }
+}
+
+/// Limits on what sessions may hold and how many may be live. `nil` means unlimited.
+public struct SessionLimits: Sendable, Hashable {
+    /// Live sessions in the whole store.
+    public var maxSessions: Int?
+    /// Live sessions of one user (Hive's `hive.server2.limit.connections.per.user`).
+    public var maxSessionsPerUser: Int?
+    /// Live sessions from one client address (Hive's `...per.ipaddress`).
+    public var maxSessionsPerAddress: Int?
+    /// Live sessions of one user from one address (Hive's `...per.user.ipaddress`).
+    public var maxSessionsPerUserAddress: Int?
+    /// Live sessions of one data source.
+    public var maxSessionsPerDataSource: Int?
+    /// Details one session may hold. Default 256.
+    public var maxDetailsPerSession = 256
+    /// Bytes (UTF-8) of an id: user id, client session id, data source, type,
+    /// identifier, address, detail and config names. Default 1024.
+    public var maxIdBytes = 1024
+    /// Bytes (UTF-8) of one detail or config value. Default 64 KiB.
+    public var maxValueBytes = 65_536
+
+    public init() {}
+}

@@ -1,0 +1,78 @@
+import Foundation
+import SessionStoreSQLite
+
+/// What the file holds, for operators: `sessionctl status` prints it.
+public struct StorageStatus: Sendable, Codable, Hashable {
+    public struct TableCount: Sendable, Codable, Hashable {
+        public let table: String
+        public let rows: Int64
+    }
+
+    public let path: String
+    /// The highest migration applied to the file.
+    public let schemaVersion: Int
+    /// The highest migration this build knows.
+    public let latestKnownVersion: Int
+    public let fileBytes: Int64
+    public let walBytes: Int64
+    public let journalMode: String
+    public let tables: [TableCount]
+}
+
+/// The outcome of ``SessionStore/checkIntegrity()``: `sessionctl doctor` prints it.
+public struct IntegrityReport: Sendable, Codable, Hashable {
+    /// `PRAGMA integrity_check` lines; `["ok"]` when the file is sound.
+    public let integrity: [String]
+    /// `PRAGMA foreign_key_check` rows, one line each.
+    public let foreignKeyViolations: [String]
+    /// Migrations unknown to this build, edited since applied, or not applied.
+    public let migrationProblems: [String]
+
+    public var isHealthy: Bool {
+        integrity == ["ok"] && foreignKeyViolations.isEmpty && migrationProblems.isEmpty
+    }
+}
+
+extension SessionStore {
+    /// Schema version, file sizes, journal mode and the row count of every table.
+    public func storageStatus() async throws(SessionStoreError) -> StorageStatus {
+        let path = self.path
+        let latest = Self.migrations.last?.version ?? 0
+        return try await read { db in
+            let migrator = try Migrator(migrations: embeddedMigrations)
+            let version = try migrator.appliedMigrations(db).last?.version ?? 0
+            let journalMode = try db.fetchOne(sql: "PRAGMA journal_mode") { $0.string(0) } ?? "unknown"
+            let tables = try db.fetchAll(sql: """
+                SELECT name FROM sqlite_schema
+                WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+                ORDER BY name
+                """) { $0.string(0) }
+            let counts = try tables.map { table in
+                StorageStatus.TableCount(
+                    table: table, rows: try db.fetchInt64(sql: "SELECT count(*) FROM \"\(table)\"") ?? 0)
+            }
+            return StorageStatus(
+                path: path, schemaVersion: version, latestKnownVersion: latest,
+                fileBytes: Self.fileSize(path), walBytes: Self.fileSize(path + "-wal"),
+                journalMode: journalMode, tables: counts)
+        }
+    }
+
+    /// Runs `PRAGMA integrity_check`, `PRAGMA foreign_key_check` and the migration
+    /// checks; changes nothing.
+    public func checkIntegrity() async throws(SessionStoreError) -> IntegrityReport {
+        try await read { db in
+            let integrity = try db.fetchAll(sql: "PRAGMA integrity_check") { $0.string(0) }
+            let foreignKeys = try db.fetchAll(sql: "PRAGMA foreign_key_check") { row in
+                "\(row.string(0)) rowid \(row.optionalInt64(1).map(String.init) ?? "?") → \(row.string(2))"
+            }
+            let problems = try Migrator(migrations: embeddedMigrations).problems(db)
+            return IntegrityReport(integrity: integrity, foreignKeyViolations: foreignKeys, migrationProblems: problems)
+        }
+    }
+
+    private static func fileSize(_ path: String) -> Int64 {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        return (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Synchronization
+
+/// The source of wall-clock time for timestamps and expiry, in milliseconds since the
+/// Unix epoch. Injected so tests move time forward instead of sleeping.
+///
+/// ```swift
+/// let clock = ManualWallClock(now: 1_700_000_000_000)
+/// let store = try await SessionStore.open(path: path, configuration: .init(clock: clock))
+/// clock.advance(byMilliseconds: 60_000)
+/// ```
+public protocol WallClock: Sendable {
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    func now() -> Int64
+}
+
+/// The system's real-time clock.
+public struct SystemWallClock: WallClock {
+    public init() {}
+
+    public func now() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}
+
+/// A clock that moves only when told to; for tests and simulations.
+public final class ManualWallClock: WallClock {
+    private let current: Mutex<Int64>
+
+    public init(now: Int64 = 1_700_000_000_000) {
+        current = Mutex(now)
+    }
+
+    public func now() -> Int64 {
+        current.withLock { $0 }
+    }
+
+    /// Moves the clock forward (or back, with a negative amount).
+    public func advance(byMilliseconds milliseconds: Int64) {
+        current.withLock { $0 += milliseconds }
+    }
+
+    /// Sets the clock to `milliseconds` since the epoch.
+    public func set(_ milliseconds: Int64) {
+        current.withLock { $0 = milliseconds }
+    }
+}

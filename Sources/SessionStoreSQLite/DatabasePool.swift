@@ -1,0 +1,142 @@
+import Foundation
+
+/// A database file served by one writer connection and several reader connections, each
+/// on a thread of its own, so blocking SQLite calls never run on Swift's cooperative
+/// thread pool.
+///
+/// ```swift
+/// let pool = try await DatabasePool.open(path: "/tmp/example.sqlite")
+/// try await pool.write { db in
+///     try db.execute(sql: "INSERT INTO t(name) VALUES (?)", ["ada"])
+/// }
+/// let count = try await pool.read { db in
+///     try db.fetchInt64(sql: "SELECT count(*) FROM t")
+/// }
+/// await pool.close()
+/// ```
+///
+/// Writes are group-committed: see ``write(_:)``.
+public final class DatabasePool: Sendable {
+    /// The path of the database file.
+    public let path: String
+    public let configuration: DatabaseConfiguration
+    private let writer: WriterThread
+    private let readers: ReaderThreads
+
+    private init(path: String, configuration: DatabaseConfiguration, writer: WriterThread, readers: ReaderThreads) {
+        self.path = path
+        self.configuration = configuration
+        self.writer = writer
+        self.readers = readers
+    }
+
+    deinit {
+        writer.shutdown()
+        readers.shutdown()
+    }
+
+    /// Opens the file (creating it with mode 0600 if allowed and missing) and starts the
+    /// writer thread, which runs `prepare` first (migrations, for example) before taking
+    /// any write.
+    ///
+    /// - Parameters:
+    ///   - readerCount: connections available for concurrent reads.
+    ///   - maxBatchSize: the most requests one transaction groups; 1 turns group commit
+    ///     off, each request then committing in a transaction of its own.
+    public static func open(
+        path: String,
+        configuration: DatabaseConfiguration = DatabaseConfiguration(),
+        readerCount: Int = 2,
+        maxBatchSize: Int = 256,
+        prepare: @escaping @Sendable (Database) throws -> Void = { _ in }
+    ) async throws -> DatabasePool {
+        let writer = WriterThread(maxBatchSize: maxBatchSize)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            writer.start(
+                name: "SessionStore.writer",
+                open: {
+                    let database = try Database(path: path, configuration: configuration)
+                    try prepare(database)
+                    return database
+                },
+                opened: { continuation.resume(with: $0) })
+        }
+        let readerConfiguration = DatabaseConfiguration(
+            durability: configuration.durability, busyTimeout: configuration.busyTimeout, readOnly: true)
+        let readers = ReaderThreads(count: readerCount, name: "SessionStore") {
+            try Database(path: path, configuration: readerConfiguration)
+        }
+        return DatabasePool(path: path, configuration: configuration, writer: writer, readers: readers)
+    }
+
+    /// Runs `body` on the writer connection inside a write transaction and returns its
+    /// result once that transaction has committed.
+    ///
+    /// Requests that arrive while another batch is being written share the next
+    /// transaction, each in its own savepoint: if `body` throws, only its own changes are
+    /// rolled back and the error is rethrown to this caller alone. If the commit itself
+    /// fails, every request of the batch gets that error, so a caller never hears of a
+    /// change that is not committed. Cancelling the calling task does not withdraw a
+    /// request that was queued.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let box = ResultBox<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            let request = WriteRequest(
+                run: { database in box.value = try body(database) },
+                complete: { error in
+                    if let error {
+                        continuation.resume(throwing: error)
+                    } else if let value = box.value {
+                        continuation.resume(returning: value)
+                    } else {
+                        continuation.resume(throwing: SQLiteError(code: .misuse, message: "write finished without a result"))
+                    }
+                })
+            if !writer.enqueue(request) {
+                continuation.resume(throwing: Self.closedError)
+            }
+        }
+    }
+
+    /// Runs `body` on a reader connection inside a deferred transaction, so every query
+    /// in it sees the same committed snapshot.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = readers.enqueue { connection in
+                continuation.resume(with: Result {
+                    let database = try connection.get()
+                    return try database.inTransaction(.deferred) { try body(database) }
+                })
+            }
+            if !accepted {
+                continuation.resume(throwing: Self.closedError)
+            }
+        }
+    }
+
+    /// Transactions the writer has committed since the pool opened.
+    public var committedWriteTransactions: Int { writer.committedBatches }
+
+    /// Finishes queued writes, stops the threads and closes every connection.
+    public func close() async {
+        // Readers first: the last connection to close checkpoints the WAL and removes it,
+        // which a read-only connection cannot do.
+        readers.shutdown()
+        await readers.waitForExit()
+        writer.shutdown()
+        await writer.waitForExit()
+    }
+
+    private static let closedError = DatabaseClosedError()
+}
+
+/// A read or write was asked of a ``DatabasePool`` after ``DatabasePool/close()``.
+public struct DatabaseClosedError: Error, Sendable, CustomStringConvertible {
+    public var description: String { "the database is closed" }
+}
+
+/// Carries a write's result from the writer thread to its caller; written before the
+/// commit and read after it, never at the same time.
+private final class ResultBox<T>: @unchecked Sendable {
+    var value: T?
+}

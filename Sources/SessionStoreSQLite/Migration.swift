@@ -1,0 +1,60 @@
+/// One schema change: the SQL of a `Migrations/NNNN_description.sql` file.
+public struct Migration: Sendable, Hashable {
+    /// The `NNNN` of the file name; migrations apply in increasing order.
+    public let version: Int
+    /// The `description` of the file name.
+    public let name: String
+    /// The file's SQL, run as one script inside one transaction.
+    public let sql: String
+
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
+
+    /// A fingerprint of ``sql`` (64-bit FNV-1a, hex), recorded when the migration is
+    /// applied so that a later edit of a shipped file is detected.
+    public var checksum: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in sql.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// A migration recorded in the `schema_migrations` table.
+public struct AppliedMigration: Sendable, Hashable {
+    public let version: Int
+    public let name: String
+    public let checksum: String
+    /// Milliseconds since the Unix epoch.
+    public let appliedAt: Int64
+}
+
+/// Why a database's schema cannot be used by this build.
+public struct MigrationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A stable code: `SCHEMA.TOO_NEW`, `SCHEMA.CHECKSUM_MISMATCH` or
+    /// `SCHEMA.INVALID_MIGRATIONS`.
+    public let code: String
+    public let message: String
+
+    public var description: String { "\(code): \(message)" }
+
+    static func tooNew(_ migration: AppliedMigration, latestKnown: Int) -> MigrationError {
+        MigrationError(
+            code: "SCHEMA.TOO_NEW",
+            message: "the database has migration \(migration.version) (\(migration.name)), "
+                + "newer than this build knows (latest \(latestKnown)); use a newer version of the library")
+    }
+
+    static func checksumMismatch(_ migration: AppliedMigration, expected: String) -> MigrationError {
+        MigrationError(
+            code: "SCHEMA.CHECKSUM_MISMATCH",
+            message: "migration \(migration.version) (\(migration.name)) was applied with checksum "
+                + "\(migration.checksum) but this build's file has \(expected); shipped migrations must not be edited")
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+
+/// Read-only connections on threads of their own, beside the writer: in WAL mode a
+/// reader sees the last committed state and never waits for the writer.
+///
+/// Each thread opens its connection on first use, so a pool that only writes never
+/// holds idle read connections.
+final class ReaderThreads: @unchecked Sendable {
+    typealias Job = @Sendable (Result<Database, any Error>) -> Void
+
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var queue: [Job] = []
+    private var head = 0
+    private var isShuttingDown = false
+    private var runningThreads = 0
+    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+
+    private let open: @Sendable () throws -> Database
+
+    init(count: Int, name: String, open: @escaping @Sendable () throws -> Database) {
+        self.open = open
+        runningThreads = max(1, count)
+        for index in 0..<runningThreads {
+            let thread = Thread { [self] in loop() }
+            thread.name = "\(name).reader.\(index)"
+            thread.start()
+        }
+    }
+
+    func enqueue(_ job: @escaping Job) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !isShuttingDown else { return false }
+        queue.append(job)
+        condition.signal()
+        return true
+    }
+
+    func shutdown() {
+        condition.lock()
+        isShuttingDown = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func waitForExit() async {
+        await withCheckedContinuation { continuation in
+            condition.lock()
+            if runningThreads == 0 {
+                condition.unlock()
+                continuation.resume()
+            } else {
+                exitWaiters.append(continuation)
+                condition.unlock()
+            }
+        }
+    }
+
+    private func next() -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == queue.count && !isShuttingDown {
+            condition.wait()
+        }
+        guard head < queue.count else { return nil }
+        let job = queue[head]
+        head += 1
+        if head == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        return job
+    }
+
+    private func loop() {
+        var connection: Database?
+        while let job = next() {
+            if let connection {
+                job(.success(connection))
+                continue
+            }
+            do {
+                let opened = try open()
+                connection = opened
+                job(.success(opened))
+            } catch {
+                job(.failure(error))
+            }
+        }
+        connection = nil
+        condition.lock()
+        runningThreads -= 1
+        let waiters = runningThreads == 0 ? exitWaiters : []
+        if runningThreads == 0 { exitWaiters = [] }
+        condition.unlock()
+        for waiter in waiters {
+            waiter.resume()
+        }
+    }
+}

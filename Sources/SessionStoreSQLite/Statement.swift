@@ -1,0 +1,183 @@
+import CSQLite
+import Foundation
+
+/// A prepared statement: <https://www.sqlite.org/c3ref/stmt.html>.
+///
+/// Statements belong to the ``Database`` that prepared them and to the thread using it.
+/// Most code never holds one: ``Database/execute(sql:_:)`` and the `fetch` methods take
+/// them from the connection's cache.
+public final class Statement {
+    /// The SQL text the statement was prepared from.
+    public let sql: String
+    let handle: OpaquePointer
+    unowned let database: Database
+
+    init(database: Database, sql: String) throws(SQLiteError) {
+        var handle: OpaquePointer?
+        let code = sql.withCString { text in
+            sqlite3_prepare_v3(database.handle, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
+        }
+        guard code == SQLITE_OK, let handle else {
+            throw database.lastError(code: code, sql: sql)
+        }
+        self.handle = handle
+        self.sql = sql
+        self.database = database
+    }
+
+    deinit {
+        sqlite3_finalize(handle)
+    }
+
+    /// The number of `?` parameters in the SQL.
+    public var parameterCount: Int {
+        Int(sqlite3_bind_parameter_count(handle))
+    }
+
+    /// Resets the statement and binds `arguments` to its parameters, in order.
+    ///
+    /// A count that does not match the SQL's parameters is an `SQLITE_RANGE` error rather
+    /// than a silent NULL.
+    public func bind(_ arguments: [DatabaseValue]) throws(SQLiteError) {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        guard arguments.count == parameterCount else {
+            throw SQLiteError(
+                code: .range,
+                message: "expected \(parameterCount) arguments, got \(arguments.count)",
+                sql: sql)
+        }
+        for (offset, value) in arguments.enumerated() {
+            try bind(value, at: Int32(offset + 1))
+        }
+    }
+
+    private func bind(_ value: DatabaseValue, at index: Int32) throws(SQLiteError) {
+        let code: Int32
+        switch value {
+        case .null:
+            code = sqlite3_bind_null(handle, index)
+        case .integer(let int):
+            code = sqlite3_bind_int64(handle, index, int)
+        case .real(let double):
+            code = sqlite3_bind_double(handle, index, double)
+        case .text(var string):
+            // Bound with an explicit length so embedded NUL characters survive; an empty
+            // buffer has no base address, which SQLite would bind as NULL.
+            code = string.withUTF8 { bytes in
+                guard let base = bytes.baseAddress else {
+                    return sqlite3_bind_text(handle, index, "", 0, csqlite_transient)
+                }
+                return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    sqlite3_bind_text64(handle, index, $0, UInt64(bytes.count), csqlite_transient, UInt8(SQLITE_UTF8))
+                }
+            }
+        case .blob(let data):
+            if data.isEmpty {
+                code = sqlite3_bind_zeroblob(handle, index, 0)
+            } else {
+                code = data.withUnsafeBytes { bytes in
+                    sqlite3_bind_blob64(handle, index, bytes.baseAddress, UInt64(bytes.count), csqlite_transient)
+                }
+            }
+        }
+        guard code == SQLITE_OK else {
+            throw database.lastError(code: code, sql: sql)
+        }
+    }
+
+    /// Advances to the next row: `true` when a row is available, `false` when done.
+    @discardableResult
+    public func step() throws(SQLiteError) -> Bool {
+        let code = sqlite3_step(handle)
+        switch code {
+        case SQLITE_ROW:
+            return true
+        case SQLITE_DONE:
+            return false
+        default:
+            let error = database.lastError(code: code, sql: sql)
+            sqlite3_reset(handle)
+            throw error
+        }
+    }
+
+    /// Resets the statement so it can run again and releases its read lock.
+    public func reset() {
+        sqlite3_reset(handle)
+    }
+
+    /// The current row; valid until the next ``step()``.
+    public var row: Row { Row(handle: handle) }
+}
+
+/// The current row of a stepping ``Statement``.
+///
+/// Columns are read by index; reading a NULL column as a non-optional value gives the
+/// type's zero, so use the optional readers for nullable columns.
+public struct Row {
+    let handle: OpaquePointer
+
+    public var columnCount: Int { Int(sqlite3_column_count(handle)) }
+
+    public func isNull(_ index: Int) -> Bool {
+        sqlite3_column_type(handle, Int32(index)) == SQLITE_NULL
+    }
+
+    public func int64(_ index: Int) -> Int64 {
+        sqlite3_column_int64(handle, Int32(index))
+    }
+
+    public func int(_ index: Int) -> Int {
+        Int(sqlite3_column_int64(handle, Int32(index)))
+    }
+
+    public func bool(_ index: Int) -> Bool {
+        sqlite3_column_int64(handle, Int32(index)) != 0
+    }
+
+    public func double(_ index: Int) -> Double {
+        sqlite3_column_double(handle, Int32(index))
+    }
+
+    public func string(_ index: Int) -> String {
+        let column = Int32(index)
+        guard let text = sqlite3_column_text(handle, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+    }
+
+    public func data(_ index: Int) -> Data {
+        let column = Int32(index)
+        guard let bytes = sqlite3_column_blob(handle, column) else { return Data() }
+        return Data(bytes: bytes, count: Int(sqlite3_column_bytes(handle, column)))
+    }
+
+    public func optionalInt64(_ index: Int) -> Int64? {
+        isNull(index) ? nil : int64(index)
+    }
+
+    public func optionalString(_ index: Int) -> String? {
+        isNull(index) ? nil : string(index)
+    }
+
+    public func optionalData(_ index: Int) -> Data? {
+        isNull(index) ? nil : data(index)
+    }
+
+    /// The column as a ``DatabaseValue`` of its storage class.
+    public func value(_ index: Int) -> DatabaseValue {
+        switch sqlite3_column_type(handle, Int32(index)) {
+        case SQLITE_INTEGER: .integer(int64(index))
+        case SQLITE_FLOAT: .real(double(index))
+        case SQLITE_TEXT: .text(string(index))
+        case SQLITE_BLOB: .blob(data(index))
+        default: .null
+        }
+    }
+
+    /// The name of a result column.
+    public func columnName(_ index: Int) -> String {
+        sqlite3_column_name(handle, Int32(index)).map { String(cString: $0) } ?? ""
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+
+/// A write waiting for the writer thread: `run` applies it inside the batch's
+/// transaction, `complete` resumes its caller once that transaction has committed (nil)
+/// or failed (the error).
+struct WriteRequest: Sendable {
+    let run: @Sendable (Database) throws -> Void
+    let complete: @Sendable ((any Error)?) -> Void
+}
+
+/// The one connection that writes, on a thread of its own.
+///
+/// Requests that queue up while a batch is being written form the next batch: one
+/// `BEGIN IMMEDIATE` transaction in which each request runs inside its own savepoint, so
+/// a request that throws is undone alone. Callers are resumed after `COMMIT` returns, so
+/// nobody hears of a change before it is durable at the configured level, and one fsync
+/// (with `synchronous=FULL`) serves the whole batch.
+final class WriterThread: @unchecked Sendable {
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var queue: [WriteRequest] = []
+    private var isShuttingDown = false
+    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    private var hasExited = false
+
+    private let maxBatchSize: Int
+
+    private var committedBatchCount = 0
+
+    /// Transactions committed so far; each holds one batch of requests.
+    var committedBatches: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return committedBatchCount
+    }
+
+    init(maxBatchSize: Int) {
+        self.maxBatchSize = max(1, maxBatchSize)
+    }
+
+    /// Starts the thread; `open` runs on it and makes its connection.
+    func start(name: String, open: @escaping @Sendable () throws -> Database, opened: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        let thread = Thread { [self] in
+            // The connection is closed when this call returns, before exit is reported.
+            run(open: open, opened: opened)
+            finish()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    private func run(open: () throws -> Database, opened: (Result<Void, any Error>) -> Void) {
+        let database: Database
+        do {
+            database = try open()
+        } catch {
+            opened(.failure(error))
+            return
+        }
+        opened(.success(()))
+        loop(database)
+    }
+
+    /// Queues a request; false when the thread is shutting down.
+    func enqueue(_ request: WriteRequest) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !isShuttingDown else { return false }
+        queue.append(request)
+        condition.signal()
+        return true
+    }
+
+    /// Asks the thread to finish the queued requests and stop.
+    func shutdown() {
+        condition.lock()
+        isShuttingDown = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Returns once the thread has stopped and closed its connection.
+    func waitForExit() async {
+        await withCheckedContinuation { continuation in
+            condition.lock()
+            if hasExited {
+                condition.unlock()
+                continuation.resume()
+            } else {
+                exitWaiters.append(continuation)
+                condition.unlock()
+            }
+        }
+    }
+
+    private func finish() {
+        condition.lock()
+        hasExited = true
+        isShuttingDown = true
+        let waiters = exitWaiters
+        let abandoned = queue
+        exitWaiters = []
+        queue = []
+        condition.unlock()
+        for request in abandoned {
+            request.complete(SQLiteError(code: .misuse, message: "the database was closed before the write ran"))
+        }
+        for waiter in waiters {
+            waiter.resume()
+        }
+    }
+
+    private func nextBatch() -> [WriteRequest]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && !isShuttingDown {
+            condition.wait()
+        }
+        if queue.isEmpty { return nil }
+        if queue.count <= maxBatchSize {
+            defer { queue = [] }
+            return queue
+        }
+        let batch = Array(queue.prefix(maxBatchSize))
+        queue.removeFirst(maxBatchSize)
+        return batch
+    }
+
+    private func loop(_ database: Database) {
+        while let batch = nextBatch() {
+            write(batch, on: database)
+        }
+    }
+
+    private func write(_ batch: [WriteRequest], on database: Database) {
+        var outcomes: [(any Error)?] = []
+        outcomes.reserveCapacity(batch.count)
+        do {
+            try database.execute(sql: "BEGIN IMMEDIATE")
+        } catch {
+            batch.forEach { $0.complete(error) }
+            return
+        }
+        var firstPending = 0
+        for request in batch {
+            do {
+                if batch.count == 1 {
+                    try request.run(database)
+                } else {
+                    try database.inSavepoint { try request.run(database) }
+                }
+                outcomes.append(nil)
+            } catch {
+                outcomes.append(error)
+                if !database.isInsideTransaction {
+                    // SQLite rolled the whole transaction back (SQLITE_FULL, an I/O error,
+                    // ...): the requests before this one are undone too. Tell them, and go
+                    // on with the rest in a new transaction.
+                    for index in firstPending..<(outcomes.count - 1) where outcomes[index] == nil {
+                        outcomes[index] = error
+                    }
+                    firstPending = outcomes.count
+                    do {
+                        try database.execute(sql: "BEGIN IMMEDIATE")
+                    } catch {
+                        for (index, request) in batch.enumerated() {
+                            request.complete(index < outcomes.count ? outcomes[index] ?? error : error)
+                        }
+                        return
+                    }
+                }
+            }
+        }
+        do {
+            try database.execute(sql: "COMMIT")
+            condition.lock()
+            committedBatchCount += 1
+            condition.unlock()
+        } catch {
+            database.rollbackIfNeeded()
+            for index in firstPending..<outcomes.count where outcomes[index] == nil {
+                outcomes[index] = error
+            }
+        }
+        for (request, outcome) in zip(batch, outcomes) {
+            request.complete(outcome)
+        }
+    }
+}

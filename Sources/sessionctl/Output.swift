@@ -1,0 +1,44 @@
+import Foundation
+
+/// Writes command results as text or JSON, and errors to stderr.
+struct Output {
+    let json: Bool
+
+    func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+
+    func printError(code: String, message: String) {
+        let line: String
+        if json {
+            let object = ["error": ["code": code, "message": message]]
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            line = String(decoding: data, as: UTF8.self)
+        } else {
+            line = "error: \(code): \(message)"
+        }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// Left-aligned columns under a header, for people.
+    func printTable(_ header: [String], _ rows: [[String]]) {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        print(line(header))
+        for row in rows {
+            print(line(row))
+        }
+    }
+}

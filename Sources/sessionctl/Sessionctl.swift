@@ -1,0 +1,19 @@
+import ArgumentParser
+
+@main
+struct Sessionctl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sessionctl",
+        abstract: "Manage and inspect a SessionStore database.",
+        discussion: """
+            Every command works on the file named by --db (default: $SESSIONSTORE_DB, \
+            else ./sessions.sqlite), creating and migrating it when needed. With --json a \
+            command prints one JSON object (a list prints a JSON array); errors go to \
+            stderr as {"error":{"code":...,"message":...}} with a non-zero exit.
+            """,
+        subcommands: [
+            InitCommand.self,
+            StatusCommand.self,
+            DoctorCommand.self,
+        ])
+}
