@@ -84,3 +84,6 @@ public struct SessionLimits: Sendable, Hashable {
 
     public init() {}
 }
+
+/// How commits reach the disk; see ``SessionStoreSQLite/Durability``.
+public typealias Durability = SessionStoreSQLite.Durability

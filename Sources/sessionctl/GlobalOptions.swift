@@ -10,23 +10,79 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
+    @Option(
+        name: .customLong("set"), parsing: .unconditionalSingleValue,
+        help: ArgumentHelp("Set a configuration option for this command (repeatable); `sessionctl config` lists them.", valueName: "NAME=VALUE"))
+    var settings: [String] = []
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("A JSON file of configuration options: {\"NAME\": VALUE, ...}.", valueName: "FILE"))
+    var configFile: String?
+
     var databasePath: String {
         db ?? ProcessInfo.processInfo.environment["SESSIONSTORE_DB"] ?? "./sessions.sqlite"
     }
 
+    var output: Output { Output(json: json) }
+
+    /// The configuration from `--config` then `--set`, in that order; a bad name or value
+    /// is a usage error naming it.
     func makeConfiguration() throws -> SessionStoreConfiguration {
-        SessionStoreConfiguration()
+        var configuration = SessionStoreConfiguration()
+        do {
+            for (name, value) in try fileSettings() {
+                try configuration.set(name, to: value)
+            }
+            for setting in settings {
+                guard let equals = setting.firstIndex(of: "=") else {
+                    throw ValidationError("--set takes NAME=VALUE, not \(setting.debugDescription)")
+                }
+                try configuration.set(String(setting[..<equals]), to: String(setting[setting.index(after: equals)...]))
+            }
+        } catch let error as SessionStoreError {
+            throw ValidationError(error.message)
+        }
+        return configuration
+    }
+
+    private func fileSettings() throws -> [(String, String)] {
+        guard let configFile else { return [] }
+        guard let data = FileManager.default.contents(atPath: configFile) else {
+            throw ValidationError("cannot read configuration file \(configFile)")
+        }
+        guard let object = try? JSONDecoder().decode([String: SettingValue].self, from: data) else {
+            throw ValidationError(
+                "configuration file \(configFile) must be a JSON object of strings, numbers, booleans or null")
+        }
+        return object.keys.sorted().map { ($0, object[$0]?.text ?? "unlimited") }
+    }
+}
+
+/// One value of a `--config` file, as the text `--set` would take.
+private struct SettingValue: Decodable {
+    let text: String
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            text = "unlimited"
+        } else if let bool = try? container.decode(Bool.self) {
+            text = bool ? "true" : "false"
+        } else if let number = try? container.decode(Int64.self) {
+            text = String(number)
+        } else {
+            text = try container.decode(String.self)
+        }
     }
 }
 
 /// Opens the store named by the global options, runs `body`, closes the store, and turns
 /// a library error into one line on stderr and exit code 1.
 func withStore<T>(
-    _ options: GlobalOptions, _ body: (SessionStore) async throws -> T
+    _ options: GlobalOptions, configuration: SessionStoreConfiguration? = nil, _ body: (SessionStore) async throws -> T
 ) async throws -> T {
-    let output = Output(json: options.json)
+    let configuration = try configuration ?? options.makeConfiguration()
     do {
-        let store = try await SessionStore.open(path: options.databasePath, configuration: options.makeConfiguration())
+        let store = try await SessionStore.open(path: options.databasePath, configuration: configuration)
         do {
             let result = try await body(store)
             await store.close()
@@ -36,7 +92,19 @@ func withStore<T>(
             throw error
         }
     } catch let error as SessionStoreError {
-        output.printError(code: error.code, message: error.message)
+        options.output.printError(code: error.code, message: error.message)
         throw ExitCode(1)
     }
+}
+
+/// Splits `K=V` arguments into a dictionary; a missing `=` is a usage error.
+func keyValuePairs(_ arguments: [String], option: String) throws -> [String: String] {
+    var pairs: [String: String] = [:]
+    for argument in arguments {
+        guard let equals = argument.firstIndex(of: "=") else {
+            throw ValidationError("\(option) takes K=V, not \(argument.debugDescription)")
+        }
+        pairs[String(argument[..<equals])] = String(argument[argument.index(after: equals)...])
+    }
+    return pairs
 }

@@ -15,5 +15,20 @@ struct Sessionctl: AsyncParsableCommand {
             InitCommand.self,
             StatusCommand.self,
             DoctorCommand.self,
+            ConfigCommand.self,
+            OpenCommand.self,
+            GetCommand.self,
+            ListCommand.self,
+            CurrentCommand.self,
+            TouchCommand.self,
+            CloseCommand.self,
+            DetailsCommand.self,
+            ConfCommand.self,
+            IdentifierCommand.self,
+            LinkCommand.self,
+            TreeCommand.self,
+            EventsCommand.self,
         ])
+
+    @OptionGroup var global: GlobalOptions
 }

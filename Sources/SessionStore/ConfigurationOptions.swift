@@ -1,0 +1,176 @@
+import SessionStoreSQLite
+
+/// The configuration options by name, as `sessionctl --set NAME=VALUE`, a `--config`
+/// JSON file, or a service's own settings set them.
+///
+/// ```swift
+/// var configuration = SessionStoreConfiguration()
+/// try configuration.set("max-sessions-per-user", to: "10")
+/// try configuration.set("default-timeout", to: "30m")
+/// ```
+///
+/// Durations are written `250ms`, `30s`, `5m`, `2h` or `7d`; limits take a count or
+/// `unlimited`.
+public struct ConfigurationOption: Sendable {
+    /// The kebab-case name.
+    public let name: String
+    /// What it does and which system's setting it mirrors.
+    public let summary: String
+    let get: @Sendable (SessionStoreConfiguration) -> String
+    let set: @Sendable (inout SessionStoreConfiguration, String) throws(SessionStoreError) -> Void
+
+    /// The option's value in `configuration`, as text.
+    public func value(in configuration: SessionStoreConfiguration) -> String {
+        get(configuration)
+    }
+}
+
+extension SessionStoreConfiguration {
+    /// Sets the option `name` from text.
+    ///
+    /// - Throws: `INVALID_ARGUMENT.CONFIG_OPTION` for an unknown name,
+    ///   `INVALID_ARGUMENT.CONFIG_VALUE` for a value the option does not take; both name
+    ///   the option.
+    public mutating func set(_ name: String, to value: String) throws(SessionStoreError) {
+        guard let option = Self.options.first(where: { $0.name == name }) else {
+            throw .invalidArgument("CONFIG_OPTION", "unknown configuration option \(name.debugDescriptionPrefix)")
+        }
+        try option.set(&self, value)
+    }
+
+    /// Every option that can be set by name, in documentation order.
+    public static let options: [ConfigurationOption] = [
+        duration("default-timeout", "Timeout of a session opened without one, or `never` (Spark Connect's idle session timeout).",
+                 get: { $0.defaultTimeout.description },
+                 set: { configuration, text throws(SessionStoreError) in
+                     configuration.defaultTimeout = text == "never" ? .never : .milliseconds(try parseDuration(text, "default-timeout"))
+                 }),
+        duration("min-timeout", "Shorter requested timeouts are raised to this (ZooKeeper's minSessionTimeout).", \.minTimeout),
+        duration("max-timeout", "Longer requested timeouts are lowered to this (ZooKeeper's maxSessionTimeout).", \.maxTimeout),
+        boolean("allow-never-timeout", "Whether a session may ask never to expire.", \.allowNeverTimeout),
+        duration("tick", "Expiry granularity: expiry is rounded up to whole ticks (ZooKeeper's tickTime).", \.tick, minimum: 1),
+        duration("tombstone-retention", "How long ended sessions are kept (Spark Connect's closed-session cache, unbounded in count).", \.tombstoneRetention),
+        duration("event-retention", "How long events are kept.", \.eventRetention),
+        ConfigurationOption(
+            name: "durability", summary: "`normal` (survives a process crash) or `full` (fsync per commit, survives power loss).",
+            get: { $0.durability.rawValue },
+            set: { configuration, text throws(SessionStoreError) in
+                guard let value = Durability(rawValue: text) else { throw badValue("durability", text, "normal or full") }
+                configuration.durability = value
+            }),
+        ConfigurationOption(
+            name: "busy-timeout", summary: "How long to wait for another process's write lock.",
+            get: { DurationText.format(milliseconds: $0.busyTimeout.wholeMilliseconds) },
+            set: { configuration, text throws(SessionStoreError) in
+                configuration.busyTimeout = .milliseconds(try parseDuration(text, "busy-timeout"))
+            }),
+        count("reader-count", "Reader connections beside the writer.", \.readerCount, range: 1...64),
+        count("max-write-batch", "Most write requests one transaction groups; 1 turns group commit off.", \.maxWriteBatch, range: 1...100_000),
+        limit("max-sessions", "Live sessions in the store.", \.limits.maxSessions),
+        limit("max-sessions-per-user", "Live sessions of one user (Hive's limit.connections.per.user).", \.limits.maxSessionsPerUser),
+        limit("max-sessions-per-address", "Live sessions from one client address (Hive's ...per.ipaddress).", \.limits.maxSessionsPerAddress),
+        limit("max-sessions-per-user-address", "Live sessions of one user from one address (Hive's ...per.user.ipaddress).", \.limits.maxSessionsPerUserAddress),
+        limit("max-sessions-per-data-source", "Live sessions of one data source.", \.limits.maxSessionsPerDataSource),
+        count("max-details-per-session", "Details one session may hold.", \.limits.maxDetailsPerSession, range: 0...1_000_000),
+        count("max-id-bytes", "UTF-8 bytes of an id or name.", \.limits.maxIdBytes, range: 1...1_048_576),
+        count("max-value-bytes", "UTF-8 bytes of a detail or config value.", \.limits.maxValueBytes, range: 0...67_108_864),
+        ConfigurationOption(
+            name: "impersonation", summary: "Who may act as another user: `none`, `any`, or `proxy:USER,USER` (Hive's proxy users).",
+            get: { configuration in
+                switch configuration.impersonationPolicy {
+                case is AnyImpersonation: "any"
+                case let policy as ProxyUsersImpersonation: "proxy:" + policy.proxyUsers.sorted().joined(separator: ",")
+                case is NoImpersonation: "none"
+                default: "custom"
+                }
+            },
+            set: { configuration, text throws(SessionStoreError) in
+                switch text {
+                case "none": configuration.impersonationPolicy = NoImpersonation()
+                case "any": configuration.impersonationPolicy = AnyImpersonation()
+                case _ where text.hasPrefix("proxy:"):
+                    let users = text.dropFirst("proxy:".count).split(separator: ",").map(String.init)
+                    configuration.impersonationPolicy = ProxyUsersImpersonation(proxyUsers: Set(users))
+                default: throw badValue("impersonation", text, "none, any or proxy:USER,USER")
+                }
+            }),
+    ]
+
+    private static func parseDuration(_ text: String, _ name: String) throws(SessionStoreError) -> Int64 {
+        guard let milliseconds = DurationText.parse(milliseconds: text) else {
+            throw badValue(name, text, "a duration such as 250ms, 30s, 5m, 2h or 7d")
+        }
+        return milliseconds
+    }
+
+    private static func badValue(_ name: String, _ text: String, _ expected: String) -> SessionStoreError {
+        .invalidArgument("CONFIG_VALUE", "option \(name) takes \(expected), not \(text.debugDescriptionPrefix)")
+    }
+
+    private static func duration(
+        _ name: String, _ summary: String,
+        get: @escaping @Sendable (SessionStoreConfiguration) -> String,
+        set: @escaping @Sendable (inout SessionStoreConfiguration, String) throws(SessionStoreError) -> Void
+    ) -> ConfigurationOption {
+        ConfigurationOption(name: name, summary: summary, get: get, set: set)
+    }
+
+    private static func duration(
+        _ name: String, _ summary: String, _ keyPath: WritableKeyPath<SessionStoreConfiguration, Int64> & Sendable,
+        minimum: Int64 = 0
+    ) -> ConfigurationOption {
+        ConfigurationOption(
+            name: name, summary: summary,
+            get: { DurationText.format(milliseconds: $0[keyPath: keyPath]) },
+            set: { configuration, text throws(SessionStoreError) in
+                let value = try parseDuration(text, name)
+                guard value >= minimum else { throw badValue(name, text, "a duration of at least \(minimum) ms") }
+                configuration[keyPath: keyPath] = value
+            })
+    }
+
+    private static func boolean(
+        _ name: String, _ summary: String, _ keyPath: WritableKeyPath<SessionStoreConfiguration, Bool> & Sendable
+    ) -> ConfigurationOption {
+        ConfigurationOption(
+            name: name, summary: summary,
+            get: { "\($0[keyPath: keyPath])" },
+            set: { configuration, text throws(SessionStoreError) in
+                guard let value = Bool(text) else { throw badValue(name, text, "true or false") }
+                configuration[keyPath: keyPath] = value
+            })
+    }
+
+    private static func count(
+        _ name: String, _ summary: String, _ keyPath: WritableKeyPath<SessionStoreConfiguration, Int> & Sendable,
+        range: ClosedRange<Int>
+    ) -> ConfigurationOption {
+        ConfigurationOption(
+            name: name, summary: summary,
+            get: { "\($0[keyPath: keyPath])" },
+            set: { configuration, text throws(SessionStoreError) in
+                guard let value = Int(text), range.contains(value) else {
+                    throw badValue(name, text, "a whole number in \(range.lowerBound)...\(range.upperBound)")
+                }
+                configuration[keyPath: keyPath] = value
+            })
+    }
+
+    private static func limit(
+        _ name: String, _ summary: String, _ keyPath: WritableKeyPath<SessionStoreConfiguration, Int?> & Sendable
+    ) -> ConfigurationOption {
+        ConfigurationOption(
+            name: name, summary: summary,
+            get: { $0[keyPath: keyPath].map(String.init) ?? "unlimited" },
+            set: { configuration, text throws(SessionStoreError) in
+                if text == "unlimited" {
+                    configuration[keyPath: keyPath] = nil
+                    return
+                }
+                guard let value = Int(text), value >= 0 else {
+                    throw badValue(name, text, "a whole number of at least 0, or unlimited")
+                }
+                configuration[keyPath: keyPath] = value
+            })
+    }
+}

@@ -1,0 +1,43 @@
+/// ZooKeeper's expiry arithmetic: expiry times are rounded up to whole ticks, so all
+/// sessions due in one tick are swept together and a touch within the same tick moves
+/// nothing.
+struct Expiry: Sendable {
+    /// The bucket width in milliseconds, at least 1.
+    let tick: Int64
+
+    init(tick: Int64) {
+        self.tick = max(1, tick)
+    }
+
+    /// `roundUp(now + timeout, tick)`, saturating at the largest tick below `Int64.max`.
+    func expireAt(now: Int64, timeoutMs: Int64) -> Int64 {
+        let (sum, overflow) = now.addingReportingOverflow(timeoutMs)
+        let latest = Int64.max - Int64.max % tick
+        guard !overflow, sum <= latest - tick else { return latest }
+        let remainder = sum % tick
+        return remainder == 0 ? sum : sum - remainder + tick
+    }
+}
+
+extension SessionStoreConfiguration {
+    /// The timeout a session gets for `requested`: the default when `nil`, clamped to
+    /// [``minTimeout``, ``maxTimeout``]; `nil` when it never expires.
+    ///
+    /// Negative timeouts are refused (`INVALID_ARGUMENT.TIMEOUT`); zero is raised to the
+    /// minimum; `never` becomes the maximum when ``allowNeverTimeout`` is off.
+    func negotiateTimeout(_ requested: SessionTimeout?) throws(SessionStoreError) -> Int64? {
+        switch requested ?? defaultTimeout {
+        case .never:
+            return allowNeverTimeout ? nil : maxTimeout
+        case .milliseconds(let milliseconds):
+            guard milliseconds >= 0 else {
+                throw .invalidArgument("TIMEOUT", "timeout must not be negative (got \(milliseconds) ms)")
+            }
+            return min(max(milliseconds, minTimeout), maxTimeout)
+        }
+    }
+
+    var expiry: Expiry { Expiry(tick: tick) }
+
+    var validator: Validator { Validator(limits: limits) }
+}

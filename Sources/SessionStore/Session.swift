@@ -1,0 +1,158 @@
+import Foundation
+
+/// Where a session is in its life.
+///
+/// `idle` ⇄ `active` while live; `closing` while being ended; then `closed` (by a
+/// caller), `expired` (by the sweeper) or `failed` (by recovery or an error). Ended
+/// sessions stay as tombstones for the configured retention.
+public enum SessionState: String, Sendable, Codable, CaseIterable {
+    case idle
+    case active
+    case closing
+    case closed
+    case expired
+    case failed
+
+    /// Live sessions can be used: `idle` and `active`.
+    public var isLive: Bool { self == .idle || self == .active }
+
+    /// Ended sessions are tombstones: `closed`, `expired` and `failed`.
+    public var isEnded: Bool { self == .closed || self == .expired || self == .failed }
+}
+
+/// A session as stored, with its details, config and links.
+///
+/// Encodes to the JSON that `sessionctl` prints: times as ISO-8601 UTC text with
+/// milliseconds, `timeoutMs` null for a session that never expires.
+public struct Session: Sendable, Hashable, Codable {
+    /// The opaque handle: 128 random bits rendered as a UUID.
+    public var key: String
+    public var userId: String
+    /// The client's own session id, if it gave one.
+    public var sessionId: String?
+    public var dataSource: String
+    public var type: String
+    public var version: Int64
+    public var identifier: String?
+    public var utcOffsetSeconds: Int64
+    public var state: SessionState
+    /// `nil` when the session never expires.
+    public var timeoutMs: Int64?
+    public var createdAt: Timestamp
+    public var lastAccessAt: Timestamp
+    /// When the sweeper may end the session; `nil` when it never expires or has ended.
+    public var expireAt: Timestamp?
+    public var endedAt: Timestamp?
+    public var endReason: String?
+    public var clientAddress: String?
+    public var impersonatedUser: String?
+    public var details: [String: String]
+    public var config: [String: String]
+    /// Keys of the sessions this one is a child of.
+    public var parents: [String]
+    /// Keys of this session's children (associate sessions).
+    public var children: [String]
+
+    /// Whether the session can be used.
+    public var isLive: Bool { state.isLive }
+
+    private enum CodingKeys: String, CodingKey {
+        case key, userId, sessionId, dataSource, type, version, identifier, utcOffsetSeconds, state, timeoutMs
+        case createdAt, lastAccessAt, expireAt, endedAt, endReason, clientAddress, impersonatedUser
+        case details, config, parents, children
+    }
+
+    /// Writes every field, absent ones as `null`, so readers of the JSON see one shape.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(key, forKey: .key)
+        try container.encode(userId, forKey: .userId)
+        try container.encode(sessionId, forKey: .sessionId)
+        try container.encode(dataSource, forKey: .dataSource)
+        try container.encode(type, forKey: .type)
+        try container.encode(version, forKey: .version)
+        try container.encode(identifier, forKey: .identifier)
+        try container.encode(utcOffsetSeconds, forKey: .utcOffsetSeconds)
+        try container.encode(state, forKey: .state)
+        try container.encode(timeoutMs, forKey: .timeoutMs)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(lastAccessAt, forKey: .lastAccessAt)
+        try container.encode(expireAt, forKey: .expireAt)
+        try container.encode(endedAt, forKey: .endedAt)
+        try container.encode(endReason, forKey: .endReason)
+        try container.encode(clientAddress, forKey: .clientAddress)
+        try container.encode(impersonatedUser, forKey: .impersonatedUser)
+        try container.encode(details, forKey: .details)
+        try container.encode(config, forKey: .config)
+        try container.encode(parents, forKey: .parents)
+        try container.encode(children, forKey: .children)
+    }
+}
+
+/// A point in time, stored as milliseconds since the Unix epoch and written in JSON as
+/// ISO-8601 UTC text with milliseconds (`2026-01-02T03:04:05.678Z`).
+public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public var milliseconds: Int64
+
+    public init(milliseconds: Int64) {
+        self.milliseconds = milliseconds
+    }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
+        lhs.milliseconds < rhs.milliseconds
+    }
+
+    public var description: String { iso8601 }
+
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    public var iso8601: String {
+        let seconds = milliseconds.floorDivided(by: 1000)
+        let millis = milliseconds - seconds * 1000
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+            Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(millis))
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Int64.self) {
+            milliseconds = number
+            return
+        }
+        let text = try container.decode(String.self)
+        guard let parsed = Timestamp(iso8601: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO-8601 time: \(text)")
+        }
+        self = parsed
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(iso8601)
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.mmm]Z`.
+    public init?(iso8601 text: String) {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) {
+            milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+            return
+        }
+        formatter.formatOptions = [.withInternetDateTime]
+        guard let date = formatter.date(from: text) else { return nil }
+        milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+}
+
+extension Int64 {
+    /// Division rounding toward negative infinity.
+    func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}

@@ -1,0 +1,34 @@
+/// Which sessions ``SessionStore/listSessions(_:)`` returns, oldest first.
+///
+/// ```swift
+/// let page = try await store.listSessions(SessionFilter(states: .live, userId: "ada", limit: 50))
+/// let next = try await store.listSessions(SessionFilter(states: .live, userId: "ada", limit: 50, after: page.last?.key))
+/// ```
+public struct SessionFilter: Sendable, Hashable {
+    /// Which states to include.
+    public enum States: Sendable, Hashable {
+        /// `idle` and `active`.
+        case live
+        /// `closed`, `expired` and `failed`: tombstones.
+        case ended
+        case all
+        case only(SessionState)
+    }
+
+    public var states: States
+    public var userId: String?
+    public var dataSource: String?
+    /// At most this many sessions; at most 10,000.
+    public var limit: Int
+    /// Return sessions created after the one with this key (the last of the previous
+    /// page).
+    public var after: String?
+
+    public init(states: States = .live, userId: String? = nil, dataSource: String? = nil, limit: Int = 100, after: String? = nil) {
+        self.states = states
+        self.userId = userId
+        self.dataSource = dataSource
+        self.limit = limit
+        self.after = after
+    }
+}

@@ -1,0 +1,268 @@
+import SessionStoreSQLite
+
+/// A row of `sessions`: a ``Session`` without its details, config and links.
+struct SessionRow: Sendable {
+    var id: Int64
+    var key: String
+    var userId: String
+    var sessionId: String?
+    var dataSource: String
+    var type: String
+    var version: Int64
+    var identifier: String?
+    var utcOffsetSeconds: Int64
+    var clientAddress: String?
+    var impersonatedUser: String?
+    var state: SessionState
+    var timeoutMs: Int64?
+    var createdAt: Int64
+    var lastAccessAt: Int64
+    var expireAt: Int64?
+    var endedAt: Int64?
+    var endReason: String?
+    var configChanges: Int64
+
+    var subject: EventLog.Subject {
+        EventLog.Subject(sessionKey: key, userId: userId, dataSource: dataSource)
+    }
+}
+
+/// The SQL of `sessions` and the tables that hang off it. Policy lives in the service.
+enum SessionRecords {
+    static let columns = """
+        id, key, user_id, client_session_id, data_source, type, version, identifier, utc_offset_seconds,
+        client_address, impersonated_user, state, timeout_ms, created_at, last_access_at, expire_at,
+        ended_at, end_reason, config_changes
+        """
+
+    static func row(_ row: Row) -> SessionRow {
+        SessionRow(
+            id: row.int64(0), key: row.string(1), userId: row.string(2), sessionId: row.optionalString(3),
+            dataSource: row.string(4), type: row.string(5), version: row.int64(6), identifier: row.optionalString(7),
+            utcOffsetSeconds: row.int64(8), clientAddress: row.optionalString(9),
+            impersonatedUser: row.optionalString(10), state: SessionState(rawValue: row.string(11)) ?? .failed,
+            timeoutMs: row.optionalInt64(12), createdAt: row.int64(13), lastAccessAt: row.int64(14),
+            expireAt: row.optionalInt64(15), endedAt: row.optionalInt64(16), endReason: row.optionalString(17),
+            configChanges: row.int64(18))
+    }
+
+    static func insert(_ db: Database, _ session: SessionRow) throws(SQLiteError) -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO sessions (
+                    key, user_id, client_session_id, data_source, type, version, identifier, utc_offset_seconds,
+                    client_address, impersonated_user, state, timeout_ms, created_at, last_access_at, expire_at
+                )
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            [
+                .text(session.key), .text(session.userId), DatabaseValue(session.sessionId), .text(session.dataSource),
+                .text(session.type), .integer(session.version), DatabaseValue(session.identifier),
+                .integer(session.utcOffsetSeconds), DatabaseValue(session.clientAddress),
+                DatabaseValue(session.impersonatedUser), .text(session.state.rawValue), DatabaseValue(session.timeoutMs),
+                .integer(session.createdAt), .integer(session.lastAccessAt), DatabaseValue(session.expireAt),
+            ])
+        return db.lastInsertedRowID
+    }
+
+    static func find(_ db: Database, key: String) throws(SQLiteError) -> SessionRow? {
+        try db.fetchOne(sql: "SELECT \(columns) FROM sessions WHERE key = ?", [.text(key)], map: row)
+    }
+
+    static func find(_ db: Database, id: Int64) throws(SQLiteError) -> SessionRow? {
+        try db.fetchOne(sql: "SELECT \(columns) FROM sessions WHERE id = ?", [.integer(id)], map: row)
+    }
+
+    /// The newest session of `userId` with client session id `sessionId`, live or ended.
+    static func newest(_ db: Database, userId: String, sessionId: String) throws(SQLiteError) -> SessionRow? {
+        try db.fetchOne(
+            sql: """
+                SELECT \(columns) FROM sessions
+                WHERE user_id = ? AND client_session_id = ?
+                ORDER BY id DESC
+                LIMIT 1
+                """, [.text(userId), .text(sessionId)], map: row)
+    }
+
+    /// Moves the expiry forward to `expireAt` (never back) and records the access.
+    /// False when the session is not live or already expires at or after `expireAt`.
+    static func touch(_ db: Database, id: Int64, now: Int64, expireAt: Int64) throws(SQLiteError) -> Bool {
+        try db.execute(
+            sql: """
+                UPDATE sessions SET last_access_at = ?, expire_at = ?
+                WHERE id = ? AND state IN ('idle', 'active') AND expire_at < ?
+                """, [.integer(now), .integer(expireAt), .integer(id), .integer(expireAt)])
+        return db.changesCount == 1
+    }
+
+    /// Records an access without moving expiry: for sessions that never expire, or when
+    /// the bucket did not move.
+    static func recordAccess(_ db: Database, id: Int64, now: Int64) throws(SQLiteError) {
+        try db.execute(
+            sql: """
+                UPDATE sessions SET last_access_at = max(last_access_at, ?)
+                WHERE id = ? AND state IN ('idle', 'active')
+                """, [.integer(now), .integer(id)])
+    }
+
+    /// Ends a session that has not ended yet; false when it had (so the caller writes no
+    /// second end event).
+    static func end(_ db: Database, id: Int64, state: SessionState, at time: Int64, reason: String) throws(SQLiteError) -> Bool {
+        try db.execute(
+            sql: """
+                UPDATE sessions SET state = ?, ended_at = ?, end_reason = ?, expire_at = NULL
+                WHERE id = ? AND state IN ('idle', 'active', 'closing')
+                """, [.text(state.rawValue), .integer(time), .text(reason), .integer(id)])
+        return db.changesCount == 1
+    }
+
+    static func setIdentifier(_ db: Database, id: Int64, identifier: String?) throws(SQLiteError) {
+        try db.execute(sql: "UPDATE sessions SET identifier = ? WHERE id = ?", [DatabaseValue(identifier), .integer(id)])
+    }
+
+    static func liveCount(_ db: Database, scope: String, name: String) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(
+            sql: "SELECT live FROM live_session_counts WHERE scope = ? AND name = ?", [.text(scope), .text(name)]) ?? 0
+    }
+
+    // MARK: Details and config
+
+    static func details(_ db: Database, id: Int64) throws(SQLiteError) -> [String: String] {
+        let pairs = try db.fetchAll(
+            sql: "SELECT name, value FROM session_details WHERE session_id = ?", [.integer(id)]
+        ) { ($0.string(0), $0.string(1)) }
+        return Dictionary(pairs, uniquingKeysWith: { _, last in last })
+    }
+
+    static func config(_ db: Database, id: Int64) throws(SQLiteError) -> [String: String] {
+        let pairs = try db.fetchAll(
+            sql: "SELECT name, value FROM session_config WHERE session_id = ?", [.integer(id)]
+        ) { ($0.string(0), $0.string(1)) }
+        return Dictionary(pairs, uniquingKeysWith: { _, last in last })
+    }
+
+    static func upsertDetail(_ db: Database, id: Int64, name: String, value: String, at time: Int64) throws(SQLiteError) {
+        try db.execute(
+            sql: """
+                INSERT INTO session_details (session_id, name, value, updated_at)
+                VALUES (?, ?, ?, ?)
+                ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                """, [.integer(id), .text(name), .text(value), .integer(time)])
+    }
+
+    static func removeDetail(_ db: Database, id: Int64, name: String) throws(SQLiteError) -> Bool {
+        try db.execute(sql: "DELETE FROM session_details WHERE session_id = ? AND name = ?", [.integer(id), .text(name)])
+        return db.changesCount == 1
+    }
+
+    static func detailCount(_ db: Database, id: Int64) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(sql: "SELECT count(*) FROM session_details WHERE session_id = ?", [.integer(id)]) ?? 0
+    }
+
+    static func configValue(_ db: Database, id: Int64, name: String) throws(SQLiteError) -> String? {
+        try db.fetchOne(
+            sql: "SELECT value FROM session_config WHERE session_id = ? AND name = ?", [.integer(id), .text(name)]
+        ) { $0.string(0) }
+    }
+
+    static func upsertConfig(_ db: Database, id: Int64, name: String, value: String, at time: Int64) throws(SQLiteError) {
+        try db.execute(
+            sql: """
+                INSERT INTO session_config (session_id, name, value, updated_at)
+                VALUES (?, ?, ?, ?)
+                ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+                """, [.integer(id), .text(name), .text(value), .integer(time)])
+        try db.execute(sql: "UPDATE sessions SET config_changes = config_changes + 1 WHERE id = ?", [.integer(id)])
+    }
+
+    // MARK: Links
+
+    /// Inserts the link; false when it existed.
+    static func link(_ db: Database, parent: Int64, child: Int64, at time: Int64) throws(SQLiteError) -> Bool {
+        try db.execute(
+            sql: """
+                INSERT INTO session_links (parent_id, child_id, created_at) VALUES (?, ?, ?)
+                ON CONFLICT (parent_id, child_id) DO NOTHING
+                """, [.integer(parent), .integer(child), .integer(time)])
+        return db.changesCount == 1
+    }
+
+    /// Whether `target` is `start` or one of its descendants: a link from `target` to
+    /// `start` would then close a cycle.
+    static func isDescendant(_ db: Database, _ target: Int64, of start: Int64) throws(SQLiteError) -> Bool {
+        if target == start { return true }
+        let found = try db.fetchInt64(
+            sql: """
+                WITH RECURSIVE descendants (id) AS (
+                    SELECT child_id FROM session_links WHERE parent_id = ?
+                    UNION
+                    SELECT session_links.child_id
+                    FROM session_links JOIN descendants ON session_links.parent_id = descendants.id
+                )
+                SELECT 1 FROM descendants WHERE id = ? LIMIT 1
+                """, [.integer(start), .integer(target)])
+        return found == 1
+    }
+
+    static func childKeys(_ db: Database, id: Int64) throws(SQLiteError) -> [String] {
+        try db.fetchAll(
+            sql: """
+                SELECT sessions.key FROM session_links JOIN sessions ON sessions.id = session_links.child_id
+                WHERE session_links.parent_id = ?
+                ORDER BY session_links.child_id
+                """, [.integer(id)]) { $0.string(0) }
+    }
+
+    static func parentKeys(_ db: Database, id: Int64) throws(SQLiteError) -> [String] {
+        try db.fetchAll(
+            sql: """
+                SELECT sessions.key FROM session_links JOIN sessions ON sessions.id = session_links.parent_id
+                WHERE session_links.child_id = ?
+                ORDER BY session_links.parent_id
+                """, [.integer(id)]) { $0.string(0) }
+    }
+
+    /// The row with its details, config and links.
+    static func load(_ db: Database, _ row: SessionRow) throws(SQLiteError) -> Session {
+        Session(
+            key: row.key, userId: row.userId, sessionId: row.sessionId, dataSource: row.dataSource, type: row.type,
+            version: row.version, identifier: row.identifier, utcOffsetSeconds: row.utcOffsetSeconds, state: row.state,
+            timeoutMs: row.timeoutMs, createdAt: Timestamp(milliseconds: row.createdAt),
+            lastAccessAt: Timestamp(milliseconds: row.lastAccessAt), expireAt: row.expireAt.map(Timestamp.init),
+            endedAt: row.endedAt.map(Timestamp.init), endReason: row.endReason, clientAddress: row.clientAddress,
+            impersonatedUser: row.impersonatedUser, details: try details(db, id: row.id),
+            config: try config(db, id: row.id), parents: try parentKeys(db, id: row.id),
+            children: try childKeys(db, id: row.id))
+    }
+}
+
+extension SessionRecords {
+    /// Sessions matching the filter, oldest first. The state condition is written with
+    /// literal states so SQLite can use the partial indexes.
+    static func list(_ db: Database, _ filter: SessionFilter, afterId: Int64) throws(SQLiteError) -> [SessionRow] {
+        var conditions = ["id > ?"]
+        var arguments: [DatabaseValue] = [.integer(afterId)]
+        switch filter.states {
+        case .live: conditions.append("state IN ('idle', 'active')")
+        case .ended: conditions.append("state IN ('closed', 'expired', 'failed')")
+        case .all: break
+        case .only(let state): conditions.append("state = '\(state.rawValue)'")
+        }
+        if let userId = filter.userId {
+            conditions.append("user_id = ?")
+            arguments.append(.text(userId))
+        }
+        if let dataSource = filter.dataSource {
+            conditions.append("data_source = ?")
+            arguments.append(.text(dataSource))
+        }
+        arguments.append(.integer(Int64(filter.limit)))
+        return try db.fetchAll(
+            sql: """
+                SELECT \(columns) FROM sessions
+                WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY id
+                LIMIT ?
+                """, arguments, map: row)
+    }
+}

@@ -1,0 +1,74 @@
+import SessionStoreSQLite
+
+/// A session and its descendants, as ``SessionStore/tree(of:)`` returns them.
+public struct SessionTree: Sendable, Hashable, Codable {
+    public var session: Session
+    public var children: [SessionTree]
+}
+
+extension SessionStore {
+    /// Links `child` under `parent` (a Stream API associate session). Linking twice is a
+    /// no-op. Counts as an access to the parent.
+    ///
+    /// - Throws: `INVALID_ARGUMENT.LINK_CYCLE` when `parent` is `child` or one of its
+    ///   descendants; `INVALID_HANDLE.SESSION_NOT_FOUND` / `SESSION_CLOSED` when either
+    ///   session is not live.
+    public func addAssociate(parent: String, child: String) async throws(SessionStoreError) {
+        let validator = configuration.validator
+        let parentKey = try validator.key(parent)
+        let childKey = try validator.key(child)
+        try await mutate(key: parentKey) { db, parentRow, now in
+            let childRow = try Access.liveRow(db, key: childKey)
+            guard try !SessionRecords.isDescendant(db, parentRow.id, of: childRow.id) else {
+                throw SessionStoreError(
+                    code: SessionStoreError.Code.linkCycle,
+                    message: "linking \(childKey) under \(parentKey) would make a cycle")
+            }
+            if try SessionRecords.link(db, parent: parentRow.id, child: childRow.id, at: now) {
+                try EventLog.append(
+                    db, at: now, kind: EventKind.sessionLinked, subject: parentRow.subject, payload: ["child": childKey])
+            }
+        }
+    }
+
+    /// The sessions linked under `key`, live or ended.
+    public func children(of key: String) async throws(SessionStoreError) -> [Session] {
+        try await related(key) { db, row in try SessionRecords.childKeys(db, id: row.id) }
+    }
+
+    /// The sessions `key` is linked under, live or ended.
+    public func parents(of key: String) async throws(SessionStoreError) -> [Session] {
+        try await related(key) { db, row in try SessionRecords.parentKeys(db, id: row.id) }
+    }
+
+    /// `key` with all its descendants, read in one snapshot.
+    public func tree(of key: String) async throws(SessionStoreError) -> SessionTree {
+        let key = try configuration.validator.key(key)
+        return try await read { db in
+            guard let row = try SessionRecords.find(db, key: key) else {
+                throw SessionStoreError.sessionNotFound(key)
+            }
+            return try Self.subtree(db, row)
+        }
+    }
+
+    private static func subtree(_ db: Database, _ row: SessionRow) throws -> SessionTree {
+        let session = try SessionRecords.load(db, row)
+        let children = try session.children.compactMap { try SessionRecords.find(db, key: $0) }
+        return SessionTree(session: session, children: try children.map { try subtree(db, $0) })
+    }
+
+    private func related(
+        _ key: String, _ keys: @escaping @Sendable (Database, SessionRow) throws -> [String]
+    ) async throws(SessionStoreError) -> [Session] {
+        let key = try configuration.validator.key(key)
+        return try await read { db in
+            guard let row = try SessionRecords.find(db, key: key) else {
+                throw SessionStoreError.sessionNotFound(key)
+            }
+            return try keys(db, row).compactMap { try SessionRecords.find(db, key: $0) }.map {
+                try SessionRecords.load(db, $0)
+            }
+        }
+    }
+}

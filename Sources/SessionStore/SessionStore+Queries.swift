@@ -1,0 +1,70 @@
+import SessionStoreSQLite
+
+/// Per-session figures, kept in the transactions of the changes they count.
+public struct SessionStatistics: Sendable, Hashable, Codable {
+    public var key: String
+    /// From creation to the end, or to now for a live session.
+    public var durationMs: Int64
+    /// Config values changed since the session opened (including those set at open).
+    public var configChanges: Int64
+}
+
+extension SessionStore {
+    /// Sessions matching `filter`, oldest first, with their details, config and links.
+    ///
+    /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
+    public func listSessions(_ filter: SessionFilter = SessionFilter()) async throws(SessionStoreError) -> [Session] {
+        guard (1...10_000).contains(filter.limit) else {
+            throw .invalidArgument("LIMIT", "limit must be within 1...10000 (got \(filter.limit))")
+        }
+        let after = try filter.after.map { (key) throws(SessionStoreError) in try configuration.validator.key(key) }
+        return try await read { db in
+            var afterId: Int64 = 0
+            if let after {
+                guard let row = try SessionRecords.find(db, key: after) else {
+                    throw SessionStoreError.sessionNotFound(after)
+                }
+                afterId = row.id
+            }
+            return try SessionRecords.list(db, filter, afterId: afterId).map { try SessionRecords.load(db, $0) }
+        }
+    }
+
+    /// The live sessions of a data source (Stream API `GetCurrentSessions`), oldest
+    /// first. Ended sessions are never included.
+    public func currentSessions(dataSource: String, limit: Int = 10_000) async throws(SessionStoreError) -> [Session] {
+        try configuration.validator.id(dataSource, field: "DATA_SOURCE")
+        return try await listSessions(SessionFilter(states: .live, dataSource: dataSource, limit: limit))
+    }
+
+    /// Events after sequence number `after`, oldest first.
+    ///
+    /// ```swift
+    /// var last: Int64 = 0
+    /// for event in try await store.events(after: last, limit: 100) {
+    ///     print(event.seq, event.kind, event.sessionKey ?? "-")
+    ///     last = event.seq
+    /// }
+    /// ```
+    public func events(after seq: Int64 = 0, limit: Int = 100, filter: EventFilter = EventFilter()) async throws(SessionStoreError) -> [StoreEvent] {
+        guard (1...10_000).contains(limit) else {
+            throw .invalidArgument("LIMIT", "limit must be within 1...10000 (got \(limit))")
+        }
+        let sessionKey = try filter.sessionKey.map { (key) throws(SessionStoreError) in try configuration.validator.key(key) }
+        let filter = EventFilter(sessionKey: sessionKey, kind: filter.kind)
+        return try await read { db in try EventLog.read(db, after: seq, limit: limit, filter: filter) }
+    }
+
+    /// Duration and counters of one session.
+    public func statistics(key: String) async throws(SessionStoreError) -> SessionStatistics {
+        let key = try configuration.validator.key(key)
+        let now = clock.now()
+        return try await read { db in
+            guard let row = try SessionRecords.find(db, key: key) else {
+                throw SessionStoreError.sessionNotFound(key)
+            }
+            return SessionStatistics(
+                key: key, durationMs: (row.endedAt ?? now) - row.createdAt, configChanges: row.configChanges)
+        }
+    }
+}

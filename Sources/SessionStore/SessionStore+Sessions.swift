@@ -1,0 +1,186 @@
+import SessionStoreSQLite
+
+extension SessionStore {
+    /// The session with `key`, live or ended (a tombstone); `nil` when there is none.
+    /// Does not count as an access.
+    ///
+    /// - Throws: `INVALID_HANDLE.FORMAT` when `key` is not a UUID.
+    public func session(key: String) async throws(SessionStoreError) -> Session? {
+        let key = try configuration.validator.key(key)
+        return try await read { db in
+            try SessionRecords.find(db, key: key).map { try SessionRecords.load(db, $0) }
+        }
+    }
+
+    /// The session `userId` opened as `sessionId`; `nil` when there is none. Only that
+    /// user's sessions are searched: another user's session id is never found. Counts as
+    /// an access (a touch).
+    ///
+    /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when the newest such session has ended.
+    public func getIsolatedSession(userId: String, sessionId: String) async throws(SessionStoreError) -> Session? {
+        let validator = configuration.validator
+        try validator.id(userId, field: "USER_ID")
+        try validator.id(sessionId, field: "SESSION_ID")
+        let found = try await read { db -> Session? in
+            try SessionRecords.newest(db, userId: userId, sessionId: sessionId).map { try SessionRecords.load(db, $0) }
+        }
+        guard let found else { return nil }
+        guard found.isLive else {
+            throw SessionStoreError(
+                code: SessionStoreError.Code.sessionClosed,
+                message: "session \(sessionId.debugDescriptionPrefix) of user \(userId.debugDescriptionPrefix) is \(found.state.rawValue)")
+        }
+        _ = try await touch(key: found.key)
+        return found
+    }
+
+    /// Records that the session is in use, moving its expiry to
+    /// `roundUp(now + timeout, tick)` (ZooKeeper's `touchSession`).
+    ///
+    /// Writes nothing when that bucket is not later than the current expiry, so touching
+    /// on every request is cheap; a late touch never moves expiry backwards.
+    ///
+    /// - Returns: true while the session is live; false for an unknown, closing or ended
+    ///   session.
+    public func touch(key: String) async throws(SessionStoreError) -> Bool {
+        let key = try configuration.validator.key(key)
+        let expiry = configuration.expiry
+        let now = clock.now()
+        let snapshot = try await read { db in try SessionRecords.find(db, key: key) }
+        guard let snapshot, snapshot.state.isLive else { return false }
+        guard let timeout = snapshot.timeoutMs, let current = snapshot.expireAt else { return true }
+        let expireAt = expiry.expireAt(now: now, timeoutMs: timeout)
+        guard expireAt > current else { return true }
+        return try await write { db in
+            if try SessionRecords.touch(db, id: snapshot.id, now: now, expireAt: expireAt) {
+                return true
+            }
+            // Nothing changed: another touch moved expiry further, or the session ended.
+            return try SessionRecords.find(db, id: snapshot.id)?.state.isLive ?? false
+        }
+    }
+
+    /// Sets details, inserting new names and replacing the values of existing ones (an
+    /// upsert, so concurrent writers of one name never conflict). Counts as an access.
+    ///
+    /// - Throws: `LIMIT_EXCEEDED.DETAILS_PER_SESSION` when the session would hold more
+    ///   details than allowed (nothing is written).
+    public func updateDetails(key: String, _ details: [String: String]) async throws(SessionStoreError) {
+        let key = try configuration.validator.key(key)
+        try configuration.validator.pairs(details, nameField: "DETAIL_NAME", valueField: "DETAIL_VALUE")
+        let maxDetails = configuration.limits.maxDetailsPerSession
+        try await mutate(key: key) { db, row, now in
+            for (name, value) in details {
+                try SessionRecords.upsertDetail(db, id: row.id, name: name, value: value, at: now)
+            }
+            let count = try SessionRecords.detailCount(db, id: row.id)
+            guard count <= Int64(maxDetails) else {
+                throw SessionStoreError(
+                    code: SessionStoreError.Code.detailsPerSession,
+                    message: "session \(key) would hold \(count) details; the limit is \(maxDetails)")
+            }
+            try EventLog.append(
+                db, at: now, kind: EventKind.detailsUpdated, subject: row.subject,
+                payload: ["names": details.keys.sorted().joined(separator: ",")])
+        }
+    }
+
+    /// Removes the named details; names that are not set are ignored. Counts as an access.
+    public func removeDetails(key: String, names: [String]) async throws(SessionStoreError) {
+        let key = try configuration.validator.key(key)
+        for name in names { try configuration.validator.id(name, field: "DETAIL_NAME") }
+        try await mutate(key: key) { db, row, now in
+            var removed: [String] = []
+            for name in names where try SessionRecords.removeDetail(db, id: row.id, name: name) {
+                removed.append(name)
+            }
+            if !removed.isEmpty {
+                try EventLog.append(
+                    db, at: now, kind: EventKind.detailsRemoved, subject: row.subject,
+                    payload: ["names": removed.sorted().joined(separator: ",")])
+            }
+        }
+    }
+
+    /// Sets configuration values. Each name whose value changes is recorded as a
+    /// `session.config_changed` event with the old and new value; setting a name to the
+    /// value it has writes nothing for it. Counts as an access.
+    ///
+    /// - Returns: the names whose value changed.
+    @discardableResult
+    public func setConfig(key: String, _ config: [String: String]) async throws(SessionStoreError) -> [String] {
+        let key = try configuration.validator.key(key)
+        try configuration.validator.pairs(config, nameField: "CONFIG_NAME", valueField: "CONFIG_VALUE")
+        return try await mutate(key: key) { db, row, now in
+            var changed: [String] = []
+            for (name, value) in config.sorted(by: { $0.key < $1.key }) {
+                let old = try SessionRecords.configValue(db, id: row.id, name: name)
+                guard old != value else { continue }
+                try SessionRecords.upsertConfig(db, id: row.id, name: name, value: value, at: now)
+                var payload = ["name": name, "new": value]
+                payload["old"] = old
+                try EventLog.append(db, at: now, kind: EventKind.configChanged, subject: row.subject, payload: payload)
+                changed.append(name)
+            }
+            return changed
+        }
+    }
+
+    /// Replaces the session's identifier (`nil` clears it). Counts as an access.
+    public func updateIdentifier(key: String, _ identifier: String?) async throws(SessionStoreError) {
+        let key = try configuration.validator.key(key)
+        try configuration.validator.optionalId(identifier, field: "IDENTIFIER")
+        try await mutate(key: key) { db, row, now in
+            guard row.identifier != identifier else { return }
+            try SessionRecords.setIdentifier(db, id: row.id, identifier: identifier)
+            var payload: [String: String] = [:]
+            payload["old"] = row.identifier
+            payload["new"] = identifier
+            try EventLog.append(db, at: now, kind: EventKind.identifierChanged, subject: row.subject, payload: payload)
+        }
+    }
+
+    /// Ends the session: state `closed`, end time and reason recorded, one
+    /// `session.ended` event, all in one transaction. Idempotent: closing an ended
+    /// session changes nothing and writes no second event.
+    ///
+    /// - Returns: the session as it is now (ended).
+    /// - Throws: `INVALID_HANDLE.SESSION_NOT_FOUND` for an unknown key.
+    @discardableResult
+    public func closeSession(key: String, reason: String = "closed by client") async throws(SessionStoreError) -> Session {
+        let key = try configuration.validator.key(key)
+        try configuration.validator.value(reason, field: "REASON")
+        let clock = self.clock
+        let (session, counts) = try await write { db throws -> (Session, StateCounts?) in
+            guard let row = try SessionRecords.find(db, key: key) else {
+                throw SessionStoreError.sessionNotFound(key)
+            }
+            let now = clock.now()
+            guard try SessionEnding.end(db, row, as: .closed, reason: reason, at: now) else {
+                return (try SessionRecords.load(db, row), nil)
+            }
+            let ended = try SessionRecords.find(db, id: row.id) ?? row
+            return (try SessionRecords.load(db, ended), try StateCounts.read(db, dataSource: row.dataSource))
+        }
+        if let counts {
+            sessionMetrics.ended(.closed, counts: counts)
+            logger.info("session closed", metadata: ["session.key": "\(key)", "session.reason": "\(reason)"])
+        }
+        return session
+    }
+
+    /// Runs `body` on the live session `key` in a write transaction, after recording the
+    /// access.
+    func mutate<T: Sendable>(
+        key: String, _ body: @escaping @Sendable (Database, SessionRow, Int64) throws -> T
+    ) async throws(SessionStoreError) -> T {
+        let clock = self.clock
+        let expiry = configuration.expiry
+        return try await write { db in
+            let row = try Access.liveRow(db, key: key)
+            let now = clock.now()
+            try Access.record(db, row, now: now, expiry: expiry)
+            return try body(db, row, now)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// Input checks that run before anything touches storage, so bad input never leaves a
+/// partial write. Each failure names the field in its code: `INVALID_ARGUMENT.USER_ID`.
+struct Validator {
+    let limits: SessionLimits
+
+    /// An identifier: not empty, at most `maxIdBytes` of UTF-8, no control characters
+    /// (they would corrupt logs, tables and terminals).
+    func id(_ value: String, field: String) throws(SessionStoreError) {
+        guard !value.isEmpty else {
+            throw .invalidArgument(field, "\(label(field)) must not be empty")
+        }
+        guard value.utf8.count <= limits.maxIdBytes else {
+            throw .invalidArgument(field, "\(label(field)) is \(value.utf8.count) bytes; the limit is \(limits.maxIdBytes)")
+        }
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidArgument(field, "\(label(field)) must not contain control characters")
+        }
+    }
+
+    func optionalId(_ value: String?, field: String) throws(SessionStoreError) {
+        if let value { try id(value, field: field) }
+    }
+
+    /// A value (detail, config): any text, stored verbatim, at most `maxValueBytes`.
+    func value(_ value: String, field: String) throws(SessionStoreError) {
+        guard value.utf8.count <= limits.maxValueBytes else {
+            throw .invalidArgument(field, "\(label(field)) is \(value.utf8.count) bytes; the limit is \(limits.maxValueBytes)")
+        }
+    }
+
+    func pairs(_ pairs: [String: String], nameField: String, valueField: String) throws(SessionStoreError) {
+        for (name, value) in pairs {
+            try id(name, field: nameField)
+            try self.value(value, field: valueField)
+        }
+    }
+
+    /// A session key as handed out: a UUID, returned in the stored (lower-case) form.
+    /// Anything else is `INVALID_HANDLE.FORMAT`.
+    func key(_ key: String) throws(SessionStoreError) -> String {
+        guard SessionKey.isWellFormed(key) else {
+            throw SessionStoreError(
+                code: SessionStoreError.Code.handleFormat,
+                message: "session key \(key.debugDescriptionPrefix) is not a UUID")
+        }
+        return key.lowercased()
+    }
+
+    private func label(_ field: String) -> String {
+        field.lowercased().replacingOccurrences(of: "_", with: " ")
+    }
+}
+
+/// Session keys: 128 bits from the system's secure generator, written as a lower-case
+/// UUID.
+enum SessionKey {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        let hex = String(high, radix: 16).leftPadded(to: 16) + String(low, radix: 16).leftPadded(to: 16)
+        let characters = Array(hex)
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
+    }
+
+    static func isWellFormed(_ key: String) -> Bool {
+        let utf8 = key.utf8
+        guard utf8.count == 36 else { return false }
+        for (index, byte) in utf8.enumerated() {
+            switch index {
+            case 8, 13, 18, 23:
+                guard byte == UInt8(ascii: "-") else { return false }
+            default:
+                guard (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66) || (byte >= 0x41 && byte <= 0x46)
+                else { return false }
+            }
+        }
+        return true
+    }
+}
+
+extension String {
+    func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}

@@ -1,0 +1,171 @@
+import ArgumentParser
+import SessionStore
+
+struct DetailsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "details", abstract: "Set or remove a session's details.",
+        subcommands: [Set.self, Unset.self])
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Insert or replace details, then print the session.")
+
+        @Argument var key: String
+        @Argument(help: ArgumentHelp("Details to set.", valueName: "K=V")) var pairs: [String]
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let details = try keyValuePairs(pairs, option: "details set")
+            let session = try await withStore(global) { store in
+                try await store.updateDetails(key: key, details)
+                return try await store.session(key: key)
+            }
+            if let session { try global.output.printSession(session) }
+        }
+    }
+
+    struct Unset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove details by name, then print the session.")
+
+        @Argument var key: String
+        @Argument(help: ArgumentHelp("Detail names to remove.", valueName: "K")) var names: [String]
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let session = try await withStore(global) { store in
+                try await store.removeDetails(key: key, names: names)
+                return try await store.session(key: key)
+            }
+            if let session { try global.output.printSession(session) }
+        }
+    }
+}
+
+struct ConfCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conf", abstract: "Change a session's configuration.", subcommands: [Set.self])
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set config values; each change is recorded as an event. Prints the session.")
+
+        @Argument var key: String
+        @Argument(help: ArgumentHelp("Values to set.", valueName: "K=V")) var pairs: [String]
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let config = try keyValuePairs(pairs, option: "conf set")
+            let session = try await withStore(global) { store in
+                try await store.setConfig(key: key, config)
+                return try await store.session(key: key)
+            }
+            if let session { try global.output.printSession(session) }
+        }
+    }
+}
+
+struct IdentifierCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "identifier", abstract: "Replace a session's identifier, then print the session.")
+
+    @Argument var key: String
+    @Argument var value: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let session = try await withStore(global) { store in
+            try await store.updateIdentifier(key: key, value)
+            return try await store.session(key: key)
+        }
+        if let session { try global.output.printSession(session) }
+    }
+}
+
+struct LinkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "link", abstract: "Link CHILD under PARENT; a link that would make a cycle is refused.")
+
+    @Argument var parent: String
+    @Argument var child: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let session = try await withStore(global) { store in
+            try await store.addAssociate(parent: parent, child: child)
+            return try await store.session(key: parent)
+        }
+        if let session { try global.output.printSession(session) }
+    }
+}
+
+struct TreeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tree", abstract: "Print a session and its descendants.")
+
+    @Argument var key: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let tree = try await withStore(global) { try await $0.tree(of: key) }
+        if global.json {
+            try global.output.printJSON(tree)
+            return
+        }
+        func show(_ node: SessionTree, depth: Int) {
+            let session = node.session
+            print("\(String(repeating: "  ", count: depth))\(session.key)  \(session.userId)  \(session.state.rawValue)")
+            for child in node.children { show(child, depth: depth + 1) }
+        }
+        show(tree, depth: 0)
+    }
+}
+
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events", abstract: "Print the event log, oldest first.")
+
+    @Option(help: "Only events after this sequence number.") var since: Int64 = 0
+    @Option(help: "Only events of this session key.") var session: String?
+    @Option(help: "Only events of this kind, e.g. session.ended.") var kind: String?
+    @Option var limit = 100
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let filter = EventFilter(sessionKey: session, kind: kind)
+        let events = try await withStore(global) { try await $0.events(after: since, limit: limit, filter: filter) }
+        try global.output.printEvents(events)
+    }
+}
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config", abstract: "Print every configuration option with its current value and default.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let current = try global.makeConfiguration()
+        let defaults = SessionStoreConfiguration()
+        let rows = SessionStoreConfiguration.options.map { option in
+            OptionRow(
+                name: option.name, value: option.value(in: current), defaultValue: option.value(in: defaults),
+                summary: option.summary)
+        }
+        if global.json {
+            try global.output.printJSON(rows)
+        } else {
+            global.output.printTable(["OPTION", "VALUE", "DEFAULT", "MEANING"], rows.map { [$0.name, $0.value, $0.defaultValue, $0.summary] })
+        }
+    }
+
+    private struct OptionRow: Encodable {
+        let name: String
+        let value: String
+        let defaultValue: String
+        let summary: String
+
+        enum CodingKeys: String, CodingKey {
+            case name, value, summary
+            case defaultValue = "default"
+        }
+    }
+}

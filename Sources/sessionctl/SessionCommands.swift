@@ -1,0 +1,163 @@
+import ArgumentParser
+import SessionStore
+
+struct OpenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open", abstract: "Open a session and print it.",
+        discussion: "Limits, the authenticator and the impersonation policy apply; a refusal exits 1 and is recorded as an event.")
+
+    @Option(help: "The owner.") var user: String
+    @Option(name: .customLong("session-id"), help: "The client's own id for the session.") var sessionId: String?
+    @Option(help: "Timeout: 30s, 5m, 2h, 7d or never (default: the store's default-timeout).") var timeout: String?
+    @Option(name: .customLong("data-source")) var dataSource = "default"
+    @Option var type = "Session"
+    @Option var version: Int64 = 1
+    @Option var identifier: String?
+    @Option(name: .customLong("utc-offset"), help: "Offset from UTC in seconds.") var utcOffset: Int64 = 0
+    @Option(name: .customLong("detail"), help: ArgumentHelp("A detail (repeatable).", valueName: "K=V")) var details: [String] = []
+    @Option(name: .customLong("conf"), help: ArgumentHelp("A config value (repeatable).", valueName: "K=V")) var config: [String] = []
+    @Option(name: .customLong("associate"), help: ArgumentHelp("Key of a live session to link as a child (repeatable).", valueName: "KEY")) var associates: [String] = []
+    @Option(name: .customLong("client-address")) var clientAddress: String?
+    @Option(help: "Act as this user (the impersonation policy decides).") var impersonate: String?
+    @Flag(help: "Open a new session even if this session id was closed; return it if it is live.") var reconnect = false
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        var request = OpenSessionRequest(userId: user, sessionId: sessionId)
+        request.dataSource = dataSource
+        request.type = type
+        request.version = version
+        request.identifier = identifier
+        request.utcOffsetSeconds = utcOffset
+        request.details = try keyValuePairs(details, option: "--detail")
+        request.config = try keyValuePairs(config, option: "--conf")
+        request.associates = associates
+        request.clientAddress = clientAddress
+        request.impersonatedUser = impersonate
+        request.reconnect = reconnect
+        if let timeout {
+            request.timeout = try parseTimeout(timeout)
+        }
+        let session = try await withStore(global) { try await $0.openSession(request) }
+        try global.output.printSession(session)
+    }
+}
+
+/// `never`, or a duration such as `30s`.
+func parseTimeout(_ text: String) throws -> SessionTimeout {
+    if text == "never" { return .never }
+    guard let milliseconds = DurationText.parse(milliseconds: text) else {
+        throw ValidationError("--timeout takes a duration such as 30s, 5m or 2h, or never; not \(text.debugDescription)")
+    }
+    return .milliseconds(milliseconds)
+}
+
+struct GetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get", abstract: "Print one session, by key or by user and session id.")
+
+    @Argument(help: "The session key.") var key: String?
+    @Option var user: String?
+    @Option(name: .customLong("session-id")) var sessionId: String?
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard (key != nil) != (user != nil && sessionId != nil) else {
+            throw ValidationError("give either KEY or both --user and --session-id")
+        }
+    }
+
+    func run() async throws {
+        let session = try await withStore(global) { store -> Session in
+            let found: Session?
+            if let key {
+                found = try await store.session(key: key)
+            } else {
+                found = try await store.getIsolatedSession(userId: user ?? "", sessionId: sessionId ?? "")
+            }
+            guard let found else {
+                throw SessionStoreError(code: SessionStoreError.Code.sessionNotFound, message: "no such session")
+            }
+            return found
+        }
+        try global.output.printSession(session)
+    }
+}
+
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List sessions, oldest first.")
+
+    @Option(help: "live, ended, all, or one state (idle, active, closing, closed, expired, failed).") var state = "live"
+    @Option var user: String?
+    @Option(name: .customLong("data-source")) var dataSource: String?
+    @Option var limit = 100
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let states: SessionFilter.States
+        switch state {
+        case "live": states = .live
+        case "ended": states = .ended
+        case "all": states = .all
+        default:
+            guard let only = SessionState(rawValue: state) else {
+                throw ValidationError("--state takes live, ended, all or a state name; not \(state.debugDescription)")
+            }
+            states = .only(only)
+        }
+        let filter = SessionFilter(states: states, userId: user, dataSource: dataSource, limit: limit)
+        let sessions = try await withStore(global) { try await $0.listSessions(filter) }
+        try global.output.printSessions(sessions)
+    }
+}
+
+struct CurrentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "current", abstract: "List the live sessions of a data source (never ended ones).")
+
+    @Option(name: .customLong("data-source")) var dataSource = "default"
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let sessions = try await withStore(global) { try await $0.currentSessions(dataSource: dataSource) }
+        try global.output.printSessions(sessions)
+    }
+}
+
+struct TouchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "touch", abstract: "Record an access; prints whether the session is live.",
+        discussion: "Writes nothing when the expiry bucket does not move. Exits 0 either way; prints false for an unknown, closing or ended session.")
+
+    @Argument var key: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let live = try await withStore(global) { try await $0.touch(key: key) }
+        if global.json {
+            try global.output.printJSON(TouchResult(key: key, live: live))
+        } else {
+            print(live)
+        }
+    }
+
+    private struct TouchResult: Encodable {
+        let key: String
+        let live: Bool
+    }
+}
+
+struct CloseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "close", abstract: "End a session; closing an ended session changes nothing.")
+
+    @Argument var key: String
+    @Option var reason = "closed by client"
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let session = try await withStore(global) { try await $0.closeSession(key: key, reason: reason) }
+        try global.output.printSession(session)
+    }
+}

@@ -1,0 +1,63 @@
+import SessionStore
+
+extension Output {
+    /// One session: JSON object, or its fields one a line.
+    func printSession(_ session: Session) throws {
+        if json {
+            try printJSON(session)
+            return
+        }
+        let fields: [(String, String)] = [
+            ("key", session.key),
+            ("user", session.userId),
+            ("session id", session.sessionId ?? "-"),
+            ("data source", session.dataSource),
+            ("type", "\(session.type) v\(session.version)"),
+            ("identifier", session.identifier ?? "-"),
+            ("state", session.state.rawValue),
+            ("timeout", session.timeoutMs.map { SessionTimeout.milliseconds($0).description } ?? "never"),
+            ("created", session.createdAt.iso8601),
+            ("last access", session.lastAccessAt.iso8601),
+            ("expires", session.expireAt?.iso8601 ?? "-"),
+            ("ended", session.endedAt.map { "\($0.iso8601) (\(session.endReason ?? ""))" } ?? "-"),
+            ("client address", session.clientAddress ?? "-"),
+            ("impersonating", session.impersonatedUser ?? "-"),
+            ("details", Self.pairs(session.details)),
+            ("config", Self.pairs(session.config)),
+            ("parents", session.parents.isEmpty ? "-" : session.parents.joined(separator: ", ")),
+            ("children", session.children.isEmpty ? "-" : session.children.joined(separator: ", ")),
+        ]
+        for (name, value) in fields {
+            print("\((name + ":").padding(toLength: 16, withPad: " ", startingAt: 0))\(value)")
+        }
+    }
+
+    /// Sessions: JSON array, or a table.
+    func printSessions(_ sessions: [Session]) throws {
+        if json {
+            try printJSON(sessions)
+            return
+        }
+        printTable(
+            ["KEY", "USER", "SESSION ID", "DATA SOURCE", "STATE", "EXPIRES"],
+            sessions.map {
+                [$0.key, $0.userId, $0.sessionId ?? "-", $0.dataSource, $0.state.rawValue, $0.expireAt?.iso8601 ?? "-"]
+            })
+    }
+
+    func printEvents(_ events: [StoreEvent]) throws {
+        if json {
+            try printJSON(events)
+            return
+        }
+        printTable(
+            ["SEQ", "AT", "KIND", "SESSION", "DETAILS"],
+            events.map {
+                ["\($0.seq)", $0.at.iso8601, $0.kind, $0.sessionKey ?? "-", Self.pairs($0.payload)]
+            })
+    }
+
+    static func pairs(_ pairs: [String: String]) -> String {
+        pairs.isEmpty ? "-" : pairs.keys.sorted().map { "\($0)=\(pairs[$0] ?? "")" }.joined(separator: " ")
+    }
+}
