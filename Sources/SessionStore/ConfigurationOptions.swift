@@ -51,6 +51,9 @@ extension SessionStoreConfiguration {
         duration("tick", "Expiry granularity: expiry is rounded up to whole ticks (ZooKeeper's tickTime).", \.tick, minimum: 1),
         duration("tombstone-retention", "How long ended sessions are kept (Spark Connect's closed-session cache, unbounded in count).", \.tombstoneRetention),
         duration("event-retention", "How long events are kept.", \.eventRetention),
+        duration("detached-timeout", "A detached execution not reattached within this is abandoned (Spark Connect's detachedTimeout).", \.detachedTimeout),
+        duration("streaming-query-retention", "How long stopped streaming queries stay listed.", \.streamingQueryRetention),
+        boolean("running-sessions-do-not-expire", "Whether expiry spares a session with an attached running execution (Hive's check-operation rule).", \.runningSessionsDoNotExpire),
         ConfigurationOption(
             name: "durability", summary: "`normal` (survives a process crash) or `full` (fsync per commit, survives power loss).",
             get: { $0.durability.rawValue },
@@ -71,6 +74,22 @@ extension SessionStoreConfiguration {
         limit("max-sessions-per-address", "Live sessions from one client address (Hive's ...per.ipaddress).", \.limits.maxSessionsPerAddress),
         limit("max-sessions-per-user-address", "Live sessions of one user from one address (Hive's ...per.user.ipaddress).", \.limits.maxSessionsPerUserAddress),
         limit("max-sessions-per-data-source", "Live sessions of one data source.", \.limits.maxSessionsPerDataSource),
+        limit("max-concurrent-executions-per-session", "Running executions in one session.", \.limits.maxConcurrentExecutionsPerSession),
+        limit("max-streaming-queries-per-session", "Active streaming queries in one session.", \.limits.maxStreamingQueriesPerSession),
+        ConfigurationOption(
+            name: "max-resource-bytes-per-session", summary: "Total bytes of the resources one session owns.",
+            get: { $0.limits.maxResourceBytesPerSession.map(String.init) ?? "unlimited" },
+            set: { configuration, text throws(SessionStoreError) in
+                if text == "unlimited" {
+                    configuration.limits.maxResourceBytesPerSession = nil
+                    return
+                }
+                guard let value = Int64(text), value >= 0 else {
+                    throw badValue("max-resource-bytes-per-session", text, "a whole number of at least 0, or unlimited")
+                }
+                configuration.limits.maxResourceBytesPerSession = value
+            }),
+        count("max-payload-bytes", "Bytes of an execution's statement or request.", \.limits.maxPayloadBytes, range: 0...268_435_456),
         count("max-details-per-session", "Details one session may hold.", \.limits.maxDetailsPerSession, range: 0...1_000_000),
         count("max-id-bytes", "UTF-8 bytes of an id or name.", \.limits.maxIdBytes, range: 1...1_048_576),
         count("max-value-bytes", "UTF-8 bytes of a detail or config value.", \.limits.maxValueBytes, range: 0...67_108_864),

@@ -101,6 +101,19 @@ enum JSONText {
         text += "\""
     }
 
+    static func array(_ values: [String]) -> String {
+        var text = "["
+        for (index, value) in values.enumerated() {
+            if index > 0 { text += "," }
+            appendString(value, to: &text)
+        }
+        return text + "]"
+    }
+
+    static func stringArray(_ text: String) -> [String] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String]) ?? []
+    }
+
     static func stringObject(_ text: String) -> [String: String] {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             return [:]

@@ -1,20 +1,50 @@
 import SessionStoreSQLite
 
+/// What ending one session did, for the callers' metrics and callbacks after commit.
+struct EndedSession: Sendable {
+    let row: SessionRow
+    let state: SessionState
+    let canceledOperations: [String]
+    let stoppedQueries: [String]
+    let releasedResources: [OwnedResource]
+}
+
 /// Ends sessions: the one place that decides what ending a session does, whoever ends it
 /// (a caller's close, the sweeper's expiry, recovery's failure). Runs inside the caller's
 /// transaction, so the session and everything it owns end together or not at all.
 enum SessionEnding {
-    /// Ends `row` in state `state` (closed, expired or failed) and writes the end event.
-    /// False when it had ended already: nothing is written twice.
+    /// Ends `row` in state `state` (closed, expired or failed): running executions are
+    /// canceled, active streaming queries stopped, owned resources released, one event
+    /// each, then the session's end event. `nil` when it had ended already: nothing is
+    /// written twice.
     static func end(
         _ db: Database, _ row: SessionRow, as state: SessionState, reason: String, at time: Int64
-    ) throws(SQLiteError) -> Bool {
+    ) throws -> EndedSession? {
         guard try SessionRecords.end(db, id: row.id, state: state, at: time, reason: reason) else {
-            return false
+            return nil
+        }
+        let canceled = try ExecutionTransitions.cancel(
+            db, ExecutionRecords.running(db, sessionId: row.id), reason: "session \(state.rawValue)", interrupted: false,
+            at: time)
+        var stopped: [String] = []
+        for (id, query) in try OwnedRecords.activeQueries(db, sessionId: row.id)
+        where try OwnedRecords.stopQuery(db, id: id, reason: "session \(state.rawValue)", at: time) {
+            try EventLog.append(
+                db, at: time, kind: EventKind.queryStopped, subject: row.subject,
+                payload: ["queryId": query.queryId, "reason": "session \(state.rawValue)"])
+            stopped.append(query.queryId)
+        }
+        let resources = try OwnedRecords.resources(db, sessionId: row.id, sessionKey: row.key)
+        try OwnedRecords.deleteResources(db, sessionId: row.id)
+        for resource in resources {
+            try EventLog.append(
+                db, at: time, kind: EventKind.resourceReleased, subject: row.subject,
+                payload: ["kind": resource.kind, "name": resource.name, "bytes": "\(resource.bytes)"])
         }
         try EventLog.append(
             db, at: time, kind: EventKind.sessionEnded, subject: row.subject,
             payload: ["state": state.rawValue, "reason": reason])
-        return true
+        return EndedSession(
+            row: row, state: state, canceledOperations: canceled, stoppedQueries: stopped, releasedResources: resources)
     }
 }

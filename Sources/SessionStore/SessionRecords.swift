@@ -21,6 +21,8 @@ struct SessionRow: Sendable {
     var endedAt: Int64?
     var endReason: String?
     var configChanges: Int64
+    var statements: Int64 = 0
+    var failures: Int64 = 0
 
     var subject: EventLog.Subject {
         EventLog.Subject(sessionKey: key, userId: userId, dataSource: dataSource)
@@ -32,7 +34,7 @@ enum SessionRecords {
     static let columns = """
         id, key, user_id, client_session_id, data_source, type, version, identifier, utc_offset_seconds,
         client_address, impersonated_user, state, timeout_ms, created_at, last_access_at, expire_at,
-        ended_at, end_reason, config_changes
+        ended_at, end_reason, config_changes, statements, failures
         """
 
     static func row(_ row: Row) -> SessionRow {
@@ -43,7 +45,7 @@ enum SessionRecords {
             impersonatedUser: row.optionalString(10), state: SessionState(rawValue: row.string(11)) ?? .failed,
             timeoutMs: row.optionalInt64(12), createdAt: row.int64(13), lastAccessAt: row.int64(14),
             expireAt: row.optionalInt64(15), endedAt: row.optionalInt64(16), endReason: row.optionalString(17),
-            configChanges: row.int64(18))
+            configChanges: row.int64(18), statements: row.int64(19), failures: row.int64(20))
     }
 
     static func insert(_ db: Database, _ session: SessionRow) throws(SQLiteError) -> Int64 {
@@ -114,6 +116,15 @@ enum SessionRecords {
                 WHERE id = ? AND state IN ('idle', 'active', 'closing')
                 """, [.text(state.rawValue), .integer(time), .text(reason), .integer(id)])
         return db.changesCount == 1
+    }
+
+    /// Sets `idle` or `active` on a live session; no write when it is already so.
+    static func setActivity(_ db: Database, id: Int64, active: Bool) throws(SQLiteError) {
+        try db.execute(
+            sql: """
+                UPDATE sessions SET state = ?
+                WHERE id = ? AND state IN ('idle', 'active') AND state <> ?
+                """, [.text(active ? "active" : "idle"), .integer(id), .text(active ? "active" : "idle")])
     }
 
     static func setIdentifier(_ db: Database, id: Int64, identifier: String?) throws(SQLiteError) {

@@ -7,6 +7,10 @@ public struct SessionStatistics: Sendable, Hashable, Codable {
     public var durationMs: Int64
     /// Config values changed since the session opened (including those set at open).
     public var configChanges: Int64
+    /// Executions created in the session.
+    public var statements: Int64
+    /// Executions that failed.
+    public var failures: Int64
 }
 
 extension SessionStore {
@@ -64,7 +68,8 @@ extension SessionStore {
                 throw SessionStoreError.sessionNotFound(key)
             }
             return SessionStatistics(
-                key: key, durationMs: (row.endedAt ?? now) - row.createdAt, configChanges: row.configChanges)
+                key: key, durationMs: (row.endedAt ?? now) - row.createdAt, configChanges: row.configChanges,
+                statements: row.statements, failures: row.failures)
         }
     }
 }

@@ -151,22 +151,36 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         try configuration.validator.value(reason, field: "REASON")
         let clock = self.clock
-        let (session, counts) = try await write { db throws -> (Session, StateCounts?) in
+        let (session, ended, counts) = try await write { db throws -> (Session, EndedSession?, StateCounts?) in
             guard let row = try SessionRecords.find(db, key: key) else {
                 throw SessionStoreError.sessionNotFound(key)
             }
-            let now = clock.now()
-            guard try SessionEnding.end(db, row, as: .closed, reason: reason, at: now) else {
-                return (try SessionRecords.load(db, row), nil)
+            guard let ended = try SessionEnding.end(db, row, as: .closed, reason: reason, at: clock.now()) else {
+                return (try SessionRecords.load(db, row), nil, nil)
             }
-            let ended = try SessionRecords.find(db, id: row.id) ?? row
-            return (try SessionRecords.load(db, ended), try StateCounts.read(db, dataSource: row.dataSource))
+            let session = try SessionRecords.load(db, SessionRecords.find(db, id: row.id) ?? row)
+            return (session, ended, try StateCounts.read(db, dataSource: row.dataSource))
         }
-        if let counts {
-            sessionMetrics.ended(.closed, counts: counts)
-            logger.info("session closed", metadata: ["session.key": "\(key)", "session.reason": "\(reason)"])
+        if let ended, let counts {
+            didEnd(ended, counts: counts)
         }
         return session
+    }
+
+    /// Metrics, log line and resource callbacks for a session ended by a committed
+    /// transaction.
+    func didEnd(_ ended: EndedSession, counts: StateCounts) {
+        sessionMetrics.ended(ended.state, counts: counts)
+        logger.info(
+            "session ended",
+            metadata: [
+                "session.key": "\(ended.row.key)", "session.state": "\(ended.state.rawValue)",
+                "session.canceled_executions": "\(ended.canceledOperations.count)",
+                "session.released_resources": "\(ended.releasedResources.count)",
+            ])
+        if let handler = configuration.resourceReleaseHandler {
+            ended.releasedResources.forEach(handler)
+        }
     }
 
     /// Runs `body` on the live session `key` in a write transaction, after recording the

@@ -33,6 +33,18 @@ public struct SessionStoreConfiguration: Sendable {
     public var tombstoneRetention: Int64 = 7 * 86_400_000
     /// How long events are kept. Default 7 days.
     public var eventRetention: Int64 = 7 * 86_400_000
+    /// A detached execution not reattached within this many milliseconds is abandoned
+    /// (Spark Connect's `spark.connect.execute.manager.detachedTimeout`). Default 5 min.
+    public var detachedTimeout: Int64 = 300_000
+    /// How long stopped streaming queries stay listed. Default 1 hour.
+    public var streamingQueryRetention: Int64 = 3_600_000
+    /// Whether a session with an attached, running execution is spared by expiry
+    /// (Hive's check-operation rule). Default true.
+    public var runningSessionsDoNotExpire = true
+    /// Told about each owned resource released when a session ends or by
+    /// ``SessionStore/releaseResource(session:kind:name:)``, after the release is
+    /// committed, so the service can delete the real thing. Default: nobody.
+    public var resourceReleaseHandler: (@Sendable (OwnedResource) -> Void)?
     /// How commits reach the disk. Default `.normal`.
     public var durability: Durability = .normal
     /// How long a connection waits for another process's write lock. Default 5 s.
@@ -81,6 +93,14 @@ public struct SessionLimits: Sendable, Hashable {
     public var maxIdBytes = 1024
     /// Bytes (UTF-8) of one detail or config value. Default 64 KiB.
     public var maxValueBytes = 65_536
+    /// Running executions in one session (pending to ready for execution).
+    public var maxConcurrentExecutionsPerSession: Int?
+    /// Active streaming queries in one session.
+    public var maxStreamingQueriesPerSession: Int?
+    /// Total bytes of the resources one session owns.
+    public var maxResourceBytesPerSession: Int64?
+    /// Bytes of an execution's statement or request payload. Default 1 MiB.
+    public var maxPayloadBytes = 1_048_576
 
     public init() {}
 }

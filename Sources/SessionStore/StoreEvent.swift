@@ -28,6 +28,17 @@ public enum EventKind {
     public static let detailsRemoved = "session.details_removed"
     public static let identifierChanged = "session.identifier_changed"
     public static let sessionLinked = "session.linked"
+    public static let executionCreated = "execution.created"
+    public static let executionStatus = "execution.status_changed"
+    public static let executionAttached = "execution.attached"
+    public static let executionDetached = "execution.detached"
+    public static let executionAbandoned = "execution.abandoned"
+    public static let executionInterrupted = "execution.interrupted"
+    public static let queryRegistered = "streaming_query.registered"
+    public static let queryStopped = "streaming_query.stopped"
+    public static let queryRemoved = "streaming_query.removed"
+    public static let resourceAdded = "resource.added"
+    public static let resourceReleased = "resource.released"
 }
 
 /// Which events ``SessionStore/events(after:limit:filter:)`` returns.

@@ -48,6 +48,24 @@ struct Validator {
         return key.lowercased()
     }
 
+    /// An operation id: a UUID, returned lower-case; anything else is
+    /// `INVALID_HANDLE.FORMAT`.
+    func operationId(_ id: String) throws(SessionStoreError) -> String {
+        guard SessionKey.isWellFormed(id) else {
+            throw SessionStoreError(
+                code: SessionStoreError.Code.handleFormat,
+                message: "operation id \(id.debugDescriptionPrefix) is not a UUID")
+        }
+        return id.lowercased()
+    }
+
+    /// A statement or request of `bytes` bytes: at most `maxPayloadBytes`.
+    func payload(_ bytes: Int, field: String) throws(SessionStoreError) {
+        guard bytes <= limits.maxPayloadBytes else {
+            throw .invalidArgument(field, "\(label(field)) is \(bytes) bytes; the limit is \(limits.maxPayloadBytes)")
+        }
+    }
+
     private func label(_ field: String) -> String {
         field.lowercased().replacingOccurrences(of: "_", with: " ")
     }

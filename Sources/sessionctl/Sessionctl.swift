@@ -28,6 +28,10 @@ struct Sessionctl: AsyncParsableCommand {
             LinkCommand.self,
             TreeCommand.self,
             EventsCommand.self,
+            ExecCommand.self,
+            InterruptCommand.self,
+            QueryCommand.self,
+            ResourceCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

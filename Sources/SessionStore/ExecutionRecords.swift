@@ -1,0 +1,260 @@
+import Foundation
+import SessionStoreSQLite
+
+/// A row of `executions` with the key and owner of its session.
+struct ExecutionRow: Sendable {
+    var id: Int64
+    var sessionId: Int64
+    var sessionKey: String
+    var userId: String
+    var dataSource: String
+    var operationId: String
+    var jobTag: String
+    var status: ExecutionStatus
+    var statement: String?
+    var reattachable: Bool
+    var attached: Bool
+    var timeoutMs: Int64?
+    var createdAt: Int64
+    var startedAt: Int64?
+    var lastAttachedAt: Int64
+    var endedAt: Int64?
+    var closedAt: Int64?
+    var abandonedAt: Int64?
+    var error: String?
+
+    var subject: EventLog.Subject {
+        EventLog.Subject(sessionKey: sessionKey, userId: userId, dataSource: dataSource, operationId: operationId)
+    }
+}
+
+/// The SQL of `executions` and `execution_tags`.
+enum ExecutionRecords {
+    static let select = """
+        SELECT executions.id, executions.session_id, sessions.key, sessions.user_id, sessions.data_source,
+            executions.operation_id, executions.job_tag, executions.status, executions.statement,
+            executions.reattachable, executions.attached, executions.timeout_ms, executions.created_at,
+            executions.started_at, executions.last_attached_at, executions.ended_at, executions.closed_at,
+            executions.abandoned_at, executions.error
+        FROM executions JOIN sessions ON sessions.id = executions.session_id
+        """
+
+    static func row(_ row: Row) -> ExecutionRow {
+        ExecutionRow(
+            id: row.int64(0), sessionId: row.int64(1), sessionKey: row.string(2), userId: row.string(3),
+            dataSource: row.string(4), operationId: row.string(5), jobTag: row.string(6),
+            status: ExecutionStatus(rawValue: row.string(7)) ?? .failed, statement: row.optionalString(8),
+            reattachable: row.bool(9), attached: row.bool(10), timeoutMs: row.optionalInt64(11),
+            createdAt: row.int64(12), startedAt: row.optionalInt64(13), lastAttachedAt: row.int64(14),
+            endedAt: row.optionalInt64(15), closedAt: row.optionalInt64(16), abandonedAt: row.optionalInt64(17),
+            error: row.optionalString(18))
+    }
+
+    static func insert(
+        _ db: Database, session: SessionRow, operationId: String, jobTag: String, statement: String?,
+        request: Data?, reattachable: Bool, timeoutMs: Int64?, at time: Int64
+    ) throws(SQLiteError) -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO executions (
+                    session_id, operation_id, job_tag, status, statement, request, reattachable, attached,
+                    timeout_ms, created_at, last_attached_at, deadline_at
+                )
+                VALUES (?, ?, ?, 'pending', ?, ?, ?, 1, ?, ?, ?, ?)
+                """,
+            [
+                .integer(session.id), .text(operationId), .text(jobTag), DatabaseValue(statement),
+                request.map(DatabaseValue.blob) ?? .null, .integer(reattachable ? 1 : 0), DatabaseValue(timeoutMs),
+                .integer(time), .integer(time), DatabaseValue(timeoutMs.map { time.addingSaturated($0) }),
+            ])
+        try db.execute(sql: "UPDATE sessions SET statements = statements + 1 WHERE id = ?", [.integer(session.id)])
+        return db.lastInsertedRowID
+    }
+
+    static func insertTag(_ db: Database, sessionId: Int64, executionId: Int64, tag: String) throws(SQLiteError) {
+        try db.execute(
+            sql: """
+                INSERT INTO execution_tags (session_id, tag, execution_id) VALUES (?, ?, ?)
+                ON CONFLICT DO NOTHING
+                """, [.integer(sessionId), .text(tag), .integer(executionId)])
+    }
+
+    static func find(_ db: Database, sessionId: Int64, operationId: String) throws(SQLiteError) -> ExecutionRow? {
+        try db.fetchOne(
+            sql: "\(select) WHERE executions.session_id = ? AND executions.operation_id = ?",
+            [.integer(sessionId), .text(operationId)], map: row)
+    }
+
+    static func find(_ db: Database, id: Int64) throws(SQLiteError) -> ExecutionRow? {
+        try db.fetchOne(sql: "\(select) WHERE executions.id = ?", [.integer(id)], map: row)
+    }
+
+    static func tags(_ db: Database, executionId: Int64) throws(SQLiteError) -> [String] {
+        try db.fetchAll(
+            sql: "SELECT tag FROM execution_tags WHERE execution_id = ? ORDER BY tag", [.integer(executionId)]
+        ) { $0.string(0) }
+    }
+
+    /// Running executions of a session (pending to ready for execution).
+    static func running(_ db: Database, sessionId: Int64) throws(SQLiteError) -> [ExecutionRow] {
+        try db.fetchAll(
+            sql: """
+                \(select)
+                WHERE executions.session_id = ?
+                    AND executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                ORDER BY executions.id
+                """, [.integer(sessionId)], map: row)
+    }
+
+    static func runningCount(_ db: Database, sessionId: Int64) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(
+            sql: """
+                SELECT count(*) FROM executions
+                WHERE session_id = ? AND status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                """, [.integer(sessionId)]) ?? 0
+    }
+
+    /// Running executions of a session carrying `tag`.
+    static func running(_ db: Database, sessionId: Int64, tag: String) throws(SQLiteError) -> [ExecutionRow] {
+        try db.fetchAll(
+            sql: """
+                \(select)
+                JOIN execution_tags ON execution_tags.execution_id = executions.id
+                WHERE execution_tags.session_id = ? AND execution_tags.tag = ?
+                    AND executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                ORDER BY executions.id
+                """, [.integer(sessionId), .text(tag)], map: row)
+    }
+
+    /// Every execution of a session, oldest first.
+    static func all(_ db: Database, sessionId: Int64) throws(SQLiteError) -> [ExecutionRow] {
+        try db.fetchAll(
+            sql: "\(select) WHERE executions.session_id = ? ORDER BY executions.id", [.integer(sessionId)], map: row)
+    }
+
+    /// Running executions across sessions, oldest first.
+    static func running(_ db: Database, limit: Int) throws(SQLiteError) -> [ExecutionRow] {
+        try db.fetchAll(
+            sql: """
+                \(select)
+                WHERE executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                ORDER BY executions.id
+                LIMIT ?
+                """, [.integer(Int64(limit))], map: row)
+    }
+
+    static func lastEndedAt(_ db: Database) throws(SQLiteError) -> Int64? {
+        try db.fetchInt64(sql: "SELECT max(ended_at) FROM executions")
+    }
+
+    static func abandoned(_ db: Database, limit: Int) throws(SQLiteError) -> [ExecutionRow] {
+        try db.fetchAll(
+            sql: """
+                \(select)
+                WHERE executions.abandoned_at IS NOT NULL
+                ORDER BY executions.abandoned_at DESC
+                LIMIT ?
+                """, [.integer(Int64(limit))], map: row)
+    }
+
+    /// Detached, unclosed executions last attached at or before `cutoff`: due for
+    /// abandonment.
+    static func detachedSince(_ db: Database, cutoff: Int64, limit: Int) throws(SQLiteError) -> [ExecutionRow] {
+        try db.fetchAll(
+            sql: """
+                \(select)
+                WHERE executions.attached = 0 AND executions.status <> 'closed'
+                    AND executions.last_attached_at <= ?
+                ORDER BY executions.last_attached_at
+                LIMIT ?
+                """, [.integer(cutoff), .integer(Int64(limit))], map: row)
+    }
+
+    /// Running executions whose own deadline is at or before `now`.
+    static func pastDeadline(_ db: Database, now: Int64, limit: Int) throws(SQLiteError) -> [ExecutionRow] {
+        try db.fetchAll(
+            sql: """
+                \(select)
+                WHERE executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                    AND executions.deadline_at <= ?
+                ORDER BY executions.deadline_at
+                LIMIT ?
+                """, [.integer(now), .integer(Int64(limit))], map: row)
+    }
+
+    /// Moves `execution` to `status` if it is still in `from`; false when it moved
+    /// meanwhile. Sets the time columns the new status implies.
+    static func setStatus(
+        _ db: Database, id: Int64, from: ExecutionStatus, to status: ExecutionStatus, error: String?, at time: Int64
+    ) throws(SQLiteError) -> Bool {
+        try db.execute(
+            sql: """
+                UPDATE executions SET
+                    status = ?,
+                    started_at = CASE WHEN ? = 'started' THEN ? ELSE started_at END,
+                    ended_at = CASE WHEN ? IN ('finished', 'failed', 'canceled', 'timedOut') THEN ? ELSE ended_at END,
+                    closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END,
+                    error = coalesce(?, error)
+                WHERE id = ? AND status = ?
+                """,
+            [
+                .text(status.rawValue), .text(status.rawValue), .integer(time), .text(status.rawValue), .integer(time),
+                .text(status.rawValue), .integer(time), DatabaseValue(error), .integer(id), .text(from.rawValue),
+            ])
+        return db.changesCount == 1
+    }
+
+    static func setAttached(_ db: Database, id: Int64, attached: Bool, at time: Int64) throws(SQLiteError) {
+        try db.execute(
+            sql: "UPDATE executions SET attached = ?, last_attached_at = ? WHERE id = ?",
+            [.integer(attached ? 1 : 0), .integer(time), .integer(id)])
+    }
+
+    static func markAbandoned(_ db: Database, id: Int64, at time: Int64) throws(SQLiteError) {
+        try db.execute(
+            sql: """
+                UPDATE executions SET
+                    status = 'closed',
+                    ended_at = coalesce(ended_at, ?),
+                    closed_at = ?,
+                    abandoned_at = ?,
+                    attached = 0
+                WHERE id = ?
+                """, [.integer(time), .integer(time), .integer(time), .integer(id)])
+    }
+
+    static func countFailure(_ db: Database, sessionId: Int64) throws(SQLiteError) {
+        try db.execute(sql: "UPDATE sessions SET failures = failures + 1 WHERE id = ?", [.integer(sessionId)])
+    }
+
+    /// Whether the session has an attached, running execution: what makes it `active`.
+    static func hasAttachedRunning(_ db: Database, sessionId: Int64) throws(SQLiteError) -> Bool {
+        let found = try db.fetchInt64(
+            sql: """
+                SELECT 1 FROM executions
+                WHERE session_id = ? AND status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                    AND attached = 1
+                LIMIT 1
+                """, [.integer(sessionId)])
+        return found == 1
+    }
+
+    static func load(_ db: Database, _ row: ExecutionRow) throws(SQLiteError) -> Execution {
+        Execution(
+            operationId: row.operationId, sessionKey: row.sessionKey, userId: row.userId, jobTag: row.jobTag,
+            status: row.status, tags: try tags(db, executionId: row.id), statement: row.statement,
+            reattachable: row.reattachable, attached: row.attached, timeoutMs: row.timeoutMs,
+            createdAt: Timestamp(milliseconds: row.createdAt), startedAt: row.startedAt.map(Timestamp.init),
+            lastAttachedAt: Timestamp(milliseconds: row.lastAttachedAt), endedAt: row.endedAt.map(Timestamp.init),
+            closedAt: row.closedAt.map(Timestamp.init), abandonedAt: row.abandonedAt.map(Timestamp.init),
+            error: row.error)
+    }
+}
+
+extension Int64 {
+    /// `self + other`, stopping at the bounds instead of trapping.
+    func addingSaturated(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
+}

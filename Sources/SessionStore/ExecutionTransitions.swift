@@ -1,0 +1,52 @@
+import SessionStoreSQLite
+
+/// Status changes of executions: the one place that checks the status machine, writes
+/// the event and keeps the session's `idle`/`active` state in step.
+enum ExecutionTransitions {
+    /// Moves `row` to `status`, or throws `INVALID_TRANSITION` naming both.
+    static func move(
+        _ db: Database, _ row: ExecutionRow, to status: ExecutionStatus, error: String? = nil, reason: String? = nil,
+        at time: Int64
+    ) throws -> ExecutionRow {
+        guard row.status.canMove(to: status),
+            try ExecutionRecords.setStatus(db, id: row.id, from: row.status, to: status, error: error, at: time)
+        else {
+            throw SessionStoreError(
+                code: SessionStoreError.Code.invalidTransition,
+                message: "execution \(row.operationId) cannot move from \(row.status.rawValue) to \(status.rawValue)")
+        }
+        if status == .failed {
+            try ExecutionRecords.countFailure(db, sessionId: row.sessionId)
+        }
+        var payload = ["from": row.status.rawValue, "to": status.rawValue]
+        payload["error"] = error
+        payload["reason"] = reason
+        try EventLog.append(db, at: time, kind: EventKind.executionStatus, subject: row.subject, payload: payload)
+        var moved = row
+        moved.status = status
+        return moved
+    }
+
+    /// Cancels running executions (an interrupt, or the end of their session), writing an
+    /// `execution.interrupted` event for each when `interrupted`. Returns their ids.
+    static func cancel(
+        _ db: Database, _ rows: [ExecutionRow], reason: String, interrupted: Bool, at time: Int64
+    ) throws -> [String] {
+        var canceled: [String] = []
+        for row in rows where row.status.isRunning {
+            _ = try move(db, row, to: .canceled, reason: reason, at: time)
+            if interrupted {
+                try EventLog.append(db, at: time, kind: EventKind.executionInterrupted, subject: row.subject, payload: ["reason": reason])
+            }
+            canceled.append(row.operationId)
+        }
+        return canceled
+    }
+
+    /// Sets the session `active` while it has an attached running execution, `idle`
+    /// otherwise.
+    static func refreshActivity(_ db: Database, sessionId: Int64) throws(SQLiteError) {
+        let active = try ExecutionRecords.hasAttachedRunning(db, sessionId: sessionId)
+        try SessionRecords.setActivity(db, id: sessionId, active: active)
+    }
+}

@@ -1,0 +1,142 @@
+import SessionStoreSQLite
+
+/// The SQL of `streaming_queries` and `session_resources`.
+enum OwnedRecords {
+    static let querySelect = """
+        SELECT streaming_queries.query_id, streaming_queries.run_id, streaming_queries.name, sessions.key,
+            streaming_queries.operation_id, streaming_queries.tags, streaming_queries.state,
+            streaming_queries.registered_at, streaming_queries.stopped_at, streaming_queries.stop_reason,
+            streaming_queries.id
+        FROM streaming_queries JOIN sessions ON sessions.id = streaming_queries.session_id
+        """
+
+    static func query(_ row: Row) -> (id: Int64, query: StreamingQuery) {
+        let tags = JSONText.stringArray(row.string(5))
+        return (
+            row.int64(10),
+            StreamingQuery(
+                queryId: row.string(0), runId: row.string(1), name: row.optionalString(2), sessionKey: row.string(3),
+                operationId: row.optionalString(4), tags: tags,
+                state: StreamingQuery.State(rawValue: row.string(6)) ?? .stopped,
+                registeredAt: Timestamp(milliseconds: row.int64(7)), stoppedAt: row.optionalInt64(8).map(Timestamp.init),
+                stopReason: row.optionalString(9))
+        )
+    }
+
+    static func insertQuery(_ db: Database, sessionId: Int64, _ query: StreamingQuery) throws(SQLiteError) {
+        try db.execute(
+            sql: """
+                INSERT INTO streaming_queries (
+                    session_id, query_id, run_id, name, operation_id, tags, state, registered_at
+                )
+                VALUES (?, ?, ?, ?, ?, ?, 'active', ?)
+                """,
+            [
+                .integer(sessionId), .text(query.queryId), .text(query.runId), DatabaseValue(query.name),
+                DatabaseValue(query.operationId), .text(JSONText.array(query.tags)),
+                .integer(query.registeredAt.milliseconds),
+            ])
+    }
+
+    static func findQuery(_ db: Database, sessionId: Int64, queryId: String) throws(SQLiteError) -> (id: Int64, query: StreamingQuery)? {
+        try db.fetchOne(
+            sql: "\(querySelect) WHERE streaming_queries.session_id = ? AND streaming_queries.query_id = ?",
+            [.integer(sessionId), .text(queryId)], map: query)
+    }
+
+    static func activeQueries(_ db: Database, sessionId: Int64) throws(SQLiteError) -> [(id: Int64, query: StreamingQuery)] {
+        try db.fetchAll(
+            sql: """
+                \(querySelect)
+                WHERE streaming_queries.session_id = ? AND streaming_queries.state = 'active'
+                ORDER BY streaming_queries.id
+                """, [.integer(sessionId)], map: query)
+    }
+
+    static func queries(_ db: Database, sessionId: Int64) throws(SQLiteError) -> [StreamingQuery] {
+        try db.fetchAll(
+            sql: "\(querySelect) WHERE streaming_queries.session_id = ? ORDER BY streaming_queries.id",
+            [.integer(sessionId)], map: query
+        ).map(\.query)
+    }
+
+    static func activeQueryCount(_ db: Database, sessionId: Int64) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(
+            sql: "SELECT count(*) FROM streaming_queries WHERE session_id = ? AND state = 'active'",
+            [.integer(sessionId)]) ?? 0
+    }
+
+    /// Stops an active query; false when it was not active.
+    static func stopQuery(_ db: Database, id: Int64, reason: String, at time: Int64) throws(SQLiteError) -> Bool {
+        try db.execute(
+            sql: """
+                UPDATE streaming_queries SET state = 'stopped', stopped_at = ?, stop_reason = ?
+                WHERE id = ? AND state = 'active'
+                """, [.integer(time), .text(reason), .integer(id)])
+        return db.changesCount == 1
+    }
+
+    static func deleteQuery(_ db: Database, id: Int64) throws(SQLiteError) {
+        try db.execute(sql: "DELETE FROM streaming_queries WHERE id = ?", [.integer(id)])
+    }
+
+    // MARK: Resources
+
+    static func insertResource(_ db: Database, sessionId: Int64, _ resource: OwnedResource) throws(SQLiteError) {
+        try db.execute(
+            sql: """
+                INSERT INTO session_resources (session_id, kind, name, bytes, created_at)
+                VALUES (?, ?, ?, ?, ?)
+                """,
+            [
+                .integer(sessionId), .text(resource.kind), .text(resource.name), .integer(resource.bytes),
+                .integer(resource.createdAt.milliseconds),
+            ])
+    }
+
+    static func resources(_ db: Database, sessionId: Int64, sessionKey: String) throws(SQLiteError) -> [OwnedResource] {
+        try db.fetchAll(
+            sql: """
+                SELECT kind, name, bytes, created_at FROM session_resources
+                WHERE session_id = ?
+                ORDER BY id
+                """, [.integer(sessionId)]
+        ) {
+            OwnedResource(
+                sessionKey: sessionKey, kind: $0.string(0), name: $0.string(1), bytes: $0.int64(2),
+                createdAt: Timestamp(milliseconds: $0.int64(3)))
+        }
+    }
+
+    static func resourceBytes(_ db: Database, sessionId: Int64) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(sql: "SELECT coalesce(sum(bytes), 0) FROM session_resources WHERE session_id = ?", [.integer(sessionId)]) ?? 0
+    }
+
+    /// Deletes one resource; false when the session does not own it.
+    static func deleteResource(_ db: Database, sessionId: Int64, kind: String, name: String) throws(SQLiteError) -> Bool {
+        try db.execute(
+            sql: "DELETE FROM session_resources WHERE session_id = ? AND kind = ? AND name = ?",
+            [.integer(sessionId), .text(kind), .text(name)])
+        return db.changesCount == 1
+    }
+
+    static func deleteResources(_ db: Database, sessionId: Int64) throws(SQLiteError) {
+        try db.execute(sql: "DELETE FROM session_resources WHERE session_id = ?", [.integer(sessionId)])
+    }
+}
+
+extension OwnedRecords {
+    /// Deletes up to `limit` streaming queries stopped before `cutoff`; returns how many.
+    static func pruneStoppedQueries(_ db: Database, before cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
+        try db.execute(
+            sql: """
+                DELETE FROM streaming_queries
+                WHERE id IN (
+                    SELECT id FROM streaming_queries
+                    WHERE state = 'stopped' AND stopped_at <= ?
+                    LIMIT ?
+                )
+                """, [.integer(cutoff), .integer(Int64(limit))])
+        return db.changesCount
+    }
+}

@@ -1,0 +1,236 @@
+import Foundation
+import SessionStoreSQLite
+
+extension SessionStore {
+    /// Creates an execution in a live session, `pending` and attached.
+    ///
+    /// ```swift
+    /// let execution = try await store.createExecution(session: session.key, tags: ["etl"], statement: "SELECT 1")
+    /// try await store.setExecutionStatus(session: session.key, operationId: execution.operationId, to: .started)
+    /// ```
+    ///
+    /// Counts as an access to the session, which becomes `active`.
+    ///
+    /// - Parameters:
+    ///   - operationId: the client's UUID, or `nil` to generate one.
+    ///   - timeout: the execution's own timeout (Hive's query timeout); past it the
+    ///     maintenance pass marks it `timedOut`.
+    /// - Throws: `INVALID_HANDLE.FORMAT` (operation id not a UUID),
+    ///   `INVALID_HANDLE.OPERATION_ALREADY_EXISTS`, `INVALID_HANDLE.OPERATION_ABANDONED`,
+    ///   `INVALID_HANDLE.SESSION_CLOSED`, `INVALID_HANDLE.SESSION_NOT_FOUND`,
+    ///   `LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION`, `INVALID_ARGUMENT.*`.
+    @discardableResult
+    public func createExecution(
+        session key: String, operationId: String? = nil, tags: [String] = [], statement: String? = nil,
+        request: Data? = nil, reattachable: Bool = false, timeout: Duration? = nil
+    ) async throws(SessionStoreError) -> Execution {
+        let validator = configuration.validator
+        let key = try validator.key(key)
+        let operationId = try operationId.map { (id) throws(SessionStoreError) in try validator.operationId(id) } ?? SessionKey.make()
+        for tag in tags { try validator.id(tag, field: "TAG") }
+        if let statement { try validator.payload(statement.utf8.count, field: "STATEMENT") }
+        if let request { try validator.payload(request.count, field: "REQUEST") }
+        let timeoutMs = timeout?.wholeMilliseconds
+        if let timeoutMs, timeoutMs <= 0 {
+            throw .invalidArgument("TIMEOUT", "an execution timeout must be positive (got \(timeoutMs) ms)")
+        }
+        let maxRunning = configuration.limits.maxConcurrentExecutionsPerSession
+        let execution = try await mutate(key: key) { db, session, now in
+            if let existing = try ExecutionRecords.find(db, sessionId: session.id, operationId: operationId) {
+                throw existing.abandonedAt != nil
+                    ? SessionStoreError(
+                        code: SessionStoreError.Code.operationAbandoned,
+                        message: "operation \(operationId) was abandoned and cannot be used again")
+                    : SessionStoreError(
+                        code: SessionStoreError.Code.operationAlreadyExists,
+                        message: "operation \(operationId) already exists in session \(key)")
+            }
+            if let maxRunning {
+                let running = try ExecutionRecords.runningCount(db, sessionId: session.id)
+                guard running < Int64(maxRunning) else {
+                    throw SessionStoreError(
+                        code: SessionStoreError.Code.executionsPerSession,
+                        message: "session \(key) has \(running) running executions; the limit is \(maxRunning)")
+                }
+            }
+            let jobTag = "SessionStore_User_\(session.userId)_Session_\(key)_Operation_\(operationId)"
+            let id = try ExecutionRecords.insert(
+                db, session: session, operationId: operationId, jobTag: jobTag, statement: statement, request: request,
+                reattachable: reattachable, timeoutMs: timeoutMs, at: now)
+            for tag in Set(tags) {
+                try ExecutionRecords.insertTag(db, sessionId: session.id, executionId: id, tag: tag)
+            }
+            guard let row = try ExecutionRecords.find(db, id: id) else {
+                throw SessionStoreError(code: "STORAGE.ERROR", message: "execution \(operationId) vanished after insert")
+            }
+            try EventLog.append(
+                db, at: now, kind: EventKind.executionCreated, subject: row.subject,
+                payload: ["tags": tags.sorted().joined(separator: ","), "reattachable": "\(reattachable)"])
+            try ExecutionTransitions.refreshActivity(db, sessionId: session.id)
+            return try ExecutionRecords.load(db, row)
+        }
+        executionMetrics.created()
+        return execution
+    }
+
+    /// The execution `operationId` of session `key`, or `nil`.
+    public func execution(session key: String, operationId: String) async throws(SessionStoreError) -> Execution? {
+        let key = try configuration.validator.key(key)
+        let operationId = try configuration.validator.operationId(operationId)
+        return try await read { db in
+            guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
+            return try ExecutionRecords.find(db, sessionId: session.id, operationId: operationId).map {
+                try ExecutionRecords.load(db, $0)
+            }
+        }
+    }
+
+    /// Every execution of session `key`, oldest first, whatever its status.
+    public func executions(session key: String) async throws(SessionStoreError) -> [Execution] {
+        let key = try configuration.validator.key(key)
+        return try await read { db in
+            guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
+            return try ExecutionRecords.all(db, sessionId: session.id).map { try ExecutionRecords.load(db, $0) }
+        }
+    }
+
+    /// Moves an execution along its status machine (see ``ExecutionStatus``); `error`
+    /// is recorded with `failed`. A closed session's executions can no longer change.
+    ///
+    /// - Throws: `INVALID_TRANSITION` naming from and to, changing nothing;
+    ///   `INVALID_HANDLE.OPERATION_NOT_FOUND`.
+    @discardableResult
+    public func setExecutionStatus(
+        session key: String, operationId: String, to status: ExecutionStatus, error: String? = nil
+    ) async throws(SessionStoreError) -> Execution {
+        let key = try configuration.validator.key(key)
+        let operationId = try configuration.validator.operationId(operationId)
+        if let error { try configuration.validator.value(error, field: "ERROR") }
+        let execution = try await mutate(key: key) { db, session, now in
+            let row = try Self.executionRow(db, session: session, operationId: operationId)
+            let moved = try ExecutionTransitions.move(db, row, to: status, error: status == .failed ? error : nil, at: now)
+            try ExecutionTransitions.refreshActivity(db, sessionId: session.id)
+            return try ExecutionRecords.load(db, ExecutionRecords.find(db, id: moved.id) ?? moved)
+        }
+        executionMetrics.moved(execution)
+        return execution
+    }
+
+    /// Attaches a client to an execution's results again (Spark Connect's reattach).
+    /// Counts as an access to the session.
+    ///
+    /// - Throws: `INVALID_HANDLE.OPERATION_ABANDONED` after abandonment;
+    ///   `INVALID_HANDLE.OPERATION_NOT_REATTACHABLE` for a detached execution that was
+    ///   not created reattachable; `INVALID_TRANSITION` for a closed one.
+    @discardableResult
+    public func attachExecution(session key: String, operationId: String) async throws(SessionStoreError) -> Execution {
+        try await setAttached(true, session: key, operationId: operationId)
+    }
+
+    /// Detaches the client from an execution; past the detached timeout it is abandoned.
+    @discardableResult
+    public func detachExecution(session key: String, operationId: String) async throws(SessionStoreError) -> Execution {
+        try await setAttached(false, session: key, operationId: operationId)
+    }
+
+    private func setAttached(_ attached: Bool, session key: String, operationId: String) async throws(SessionStoreError) -> Execution {
+        let key = try configuration.validator.key(key)
+        let operationId = try configuration.validator.operationId(operationId)
+        return try await mutate(key: key) { db, session, now in
+            let row = try Self.executionRow(db, session: session, operationId: operationId)
+            guard row.status != .closed else {
+                throw SessionStoreError(
+                    code: SessionStoreError.Code.invalidTransition,
+                    message: "execution \(operationId) is closed and cannot be \(attached ? "attached" : "detached")")
+            }
+            if attached && !row.attached && !row.reattachable {
+                throw SessionStoreError(
+                    code: "INVALID_HANDLE.OPERATION_NOT_REATTACHABLE",
+                    message: "execution \(operationId) was not created reattachable")
+            }
+            try ExecutionRecords.setAttached(db, id: row.id, attached: attached, at: now)
+            try EventLog.append(
+                db, at: now, kind: attached ? EventKind.executionAttached : EventKind.executionDetached, subject: row.subject)
+            try ExecutionTransitions.refreshActivity(db, sessionId: session.id)
+            return try ExecutionRecords.load(db, ExecutionRecords.find(db, id: row.id) ?? row)
+        }
+    }
+
+    /// Cancels one running execution. Returns its id, or nothing when it had already
+    /// finished (terminal executions are not touched).
+    public func interrupt(session key: String, operationId: String) async throws(SessionStoreError) -> [String] {
+        let operationId = try configuration.validator.operationId(operationId)
+        return try await interrupt(session: key, reason: "interrupted by operation id", stopsQueriesTagged: nil) { db, session in
+            [try Self.executionRow(db, session: session, operationId: operationId)]
+        }
+    }
+
+    /// Cancels the running executions carrying `tag`, and stops the session's streaming
+    /// queries with that tag. Returns the canceled operation ids.
+    public func interrupt(session key: String, tag: String) async throws(SessionStoreError) -> [String] {
+        try configuration.validator.id(tag, field: "TAG")
+        return try await interrupt(session: key, reason: "interrupted by tag \(tag)", stopsQueriesTagged: .some(tag)) { db, session in
+            try ExecutionRecords.running(db, sessionId: session.id, tag: tag)
+        }
+    }
+
+    /// Cancels every running execution of the session and stops all its streaming
+    /// queries. Returns the canceled operation ids.
+    public func interruptAll(session key: String) async throws(SessionStoreError) -> [String] {
+        try await interrupt(session: key, reason: "interrupted: all", stopsQueriesTagged: .some(nil)) { db, session in
+            try ExecutionRecords.running(db, sessionId: session.id)
+        }
+    }
+
+    /// - Parameter stopsQueriesTagged: `nil` stops no query, `.some(nil)` all, `.some(tag)`
+    ///   those carrying the tag.
+    private func interrupt(
+        session key: String, reason: String, stopsQueriesTagged: String??,
+        select: @escaping @Sendable (Database, SessionRow) throws -> [ExecutionRow]
+    ) async throws(SessionStoreError) -> [String] {
+        let key = try configuration.validator.key(key)
+        return try await mutate(key: key) { db, session, now in
+            let canceled = try ExecutionTransitions.cancel(db, select(db, session), reason: reason, interrupted: true, at: now)
+            if let tag = stopsQueriesTagged {
+                for (id, query) in try OwnedRecords.activeQueries(db, sessionId: session.id)
+                where tag.map(query.tags.contains) ?? true {
+                    if try OwnedRecords.stopQuery(db, id: id, reason: reason, at: now) {
+                        try EventLog.append(
+                            db, at: now, kind: EventKind.queryStopped, subject: session.subject,
+                            payload: ["queryId": query.queryId, "reason": reason])
+                    }
+                }
+            }
+            try ExecutionTransitions.refreshActivity(db, sessionId: session.id)
+            return canceled
+        }
+    }
+
+    /// The running executions across all sessions, or — when none runs — the time the
+    /// last execution ended (Spark Connect's `listActiveExecutions`).
+    public func listActiveExecutions(limit: Int = 10_000) async throws(SessionStoreError) -> ActiveExecutions {
+        try await read { db in
+            let running = try ExecutionRecords.running(db, limit: limit)
+            if running.isEmpty {
+                return .idleSince(try ExecutionRecords.lastEndedAt(db).map(Timestamp.init))
+            }
+            return .running(try running.map { try ExecutionRecords.load(db, $0) })
+        }
+    }
+
+    /// The abandoned executions still kept as tombstones, newest first.
+    public func listAbandonedExecutions(limit: Int = 10_000) async throws(SessionStoreError) -> [Execution] {
+        try await read { db in
+            try ExecutionRecords.abandoned(db, limit: limit).map { try ExecutionRecords.load(db, $0) }
+        }
+    }
+
+    static func executionRow(_ db: Database, session: SessionRow, operationId: String) throws -> ExecutionRow {
+        guard let row = try ExecutionRecords.find(db, sessionId: session.id, operationId: operationId) else {
+            throw SessionStoreError(
+                code: SessionStoreError.Code.operationNotFound,
+                message: "no operation \(operationId) in session \(session.key)")
+        }
+        return row
+    }
+}

@@ -1,0 +1,187 @@
+import SessionStoreSQLite
+
+extension SessionStore {
+    // MARK: Streaming queries
+
+    /// Registers an active streaming query in a live session.
+    ///
+    /// - Parameters:
+    ///   - operationId: the execution that started it; with `tags`, it decides which
+    ///     interrupts stop the query.
+    /// - Throws: `LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION`,
+    ///   `INVALID_HANDLE.STREAMING_QUERY_ALREADY_EXISTS`, `INVALID_HANDLE.SESSION_CLOSED`.
+    @discardableResult
+    public func registerQuery(
+        session key: String, queryId: String, runId: String, name: String? = nil, operationId: String? = nil,
+        tags: [String] = []
+    ) async throws(SessionStoreError) -> StreamingQuery {
+        let validator = configuration.validator
+        let key = try validator.key(key)
+        try validator.id(queryId, field: "QUERY_ID")
+        try validator.id(runId, field: "RUN_ID")
+        try validator.optionalId(name, field: "QUERY_NAME")
+        let operationId = try operationId.map { (id) throws(SessionStoreError) in try validator.operationId(id) }
+        for tag in tags { try validator.id(tag, field: "TAG") }
+        let maxQueries = configuration.limits.maxStreamingQueriesPerSession
+        return try await mutate(key: key) { db, session, now in
+            if try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId) != nil {
+                throw SessionStoreError(
+                    code: SessionStoreError.Code.queryAlreadyExists,
+                    message: "streaming query \(queryId.debugDescriptionPrefix) is already registered in session \(key)")
+            }
+            if let maxQueries {
+                let active = try OwnedRecords.activeQueryCount(db, sessionId: session.id)
+                guard active < Int64(maxQueries) else {
+                    throw SessionStoreError(
+                        code: SessionStoreError.Code.streamingQueriesPerSession,
+                        message: "session \(key) has \(active) active streaming queries; the limit is \(maxQueries)")
+                }
+            }
+            let query = StreamingQuery(
+                queryId: queryId, runId: runId, name: name, sessionKey: key, operationId: operationId,
+                tags: Array(Set(tags)).sorted(), state: .active, registeredAt: Timestamp(milliseconds: now),
+                stoppedAt: nil, stopReason: nil)
+            try OwnedRecords.insertQuery(db, sessionId: session.id, query)
+            try EventLog.append(
+                db, at: now, kind: EventKind.queryRegistered, subject: session.subject,
+                payload: ["queryId": queryId, "runId": runId])
+            return query
+        }
+    }
+
+    /// A streaming query of the session, active or stopped (until retention removes it).
+    public func query(session key: String, queryId: String) async throws(SessionStoreError) -> StreamingQuery? {
+        let key = try configuration.validator.key(key)
+        return try await read { db in
+            guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
+            return try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId)?.query
+        }
+    }
+
+    /// Every streaming query of the session that is still kept, oldest first.
+    public func queries(session key: String) async throws(SessionStoreError) -> [StreamingQuery] {
+        let key = try configuration.validator.key(key)
+        return try await read { db in
+            guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
+            return try OwnedRecords.queries(db, sessionId: session.id)
+        }
+    }
+
+    /// The session's active streaming queries.
+    public func activeQueries(session key: String) async throws(SessionStoreError) -> [StreamingQuery] {
+        try await queries(session: key).filter { $0.state == .active }
+    }
+
+    /// Stops an active streaming query; stopping a stopped one changes nothing.
+    @discardableResult
+    public func stopQuery(session key: String, queryId: String, reason: String = "stopped by client") async throws(SessionStoreError) -> StreamingQuery {
+        let key = try configuration.validator.key(key)
+        try configuration.validator.value(reason, field: "REASON")
+        return try await mutate(key: key) { db, session, now in
+            guard let (id, query) = try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId) else {
+                throw Self.queryNotFound(queryId, key)
+            }
+            if try OwnedRecords.stopQuery(db, id: id, reason: reason, at: now) {
+                try EventLog.append(
+                    db, at: now, kind: EventKind.queryStopped, subject: session.subject,
+                    payload: ["queryId": queryId, "reason": reason])
+            }
+            return try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId)?.query ?? query
+        }
+    }
+
+    /// Forgets a streaming query, stopping it first if it is active.
+    public func removeQuery(session key: String, queryId: String) async throws(SessionStoreError) {
+        let key = try configuration.validator.key(key)
+        try await mutate(key: key) { db, session, now in
+            guard let (id, query) = try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId) else {
+                throw Self.queryNotFound(queryId, key)
+            }
+            if query.state == .active, try OwnedRecords.stopQuery(db, id: id, reason: "removed", at: now) {
+                try EventLog.append(
+                    db, at: now, kind: EventKind.queryStopped, subject: session.subject,
+                    payload: ["queryId": queryId, "reason": "removed"])
+            }
+            try OwnedRecords.deleteQuery(db, id: id)
+            try EventLog.append(db, at: now, kind: EventKind.queryRemoved, subject: session.subject, payload: ["queryId": queryId])
+        }
+    }
+
+    private static func queryNotFound(_ queryId: String, _ key: String) -> SessionStoreError {
+        SessionStoreError(
+            code: SessionStoreError.Code.queryNotFound,
+            message: "no streaming query \(queryId.debugDescriptionPrefix) in session \(key)")
+    }
+
+    // MARK: Owned resources
+
+    /// Records that the session owns a resource of `bytes` bytes. It is released when
+    /// the session ends, and ``SessionStoreConfiguration/resourceReleaseHandler`` is told
+    /// after that commits.
+    ///
+    /// - Throws: `LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION` (nothing written),
+    ///   `INVALID_HANDLE.RESOURCE_ALREADY_EXISTS`, `INVALID_ARGUMENT.BYTES` for a negative
+    ///   size.
+    @discardableResult
+    public func addResource(session key: String, kind: String, name: String, bytes: Int64) async throws(SessionStoreError) -> OwnedResource {
+        let validator = configuration.validator
+        let key = try validator.key(key)
+        try validator.id(kind, field: "RESOURCE_KIND")
+        try validator.id(name, field: "RESOURCE_NAME")
+        guard bytes >= 0 else { throw .invalidArgument("BYTES", "a resource size must not be negative (got \(bytes))") }
+        let maxBytes = configuration.limits.maxResourceBytesPerSession
+        return try await mutate(key: key) { db, session, now in
+            let held = try OwnedRecords.resourceBytes(db, sessionId: session.id)
+            if let maxBytes, held.addingSaturated(bytes) > maxBytes {
+                throw SessionStoreError(
+                    code: SessionStoreError.Code.resourceBytesPerSession,
+                    message: "session \(key) holds \(held) bytes; \(bytes) more exceed the limit of \(maxBytes)")
+            }
+            let resource = OwnedResource(
+                sessionKey: key, kind: kind, name: name, bytes: bytes, createdAt: Timestamp(milliseconds: now))
+            do {
+                try OwnedRecords.insertResource(db, sessionId: session.id, resource)
+            } catch let error as SQLiteError where error.code == .constraintUnique {
+                throw SessionStoreError(
+                    code: SessionStoreError.Code.resourceAlreadyExists,
+                    message: "session \(key) already owns \(kind) \(name.debugDescriptionPrefix)")
+            }
+            try EventLog.append(
+                db, at: now, kind: EventKind.resourceAdded, subject: session.subject,
+                payload: ["kind": kind, "name": name, "bytes": "\(bytes)"])
+            return resource
+        }
+    }
+
+    /// The resources the session owns now.
+    public func resources(of key: String) async throws(SessionStoreError) -> [OwnedResource] {
+        let key = try configuration.validator.key(key)
+        return try await read { db in
+            guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
+            return try OwnedRecords.resources(db, sessionId: session.id, sessionKey: key)
+        }
+    }
+
+    /// Releases one resource before the session ends; the release handler is told after
+    /// commit.
+    @discardableResult
+    public func releaseResource(session key: String, kind: String, name: String) async throws(SessionStoreError) -> OwnedResource {
+        let key = try configuration.validator.key(key)
+        let released = try await mutate(key: key) { db, session, now in
+            guard let resource = try OwnedRecords.resources(db, sessionId: session.id, sessionKey: key)
+                .first(where: { $0.kind == kind && $0.name == name }),
+                try OwnedRecords.deleteResource(db, sessionId: session.id, kind: kind, name: name)
+            else {
+                throw SessionStoreError(
+                    code: SessionStoreError.Code.resourceNotFound,
+                    message: "session \(key) owns no \(kind.debugDescriptionPrefix) \(name.debugDescriptionPrefix)")
+            }
+            try EventLog.append(
+                db, at: now, kind: EventKind.resourceReleased, subject: session.subject,
+                payload: ["kind": kind, "name": name, "bytes": "\(resource.bytes)"])
+            return resource
+        }
+        configuration.resourceReleaseHandler?(released)
+        return released
+    }
+}
