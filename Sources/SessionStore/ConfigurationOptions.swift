@@ -67,6 +67,23 @@ extension SessionStoreConfiguration {
             set: { configuration, text throws(SessionStoreError) in
                 configuration.busyTimeout = .milliseconds(try parseDuration(text, "busy-timeout"))
             }),
+        ConfigurationOption(
+            name: "recovery-mode", summary: "After a crash: `rearm` (a full timeout for every live session, ZooKeeper's rule) or `strict`.",
+            get: { $0.recoveryMode.rawValue },
+            set: { configuration, text throws(SessionStoreError) in
+                guard let value = RecoveryMode(rawValue: text) else { throw badValue("recovery-mode", text, "rearm or strict") }
+                configuration.recoveryMode = value
+            }),
+        duration("instance-timeout", "An instance on another host silent this long is taken for dead.", \.instanceTimeout, minimum: 1),
+        duration("heartbeat-interval", "How often a running sweeper records its heartbeat.", \.heartbeatInterval, minimum: 1),
+        ConfigurationOption(
+            name: "max-sweep-lag-ticks", summary: "Storm guard: a sweeper this many ticks behind re-arms overdue sessions instead of expiring them.",
+            get: { "\($0.maxSweepLagTicks)" },
+            set: { configuration, text throws(SessionStoreError) in
+                guard let value = Int64(text), value >= 1 else { throw badValue("max-sweep-lag-ticks", text, "a whole number of at least 1") }
+                configuration.maxSweepLagTicks = value
+            }),
+        count("sweep-batch-size", "Sessions one expiry transaction ends at most.", \.sweepBatchSize, range: 1...100_000),
         count("reader-count", "Reader connections beside the writer.", \.readerCount, range: 1...64),
         count("max-write-batch", "Most write requests one transaction groups; 1 turns group commit off.", \.maxWriteBatch, range: 1...100_000),
         limit("max-sessions", "Live sessions in the store.", \.limits.maxSessions),

@@ -52,20 +52,21 @@ enum ExecutionRecords {
 
     static func insert(
         _ db: Database, session: SessionRow, operationId: String, jobTag: String, statement: String?,
-        request: Data?, reattachable: Bool, timeoutMs: Int64?, at time: Int64
+        request: Data?, reattachable: Bool, timeoutMs: Int64?, instance: Int64, at time: Int64
     ) throws(SQLiteError) -> Int64 {
         try db.execute(
             sql: """
                 INSERT INTO executions (
                     session_id, operation_id, job_tag, status, statement, request, reattachable, attached,
-                    timeout_ms, created_at, last_attached_at, deadline_at
+                    timeout_ms, created_at, last_attached_at, deadline_at, instance_id
                 )
-                VALUES (?, ?, ?, 'pending', ?, ?, ?, 1, ?, ?, ?, ?)
+                VALUES (?, ?, ?, 'pending', ?, ?, ?, 1, ?, ?, ?, ?, ?)
                 """,
             [
                 .integer(session.id), .text(operationId), .text(jobTag), DatabaseValue(statement),
                 request.map(DatabaseValue.blob) ?? .null, .integer(reattachable ? 1 : 0), DatabaseValue(timeoutMs),
                 .integer(time), .integer(time), DatabaseValue(timeoutMs.map { time.addingSaturated($0) }),
+                .integer(instance),
             ])
         try db.execute(sql: "UPDATE sessions SET statements = statements + 1 WHERE id = ?", [.integer(session.id)])
         return db.lastInsertedRowID

@@ -14,9 +14,9 @@ struct SessionMetrics: Sendable {
         record(counts)
     }
 
-    func ended(_ state: SessionState, counts: StateCounts) {
+    func ended(_ state: SessionState, counts: StateCounts?) {
         metrics.counter("sessionstore_sessions_ended_total", [("state", state.rawValue)]).increment()
-        record(counts)
+        if let counts { record(counts) }
     }
 
     func refused(code: String) {

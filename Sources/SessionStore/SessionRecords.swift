@@ -277,3 +277,55 @@ extension SessionRecords {
                 """, arguments, map: row)
     }
 }
+
+extension SessionRecords {
+    /// The SQL of the sweeper's selection: live sessions due at `now`, earliest first.
+    /// The state condition repeats the partial index's own, so `sessions_by_expiry`
+    /// serves it and a pass reads only the rows that are due.
+    static let dueSQL = """
+        SELECT \(columns) FROM sessions
+        WHERE expire_at <= ? AND state IN ('idle', 'active')
+        ORDER BY expire_at
+        LIMIT ?
+        """
+
+    static func due(_ db: Database, now: Int64, limit: Int) throws(SQLiteError) -> [SessionRow] {
+        try db.fetchAll(sql: dueSQL, [.integer(now), .integer(Int64(limit))], map: row)
+    }
+
+    /// Gives a live session a new expiry, earlier or later.
+    static func rearm(_ db: Database, id: Int64, expireAt: Int64) throws(SQLiteError) {
+        try db.execute(
+            sql: "UPDATE sessions SET expire_at = ? WHERE id = ? AND state IN ('idle', 'active')",
+            [.integer(expireAt), .integer(id)])
+    }
+
+    /// Deletes up to `limit` tombstones that ended at or before `cutoff`, with everything
+    /// hanging off them; returns how many.
+    static func pruneTombstones(_ db: Database, endedBefore cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
+        try db.execute(
+            sql: """
+                DELETE FROM sessions
+                WHERE id IN (
+                    SELECT id FROM sessions
+                    WHERE state IN ('closed', 'expired', 'failed') AND ended_at <= ?
+                    LIMIT ?
+                )
+                """, [.integer(cutoff), .integer(Int64(limit))])
+        return db.changesCount
+    }
+}
+
+extension EventLog {
+    /// Deletes up to `limit` events written at or before `cutoff`; returns how many.
+    static func prune(_ db: Database, before cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
+        try db.execute(
+            sql: """
+                DELETE FROM events
+                WHERE seq IN (
+                    SELECT seq FROM events WHERE at <= ? ORDER BY at LIMIT ?
+                )
+                """, [.integer(cutoff), .integer(Int64(limit))])
+        return db.changesCount
+    }
+}

@@ -35,6 +35,7 @@ extension SessionStore {
             throw .invalidArgument("TIMEOUT", "an execution timeout must be positive (got \(timeoutMs) ms)")
         }
         let maxRunning = configuration.limits.maxConcurrentExecutionsPerSession
+        let instanceId = self.instanceId
         let execution = try await mutate(key: key) { db, session, now in
             if let existing = try ExecutionRecords.find(db, sessionId: session.id, operationId: operationId) {
                 throw existing.abandonedAt != nil
@@ -56,7 +57,7 @@ extension SessionStore {
             let jobTag = "SessionStore_User_\(session.userId)_Session_\(key)_Operation_\(operationId)"
             let id = try ExecutionRecords.insert(
                 db, session: session, operationId: operationId, jobTag: jobTag, statement: statement, request: request,
-                reattachable: reattachable, timeoutMs: timeoutMs, at: now)
+                reattachable: reattachable, timeoutMs: timeoutMs, instance: instanceId, at: now)
             for tag in Set(tags) {
                 try ExecutionRecords.insertTag(db, sessionId: session.id, executionId: id, tag: tag)
             }

@@ -169,7 +169,7 @@ extension SessionStore {
 
     /// Metrics, log line and resource callbacks for a session ended by a committed
     /// transaction.
-    func didEnd(_ ended: EndedSession, counts: StateCounts) {
+    func didEnd(_ ended: EndedSession, counts: StateCounts?) {
         sessionMetrics.ended(ended.state, counts: counts)
         logger.info(
             "session ended",

@@ -18,22 +18,33 @@ public final class SessionStore: Sendable {
     /// The database file.
     public let path: String
     public let configuration: SessionStoreConfiguration
+    /// What recovery did when this store opened; `nil` when there was nothing to recover.
+    public let recovery: RecoveryReport?
+    /// This process's row in `instances`.
+    let instanceId: Int64
     let pool: DatabasePool
     let metrics: StoreMetrics
     var logger: Logger { configuration.logger }
     var clock: any WallClock { configuration.clock }
 
-    private init(path: String, configuration: SessionStoreConfiguration, pool: DatabasePool) {
+    private init(
+        path: String, configuration: SessionStoreConfiguration, pool: DatabasePool, instanceId: Int64,
+        recovery: RecoveryReport?
+    ) {
         self.path = path
         self.configuration = configuration
         self.pool = pool
+        self.instanceId = instanceId
+        self.recovery = recovery
         self.metrics = StoreMetrics(factory: configuration.metricsFactory)
     }
 
     /// The migrations compiled into this build, from the package's `Migrations/` folder.
     public static var migrations: [Migration] { embeddedMigrations }
 
-    /// Opens (creating if needed, mode 0600) and migrates the database at `path`.
+    /// Opens (creating if needed, mode 0600) and migrates the database at `path`, then
+    /// registers this process and recovers the work of processes that died with the
+    /// file open (see ``RecoveryReport``).
     ///
     /// - Throws: ``SessionStoreError`` with `STORAGE.CANTOPEN` when the file cannot be
     ///   opened or created, `STORAGE.NOTADB` when it is not a database (it is left
@@ -59,7 +70,31 @@ public final class SessionStore: Sendable {
                             "applied migrations", metadata: ["store.path": "\(path)", "migrations": "\(applied)"])
                     }
                 })
-            return SessionStore(path: path, configuration: configuration, pool: pool)
+            let mode = configuration.recoveryMode
+            let instanceTimeout = configuration.instanceTimeout
+            let (instanceId, recovered) = try await pool.write { db in
+                let now = clock.now()
+                let instanceId = try InstanceRecords.register(db, at: now)
+                let recovered = try Recovery.run(
+                    db, instance: instanceId, mode: mode, instanceTimeout: instanceTimeout, at: now)
+                return (instanceId, recovered)
+            }
+            let store = SessionStore(
+                path: path, configuration: configuration, pool: pool, instanceId: instanceId, recovery: recovered?.0)
+            if let (report, ended) = recovered {
+                configuration.logger.info(
+                    "recovered after a crash",
+                    metadata: [
+                        "store.path": "\(path)", "recovery.dead_instances": "\(report.deadInstances)",
+                        "recovery.failed_executions": "\(report.failedExecutions)",
+                        "recovery.detached_executions": "\(report.detachedExecutions)",
+                        "recovery.ended_sessions": "\(report.endedSessions)",
+                    ])
+                for session in ended {
+                    store.didEnd(session, counts: nil)
+                }
+            }
+            return store
         } catch {
             throw SessionStoreError.wrap(error)
         }
@@ -68,6 +103,12 @@ public final class SessionStore: Sendable {
     /// Finishes queued writes and closes every connection. Calls made afterwards fail
     /// with `STORAGE.CLOSED`.
     public func close() async {
+        let instanceId = self.instanceId
+        do {
+            try await pool.write { db in try InstanceRecords.unregister(db, id: instanceId) }
+        } catch {
+            logger.info("could not unregister the instance", metadata: ["error": "\(error)"])
+        }
         await pool.close()
     }
 

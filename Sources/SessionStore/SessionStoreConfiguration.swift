@@ -41,6 +41,20 @@ public struct SessionStoreConfiguration: Sendable {
     /// Whether a session with an attached, running execution is spared by expiry
     /// (Hive's check-operation rule). Default true.
     public var runningSessionsDoNotExpire = true
+    /// What recovery does with live sessions after a crash. Default `.rearm`.
+    public var recoveryMode: RecoveryMode = .rearm
+    /// An instance on another host whose heartbeat is older than this many milliseconds
+    /// is taken for dead (on this host, a missing process is dead at once). Default 30 s.
+    public var instanceTimeout: Int64 = 30_000
+    /// How often a running sweeper records its instance's heartbeat. Default 5 s.
+    public var heartbeatInterval: Int64 = 5_000
+    /// The storm guard: a sweeper that finds its previous pass more than this many ticks
+    /// ago (suspended process, clock jump) re-arms overdue sessions instead of expiring
+    /// them in one burst. Default 10.
+    public var maxSweepLagTicks: Int64 = 10
+    /// Sessions one expiry transaction ends at most; the rest wait for the next batch.
+    /// Default 100.
+    public var sweepBatchSize = 100
     /// Told about each owned resource released when a session ends or by
     /// ``SessionStore/releaseResource(session:kind:name:)``, after the release is
     /// committed, so the service can delete the real thing. Default: nobody.
@@ -72,6 +86,16 @@ public struct SessionStoreConfiguration: Sendable {
         if let logger { self.logger = logger }
         if let clock { self.clock = clock }
     }
+}
+
+/// What recovery on open does with the live sessions of a crashed store.
+public enum RecoveryMode: String, Sendable, CaseIterable {
+    /// ZooKeeper's rule: a session not accessed since the crash gets a full timeout from
+    /// the recovery before it may expire, so a restart does not expire everything at once.
+    case rearm
+    /// Sessions keep their expiry times; those due during the downtime expire at the
+    /// first sweep.
+    case strict
 }
 
 /// Limits on what sessions may hold and how many may be live. `nil` means unlimited.

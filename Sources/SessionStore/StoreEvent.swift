@@ -39,6 +39,8 @@ public enum EventKind {
     public static let queryRemoved = "streaming_query.removed"
     public static let resourceAdded = "resource.added"
     public static let resourceReleased = "resource.released"
+    public static let storeRecovered = "store.recovered"
+    public static let stormGuard = "sweeper.storm_guard"
 }
 
 /// Which events ``SessionStore/events(after:limit:filter:)`` returns.

@@ -79,6 +79,18 @@ public final class DatabasePool: Sendable {
     /// change that is not committed. Cancelling the calling task does not withdraw a
     /// request that was queued.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await enqueueWrite(transactional: true, body)
+    }
+
+    /// Runs `body` on the writer connection outside any transaction, between batches:
+    /// for statements SQLite refuses inside one, such as `PRAGMA wal_checkpoint`.
+    public func writeWithoutTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await enqueueWrite(transactional: false, body)
+    }
+
+    private func enqueueWrite<T: Sendable>(
+        transactional: Bool, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T {
         let box = ResultBox<T>()
         return try await withCheckedThrowingContinuation { continuation in
             let request = WriteRequest(
@@ -91,7 +103,8 @@ public final class DatabasePool: Sendable {
                     } else {
                         continuation.resume(throwing: SQLiteError(code: .misuse, message: "write finished without a result"))
                     }
-                })
+                },
+                isTransactional: transactional)
             if !writer.enqueue(request) {
                 continuation.resume(throwing: Self.closedError)
             }

@@ -107,6 +107,19 @@ public final class Statement {
         sqlite3_reset(handle)
     }
 
+    /// Virtual-machine steps run since the statement was prepared
+    /// (`SQLITE_STMTSTATUS_VM_STEP`): a measure of the work a query does, independent of
+    /// the machine's speed.
+    public var virtualMachineSteps: Int {
+        Int(sqlite3_stmt_status(handle, SQLITE_STMTSTATUS_VM_STEP, 0))
+    }
+
+    /// Rows visited by full table scans since the statement was prepared
+    /// (`SQLITE_STMTSTATUS_FULLSCAN_STEP`); zero for a query that uses indexes only.
+    public var fullScanSteps: Int {
+        Int(sqlite3_stmt_status(handle, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0))
+    }
+
     /// The current row; valid until the next ``step()``.
     public var row: Row { Row(handle: handle) }
 }

@@ -6,6 +6,9 @@ import Foundation
 struct WriteRequest: Sendable {
     let run: @Sendable (Database) throws -> Void
     let complete: @Sendable ((any Error)?) -> Void
+    /// False for work that must run outside a transaction (a WAL checkpoint); such a
+    /// request is never grouped with others.
+    var isTransactional = true
 }
 
 /// The one connection that writes, on a thread of its own.
@@ -117,12 +120,17 @@ final class WriterThread: @unchecked Sendable {
             condition.wait()
         }
         if queue.isEmpty { return nil }
-        if queue.count <= maxBatchSize {
+        let end = queue.firstIndex(where: { !$0.isTransactional }) ?? queue.count
+        if end == 0 {
+            return [queue.removeFirst()]
+        }
+        let count = min(end, maxBatchSize)
+        if count == queue.count {
             defer { queue = [] }
             return queue
         }
-        let batch = Array(queue.prefix(maxBatchSize))
-        queue.removeFirst(maxBatchSize)
+        let batch = Array(queue.prefix(count))
+        queue.removeFirst(count)
         return batch
     }
 
@@ -133,6 +141,15 @@ final class WriterThread: @unchecked Sendable {
     }
 
     private func write(_ batch: [WriteRequest], on database: Database) {
+        if batch.count == 1, !batch[0].isTransactional {
+            do {
+                try batch[0].run(database)
+                batch[0].complete(nil)
+            } catch {
+                batch[0].complete(error)
+            }
+            return
+        }
         var outcomes: [(any Error)?] = []
         outcomes.reserveCapacity(batch.count)
         do {

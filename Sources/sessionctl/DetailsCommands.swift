@@ -127,10 +127,25 @@ struct EventsCommand: AsyncParsableCommand {
     @Option(help: "Only events of this session key.") var session: String?
     @Option(help: "Only events of this kind, e.g. session.ended.") var kind: String?
     @Option var limit = 100
+    @Flag(help: "Keep printing new events as they are committed, one a line, until interrupted.") var follow = false
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let filter = EventFilter(sessionKey: session, kind: kind)
+        if follow {
+            try await withStore(global) { store in
+                for try await event in store.events(from: since) {
+                    if let session = filter.sessionKey, event.sessionKey != session.lowercased() { continue }
+                    if let kind = filter.kind, event.kind != kind { continue }
+                    if global.json {
+                        try global.output.printJSON(event)
+                    } else {
+                        print("\(event.seq)  \(event.at.iso8601)  \(event.kind)  \(event.sessionKey ?? "-")  \(Output.pairs(event.payload))")
+                    }
+                }
+            }
+            return
+        }
         let events = try await withStore(global) { try await $0.events(after: since, limit: limit, filter: filter) }
         try global.output.printEvents(events)
     }

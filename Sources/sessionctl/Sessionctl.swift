@@ -32,6 +32,11 @@ struct Sessionctl: AsyncParsableCommand {
             InterruptCommand.self,
             QueryCommand.self,
             ResourceCommand.self,
+            SweepCommand.self,
+            ServeCommand.self,
+            WatchCommand.self,
+            SubscribeCommand.self,
+            LoadCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

@@ -1,0 +1,123 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The background service that keeps a store tidy: each tick it records the heartbeat,
+/// expires due sessions through the expiry index, and runs the maintenance passes (see
+/// ``SessionStore/sweep(pause:)``). Run it in a `ServiceGroup`; it stops on graceful
+/// shutdown or cancellation.
+///
+/// ```swift
+/// let sweeper = ExpirySweeper(store: store)
+/// let group = ServiceGroup(
+///     services: [sweeper], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+/// try await group.run()
+/// ```
+///
+/// Scheduling uses `clock` (monotonic by default) so wall-clock jumps never make it
+/// sweep in a burst; expiry itself compares the store's wall clock with `expire_at`. If a
+/// pass finds the previous one more than
+/// ``SessionStoreConfiguration/maxSweepLagTicks`` ticks ago, by either clock (a suspended
+/// process, a jump of the wall clock), it re-arms the overdue sessions instead of
+/// expiring them: the storm guard.
+public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
+    public let store: SessionStore
+    /// Time between passes; the store's tick by default.
+    public let interval: Duration
+    /// At most this long is waited, at random, between expiry batches and before each
+    /// pass, so several processes sweeping one file do not move in lock-step.
+    public let jitter: Duration
+    let clock: C
+    private let state: Locked<State>
+
+    private struct State {
+        var lastWall: Int64?
+        var lastInstant: C.Instant?
+        var lastHeartbeat: Int64?
+    }
+
+    public init(store: SessionStore, clock: C, interval: Duration? = nil, jitter: Duration? = nil) {
+        self.store = store
+        self.clock = clock
+        self.interval = interval ?? .milliseconds(store.configuration.tick)
+        self.jitter = jitter ?? .milliseconds(min(store.configuration.tick / 10, 100))
+        self.state = Locked(State())
+    }
+
+    /// Sweeps every `interval` until graceful shutdown or cancellation.
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    _ = try await runPass()
+                } catch let error as SessionStoreError {
+                    store.logger.info("sweep failed; retrying next tick", metadata: ["error.code": "\(error.code)", "error": "\(error.message)"])
+                }
+                try await clock.sleep(for: interval + randomJitter())
+            }
+        }
+        store.logger.info("sweeper stopped", metadata: ["store.path": "\(store.path)"])
+    }
+
+    /// One pass: heartbeat when due, the storm guard when the previous pass is too far
+    /// behind, then ``SessionStore/sweep(pause:)``.
+    @discardableResult
+    public func runPass() async throws(SessionStoreError) -> SweepReport {
+        let configuration = store.configuration
+        let wallNow = store.clock.now()
+        let instantNow = clock.now
+        let (lastWall, lastInstant, heartbeatDue) = state.mutex.withLock { state in
+            defer {
+                state.lastWall = wallNow
+                state.lastInstant = instantNow
+            }
+            let due = state.lastHeartbeat.map { wallNow - $0 >= configuration.heartbeatInterval } ?? true
+            if due { state.lastHeartbeat = wallNow }
+            return (state.lastWall, state.lastInstant, due)
+        }
+        if heartbeatDue {
+            try await store.heartbeat()
+        }
+        let allowed = configuration.maxSweepLagTicks * configuration.tick + interval.wholeMilliseconds
+        var behind: Int64 = 0
+        if let lastWall {
+            behind = max(behind, wallNow - lastWall)
+        }
+        if let lastInstant {
+            behind = max(behind, lastInstant.duration(to: instantNow).wholeMilliseconds)
+        }
+        if behind > allowed {
+            try await store.rearmOverdueSessions(behindMs: behind)
+        }
+        let jitter = self.jitter
+        let clock = self.clock
+        return try await store.sweep(pause: {
+            try await clock.sleep(for: Self.random(upTo: jitter))
+        })
+    }
+
+    private func randomJitter() -> Duration {
+        Self.random(upTo: jitter)
+    }
+
+    private static func random(upTo limit: Duration) -> Duration {
+        let milliseconds = limit.wholeMilliseconds
+        return milliseconds > 0 ? .milliseconds(Int64.random(in: 0...milliseconds)) : .zero
+    }
+}
+
+extension ExpirySweeper where C == ContinuousClock {
+    /// A sweeper scheduled by the monotonic `ContinuousClock`.
+    public init(store: SessionStore, interval: Duration? = nil, jitter: Duration? = nil) {
+        self.init(store: store, clock: ContinuousClock(), interval: interval, jitter: jitter)
+    }
+}
+
+/// A `Mutex` in a class, so a copyable value can share it.
+final class Locked<Value>: Sendable {
+    let mutex: Mutex<Value>
+
+    init(_ value: sending Value) {
+        mutex = Mutex(value)
+    }
+}

@@ -1,0 +1,70 @@
+import SessionStoreSQLite
+
+/// What recovery on open found and did.
+public struct RecoveryReport: Sendable, Hashable, Codable {
+    /// Instances whose process had died with the store open.
+    public var deadInstances = 0
+    /// Their running executions that were not reattachable, now `failed`.
+    public var failedExecutions = 0
+    /// Their running reattachable executions, now detached: a client may reattach
+    /// within the detached timeout.
+    public var detachedExecutions = 0
+    /// Sessions found half-way through ending, now `failed`.
+    public var endedSessions = 0
+    /// When no instance survived and the mode is `rearm`: from this time live sessions
+    /// get a full timeout before they may expire.
+    public var rearmEpoch: Timestamp?
+}
+
+/// Finishing the work of instances that died: the one place crash recovery is decided.
+/// Its cost follows the dead instances' unfinished work, never the number of sessions:
+/// live sessions are re-armed lazily by the sweeper through `rearm_epoch`.
+enum Recovery {
+    static let reason = "server restarted"
+
+    /// Registers this process and finishes dead instances' work, in the caller's
+    /// transaction. The report is `nil` when nothing was to be recovered.
+    static func run(
+        _ db: Database, instance: Int64, mode: RecoveryMode, instanceTimeout: Int64, at now: Int64
+    ) throws -> (RecoveryReport, [EndedSession])? {
+        let others = try InstanceRecords.others(db, than: instance)
+        let host = InstanceRecords.currentHost
+        let dead = others.filter { $0.isDead(now: now, timeout: instanceTimeout, host: host) }
+        guard !dead.isEmpty else { return nil }
+
+        var report = RecoveryReport(deadInstances: dead.count)
+        for instanceRow in dead {
+            for row in try InstanceRecords.runningExecutions(db, instance: instanceRow.id) {
+                if row.reattachable {
+                    try ExecutionRecords.setAttached(db, id: row.id, attached: false, at: now)
+                    try EventLog.append(
+                        db, at: now, kind: EventKind.executionDetached, subject: row.subject, payload: ["reason": reason])
+                    report.detachedExecutions += 1
+                } else {
+                    _ = try ExecutionTransitions.move(db, row, to: .failed, error: reason, reason: reason, at: now)
+                    report.failedExecutions += 1
+                }
+                try ExecutionTransitions.refreshActivity(db, sessionId: row.sessionId)
+            }
+            try InstanceRecords.unregister(db, id: instanceRow.id)
+        }
+        var ended: [EndedSession] = []
+        for row in try InstanceRecords.closingSessions(db) {
+            if let session = try SessionEnding.end(db, row, as: .failed, reason: reason, at: now) {
+                ended.append(session)
+            }
+        }
+        report.endedSessions = ended.count
+        if mode == .rearm && dead.count == others.count {
+            try InstanceRecords.setValue(db, "rearm_epoch", now)
+            report.rearmEpoch = Timestamp(milliseconds: now)
+        }
+        var payload = [
+            "deadInstances": "\(report.deadInstances)", "failedExecutions": "\(report.failedExecutions)",
+            "detachedExecutions": "\(report.detachedExecutions)", "endedSessions": "\(report.endedSessions)",
+        ]
+        payload["rearmEpoch"] = report.rearmEpoch?.iso8601
+        try EventLog.append(db, at: now, kind: EventKind.storeRecovered, subject: EventLog.Subject(), payload: payload)
+        return (report, ended)
+    }
+}

@@ -1,0 +1,161 @@
+import Logging
+import SessionStoreSQLite
+
+/// What one sweep did.
+public struct SweepReport: Sendable, Hashable, Codable {
+    /// Keys of the sessions this pass expired.
+    public var expiredSessions: [String] = []
+    /// Due sessions given a full timeout instead, by ZooKeeper's rule after a restart or
+    /// by the storm guard.
+    public var rearmedSessions = 0
+    /// Due sessions spared because an attached execution is running in them.
+    public var sparedActiveSessions = 0
+    /// Rows the expiry selection read: the number due (up to a batch each), never the
+    /// number live.
+    public var rowsExamined = 0
+    /// Tombstones and events removed after their retention.
+    public var prunedSessions = 0
+    public var prunedEvents = 0
+    /// The execution maintenance passes.
+    public var maintenance = MaintenanceReport()
+
+    public init() {}
+}
+
+extension SessionStore {
+    /// Runs one sweep: expires the sessions due now, in batches of
+    /// ``SessionStoreConfiguration/sweepBatchSize``, each its own short transaction;
+    /// then execution maintenance, tombstone and event retention and a passive WAL
+    /// checkpoint. Safe while other processes sweep the same file: each batch selects and
+    /// ends its sessions inside one write transaction, so no session ends twice.
+    ///
+    /// A due session not accessed since the last re-arm epoch (a recovery or the storm
+    /// guard) is re-armed with a full timeout from that epoch instead, once. One with an
+    /// attached running execution gets a full timeout from now when
+    /// ``SessionStoreConfiguration/runningSessionsDoNotExpire`` is on.
+    ///
+    /// - Parameter pause: awaited between batches (the sweeper passes its jitter).
+    public func sweep(pause: @Sendable () async throws -> Void = {}) async throws(SessionStoreError) -> SweepReport {
+        var report = SweepReport()
+        while true {
+            let batch = try await expireBatch()
+            report.expiredSessions += batch.ended.map(\.row.key)
+            report.rearmedSessions += batch.rearmed
+            report.sparedActiveSessions += batch.spared
+            report.rowsExamined += batch.examined
+            for (ended, counts) in zip(batch.ended, batch.counts) {
+                didEnd(ended, counts: counts)
+            }
+            if batch.examined < configuration.sweepBatchSize { break }
+            do { try await pause() } catch { break }
+        }
+        report.maintenance = try await runExecutionMaintenance()
+        (report.prunedSessions, report.prunedEvents) = try await pruneRetained()
+        try await checkpoint()
+        return report
+    }
+
+    private struct ExpiryBatch: Sendable {
+        var ended: [EndedSession] = []
+        var counts: [StateCounts] = []
+        var rearmed = 0
+        var spared = 0
+        var examined = 0
+    }
+
+    private func expireBatch() async throws(SessionStoreError) -> ExpiryBatch {
+        let clock = self.clock
+        let expiry = configuration.expiry
+        let batchSize = configuration.sweepBatchSize
+        let spareActive = configuration.runningSessionsDoNotExpire
+        return try await write { db in
+            let now = clock.now()
+            let epoch = try InstanceRecords.value(db, "rearm_epoch")
+            var batch = ExpiryBatch()
+            let due = try SessionRecords.due(db, now: now, limit: batchSize)
+            batch.examined = due.count
+            for row in due {
+                guard let timeout = row.timeoutMs else { continue }
+                if let epoch, row.lastAccessAt < epoch {
+                    let rearmed = expiry.expireAt(now: epoch, timeoutMs: timeout)
+                    if rearmed > now {
+                        try SessionRecords.rearm(db, id: row.id, expireAt: rearmed)
+                        batch.rearmed += 1
+                        continue
+                    }
+                }
+                if spareActive, row.state == .active {
+                    try SessionRecords.rearm(db, id: row.id, expireAt: expiry.expireAt(now: now, timeoutMs: timeout))
+                    batch.spared += 1
+                    continue
+                }
+                if let ended = try SessionEnding.end(db, row, as: .expired, reason: "expired", at: now) {
+                    batch.ended.append(ended)
+                    batch.counts.append(try StateCounts.read(db, dataSource: row.dataSource))
+                }
+            }
+            return batch
+        }
+    }
+
+    /// Storm guard: from now on, due sessions not accessed since now get a full timeout
+    /// before they may expire. Records a `sweeper.storm_guard` event and a log line.
+    public func rearmOverdueSessions(behindMs: Int64) async throws(SessionStoreError) {
+        let clock = self.clock
+        let tick = configuration.tick
+        try await write { db in
+            let now = clock.now()
+            try InstanceRecords.setValue(db, "rearm_epoch", now)
+            try EventLog.append(
+                db, at: now, kind: EventKind.stormGuard, subject: EventLog.Subject(),
+                payload: [
+                    "behindMs": "\(behindMs)", "behindTicks": "\(behindMs / max(1, tick))",
+                    "reason": "the sweeper fell behind; overdue sessions get a full timeout instead of expiring at once",
+                ])
+        }
+        logger.info(
+            "sweeper fell behind; re-arming overdue sessions instead of expiring them",
+            metadata: ["sweeper.behind_ms": "\(behindMs)"])
+    }
+
+    /// Records this process's heartbeat, so other processes know it is alive.
+    public func heartbeat() async throws(SessionStoreError) {
+        let clock = self.clock
+        let instanceId = self.instanceId
+        try await write { db in try InstanceRecords.heartbeat(db, id: instanceId, at: clock.now()) }
+    }
+
+    private func pruneRetained() async throws(SessionStoreError) -> (Int, Int) {
+        let clock = self.clock
+        let batch = Self.maintenanceBatch
+        let tombstoneRetention = configuration.tombstoneRetention
+        let eventRetention = configuration.eventRetention
+        var sessions = 0
+        var events = 0
+        while true {
+            let pruned = try await write { db in
+                try SessionRecords.pruneTombstones(db, endedBefore: clock.now() - tombstoneRetention, limit: batch)
+            }
+            sessions += pruned
+            if pruned < batch { break }
+        }
+        while true {
+            let pruned = try await write { db in
+                try EventLog.prune(db, before: clock.now() - eventRetention, limit: batch)
+            }
+            events += pruned
+            if pruned < batch { break }
+        }
+        return (sessions, events)
+    }
+
+    /// A passive checkpoint: copies what it can from the WAL into the database without
+    /// waiting for readers, so the WAL does not grow without bound.
+    private func checkpoint() async throws(SessionStoreError) {
+        do {
+            try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        } catch {
+            throw SessionStoreError.wrap(error)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import SessionStore
+
+/// A workload generator. Every change it makes is printed as one JSON line right after
+/// its commit, flushed at once, so a test that kills the process knows exactly what was
+/// committed. Errors go to stderr as JSON lines.
+struct LoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Generate a workload: open, touch, update, run executions in and close sessions.",
+        discussion: """
+            Prints one JSON line per committed change with at least "op" (open, touch, details, close, \
+            exec-create, exec-status) and "key", plus "operationId" and "status" for executions. About half the \
+            sessions are left open and some executions left running, so a killed run leaves work for recovery.
+            """)
+
+    @Option(help: "Sessions to open.") var sessions = 100
+    @Option(help: "Executions per session.") var executions = 2
+    @Option(help: "Concurrent workers.") var concurrency = 4
+    @Option(help: "Seed of the random choices.") var seed: UInt64 = 1
+    @Option(help: "Timeout of the opened sessions.") var timeout = "30s"
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard sessions >= 0, executions >= 0, (1...256).contains(concurrency) else {
+            throw ValidationError("--sessions and --executions must be at least 0, --concurrency within 1...256")
+        }
+    }
+
+    func run() async throws {
+        let timeout = try parseTimeout(self.timeout)
+        let counter = Counter()
+        try await withStore(global) { store in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<concurrency {
+                    group.addTask {
+                        var random = SplitMix64(seed: seed &+ UInt64(worker) &* 0x9E37_79B9_7F4A_7C15)
+                        while let index = counter.next(below: sessions) {
+                            await runSession(index, store: store, timeout: timeout, random: &random)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    private func runSession(_ index: Int, store: SessionStore, timeout: SessionTimeout, random: inout SplitMix64) async {
+        var request = OpenSessionRequest(userId: "user-\(index % 10)")
+        request.dataSource = "source-\(index % 3)"
+        request.details = ["worker": "\(index)"]
+        request.timeout = timeout
+        guard let session = await attempt({ try await store.openSession(request) }) else { return }
+        let key = session.key
+        emit(["op": "open", "key": key, "userId": session.userId, "dataSource": session.dataSource])
+
+        if let live = await attempt({ try await store.touch(key: key) }) {
+            emit(["op": "touch", "key": key, "live": live])
+        }
+        let value = "v\(random.next() % 1000)"
+        if await attempt({ try await store.updateDetails(key: key, ["step": value]) }) != nil {
+            emit(["op": "details", "key": key, "name": "step", "value": value])
+        }
+        for _ in 0..<executions {
+            let reattachable = random.next() % 2 == 0
+            guard let execution = await attempt({ try await store.createExecution(session: key, reattachable: reattachable) }) else {
+                continue
+            }
+            let operationId = execution.operationId
+            emit(["op": "exec-create", "key": key, "operationId": operationId, "status": "pending", "reattachable": reattachable])
+            // Some executions stay running: the work a crash leaves behind.
+            let path: [ExecutionStatus] = random.next() % 3 == 0 ? [.started] : [.started, .finished, .closed]
+            for status in path {
+                guard await attempt({ try await store.setExecutionStatus(session: key, operationId: operationId, to: status) }) != nil
+                else { break }
+                emit(["op": "exec-status", "key": key, "operationId": operationId, "status": status.rawValue])
+            }
+        }
+        if random.next() % 2 == 0, await attempt({ try await store.closeSession(key: key, reason: "load") }) != nil {
+            emit(["op": "close", "key": key])
+        }
+    }
+
+    /// Runs `body`; a library error is printed to stderr as a JSON line and gives nil.
+    private func attempt<T: Sendable>(_ body: () async throws -> T) async -> T? {
+        do {
+            return try await body()
+        } catch let error as SessionStoreError {
+            writeLine(["op": "error", "code": error.code, "message": error.message], to: .standardError)
+        } catch {
+            writeLine(["op": "error", "code": "UNKNOWN", "message": "\(error)"], to: .standardError)
+        }
+        return nil
+    }
+
+    private func emit(_ fields: [String: any Sendable]) {
+        writeLine(fields, to: .standardOutput)
+    }
+
+    private func writeLine(_ fields: [String: any Sendable], to handle: FileHandle) {
+        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
+        // One write call per line: lines from concurrent workers never interleave.
+        handle.write(data + Data("\n".utf8))
+    }
+}
+
+/// Hands out session indexes to the workers.
+private final class Counter: Sendable {
+    private let state = Locked(0)
+
+    func next(below limit: Int) -> Int? {
+        state.withLock { value in
+            guard value < limit else { return nil }
+            defer { value += 1 }
+            return value
+        }
+    }
+}
+
+/// A small seeded generator, so a run can be repeated.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

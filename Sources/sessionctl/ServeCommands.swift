@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SessionStore
+
+/// A logger writing to stderr, for commands that run for a while.
+func commandLogger(_ label: String) -> Logger {
+    var logger = Logger(label: label, factory: { StreamLogHandler.standardError(label: $0) })
+    logger.logLevel = .info
+    return logger
+}
+
+struct SweepCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run one sweep: expire due sessions, abandon and time out executions, prune retained rows.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let report = try await withStore(global) { try await $0.sweep() }
+        if global.json {
+            try global.output.printJSON(report)
+            return
+        }
+        print("expired sessions:      \(report.expiredSessions.count)")
+        report.expiredSessions.forEach { print("  \($0)") }
+        print("re-armed sessions:     \(report.rearmedSessions)")
+        print("spared (running):      \(report.sparedActiveSessions)")
+        print("rows examined:         \(report.rowsExamined)")
+        print("abandoned executions:  \(report.maintenance.abandonedOperations.count)")
+        print("timed-out executions:  \(report.maintenance.timedOutOperations.count)")
+        print("pruned queries:        \(report.maintenance.prunedQueries)")
+        print("pruned tombstones:     \(report.prunedSessions)")
+        print("pruned events:         \(report.prunedEvents)")
+    }
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Recover the file, then keep the heartbeat and the sweeper running until SIGINT or SIGTERM.",
+        discussion: "Logs to stderr. On SIGINT or SIGTERM the sweeper finishes its pass, the store closes cleanly, and a last log line says so.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let logger = commandLogger("sessionctl.serve")
+        var configuration = try global.makeConfiguration()
+        configuration.logger = logger
+        try await withStore(global, configuration: configuration) { store in
+            if let recovery = store.recovery {
+                logger.info("recovered", metadata: ["recovery.dead_instances": "\(recovery.deadInstances)"])
+            }
+            let sweeper = ExpirySweeper(store: store)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: sweeper)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            logger.info("serving", metadata: ["store.path": "\(store.path)", "pid": "\(getpid())"])
+            try await group.run()
+        }
+        logger.info("stopped cleanly", metadata: ["store.path": "\(global.databasePath)"])
+    }
+}
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Print sessions as they start and stop, from any process on the file, until interrupted.",
+        discussion: "No history: only sessions started or stopped after the command begins.")
+
+    @Option(name: .customLong("data-source")) var dataSource: String?
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await withStore(global) { store in
+            let start = try await store.latestEventSeq()
+            let dataSource = self.dataSource
+            let stream = store.events(from: start)
+            for try await event in stream {
+                guard event.kind == EventKind.sessionStarted || event.kind == EventKind.sessionEnded,
+                    let key = event.sessionKey, let source = event.dataSource,
+                    dataSource == nil || dataSource == source
+                else { continue }
+                let change = event.kind == EventKind.sessionStarted ? "start" : "stop"
+                if global.json {
+                    try global.output.printJSON(["event": change, "sessionKey": key, "dataSource": source, "seq": "\(event.seq)"])
+                } else {
+                    print("\(event.at.iso8601)  \(change.padding(toLength: 5, withPad: " ", startingAt: 0))  \(key)  \(source)")
+                }
+            }
+        }
+    }
+}
+
+struct SubscribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subscribe",
+        abstract: "Print the events a durable subscription has not acknowledged yet.",
+        discussion: "With --ack the printed events are acknowledged, so the next run starts after them; without it they are printed again next time.")
+
+    @Argument(help: "The subscription's name.") var name: String
+    @Flag(help: "Acknowledge the printed events.") var ack = false
+    @Flag(help: "Keep printing new events until interrupted.") var follow = false
+    @Option var limit = 1000
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await withStore(global) { store in
+            let subscription = try store.subscription(named: name)
+            if follow {
+                for try await event in try await subscription.events() {
+                    try printEvent(event)
+                    if ack { try await subscription.acknowledge(through: event.seq) }
+                }
+                return
+            }
+            let events = try await subscription.pending(limit: limit)
+            try events.forEach(printEvent)
+            if ack, let last = events.last {
+                try await subscription.acknowledge(through: last.seq)
+            }
+        }
+    }
+
+    private func printEvent(_ event: StoreEvent) throws {
+        if global.json {
+            try global.output.printJSON(event)
+        } else {
+            print("\(event.seq)  \(event.at.iso8601)  \(event.kind)  \(event.sessionKey ?? "-")  \(Output.pairs(event.payload))")
+        }
+    }
+}
