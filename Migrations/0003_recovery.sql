@@ -20,7 +20,8 @@ CREATE INDEX sessions_closing ON sessions (id) WHERE state = 'closing';
 
 -- Named values shared by all processes: 'rearm_epoch' (sessions not accessed since this
 -- time get a full timeout from it before they may expire: ZooKeeper's rule after a
--- restart, and the sweeper's storm guard).
+-- restart, and the sweeper's storm guard); 'sweep_last_pass_at' and 'sweep_last_pass_ms'
+-- (when the last sweep pass of any process ended, and how long it took).
 CREATE TABLE store_state (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL

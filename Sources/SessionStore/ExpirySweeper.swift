@@ -50,6 +50,7 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
             while !Task.isCancelled {
                 do {
                     _ = try await runPass()
+                    try await store.recordMetricsSnapshot()
                 } catch let error as SessionStoreError {
                     store.logger.info("sweep failed; retrying next tick", metadata: ["error.code": "\(error.code)", "error": "\(error.message)"])
                 }

@@ -36,6 +36,7 @@ extension SessionStore {
     ///
     /// - Parameter pause: awaited between batches (the sweeper passes its jitter).
     public func sweep(pause: @Sendable () async throws -> Void = {}) async throws(SessionStoreError) -> SweepReport {
+        let started = ContinuousClock.now
         var report = SweepReport()
         while true {
             let batch = try await expireBatch()
@@ -52,7 +53,17 @@ extension SessionStore {
         report.maintenance = try await runExecutionMaintenance()
         (report.prunedSessions, report.prunedEvents) = try await pruneRetained()
         try await checkpoint()
+        try await recordPass(took: (ContinuousClock.now - started).wholeMilliseconds)
         return report
+    }
+
+    /// Records when the last pass ended and how long it took, for the sweeper gauges.
+    private func recordPass(took milliseconds: Int64) async throws(SessionStoreError) {
+        let clock = self.clock
+        try await write { db in
+            try InstanceRecords.setValue(db, "sweep_last_pass_at", clock.now())
+            try InstanceRecords.setValue(db, "sweep_last_pass_ms", milliseconds)
+        }
     }
 
     private struct ExpiryBatch: Sendable {

@@ -37,6 +37,7 @@ struct Sessionctl: AsyncParsableCommand {
             WatchCommand.self,
             SubscribeCommand.self,
             LoadCommand.self,
+            MetricsCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions
