@@ -24,7 +24,7 @@ struct Output {
     }
 
     /// Left-aligned columns under a header, for people.
-    func printTable(_ header: [String], _ rows: [[String]]) {
+    func printTable(_ header: [String], _ rows: [[String]], write: (String) -> Void = { print($0) }) {
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {
@@ -36,9 +36,9 @@ struct Output {
                 index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
             }.joined(separator: "  ")
         }
-        print(line(header))
+        write(line(header))
         for row in rows {
-            print(line(row))
+            write(line(row))
         }
     }
 }

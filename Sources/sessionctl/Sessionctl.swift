@@ -38,6 +38,8 @@ struct Sessionctl: AsyncParsableCommand {
             SubscribeCommand.self,
             LoadCommand.self,
             MetricsCommand.self,
+            TopCommand.self,
+            DemoCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

@@ -1,0 +1,311 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import SessionStore
+
+/// The scripted tour of every capability, on a real file, with real waits where time
+/// matters. Running it again on the same file works: it first closes the sessions a
+/// previous run left.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Show every capability in a short scripted scenario, then how to inspect the file with sqlite3.",
+        discussion: "Takes about 15 seconds: session and execution timeouts are real. Uses --db (default ./sessions.sqlite).")
+
+    @OptionGroup var global: GlobalOptions
+
+    static let users = ["alice", "bob", "carol"]
+
+    func run() async throws {
+        var configuration = try global.makeConfiguration()
+        configuration.tick = 250
+        configuration.limits.maxSessionsPerUser = 2
+        configuration.detachedTimeout = 1500
+        configuration.minTimeout = 500
+        let narrator = Narrator()
+        let path = global.databasePath
+
+        narrator.title("SessionStore demo on \(path)")
+        try await withStore(global, configuration: configuration) { store in
+            try await Self.tidyPreviousRun(store, narrator)
+            let sessions = try await Self.openSessions(store, narrator)
+            try await Self.runExecutions(store, sessions, narrator)
+            try await Self.refuseByLimit(store, narrator)
+            try await Self.expireWithNotification(store, narrator)
+        }
+        try await Self.crashAndRecover(path: path, global: global, configuration: configuration, narrator)
+        Self.printInspection(path: path, narrator)
+    }
+
+    private static func tidyPreviousRun(_ store: SessionStore, _ narrator: Narrator) async throws {
+        var closed = 0
+        for user in users {
+            for session in try await store.listSessions(SessionFilter(states: .live, userId: user, limit: 1000)) {
+                try await store.closeSession(key: session.key, reason: "demo restarted")
+                closed += 1
+            }
+        }
+        if closed > 0 {
+            narrator.note("Closed \(closed) sessions left by a previous run of the demo.")
+        }
+    }
+
+    private struct DemoSessions {
+        let alice: Session
+        let bob: Session
+        let carol: Session
+        let carolChild: Session
+    }
+
+    private static func openSessions(_ store: SessionStore, _ narrator: Narrator) async throws -> DemoSessions {
+        narrator.section("1. Sessions: three users open sessions with details, config and links")
+        var request = OpenSessionRequest(userId: "alice")
+        request.dataSource = "telemetry"
+        request.details = ["device": "sensor-7", "site": "lab"]
+        request.config = ["sampling.rate": "10Hz"]
+        request.clientAddress = "10.0.0.7"
+        let alice = try await store.openSession(request)
+
+        // reconnect: a previous run's tombstone of this session id does not block a new one.
+        var notebook = OpenSessionRequest(userId: "bob", sessionId: "notebook-1")
+        notebook.reconnect = true
+        let bob = try await store.openSession(notebook)
+        try await store.setConfig(key: bob.key, ["spark.sql.shuffle.partitions": "8"])
+        try await store.setConfig(key: bob.key, ["spark.sql.shuffle.partitions": "16"])
+
+        var child = OpenSessionRequest(userId: "carol", sessionId: "dashboard-tile")
+        child.dataSource = "telemetry"
+        child.timeout = .never
+        child.reconnect = true
+        let carolChild = try await store.openSession(child)
+        var parent = OpenSessionRequest(userId: "carol", sessionId: "dashboard")
+        parent.dataSource = "telemetry"
+        parent.associates = [carolChild.key]
+        parent.identifier = "ops-board"
+        parent.reconnect = true
+        let carol = try await store.openSession(parent)
+
+        let all = [alice, bob, carol, carolChild]
+        narrator.table(
+            ["USER", "SESSION ID", "DATA SOURCE", "KEY", "TIMEOUT", "DETAILS / CONFIG"],
+            try await all.asyncMap { session in
+                let current = try await store.session(key: session.key) ?? session
+                let extra = (current.details.merging(current.config) { a, _ in a })
+                    .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                return [
+                    current.userId, current.sessionId ?? "-", current.dataSource, current.key,
+                    current.timeoutMs.map { SessionTimeout.milliseconds($0).description } ?? "never", extra,
+                ]
+            })
+        let tree = try await store.tree(of: carol.key)
+        narrator.note("carol's session tree: \(tree.session.sessionId ?? "") → \(tree.children.map { $0.session.sessionId ?? $0.session.key }.joined(separator: ", "))")
+        let configChanges = try await store.events(filter: EventFilter(sessionKey: bob.key, kind: EventKind.configChanged))
+        for event in configChanges {
+            narrator.note("config change on bob's session: \(event.payload["name"] ?? "") \(event.payload["old"] ?? "(unset)") → \(event.payload["new"] ?? "")")
+        }
+        let again = try await store.getOrCreateIsolatedSession(userId: "bob", sessionId: "notebook-1")
+        narrator.note("getOrCreateIsolatedSession(bob, notebook-1) again returns the same key: \(again.key == bob.key)")
+        let foreign = try await store.getIsolatedSession(userId: "alice", sessionId: "notebook-1")
+        narrator.note("alice asking for bob's session id finds: \(foreign.map(\.key) ?? "nothing")")
+        return DemoSessions(alice: alice, bob: bob, carol: carol, carolChild: carolChild)
+    }
+
+    private static func runExecutions(_ store: SessionStore, _ sessions: DemoSessions, _ narrator: Narrator) async throws {
+        narrator.section("2. Executions: a full life, an interrupt by tag, an abandoned reattachable execution")
+        let query = try await store.createExecution(session: sessions.alice.key, tags: ["report"], statement: "SELECT avg(temp) FROM readings")
+        for status in [ExecutionStatus.started, .analyzed, .readyForExecution, .finished, .closed] {
+            try await store.setExecutionStatus(session: sessions.alice.key, operationId: query.operationId, to: status)
+        }
+        narrator.note("alice's execution went pending → started → analyzed → readyForExecution → finished → closed.")
+        do {
+            try await store.setExecutionStatus(session: sessions.alice.key, operationId: query.operationId, to: .started)
+        } catch {
+            narrator.note("moving it back to started is refused: \(error.code)")
+        }
+
+        let etl1 = try await store.createExecution(session: sessions.bob.key, tags: ["etl"], statement: "INSERT INTO daily SELECT ...")
+        let etl2 = try await store.createExecution(session: sessions.bob.key, tags: ["etl", "nightly"], statement: "MERGE INTO facts ...")
+        let other = try await store.createExecution(session: sessions.bob.key, tags: ["adhoc"], statement: "SELECT 1")
+        try await store.setExecutionStatus(session: sessions.bob.key, operationId: etl1.operationId, to: .started)
+        try await store.registerQuery(session: sessions.bob.key, queryId: "ingest-stream", runId: "run-1", tags: ["etl"])
+        let interrupted = try await store.interrupt(session: sessions.bob.key, tag: "etl")
+        narrator.note("interrupt(tag: etl) in bob's session canceled \(interrupted.count) executions and stopped the etl streaming query; the adhoc one runs on.")
+        try await store.setExecutionStatus(session: sessions.bob.key, operationId: other.operationId, to: .started)
+        _ = etl2
+
+        let long = try await store.createExecution(session: sessions.carol.key, tags: ["dashboard"], statement: "SELECT * FROM live_view", reattachable: true)
+        try await store.setExecutionStatus(session: sessions.carol.key, operationId: long.operationId, to: .started)
+        try await store.detachExecution(session: sessions.carol.key, operationId: long.operationId)
+        narrator.note("carol's reattachable execution was detached; waiting past the detached timeout (1.5 s)…")
+        try await Task.sleep(for: .milliseconds(1800))
+        let maintenance = try await store.runExecutionMaintenance()
+        narrator.note("maintenance abandoned \(maintenance.abandonedOperations.count) execution(s); reusing its id now fails:")
+        do {
+            try await store.createExecution(session: sessions.carol.key, operationId: long.operationId)
+        } catch {
+            narrator.note("  \(error.code)")
+        }
+        try await store.addResource(session: sessions.bob.key, kind: "temp-view", name: "daily_v", bytes: 4096)
+        try await store.addResource(session: sessions.bob.key, kind: "artifact", name: "udfs.jar", bytes: 1_048_576)
+
+        let executions = try await store.executions(session: sessions.bob.key) + store.executions(session: sessions.carol.key)
+            + store.executions(session: sessions.alice.key)
+        narrator.table(
+            ["USER", "OPERATION", "TAGS", "STATUS", "ATTACHED"],
+            executions.map { [$0.userId, $0.operationId, $0.tags.joined(separator: ","), $0.status.rawValue, $0.attached ? "yes" : "no"] })
+    }
+
+    private static func refuseByLimit(_ store: SessionStore, _ narrator: Narrator) async throws {
+        narrator.section("3. Limits: max-sessions-per-user = 2 is enforced in the insert's transaction")
+        var second = OpenSessionRequest(userId: "alice", sessionId: "second")
+        second.reconnect = true
+        _ = try await store.openSession(second)
+        do {
+            var third = OpenSessionRequest(userId: "alice", sessionId: "third")
+            third.reconnect = true
+            _ = try await store.openSession(third)
+        } catch {
+            narrator.note("alice's third open is refused: \(error.code) — \(error.message)")
+        }
+        let refusals = try await store.events(filter: EventFilter(kind: EventKind.sessionRefused))
+        narrator.note("refusals recorded as events so far: \(refusals.count)")
+    }
+
+    private static func expireWithNotification(_ store: SessionStore, _ narrator: Narrator) async throws {
+        narrator.section("4. Expiry: a 1-second session expires through the sweeper while a stop stream listens")
+        let stops = try await store.sessionStops(dataSource: "telemetry", pollInterval: .milliseconds(20))
+        var request = OpenSessionRequest(userId: "bob", sessionId: "short-lived")
+        request.reconnect = true
+        request.dataSource = "telemetry"
+        request.timeout = .after(.seconds(1))
+        let short = try await store.openSession(request)
+        narrator.note("bob opened \(short.key), expiring at \(short.expireAt?.iso8601 ?? "-"); the sweeper runs every tick (250 ms).")
+        let sweeper = ExpirySweeper(store: store, interval: .milliseconds(250), jitter: .zero)
+        let notification = try await withThrowingTaskGroup(of: SessionNotification?.self) { group in
+            group.addTask {
+                try await sweeper.run()
+                return nil
+            }
+            group.addTask {
+                for try await stop in stops where stop.sessionKey == short.key {
+                    return stop
+                }
+                return nil
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(10))
+                return nil
+            }
+            // The first task to finish is the stream (with the notification) or the time
+            // limit; the sweeper runs until cancelled.
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if let notification {
+            narrator.note("stop notification received: session \(notification.sessionKey) of \(notification.dataSource) (event #\(notification.seq))")
+        } else {
+            narrator.note("no stop notification arrived within 10 s")
+        }
+        let ended = try await store.session(key: short.key)
+        narrator.note("the session is now \(ended?.state.rawValue ?? "gone"), ended at \(ended?.endedAt?.iso8601 ?? "-")")
+    }
+
+    private static func crashAndRecover(
+        path: String, global: GlobalOptions, configuration: SessionStoreConfiguration, _ narrator: Narrator
+    ) async throws {
+        narrator.section("5. Crash and recovery: a load generator is killed with SIGKILL, then the file is reopened")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        process.arguments = ["load", "--db", path, "--sessions", "100000", "--executions", "2", "--concurrency", "4", "--seed", "\(getpid())"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var committed = 0
+        var buffer = Data()
+        let reader = pipe.fileHandleForReading
+        while committed < 300 {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            committed = buffer.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        narrator.note("the load generator reported \(committed) committed changes, then was killed (pid \(process.processIdentifier)).")
+
+        let store = try await SessionStore.open(path: path, configuration: configuration)
+        if let recovery = store.recovery {
+            narrator.table(
+                ["DEAD INSTANCES", "FAILED EXECUTIONS", "DETACHED EXECUTIONS", "ENDED SESSIONS", "RE-ARMED FROM"],
+                [[
+                    "\(recovery.deadInstances)", "\(recovery.failedExecutions)", "\(recovery.detachedExecutions)",
+                    "\(recovery.endedSessions)", recovery.rearmEpoch?.iso8601 ?? "-",
+                ]])
+        } else {
+            narrator.note("recovery found nothing to do")
+        }
+        let report = try await store.checkIntegrity()
+        narrator.note("integrity check: \(report.integrity.joined(separator: "; ")); foreign keys: \(report.foreignKeyViolations.isEmpty ? "ok" : "violations")")
+        await store.close()
+        let again = try await SessionStore.open(path: path, configuration: configuration)
+        narrator.note("opening it again does no further recovery work: \(again.recovery == nil)")
+        await again.close()
+    }
+
+    private static func printInspection(path: String, _ narrator: Narrator) {
+        narrator.section("6. Inspect what the demo left with the sqlite3 shell")
+        let quoted = "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        for command in [
+            "sqlite3 -header -column \(quoted) 'SELECT user_id, client_session_id, data_source, state, expires FROM live_sessions'",
+            "sqlite3 -header -column \(quoted) 'SELECT * FROM session_tree'",
+            "sqlite3 -header -column \(quoted) 'SELECT operation_id, user_id, status, tags FROM active_executions'",
+            "sqlite3 -header -column \(quoted) 'SELECT seq, at, kind, session_key FROM recent_events LIMIT 15'",
+            "sqlite3 -header -column \(quoted) 'SELECT * FROM user_session_counts'",
+            "sqlite3 -header -column \(quoted) \"SELECT at, payload FROM recent_events WHERE kind = 'store.recovered'\"",
+        ] {
+            narrator.line("  " + command)
+        }
+        narrator.line("")
+        narrator.line("Demo complete: sessions, executions, limits, expiry with notifications and crash recovery shown.")
+    }
+}
+
+/// Prints the demo's narrative: section headings, notes and tables.
+struct Narrator {
+    func title(_ text: String) {
+        line(text)
+        line(String(repeating: "=", count: text.count))
+    }
+
+    func section(_ text: String) {
+        line("")
+        line(text)
+        line(String(repeating: "-", count: text.count))
+    }
+
+    func note(_ text: String) {
+        line("• " + text)
+    }
+
+    func table(_ header: [String], _ rows: [[String]]) {
+        Output(json: false).printTable(header, rows, write: line)
+    }
+
+    func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        results.reserveCapacity(count)
+        for element in self {
+            results.append(try await transform(element))
+        }
+        return results
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import SessionStore
+
+struct TopCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "top",
+        abstract: "A live view of sessions by state, running executions and the last events, refreshed each second.",
+        discussion: "Press Ctrl-C to leave. With --once, prints one frame and exits.")
+
+    @Option(help: "Time between refreshes.") var interval = "1s"
+    @Flag(help: "Print one frame and exit.") var once = false
+    @Option(help: "How many recent events to show.") var events = 10
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        guard let milliseconds = DurationText.parse(milliseconds: interval), milliseconds > 0 else {
+            throw ValidationError("--interval takes a positive duration such as 1s")
+        }
+        try await withStore(global) { store in
+            repeat {
+                let frame = try await render(store)
+                if once {
+                    print(frame, terminator: "")
+                    return
+                }
+                // Home the cursor and clear the screen, then draw the frame in one write.
+                FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + frame).utf8))
+                try await Task.sleep(for: .milliseconds(milliseconds))
+            } while !Task.isCancelled
+        }
+    }
+
+    private func render(_ store: SessionStore) async throws -> String {
+        let snapshot = try await store.metricsSnapshot()
+        let latest = try await store.latestEventSeq()
+        let recent = try await store.events(after: max(0, latest - Int64(events)), limit: max(1, events))
+        var text = "sessionctl top — \(store.path) — \(Timestamp(milliseconds: store.configuration.clock.now()).iso8601)\n\n"
+
+        text += "SESSIONS\n"
+        let byState = Dictionary(grouping: snapshot.sessions, by: \.state).mapValues { $0.reduce(0) { $0 + $1.count } }
+        text += "  idle \(byState[.idle] ?? 0)   active \(byState[.active] ?? 0)   closing \(byState[.closing] ?? 0)"
+        text += "   opened \(snapshot.opened)   ended " + snapshot.ended.map { "\($0.label) \($0.total)" }.joined(separator: ", ")
+        text += "\n"
+        for count in snapshot.sessions.sorted(by: { ($0.dataSource, $0.state.rawValue) < ($1.dataSource, $1.state.rawValue) })
+        where count.count > 0 {
+            text += "  \(count.dataSource.padding(toLength: 24, withPad: " ", startingAt: 0)) \(count.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(count.count)\n"
+        }
+        text += "\nEXECUTIONS RUNNING\n  "
+        text += snapshot.runningExecutions.isEmpty
+            ? "none" : snapshot.runningExecutions.map { "\($0.label) \($0.total)" }.joined(separator: "   ")
+        text += "\n\nSWEEPER\n  "
+        text += snapshot.sweeperLagMs.map { "last pass \(Double($0) / 1000) s ago, took \(snapshot.sweeperPassMs ?? 0) ms" } ?? "no pass yet"
+        text += "\n\nLAST EVENTS\n"
+        for event in recent.reversed() {
+            text += "  \(event.seq)  \(event.at.iso8601)  \(event.kind.padding(toLength: 26, withPad: " ", startingAt: 0))  \(event.sessionKey ?? "-")\n"
+        }
+        return text
+    }
+}
