@@ -105,19 +105,6 @@ struct LoadCommand: AsyncParsableCommand {
     }
 }
 
-/// Hands out session indexes to the workers.
-private final class Counter: Sendable {
-    private let state = Locked(0)
-
-    func next(below limit: Int) -> Int? {
-        state.withLock { value in
-            guard value < limit else { return nil }
-            defer { value += 1 }
-            return value
-        }
-    }
-}
-
 /// A small seeded generator, so a run can be repeated.
 struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64

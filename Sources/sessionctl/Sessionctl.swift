@@ -40,6 +40,7 @@ struct Sessionctl: AsyncParsableCommand {
             MetricsCommand.self,
             TopCommand.self,
             DemoCommand.self,
+            BenchCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

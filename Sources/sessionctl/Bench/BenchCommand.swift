@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import SessionStore
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure throughput, latency, memory and file size of the store's operations.",
+        discussion: """
+            Scenarios: open (a session with 3 details and one associate link), touch (bucket unchanged), get, \
+            close, execution (create → started → finished → closed), sweep (expire --due sessions among \
+            --sessions live), recover (reopen a file whose process was killed holding --sessions sessions, \
+            then sweep), mixed (55% touch, 20% get, 10% details, 5% open, 5% close, 5% execution). Each \
+            runs on a fresh temporary file unless --db is given. Use a release build for real figures: \
+            swift run -c release sessionctl bench.
+            """)
+
+    @Option(help: "A scenario, or all.") var scenario = "all"
+    @Option(help: "Sessions (and operations) per scenario.") var sessions = 10_000
+    @Option(help: "Concurrent callers.") var concurrency = 1
+    @Option(help: "normal or full.") var durability = "normal"
+    @Option(help: "Due sessions in the sweep scenario.") var due = 10_000
+    @Flag(name: .customLong("no-group-commit"), help: "One transaction per write request.") var noGroupCommit = false
+    @Flag(help: "Run each scenario with and without group commit and print the ratio.") var compare = false
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard scenario == "all" || BenchScenario(rawValue: scenario) != nil else {
+            throw ValidationError("--scenario takes all or one of \(BenchScenario.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard Durability(rawValue: durability) != nil else { throw ValidationError("--durability takes normal or full") }
+        guard sessions >= 1, (1...4096).contains(concurrency), due >= 1 else {
+            throw ValidationError("--sessions and --due must be at least 1, --concurrency within 1...4096")
+        }
+    }
+
+    func run() async throws {
+        let scenarios = scenario == "all" ? BenchScenario.allCases : [BenchScenario(rawValue: scenario)].compactMap { $0 }
+        let directory = FileManager.default.temporaryDirectory.path
+        let settings = BenchSettings(
+            sessions: sessions, concurrency: concurrency, durability: Durability(rawValue: durability) ?? .normal,
+            groupCommit: !noGroupCommit, due: due, directory: directory, databasePath: global.db,
+            executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path)
+        var results: [BenchResult] = []
+        var ratios: [(BenchScenario, Double)] = []
+        do {
+            for scenario in scenarios {
+                if compare {
+                    var with = settings
+                    with.groupCommit = true
+                    var without = settings
+                    without.groupCommit = false
+                    let grouped = try await BenchScenarioRunner(settings: with).run(scenario)
+                    let single = try await BenchScenarioRunner(settings: without).run(scenario)
+                    results += [grouped, single]
+                    ratios.append((scenario, single.opsPerSecond > 0 ? grouped.opsPerSecond / single.opsPerSecond : 0))
+                } else {
+                    results.append(try await BenchScenarioRunner(settings: settings).run(scenario))
+                }
+            }
+        } catch let error as SessionStoreError {
+            global.output.printError(code: error.code, message: error.message)
+            throw ExitCode(1)
+        }
+        if global.json {
+            try global.output.printJSON(results)
+        } else {
+            printTable(results)
+        }
+        for (scenario, ratio) in ratios {
+            let line = "\(scenario.rawValue): group commit is \(String(format: "%.1f", ratio))× the throughput without it\n"
+            FileHandle.standardError.write(Data(line.utf8))
+            if !global.json { print(line, terminator: "") }
+        }
+    }
+
+    private func printTable(_ results: [BenchResult]) {
+        func number(_ value: Double) -> String { String(format: value >= 100 ? "%.0f" : "%.1f", value) }
+        Output(json: false).printTable(
+            ["SCENARIO", "DURABILITY", "GROUP", "CONC", "SESSIONS", "OPS", "OPS/S", "P50 µs", "P99 µs", "P99.9 µs", "MAX µs", "PEAK RSS MiB", "FILE MiB", "NOTES"],
+            results.map {
+                [
+                    $0.scenario, $0.durability, $0.groupCommit ? "yes" : "no", "\($0.concurrency)", "\($0.sessions)",
+                    "\($0.operations)", number($0.opsPerSecond), number($0.p50Micros), number($0.p99Micros),
+                    number($0.p999Micros), number($0.maxMicros), number(Double($0.peakRSSBytes) / 1_048_576),
+                    number(Double($0.fileBytes) / 1_048_576),
+                    $0.notes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                ]
+            })
+    }
+}

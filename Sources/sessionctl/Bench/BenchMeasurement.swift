@@ -1,0 +1,163 @@
+import Foundation
+import Histogram
+import Synchronization
+
+/// One scenario run, as `sessionctl bench --json` prints it.
+struct BenchResult: Encodable, Sendable {
+    var scenario: String
+    var durability: String
+    var groupCommit: Bool
+    var concurrency: Int
+    var sessions: Int
+    var operations: Int
+    var opsPerSecond: Double
+    var p50Micros: Double
+    var p99Micros: Double
+    var p999Micros: Double
+    var maxMicros: Double
+    var peakRSSBytes: Int64
+    var fileBytes: Int64
+    /// Scenario-specific findings, e.g. sessions ended by the first sweep after recovery.
+    var notes: [String: String] = [:]
+}
+
+/// Latencies and wall time of a measured loop.
+struct Measurement: Sendable {
+    var operations: Int
+    var elapsed: Duration
+    var histogram: Histogram<UInt64>
+
+    var opsPerSecond: Double {
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return seconds > 0 ? Double(operations) / seconds : 0
+    }
+
+    func micros(_ percentile: Double) -> Double {
+        Double(histogram.valueAtPercentile(percentile)) / 1000
+    }
+
+    var maxMicros: Double { Double(histogram.max) / 1000 }
+}
+
+enum BenchRunner {
+    /// Runs `operation(index)` for indexes `0..<operations` from `concurrency` tasks,
+    /// timing each call; `progress` is told how many are done now and then.
+    static func measure(
+        operations: Int, concurrency: Int, progress: Progress,
+        _ operation: @escaping @Sendable (Int) async throws -> Void
+    ) async throws -> Measurement {
+        let next = OperationCounter()
+        let start = ContinuousClock.now
+        let histogram = try await withThrowingTaskGroup(of: Histogram<UInt64>.self) { group in
+            for _ in 0..<max(1, concurrency) {
+                group.addTask {
+                    var local = Histogram<UInt64>(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
+                    while true {
+                        let index = next.take()
+                        guard index < operations else { break }
+                        let began = ContinuousClock.now
+                        try await operation(index)
+                        let took = ContinuousClock.now - began
+                        _ = local.record(UInt64(max(0, took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)))
+                        if index % 1024 == 0 { progress.update(done: index) }
+                    }
+                    return local
+                }
+            }
+            var merged = Histogram<UInt64>(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
+            for try await local in group {
+                merged.add(local)
+            }
+            return merged
+        }
+        progress.finish()
+        return Measurement(operations: operations, elapsed: ContinuousClock.now - start, histogram: histogram)
+    }
+
+    /// Runs `operation` once, timed: for scenarios measured as a whole (a sweep, a
+    /// recovery).
+    static func measureOnce(operations: Int, _ operation: () async throws -> Void) async throws -> Measurement {
+        let began = ContinuousClock.now
+        try await operation()
+        let took = ContinuousClock.now - began
+        var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
+        _ = histogram.record(UInt64(max(0, took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)))
+        return Measurement(operations: operations, elapsed: took, histogram: histogram)
+    }
+
+    /// The process's peak resident set (VmHWM), in bytes.
+    static func peakRSS() -> Int64 {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let digits = line.split(separator: " ").dropFirst().first.flatMap { Int64($0) } ?? 0
+            return digits * 1024
+        }
+        return 0
+    }
+
+    static func fileSize(_ path: String) -> Int64 {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        return (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+}
+
+/// A progress bar on stderr when it is a terminal; silent otherwise.
+final class Progress: Sendable {
+    private let label: String
+    private let total: Int
+    private let enabled: Bool
+
+    init(label: String, total: Int) {
+        self.label = label
+        self.total = max(1, total)
+        self.enabled = isatty(STDERR_FILENO) == 1
+    }
+
+    func update(done: Int) {
+        guard enabled else { return }
+        let fraction = min(1, Double(done) / Double(total))
+        let filled = Int(fraction * 30)
+        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: 30 - filled)
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(Int(fraction * 100))%".utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        update(done: total)
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}
+
+/// Session keys held compactly (16 bytes each), so a million of them cost 16 MB rather
+/// than the ~80 MB of strings.
+struct KeyTable: Sendable {
+    private var words: [UInt64] = []
+
+    var count: Int { words.count / 2 }
+
+    mutating func append(_ key: String) {
+        let hex = key.replacingOccurrences(of: "-", with: "")
+        words.append(UInt64(hex.prefix(16), radix: 16) ?? 0)
+        words.append(UInt64(hex.suffix(16), radix: 16) ?? 0)
+    }
+
+    subscript(index: Int) -> String {
+        let hex = Self.hex(words[index * 2]) + Self.hex(words[index * 2 + 1])
+        let characters = Array(hex)
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+}
+
+/// The next operation index, shared by the measuring tasks.
+final class OperationCounter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    func take() -> Int {
+        value.add(1, ordering: .relaxed).oldValue
+    }
+}

@@ -1,0 +1,281 @@
+import Foundation
+import SessionStore
+
+/// The benchmark's scenarios. Each runs on its own fresh file (or on `--db`).
+enum BenchScenario: String, CaseIterable, Sendable {
+    case open, touch, get, close, execution, sweep, recover, mixed
+}
+
+struct BenchSettings: Sendable {
+    var sessions: Int
+    var concurrency: Int
+    var durability: Durability
+    var groupCommit: Bool
+    /// Due sessions in the sweep scenario.
+    var due: Int
+    var directory: String
+    var databasePath: String?
+    var executable: String
+
+    func path(for scenario: BenchScenario) -> String {
+        databasePath ?? (directory as NSString).appendingPathComponent("bench-\(scenario.rawValue)-\(UUID().uuidString).sqlite")
+    }
+
+    func configuration(tick: Int64 = 60_000) -> SessionStoreConfiguration {
+        var configuration = SessionStoreConfiguration()
+        configuration.durability = durability
+        configuration.maxWriteBatch = groupCommit ? 256 : 1
+        configuration.readerCount = min(4, max(2, concurrency))
+        configuration.tick = tick
+        configuration.minTimeout = 1
+        return configuration
+    }
+}
+
+struct BenchScenarioRunner: Sendable {
+    let settings: BenchSettings
+
+    func run(_ scenario: BenchScenario) async throws -> BenchResult {
+        let path = settings.path(for: scenario)
+        defer {
+            if settings.databasePath == nil {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            }
+        }
+        let (measurement, notes) = try await measure(scenario, path: path)
+        return BenchResult(
+            scenario: scenario.rawValue, durability: settings.durability.rawValue, groupCommit: settings.groupCommit,
+            concurrency: settings.concurrency, sessions: settings.sessions, operations: measurement.operations,
+            opsPerSecond: measurement.opsPerSecond, p50Micros: measurement.micros(50), p99Micros: measurement.micros(99),
+            p999Micros: measurement.micros(99.9), maxMicros: measurement.maxMicros, peakRSSBytes: BenchRunner.peakRSS(),
+            fileBytes: BenchRunner.fileSize(path) + BenchRunner.fileSize(path + "-wal"), notes: notes)
+    }
+
+    private func measure(_ scenario: BenchScenario, path: String) async throws -> (Measurement, [String: String]) {
+        switch scenario {
+        case .open: return (try await openScenario(path), [:])
+        case .touch: return (try await touchScenario(path), [:])
+        case .get: return (try await getScenario(path), [:])
+        case .close: return (try await closeScenario(path), [:])
+        case .execution: return (try await executionScenario(path), [:])
+        case .sweep: return try await sweepScenario(path)
+        case .recover: return try await recoverScenario(path)
+        case .mixed: return (try await mixedScenario(path), [:])
+        }
+    }
+
+    private var sessions: Int { settings.sessions }
+    private var concurrency: Int { settings.concurrency }
+
+    private func progress(_ label: String, _ total: Int) -> Progress {
+        Progress(label: label, total: total)
+    }
+
+    /// Opens `count` plain sessions from 64 tasks; returns their keys.
+    private func populate(_ store: SessionStore, count: Int, timeout: SessionTimeout = .after(.seconds(3600))) async throws -> KeyTable {
+        let bar = progress("populating", count)
+        let next = Counter()
+        let chunks = try await withThrowingTaskGroup(of: KeyTable.self) { group in
+            for _ in 0..<64 {
+                group.addTask {
+                    var keys = KeyTable()
+                    while let index = next.next(below: count) {
+                        var request = OpenSessionRequest(userId: "user-\(index % 1000)")
+                        request.dataSource = "source-\(index % 8)"
+                        request.timeout = timeout
+                        keys.append(try await store.openSession(request).key)
+                        if index % 4096 == 0 { bar.update(done: index) }
+                    }
+                    return keys
+                }
+            }
+            var all: [KeyTable] = []
+            for try await chunk in group { all.append(chunk) }
+            return all
+        }
+        bar.finish()
+        var keys = KeyTable()
+        for chunk in chunks {
+            for index in 0..<chunk.count { keys.append(chunk[index]) }
+        }
+        return keys
+    }
+
+    private func openStore(_ path: String, tick: Int64 = 60_000) async throws -> SessionStore {
+        try await SessionStore.open(path: path, configuration: settings.configuration(tick: tick))
+    }
+
+    private func openScenario(_ path: String) async throws -> Measurement {
+        let store = try await openStore(path)
+        let children = try await populate(store, count: 64)
+        let result = try await BenchRunner.measure(operations: sessions, concurrency: concurrency, progress: progress("open", sessions)) { index in
+            var request = OpenSessionRequest(userId: "user-\(index % 1000)")
+            request.dataSource = "source-\(index % 8)"
+            request.details = ["device": "sensor-\(index)", "site": "site-\(index % 10)", "firmware": "1.2.\(index % 7)"]
+            request.associates = [children[index % children.count]]
+            _ = try await store.openSession(request)
+        }
+        await store.close()
+        return result
+    }
+
+    private func touchScenario(_ path: String) async throws -> Measurement {
+        let store = try await openStore(path)
+        let keys = try await populate(store, count: sessions)
+        let operations = max(sessions, 100_000)
+        let result = try await BenchRunner.measure(operations: operations, concurrency: concurrency, progress: progress("touch", operations)) { index in
+            _ = try await store.touch(key: keys[index % keys.count])
+        }
+        await store.close()
+        return result
+    }
+
+    private func getScenario(_ path: String) async throws -> Measurement {
+        let store = try await openStore(path)
+        let keys = try await populate(store, count: sessions)
+        let operations = max(sessions, 100_000)
+        let result = try await BenchRunner.measure(operations: operations, concurrency: concurrency, progress: progress("get", operations)) { index in
+            _ = try await store.session(key: keys[index % keys.count])
+        }
+        await store.close()
+        return result
+    }
+
+    private func closeScenario(_ path: String) async throws -> Measurement {
+        let store = try await openStore(path)
+        let keys = try await populate(store, count: sessions)
+        let result = try await BenchRunner.measure(operations: sessions, concurrency: concurrency, progress: progress("close", sessions)) { index in
+            try await store.closeSession(key: keys[index])
+        }
+        await store.close()
+        return result
+    }
+
+    private func executionScenario(_ path: String) async throws -> Measurement {
+        let store = try await openStore(path)
+        let keys = try await populate(store, count: max(1, concurrency))
+        let result = try await BenchRunner.measure(operations: sessions, concurrency: concurrency, progress: progress("execution", sessions)) { index in
+            let key = keys[index % keys.count]
+            let execution = try await store.createExecution(session: key)
+            for status in [ExecutionStatus.started, .finished, .closed] {
+                try await store.setExecutionStatus(session: key, operationId: execution.operationId, to: status)
+            }
+        }
+        await store.close()
+        return result
+    }
+
+    /// Expires `due` sessions among `sessions` live ones: one sweep, timed.
+    private func sweepScenario(_ path: String) async throws -> (Measurement, [String: String]) {
+        let store = try await openStore(path, tick: 1)
+        _ = try await populate(store, count: sessions)
+        let due = min(settings.due, max(1, sessions))
+        _ = try await populate(store, count: due, timeout: .milliseconds(1))
+        try await Task.sleep(for: .milliseconds(20))
+        var report = SweepReport()
+        let result = try await BenchRunner.measureOnce(operations: due) { report = try await store.sweep() }
+        await store.close()
+        return (result, ["expired": "\(report.expiredSessions.count)", "rowsExamined": "\(report.rowsExamined)", "live": "\(sessions)"])
+    }
+
+    /// Opens a file whose last process was killed while holding `sessions` sessions that
+    /// are all due by the time it reopens: recovery must be quick and must re-arm them.
+    private func recoverScenario(_ path: String) async throws -> (Measurement, [String: String]) {
+        let timeout: Int64 = 2000
+        let store = try await openStore(path, tick: 100)
+        _ = try await populate(store, count: sessions, timeout: .milliseconds(timeout))
+        let populatedAt = ContinuousClock.now
+        await store.close()
+        try killHolder(path)
+        let waited = ContinuousClock.now - populatedAt
+        if waited < .milliseconds(timeout + 300) {
+            try await Task.sleep(for: .milliseconds(timeout + 300) - waited)
+        }
+        var recovered: SessionStore?
+        let result = try await BenchRunner.measureOnce(operations: sessions) {
+            recovered = try await openStore(path, tick: 100)
+        }
+        guard let recovered else { return (result, [:]) }
+        let report = try await recovered.sweep()
+        let notes = [
+            "recovered": "\(recovered.recovery != nil)",
+            "expiredByFirstSweep": "\(report.expiredSessions.count)",
+            "rearmedByFirstSweep": "\(report.rearmedSessions)",
+        ]
+        await recovered.close()
+        return (result, notes)
+    }
+
+    /// Starts `sessionctl serve` on the file and kills it with SIGKILL once it serves, so
+    /// the file is left as a crashed process leaves it.
+    private func killHolder(_ path: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: settings.executable)
+        process.arguments = ["serve", "--db", path, "--set", "tick=60s"]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var output = Data()
+        while !String(decoding: output, as: UTF8.self).contains("serving") {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            output.append(chunk)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// A blend: 55% touch, 20% get, 10% details, 5% open, 5% close, 5% a short execution.
+    private func mixedScenario(_ path: String) async throws -> Measurement {
+        let store = try await openStore(path, tick: 1000)
+        let keys = try await populate(store, count: sessions)
+        let operations = max(sessions, 100_000)
+        let result = try await BenchRunner.measure(operations: operations, concurrency: concurrency, progress: progress("mixed", operations)) { index in
+            var random = SplitMix64(seed: UInt64(index))
+            let key = keys[Int(random.next() % UInt64(keys.count))]
+            switch random.next() % 100 {
+            case 0..<55:
+                _ = try await store.touch(key: key)
+            case 55..<75:
+                _ = try await store.session(key: key)
+            case 75..<85:
+                try await ignoringClosed { try await store.updateDetails(key: key, ["step": "\(index)"]) }
+            case 85..<90:
+                _ = try await store.openSession(userId: "user-\(index % 1000)", dataSource: "source-\(index % 8)")
+            case 90..<95:
+                try await store.closeSession(key: key, reason: "mixed")
+            default:
+                try await ignoringClosed {
+                    let execution = try await store.createExecution(session: key)
+                    try await store.setExecutionStatus(session: key, operationId: execution.operationId, to: .started)
+                    try await store.setExecutionStatus(session: key, operationId: execution.operationId, to: .finished)
+                }
+            }
+        }
+        await store.close()
+        return result
+    }
+
+    /// Runs `body`, accepting that the mixed workload closed the session meanwhile.
+    private func ignoringClosed(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as SessionStoreError where error.code == SessionStoreError.Code.sessionClosed {
+            return
+        }
+    }
+}
+
+/// Hands out indexes to concurrent workers.
+final class Counter: Sendable {
+    private let state = Locked(0)
+
+    func next(below limit: Int) -> Int? {
+        state.withLock { value in
+            guard value < limit else { return nil }
+            defer { value += 1 }
+            return value
+        }
+    }
+}
