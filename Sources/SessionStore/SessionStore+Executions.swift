@@ -146,7 +146,7 @@ extension SessionStore {
             }
             if attached && !row.attached && !row.reattachable {
                 throw SessionStoreError(
-                    code: "INVALID_HANDLE.OPERATION_NOT_REATTACHABLE",
+                    code: SessionStoreError.Code.operationNotReattachable,
                     message: "execution \(operationId) was not created reattachable")
             }
             try ExecutionRecords.setAttached(db, id: row.id, attached: attached, at: now)

@@ -42,6 +42,7 @@ public struct SessionStoreError: Error, Sendable, Equatable, CustomStringConvert
         public static let operationNotFound = "INVALID_HANDLE.OPERATION_NOT_FOUND"
         public static let operationAlreadyExists = "INVALID_HANDLE.OPERATION_ALREADY_EXISTS"
         public static let operationAbandoned = "INVALID_HANDLE.OPERATION_ABANDONED"
+        public static let operationNotReattachable = "INVALID_HANDLE.OPERATION_NOT_REATTACHABLE"
         public static let queryNotFound = "INVALID_HANDLE.STREAMING_QUERY_NOT_FOUND"
         public static let queryAlreadyExists = "INVALID_HANDLE.STREAMING_QUERY_ALREADY_EXISTS"
         public static let resourceNotFound = "INVALID_HANDLE.RESOURCE_NOT_FOUND"
