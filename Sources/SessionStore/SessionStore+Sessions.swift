@@ -7,7 +7,7 @@ extension SessionStore {
     /// - Throws: `INVALID_HANDLE.FORMAT` when `key` is not a UUID.
     public func session(key: String) async throws(SessionStoreError) -> Session? {
         let key = try configuration.validator.key(key)
-        return try await read { db in
+        return try await quickRead { db in
             try SessionRecords.find(db, key: key).map { try SessionRecords.load(db, $0) }
         }
     }
@@ -21,7 +21,7 @@ extension SessionStore {
         let validator = configuration.validator
         try validator.id(userId, field: "USER_ID")
         try validator.id(sessionId, field: "SESSION_ID")
-        let found = try await read { db -> Session? in
+        let found = try await quickRead { db -> Session? in
             try SessionRecords.newest(db, userId: userId, sessionId: sessionId).map { try SessionRecords.load(db, $0) }
         }
         guard let found else { return nil }
@@ -46,7 +46,7 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         let expiry = configuration.expiry
         let now = clock.now()
-        let snapshot = try await read { db in try SessionRecords.find(db, key: key) }
+        let snapshot = try await quickRead(snapshot: false) { db in try SessionRecords.find(db, key: key) }
         guard let snapshot, snapshot.state.isLive else { return false }
         guard let timeout = snapshot.timeoutMs, let current = snapshot.expireAt else { return true }
         let expireAt = expiry.expireAt(now: now, timeoutMs: timeout)

@@ -121,6 +121,21 @@ public final class SessionStore: Sendable {
         }
     }
 
+    /// Runs a point read (a few indexed lookups) on the calling thread when a connection
+    /// that cannot block is idle, else on a reader thread.
+    func quickRead<T: Sendable>(
+        snapshot: Bool = true, _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(SessionStoreError) -> T {
+        do {
+            if let value = try pool.readInline(snapshot: snapshot, body) {
+                return value
+            }
+        } catch {
+            throw SessionStoreError.wrap(error)
+        }
+        return try await read(body)
+    }
+
     /// Runs a write in the group-committed writer, mapping every error to
     /// ``SessionStoreError``. Returns after the commit.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(SessionStoreError) -> T {

@@ -22,12 +22,17 @@ public final class DatabasePool: Sendable {
     public let configuration: DatabaseConfiguration
     private let writer: WriterThread
     private let readers: ReaderThreads
+    private let inlineReaders: InlineReaders
 
-    private init(path: String, configuration: DatabaseConfiguration, writer: WriterThread, readers: ReaderThreads) {
+    private init(
+        path: String, configuration: DatabaseConfiguration, writer: WriterThread, readers: ReaderThreads,
+        inlineReaders: InlineReaders
+    ) {
         self.path = path
         self.configuration = configuration
         self.writer = writer
         self.readers = readers
+        self.inlineReaders = inlineReaders
     }
 
     deinit {
@@ -66,7 +71,22 @@ public final class DatabasePool: Sendable {
         let readers = ReaderThreads(count: readerCount, name: "SessionStore") {
             try Database(path: path, configuration: readerConfiguration)
         }
-        return DatabasePool(path: path, configuration: configuration, writer: writer, readers: readers)
+        let inlineConfiguration = DatabaseConfiguration(
+            durability: configuration.durability, busyTimeout: .zero, readOnly: true)
+        let inlineReaders: InlineReaders
+        do {
+            inlineReaders = try await onDedicatedThread(name: "SessionStore.open") {
+                InlineReaders(try (0..<max(1, readerCount)).map { _ in
+                    try Database(path: path, configuration: inlineConfiguration)
+                })
+            }
+        } catch {
+            readers.shutdown()
+            writer.shutdown()
+            throw error
+        }
+        return DatabasePool(
+            path: path, configuration: configuration, writer: writer, readers: readers, inlineReaders: inlineReaders)
     }
 
     /// Runs `body` on the writer connection inside a write transaction and returns its
@@ -127,6 +147,19 @@ public final class DatabasePool: Sendable {
         }
     }
 
+    /// Runs a point read on the calling thread, on a connection that never waits for a
+    /// lock; `nil` when no such connection is idle or SQLite would have had to wait, in
+    /// which case use ``read(_:)``. Keep `body` to a few indexed lookups: it runs on the
+    /// caller's thread.
+    ///
+    /// - Parameter snapshot: wrap `body` in a deferred transaction, so several queries see
+    ///   one committed state.
+    public func readInline<T>(snapshot: Bool = true, _ body: (Database) throws -> T) throws -> T? {
+        try inlineReaders.read { database in
+            snapshot ? try database.inTransaction(.deferred) { try body(database) } : try body(database)
+        }
+    }
+
     /// Transactions the writer has committed since the pool opened.
     public var committedWriteTransactions: Int { writer.committedBatches }
 
@@ -134,6 +167,7 @@ public final class DatabasePool: Sendable {
     public func close() async {
         // Readers first: the last connection to close checkpoints the WAL and removes it,
         // which a read-only connection cannot do.
+        inlineReaders.removeAll()
         readers.shutdown()
         await readers.waitForExit()
         writer.shutdown()
