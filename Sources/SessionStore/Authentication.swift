@@ -1,8 +1,10 @@
 /// Who is asking to open a session, as the authenticator sees it.
 public struct AuthenticationRequest: Sendable, Hashable {
+    /// The user asking to open the session: the principal, before any impersonation.
     public let userId: String
     /// Whatever the client presented (a password, a token); `nil` when nothing.
     public let credentials: String?
+    /// Where the client connects from; `nil` when not given.
     public let clientAddress: String?
 }
 
@@ -23,7 +25,9 @@ public protocol SessionAuthenticator: Sendable {
 
 /// Admits everyone: the calling service has authenticated its clients already.
 public struct TrustingAuthenticator: SessionAuthenticator {
+    /// Creates the authenticator.
     public init() {}
+    /// Admits every request.
     public func authenticate(_ request: AuthenticationRequest) async throws -> Bool { true }
 }
 
@@ -35,20 +39,27 @@ public protocol ImpersonationPolicy: Sendable {
 
 /// Nobody acts as anybody else.
 public struct NoImpersonation: ImpersonationPolicy {
+    /// Creates the policy.
     public init() {}
+    /// Allows only acting as oneself.
     public func allows(principal: String, toActAs user: String) -> Bool { principal == user }
 }
 
 /// Everybody may act as anybody: for trusted front ends that authenticated the end user.
 public struct AnyImpersonation: ImpersonationPolicy {
+    /// Creates the policy.
     public init() {}
+    /// Allows every principal to act as every user.
     public func allows(principal: String, toActAs user: String) -> Bool { true }
 }
 
 /// Named principals may act as anyone; others only as themselves.
 public struct ProxyUsersImpersonation: ImpersonationPolicy {
+    /// The principals that may act as any user.
     public let proxyUsers: Set<String>
+    /// A policy letting `proxyUsers` act as anyone.
     public init(proxyUsers: Set<String>) { self.proxyUsers = proxyUsers }
+    /// Allows acting as oneself, and a proxy user acting as anyone.
     public func allows(principal: String, toActAs user: String) -> Bool {
         principal == user || proxyUsers.contains(principal)
     }

@@ -12,10 +12,12 @@ public struct EventStream<Element: Sendable>: AsyncSequence, Sendable {
     let pollInterval: Duration
     let transform: @Sendable (StoreEvent) -> Element?
 
+    /// Starts reading after the stream's starting sequence number.
     public func makeAsyncIterator() -> Iterator {
         Iterator(stream: self, position: start)
     }
 
+    /// Reads the log in pages, sleeping `pollInterval` whenever it has caught up.
     public struct Iterator: AsyncIteratorProtocol {
         let stream: EventStream
         /// The sequence number of the last event read from the log.
@@ -23,6 +25,8 @@ public struct EventStream<Element: Sendable>: AsyncSequence, Sendable {
         var buffer: [Element] = []
         var index = 0
 
+        /// The next matching event, waiting for one to be committed; `nil` once the task
+        /// is cancelled.
         public mutating func next() async throws -> Element? {
             while true {
                 if index < buffer.count {
@@ -49,7 +53,9 @@ public struct EventStream<Element: Sendable>: AsyncSequence, Sendable {
 
 /// A session that started or stopped, as the Stream API's notifications report it.
 public struct SessionNotification: Sendable, Hashable, Codable {
+    /// The key of the session that started or stopped.
     public var sessionKey: String
+    /// The session's data source.
     public var dataSource: String
     /// The sequence number of the event it came from.
     public var seq: Int64
@@ -112,7 +118,9 @@ extension SessionStore {
 
 /// See ``SessionStore/subscription(named:)``.
 public struct DurableSubscription: Sendable {
+    /// The store whose event log it reads.
     public let store: SessionStore
+    /// The subscription's name, under which its acknowledged position is kept.
     public let name: String
 
     /// The last sequence number acknowledged; 0 before the first acknowledgement.

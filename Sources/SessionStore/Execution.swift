@@ -48,6 +48,7 @@ public enum ExecutionStatus: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// Whether the status machine allows moving from this status to `next`.
     public func canMove(to next: ExecutionStatus) -> Bool {
         allowedNext.contains(next)
     }
@@ -57,24 +58,37 @@ public enum ExecutionStatus: String, Sendable, Codable, CaseIterable {
 ///
 /// Encodes to the JSON `sessionctl exec` prints; absent times are `null`.
 public struct Execution: Sendable, Hashable, Codable {
+    /// The execution's id (a UUID), unique within its session.
     public var operationId: String
+    /// The key of the session it runs in.
     public var sessionKey: String
+    /// The owner of that session.
     public var userId: String
     /// Spark's job tag: identifies the execution's work in the engine.
     public var jobTag: String
+    /// Where the execution is in its status machine.
     public var status: ExecutionStatus
+    /// The tags `interrupt(session:tag:)` selects it by.
     public var tags: [String]
+    /// The statement it runs, if the client gave one.
     public var statement: String?
+    /// Whether a client may attach again after detaching, and a crash detaches it instead
+    /// of failing it.
     public var reattachable: Bool
     /// Whether a client is attached to the execution's results.
     public var attached: Bool
     /// `nil` when the execution has no timeout of its own.
     public var timeoutMs: Int64?
+    /// When the execution was created.
     public var createdAt: Timestamp
+    /// When it moved to `started`; `nil` before.
     public var startedAt: Timestamp?
+    /// When a client last attached or detached (at first, its creation); abandonment
+    /// counts from here.
     public var lastAttachedAt: Timestamp
     /// When it finished, failed, was canceled or timed out.
     public var endedAt: Timestamp?
+    /// When it was closed; `nil` before.
     public var closedAt: Timestamp?
     /// When it was abandoned: detached longer than the detached timeout.
     public var abandonedAt: Timestamp?
@@ -130,30 +144,47 @@ public enum ActiveExecutions: Sendable, Hashable {
 
 /// A streaming query registered by a session.
 public struct StreamingQuery: Sendable, Hashable, Codable {
+    /// Whether a streaming query is running.
     public enum State: String, Sendable, Codable {
         case active
         case stopped
     }
 
+    /// The query's id, unique within its session.
     public var queryId: String
+    /// The id of this run of the query.
     public var runId: String
+    /// The query's name, if it has one.
     public var name: String?
+    /// The key of the session that registered it.
     public var sessionKey: String
     /// The execution that started it, if known; its tags select it for interrupts.
     public var operationId: String?
+    /// Tags (sorted, without duplicates) whose interrupts stop the query.
     public var tags: [String]
+    /// `active` until stopped, then `stopped`.
     public var state: State
+    /// When the query was registered.
     public var registeredAt: Timestamp
+    /// When it stopped; `nil` while active.
     public var stoppedAt: Timestamp?
+    /// Why it stopped (a client's reason, an interrupt, the end of its session); `nil`
+    /// while active.
     public var stopReason: String?
 }
 
 /// Something a session owns that must be cleaned up when it ends (a ZooKeeper
 /// ephemeral node, a Spark artifact or temp view).
 public struct OwnedResource: Sendable, Hashable, Codable {
+    /// The key of the session that owns it.
     public var sessionKey: String
+    /// What sort of resource it is (an artifact, a temp view, a node); with `name`,
+    /// unique within the session.
     public var kind: String
+    /// The resource's name within its kind.
     public var name: String
+    /// Its size, counted by the per-session resource-bytes limit.
     public var bytes: Int64
+    /// When the session took ownership of it.
     public var createdAt: Timestamp
 }

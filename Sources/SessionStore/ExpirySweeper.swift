@@ -21,6 +21,7 @@ import Synchronization
 /// process, a jump of the wall clock), it re-arms the overdue sessions instead of
 /// expiring them: the storm guard.
 public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
+    /// The store it sweeps.
     public let store: SessionStore
     /// Time between passes; the store's tick by default.
     public let interval: Duration
@@ -36,6 +37,8 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
         var lastHeartbeat: Int64?
     }
 
+    /// A sweeper of `store` scheduled by `clock`; `interval` defaults to the store's tick
+    /// and `jitter` to a tenth of it, at most 100 ms.
     public init(store: SessionStore, clock: C, interval: Duration? = nil, jitter: Duration? = nil) {
         self.store = store
         self.clock = clock

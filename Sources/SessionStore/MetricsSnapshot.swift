@@ -3,15 +3,21 @@ import SessionStoreSQLite
 /// The store's state as metrics, read from the file, so every process (and
 /// `sessionctl metrics`) reports the same figures whoever made the changes.
 public struct MetricsSnapshot: Sendable, Hashable, Codable {
+    /// The number of live sessions in one state of one data source.
     public struct SessionCount: Sendable, Hashable, Codable {
+        /// The sessions' state, `idle` or `active`.
         public var state: SessionState
+        /// Their data source.
         public var dataSource: String
+        /// How many there are.
         public var count: Int64
     }
 
+    /// A count for one label.
     public struct Total: Sendable, Hashable, Codable {
         /// The ended state, refusal code or execution status the total is for.
         public var label: String
+        /// The count.
         public var total: Int64
     }
 

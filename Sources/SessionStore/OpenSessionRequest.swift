@@ -41,6 +41,8 @@ public struct OpenSessionRequest: Sendable, Hashable {
     /// live one returned as it is.
     public var reconnect = false
 
+    /// A request by `userId`, optionally naming the session; every other field takes its
+    /// default.
     public init(userId: String, sessionId: String? = nil) {
         self.userId = userId
         self.sessionId = sessionId

@@ -27,26 +27,43 @@ public enum SessionState: String, Sendable, Codable, CaseIterable {
 public struct Session: Sendable, Hashable, Codable {
     /// The opaque handle: 128 random bits rendered as a UUID.
     public var key: String
+    /// The owner: the user who opened the session.
     public var userId: String
     /// The client's own session id, if it gave one.
     public var sessionId: String?
+    /// The data source the session reads (Stream API).
     public var dataSource: String
+    /// The session's type (Stream API).
     public var type: String
+    /// The client protocol version (Stream API), at least 1.
     public var version: Int64
+    /// A free-form identifier the client may change; `nil` when none.
     public var identifier: String?
+    /// The client's offset from UTC in seconds, within ±18 hours.
     public var utcOffsetSeconds: Int64
+    /// Where the session is in its life.
     public var state: SessionState
     /// `nil` when the session never expires.
     public var timeoutMs: Int64?
+    /// When the session was opened.
     public var createdAt: Timestamp
+    /// The last access that moved the session's expiry; accesses within the same tick
+    /// write nothing.
     public var lastAccessAt: Timestamp
     /// When the sweeper may end the session; `nil` when it never expires or has ended.
     public var expireAt: Timestamp?
+    /// When the session was closed, expired or failed; `nil` while it has not ended.
     public var endedAt: Timestamp?
+    /// Why it ended (the reason given to the close, `expired`, `server restarted`); `nil`
+    /// while it has not ended.
     public var endReason: String?
+    /// Where the client connected from, if given; counted by the per-address limits.
     public var clientAddress: String?
+    /// The user the owner acts as, if any.
     public var impersonatedUser: String?
+    /// Key-value details (Stream API).
     public var details: [String: String]
+    /// Per-session configuration (Spark conf, Hive conf overlay).
     public var config: [String: String]
     /// Keys of the sessions this one is a child of.
     public var parents: [String]
@@ -92,16 +109,20 @@ public struct Session: Sendable, Hashable, Codable {
 /// A point in time, stored as milliseconds since the Unix epoch and written in JSON as
 /// ISO-8601 UTC text with milliseconds (`2026-01-02T03:04:05.678Z`).
 public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// Milliseconds since the Unix epoch.
     public var milliseconds: Int64
 
+    /// The time `milliseconds` after the Unix epoch.
     public init(milliseconds: Int64) {
         self.milliseconds = milliseconds
     }
 
+    /// Whether `lhs` is earlier than `rhs`.
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.milliseconds < rhs.milliseconds
     }
 
+    /// The ISO-8601 text, as ``iso8601``.
     public var description: String { iso8601 }
 
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.

@@ -15,8 +15,11 @@ public struct SessionFilter: Sendable, Hashable {
         case only(SessionState)
     }
 
+    /// Which states to include.
     public var states: States
+    /// Only this user's sessions; `nil` for every user.
     public var userId: String?
+    /// Only sessions of this data source; `nil` for every one.
     public var dataSource: String?
     /// At most this many sessions; at most 10,000.
     public var limit: Int
@@ -24,6 +27,8 @@ public struct SessionFilter: Sendable, Hashable {
     /// page).
     public var after: String?
 
+    /// A filter of live sessions of every user and data source, 100 at a time, unless
+    /// told otherwise.
     public init(states: States = .live, userId: String? = nil, dataSource: String? = nil, limit: Int = 100, after: String? = nil) {
         self.states = states
         self.userId = userId

@@ -2,7 +2,9 @@ import SessionStoreSQLite
 
 /// A session and its descendants, as ``SessionStore/tree(of:)`` returns them.
 public struct SessionTree: Sendable, Hashable, Codable {
+    /// The session at this node.
     public var session: Session
+    /// The trees of the sessions linked under it.
     public var children: [SessionTree]
 }
 

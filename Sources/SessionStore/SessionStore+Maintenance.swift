@@ -9,6 +9,7 @@ public struct MaintenanceReport: Sendable, Hashable, Codable {
     /// Stopped streaming queries removed after their retention.
     public var prunedQueries = 0
 
+    /// An empty report: nothing done.
     public init() {}
 }
 

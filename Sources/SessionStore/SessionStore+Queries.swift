@@ -2,6 +2,7 @@ import SessionStoreSQLite
 
 /// Per-session figures, kept in the transactions of the changes they count.
 public struct SessionStatistics: Sendable, Hashable, Codable {
+    /// The session's key.
     public var key: String
     /// From creation to the end, or to now for a live session.
     public var durationMs: Int64

@@ -15,10 +15,12 @@ public struct SweepReport: Sendable, Hashable, Codable {
     public var rowsExamined = 0
     /// Tombstones and events removed after their retention.
     public var prunedSessions = 0
+    /// Events removed after their retention.
     public var prunedEvents = 0
     /// The execution maintenance passes.
     public var maintenance = MaintenanceReport()
 
+    /// An empty report: nothing done.
     public init() {}
 }
 

@@ -17,6 +17,7 @@ import SessionStoreSQLite
 public final class SessionStore: Sendable {
     /// The database file.
     public let path: String
+    /// The configuration the store was opened with.
     public let configuration: SessionStoreConfiguration
     /// What recovery did when this store opened; `nil` when there was nothing to recover.
     public let recovery: RecoveryReport?

@@ -82,6 +82,7 @@ public struct SessionStoreConfiguration: Sendable {
     /// The wall clock for timestamps and expiry. Default: the system clock.
     public var clock: any WallClock = SystemWallClock()
 
+    /// Every option at its default, with `logger` and `clock` when given.
     public init(logger: Logger? = nil, clock: (any WallClock)? = nil) {
         if let logger { self.logger = logger }
         if let clock { self.clock = clock }
@@ -126,6 +127,7 @@ public struct SessionLimits: Sendable, Hashable {
     /// Bytes of an execution's statement or request payload. Default 1 MiB.
     public var maxPayloadBytes = 1_048_576
 
+    /// No count limits; the default size limits.
     public init() {}
 }
 

@@ -19,6 +19,7 @@ public enum SessionTimeout: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
+    /// `never`, or the duration as `DurationText` writes it (`30s`, `5m`).
     public var description: String {
         switch self {
         case .never: "never"

@@ -3,19 +3,27 @@ import SessionStoreSQLite
 
 /// What the file holds, for operators: `sessionctl status` prints it.
 public struct StorageStatus: Sendable, Codable, Hashable {
+    /// The row count of one table.
     public struct TableCount: Sendable, Codable, Hashable {
+        /// The table's name.
         public let table: String
+        /// The rows it holds.
         public let rows: Int64
     }
 
+    /// The database file.
     public let path: String
     /// The highest migration applied to the file.
     public let schemaVersion: Int
     /// The highest migration this build knows.
     public let latestKnownVersion: Int
+    /// The size of the database file in bytes.
     public let fileBytes: Int64
+    /// The size of its write-ahead log (`-wal` file) in bytes; 0 when absent.
     public let walBytes: Int64
+    /// SQLite's journal mode, `wal` for a file this library opened.
     public let journalMode: String
+    /// Every table with its row count, by name.
     public let tables: [TableCount]
 }
 
@@ -28,6 +36,8 @@ public struct IntegrityReport: Sendable, Codable, Hashable {
     /// Migrations unknown to this build, edited since applied, or not applied.
     public let migrationProblems: [String]
 
+    /// Whether every check passed: integrity `ok`, no foreign-key violations, no
+    /// migration problems.
     public var isHealthy: Bool {
         integrity == ["ok"] && foreignKeyViolations.isEmpty && migrationProblems.isEmpty
     }

@@ -7,12 +7,17 @@ import Foundation
 public struct StoreEvent: Sendable, Hashable, Codable {
     /// Position in the log; strictly increasing, never reused.
     public var seq: Int64
+    /// When the change was committed.
     public var at: Timestamp
     /// What happened; one of ``EventKind``'s values.
     public var kind: String
+    /// The session it is about; `nil` for store-wide events.
     public var sessionKey: String?
+    /// The user of that session, or of a refused open.
     public var userId: String?
+    /// The data source of that session, or of a refused open.
     public var dataSource: String?
+    /// The execution it is about, for `execution.*` events.
     public var operationId: String?
     /// The kind's own fields: a reason, old and new values, the limit that refused.
     public var payload: [String: String]
@@ -20,34 +25,70 @@ public struct StoreEvent: Sendable, Hashable, Codable {
 
 /// The kinds of ``StoreEvent``.
 public enum EventKind {
+    /// A session was opened; payload `type`, `timeoutMs` (`never` when it never expires),
+    /// and `sessionId`, `clientAddress`, `impersonatedUser` when given.
     public static let sessionStarted = "session.started"
+    /// A session ended; payload `state` (`closed`, `expired` or `failed`) and `reason`.
     public static let sessionEnded = "session.ended"
+    /// An open was refused (no session key); payload `code`, with `limit` and `live` for
+    /// a session limit, or `message` for an authentication or impersonation refusal.
     public static let sessionRefused = "session.refused"
+    /// A config value changed; payload `name`, `new`, and `old` unless it was unset.
     public static let configChanged = "session.config_changed"
+    /// Details were set; payload `names`, comma-separated and sorted.
     public static let detailsUpdated = "session.details_updated"
+    /// Details were removed; payload `names` of those that were set, comma-separated and
+    /// sorted.
     public static let detailsRemoved = "session.details_removed"
+    /// The session's identifier changed; payload `old` and `new`, each absent when `nil`.
     public static let identifierChanged = "session.identifier_changed"
+    /// A child session was linked under this one; payload `child`, the child's key.
     public static let sessionLinked = "session.linked"
+    /// An execution was created; payload `tags` (comma-separated, sorted) and
+    /// `reattachable`.
     public static let executionCreated = "execution.created"
+    /// An execution changed status; payload `from`, `to`, `error` for a failure, and
+    /// `reason` when the store moved it (interrupt, session end, abandonment, timeout,
+    /// restart).
     public static let executionStatus = "execution.status_changed"
+    /// A client attached to an execution; no payload.
     public static let executionAttached = "execution.attached"
+    /// A client detached from an execution; payload `reason` when recovery detached it
+    /// after a crash.
     public static let executionDetached = "execution.detached"
+    /// An execution was abandoned, detached past the detached timeout; payload
+    /// `lastAttachedAt`.
     public static let executionAbandoned = "execution.abandoned"
+    /// A running execution was canceled by an interrupt; payload `reason`.
     public static let executionInterrupted = "execution.interrupted"
+    /// A streaming query was registered; payload `queryId` and `runId`.
     public static let queryRegistered = "streaming_query.registered"
+    /// A streaming query stopped; payload `queryId` and `reason`.
     public static let queryStopped = "streaming_query.stopped"
+    /// A streaming query was removed; payload `queryId`.
     public static let queryRemoved = "streaming_query.removed"
+    /// The session took ownership of a resource; payload `kind`, `name` and `bytes`.
     public static let resourceAdded = "resource.added"
+    /// A resource was released, by the client or at the session's end; payload `kind`,
+    /// `name` and `bytes`.
     public static let resourceReleased = "resource.released"
+    /// Recovery finished dead instances' work (no session); payload `deadInstances`,
+    /// `failedExecutions`, `detachedExecutions`, `endedSessions`, and `rearmEpoch` when
+    /// set.
     public static let storeRecovered = "store.recovered"
+    /// The sweeper fell behind and re-armed overdue sessions instead of expiring them (no
+    /// session); payload `behindMs`, `behindTicks` and `reason`.
     public static let stormGuard = "sweeper.storm_guard"
 }
 
 /// Which events ``SessionStore/events(after:limit:filter:)`` returns.
 public struct EventFilter: Sendable, Hashable {
+    /// Only events about this session; `nil` for every session.
     public var sessionKey: String?
+    /// Only events of this kind, one of ``EventKind``'s values; `nil` for every kind.
     public var kind: String?
 
+    /// A filter on session and kind; `nil` leaves that side open.
     public init(sessionKey: String? = nil, kind: String? = nil) {
         self.sessionKey = sessionKey
         self.kind = kind

@@ -16,8 +16,10 @@ public protocol WallClock: Sendable {
 
 /// The system's real-time clock.
 public struct SystemWallClock: WallClock {
+    /// The system clock.
     public init() {}
 
+    /// The real time (`CLOCK_REALTIME`) in milliseconds since the Unix epoch.
     public func now() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
@@ -29,10 +31,13 @@ public struct SystemWallClock: WallClock {
 public final class ManualWallClock: WallClock {
     private let current: Mutex<Int64>
 
+    /// A clock stopped at `now` milliseconds since the Unix epoch (2023-11-14 by
+    /// default).
     public init(now: Int64 = 1_700_000_000_000) {
         current = Mutex(now)
     }
 
+    /// The time it was last set to or advanced to, in milliseconds since the Unix epoch.
     public func now() -> Int64 {
         current.withLock { $0 }
     }

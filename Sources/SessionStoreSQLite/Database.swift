@@ -20,11 +20,14 @@ import Foundation
 public final class Database {
     /// The path the connection was opened on.
     public let path: String
+    /// The options the connection was opened with.
     public let configuration: DatabaseConfiguration
     let handle: OpaquePointer
     private var statementCache: [String: Statement] = [:]
     private var savepointDepth = 0
 
+    /// Opens the database at `path` and sets the connection up as described for
+    /// ``Database``; throws `SQLITE_CANTOPEN`, `SQLITE_NOTADB` and the like.
     public init(path: String, configuration: DatabaseConfiguration = DatabaseConfiguration()) throws(SQLiteError) {
         self.path = path
         self.configuration = configuration

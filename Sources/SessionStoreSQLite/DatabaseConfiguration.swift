@@ -20,6 +20,8 @@ public struct DatabaseConfiguration: Sendable {
     /// Create the file (mode 0600) when it does not exist. Ignored when ``readOnly``.
     public var createIfMissing: Bool
 
+    /// Options with the given values; by default `normal` durability, a 5 s busy timeout,
+    /// read-write, and the file created when missing.
     public init(
         durability: Durability = .normal,
         busyTimeout: Duration = .seconds(5),

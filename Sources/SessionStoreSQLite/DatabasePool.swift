@@ -19,6 +19,7 @@ import Foundation
 public final class DatabasePool: Sendable {
     /// The path of the database file.
     public let path: String
+    /// The options every connection of the pool is opened with.
     public let configuration: DatabaseConfiguration
     private let writer: WriterThread
     private let readers: ReaderThreads
@@ -179,6 +180,7 @@ public final class DatabasePool: Sendable {
 
 /// A read or write was asked of a ``DatabasePool`` after ``DatabasePool/close()``.
 public struct DatabaseClosedError: Error, Sendable, CustomStringConvertible {
+    /// Says that the database is closed.
     public var description: String { "the database is closed" }
 }
 

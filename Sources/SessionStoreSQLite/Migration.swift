@@ -7,6 +7,7 @@ public struct Migration: Sendable, Hashable {
     /// The file's SQL, run as one script inside one transaction.
     public let sql: String
 
+    /// Migration number `version`, called `name`, running `sql`.
     public init(version: Int, name: String, sql: String) {
         self.version = version
         self.name = name
@@ -28,8 +29,11 @@ public struct Migration: Sendable, Hashable {
 
 /// A migration recorded in the `schema_migrations` table.
 public struct AppliedMigration: Sendable, Hashable {
+    /// The migration's number.
     public let version: Int
+    /// Its name when it was applied.
     public let name: String
+    /// The checksum of its SQL when it was applied; see ``Migration/checksum``.
     public let checksum: String
     /// Milliseconds since the Unix epoch.
     public let appliedAt: Int64
@@ -40,8 +44,10 @@ public struct MigrationError: Error, Sendable, Equatable, CustomStringConvertibl
     /// A stable code: `SCHEMA.TOO_NEW`, `SCHEMA.CHECKSUM_MISMATCH` or
     /// `SCHEMA.INVALID_MIGRATIONS`.
     public let code: String
+    /// What is wrong, for a person.
     public let message: String
 
+    /// `CODE: message`.
     public var description: String { "\(code): \(message)" }
 
     static func tooNew(_ migration: AppliedMigration, latestKnown: Int) -> MigrationError {

@@ -14,8 +14,11 @@
 /// not know means the file was written by a newer build (`SCHEMA.TOO_NEW`); one whose
 /// checksum differs means a shipped file was edited (`SCHEMA.CHECKSUM_MISMATCH`).
 public struct Migrator: Sendable {
+    /// The migrations it applies, in increasing version order.
     public let migrations: [Migration]
 
+    /// A migrator of `migrations`; throws `SCHEMA.INVALID_MIGRATIONS` unless their
+    /// versions are positive, unique and in increasing order.
     public init(migrations: [Migration]) throws(MigrationError) {
         let versions = migrations.map(\.version)
         guard versions == versions.sorted(), Set(versions).count == versions.count, versions.allSatisfy({ $0 > 0 }) else {

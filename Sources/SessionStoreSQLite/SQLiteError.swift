@@ -18,12 +18,15 @@ public struct SQLiteError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The SQL being run when the error happened, if any.
     public var sql: String?
 
+    /// An error with `code` and `message`, and the `sql` that failed when known.
     public init(code: ResultCode, message: String, sql: String? = nil) {
         self.code = code
         self.message = message
         self.sql = sql
     }
 
+    /// The code's name and the message, then the first 200 characters of the SQL when
+    /// known.
     public var description: String {
         var text = "\(code): \(message)"
         if let sql {

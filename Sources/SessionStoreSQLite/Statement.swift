@@ -131,28 +131,35 @@ public final class Statement {
 public struct Row {
     let handle: OpaquePointer
 
+    /// The number of columns in the row.
     public var columnCount: Int { Int(sqlite3_column_count(handle)) }
 
+    /// Whether column `index` (from 0) is `NULL`.
     public func isNull(_ index: Int) -> Bool {
         sqlite3_column_type(handle, Int32(index)) == SQLITE_NULL
     }
 
+    /// Column `index` as a 64-bit integer; 0 for `NULL`.
     public func int64(_ index: Int) -> Int64 {
         sqlite3_column_int64(handle, Int32(index))
     }
 
+    /// Column `index` as an `Int`; 0 for `NULL`.
     public func int(_ index: Int) -> Int {
         Int(sqlite3_column_int64(handle, Int32(index)))
     }
 
+    /// Column `index` as a Boolean: true unless 0 or `NULL`.
     public func bool(_ index: Int) -> Bool {
         sqlite3_column_int64(handle, Int32(index)) != 0
     }
 
+    /// Column `index` as a `Double`; 0 for `NULL`.
     public func double(_ index: Int) -> Double {
         sqlite3_column_double(handle, Int32(index))
     }
 
+    /// Column `index` as UTF-8 text; empty for `NULL`.
     public func string(_ index: Int) -> String {
         let column = Int32(index)
         guard let text = sqlite3_column_text(handle, column) else { return "" }
@@ -160,20 +167,24 @@ public struct Row {
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
 
+    /// Column `index` as bytes; empty for `NULL`.
     public func data(_ index: Int) -> Data {
         let column = Int32(index)
         guard let bytes = sqlite3_column_blob(handle, column) else { return Data() }
         return Data(bytes: bytes, count: Int(sqlite3_column_bytes(handle, column)))
     }
 
+    /// Column `index` as a 64-bit integer, or `nil` for `NULL`.
     public func optionalInt64(_ index: Int) -> Int64? {
         isNull(index) ? nil : int64(index)
     }
 
+    /// Column `index` as UTF-8 text, or `nil` for `NULL`.
     public func optionalString(_ index: Int) -> String? {
         isNull(index) ? nil : string(index)
     }
 
+    /// Column `index` as bytes, or `nil` for `NULL`.
     public func optionalData(_ index: Int) -> Data? {
         isNull(index) ? nil : data(index)
     }
