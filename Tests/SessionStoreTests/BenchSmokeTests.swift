@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+/// The benchmark in a small configuration, so it never rots; real figures come from the
+/// README's release-build command.
+@Suite struct BenchSmokeTests {
+    @Test func everyScenarioRunsAndReportsItsFigures() throws {
+        let result = try Sessionctl.run([
+            "bench", "--scenario", "all", "--sessions", "300", "--due", "50", "--concurrency", "4", "--json",
+        ])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let runs = try #require(try result.json() as? [[String: Any]])
+        #expect(runs.map { $0["scenario"] as? String } == ["open", "touch", "get", "close", "execution", "sweep", "recover", "mixed"])
+        for run in runs {
+            for field in [
+                "scenario", "durability", "groupCommit", "concurrency", "sessions", "operations", "opsPerSecond",
+                "p50Micros", "p99Micros", "p999Micros", "maxMicros", "peakRSSBytes", "fileBytes",
+            ] {
+                #expect(run[field] != nil, "\(run["scenario"] ?? "?") lacks \(field)")
+            }
+            #expect((run["opsPerSecond"] as? Double ?? 0) > 0)
+            #expect((run["operations"] as? Int ?? 0) > 0)
+            #expect((run["peakRSSBytes"] as? Int ?? 0) > 0)
+            #expect((run["fileBytes"] as? Int ?? 0) > 0)
+            let p50 = run["p50Micros"] as? Double ?? -1
+            let p99 = run["p99Micros"] as? Double ?? -1
+            let max = run["maxMicros"] as? Double ?? -1
+            #expect(p50 >= 0 && p50 <= p99 && p99 <= max)
+        }
+        let sweep = try #require(runs.first { $0["scenario"] as? String == "sweep" })
+        let sweepNotes = try #require(sweep["notes"] as? [String: String])
+        #expect(sweepNotes["expired"] == "50")
+        #expect(sweepNotes["rowsExamined"] == "50")
+        let recover = try #require(runs.first { $0["scenario"] as? String == "recover" })
+        let recoverNotes = try #require(recover["notes"] as? [String: String])
+        #expect(recoverNotes["recovered"] == "true")
+        #expect(recoverNotes["expiredByFirstSweep"] == "0")
+    }
+
+    @Test func compareRunsWithAndWithoutGroupCommit() throws {
+        let result = try Sessionctl.run([
+            "bench", "--scenario", "open", "--sessions", "200", "--concurrency", "16", "--compare", "--json",
+        ])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let runs = try #require(try result.json() as? [[String: Any]])
+        #expect(runs.map { $0["groupCommit"] as? Bool } == [true, false])
+        #expect(result.stderr.contains("group commit is"))
+    }
+
+    @Test func badOptionsAreUsageErrors() throws {
+        #expect(try Sessionctl.run(["bench", "--scenario", "nope"]).status == 64)
+        #expect(try Sessionctl.run(["bench", "--durability", "sometimes"]).status == 64)
+        #expect(try Sessionctl.run(["bench", "--sessions", "0"]).status == 64)
+    }
+}

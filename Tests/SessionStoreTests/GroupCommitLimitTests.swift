@@ -1,0 +1,43 @@
+import SessionStore
+import SessionStoreSQLite
+import Testing
+
+/// Group commit keeps per-request semantics: requests that share a transaction succeed or
+/// fail alone.
+@Suite struct GroupCommitLimitTests {
+    @Test func hundredConcurrentOpensAgainstALimitOfNinety() async throws {
+        let test = TestStore()
+        let store = try await test.open { $0.limits.maxSessions = 90 }
+        let outcomes = await withTaskGroup(of: Result<String, SessionStoreError>.self) { group in
+            for index in 0..<100 {
+                group.addTask {
+                    do throws(SessionStoreError) {
+                        return .success(try await store.openSession(userId: "user-\(index)").key)
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            var outcomes: [Result<String, SessionStoreError>] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        await store.close()
+
+        let opened = outcomes.compactMap { try? $0.get() }
+        let refusals = outcomes.compactMap { outcome -> SessionStoreError? in
+            if case .failure(let error) = outcome { return error }
+            return nil
+        }
+        #expect(opened.count == 90)
+        #expect(Set(opened).count == 90)
+        #expect(refusals.count == 10)
+        #expect(refusals.allSatisfy { $0.code == SessionStoreError.Code.sessionsTotal })
+        #expect(try test.count("SELECT count(*) FROM sessions") == 90)
+        #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'session.started'") == 90)
+        #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'session.refused'") == 10)
+        for key in opened {
+            #expect(try test.count("SELECT count(*) FROM sessions WHERE key = ?", [.text(key)]) == 1)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import SessionStore
+import SessionStoreSQLite
+
+/// A fresh directory under the system's temporary directory, removed on deinit.
+final class TemporaryDirectory: @unchecked Sendable {
+    let url: URL
+
+    init() {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("sessionstore-tests-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: url)
+    }
+
+    func path(_ name: String) -> String {
+        url.appendingPathComponent(name).path
+    }
+}
+
+/// A database file in its own temporary directory, with a manual clock, opened through
+/// the public API.
+final class TestStore: @unchecked Sendable {
+    let directory = TemporaryDirectory()
+    let clock = ManualWallClock(now: 1_700_000_000_000)
+    var path: String { directory.path("sessions.sqlite") }
+
+    /// Opens a store on the file; `configure` adjusts the configuration first.
+    func open(_ configure: (inout SessionStoreConfiguration) -> Void = { _ in }) async throws -> SessionStore {
+        var configuration = SessionStoreConfiguration(clock: clock)
+        configure(&configuration)
+        return try await SessionStore.open(path: path, configuration: configuration)
+    }
+
+    /// Runs `body` on a separate read-only connection: what `sqlite3` would see.
+    func inspect<T>(_ body: (Database) throws -> T) throws -> T {
+        let database = try Database(path: path, configuration: DatabaseConfiguration(readOnly: true))
+        return try body(database)
+    }
+
+    func count(_ sql: String, _ arguments: [DatabaseValue] = []) throws -> Int64 {
+        try inspect { try $0.fetchInt64(sql: sql, arguments) ?? -1 }
+    }
+
+    /// The details column of `EXPLAIN QUERY PLAN` for `sql`, one line per step.
+    func queryPlan(_ sql: String, _ arguments: [DatabaseValue] = []) throws -> [String] {
+        try inspect { db in
+            try db.fetchAll(sql: "EXPLAIN QUERY PLAN " + sql, arguments) { $0.string(3) }
+        }
+    }
+}
+
+/// The result of running the built `sessionctl`.
+struct CommandResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    /// stdout parsed as JSON.
+    func json() throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(stdout.utf8))
+    }
+
+    /// stderr parsed as the JSON error object: (code, message).
+    func error() -> (code: String, message: String)? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(stderr.utf8)) as? [String: Any],
+            let error = object["error"] as? [String: Any],
+            let code = error["code"] as? String, let message = error["message"] as? String
+        else { return nil }
+        return (code, message)
+    }
+}
+
+enum Sessionctl {
+    /// The `sessionctl` built beside the test bundle.
+    static var executable: URL {
+        if let path = ProcessInfo.processInfo.environment["SESSIONCTL"] {
+            return URL(fileURLWithPath: path)
+        }
+        var directory = Bundle.main.bundleURL
+        if directory.pathExtension == "xctest" {
+            directory.deleteLastPathComponent()
+        }
+        let candidate = directory.appendingPathComponent("sessionctl")
+        if FileManager.default.fileExists(atPath: candidate.path) {
+            return candidate
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sessionctl")
+    }
+
+    /// Runs `sessionctl` with `arguments` and waits for it.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "SESSIONSTORE_DB")
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        // Files rather than pipes: a child that fills one pipe while we drain the other
+        // would block forever.
+        let directory = TemporaryDirectory()
+        _ = FileManager.default.createFile(atPath: directory.path("out"), contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.path("err"), contents: nil)
+        let out = try FileHandle(forWritingTo: directory.url.appendingPathComponent("out"))
+        let err = try FileHandle(forWritingTo: directory.url.appendingPathComponent("err"))
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        let stdout = FileManager.default.contents(atPath: directory.path("out")) ?? Data()
+        let stderr = FileManager.default.contents(atPath: directory.path("err")) ?? Data()
+        return CommandResult(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
