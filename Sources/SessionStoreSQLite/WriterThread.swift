@@ -140,6 +140,28 @@ final class WriterThread: @unchecked Sendable {
         }
     }
 
+    /// A request alone in its transaction needs no savepoint: when it throws, the whole
+    /// transaction is rolled back rather than committed with its partial writes.
+    private func writeAlone(_ request: WriteRequest, on database: Database) {
+        do {
+            try request.run(database)
+        } catch {
+            database.rollbackIfNeeded()
+            request.complete(error)
+            return
+        }
+        do {
+            try database.execute(sql: "COMMIT")
+            condition.lock()
+            committedBatchCount += 1
+            condition.unlock()
+            request.complete(nil)
+        } catch {
+            database.rollbackIfNeeded()
+            request.complete(error)
+        }
+    }
+
     private func write(_ batch: [WriteRequest], on database: Database) {
         if batch.count == 1, !batch[0].isTransactional {
             do {
@@ -158,14 +180,14 @@ final class WriterThread: @unchecked Sendable {
             batch.forEach { $0.complete(error) }
             return
         }
+        if batch.count == 1 {
+            writeAlone(batch[0], on: database)
+            return
+        }
         var firstPending = 0
         for request in batch {
             do {
-                if batch.count == 1 {
-                    try request.run(database)
-                } else {
-                    try database.inSavepoint { try request.run(database) }
-                }
+                try database.inSavepoint { try request.run(database) }
                 outcomes.append(nil)
             } catch {
                 outcomes.append(error)

@@ -1,0 +1,133 @@
+import Foundation
+import SessionStoreSQLite
+import Testing
+
+/// A deferred foreign key is checked only at `COMMIT`: a body that breaks one runs
+/// without error, and the failure comes from the commit of its batch.
+@Suite("DatabasePool: no caller hears of an uncommitted change", .timeLimit(.minutes(1)))
+struct DatabasePoolCommitFailureTests {
+    let directory: TemporaryDirectory
+    let path: String
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        path = directory.path("commit.sqlite")
+    }
+
+    private func openPool() async throws -> DatabasePool {
+        try await DatabasePool.open(path: path) { db in
+            try db.executeScript(sql: """
+                CREATE TABLE parent (
+                    id INTEGER PRIMARY KEY
+                ) STRICT;
+                CREATE TABLE child (
+                    id INTEGER PRIMARY KEY,
+                    parent_id INTEGER NOT NULL REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED
+                ) STRICT;
+                INSERT INTO parent(id) VALUES (1);
+                """)
+        }
+    }
+
+    private static let insertChild = "INSERT INTO child(id, parent_id) VALUES (?, ?)"
+
+    private func childIDsInFile() throws -> [Int64] {
+        let db = try Database(path: path)
+        return try db.fetchAll(sql: "SELECT id FROM child ORDER BY id") { $0.int64(0) }
+    }
+
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            try #require(ContinuousClock.now < deadline, "condition not reached in time")
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    @Test func failedCommitOfALoneWriteIsReportedToItsCaller() async throws {
+        let pool = try await openPool()
+        let bodyFinished = LockedValue(false)
+
+        let error = try await #require(throws: SQLiteError.self) {
+            try await pool.write { db in
+                try db.execute(sql: Self.insertChild, [1, 999])
+                bodyFinished.update { $0 = true }
+                return db.lastInsertedRowID
+            }
+        }
+        #expect(bodyFinished.value, "the body itself should have succeeded")
+        #expect(error.code == .constraintForeignKey)
+        #expect(error.sql == "COMMIT")
+        #expect(pool.committedWriteTransactions == 0)
+
+        #expect(try await pool.read { db in try db.fetchInt64(sql: "SELECT count(*) FROM child") } == 0)
+        #expect(try childIDsInFile() == [])
+
+        let rowID = try await pool.write { db in
+            try db.execute(sql: Self.insertChild, [2, 1])
+            return db.lastInsertedRowID
+        }
+        #expect(rowID == 2)
+        #expect(try childIDsInFile() == [2])
+        await pool.close()
+    }
+
+    /// Five writes queued behind a blocked one share a transaction; one of them breaks
+    /// the deferred key, so the commit fails and all five must hear of it.
+    @Test func failedCommitOfABatchIsReportedToEveryRequestInIt() async throws {
+        let pool = try await openPool()
+        let release = DispatchSemaphore(value: 0)
+        let blockerStarted = LockedValue(false)
+        let queued = LockedValue(0)
+        let bodiesFinished = LockedValue(0)
+
+        async let blocker: Int64 = pool.write { db in
+            blockerStarted.update { $0 = true }
+            release.wait()
+            try db.execute(sql: Self.insertChild, [100, 1])
+            return db.lastInsertedRowID
+        }
+        try await waitUntil { blockerStarted.value }
+
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Result<Int64, any Error>).self) { group in
+            defer { release.signal() }
+            for index in 1...5 {
+                group.addTask {
+                    queued.update { $0 += 1 }
+                    let result = await outcome {
+                        try await pool.write { db in
+                            let parent: Int64 = index == 3 ? 999 : 1
+                            try db.execute(sql: Self.insertChild, [.integer(Int64(index)), .integer(parent)])
+                            bodiesFinished.update { $0 += 1 }
+                            return db.lastInsertedRowID
+                        }
+                    }
+                    return (index, result)
+                }
+            }
+            try await waitUntil { queued.value == 5 }
+            for _ in 0..<10 { await Task.yield() }
+            try await Task.sleep(for: .milliseconds(200))
+            release.signal()
+
+            var outcomes: [Int: Result<Int64, any Error>] = [:]
+            for try await (index, result) in group {
+                outcomes[index] = result
+            }
+            return outcomes
+        }
+
+        #expect(try await blocker == 100)
+        #expect(bodiesFinished.value == 5)
+        #expect(outcomes.count == 5)
+        for (index, result) in outcomes.sorted(by: { $0.key < $1.key }) {
+            let error = #expect(throws: SQLiteError.self, "write \(index) succeeded but was not committed") {
+                try result.get()
+            }
+            #expect(error?.code == .constraintForeignKey)
+        }
+        #expect(try childIDsInFile() == [100])
+        #expect(pool.committedWriteTransactions == 1)
+        await pool.close()
+    }
+}
