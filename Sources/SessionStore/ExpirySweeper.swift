@@ -57,7 +57,11 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
                 } catch let error as SessionStoreError {
                     store.logger.info("sweep failed; retrying next tick", metadata: ["error.code": "\(error.code)", "error": "\(error.message)"])
                 }
-                try await clock.sleep(for: interval + randomJitter())
+                do {
+                    try await clock.sleep(for: interval + randomJitter())
+                } catch is CancellationError {
+                    break
+                }
             }
         }
         store.logger.info("sweeper stopped", metadata: ["store.path": "\(store.path)"])

@@ -84,11 +84,13 @@ enum InstanceRecords {
         try db.fetchInt64(sql: "SELECT acknowledged_seq FROM subscriptions WHERE name = ?", [.text(name)]) ?? 0
     }
 
-    /// Moves the subscription's acknowledged position forward to `seq` (never back).
+    /// Moves the subscription's acknowledged position forward to `seq` (never back, and
+    /// never past the newest event, so no future event is skipped).
     static func acknowledge(_ db: Database, subscription name: String, through seq: Int64, at time: Int64) throws(SQLiteError) {
         try db.execute(
             sql: """
-                INSERT INTO subscriptions (name, acknowledged_seq, updated_at) VALUES (?, ?, ?)
+                INSERT INTO subscriptions (name, acknowledged_seq, updated_at)
+                VALUES (?, min(?, (SELECT coalesce(max(seq), 0) FROM events)), ?)
                 ON CONFLICT (name) DO UPDATE SET
                     acknowledged_seq = max(acknowledged_seq, excluded.acknowledged_seq),
                     updated_at = excluded.updated_at

@@ -22,6 +22,15 @@ public struct RecoveryReport: Sendable, Hashable, Codable {
 enum Recovery {
     static let reason = "server restarted"
 
+    /// Detaches the attached running executions of `instance`, whose clients are gone.
+    static func detachRunning(_ db: Database, instance: Int64, reason: String, at now: Int64) throws {
+        for row in try InstanceRecords.runningExecutions(db, instance: instance) where row.attached {
+            try ExecutionRecords.setAttached(db, id: row.id, attached: false, at: now)
+            try EventLog.append(db, at: now, kind: EventKind.executionDetached, subject: row.subject, payload: ["reason": reason])
+            try ExecutionTransitions.refreshActivity(db, sessionId: row.sessionId)
+        }
+    }
+
     /// Registers this process and finishes dead instances' work, in the caller's
     /// transaction. The report is `nil` when nothing was to be recovered.
     static func run(

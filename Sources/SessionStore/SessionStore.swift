@@ -103,10 +103,18 @@ public final class SessionStore: Sendable {
 
     /// Finishes queued writes and closes every connection. Calls made afterwards fail
     /// with `STORAGE.CLOSED`.
+    ///
+    /// The clients attached to this process's running executions go away with it, so
+    /// those executions are detached: a client may reattach to a reattachable one through
+    /// another process within the detached timeout, after which the sweeper abandons it.
     public func close() async {
         let instanceId = self.instanceId
+        let clock = self.clock
         do {
-            try await pool.write { db in try InstanceRecords.unregister(db, id: instanceId) }
+            try await pool.write { db in
+                try Recovery.detachRunning(db, instance: instanceId, reason: "server stopped", at: clock.now())
+                try InstanceRecords.unregister(db, id: instanceId)
+            }
         } catch {
             logger.info("could not unregister the instance", metadata: ["error": "\(error)"])
         }

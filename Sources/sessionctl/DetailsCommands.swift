@@ -126,7 +126,7 @@ struct EventsCommand: AsyncParsableCommand {
     @Option(help: "Only events after this sequence number.") var since: Int64 = 0
     @Option(help: "Only events of this session key.") var session: String?
     @Option(help: "Only events of this kind, e.g. session.ended.") var kind: String?
-    @Option var limit = 100
+    @Option(parsing: .unconditional) var limit = 100
     @Flag(help: "Keep printing new events as they are committed, one a line, until interrupted.") var follow = false
     @OptionGroup var global: GlobalOptions
 

@@ -19,7 +19,7 @@ struct GlobalOptions: ParsableArguments {
     var configFile: String?
 
     var databasePath: String {
-        db ?? ProcessInfo.processInfo.environment["SESSIONSTORE_DB"] ?? "./sessions.sqlite"
+        db ?? ProcessInfo.processInfo.environment["SESSIONSTORE_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "./sessions.sqlite"
     }
 
     var output: Output { Output(json: json) }

@@ -11,9 +11,14 @@ struct InitCommand: AsyncParsableCommand {
     func run() async throws {
         let status = try await withStore(global) { try await $0.storageStatus() }
         if global.json {
-            try Output(json: true).printJSON(["path": status.path, "schemaVersion": "\(status.schemaVersion)"])
+            try Output(json: true).printJSON(InitResult(path: status.path, schemaVersion: status.schemaVersion))
         } else {
             print("\(status.path): schema version \(status.schemaVersion)")
         }
+    }
+
+    private struct InitResult: Encodable {
+        let path: String
+        let schemaVersion: Int
     }
 }

@@ -13,7 +13,8 @@ struct OpenCommand: AsyncParsableCommand {
     @Option var type = "Session"
     @Option var version: Int64 = 1
     @Option var identifier: String?
-    @Option(name: .customLong("utc-offset"), help: "Offset from UTC in seconds.") var utcOffset: Int64 = 0
+    @Option(name: .customLong("utc-offset"), parsing: .unconditional, help: "Offset from UTC in seconds; negative west of UTC.")
+    var utcOffset: Int64 = 0
     @Option(name: .customLong("detail"), help: ArgumentHelp("A detail (repeatable).", valueName: "K=V")) var details: [String] = []
     @Option(name: .customLong("conf"), help: ArgumentHelp("A config value (repeatable).", valueName: "K=V")) var config: [String] = []
     @Option(name: .customLong("associate"), help: ArgumentHelp("Key of a live session to link as a child (repeatable).", valueName: "KEY")) var associates: [String] = []
@@ -91,7 +92,7 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: "live, ended, all, or one state (idle, active, closing, closed, expired, failed).") var state = "live"
     @Option var user: String?
     @Option(name: .customLong("data-source")) var dataSource: String?
-    @Option var limit = 100
+    @Option(parsing: .unconditional) var limit = 100
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {

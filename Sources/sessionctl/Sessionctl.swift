@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 
 @main
@@ -44,4 +45,24 @@ struct Sessionctl: AsyncParsableCommand {
         ])
 
     @OptionGroup var global: GlobalOptions
+
+    /// ArgumentParser's entry point, except that with `--json` a usage error is printed
+    /// as `{"error":{"code":"USAGE",...}}` like every other error.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if CommandLine.arguments.contains("--json"), code == .validationFailure {
+                Output(json: true).printError(code: "USAGE", message: message(for: error))
+                Foundation.exit(code.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -1,0 +1,233 @@
+import Foundation
+import SessionStore
+import SessionStoreSQLite
+import Testing
+
+/// Recovery on open, in-process: a dead instance is simulated by an `instances` row on
+/// this host with a pid no process can have, owning the running executions.
+@Suite struct ExpiryRecoveryTests {
+    typealias Kit = ExpiryKit
+    static let tick: Int64 = 1_000
+    static let timeout: Int64 = 10_000
+    /// Above Linux's and macOS's largest pid: `kill(pid, 0)` answers ESRCH.
+    static let impossiblePid: Int64 = 2_147_483_646
+
+    /// What the crashed process left behind.
+    struct Crash {
+        let test: TestStore
+        /// A session whose non-reattachable execution was running.
+        let failing: (key: String, operationId: String)
+        /// A session whose reattachable execution was running.
+        let detaching: (key: String, operationId: String)
+        /// A session with nothing running.
+        let plain: String
+        let fakeInstance: Int64
+        var keys: [String] { [failing.key, detaching.key, plain] }
+    }
+
+    /// Sessions and running executions written by a store that is then closed; its
+    /// executions are handed to a fake instance that is dead, and the clock is moved past
+    /// every session's expiry, as if the process had crashed and restarted later.
+    static func crash() async throws -> Crash {
+        let test = TestStore()
+        let store = try await test.open { $0.tick = tick }
+        let failing = try await store.openSession(userId: "ada", timeout: .milliseconds(timeout))
+        let detaching = try await store.openSession(userId: "bob", timeout: .milliseconds(timeout))
+        let plain = try await store.openSession(userId: "cy", timeout: .milliseconds(timeout))
+        let failingExecution = try await store.createExecution(session: failing.key, statement: "SELECT 1")
+        try await store.setExecutionStatus(session: failing.key, operationId: failingExecution.operationId, to: .started)
+        let detachingExecution = try await store.createExecution(session: detaching.key, statement: "SELECT 2", reattachable: true)
+        try await store.setExecutionStatus(session: detaching.key, operationId: detachingExecution.operationId, to: .started)
+        #expect(try Kit.timing(test, key: failing.key)?.state == "active")
+        #expect(try Kit.timing(test, key: detaching.key)?.state == "active")
+        await store.close()
+
+        let now = test.clock.now()
+        let db = try Database(path: test.path)
+        try db.execute(
+            sql: "INSERT INTO instances (host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
+            [.text(ProcessInfo.processInfo.hostName), .integer(impossiblePid), .integer(now), .integer(now)])
+        let fakeInstance = db.lastInsertedRowID
+        try db.execute(sql: "UPDATE executions SET instance_id = ?", [.integer(fakeInstance)])
+        #expect(db.changesCount == 2)
+        #expect(try db.fetchInt64(sql: "SELECT count(*) FROM instances") == 1)
+
+        // Down for longer than the timeout: every session is due at the first sweep.
+        test.clock.advance(byMilliseconds: 3 * timeout)
+        return Crash(
+            test: test, failing: (failing.key, failingExecution.operationId),
+            detaching: (detaching.key, detachingExecution.operationId), plain: plain.key, fakeInstance: fakeInstance)
+    }
+
+    static func recoveredEvents(_ store: SessionStore) async throws -> [StoreEvent] {
+        try await store.events(after: 0, limit: 1_000, filter: EventFilter(kind: EventKind.storeRecovered))
+    }
+
+    @Test func reopeningAfterACrashRecoversOnceAndReArmsDueSessions() async throws {
+        let crash = try await Self.crash()
+        let test = crash.test
+        let reopenedAt = test.clock.now()
+        let store = try await test.open { $0.tick = Self.tick }
+        let recovery = try #require(store.recovery)
+        #expect(recovery.deadInstances == 1)
+        #expect(recovery.failedExecutions == 1)
+        #expect(recovery.detachedExecutions == 1)
+        #expect(recovery.endedSessions == 0)
+        #expect(recovery.rearmEpoch?.milliseconds == reopenedAt)
+        #expect(try test.count("SELECT count(*) FROM instances WHERE id = ?", [.integer(crash.fakeInstance)]) == 0)
+
+        let events = try await Self.recoveredEvents(store)
+        #expect(events.count == 1)
+        let event = try #require(events.first)
+        #expect(event.payload["deadInstances"] == "1")
+        #expect(event.payload["failedExecutions"] == "1")
+        #expect(event.payload["detachedExecutions"] == "1")
+        #expect(event.payload["endedSessions"] == "0")
+        #expect(event.payload["rearmEpoch"] != nil)
+
+        let failed = try #require(try await store.execution(session: crash.failing.key, operationId: crash.failing.operationId))
+        #expect(failed.status == .failed)
+        #expect(failed.error == "server restarted")
+        let detached = try #require(try await store.execution(session: crash.detaching.key, operationId: crash.detaching.operationId))
+        #expect(detached.status == .started)
+        #expect(!detached.attached)
+        for key in crash.keys {
+            #expect(try Kit.timing(test, key: key)?.state == "idle", "session \(key)")
+        }
+
+        // Every session was due during the downtime: re-armed, not expired.
+        let originalExpiry = Kit.roundUp(Kit.start + Self.timeout, Self.tick)
+        #expect(originalExpiry < reopenedAt)
+        let report = try await store.sweep()
+        #expect(report.expiredSessions.isEmpty)
+        #expect(report.rearmedSessions == 3)
+        #expect(report.sparedActiveSessions == 0)
+        let rearmedTo = Kit.roundUp(reopenedAt + Self.timeout, Self.tick)
+        for key in crash.keys {
+            #expect(try Kit.timing(test, key: key)?.state == "idle", "session \(key)")
+            #expect(try Kit.timing(test, key: key)?.expireAt == rearmedTo, "session \(key)")
+        }
+        #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'session.ended'") == 0)
+
+        // The reattachable execution can be reattached within the detached timeout.
+        let reattached = try await store.attachExecution(session: crash.detaching.key, operationId: crash.detaching.operationId)
+        #expect(reattached.attached)
+
+        // Re-armed once: at the new expiry the idle ones expire.
+        test.clock.set(rearmedTo)
+        let later = try await store.sweep()
+        #expect(Set(later.expiredSessions) == Set([crash.failing.key, crash.plain]))
+        #expect(later.sparedActiveSessions == 1)
+        await store.close()
+
+        // Opening an already recovered file does nothing.
+        let again = try await test.open { $0.tick = Self.tick }
+        #expect(again.recovery == nil)
+        #expect(try await Self.recoveredEvents(again).count == 1)
+        await again.close()
+        let third = try await test.open { $0.tick = Self.tick }
+        #expect(third.recovery == nil)
+        #expect(try await Self.recoveredEvents(third).count == 1)
+        await third.close()
+    }
+
+    @Test func strictRecoveryLetsDueSessionsExpireInTheFirstSweep() async throws {
+        let crash = try await Self.crash()
+        let test = crash.test
+        let store = try await test.open {
+            $0.tick = Self.tick
+            $0.recoveryMode = .strict
+        }
+        let recovery = try #require(store.recovery)
+        #expect(recovery.deadInstances == 1)
+        #expect(recovery.failedExecutions == 1)
+        #expect(recovery.detachedExecutions == 1)
+        #expect(recovery.rearmEpoch == nil)
+        let events = try await Self.recoveredEvents(store)
+        #expect(events.count == 1)
+        #expect(events.first?.payload["rearmEpoch"] == nil)
+
+        let report = try await store.sweep()
+        #expect(Set(report.expiredSessions) == Set(crash.keys))
+        #expect(report.rearmedSessions == 0)
+        for key in crash.keys {
+            #expect(try Kit.timing(test, key: key)?.state == "expired", "session \(key)")
+            #expect(try Kit.endedEventStates(test, key: key) == ["expired"], "session \(key)")
+        }
+        // The detached execution was still running: ending its session canceled it.
+        #expect(try Kit.executionStatus(test, operationId: crash.detaching.operationId) == "canceled")
+        #expect(try Kit.executionStatus(test, operationId: crash.failing.operationId) == "failed")
+        await store.close()
+
+        let again = try await test.open { $0.tick = Self.tick }
+        #expect(again.recovery == nil)
+        #expect(try await Self.recoveredEvents(again).count == 1)
+        await again.close()
+    }
+
+    /// While another instance is alive (it keeps sweeping), recovery finishes the dead
+    /// one's work but does not re-arm: due sessions expire at the first sweep.
+    @Test func recoveryDoesNotReArmWhileAnotherInstanceIsAlive() async throws {
+        let crash = try await Self.crash()
+        let test = crash.test
+        // This process's own pid: alive.
+        let db = try Database(path: test.path)
+        let now = test.clock.now()
+        try db.execute(
+            sql: "INSERT INTO instances (host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
+            [.text(ProcessInfo.processInfo.hostName), .integer(Int64(getpid())), .integer(now), .integer(now)])
+        let alive = db.lastInsertedRowID
+        let store = try await test.open { $0.tick = Self.tick }
+        let recovery = try #require(store.recovery)
+        #expect(recovery.deadInstances == 1)
+        #expect(recovery.failedExecutions == 1)
+        #expect(recovery.detachedExecutions == 1)
+        #expect(recovery.rearmEpoch == nil)
+        #expect(try test.count("SELECT count(*) FROM instances WHERE id = ?", [.integer(alive)]) == 1)
+        #expect(try test.count("SELECT count(*) FROM instances WHERE id = ?", [.integer(crash.fakeInstance)]) == 0)
+        let report = try await store.sweep()
+        #expect(Set(report.expiredSessions) == Set(crash.keys))
+        #expect(report.rearmedSessions == 0)
+        await store.close()
+        try db.execute(sql: "DELETE FROM instances WHERE id = ?", [.integer(alive)])
+    }
+
+    /// On another host a process cannot be probed: its instance is dead once its
+    /// heartbeat is older than `instanceTimeout`, and alive before.
+    @Test(arguments: [(Int64(29_000), false), (31_000, true)])
+    func anInstanceOnAnotherHostIsDeadWhenItsHeartbeatIsTooOld(age: Int64, dead: Bool) async throws {
+        let test = TestStore()
+        let first = try await test.open { $0.tick = Self.tick }
+        await first.close()
+        let now = test.clock.now()
+        let db = try Database(path: test.path)
+        try db.execute(
+            sql: "INSERT INTO instances (host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
+            [.text("elsewhere.invalid"), .integer(1), .integer(now - 60_000), .integer(now - age)])
+        let store = try await test.open {
+            $0.tick = Self.tick
+            $0.instanceTimeout = 30_000
+        }
+        #expect(store.configuration.instanceTimeout == 30_000)
+        if dead {
+            #expect(store.recovery?.deadInstances == 1)
+            #expect(try test.count("SELECT count(*) FROM instances WHERE host = 'elsewhere.invalid'") == 0)
+        } else {
+            #expect(store.recovery == nil)
+            #expect(try test.count("SELECT count(*) FROM instances WHERE host = 'elsewhere.invalid'") == 1)
+        }
+        await store.close()
+    }
+
+    /// A live instance (this process's pid) is not taken for dead, and recovery does not
+    /// re-arm while another instance is alive.
+    @Test func anInstanceWhoseProcessIsAliveIsNotRecovered() async throws {
+        let test = TestStore()
+        let first = try await test.open { $0.tick = Self.tick }
+        let second = try await test.open { $0.tick = Self.tick }
+        #expect(second.recovery == nil)
+        #expect(try await Self.recoveredEvents(second).isEmpty)
+        await second.close()
+        await first.close()
+    }
+}

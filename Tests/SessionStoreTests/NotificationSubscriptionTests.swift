@@ -1,0 +1,165 @@
+import Foundation
+import SessionStore
+import SessionStoreSQLite
+import Testing
+
+/// Durable subscriptions: a named consumer resumes after its last acknowledged sequence
+/// number, also after a restart, and never moves back.
+@Suite struct NotificationSubscriptionTests {
+    typealias Kit = NotificationKit
+
+    static func makeEvents(_ store: SessionStore, user: String, count: Int) async throws {
+        for index in 0..<count {
+            let session = try await store.openSession(userId: user, sessionId: "s-\(index)")
+            try await store.closeSession(key: session.key)
+        }
+    }
+
+    static func allSeqs(_ store: SessionStore) async throws -> [Int64] {
+        try await store.events(after: 0, limit: 10_000).map(\.seq)
+    }
+
+    @Test func pendingStartsAfterTheAcknowledgedSeqAndSurvivesARestart() async throws {
+        let test = TestStore()
+        var store = try await test.open()
+        try await Self.makeEvents(store, user: "ada", count: 4)  // 8 events
+        var subscription = try store.subscription(named: "billing")
+        #expect(try await subscription.acknowledgedSeq() == 0)
+        let all = try await Self.allSeqs(store)
+        #expect(all.count == 8)
+
+        // Nothing acknowledged: everything is pending.
+        let firstRead = try await subscription.pending()
+        #expect(firstRead.map(\.seq) == all)
+
+        // Handle and acknowledge the first five.
+        var handled: [Int64] = []
+        for event in firstRead.prefix(5) {
+            handled.append(event.seq)
+            try await subscription.acknowledge(through: event.seq)
+        }
+        let acknowledged = handled.last!
+        #expect(try await subscription.acknowledgedSeq() == acknowledged)
+        #expect(try await subscription.pending().map(\.seq) == Array(all.drop { $0 <= acknowledged }))
+
+        // Acknowledging a lower seq never moves it back.
+        try await subscription.acknowledge(through: all[1])
+        try await subscription.acknowledge(through: 0)
+        #expect(try await subscription.acknowledgedSeq() == acknowledged)
+        #expect(try await subscription.pending().first?.seq == all[5])
+
+        // Another subscription is independent.
+        let other = try store.subscription(named: "audit")
+        #expect(try await other.acknowledgedSeq() == 0)
+        #expect(try await other.pending().count == all.count)
+
+        // More events, then a restart.
+        try await Self.makeEvents(store, user: "bob", count: 2)
+        await store.close()
+        store = try await test.open()
+        subscription = try store.subscription(named: "billing")
+        #expect(try await subscription.acknowledgedSeq() == acknowledged)
+        let afterRestart = try await Self.allSeqs(store)
+        #expect(afterRestart.count == 12)
+
+        // Resume through the live stream: the unacknowledged ones, then a new one.
+        let expectedCount = afterRestart.filter { $0 > acknowledged }.count + 2
+        let task = Kit.collect(expectedCount, of: try await subscription.events(pollInterval: .milliseconds(10)))
+        try await Self.makeEvents(store, user: "cy", count: 1)
+        let resumed = try #require(try await task.value, "the subscription did not resume")
+        for event in resumed {
+            handled.append(event.seq)
+            try await subscription.acknowledge(through: event.seq)
+        }
+        let everything = try await Self.allSeqs(store)
+        // No acknowledged event repeats, none is missed, in order.
+        #expect(handled == everything)
+        #expect(Set(handled).count == handled.count)
+        #expect(resumed.first?.seq == all[5])
+        #expect(try await subscription.acknowledgedSeq() == everything.last)
+        #expect(try await subscription.pending().isEmpty)
+        await store.close()
+
+        // And after another restart, nothing is pending.
+        let reopened = try await test.open()
+        #expect(try await reopened.subscription(named: "billing").pending().isEmpty)
+        #expect(try await reopened.subscription(named: "billing").acknowledgedSeq() == everything.last)
+        await reopened.close()
+    }
+
+    /// Delivered but not acknowledged events are delivered again after a restart.
+    @Test func unacknowledgedEventsAreDeliveredAgainAfterARestart() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        try await Self.makeEvents(store, user: "ada", count: 2)
+        let subscription = try store.subscription(named: "billing")
+        let seen = try await subscription.pending()
+        #expect(seen.count == 4)
+        try await subscription.acknowledge(through: seen[1].seq)
+        await store.close()
+
+        let reopened = try await test.open()
+        let again = try await reopened.subscription(named: "billing").pending()
+        #expect(again.map(\.seq) == seen.dropFirst(2).map(\.seq))
+        await reopened.close()
+    }
+
+    @Test func subscriptionNamesAreValidated() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        #expect(throws: SessionStoreError.self) { try store.subscription(named: "") }
+        await store.close()
+    }
+
+    /// `sessionctl subscribe NAME --ack --json` prints the pending events once; the next
+    /// run prints only newer ones.
+    @Test func cliSubscribeWithAckPrintsEachEventOnce() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("sessions.sqlite")
+        func run(_ arguments: [String]) async throws -> CommandResult {
+            try await NotificationStreamTests.sessionctl(arguments + ["--db", path])
+        }
+        func seqs(_ result: CommandResult) throws -> [Int64] {
+            #expect(result.status == 0, "stderr: \(result.stderr)")
+            return try result.stdout.split(separator: "\n").map { line in
+                let object = try #require(
+                    try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "line: \(line)")
+                return try #require((object["seq"] as? NSNumber)?.int64Value, "line: \(line)")
+            }
+        }
+        func openAndClose(_ user: String) async throws {
+            let opened = try await run(["open", "--user", user, "--json"])
+            #expect(opened.status == 0, "stderr: \(opened.stderr)")
+            let object = try #require(try opened.json() as? [String: Any])
+            let key = try #require(object["key"] as? String)
+            #expect(try await run(["close", key]).status == 0)
+        }
+
+        try await openAndClose("ada")
+        try await openAndClose("bob")
+        let first = try seqs(try await run(["subscribe", "billing", "--ack", "--json"]))
+        #expect(first.count == 4)
+        #expect(first == first.sorted())
+
+        // Nothing new: nothing printed.
+        let empty = try await run(["subscribe", "billing", "--ack", "--json"])
+        #expect(empty.status == 0)
+        #expect(empty.stdout.isEmpty)
+
+        try await openAndClose("cy")
+        let second = try seqs(try await run(["subscribe", "billing", "--ack", "--json"]))
+        #expect(second.count == 2)
+        #expect(second.allSatisfy { $0 > first.max()! })
+
+        // Without --ack the position stays: printed again, and again.
+        try await openAndClose("dee")
+        let peek = try seqs(try await run(["subscribe", "billing", "--json"]))
+        #expect(peek.count == 2)
+        #expect(peek.allSatisfy { $0 > second.max()! })
+        #expect(try seqs(try await run(["subscribe", "billing", "--json"])) == peek)
+
+        // A different name starts from the beginning.
+        let audit = try seqs(try await run(["subscribe", "audit", "--ack", "--json"]))
+        #expect(audit == first + second + peek)
+    }
+}
