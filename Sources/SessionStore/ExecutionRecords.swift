@@ -133,7 +133,8 @@ enum ExecutionRecords {
             sql: "\(select) WHERE executions.session_id = ? ORDER BY executions.id", [.integer(sessionId)], map: row)
     }
 
-    /// Running executions across sessions, oldest first.
+    /// Running executions across sessions, oldest first, read through the
+    /// `executions_running_by_id` index.
     static func running(_ db: Database, limit: Int) throws(SQLiteError) -> [ExecutionRow] {
         try db.fetchAll(
             sql: """

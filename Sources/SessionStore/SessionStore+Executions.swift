@@ -139,6 +139,11 @@ extension SessionStore {
         let operationId = try configuration.validator.operationId(operationId)
         return try await mutate(key: key) { db, session, now in
             let row = try Self.executionRow(db, session: session, operationId: operationId)
+            guard row.abandonedAt == nil else {
+                throw SessionStoreError(
+                    code: SessionStoreError.Code.operationAbandoned,
+                    message: "operation \(operationId) was abandoned and cannot be attached again")
+            }
             guard row.status != .closed else {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.invalidTransition,

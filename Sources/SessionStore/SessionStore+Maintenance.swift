@@ -38,6 +38,9 @@ extension SessionStore {
                         ? try ExecutionTransitions.move(db, row, to: .canceled, reason: "abandoned", at: now) : row
                     try ExecutionRecords.markAbandoned(db, id: current.id, at: now)
                     try EventLog.append(
+                        db, at: now, kind: EventKind.executionStatus, subject: row.subject,
+                        payload: ["from": current.status.rawValue, "to": ExecutionStatus.closed.rawValue, "reason": "abandoned"])
+                    try EventLog.append(
                         db, at: now, kind: EventKind.executionAbandoned, subject: row.subject,
                         payload: ["lastAttachedAt": Timestamp(milliseconds: row.lastAttachedAt).iso8601])
                     try ExecutionTransitions.refreshActivity(db, sessionId: row.sessionId)

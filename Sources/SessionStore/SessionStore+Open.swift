@@ -68,7 +68,7 @@ extension SessionStore {
         guard request.version >= 1 else {
             throw .invalidArgument("VERSION", "version must be at least 1 (got \(request.version))")
         }
-        guard abs(request.utcOffsetSeconds) <= 18 * 3600 else {
+        guard (-18 * 3600...18 * 3600).contains(request.utcOffsetSeconds) else {
             throw .invalidArgument("UTC_OFFSET", "UTC offset must be within ±18 hours (got \(request.utcOffsetSeconds) s)")
         }
         guard request.details.count <= configuration.limits.maxDetailsPerSession else {
@@ -97,7 +97,7 @@ extension SessionStore {
                             message: "user \(request.userId.debugDescriptionPrefix) already has a live session \(sessionId.debugDescriptionPrefix)")
                     }
                     try Access.record(db, newest, now: now, expiry: expiry)
-                    return .existing(try SessionRecords.load(db, newest))
+                    return .existing(try SessionRecords.load(db, SessionRecords.find(db, id: newest.id) ?? newest))
                 }
                 guard request.reconnect else {
                     throw SessionStoreError(

@@ -24,13 +24,16 @@ extension SessionStore {
         let found = try await quickRead { db -> Session? in
             try SessionRecords.newest(db, userId: userId, sessionId: sessionId).map { try SessionRecords.load(db, $0) }
         }
-        guard let found else { return nil }
+        guard var found else { return nil }
         guard found.isLive else {
             throw SessionStoreError(
                 code: SessionStoreError.Code.sessionClosed,
                 message: "session \(sessionId.debugDescriptionPrefix) of user \(userId.debugDescriptionPrefix) is \(found.state.rawValue)")
         }
-        _ = try await touch(key: found.key)
+        if case .moved(let lastAccessAt, let expireAt) = try await touchOutcome(key: found.key) {
+            found.lastAccessAt = Timestamp(milliseconds: lastAccessAt)
+            found.expireAt = Timestamp(milliseconds: expireAt)
+        }
         return found
     }
 
@@ -43,20 +46,37 @@ extension SessionStore {
     /// - Returns: true while the session is live; false for an unknown, closing or ended
     ///   session.
     public func touch(key: String) async throws(SessionStoreError) -> Bool {
-        let key = try configuration.validator.key(key)
+        switch try await touchOutcome(key: configuration.validator.key(key)) {
+        case .gone: false
+        case .unmoved, .moved: true
+        }
+    }
+
+    /// What a touch did.
+    enum TouchOutcome: Sendable {
+        /// Unknown, closing or ended.
+        case gone
+        /// Live; the bucket did not move, so nothing was written.
+        case unmoved
+        /// Live; the access and the new expiry were written.
+        case moved(lastAccessAt: Int64, expireAt: Int64)
+    }
+
+    /// ``touch(key:)`` for a validated key, telling what it wrote.
+    func touchOutcome(key: String) async throws(SessionStoreError) -> TouchOutcome {
         let expiry = configuration.expiry
         let now = clock.now()
         let snapshot = try await quickRead(snapshot: false) { db in try SessionRecords.find(db, key: key) }
-        guard let snapshot, snapshot.state.isLive else { return false }
-        guard let timeout = snapshot.timeoutMs, let current = snapshot.expireAt else { return true }
+        guard let snapshot, snapshot.state.isLive else { return .gone }
+        guard let timeout = snapshot.timeoutMs, let current = snapshot.expireAt else { return .unmoved }
         let expireAt = expiry.expireAt(now: now, timeoutMs: timeout)
-        guard expireAt > current else { return true }
-        return try await write { db in
+        guard expireAt > current else { return .unmoved }
+        return try await write { db -> TouchOutcome in
             if try SessionRecords.touch(db, id: snapshot.id, now: now, expireAt: expireAt) {
-                return true
+                return .moved(lastAccessAt: now, expireAt: expireAt)
             }
             // Nothing changed: another touch moved expiry further, or the session ended.
-            return try SessionRecords.find(db, id: snapshot.id)?.state.isLive ?? false
+            return try SessionRecords.find(db, id: snapshot.id)?.state.isLive == true ? .unmoved : .gone
         }
     }
 

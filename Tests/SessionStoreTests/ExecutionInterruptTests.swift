@@ -1,0 +1,202 @@
+import Foundation
+import SessionStore
+import SessionStoreSQLite
+import Testing
+
+@Suite struct ExecutionInterruptTests {
+    typealias Kit = ExecutionTestKit
+
+    /// A snapshot of everything the file holds that a refused call must not change.
+    static func snapshot(_ test: TestStore) throws -> [String] {
+        try test.inspect { db in
+            let tables = try db.fetchAll(
+                sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            ) { $0.string(0) }
+            var lines: [String] = []
+            for table in tables {
+                lines.append("\(table): \(try db.fetchInt64(sql: "SELECT count(*) FROM \"\(table)\"") ?? -1)")
+            }
+            lines += try db.fetchAll(sql: "SELECT key, state, last_access_at, expire_at FROM sessions ORDER BY id") {
+                "\($0.string(0)) \($0.string(1)) \($0.int64(2)) \($0.optionalInt64(3).map(String.init) ?? "-")"
+            }
+            lines += try db.fetchAll(sql: "SELECT operation_id, status FROM executions ORDER BY id") {
+                "\($0.string(0)) \($0.string(1))"
+            }
+            lines += try db.fetchAll(sql: "SELECT query_id, state FROM streaming_queries ORDER BY id") {
+                "\($0.string(0)) \($0.string(1))"
+            }
+            return lines
+        }
+    }
+
+    static func activeQueryIds(_ store: SessionStore, _ key: String) async throws -> [String] {
+        try await store.activeQueries(session: key).map(\.queryId).sorted()
+    }
+
+    @Test func interruptsCancelRunningExecutionsAndTheRightQueries() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let session = try await store.openSession(userId: "ada")
+        let other = try await store.openSession(userId: "ada")
+        let key = session.key
+        let a = try await store.createExecution(session: key, tags: ["t1"])
+        let b = try await store.createExecution(session: key, tags: ["t1", "t2"])
+        try await store.setExecutionStatus(session: key, operationId: b.operationId, to: .started)
+        let c = try await store.createExecution(session: key, tags: ["t2"])
+        let d = try await store.createExecution(session: key, tags: ["t1"])
+        try await Kit.bring(store, session: key, operationId: d.operationId, to: .finished)
+        let e = try await store.createExecution(session: key, tags: ["t1"], reattachable: true)
+        try await Kit.bring(store, session: key, operationId: e.operationId, to: .readyForExecution)
+        try await store.detachExecution(session: key, operationId: e.operationId)
+        let foreign = try await store.createExecution(session: other.key, tags: ["t1"])
+        try await store.registerQuery(session: key, queryId: "q1", runId: "r1", operationId: a.operationId, tags: ["t1"])
+        try await store.registerQuery(session: key, queryId: "q2", runId: "r2", tags: ["t2"])
+        try await store.registerQuery(session: key, queryId: "q3", runId: "r3")
+        try await store.registerQuery(session: other.key, queryId: "q1", runId: "r1", tags: ["t1"])
+
+        // By operation id: that execution only; no query is stopped, not even its own.
+        #expect(try await store.interrupt(session: key, operationId: a.operationId) == [a.operationId])
+        #expect(try Kit.row(test, a.operationId)?.status == "canceled")
+        #expect(try await Self.activeQueryIds(store, key) == ["q1", "q2", "q3"])
+        #expect(try Kit.events(test, kind: "execution.interrupted", operationId: a.operationId) == 1)
+        #expect(
+            try test.count(
+                """
+                SELECT count(*) FROM events WHERE kind = 'execution.status_changed' AND operation_id = ?
+                    AND json_extract(payload, '$.to') = 'canceled' AND json_extract(payload, '$.reason') IS NOT NULL
+                """, [.text(a.operationId)]) == 1)
+        // Again, or on a finished one: nothing to interrupt, nothing touched.
+        let events = try Kit.events(test)
+        #expect(try await store.interrupt(session: key, operationId: a.operationId) == [])
+        #expect(try await store.interrupt(session: key, operationId: d.operationId) == [])
+        #expect(try Kit.row(test, d.operationId)?.status == "finished")
+        #expect(try Kit.events(test) == events)
+        await Kit.expectError(SessionStoreError.Code.operationNotFound) {
+            try await store.interrupt(session: key, operationId: Kit.operationId())
+        }
+        // Another session's operation id is not found here.
+        await Kit.expectError(SessionStoreError.Code.operationNotFound) {
+            try await store.interrupt(session: key, operationId: foreign.operationId)
+        }
+
+        // By tag: the running executions carrying it (attached or not), oldest first, and
+        // the queries with that tag; finished ones and other sessions untouched.
+        #expect(try await store.interrupt(session: key, tag: "t1") == [b.operationId, e.operationId])
+        #expect(try Kit.row(test, b.operationId)?.status == "canceled")
+        #expect(try Kit.row(test, e.operationId)?.status == "canceled")
+        #expect(try Kit.row(test, d.operationId)?.status == "finished")
+        #expect(try Kit.row(test, c.operationId)?.status == "pending")
+        #expect(try Kit.row(test, foreign.operationId)?.status == "pending")
+        #expect(try await Self.activeQueryIds(store, key) == ["q2", "q3"])
+        #expect(try await Self.activeQueryIds(store, other.key) == ["q1"])
+        let q1 = try #require(try await store.query(session: key, queryId: "q1"))
+        #expect(q1.state == .stopped)
+        #expect(q1.stopReason?.contains("t1") == true)
+        #expect(try await store.interrupt(session: key, tag: "nothing-carries-this") == [])
+
+        // All: every running execution of the session and every active query.
+        #expect(try await store.interruptAll(session: key) == [c.operationId])
+        #expect(try await Self.activeQueryIds(store, key) == [])
+        #expect(try Kit.row(test, foreign.operationId)?.status == "pending")
+        #expect(try await Self.activeQueryIds(store, other.key) == ["q1"])
+        #expect(try Kit.row(test, d.operationId)?.status == "finished")
+        #expect(try await store.interruptAll(session: key) == [])
+
+        #expect(try Kit.events(test, kind: "execution.interrupted") == 4)
+        #expect(
+            try test.count(
+                "SELECT count(*) FROM events WHERE kind = 'streaming_query.stopped' AND session_key = ?", [.text(key)]) == 3)
+        #expect(try await store.session(key: key)?.state == .idle)
+        #expect(try await store.session(key: other.key)?.state == .active)
+        await store.close()
+    }
+
+    @Test func aTagInterruptStopsTaggedQueriesEvenWithNothingRunning() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let session = try await store.openSession(userId: "ada")
+        try await store.registerQuery(session: session.key, queryId: "q1", runId: "r1", tags: ["etl", "nightly"])
+        try await store.registerQuery(session: session.key, queryId: "q2", runId: "r2", tags: ["adhoc"])
+        #expect(try await store.interrupt(session: session.key, tag: "nightly") == [])
+        #expect(try await Self.activeQueryIds(store, session.key) == ["q2"])
+        #expect(try Kit.events(test, kind: "streaming_query.stopped") == 1)
+        // Already stopped: no second event.
+        #expect(try await store.interrupt(session: session.key, tag: "etl") == [])
+        #expect(try Kit.events(test, kind: "streaming_query.stopped") == 1)
+        await store.close()
+    }
+
+    // MARK: Limits on what a session owns
+
+    @Test func theStreamingQueryLimitCountsActiveQueries() async throws {
+        let test = TestStore()
+        let store = try await test.open { $0.limits.maxStreamingQueriesPerSession = 2 }
+        let session = try await store.openSession(userId: "ada")
+        let other = try await store.openSession(userId: "ada")
+        try await store.registerQuery(session: session.key, queryId: "q1", runId: "r1")
+        try await store.registerQuery(session: session.key, queryId: "q2", runId: "r2")
+        let before = try Self.snapshot(test)
+        let refusal = await Kit.expectError("LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION") {
+            try await store.registerQuery(session: session.key, queryId: "q3", runId: "r3")
+        }
+        #expect(refusal?.message.contains("2") == true)
+        #expect(try Self.snapshot(test) == before)
+
+        // Another session has its own allowance.
+        try await store.registerQuery(session: other.key, queryId: "q1", runId: "r1")
+        // A stopped query frees its slot, but its id stays taken while it is kept.
+        try await store.stopQuery(session: session.key, queryId: "q1")
+        await Kit.expectError(SessionStoreError.Code.queryAlreadyExists) {
+            try await store.registerQuery(session: session.key, queryId: "q1", runId: "r9")
+        }
+        try await store.registerQuery(session: session.key, queryId: "q3", runId: "r3")
+        await Kit.expectError("LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION") {
+            try await store.registerQuery(session: session.key, queryId: "q4", runId: "r4")
+        }
+        #expect(try await Self.activeQueryIds(store, session.key) == ["q2", "q3"])
+        #expect(try Kit.events(test, kind: "streaming_query.registered") == 4)
+        await store.close()
+    }
+
+    @Test func theResourceBytesLimitRefusesWithoutWritingAnything() async throws {
+        let test = TestStore()
+        let store = try await test.open { $0.limits.maxResourceBytesPerSession = 100 }
+        let session = try await store.openSession(userId: "ada")
+        let other = try await store.openSession(userId: "ada")
+        try await store.addResource(session: session.key, kind: "artifact", name: "a", bytes: 60)
+        let before = try Self.snapshot(test)
+        let refusal = await Kit.expectError("LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION") {
+            try await store.addResource(session: session.key, kind: "artifact", name: "b", bytes: 41)
+        }
+        #expect(refusal?.message.contains("100") == true)
+        #expect(try Self.snapshot(test) == before)
+        #expect(try await store.resources(of: session.key).map(\.name) == ["a"])
+        #expect(try Kit.events(test, kind: "resource.added") == 1)
+
+        // Exactly at the limit is allowed, and so is a zero-byte resource at the limit.
+        try await store.addResource(session: session.key, kind: "artifact", name: "b", bytes: 40)
+        try await store.addResource(session: session.key, kind: "view", name: "v", bytes: 0)
+        await Kit.expectError("LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION") {
+            try await store.addResource(session: session.key, kind: "artifact", name: "c", bytes: 1)
+        }
+        // A huge size does not overflow into "allowed".
+        await Kit.expectError("LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION") {
+            try await store.addResource(session: session.key, kind: "artifact", name: "c", bytes: .max)
+        }
+        // The limit is per session.
+        try await store.addResource(session: other.key, kind: "artifact", name: "a", bytes: 100)
+        // Releasing frees bytes.
+        try await store.releaseResource(session: session.key, kind: "artifact", name: "a")
+        try await store.addResource(session: session.key, kind: "artifact", name: "c", bytes: 60)
+
+        await Kit.expectError(SessionStoreError.Code.resourceAlreadyExists) {
+            try await store.addResource(session: session.key, kind: "artifact", name: "c", bytes: 0)
+        }
+        await Kit.expectError("INVALID_ARGUMENT.BYTES") {
+            try await store.addResource(session: session.key, kind: "artifact", name: "d", bytes: -1)
+        }
+        #expect(try await store.resources(of: session.key).map(\.bytes).reduce(0, +) == 100)
+        #expect(try test.count("SELECT count(*) FROM session_resources") == 4)
+        await store.close()
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import SessionStore
+import SessionStoreSQLite
+import Synchronization
+import Testing
+
+@Suite struct ExecutionSessionEndTests {
+    typealias Kit = ExecutionTestKit
+
+    /// What the release handler saw, checked from a separate read-only connection while
+    /// it ran.
+    struct Release: Sendable {
+        var resource: OwnedResource
+        /// The session's state column at that moment.
+        var sessionState: String?
+        /// Rows left in `session_resources` for this resource.
+        var resourceRows: Int64
+        var failure: String?
+    }
+
+    /// Collects the handler's calls from whatever thread the store calls it on.
+    final class Releases: Sendable {
+        private let entries = Mutex<[Release]>([])
+
+        var all: [Release] { entries.withLock { $0 } }
+
+        func handler(path: String) -> @Sendable (OwnedResource) -> Void {
+            { [self] resource in
+                var release = Release(resource: resource, sessionState: nil, resourceRows: -1)
+                do {
+                    let database = try Database(path: path, configuration: DatabaseConfiguration(readOnly: true))
+                    release.sessionState = try database.fetchOne(
+                        sql: "SELECT state FROM sessions WHERE key = ?", [.text(resource.sessionKey)]
+                    ) { $0.string(0) }
+                    release.resourceRows = try database.fetchInt64(
+                        sql: """
+                            SELECT count(*) FROM session_resources
+                            JOIN sessions ON sessions.id = session_resources.session_id
+                            WHERE sessions.key = ? AND session_resources.kind = ? AND session_resources.name = ?
+                            """, [.text(resource.sessionKey), .text(resource.kind), .text(resource.name)]) ?? -1
+                } catch {
+                    release.failure = "\(error)"
+                }
+                entries.withLock { $0.append(release) }
+            }
+        }
+    }
+
+    @Test func closingASessionEndsEverythingItOwnsInOneTransactionThenTellsTheHandler() async throws {
+        let test = TestStore()
+        let releases = Releases()
+        let store = try await test.open { $0.resourceReleaseHandler = releases.handler(path: test.path) }
+        let session = try await store.openSession(userId: "ada")
+        let key = session.key
+        let bystander = try await store.openSession(userId: "ada")
+
+        // Three running executions in different running statuses.
+        let pending = try await store.createExecution(session: key, tags: ["etl"])
+        let started = try await store.createExecution(session: key)
+        try await store.setExecutionStatus(session: key, operationId: started.operationId, to: .started)
+        let ready = try await store.createExecution(session: key, reattachable: true)
+        try await Kit.bring(store, session: key, operationId: ready.operationId, to: .readyForExecution)
+        try await store.detachExecution(session: key, operationId: ready.operationId)
+        let running = [pending.operationId, started.operationId, ready.operationId]
+        // One finished: ending the session leaves it as it is.
+        let finished = try await store.createExecution(session: key)
+        try await Kit.bring(store, session: key, operationId: finished.operationId, to: .finished)
+        // Another session's execution is not touched.
+        let elsewhere = try await store.createExecution(session: bystander.key)
+
+        // Two active streaming queries and one stopped already.
+        try await store.registerQuery(session: key, queryId: "q1", runId: "r1", tags: ["etl"])
+        try await store.registerQuery(session: key, queryId: "q2", runId: "r2", name: "second")
+        try await store.registerQuery(session: key, queryId: "q3", runId: "r3")
+        try await store.stopQuery(session: key, queryId: "q3")
+        try await store.registerQuery(session: bystander.key, queryId: "q1", runId: "r1")
+
+        // Four resources.
+        let resources: [(kind: String, name: String, bytes: Int64)] = [
+            ("artifact", "lib.jar", 1000), ("artifact", "model.bin", 2000), ("view", "tmp_sales", 0), ("ephemeral", "/locks/a", 10),
+        ]
+        for resource in resources {
+            try await store.addResource(session: key, kind: resource.kind, name: resource.name, bytes: resource.bytes)
+        }
+        try await store.addResource(session: bystander.key, kind: "artifact", name: "lib.jar", bytes: 5)
+        #expect(releases.all.isEmpty)
+        #expect(try Kit.sessionState(test, key) == "active")
+
+        test.clock.advance(byMilliseconds: 5_000)
+        let closeAt = test.clock.now()
+        let lastSeq = try test.count("SELECT coalesce(max(seq), 0) FROM events")
+        let closed = try await store.closeSession(key: key, reason: "done")
+        #expect(closed.state == .closed)
+        #expect(closed.endedAt?.milliseconds == closeAt)
+
+        // Executions: the running ones canceled, the finished one untouched.
+        #expect(try test.count(
+            """
+            SELECT count(*) FROM executions JOIN sessions ON sessions.id = executions.session_id
+            WHERE sessions.key = ? AND executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+            """, [.text(key)]) == 0)
+        for id in running {
+            let row = try #require(try Kit.row(test, id))
+            #expect(row.status == "canceled", "\(id)")
+            #expect(row.endedAt == closeAt)
+        }
+        #expect(try Kit.row(test, finished.operationId)?.status == "finished")
+        #expect(try Kit.row(test, elsewhere.operationId)?.status == "pending")
+        let executions = try await store.executions(session: key)
+        #expect(!executions.contains { $0.status.isRunning })
+
+        // Queries: both active ones stopped at the close.
+        let queries = try await store.queries(session: key)
+        #expect(queries.count == 3)
+        #expect(queries.allSatisfy { $0.state == .stopped })
+        for query in queries where query.queryId != "q3" {
+            #expect(query.stoppedAt?.milliseconds == closeAt)
+            #expect(query.stopReason == "session closed")
+        }
+        #expect(try await store.activeQueries(session: key).isEmpty)
+        #expect(try await store.activeQueries(session: bystander.key).map(\.queryId) == ["q1"])
+
+        // Resources: no rows left for the session; the other session keeps its own.
+        #expect(try test.count(
+            """
+            SELECT count(*) FROM session_resources JOIN sessions ON sessions.id = session_resources.session_id
+            WHERE sessions.key = ?
+            """, [.text(key)]) == 0)
+        #expect(try await store.resources(of: bystander.key).count == 1)
+
+        // Events: exactly what the close did, all written by one transaction (one `at`).
+        struct Event: Equatable {
+            var kind: String
+            var at: Int64
+            var operationId: String?
+            var to: String?
+            var queryId: String?
+            var name: String?
+        }
+        let events = try test.inspect { db in
+            try db.fetchAll(
+                sql: """
+                    SELECT kind, at, operation_id, json_extract(payload, '$.to'), json_extract(payload, '$.queryId'),
+                        json_extract(payload, '$.name')
+                    FROM events WHERE seq > ? ORDER BY seq
+                    """, [.integer(lastSeq)]
+            ) {
+                Event(
+                    kind: $0.string(0), at: $0.int64(1), operationId: $0.optionalString(2), to: $0.optionalString(3),
+                    queryId: $0.optionalString(4), name: $0.optionalString(5))
+            }
+        }
+        let canceled = events.filter { $0.kind == "execution.status_changed" }
+        #expect(canceled.count == 3)
+        #expect(canceled.allSatisfy { $0.to == "canceled" })
+        #expect(Set(canceled.compactMap(\.operationId)) == Set(running))
+        #expect(events.filter { $0.kind == "streaming_query.stopped" }.compactMap(\.queryId).sorted() == ["q1", "q2"])
+        #expect(
+            events.filter { $0.kind == "resource.released" }.compactMap(\.name).sorted()
+                == resources.map(\.name).sorted())
+        #expect(events.filter { $0.kind == "session.ended" }.count == 1)
+        #expect(events.last?.kind == "session.ended")
+        let kinds = events.map(\.kind)
+        #expect(kinds.count == 10, "\(kinds)")
+        #expect(Set(events.map(\.at)) == [closeAt])
+        // Ending a session is not an interrupt.
+        #expect(!events.contains { $0.kind == "execution.interrupted" })
+
+        // The handler: once per resource, after the commit.
+        let calls = releases.all
+        #expect(calls.count == 4)
+        #expect(calls.map(\.resource.name).sorted() == resources.map(\.name).sorted())
+        #expect(Set(calls.map { "\($0.resource.kind)/\($0.resource.name)" }).count == 4)
+        for call in calls {
+            #expect(call.failure == nil, "\(call.failure ?? "")")
+            #expect(call.resource.sessionKey == key)
+            #expect(call.sessionState == "closed", "the handler ran before the close was committed")
+            #expect(call.resourceRows == 0, "the handler ran before the release was committed")
+        }
+        let bytes = Dictionary(uniqueKeysWithValues: calls.map { ($0.resource.name, $0.resource.bytes) })
+        for resource in resources { #expect(bytes[resource.name] == resource.bytes) }
+
+        // Closing again writes nothing and tells nobody.
+        let eventCount = try Kit.events(test)
+        try await store.closeSession(key: key)
+        #expect(try Kit.events(test) == eventCount)
+        #expect(releases.all.count == 4)
+        await store.close()
+    }
+
+    @Test func releasingOneResourceTellsTheHandlerAfterCommit() async throws {
+        let test = TestStore()
+        let releases = Releases()
+        let store = try await test.open { $0.resourceReleaseHandler = releases.handler(path: test.path) }
+        let session = try await store.openSession(userId: "ada")
+        try await store.addResource(session: session.key, kind: "artifact", name: "a.jar", bytes: 7)
+        try await store.addResource(session: session.key, kind: "artifact", name: "b.jar", bytes: 8)
+        let released = try await store.releaseResource(session: session.key, kind: "artifact", name: "a.jar")
+        #expect(released.bytes == 7)
+        let calls = releases.all
+        #expect(calls.count == 1)
+        #expect(calls.first?.resource.name == "a.jar")
+        #expect(calls.first?.resourceRows == 0)
+        #expect(calls.first?.sessionState == "idle")
+        #expect(try await store.resources(of: session.key).map(\.name) == ["b.jar"])
+        #expect(try Kit.events(test, kind: "resource.released") == 1)
+
+        // Releasing what is not owned fails, writes nothing, tells nobody.
+        await Kit.expectError(SessionStoreError.Code.resourceNotFound) {
+            try await store.releaseResource(session: session.key, kind: "artifact", name: "a.jar")
+        }
+        #expect(releases.all.count == 1)
+        #expect(try Kit.events(test, kind: "resource.released") == 1)
+
+        try await store.closeSession(key: session.key)
+        #expect(releases.all.map(\.resource.name) == ["a.jar", "b.jar"])
+        await store.close()
+    }
+}
