@@ -75,6 +75,25 @@ enum SessionRecords {
         try db.fetchOne(sql: "SELECT \(columns) FROM sessions WHERE id = ?", [.integer(id)], map: row)
     }
 
+    /// What a touch needs to decide: the row id, state, timeout and expiry of `key`,
+    /// read without materialising the rest of the row.
+    static func expiryProbe(_ db: Database, key: String) throws(SQLiteError) -> ExpiryProbe? {
+        try db.fetchOne(
+            sql: "SELECT id, state, timeout_ms, expire_at FROM sessions WHERE key = ?", [.text(key)]
+        ) { row in
+            ExpiryProbe(
+                id: row.int64(0), isLive: SessionState(rawValue: row.string(1))?.isLive ?? false,
+                timeoutMs: row.optionalInt64(2), expireAt: row.optionalInt64(3))
+        }
+    }
+
+    struct ExpiryProbe: Sendable {
+        let id: Int64
+        let isLive: Bool
+        let timeoutMs: Int64?
+        let expireAt: Int64?
+    }
+
     /// The newest session of `userId` with client session id `sessionId`, live or ended.
     static func newest(_ db: Database, userId: String, sessionId: String) throws(SQLiteError) -> SessionRow? {
         try db.fetchOne(

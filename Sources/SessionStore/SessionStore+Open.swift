@@ -127,15 +127,17 @@ extension SessionStore {
             for (name, value) in request.config {
                 try SessionRecords.upsertConfig(db, id: row.id, name: name, value: value, at: now)
             }
-            for key in associates {
-                let child = try Access.liveRow(db, key: key)
-                _ = try SessionRecords.link(db, parent: row.id, child: child.id, at: now)
-            }
             var payload = ["type": request.type, "timeoutMs": timeoutMs.map(String.init) ?? "never"]
             payload["sessionId"] = request.sessionId
             payload["clientAddress"] = request.clientAddress
             payload["impersonatedUser"] = request.impersonatedUser
             try EventLog.append(db, at: now, kind: EventKind.sessionStarted, subject: row.subject, payload: payload)
+            for key in associates {
+                let child = try Access.liveRow(db, key: key)
+                if try SessionRecords.link(db, parent: row.id, child: child.id, at: now) {
+                    try EventLog.append(db, at: now, kind: EventKind.sessionLinked, subject: row.subject, payload: ["child": key])
+                }
+            }
             return .opened(try SessionRecords.load(db, row), try StateCounts.read(db, dataSource: row.dataSource))
         }
         switch outcome {

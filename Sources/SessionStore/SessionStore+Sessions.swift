@@ -66,8 +66,8 @@ extension SessionStore {
     func touchOutcome(key: String) async throws(SessionStoreError) -> TouchOutcome {
         let expiry = configuration.expiry
         let now = clock.now()
-        let snapshot = try await quickRead(snapshot: false) { db in try SessionRecords.find(db, key: key) }
-        guard let snapshot, snapshot.state.isLive else { return .gone }
+        let snapshot = try await quickRead(snapshot: false) { db in try SessionRecords.expiryProbe(db, key: key) }
+        guard let snapshot, snapshot.isLive else { return .gone }
         guard let timeout = snapshot.timeoutMs, let current = snapshot.expireAt else { return .unmoved }
         let expireAt = expiry.expireAt(now: now, timeoutMs: timeout)
         guard expireAt > current else { return .unmoved }

@@ -45,7 +45,7 @@ struct Validator {
                 code: SessionStoreError.Code.handleFormat,
                 message: "session key \(key.debugDescriptionPrefix) is not a UUID")
         }
-        return key.lowercased()
+        return SessionKey.lowercased(key)
     }
 
     /// An operation id: a UUID, returned lower-case; anything else is
@@ -56,7 +56,7 @@ struct Validator {
                 code: SessionStoreError.Code.handleFormat,
                 message: "operation id \(id.debugDescriptionPrefix) is not a UUID")
         }
-        return id.lowercased()
+        return SessionKey.lowercased(id)
     }
 
     /// A statement or request of `bytes` bytes: at most `maxPayloadBytes`.
@@ -81,6 +81,11 @@ enum SessionKey {
         let hex = String(high, radix: 16).leftPadded(to: 16) + String(low, radix: 16).leftPadded(to: 16)
         let characters = Array(hex)
         return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
+    }
+
+    /// The stored form of a well-formed key: lower-case, without copying one that is.
+    static func lowercased(_ key: String) -> String {
+        key.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x46 }) ? key.lowercased() : key
     }
 
     static func isWellFormed(_ key: String) -> Bool {

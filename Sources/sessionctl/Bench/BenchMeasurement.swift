@@ -142,14 +142,23 @@ struct KeyTable: Sendable {
     }
 
     subscript(index: Int) -> String {
-        let hex = Self.hex(words[index * 2]) + Self.hex(words[index * 2 + 1])
-        let characters = Array(hex)
-        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
-    }
-
-    private static func hex(_ value: UInt64) -> String {
-        let text = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - text.count) + text
+        let high = words[index * 2]
+        let low = words[index * 2 + 1]
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var position = 0
+            for nibble in 0..<32 {
+                if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 {
+                    buffer[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                let word = nibble < 16 ? high : low
+                let shift = UInt64(60 - (nibble % 16) * 4)
+                let digit = UInt8((word >> shift) & 0xF)
+                buffer[position] = digit < 10 ? 0x30 + digit : 0x57 + digit
+                position += 1
+            }
+            return position
+        }
     }
 }
 

@@ -1,0 +1,351 @@
+import Foundation
+import SessionStore
+import SessionStoreSQLite
+import Testing
+
+/// A text argument with a short name, so a 10 MB value never ends up in test output.
+struct SessionBadText: Sendable, CustomTestStringConvertible {
+    let label: String
+    let value: String
+    var testDescription: String { label }
+
+    static let tenMegabytes = String(repeating: "x", count: 10 * 1024 * 1024)
+
+    /// Unusable as an id or a name.
+    static let ids: [SessionBadText] = [
+        SessionBadText(label: "empty", value: ""),
+        SessionBadText(label: "10 MB", value: tenMegabytes),
+        SessionBadText(label: "control character U+0001", value: "a\u{1}b"),
+        SessionBadText(label: "line break", value: "line\nbreak"),
+        SessionBadText(label: "NUL", value: "a\u{0}b"),
+        SessionBadText(label: "DEL", value: "a\u{7F}b"),
+    ]
+
+    /// Not a session key.
+    static let keys: [SessionBadText] = [
+        SessionBadText(label: "empty", value: ""),
+        SessionBadText(label: "not-a-key", value: "not-a-key"),
+        SessionBadText(label: "SQL text", value: "x' OR 1=1 --"),
+        SessionBadText(label: "10 MB", value: tenMegabytes),
+        SessionBadText(label: "UUID with a g", value: "0000000g-0000-0000-0000-000000000000"),
+        SessionBadText(label: "UUID in braces", value: "{00000000-0000-0000-0000-000000000000}"),
+        SessionBadText(label: "UUID with NUL", value: "00000000-0000-0000-0000-00000000000\u{0}"),
+    ]
+
+    /// Fine as a value: stored verbatim and read back identical.
+    static let values: [SessionBadText] = [
+        SessionBadText(label: "empty", value: ""),
+        SessionBadText(label: "NUL", value: "a\u{0}b\u{0}"),
+        SessionBadText(label: "control characters", value: "tab\tbell\u{7}escape\u{1B}[31m\u{1}"),
+        SessionBadText(label: "line breaks", value: "line\nbreak\r\n"),
+        SessionBadText(label: "SQL text", value: "'); DROP TABLE sessions; --"),
+        SessionBadText(label: "quotes and backslashes", value: "\"quoted\" \\ 'single' %s {} []"),
+        SessionBadText(label: "non-ASCII", value: "héllo wörld ✓ 日本語 🚀 \u{301}e\u{FEFF}"),
+        SessionBadText(label: "64 KiB", value: String(repeating: "é", count: 32_768)),
+    ]
+}
+
+/// Bad input is refused with a typed error naming the field, before anything is written;
+/// odd but valid values are stored verbatim.
+@Suite struct SessionBadInputTests {
+    typealias Kit = SessionTestKit
+
+    /// A store holding one live session, so every table has something to compare.
+    func seeded() async throws -> (TestStore, SessionStore, Session) {
+        let test = TestStore()
+        let store = try await test.open()
+        let session = try await store.openSession(
+            userId: "ada", sessionId: "s1", details: ["d": "1"], config: ["c": "1"])
+        return (test, store, session)
+    }
+
+    /// Runs `body`, expecting `code`, then checks that no table changed and the file is
+    /// sound.
+    func expectRefused<R>(
+        _ code: String, _ test: TestStore, _ store: SessionStore, sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () async throws -> R
+    ) async throws {
+        let before = try Kit.tableCounts(test)
+        await Kit.expectError(code, sourceLocation: sourceLocation, body)
+        #expect(try Kit.tableCounts(test) == before, sourceLocation: sourceLocation)
+        #expect(try await store.checkIntegrity().isHealthy, sourceLocation: sourceLocation)
+    }
+
+    enum RequestField: String, CaseIterable, Sendable {
+        case userId = "USER_ID"
+        case sessionId = "SESSION_ID"
+        case dataSource = "DATA_SOURCE"
+        case type = "TYPE"
+        case identifier = "IDENTIFIER"
+        case clientAddress = "CLIENT_ADDRESS"
+        case impersonatedUser = "IMPERSONATED_USER"
+        case detailName = "DETAIL_NAME"
+        case configName = "CONFIG_NAME"
+
+        func apply(_ text: String, to request: inout OpenSessionRequest) {
+            switch self {
+            case .userId: request.userId = text
+            case .sessionId: request.sessionId = text
+            case .dataSource: request.dataSource = text
+            case .type: request.type = text
+            case .identifier: request.identifier = text
+            case .clientAddress: request.clientAddress = text
+            case .impersonatedUser: request.impersonatedUser = text
+            case .detailName: request.details = ["ok": "1", text: "value"]
+            case .configName: request.config = ["ok": "1", text: "value"]
+            }
+        }
+    }
+
+    @Test(arguments: RequestField.allCases, SessionBadText.ids)
+    func openRefusesABadIdField(field: RequestField, text: SessionBadText) async throws {
+        let (test, store, _) = try await seeded()
+        var request = OpenSessionRequest(userId: "bob", sessionId: "s2")
+        field.apply(text.value, to: &request)
+        try await expectRefused("INVALID_ARGUMENT.\(field.rawValue)", test, store) { try await store.openSession(request) }
+        await store.close()
+    }
+
+    @Test(arguments: SessionBadText.ids)
+    func otherCallsRefuseBadIdsAndNames(text: SessionBadText) async throws {
+        let (test, store, session) = try await seeded()
+        try await expectRefused("INVALID_ARGUMENT.USER_ID", test, store) {
+            try await store.getIsolatedSession(userId: text.value, sessionId: "s1")
+        }
+        try await expectRefused("INVALID_ARGUMENT.SESSION_ID", test, store) {
+            try await store.getIsolatedSession(userId: "ada", sessionId: text.value)
+        }
+        try await expectRefused("INVALID_ARGUMENT.USER_ID", test, store) {
+            try await store.getOrCreateIsolatedSession(userId: text.value, sessionId: "s1")
+        }
+        try await expectRefused("INVALID_ARGUMENT.SESSION_ID", test, store) {
+            try await store.getOrCreateIsolatedSession(userId: "ada", sessionId: text.value)
+        }
+        try await expectRefused("INVALID_ARGUMENT.DATA_SOURCE", test, store) {
+            try await store.currentSessions(dataSource: text.value)
+        }
+        try await expectRefused("INVALID_ARGUMENT.DETAIL_NAME", test, store) {
+            try await store.updateDetails(key: session.key, ["ok": "1", text.value: "v"])
+        }
+        try await expectRefused("INVALID_ARGUMENT.DETAIL_NAME", test, store) {
+            try await store.removeDetails(key: session.key, names: ["d", text.value])
+        }
+        try await expectRefused("INVALID_ARGUMENT.CONFIG_NAME", test, store) {
+            try await store.setConfig(key: session.key, ["c": "2", text.value: "v"])
+        }
+        try await expectRefused("INVALID_ARGUMENT.IDENTIFIER", test, store) {
+            try await store.updateIdentifier(key: session.key, text.value)
+        }
+        // The session is as it was.
+        let now = try #require(try await store.session(key: session.key))
+        #expect(now.details == ["d": "1"])
+        #expect(now.config == ["c": "1"])
+        #expect(now.identifier == nil)
+        await store.close()
+    }
+
+    enum KeyedCall: String, CaseIterable, Sendable {
+        case session, touch, closeSession, updateDetails, removeDetails, setConfig, updateIdentifier
+        case statistics, children, parents, tree, addAssociateParent, addAssociateChild, openWithAssociate
+
+        func call(_ store: SessionStore, key: String, live: String) async throws(SessionStoreError) {
+            switch self {
+            case .session: _ = try await store.session(key: key)
+            case .touch: _ = try await store.touch(key: key)
+            case .closeSession: _ = try await store.closeSession(key: key)
+            case .updateDetails: try await store.updateDetails(key: key, ["a": "1"])
+            case .removeDetails: try await store.removeDetails(key: key, names: ["d"])
+            case .setConfig: try await store.setConfig(key: key, ["c": "2"])
+            case .updateIdentifier: try await store.updateIdentifier(key: key, "x")
+            case .statistics: _ = try await store.statistics(key: key)
+            case .children: _ = try await store.children(of: key)
+            case .parents: _ = try await store.parents(of: key)
+            case .tree: _ = try await store.tree(of: key)
+            case .addAssociateParent: try await store.addAssociate(parent: key, child: live)
+            case .addAssociateChild: try await store.addAssociate(parent: live, child: key)
+            case .openWithAssociate:
+                var request = OpenSessionRequest(userId: "bob")
+                request.associates = [live, key]
+                _ = try await store.openSession(request)
+            }
+        }
+    }
+
+    @Test(arguments: KeyedCall.allCases, SessionBadText.keys)
+    func malformedKeysAreAHandleFormatError(call: KeyedCall, key: SessionBadText) async throws {
+        let (test, store, session) = try await seeded()
+        try await expectRefused(SessionStoreError.Code.handleFormat, test, store) {
+            try await call.call(store, key: key.value, live: session.key)
+        }
+        #expect(try await store.session(key: session.key)?.state == .idle)
+        await store.close()
+    }
+
+    @Test(arguments: SessionBadText.values)
+    func oddValuesAreStoredVerbatim(text: SessionBadText) async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        var request = OpenSessionRequest(userId: "ada")
+        request.details = ["at-open": text.value]
+        request.config = ["at-open": text.value]
+        let session = try await store.openSession(request)
+        #expect(session.details["at-open"] == text.value)
+        try await store.updateDetails(key: session.key, ["later": text.value, "name'; DROP TABLE sessions; --": text.value])
+        try await store.setConfig(key: session.key, ["later": text.value])
+        try await store.closeSession(key: session.key, reason: text.value)
+
+        let read = try #require(try await store.session(key: session.key))
+        #expect(read.details == ["at-open": text.value, "later": text.value, "name'; DROP TABLE sessions; --": text.value])
+        #expect(read.config == ["at-open": text.value, "later": text.value])
+        #expect(read.endReason == text.value)
+
+        // Byte for byte in the file, as sqlite3 would see it.
+        let stored = try test.inspect { db in
+            try db.fetchAll(
+                sql: "SELECT value, length(CAST(value AS BLOB)), typeof(value) FROM session_details ORDER BY name"
+            ) { ($0.string(0), $0.int64(1), $0.string(2)) }
+        }
+        #expect(stored.count == 3)
+        for (value, bytes, type) in stored {
+            #expect(value == text.value)
+            #expect(bytes == Int64(text.value.utf8.count))
+            #expect(type == "text")
+        }
+        #expect(try test.count("SELECT count(*) FROM sessions") == 1)
+        // Event payloads are still valid JSON and carry the value back.
+        let ended = try await store.events(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionEnded))
+        #expect(ended.first?.payload["reason"] == text.value)
+        let changed = try await store.events(filter: EventFilter(kind: EventKind.configChanged))
+        #expect(changed.map { $0.payload["new"] } == [text.value])
+        #expect(try await store.checkIntegrity().isHealthy)
+        await store.close()
+    }
+
+    @Test func tenMegabyteValuesAreRefused() async throws {
+        let (test, store, session) = try await seeded()
+        let huge = SessionBadText.tenMegabytes
+        try await expectRefused("INVALID_ARGUMENT.DETAIL_VALUE", test, store) {
+            try await store.openSession(userId: "bob", details: ["big": huge])
+        }
+        try await expectRefused("INVALID_ARGUMENT.DETAIL_VALUE", test, store) {
+            try await store.updateDetails(key: session.key, ["ok": "1", "big": huge])
+        }
+        try await expectRefused("INVALID_ARGUMENT.CONFIG_VALUE", test, store) {
+            try await store.openSession(userId: "bob", config: ["big": huge])
+        }
+        try await expectRefused("INVALID_ARGUMENT.CONFIG_VALUE", test, store) {
+            try await store.setConfig(key: session.key, ["big": huge])
+        }
+        try await expectRefused("INVALID_ARGUMENT.REASON", test, store) {
+            try await store.closeSession(key: session.key, reason: huge)
+        }
+        var request = OpenSessionRequest(userId: "bob")
+        request.credentials = huge
+        try await expectRefused("INVALID_ARGUMENT.CREDENTIALS", test, store) { try await store.openSession(request) }
+        #expect(try await store.session(key: session.key)?.isLive == true)
+        await store.close()
+    }
+
+    static let negativeTimeouts: [Int64] = [-1, -1_000, .min]
+
+    @Test(arguments: negativeTimeouts)
+    func negativeTimeoutsAreRefused(milliseconds: Int64) async throws {
+        let (test, store, _) = try await seeded()
+        try await expectRefused("INVALID_ARGUMENT.TIMEOUT", test, store) {
+            try await store.openSession(userId: "bob", timeout: .milliseconds(milliseconds))
+        }
+        await store.close()
+    }
+
+    @Test func zeroAndHugeTimeoutsAreClamped() async throws {
+        let test = TestStore()
+        let store = try await test.open {
+            $0.minTimeout = 2_000
+            $0.maxTimeout = 3_600_000
+        }
+        let zero = try await store.openSession(userId: "ada", timeout: .milliseconds(0))
+        #expect(zero.timeoutMs == 2_000)
+        #expect(zero.expireAt?.milliseconds == Kit.start + 2_000)
+        let huge = try await store.openSession(userId: "ada", timeout: .milliseconds(.max))
+        #expect(huge.timeoutMs == 3_600_000)
+        #expect(huge.expireAt?.milliseconds == Kit.start + 3_600_000)
+        let duration = try await store.openSession(userId: "ada", timeout: .after(.seconds(Int64.max)))
+        #expect(duration.timeoutMs == 3_600_000)
+        #expect(try test.count("SELECT count(*) FROM sessions WHERE timeout_ms IN (2000, 3600000)") == 3)
+        await store.close()
+    }
+
+    static let badVersions: [Int64] = [0, -1, .min]
+
+    @Test(arguments: badVersions)
+    func versionsBelowOneAreRefused(version: Int64) async throws {
+        let (test, store, _) = try await seeded()
+        var request = OpenSessionRequest(userId: "bob")
+        request.version = version
+        try await expectRefused("INVALID_ARGUMENT.VERSION", test, store) { try await store.openSession(request) }
+        await store.close()
+    }
+
+    static let offsetsBeyond: [Int64] = [18 * 3600 + 1, -(18 * 3600 + 1), 86_400, .max, .min + 1]
+
+    @Test(arguments: offsetsBeyond)
+    func utcOffsetsBeyondEighteenHoursAreRefused(offset: Int64) async throws {
+        let (test, store, _) = try await seeded()
+        var request = OpenSessionRequest(userId: "bob")
+        request.utcOffsetSeconds = offset
+        try await expectRefused("INVALID_ARGUMENT.UTC_OFFSET", test, store) { try await store.openSession(request) }
+        await store.close()
+    }
+
+    /// `Int64.min` is beyond ±18 hours like any other: it must be refused, not crash the
+    /// process. Run in a child process so a crash fails this test only.
+    @Test func utcOffsetOfInt64MinIsRefusedWithoutCrashing() async {
+        await #expect(processExitsWith: .success) {
+            let test = TestStore()
+            let store = try await test.open()
+            var request = OpenSessionRequest(userId: "bob")
+            request.utcOffsetSeconds = .min
+            do throws(SessionStoreError) {
+                _ = try await store.openSession(request)
+                exit(3)
+            } catch {
+                if error.code != "INVALID_ARGUMENT.UTC_OFFSET" { exit(4) }
+            }
+            if try test.count("SELECT count(*) FROM sessions") != 0 { exit(5) }
+            await store.close()
+        }
+    }
+
+    static let offsetsWithin: [Int64] = [18 * 3600, -18 * 3600, 0, 19_800]
+
+    @Test(arguments: offsetsWithin)
+    func utcOffsetsWithinEighteenHoursAreKept(offset: Int64) async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        var request = OpenSessionRequest(userId: "ada")
+        request.utcOffsetSeconds = offset
+        let session = try await store.openSession(request)
+        #expect(session.utcOffsetSeconds == offset)
+        #expect(try test.count("SELECT utc_offset_seconds FROM sessions WHERE key = ?", [.text(session.key)]) == offset)
+        await store.close()
+    }
+
+    static let badLimits: [Int] = [0, 10_001, -1, .min, .max]
+
+    @Test(arguments: badLimits)
+    func listLimitsOutsideOneToTenThousandAreRefused(limit: Int) async throws {
+        let (test, store, _) = try await seeded()
+        try await expectRefused("INVALID_ARGUMENT.LIMIT", test, store) {
+            try await store.listSessions(SessionFilter(limit: limit))
+        }
+        try await expectRefused("INVALID_ARGUMENT.LIMIT", test, store) {
+            try await store.currentSessions(dataSource: "default", limit: limit)
+        }
+        try await expectRefused("INVALID_ARGUMENT.LIMIT", test, store) {
+            try await store.events(limit: limit)
+        }
+        #expect(try await store.listSessions(SessionFilter(limit: 1)).count == 1)
+        #expect(try await store.listSessions(SessionFilter(limit: 10_000)).count == 1)
+        await store.close()
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import SessionStore
+import SessionStoreSQLite
+import Testing
+
+/// Details (upserted key-values), config (each change an event) and the identifier.
+@Suite struct SessionDetailsConfigTests {
+    typealias Kit = SessionTestKit
+
+    func detailRows(_ test: TestStore, _ key: String) throws -> [String: String] {
+        try test.inspect { db in
+            let pairs = try db.fetchAll(
+                sql: """
+                    SELECT name, value FROM session_details JOIN sessions ON sessions.id = session_details.session_id
+                    WHERE sessions.key = ?
+                    """, [.text(key)]
+            ) { ($0.string(0), $0.string(1)) }
+            return Dictionary(pairs, uniquingKeysWith: { _, last in last })
+        }
+    }
+
+    func configRows(_ test: TestStore, _ key: String) throws -> [String: String] {
+        try test.inspect { db in
+            let pairs = try db.fetchAll(
+                sql: """
+                    SELECT name, value FROM session_config JOIN sessions ON sessions.id = session_config.session_id
+                    WHERE sessions.key = ?
+                    """, [.text(key)]
+            ) { ($0.string(0), $0.string(1)) }
+            return Dictionary(pairs, uniquingKeysWith: { _, last in last })
+        }
+    }
+
+    @Test func updateDetailsInsertsAndReplacesAndRemoveDetailsDeletes() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let session = try await store.openSession(userId: "ada", details: ["a": "1", "b": "2"])
+        let other = try await store.openSession(userId: "ada", details: ["a": "other"])
+
+        try await store.updateDetails(key: session.key, ["b": "20", "c": "3"])
+        #expect(try await store.session(key: session.key)?.details == ["a": "1", "b": "20", "c": "3"])
+        #expect(try detailRows(test, session.key) == ["a": "1", "b": "20", "c": "3"])
+        #expect(try detailRows(test, other.key) == ["a": "other"])
+        let updated = try await store.events(filter: EventFilter(sessionKey: session.key, kind: EventKind.detailsUpdated))
+        #expect(updated.map(\.payload) == [["names": "b,c"]])
+
+        try await store.removeDetails(key: session.key, names: ["a", "missing"])
+        #expect(try detailRows(test, session.key) == ["b": "20", "c": "3"])
+        let removed = try await store.events(filter: EventFilter(sessionKey: session.key, kind: EventKind.detailsRemoved))
+        #expect(removed.map(\.payload) == [["names": "a"]])
+
+        // Removing only names that are not set changes nothing and writes no event.
+        try await store.removeDetails(key: session.key, names: ["missing"])
+        #expect(try Kit.eventCount(test, kind: EventKind.detailsRemoved) == 1)
+        #expect(try detailRows(test, session.key) == ["b": "20", "c": "3"])
+        #expect(try detailRows(test, other.key) == ["a": "other"])
+        await store.close()
+    }
+
+    @Test func sameDetailUnderTwentyConcurrentWritersLosesNothingAndNeverFails() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let session = try await store.openSession(userId: "ada", details: ["color": "initial"])
+        let key = session.key
+        let values = (0..<20).map { "value-\($0)" }
+
+        let outcomes = await withTaskGroup(of: Result<String, SessionStoreError>.self) { group in
+            for value in values {
+                group.addTask {
+                    do throws(SessionStoreError) {
+                        try await store.updateDetails(key: key, ["color": value])
+                        return .success(value)
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            var outcomes: [Result<String, SessionStoreError>] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        let succeeded = outcomes.compactMap { try? $0.get() }
+        #expect(outcomes.count == 20)
+        #expect(Set(succeeded) == Set(values), "failures: \(outcomes.filter { (try? $0.get()) == nil })")
+
+        let final = try #require(try await store.session(key: key)?.details["color"])
+        #expect(values.contains(final))
+        #expect(try detailRows(test, key) == ["color": final])
+        #expect(try Kit.eventCount(test, kind: EventKind.detailsUpdated, key: key) == 20)
+        #expect(try await store.checkIntegrity().isHealthy)
+        await store.close()
+    }
+
+    @Test func twentyConcurrentWritersOfDifferentNamesAllLand() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let session = try await store.openSession(userId: "ada")
+        let key = session.key
+
+        let failures = await withTaskGroup(of: SessionStoreError?.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    do throws(SessionStoreError) {
+                        try await store.updateDetails(key: key, ["name-\(index)": "value-\(index)"])
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+            var failures: [SessionStoreError] = []
+            for await failure in group { if let failure { failures.append(failure) } }
+            return failures
+        }
+        #expect(failures.isEmpty)
+        let expected = Dictionary(uniqueKeysWithValues: (0..<20).map { ("name-\($0)", "value-\($0)") })
+        #expect(try await store.session(key: key)?.details == expected)
+        #expect(try detailRows(test, key) == expected)
+        #expect(try Kit.eventCount(test, kind: EventKind.detailsUpdated, key: key) == 20)
+        await store.close()
+    }
+
+    @Test func setConfigWritesOneEventPerChangedNameWithOldAndNew() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let session = try await store.openSession(userId: "ada", config: ["a": "1"])
+        // Config set at open is not a change event.
+        #expect(try Kit.eventCount(test, kind: EventKind.configChanged) == 0)
+
+        let changed = try await store.setConfig(key: session.key, ["a": "1", "c": "3", "b": "2"])
+        #expect(changed == ["b", "c"])
+        var events = try await store.events(filter: EventFilter(sessionKey: session.key, kind: EventKind.configChanged))
+        #expect(events.map(\.payload) == [["name": "b", "new": "2"], ["name": "c", "new": "3"]])
+        #expect(events.allSatisfy { $0.userId == "ada" && $0.dataSource == "default" })
+
+        let seen = events.last?.seq ?? 0
+        #expect(try await store.setConfig(key: session.key, ["a": "9", "b": "2"]) == ["a"])
+        events = try await store.events(after: seen, filter: EventFilter(sessionKey: session.key, kind: EventKind.configChanged))
+        #expect(events.map(\.payload) == [["name": "a", "old": "1", "new": "9"]])
+        #expect(
+            try test.count(
+                """
+                SELECT count(*) FROM events WHERE kind = 'session.config_changed'
+                AND json_extract(payload, '$.name') = 'a' AND json_extract(payload, '$.old') = '1'
+                AND json_extract(payload, '$.new') = '9'
+                """) == 1)
+
+        // Nothing changes: no names, no events, no rows touched.
+        let before = try Kit.tableCounts(test)
+        #expect(try await store.setConfig(key: session.key, ["a": "9", "b": "2", "c": "3"]) == [])
+        #expect(try await store.setConfig(key: session.key, [:]) == [])
+        #expect(try Kit.tableCounts(test) == before)
+        #expect(try Kit.eventCount(test, kind: EventKind.configChanged, key: session.key) == 3)
+
+        #expect(try configRows(test, session.key) == ["a": "9", "b": "2", "c": "3"])
+        #expect(try await store.session(key: session.key)?.config == ["a": "9", "b": "2", "c": "3"])
+        // Details and config are separate namespaces.
+        #expect(try await store.session(key: session.key)?.details == [:])
+        await store.close()
+    }
+
+    @Test func updateIdentifierRecordsOldAndNew() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let session = try await store.openSession(userId: "ada")
+
+        try await store.updateIdentifier(key: session.key, "first")
+        try await store.updateIdentifier(key: session.key, "second")
+        try await store.updateIdentifier(key: session.key, "second")  // unchanged: no event
+        #expect(try await store.session(key: session.key)?.identifier == "second")
+        #expect(
+            try test.count("SELECT count(*) FROM sessions WHERE key = ? AND identifier = 'second'", [.text(session.key)]) == 1)
+
+        try await store.updateIdentifier(key: session.key, nil)
+        #expect(try await store.session(key: session.key)?.identifier == nil)
+        #expect(
+            try test.count("SELECT count(*) FROM sessions WHERE key = ? AND identifier IS NULL", [.text(session.key)]) == 1)
+
+        let events = try await store.events(
+            filter: EventFilter(sessionKey: session.key, kind: EventKind.identifierChanged))
+        #expect(
+            events.map(\.payload) == [
+                ["new": "first"],
+                ["old": "first", "new": "second"],
+                ["old": "second"],
+            ])
+        await store.close()
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import SessionStore
+import SessionStoreSQLite
+import Testing
+
+/// Parent/child links (Stream API associate sessions); cycles refused.
+@Suite struct SessionHierarchyTests {
+    typealias Kit = SessionTestKit
+
+    func linkCount(_ test: TestStore) throws -> Int64 {
+        try test.count("SELECT count(*) FROM session_links")
+    }
+
+    @Test func addAssociateLinksAndChildrenParentsAndTreeReadThem() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let a = try await store.openSession(userId: "ada", sessionId: "a")
+        let b = try await store.openSession(userId: "ada", sessionId: "b")
+        let c = try await store.openSession(userId: "ada", sessionId: "c")
+        let d = try await store.openSession(userId: "bob", sessionId: "d")
+
+        try await store.addAssociate(parent: a.key, child: b.key)
+        try await store.addAssociate(parent: a.key, child: c.key.uppercased())
+        try await store.addAssociate(parent: b.key, child: d.key)
+        #expect(try linkCount(test) == 3)
+
+        #expect(try await store.children(of: a.key).map(\.key) == [b.key, c.key])
+        #expect(try await store.children(of: b.key).map(\.key) == [d.key])
+        #expect(try await store.children(of: d.key) == [])
+        #expect(try await store.parents(of: d.key).map(\.key) == [b.key])
+        #expect(try await store.parents(of: b.key).map(\.key) == [a.key])
+        #expect(try await store.parents(of: a.key) == [])
+        #expect(try await store.session(key: a.key)?.children == [b.key, c.key])
+        #expect(try await store.session(key: c.key)?.parents == [a.key])
+
+        let tree = try await store.tree(of: a.key)
+        #expect(tree.session.key == a.key)
+        #expect(tree.children.map(\.session.key) == [b.key, c.key])
+        #expect(tree.children[0].children.map(\.session.key) == [d.key])
+        #expect(tree.children[0].children[0].children.isEmpty)
+        #expect(tree.children[1].children.isEmpty)
+
+        // One session.linked event per new link, on the parent, naming the child.
+        let linked = try await store.events(filter: EventFilter(kind: EventKind.sessionLinked))
+        #expect(linked.map(\.sessionKey) == [a.key, a.key, b.key])
+        #expect(linked.map { $0.payload["child"] } == [b.key, c.key, d.key])
+
+        // Linking again is a no-op: no row, no event.
+        try await store.addAssociate(parent: a.key, child: b.key)
+        #expect(try linkCount(test) == 3)
+        #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 3)
+
+        // Links stay readable after the child ends.
+        try await store.closeSession(key: b.key)
+        let children = try await store.children(of: a.key)
+        #expect(children.map(\.key) == [b.key, c.key])
+        #expect(children.map(\.state) == [.closed, .idle])
+        #expect(try await store.tree(of: a.key).children[0].children.map(\.session.key) == [d.key])
+        await store.close()
+    }
+
+    @Test func associatesGivenAtOpenBecomeChildren() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let first = try await store.openSession(userId: "ada")
+        let second = try await store.openSession(userId: "ada")
+        var request = OpenSessionRequest(userId: "ada")
+        request.associates = [second.key, first.key]
+        let parent = try await store.openSession(request)
+        #expect(Set(parent.children) == [first.key, second.key])
+        #expect(try await store.parents(of: first.key).map(\.key) == [parent.key])
+        #expect(try await store.parents(of: second.key).map(\.key) == [parent.key])
+        #expect(try linkCount(test) == 2)
+        await store.close()
+    }
+
+    enum AssociateProblem: String, CaseIterable, Sendable {
+        case ended, unknown
+    }
+
+    /// The associate is checked after the new session's row is inserted, so the refusal
+    /// must roll that insert back: no session, no details, no link, no event.
+    @Test(arguments: AssociateProblem.allCases)
+    func associatesThatAreNotLiveRefuseTheOpenWithNothingWritten(problem: AssociateProblem) async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let live = try await store.openSession(userId: "ada")
+        let ended = try await store.openSession(userId: "ada")
+        try await store.closeSession(key: ended.key)
+        let before = try Kit.tableCounts(test)
+
+        var request = OpenSessionRequest(userId: "ada", sessionId: "parent")
+        request.details = ["d": "1"]
+        request.config = ["c": "1"]
+        switch problem {
+        case .ended:
+            request.associates = [live.key, ended.key]
+            await Kit.expectError(SessionStoreError.Code.sessionClosed) { try await store.openSession(request) }
+        case .unknown:
+            request.associates = [live.key, UUID().uuidString]
+            await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.openSession(request) }
+        }
+        #expect(try Kit.tableCounts(test) == before)
+        #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id = 'parent'") == 0)
+        #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 1)
+        #expect(try await store.parents(of: live.key) == [])
+        #expect(try await store.checkIntegrity().isHealthy)
+        await store.close()
+    }
+
+    @Test func cyclesAreRefusedAndAddNoLink() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let a = try await store.openSession(userId: "ada", sessionId: "a")
+        let b = try await store.openSession(userId: "ada", sessionId: "b")
+        let c = try await store.openSession(userId: "ada", sessionId: "c")
+        try await store.addAssociate(parent: a.key, child: b.key)
+        try await store.addAssociate(parent: b.key, child: c.key)
+        let before = try Kit.tableCounts(test)
+        #expect(before["session_links"] == 2)
+
+        for (parent, child) in [(c.key, a.key), (a.key, a.key), (b.key, a.key), (c.key, b.key), (c.key, c.key)] {
+            await Kit.expectError(SessionStoreError.Code.linkCycle) {
+                try await store.addAssociate(parent: parent, child: child)
+            }
+        }
+        #expect(try Kit.tableCounts(test) == before)
+        #expect(try linkCount(test) == 2)
+        #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 2)
+        #expect(try await store.children(of: c.key) == [])
+        #expect(try await store.parents(of: a.key) == [])
+
+        // A link that closes no cycle is still fine: a diamond.
+        let d = try await store.openSession(userId: "ada", sessionId: "d")
+        try await store.addAssociate(parent: a.key, child: d.key)
+        try await store.addAssociate(parent: d.key, child: c.key)
+        #expect(try linkCount(test) == 4)
+        #expect(try await store.parents(of: c.key).map(\.key) == [b.key, d.key])
+        await Kit.expectError(SessionStoreError.Code.linkCycle) {
+            try await store.addAssociate(parent: c.key, child: d.key)
+        }
+        #expect(try linkCount(test) == 4)
+        await store.close()
+    }
+
+    @Test func linksNeedTwoLiveSessions() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let live = try await store.openSession(userId: "ada")
+        let ended = try await store.openSession(userId: "ada")
+        try await store.closeSession(key: ended.key)
+        let unknown = UUID().uuidString
+
+        await Kit.expectError(SessionStoreError.Code.sessionClosed) {
+            try await store.addAssociate(parent: live.key, child: ended.key)
+        }
+        await Kit.expectError(SessionStoreError.Code.sessionClosed) {
+            try await store.addAssociate(parent: ended.key, child: live.key)
+        }
+        await Kit.expectError(SessionStoreError.Code.sessionNotFound) {
+            try await store.addAssociate(parent: live.key, child: unknown)
+        }
+        await Kit.expectError(SessionStoreError.Code.sessionNotFound) {
+            try await store.addAssociate(parent: unknown, child: live.key)
+        }
+        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.children(of: unknown) }
+        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.parents(of: unknown) }
+        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.tree(of: unknown) }
+        #expect(try linkCount(test) == 0)
+        #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 0)
+        await store.close()
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import SessionStore
+import SessionStoreSQLite
+import Testing
+
+/// ZooKeeper's bucketed touch: expiry moves only when `roundUp(now + timeout, tick)`
+/// moves, writes nothing otherwise, and never moves backwards.
+@Suite struct SessionTouchTests {
+    typealias Kit = SessionTestKit
+
+    /// A separate read-only connection on the store's file; its `PRAGMA data_version`
+    /// changes only when another connection commits.
+    final class CommitWatcher {
+        let database: Database
+        init(path: String) throws {
+            database = try Database(path: path, configuration: DatabaseConfiguration(readOnly: true))
+        }
+        func dataVersion() throws -> Int64 {
+            try database.fetchInt64(sql: "PRAGMA data_version") ?? -1
+        }
+    }
+
+    @Test func touchWithinTheBucketWritesNothingAndACrossingTouchMovesExpiryExactly() async throws {
+        let test = TestStore()
+        let store = try await test.open { $0.tick = 1_000 }
+        // Start one millisecond past a tick so the bucket is [start+1, start+1000].
+        test.clock.advance(byMilliseconds: 1)
+        let opened = Kit.start + 1
+        let session = try await store.openSession(userId: "ada", timeout: .milliseconds(10_000))
+        let firstBucket = Kit.roundUp(opened + 10_000, 1_000)
+        #expect(firstBucket == Kit.start + 11_000)
+        #expect(session.expireAt?.milliseconds == firstBucket)
+        #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: firstBucket, lastAccessAt: opened))
+
+        let watcher = try CommitWatcher(path: test.path)
+        let version = try watcher.dataVersion()
+
+        // Same bucket: true, nothing written.
+        test.clock.advance(byMilliseconds: 998)  // start + 999
+        #expect(try await store.touch(key: session.key))
+        test.clock.advance(byMilliseconds: 1)  // start + 1000: still roundUp(start + 11000) == start + 11000
+        #expect(try await store.touch(key: session.key))
+        #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: firstBucket, lastAccessAt: opened))
+        #expect(try watcher.dataVersion() == version, "a touch within the bucket committed a write")
+
+        // Next bucket: expire_at = roundUp(now + timeout, tick) exactly.
+        test.clock.advance(byMilliseconds: 1)  // start + 1001
+        let now = Kit.start + 1_001
+        #expect(try await store.touch(key: session.key))
+        let secondBucket = Kit.roundUp(now + 10_000, 1_000)
+        #expect(secondBucket == Kit.start + 12_000)
+        #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: secondBucket, lastAccessAt: now))
+        let afterMove = try watcher.dataVersion()
+        #expect(afterMove != version, "a touch that moved the bucket did not commit")
+        #expect(try await store.session(key: session.key)?.expireAt?.milliseconds == secondBucket)
+
+        // A late touch (clock set back) never moves expiry backwards and writes nothing.
+        test.clock.set(Kit.start - 5_000)
+        #expect(try await store.touch(key: session.key))
+        #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: secondBucket, lastAccessAt: now))
+        #expect(try watcher.dataVersion() == afterMove)
+
+        // Far ahead: moves again, to the bucket of the new time.
+        test.clock.set(Kit.start + 100_500)
+        #expect(try await store.touch(key: session.key))
+        #expect(
+            try Kit.timing(test, key: session.key)
+                == Kit.RowTiming(expireAt: Kit.roundUp(Kit.start + 110_500, 1_000), lastAccessAt: Kit.start + 100_500))
+        await store.close()
+    }
+
+    @Test func touchWithALargeTickGroupsManyTouchesIntoOneWrite() async throws {
+        let test = TestStore()
+        let store = try await test.open { $0.tick = 60_000 }
+        let session = try await store.openSession(userId: "ada", timeout: .milliseconds(120_000))
+        // The start is 20 s into a minute: the bucket ends 160 s later.
+        let expireAt = Kit.roundUp(Kit.start + 120_000, 60_000)
+        #expect(expireAt == Kit.start + 160_000)
+        #expect(try Kit.timing(test, key: session.key)?.expireAt == expireAt)
+
+        let watcher = try CommitWatcher(path: test.path)
+        let version = try watcher.dataVersion()
+        for _ in 0..<20 {
+            test.clock.advance(byMilliseconds: 1_000)
+            #expect(try await store.touch(key: session.key))
+        }
+        #expect(try watcher.dataVersion() == version)
+        #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: expireAt, lastAccessAt: Kit.start))
+        await store.close()
+    }
+
+    @Test func touchOfANeverExpiringSessionIsTrueAndWritesNothing() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let session = try await store.openSession(userId: "ada", timeout: .never)
+        let watcher = try CommitWatcher(path: test.path)
+        let version = try watcher.dataVersion()
+        test.clock.advance(byMilliseconds: 86_400_000)
+        #expect(try await store.touch(key: session.key))
+        #expect(try watcher.dataVersion() == version)
+        #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: nil, lastAccessAt: Kit.start))
+        await store.close()
+    }
+
+    @Test func anySuccessfulAccessCountsAsATouch() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let session = try await store.openSession(userId: "ada", timeout: .milliseconds(10_000))
+
+        test.clock.advance(byMilliseconds: 3_000)
+        try await store.updateDetails(key: session.key, ["a": "1"])
+        #expect(
+            try Kit.timing(test, key: session.key)
+                == Kit.RowTiming(expireAt: Kit.start + 13_000, lastAccessAt: Kit.start + 3_000))
+
+        test.clock.advance(byMilliseconds: 3_000)
+        try await store.setConfig(key: session.key, ["c": "1"])
+        #expect(try Kit.timing(test, key: session.key)?.expireAt == Kit.start + 16_000)
+
+        test.clock.advance(byMilliseconds: 3_000)
+        try await store.updateIdentifier(key: session.key, "id-1")
+        #expect(try Kit.timing(test, key: session.key)?.expireAt == Kit.start + 19_000)
+
+        test.clock.advance(byMilliseconds: 3_000)
+        try await store.removeDetails(key: session.key, names: ["a"])
+        #expect(
+            try Kit.timing(test, key: session.key)
+                == Kit.RowTiming(expireAt: Kit.start + 22_000, lastAccessAt: Kit.start + 12_000))
+
+        // A late access never moves expiry back.
+        test.clock.set(Kit.start)
+        try await store.updateDetails(key: session.key, ["b": "2"])
+        #expect(
+            try Kit.timing(test, key: session.key)
+                == Kit.RowTiming(expireAt: Kit.start + 22_000, lastAccessAt: Kit.start + 12_000))
+        await store.close()
+    }
+}
