@@ -28,8 +28,10 @@ CREATE TABLE sessions (
     CHECK ((state IN ('closed', 'expired', 'failed')) = (ended_at IS NOT NULL))
 ) STRICT;
 
--- Isolated lookup by (user, client session id): the newest row, live or ended.
-CREATE INDEX sessions_by_user_client_id ON sessions (user_id, client_session_id, id);
+-- Isolated lookup by (user, client session id): the newest row, live or ended. Sessions
+-- without a client session id are left out, so their inserts do not touch it.
+CREATE INDEX sessions_by_user_client_id ON sessions (user_id, client_session_id, id)
+    WHERE client_session_id IS NOT NULL;
 
 -- A client session id names one live session per user at a time.
 CREATE UNIQUE INDEX sessions_live_client_id ON sessions (user_id, client_session_id)

@@ -64,18 +64,3 @@ enum Limits {
         return nil
     }
 }
-
-/// Live sessions of one data source by state, read after a change for the gauges.
-struct StateCounts: Sendable {
-    let dataSource: String
-    let counts: [SessionState: Int64]
-
-    static func read(_ db: Database, dataSource: String) throws(SQLiteError) -> StateCounts {
-        var counts: [SessionState: Int64] = [:]
-        for state in [SessionState.idle, .active, .closing] {
-            counts[state] = try SessionRecords.liveCount(
-                db, scope: "data_source_state", name: dataSource + "\t" + state.rawValue)
-        }
-        return StateCounts(dataSource: dataSource, counts: counts)
-    }
-}

@@ -79,10 +79,10 @@ enum SessionRecords {
     /// read without materialising the rest of the row.
     static func expiryProbe(_ db: Database, key: String) throws(SQLiteError) -> ExpiryProbe? {
         try db.fetchOne(
-            sql: "SELECT id, state, timeout_ms, expire_at FROM sessions WHERE key = ?", [.text(key)]
+            sql: "SELECT id, state IN ('idle', 'active'), timeout_ms, expire_at FROM sessions WHERE key = ?", [.text(key)]
         ) { row in
             ExpiryProbe(
-                id: row.int64(0), isLive: SessionState(rawValue: row.string(1))?.isLive ?? false,
+                id: row.int64(0), isLive: row.bool(1),
                 timeoutMs: row.optionalInt64(2), expireAt: row.optionalInt64(3))
         }
     }

@@ -48,7 +48,7 @@ extension SessionStore {
     }
 
     private enum OpenOutcome: Sendable {
-        case opened(Session, StateCounts)
+        case opened(Session)
         case existing(Session)
         case refused(SessionStoreError)
     }
@@ -132,17 +132,30 @@ extension SessionStore {
             payload["clientAddress"] = request.clientAddress
             payload["impersonatedUser"] = request.impersonatedUser
             try EventLog.append(db, at: now, kind: EventKind.sessionStarted, subject: row.subject, payload: payload)
+            var children: [Int64: String] = [:]
             for key in associates {
                 let child = try Access.liveRow(db, key: key)
+                children[child.id] = key
                 if try SessionRecords.link(db, parent: row.id, child: child.id, at: now) {
                     try EventLog.append(db, at: now, kind: EventKind.sessionLinked, subject: row.subject, payload: ["child": key])
                 }
             }
-            return .opened(try SessionRecords.load(db, row), try StateCounts.read(db, dataSource: row.dataSource))
+            // Everything the session holds was just written from the request: no need to
+            // read it back.
+            return .opened(
+                Session(
+                    key: row.key, userId: row.userId, sessionId: row.sessionId, dataSource: row.dataSource,
+                    type: row.type, version: row.version, identifier: row.identifier,
+                    utcOffsetSeconds: row.utcOffsetSeconds, state: row.state, timeoutMs: row.timeoutMs,
+                    createdAt: Timestamp(milliseconds: now), lastAccessAt: Timestamp(milliseconds: now),
+                    expireAt: row.expireAt.map(Timestamp.init), endedAt: nil, endReason: nil,
+                    clientAddress: row.clientAddress, impersonatedUser: row.impersonatedUser,
+                    details: request.details, config: request.config, parents: [],
+                    children: children.sorted { $0.key < $1.key }.map(\.value)))
         }
         switch outcome {
-        case .opened(let session, let counts):
-            sessionMetrics.opened(session, counts: counts)
+        case .opened(let session):
+            sessionMetrics.opened(session)
             logger.info(
                 "session opened",
                 metadata: ["session.key": "\(session.key)", "session.user": "\(session.userId)", "session.data_source": "\(session.dataSource)"])

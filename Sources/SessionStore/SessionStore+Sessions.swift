@@ -171,26 +171,26 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         try configuration.validator.value(reason, field: "REASON")
         let clock = self.clock
-        let (session, ended, counts) = try await write { db throws -> (Session, EndedSession?, StateCounts?) in
+        let (session, ended) = try await write { db throws -> (Session, EndedSession?) in
             guard let row = try SessionRecords.find(db, key: key) else {
                 throw SessionStoreError.sessionNotFound(key)
             }
             guard let ended = try SessionEnding.end(db, row, as: .closed, reason: reason, at: clock.now()) else {
-                return (try SessionRecords.load(db, row), nil, nil)
+                return (try SessionRecords.load(db, row), nil)
             }
             let session = try SessionRecords.load(db, SessionRecords.find(db, id: row.id) ?? row)
-            return (session, ended, try StateCounts.read(db, dataSource: row.dataSource))
+            return (session, ended)
         }
-        if let ended, let counts {
-            didEnd(ended, counts: counts)
+        if let ended {
+            didEnd(ended)
         }
         return session
     }
 
     /// Metrics, log line and resource callbacks for a session ended by a committed
     /// transaction.
-    func didEnd(_ ended: EndedSession, counts: StateCounts?) {
-        sessionMetrics.ended(ended.state, counts: counts)
+    func didEnd(_ ended: EndedSession) {
+        sessionMetrics.ended(ended.state)
         logger.info(
             "session ended",
             metadata: [

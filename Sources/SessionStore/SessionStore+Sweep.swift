@@ -46,9 +46,7 @@ extension SessionStore {
             report.rearmedSessions += batch.rearmed
             report.sparedActiveSessions += batch.spared
             report.rowsExamined += batch.examined
-            for (ended, counts) in zip(batch.ended, batch.counts) {
-                didEnd(ended, counts: counts)
-            }
+            batch.ended.forEach(didEnd)
             if batch.examined < configuration.sweepBatchSize { break }
             do { try await pause() } catch { break }
         }
@@ -70,7 +68,6 @@ extension SessionStore {
 
     private struct ExpiryBatch: Sendable {
         var ended: [EndedSession] = []
-        var counts: [StateCounts] = []
         var rearmed = 0
         var spared = 0
         var examined = 0
@@ -104,7 +101,6 @@ extension SessionStore {
                 }
                 if let ended = try SessionEnding.end(db, row, as: .expired, reason: "expired", at: now) {
                     batch.ended.append(ended)
-                    batch.counts.append(try StateCounts.read(db, dataSource: row.dataSource))
                 }
             }
             return batch

@@ -92,7 +92,7 @@ public final class SessionStore: Sendable {
                         "recovery.ended_sessions": "\(report.endedSessions)",
                     ])
                 for session in ended {
-                    store.didEnd(session, counts: nil)
+                    store.didEnd(session)
                 }
             }
             return store

@@ -75,9 +75,12 @@ struct Validator {
 /// UUID.
 enum SessionKey {
     static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
+        var words: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &words) { bytes in
+            // One call for all 16 bytes; arc4random_buf draws from the kernel's CSPRNG.
+            if let base = bytes.baseAddress { arc4random_buf(base, bytes.count) }
+        }
+        let (high, low) = words
         let hex = String(high, radix: 16).leftPadded(to: 16) + String(low, radix: 16).leftPadded(to: 16)
         let characters = Array(hex)
         return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
@@ -91,7 +94,12 @@ enum SessionKey {
     static func isWellFormed(_ key: String) -> Bool {
         let utf8 = key.utf8
         guard utf8.count == 36 else { return false }
-        for (index, byte) in utf8.enumerated() {
+        return utf8.withContiguousStorageIfAvailable(isWellFormed) ?? isWellFormed(Array(utf8).withUnsafeBufferPointer { $0 })
+    }
+
+    private static func isWellFormed(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        for index in 0..<36 {
+            let byte = bytes[index]
             switch index {
             case 8, 13, 18, 23:
                 guard byte == UInt8(ascii: "-") else { return false }

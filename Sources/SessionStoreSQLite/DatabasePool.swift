@@ -59,7 +59,7 @@ public final class DatabasePool: Sendable {
         let writer = WriterThread(maxBatchSize: maxBatchSize)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             writer.start(
-                name: "SessionStore.writer",
+                name: "sstore-writer",
                 open: {
                     let database = try Database(path: path, configuration: configuration)
                     try prepare(database)
@@ -69,7 +69,7 @@ public final class DatabasePool: Sendable {
         }
         let readerConfiguration = DatabaseConfiguration(
             durability: configuration.durability, busyTimeout: configuration.busyTimeout, readOnly: true)
-        let readers = ReaderThreads(count: readerCount, name: "SessionStore") {
+        let readers = ReaderThreads(count: readerCount, name: "sstore") {
             try Database(path: path, configuration: readerConfiguration)
         }
         let inlineConfiguration = DatabaseConfiguration(

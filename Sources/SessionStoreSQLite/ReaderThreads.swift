@@ -22,8 +22,12 @@ final class ReaderThreads: @unchecked Sendable {
         self.open = open
         runningThreads = max(1, count)
         for index in 0..<runningThreads {
-            let thread = Thread { [self] in loop() }
-            thread.name = "\(name).reader.\(index)"
+            let threadName = "\(name)-read-\(index)"
+            let thread = Thread { [self] in
+                Thread.current.name = threadName
+                loop()
+            }
+            thread.name = threadName
             thread.start()
         }
     }

@@ -44,6 +44,8 @@ final class WriterThread: @unchecked Sendable {
     /// Starts the thread; `open` runs on it and makes its connection.
     func start(name: String, open: @escaping @Sendable () throws -> Database, opened: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         let thread = Thread { [self] in
+            // Named from inside, so the kernel's thread name (top -H, perf) shows it too.
+            Thread.current.name = name
             // The connection is closed when this call returns, before exit is reported.
             run(open: open, opened: opened)
             finish()
