@@ -25,7 +25,7 @@ public struct SweepReport: Sendable, Hashable, Codable {
 }
 
 extension SessionStore {
-    /// Runs one sweep: expires the sessions due now, in batches of
+    /// Runs one sweep: expires the sessions due at its start, in batches of
     /// ``SessionStoreConfiguration/sweepBatchSize``, each its own short transaction;
     /// then execution maintenance, tombstone and event retention and a passive WAL
     /// checkpoint. Safe while other processes sweep the same file: each batch selects and
@@ -39,9 +39,12 @@ extension SessionStore {
     /// - Parameter pause: awaited between batches (the sweeper passes its jitter).
     public func sweep(pause: @Sendable () async throws -> Void = {}) async throws(SessionStoreError) -> SweepReport {
         let started = ContinuousClock.now
+        // One instant for the whole pass: a session re-armed or touched during the pass is
+        // not met again, however long the pass takes.
+        let now = clock.now()
         var report = SweepReport()
         while true {
-            let batch = try await expireBatch()
+            let batch = try await expireBatch(now: now)
             report.expiredSessions += batch.ended.map(\.row.key)
             report.rearmedSessions += batch.rearmed
             report.sparedActiveSessions += batch.spared
@@ -73,13 +76,11 @@ extension SessionStore {
         var examined = 0
     }
 
-    private func expireBatch() async throws(SessionStoreError) -> ExpiryBatch {
-        let clock = self.clock
+    private func expireBatch(now: Int64) async throws(SessionStoreError) -> ExpiryBatch {
         let expiry = configuration.expiry
         let batchSize = configuration.sweepBatchSize
         let spareActive = configuration.runningSessionsDoNotExpire
         return try await write { db in
-            let now = clock.now()
             let epoch = try InstanceRecords.value(db, "rearm_epoch")
             var batch = ExpiryBatch()
             let due = try SessionRecords.due(db, now: now, limit: batchSize)
