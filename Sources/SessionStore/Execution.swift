@@ -133,7 +133,7 @@ public struct Execution: Sendable, Hashable, Codable {
     }
 }
 
-/// What ``SessionStore/listActiveExecutions()`` answers (Spark Connect's
+/// What ``SessionStore/listActiveExecutions(limit:)`` answers (Spark Connect's
 /// `Either[Long, Seq[ExecuteInfo]]`).
 public enum ActiveExecutions: Sendable, Hashable {
     /// Nothing is running; when the last execution ended (`nil` if none ever did).

@@ -12,7 +12,12 @@ extension SessionStore {
     /// Counts as an access to the session, which becomes `active`.
     ///
     /// - Parameters:
+    ///   - key: the session's key.
     ///   - operationId: the client's UUID, or `nil` to generate one.
+    ///   - tags: labels that ``interrupt(session:tag:)`` selects by.
+    ///   - statement: what the execution runs, for people and logs.
+    ///   - request: the client's request, stored as it is.
+    ///   - reattachable: whether a client may attach again after detaching.
     ///   - timeout: the execution's own timeout (Hive's query timeout); past it the
     ///     maintenance pass marks it `timedOut`.
     /// - Throws: `INVALID_HANDLE.FORMAT` (operation id not a UUID),

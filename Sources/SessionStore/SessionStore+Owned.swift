@@ -6,8 +6,14 @@ extension SessionStore {
     /// Registers an active streaming query in a live session.
     ///
     /// - Parameters:
+    ///   - key: the session's key.
+    ///   - queryId: the query's id, unique in the session.
+    ///   - runId: the id of the query's current run.
+    ///   - name: the query's name, if it has one.
     ///   - operationId: the execution that started it; with `tags`, it decides which
     ///     interrupts stop the query.
+    ///   - tags: labels that ``SessionStore/interrupt(session:tag:)`` and
+    ///     ``SessionStore/interruptAll(session:)`` match.
     /// - Throws: `LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION`,
     ///   `INVALID_HANDLE.STREAMING_QUERY_ALREADY_EXISTS`, `INVALID_HANDLE.SESSION_CLOSED`.
     @discardableResult

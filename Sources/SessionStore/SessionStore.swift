@@ -13,7 +13,8 @@ import SessionStoreSQLite
 ///
 /// A store is `Sendable`: share one per process. Every call that touches storage is
 /// `async`; reads run on reader connections and writes are group-committed by one writer
-/// connection (see ``DatabasePool``). Several processes may open the same file.
+/// connection (see `DatabasePool` in SessionStoreSQLite). Several processes may open the
+/// same file.
 public final class SessionStore: Sendable {
     /// The database file.
     public let path: String

@@ -131,5 +131,6 @@ public struct SessionLimits: Sendable, Hashable {
     public init() {}
 }
 
-/// How commits reach the disk; see ``SessionStoreSQLite/Durability``.
+/// How commits reach the disk: `normal` survives a crash of the process, `full` also a
+/// loss of power (`Durability` in SessionStoreSQLite).
 public typealias Durability = SessionStoreSQLite.Durability
