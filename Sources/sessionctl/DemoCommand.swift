@@ -125,14 +125,13 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         let etl1 = try await store.createExecution(session: sessions.bob.key, tags: ["etl"], statement: "INSERT INTO daily SELECT ...")
-        let etl2 = try await store.createExecution(session: sessions.bob.key, tags: ["etl", "nightly"], statement: "MERGE INTO facts ...")
+        try await store.createExecution(session: sessions.bob.key, tags: ["etl", "nightly"], statement: "MERGE INTO facts ...")
         let other = try await store.createExecution(session: sessions.bob.key, tags: ["adhoc"], statement: "SELECT 1")
         try await store.setExecutionStatus(session: sessions.bob.key, operationId: etl1.operationId, to: .started)
         try await store.registerQuery(session: sessions.bob.key, queryId: "ingest-stream", runId: "run-1", tags: ["etl"])
         let interrupted = try await store.interrupt(session: sessions.bob.key, tag: "etl")
         narrator.note("interrupt(tag: etl) in bob's session canceled \(interrupted.count) executions and stopped the etl streaming query; the adhoc one runs on.")
         try await store.setExecutionStatus(session: sessions.bob.key, operationId: other.operationId, to: .started)
-        _ = etl2
 
         let long = try await store.createExecution(session: sessions.carol.key, tags: ["dashboard"], statement: "SELECT * FROM live_view", reattachable: true)
         try await store.setExecutionStatus(session: sessions.carol.key, operationId: long.operationId, to: .started)
