@@ -15,11 +15,9 @@ struct DetailsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let details = try keyValuePairs(pairs, option: "details set")
-            let session = try await withStore(global) { store in
+            try await changeSession(global, key: key) { store in
                 try await store.updateDetails(key: key, details)
-                return try await store.session(key: key)
             }
-            if let session { try global.output.printSession(session) }
         }
     }
 
@@ -31,11 +29,9 @@ struct DetailsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let session = try await withStore(global) { store in
+            try await changeSession(global, key: key) { store in
                 try await store.removeDetails(key: key, names: names)
-                return try await store.session(key: key)
             }
-            if let session { try global.output.printSession(session) }
         }
     }
 }
@@ -54,11 +50,9 @@ struct ConfCommand: AsyncParsableCommand {
 
         func run() async throws {
             let config = try keyValuePairs(pairs, option: "conf set")
-            let session = try await withStore(global) { store in
+            try await changeSession(global, key: key) { store in
                 try await store.setConfig(key: key, config)
-                return try await store.session(key: key)
             }
-            if let session { try global.output.printSession(session) }
         }
     }
 }
@@ -72,11 +66,9 @@ struct IdentifierCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let session = try await withStore(global) { store in
+        try await changeSession(global, key: key) { store in
             try await store.updateIdentifier(key: key, value)
-            return try await store.session(key: key)
         }
-        if let session { try global.output.printSession(session) }
     }
 }
 
@@ -89,11 +81,9 @@ struct LinkCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let session = try await withStore(global) { store in
+        try await changeSession(global, key: parent) { store in
             try await store.addAssociate(parent: parent, child: child)
-            return try await store.session(key: parent)
         }
-        if let session { try global.output.printSession(session) }
     }
 }
 
@@ -182,5 +172,18 @@ struct ConfigCommand: AsyncParsableCommand {
             case name, value, summary
             case defaultValue = "default"
         }
+    }
+}
+
+/// Runs a change on session `key`, then prints the session as it stands after it.
+private func changeSession(
+    _ global: GlobalOptions, key: String, _ change: (SessionStore) async throws -> Void
+) async throws {
+    let session = try await withStore(global) { store in
+        try await change(store)
+        return try await store.session(key: key)
+    }
+    if let session {
+        try global.output.printSession(session)
     }
 }
