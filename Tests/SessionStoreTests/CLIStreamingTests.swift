@@ -1,0 +1,59 @@
+import Foundation
+import SessionStore
+import Testing
+
+/// The commands that keep running: `watch`, `events --follow` and `top`.
+@Suite struct CLIStreamingTests {
+    @Test func watchAndFollowPrintChangesMadeByOtherProcesses() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("stream.sqlite")
+        #expect(try Sessionctl.run(["init", "--db", path]).status == 0)
+
+        let watch = try SpawnedSessionctl(["watch", "--data-source", "ds1", "--json", "--db", path])
+        let follow = try SpawnedSessionctl(["events", "--follow", "--json", "--db", path])
+        // Both print nothing until something happens; give them a moment to subscribe.
+        try await Task.sleep(for: .milliseconds(500))
+
+        let opened = try Sessionctl.run(["open", "--user", "ada", "--data-source", "ds1", "--json", "--db", path])
+        let other = try Sessionctl.run(["open", "--user", "bob", "--data-source", "ds2", "--json", "--db", path])
+        #expect(opened.status == 0 && other.status == 0)
+        let key = try #require((try opened.json() as? [String: Any])?["key"] as? String)
+        #expect(try Sessionctl.run(["close", key, "--db", path]).status == 0)
+
+        #expect(await watch.waitForLines(atLeast: 2, within: .seconds(30)))
+        #expect(await follow.waitForLines(atLeast: 3, within: .seconds(30)))
+        kill(watch.pid, SIGTERM)
+        kill(follow.pid, SIGTERM)
+        _ = await watch.exit(within: .seconds(10))
+        _ = await follow.exit(within: .seconds(10))
+
+        let notifications = try await watch.completeLines().map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])
+        }
+        #expect(notifications.map { $0["event"] } == ["start", "stop"])
+        #expect(notifications.allSatisfy { $0["sessionKey"] == key && $0["dataSource"] == "ds1" })
+
+        let events = try await follow.completeLines().map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let kinds = events.compactMap { $0["kind"] as? String }
+        #expect(kinds.filter { $0 == EventKind.sessionStarted }.count == 2)
+        #expect(kinds.contains(EventKind.sessionEnded))
+        let seqs = events.compactMap { $0["seq"] as? Int }
+        #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
+    }
+
+    @Test func topPrintsOneFrameWithItsSections() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("top.sqlite")
+        #expect(try Sessionctl.run(["open", "--user", "ada", "--data-source", "lake", "--db", path]).status == 0)
+        let frame = try Sessionctl.run(["top", "--once", "--db", path])
+        #expect(frame.status == 0, "stderr: \(frame.stderr)")
+        for section in ["SESSIONS", "EXECUTIONS RUNNING", "SWEEPER", "LAST EVENTS"] {
+            #expect(frame.stdout.contains(section))
+        }
+        #expect(frame.stdout.contains("idle 1"))
+        #expect(frame.stdout.contains("session.started"))
+        #expect(try Sessionctl.run(["top", "--once", "--interval", "0s", "--db", path]).status == 64)
+    }
+}
