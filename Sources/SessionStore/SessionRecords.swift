@@ -252,17 +252,43 @@ enum SessionRecords {
                 """, [.integer(id)]) { $0.string(0) }
     }
 
-    /// The row with its details, config and links.
+    /// The row with its details, config and links: two queries, one for the key-value
+    /// pairs and one for the links.
     static func load(_ db: Database, _ row: SessionRow) throws(SQLiteError) -> Session {
-        Session(
+        var details: [String: String] = [:]
+        var config: [String: String] = [:]
+        for (isConfig, name, value) in try db.fetchAll(
+            sql: """
+                SELECT 0, name, value FROM session_details WHERE session_id = ?
+                UNION ALL
+                SELECT 1, name, value FROM session_config WHERE session_id = ?
+                """, [.integer(row.id), .integer(row.id)], map: { ($0.bool(0), $0.string(1), $0.string(2)) })
+        {
+            if isConfig { config[name] = value } else { details[name] = value }
+        }
+        var parents: [(id: Int64, key: String)] = []
+        var children: [(id: Int64, key: String)] = []
+        for (isParent, key, linked) in try db.fetchAll(
+            sql: """
+                SELECT 0, sessions.key, session_links.child_id
+                FROM session_links JOIN sessions ON sessions.id = session_links.child_id
+                WHERE session_links.parent_id = ?
+                UNION ALL
+                SELECT 1, sessions.key, session_links.parent_id
+                FROM session_links JOIN sessions ON sessions.id = session_links.parent_id
+                WHERE session_links.child_id = ?
+                """, [.integer(row.id), .integer(row.id)], map: { ($0.bool(0), $0.string(1), $0.int64(2)) })
+        {
+            if isParent { parents.append((linked, key)) } else { children.append((linked, key)) }
+        }
+        return Session(
             key: row.key, userId: row.userId, sessionId: row.sessionId, dataSource: row.dataSource, type: row.type,
             version: row.version, identifier: row.identifier, utcOffsetSeconds: row.utcOffsetSeconds, state: row.state,
             timeoutMs: row.timeoutMs, createdAt: Timestamp(milliseconds: row.createdAt),
             lastAccessAt: Timestamp(milliseconds: row.lastAccessAt), expireAt: row.expireAt.map(Timestamp.init),
             endedAt: row.endedAt.map(Timestamp.init), endReason: row.endReason, clientAddress: row.clientAddress,
-            impersonatedUser: row.impersonatedUser, details: try details(db, id: row.id),
-            config: try config(db, id: row.id), parents: try parentKeys(db, id: row.id),
-            children: try childKeys(db, id: row.id))
+            impersonatedUser: row.impersonatedUser, details: details, config: config,
+            parents: parents.sorted { $0.id < $1.id }.map(\.key), children: children.sorted { $0.id < $1.id }.map(\.key))
     }
 }
 
