@@ -35,32 +35,59 @@ enum Limits {
         let payload: [String: String]
     }
 
+    /// One session-count limit as it applies to an open: its row in
+    /// `live_session_counts` and how to name it in a refusal.
+    private struct Check {
+        let code: String
+        let limit: Int
+        let scope: String
+        let name: String
+        let subject: () -> String
+    }
+
     static func refusal(_ db: Database, limits: SessionLimits, request: OpenSessionRequest) throws(SQLiteError) -> Refusal? {
-        var checks: [(code: String, limit: Int?, scope: String, name: String, what: String)] = [
-            (SessionStoreError.Code.sessionsTotal, limits.maxSessions, "total", "", "the store"),
-            (SessionStoreError.Code.sessionsPerUser, limits.maxSessionsPerUser, "user", request.userId,
-             "user \(request.userId.debugDescriptionPrefix)"),
-            (SessionStoreError.Code.sessionsPerDataSource, limits.maxSessionsPerDataSource, "data_source",
-             request.dataSource, "data source \(request.dataSource.debugDescriptionPrefix)"),
-        ]
-        if let address = request.clientAddress {
-            checks.append(
-                (SessionStoreError.Code.sessionsPerAddress, limits.maxSessionsPerAddress, "address", address,
-                 "address \(address.debugDescriptionPrefix)"))
-            checks.append(
-                (SessionStoreError.Code.sessionsPerUserAddress, limits.maxSessionsPerUserAddress, "user_address",
-                 request.userId + "\t" + address,
-                 "user \(request.userId.debugDescriptionPrefix) from \(address.debugDescriptionPrefix)"))
-        }
-        for check in checks {
-            guard let limit = check.limit else { continue }
+        for check in checks(limits, request) {
             let live = try SessionRecords.liveCount(db, scope: check.scope, name: check.name)
-            if live >= Int64(limit) {
+            if live >= Int64(check.limit) {
                 let error = SessionStoreError(
-                    code: check.code, message: "\(check.what) has \(live) live sessions; the limit is \(limit)")
-                return Refusal(error: error, payload: ["code": check.code, "limit": "\(limit)", "live": "\(live)"])
+                    code: check.code, message: "\(check.subject()) has \(live) live sessions; the limit is \(check.limit)")
+                return Refusal(error: error, payload: ["code": check.code, "limit": "\(check.limit)", "live": "\(live)"])
             }
         }
         return nil
+    }
+
+    /// The configured limits that apply to `request`; empty (and free) when none is set.
+    private static func checks(_ limits: SessionLimits, _ request: OpenSessionRequest) -> [Check] {
+        var checks: [Check] = []
+        let user = request.userId
+        if let limit = limits.maxSessions {
+            checks.append(Check(code: SessionStoreError.Code.sessionsTotal, limit: limit, scope: "total", name: "") { "the store" })
+        }
+        if let limit = limits.maxSessionsPerUser {
+            checks.append(Check(code: SessionStoreError.Code.sessionsPerUser, limit: limit, scope: "user", name: user) {
+                "user \(user.debugDescriptionPrefix)"
+            })
+        }
+        if let limit = limits.maxSessionsPerDataSource {
+            let source = request.dataSource
+            checks.append(Check(code: SessionStoreError.Code.sessionsPerDataSource, limit: limit, scope: "data_source", name: source) {
+                "data source \(source.debugDescriptionPrefix)"
+            })
+        }
+        if let address = request.clientAddress {
+            if let limit = limits.maxSessionsPerAddress {
+                checks.append(Check(code: SessionStoreError.Code.sessionsPerAddress, limit: limit, scope: "address", name: address) {
+                    "address \(address.debugDescriptionPrefix)"
+                })
+            }
+            if let limit = limits.maxSessionsPerUserAddress {
+                checks.append(
+                    Check(code: SessionStoreError.Code.sessionsPerUserAddress, limit: limit, scope: "user_address", name: user + "\t" + address) {
+                        "user \(user.debugDescriptionPrefix) from \(address.debugDescriptionPrefix)"
+                    })
+            }
+        }
+        return checks
     }
 }
