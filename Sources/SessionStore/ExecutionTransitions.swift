@@ -43,6 +43,27 @@ enum ExecutionTransitions {
         return canceled
     }
 
+    /// Detaches `row` because its client is gone (the serving process stopped or died)
+    /// and keeps the session's state in step.
+    static func detach(_ db: Database, _ row: ExecutionRow, reason: String, at time: Int64) throws {
+        try ExecutionRecords.setAttached(db, id: row.id, attached: false, at: time)
+        try EventLog.append(db, at: time, kind: EventKind.executionDetached, subject: row.subject, payload: ["reason": reason])
+        try refreshActivity(db, sessionId: row.sessionId)
+    }
+
+    /// Stops an active streaming query and writes its `streaming_query.stopped` event;
+    /// false (and nothing written) when it was not active.
+    @discardableResult
+    static func stop(
+        _ db: Database, query id: Int64, queryId: String, of session: SessionRow, reason: String, at time: Int64
+    ) throws -> Bool {
+        guard try OwnedRecords.stopQuery(db, id: id, reason: reason, at: time) else { return false }
+        try EventLog.append(
+            db, at: time, kind: EventKind.queryStopped, subject: session.subject,
+            payload: ["queryId": queryId, "reason": reason])
+        return true
+    }
+
     /// Sets the session `active` while it has an attached running execution, `idle`
     /// otherwise.
     static func refreshActivity(_ db: Database, sessionId: Int64) throws(SQLiteError) {

@@ -25,9 +25,7 @@ enum Recovery {
     /// Detaches the attached running executions of `instance`, whose clients are gone.
     static func detachRunning(_ db: Database, instance: Int64, reason: String, at now: Int64) throws {
         for row in try InstanceRecords.runningExecutions(db, instance: instance) where row.attached {
-            try ExecutionRecords.setAttached(db, id: row.id, attached: false, at: now)
-            try EventLog.append(db, at: now, kind: EventKind.executionDetached, subject: row.subject, payload: ["reason": reason])
-            try ExecutionTransitions.refreshActivity(db, sessionId: row.sessionId)
+            try ExecutionTransitions.detach(db, row, reason: reason, at: now)
         }
     }
 
@@ -45,15 +43,13 @@ enum Recovery {
         for instanceRow in dead {
             for row in try InstanceRecords.runningExecutions(db, instance: instanceRow.id) {
                 if row.reattachable {
-                    try ExecutionRecords.setAttached(db, id: row.id, attached: false, at: now)
-                    try EventLog.append(
-                        db, at: now, kind: EventKind.executionDetached, subject: row.subject, payload: ["reason": reason])
+                    try ExecutionTransitions.detach(db, row, reason: reason, at: now)
                     report.detachedExecutions += 1
                 } else {
                     _ = try ExecutionTransitions.move(db, row, to: .failed, error: reason, reason: reason, at: now)
+                    try ExecutionTransitions.refreshActivity(db, sessionId: row.sessionId)
                     report.failedExecutions += 1
                 }
-                try ExecutionTransitions.refreshActivity(db, sessionId: row.sessionId)
             }
             try InstanceRecords.unregister(db, id: instanceRow.id)
         }

@@ -28,10 +28,9 @@ enum SessionEnding {
             at: time)
         var stopped: [String] = []
         for (id, query) in try OwnedRecords.activeQueries(db, sessionId: row.id)
-        where try OwnedRecords.stopQuery(db, id: id, reason: "session \(state.rawValue)", at: time) {
-            try EventLog.append(
-                db, at: time, kind: EventKind.queryStopped, subject: row.subject,
-                payload: ["queryId": query.queryId, "reason": "session \(state.rawValue)"])
+        where try ExecutionTransitions.stop(
+            db, query: id, queryId: query.queryId, of: row, reason: "session \(state.rawValue)", at: time)
+        {
             stopped.append(query.queryId)
         }
         let resources = try OwnedRecords.resources(db, sessionId: row.id, sessionKey: row.key)

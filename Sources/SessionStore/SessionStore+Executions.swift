@@ -205,11 +205,7 @@ extension SessionStore {
             if let tag = stopsQueriesTagged {
                 for (id, query) in try OwnedRecords.activeQueries(db, sessionId: session.id)
                 where tag.map(query.tags.contains) ?? true {
-                    if try OwnedRecords.stopQuery(db, id: id, reason: reason, at: now) {
-                        try EventLog.append(
-                            db, at: now, kind: EventKind.queryStopped, subject: session.subject,
-                            payload: ["queryId": query.queryId, "reason": reason])
-                    }
+                    try ExecutionTransitions.stop(db, query: id, queryId: query.queryId, of: session, reason: reason, at: now)
                 }
             }
             try ExecutionTransitions.refreshActivity(db, sessionId: session.id)

@@ -87,11 +87,7 @@ extension SessionStore {
             guard let (id, query) = try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId) else {
                 throw Self.queryNotFound(queryId, key)
             }
-            if try OwnedRecords.stopQuery(db, id: id, reason: reason, at: now) {
-                try EventLog.append(
-                    db, at: now, kind: EventKind.queryStopped, subject: session.subject,
-                    payload: ["queryId": queryId, "reason": reason])
-            }
+            try ExecutionTransitions.stop(db, query: id, queryId: queryId, of: session, reason: reason, at: now)
             return try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId)?.query ?? query
         }
     }
@@ -103,10 +99,8 @@ extension SessionStore {
             guard let (id, query) = try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId) else {
                 throw Self.queryNotFound(queryId, key)
             }
-            if query.state == .active, try OwnedRecords.stopQuery(db, id: id, reason: "removed", at: now) {
-                try EventLog.append(
-                    db, at: now, kind: EventKind.queryStopped, subject: session.subject,
-                    payload: ["queryId": queryId, "reason": "removed"])
+            if query.state == .active {
+                try ExecutionTransitions.stop(db, query: id, queryId: queryId, of: session, reason: "removed", at: now)
             }
             try OwnedRecords.deleteQuery(db, id: id)
             try EventLog.append(db, at: now, kind: EventKind.queryRemoved, subject: session.subject, payload: ["queryId": queryId])
