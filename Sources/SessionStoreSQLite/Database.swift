@@ -93,6 +93,11 @@ public final class Database {
             }
             let level = configuration.durability == .full ? "FULL" : "NORMAL"
             try execute(sql: "PRAGMA synchronous = \(level)")
+            // Savepoint journals stay in memory. A group commit runs every request in a
+            // savepoint inside one transaction, so each request journals the pages the
+            // requests before it dirtied; on disk that is a temporary file written page
+            // by page, which cost more than the requests' own SQL.
+            try execute(sql: "PRAGMA temp_store = MEMORY")
         }
     }
 

@@ -47,6 +47,16 @@ struct DatabasePoolGroupCommitTests {
         }
     }
 
+    /// A batch runs each request in a savepoint, which journals the pages earlier
+    /// requests dirtied; the writer keeps those journals in memory rather than in a
+    /// temporary file.
+    @Test func theWriterKeepsSavepointJournalsInMemory() async throws {
+        let pool = try await openPool()
+        let writer = try await pool.write { db in try db.fetchInt64(sql: "PRAGMA temp_store") }
+        #expect(writer == 2)
+        await pool.close()
+    }
+
     @Test func concurrentWritesEachGetTheirOwnOutcome() async throws {
         let pool = try await openPool()
         let failing = Set(stride(from: 7, to: 100, by: 10))
