@@ -25,7 +25,8 @@ public enum SessionState: String, Sendable, Codable, CaseIterable {
 /// Encodes to the JSON that `sessionctl` prints: times as ISO-8601 UTC text with
 /// milliseconds, `timeoutMs` null for a session that never expires.
 public struct Session: Sendable, Hashable, Codable {
-    /// The opaque handle: 128 random bits rendered as a UUID.
+    /// The opaque handle: a UUID (version 7 layout) whose 74 random bits make it
+    /// unguessable and whose time prefix keeps new keys in order.
     public var key: String
     /// The owner: the user who opened the session.
     public var userId: String

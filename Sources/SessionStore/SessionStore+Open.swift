@@ -87,6 +87,7 @@ extension SessionStore {
         let limits = configuration.limits
         let expiry = configuration.expiry
         let clock = self.clock
+        let key = SessionKey.make()
         let outcome = try await write { db throws -> OpenOutcome in
             let now = clock.now()
             if let sessionId = request.sessionId, let newest = try SessionRecords.newest(db, userId: request.userId, sessionId: sessionId) {
@@ -113,7 +114,7 @@ extension SessionStore {
                 return .refused(refusal.error)
             }
             var row = SessionRow(
-                id: 0, key: SessionKey.make(), userId: request.userId, sessionId: request.sessionId,
+                id: 0, key: key, userId: request.userId, sessionId: request.sessionId,
                 dataSource: request.dataSource, type: request.type, version: request.version,
                 identifier: request.identifier, utcOffsetSeconds: request.utcOffsetSeconds,
                 clientAddress: request.clientAddress, impersonatedUser: request.impersonatedUser, state: .idle,
