@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import SessionStoreSQLite
 
 @main
 struct Sessionctl: AsyncParsableCommand {
@@ -49,6 +50,8 @@ struct Sessionctl: AsyncParsableCommand {
     /// ArgumentParser's entry point, except that with `--json` a usage error is printed
     /// as `{"error":{"code":"USAGE",...}}` like every other error.
     static func main() async {
+        // This process is ours: SQLite's allocator need not keep statistics.
+        SQLiteProcessTuning.disableMemoryStatistics()
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {
