@@ -18,6 +18,16 @@ struct OpeningTests {
         return try #require(value as? Int)
     }
 
+    /// Process-wide settings can only be chosen before SQLite is first used; afterwards
+    /// the call says so instead of pretending.
+    @Test func memoryStatisticsCannotBeTurnedOffOnceSQLiteIsInUse() throws {
+        let db = try Database(path: directory.path("in-use.sqlite"))
+        try db.execute(sql: "CREATE TABLE t (x INTEGER) STRICT")
+        #expect(SQLiteProcessTuning.disableMemoryStatistics() == false)
+        try db.execute(sql: "INSERT INTO t VALUES (1)")
+        #expect(try db.fetchInt64(sql: "SELECT count(*) FROM t") == 1)
+    }
+
     @Test func textFileIsNotADatabaseAndIsLeftUntouched() throws {
         let path = directory.path("notes.txt")
         let contents = Data("hello\nworld\n".utf8)
