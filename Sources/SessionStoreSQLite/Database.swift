@@ -25,6 +25,8 @@ public final class Database {
     let handle: OpaquePointer
     private var statementCache: [String: Statement] = [:]
     private var savepointDepth = 0
+    /// Kept alive for as long as SQLite may call the connection's WAL hook with it.
+    var walHookTarget: AnyObject?
 
     /// Opens the database at `path` and sets the connection up as described for
     /// ``Database``; throws `SQLITE_CANTOPEN`, `SQLITE_NOTADB` and the like.

@@ -1,0 +1,93 @@
+import Foundation
+import SessionStoreSQLite
+import Testing
+
+/// Who copies the WAL back into the database file: a thread of the pool's own with
+/// `normal` durability, the writer's commits (SQLite's automatic checkpoint) with `full`.
+@Suite("DatabasePool: checkpoints", .timeLimit(.minutes(1)))
+struct DatabasePoolCheckpointTests {
+    let directory: TemporaryDirectory
+    let path: String
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        path = directory.path("checkpoints.sqlite")
+    }
+
+    private func openPool(_ durability: Durability) async throws -> DatabasePool {
+        try await DatabasePool.open(path: path, configuration: DatabaseConfiguration(durability: durability)) { db in
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS blob (id INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT")
+        }
+    }
+
+    /// Writes `count` rows of 16 KiB each (four or five WAL frames a row), `perWrite` rows
+    /// per write.
+    private func fill(_ pool: DatabasePool, rows count: Int, perWrite: Int = 10) async throws {
+        let data = Data(repeating: 0x5A, count: 16 * 1024)
+        for start in stride(from: 0, to: count, by: perWrite) {
+            try await pool.write { db in
+                for _ in start..<min(count, start + perWrite) {
+                    try db.execute(sql: "INSERT INTO blob (data) VALUES (?)", [.blob(data)])
+                }
+            }
+        }
+    }
+
+    private func size(_ file: String) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !condition() {
+            try #require(ContinuousClock.now < deadline, "condition not reached in time")
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    @Test func normalDurabilityCheckpointsBesideTheWriter() async throws {
+        let pool = try await openPool(.normal)
+        let before = size(path)
+        // About 1,400 frames: past the 1,000 that start a background checkpoint.
+        try await fill(pool, rows: 300)
+        try await waitUntil { pool.backgroundCheckpoints >= 1 }
+        // The pages reached the database file while the pool, writer included, was open:
+        // at least those of the rows in the first 1,000 frames.
+        try await waitUntil { size(path) >= before + 150 * 16 * 1024 }
+        let count = try await pool.read { db in try db.fetchInt64(sql: "SELECT count(*) FROM blob") }
+        #expect(count == 300)
+        await pool.close()
+        let check = try Database(path: path).fetchOne(sql: "PRAGMA integrity_check") { $0.string(0) }
+        #expect(check == "ok")
+    }
+
+    @Test func theWALStaysBoundedUnderASustainedWriter() async throws {
+        let pool = try await openPool(.normal)
+        // About 42,000 frames without a pause. SQLite starts the WAL over only once it
+        // has been copied whole; the writer checkpoints itself from 4,000 frames on
+        // (after waiting for a background checkpoint in progress), so the WAL stops
+        // growing one write past that however much is written.
+        var largestWAL: Int64 = 0
+        for _ in 0..<30 {
+            try await fill(pool, rows: 300, perWrite: 50)
+            largestWAL = max(largestWAL, size(path + "-wal"))
+        }
+        let frameBytes: Int64 = 4096 + 24
+        #expect(largestWAL > 1_000 * frameBytes)
+        #expect(largestWAL <= 4_400 * frameBytes, "the WAL reached \(largestWAL / frameBytes) frames")
+        let count = try await pool.read { db in try db.fetchInt64(sql: "SELECT count(*) FROM blob") }
+        #expect(count == 9_000)
+        await pool.close()
+    }
+
+    @Test func fullDurabilityLeavesCheckpointsToTheWritersCommits() async throws {
+        let pool = try await openPool(.full)
+        let before = size(path)
+        try await fill(pool, rows: 300)
+        // SQLite's automatic checkpoint ran in a commit that took the WAL past 1,000
+        // pages: the pages are in the database file without any background checkpoint.
+        #expect(size(path) >= before + 150 * 16 * 1024)
+        #expect(pool.backgroundCheckpoints == 0)
+        await pool.close()
+    }
+}
