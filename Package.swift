@@ -44,10 +44,13 @@ let package = Package(
             ],
             plugins: ["EmbedMigrations"]
         ),
+        .target(name: "ChildProcess"),
         .executableTarget(
             name: "sessionctl",
             dependencies: [
                 "SessionStore",
+                "SessionStoreSQLite",
+                "ChildProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -61,7 +64,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SessionStoreTests",
-            dependencies: ["SessionStore", "SessionStoreSQLite"]
+            dependencies: ["SessionStore", "SessionStoreSQLite", "ChildProcess"]
         ),
     ],
     swiftLanguageModes: [.v6]

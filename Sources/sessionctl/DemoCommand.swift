@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChildProcess
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -215,25 +216,16 @@ struct DemoCommand: AsyncParsableCommand {
         path: String, global: GlobalOptions, configuration: SessionStoreConfiguration, _ narrator: Narrator
     ) async throws {
         narrator.section("5. Crash and recovery: a load generator is killed with SIGKILL, then the file is reopened")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-        process.arguments = ["load", "--db", path, "--sessions", "100000", "--executions", "2", "--concurrency", "4", "--seed", "\(getpid())"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var committed = 0
-        var buffer = Data()
-        let reader = pipe.fileHandleForReading
-        while committed < 300 {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            committed = buffer.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        narrator.note("the load generator reported \(committed) committed changes, then was killed (pid \(process.processIdentifier)).")
+        let child = try ChildProcess.spawn(
+            "/proc/self/exe",
+            ["load", "--db", path, "--sessions", "100000", "--executions", "2", "--concurrency", "4", "--seed", "\(getpid())"],
+            output: .pipe, error: .null)
+        let output = child.readOutput { $0.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } >= 300 }
+        let committed = output.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        child.kill(SIGKILL)
+        _ = child.wait()
+        if let descriptor = child.outputDescriptor { close(descriptor) }
+        narrator.note("the load generator reported \(committed) committed changes, then was killed (pid \(child.pid)).")
 
         let store = try await SessionStore.open(path: path, configuration: configuration)
         if let recovery = store.recovery {

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Testing
 
@@ -8,15 +9,9 @@ import Testing
 
     /// Runs the `sqlite3` shell on `path` with `sql`; requires it to succeed.
     static func sqlite(_ path: String, _ sql: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: sqlite3)
-        process.arguments = [path, sql]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "sqlite3 \(sql) failed", sourceLocation: sourceLocation)
+        let child = try ChildProcess.spawn(sqlite3, [path, sql], output: .null, error: .null)
+        let termination = child.wait()
+        try #require(termination == .init(reason: .exit, status: 0), "sqlite3 \(sql) failed: \(termination)", sourceLocation: sourceLocation)
     }
 
     static func permissions(_ path: String) -> Int? {

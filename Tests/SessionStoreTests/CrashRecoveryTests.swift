@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import SessionStore
 import SessionStoreSQLite
@@ -33,9 +34,8 @@ import Darwin
             if reached {
                 #expect(kill(pid, SIGKILL) == 0, "round \(round): kill failed, errno \(errno)")
             }
+            // Returns once the waiting thread has reaped the process.
             let termination = await load.exit(within: .seconds(60))
-            // Already reaped by the termination handler; returns at once and makes sure.
-            load.waitUntilExit()
             let lines = await load.completeLines()
             let stderr = load.stderrText()
             try #require(
@@ -394,14 +394,11 @@ struct CrashInspector {
 // MARK: - A sessionctl child process
 
 /// A `sessionctl` started as a real process: stdout is a pipe read line by line on a
-/// background thread as it arrives (only complete lines are kept), stderr goes to a file.
-/// A process still running when this is released is killed.
+/// background thread as it arrives (only complete lines are kept), stderr goes to a file,
+/// and another thread waits for the exit and reaps the process. A process still running
+/// when this is released is killed.
 final class SpawnedSessionctl: Sendable {
-    struct Termination: Sendable, CustomStringConvertible {
-        let reason: Process.TerminationReason
-        let status: Int32
-        var description: String { "\(reason == .exit ? "exit" : "signal") \(status)" }
-    }
+    typealias Termination = ChildProcess.Termination
 
     private struct ExitState {
         var termination: Termination?
@@ -413,17 +410,11 @@ final class SpawnedSessionctl: Sendable {
         var finished = false
     }
 
-    /// State shared with the termination handler and the reader thread.
+    /// State shared with the waiting and the reading thread.
     private final class Shared: Sendable {
         let exit = Mutex(ExitState())
         let output = Mutex(OutputState())
         let exited = Atomic<Bool>(false)
-    }
-
-    /// Foundation's process and pipe objects, handed to the threads that own them.
-    private final class Box<Value>: @unchecked Sendable {
-        let value: Value
-        init(_ value: Value) { self.value = value }
     }
 
     private final class Flag: Sendable {
@@ -432,7 +423,6 @@ final class SpawnedSessionctl: Sendable {
 
     let arguments: [String]
     let pid: Int32
-    private let process: Box<Process>
     private let directory: TemporaryDirectory
     private let shared = Shared()
 
@@ -440,22 +430,15 @@ final class SpawnedSessionctl: Sendable {
         self.arguments = arguments
         let directory = TemporaryDirectory()
         self.directory = directory
-        let process = Process()
-        process.executableURL = Sessionctl.executable
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "SESSIONSTORE_DB")
-        process.environment = environment
-        let stdout = Pipe()
-        let errPath = directory.path("stderr")
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
+        let child = try ChildProcess.spawn(
+            Sessionctl.executable.path, arguments, environment: environment,
+            output: .pipe, error: .file(directory.path("stderr")))
+        pid = child.pid
         let shared = self.shared
-        process.terminationHandler = { process in
-            let termination = Termination(reason: process.terminationReason, status: process.terminationStatus)
+        let waiter = Thread {
+            let termination = child.wait()
             shared.exited.store(true, ordering: .sequentiallyConsistent)
             let waiters = shared.exit.withLock { state in
                 state.termination = termination
@@ -464,17 +447,18 @@ final class SpawnedSessionctl: Sendable {
             }
             waiters.forEach { $0.resume(returning: termination) }
         }
-        try process.run()
-        try stderr.close()
-        self.process = Box(process)
-        pid = process.processIdentifier
-        let pipe = Box(stdout)
-        let thread = Thread {
-            // The closure owns the pipe, so its read end stays open until reading is done.
-            Self.readLines(fd: pipe.value.fileHandleForReading.fileDescriptor, shared: shared)
+        waiter.name = "sessionctl wait \(pid)"
+        waiter.start()
+        let reader = Thread {
+            if let descriptor = child.outputDescriptor {
+                Self.readLines(fd: descriptor, shared: shared)
+                close(descriptor)
+            } else {
+                shared.output.withLock { $0.finished = true }
+            }
         }
-        thread.name = "sessionctl stdout \(pid)"
-        thread.start()
+        reader.name = "sessionctl stdout \(pid)"
+        reader.start()
     }
 
     deinit {
@@ -564,11 +548,6 @@ final class SpawnedSessionctl: Sendable {
             return nil
         }
         return termination
-    }
-
-    /// Foundation's wait; returns at once once the process has been reaped.
-    func waitUntilExit() {
-        process.value.waitUntilExit()
     }
 
     /// Every complete stdout line, once the reader has drained the pipe after the exit.

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import SessionStore
 import SessionStoreSQLite
@@ -222,21 +223,21 @@ struct BenchScenarioRunner: Sendable {
     /// Starts `sessionctl serve` on the file and kills it with SIGKILL once it serves, so
     /// the file is left as a crashed process leaves it.
     private func killHolder(_ path: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: settings.executable)
-        process.arguments = ["serve", "--db", path, "--set", "tick=60s"]
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        var output = Data()
-        while !String(decoding: output, as: UTF8.self).contains("serving") {
-            let chunk = pipe.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            output.append(chunk)
+        // `serve` logs to stderr, which goes to a file read back until the line saying it
+        // serves.
+        let log = path + ".serve-log"
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let child = try ChildProcess.spawn(
+            settings.executable, ["serve", "--db", path, "--set", "tick=60s"], output: .null, error: .file(log))
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let text = String(decoding: FileManager.default.contents(atPath: log) ?? Data(), as: UTF8.self)
+            if text.contains("serving") { break }
+            if child.termination() != nil { break }
+            Thread.sleep(forTimeInterval: 0.01)
         }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        child.kill(SIGKILL)
+        _ = child.wait()
     }
 
     /// A blend: 55% touch, 20% get, 10% details, 5% open, 5% close, 5% a short execution.

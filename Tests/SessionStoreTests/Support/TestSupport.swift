@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import SessionStore
 import SessionStoreSQLite
@@ -92,31 +93,21 @@ enum Sessionctl {
 
     /// Runs `sessionctl` with `arguments` and waits for it.
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "SESSIONSTORE_DB")
         env.merge(environment) { _, new in new }
-        process.environment = env
         // Files rather than pipes: a child that fills one pipe while we drain the other
         // would block forever.
         let directory = TemporaryDirectory()
-        _ = FileManager.default.createFile(atPath: directory.path("out"), contents: nil)
-        _ = FileManager.default.createFile(atPath: directory.path("err"), contents: nil)
-        let out = try FileHandle(forWritingTo: directory.url.appendingPathComponent("out"))
-        let err = try FileHandle(forWritingTo: directory.url.appendingPathComponent("err"))
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try out.close()
-        try err.close()
+        let child = try ChildProcess.spawn(
+            executable.path, arguments, environment: env,
+            output: .file(directory.path("out")), error: .file(directory.path("err")))
+        let termination = child.wait()
         let stdout = FileManager.default.contents(atPath: directory.path("out")) ?? Data()
         let stderr = FileManager.default.contents(atPath: directory.path("err")) ?? Data()
         return CommandResult(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            status: termination.reason == .exit ? termination.status : 128 + termination.status,
+            stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderr, as: UTF8.self))
     }
 }
