@@ -33,8 +33,8 @@ public final class ChildProcess: Sendable {
         case null
         /// A file, created (mode 0600) or truncated.
         case file(String)
-        /// A pipe whose read end the parent gets as ``outputDescriptor`` (standard output
-        /// only).
+        /// A pipe whose read end the parent gets as ``outputDescriptor`` or
+        /// ``errorDescriptor`` (not for standard input).
         case pipe
     }
 
@@ -79,15 +79,19 @@ public final class ChildProcess: Sendable {
     /// The read end of the child's standard output when it is ``Redirection/pipe``; the
     /// caller owns it and closes it.
     public let outputDescriptor: Int32?
+    /// The read end of the child's standard error when it is ``Redirection/pipe``; the
+    /// caller owns it and closes it.
+    public let errorDescriptor: Int32?
 
     /// Held from making a pipe until the child holding its copy is started, so no child
     /// started meanwhile from another thread inherits the pipe (`pipe2` with
     /// `O_CLOEXEC` is not available to Swift here).
     private static let spawning = Mutex(())
 
-    private init(pid: pid_t, outputDescriptor: Int32?) {
+    private init(pid: pid_t, outputDescriptor: Int32?, errorDescriptor: Int32?) {
         self.pid = pid
         self.outputDescriptor = outputDescriptor
+        self.errorDescriptor = errorDescriptor
     }
 
     /// Starts `executable` with `arguments` (not including the program name).
@@ -110,13 +114,23 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
 
-        var outputPipe: (read: Int32, write: Int32)?
-        if case .pipe = output {
+        // Pipes by target descriptor: the read end stays here, the write end goes to the
+        // child.
+        var pipes: [Int32: (read: Int32, write: Int32)] = [:]
+        defer {
+            for ends in pipes.values { close(ends.write) }
+        }
+        for (redirection, target) in [(output, STDOUT_FILENO), (error, STDERR_FILENO)] {
+            guard case .pipe = redirection else { continue }
             var descriptors: [Int32] = [-1, -1]
-            guard pipe(&descriptors) == 0 else { throw SpawnError(executable: executable, code: errno) }
+            guard pipe(&descriptors) == 0 else {
+                let code = errno
+                for ends in pipes.values { close(ends.read) }
+                throw SpawnError(executable: executable, code: code)
+            }
             _ = fcntl(descriptors[0], F_SETFD, FD_CLOEXEC)
             _ = fcntl(descriptors[1], F_SETFD, FD_CLOEXEC)
-            outputPipe = (descriptors[0], descriptors[1])
+            pipes[target] = (descriptors[0], descriptors[1])
         }
         for (redirection, target) in [(input, STDIN_FILENO), (output, STDOUT_FILENO), (error, STDERR_FILENO)] {
             switch redirection {
@@ -129,8 +143,8 @@ public final class ChildProcess: Sendable {
                 posix_spawn_file_actions_addopen(&actions, target, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
             case .pipe:
                 // The pipe was made close-on-exec; dup2 gives the child a copy without it.
-                if let outputPipe, target == STDOUT_FILENO {
-                    posix_spawn_file_actions_adddup2(&actions, outputPipe.write, target)
+                if let ends = pipes[target] {
+                    posix_spawn_file_actions_adddup2(&actions, ends.write, target)
                 }
             }
         }
@@ -148,12 +162,11 @@ public final class ChildProcess: Sendable {
                 return posix_spawn(&pid, executable, &actions, nil, argvBase, envpBase)
             }
         }
-        if let outputPipe {
-            close(outputPipe.write)
-            if code != 0 { close(outputPipe.read) }
+        guard code == 0 else {
+            for ends in pipes.values { close(ends.read) }
+            throw SpawnError(executable: executable, code: code)
         }
-        guard code == 0 else { throw SpawnError(executable: executable, code: code) }
-        return ChildProcess(pid: pid, outputDescriptor: outputPipe?.read)
+        return ChildProcess(pid: pid, outputDescriptor: pipes[STDOUT_FILENO]?.read, errorDescriptor: pipes[STDERR_FILENO]?.read)
     }
 
     private static func currentEnvironment() -> [String] {
@@ -212,7 +225,16 @@ public final class ChildProcess: Sendable {
     /// Reads ``outputDescriptor`` until `stop` returns true for what has arrived or the
     /// child closes it; returns what was read. Blocks.
     public func readOutput(until stop: ([UInt8]) -> Bool = { _ in false }) -> [UInt8] {
-        guard let descriptor = outputDescriptor else { return [] }
+        Self.drain(outputDescriptor, until: stop)
+    }
+
+    /// Reads ``errorDescriptor`` like ``readOutput(until:)``.
+    public func readError(until stop: ([UInt8]) -> Bool = { _ in false }) -> [UInt8] {
+        Self.drain(errorDescriptor, until: stop)
+    }
+
+    private static func drain(_ descriptor: Int32?, until stop: ([UInt8]) -> Bool) -> [UInt8] {
+        guard let descriptor else { return [] }
         var collected: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16_384)
         while !stop(collected) {

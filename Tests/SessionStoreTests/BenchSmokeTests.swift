@@ -29,8 +29,10 @@ import Testing
         }
         let sweep = try #require(runs.first { $0["scenario"] as? String == "sweep" })
         let sweepNotes = try #require(sweep["notes"] as? [String: String])
-        #expect(sweepNotes["expired"] == "50")
-        #expect(sweepNotes["rowsExamined"] == "50")
+        // Three passes, each on its own 50 due sessions.
+        #expect(sweepNotes["expired"] == "50,50,50")
+        #expect(sweepNotes["rowsExamined"] == "50,50,50")
+        #expect(sweepNotes["passMs"]?.split(separator: ",").count == 3)
         let recover = try #require(runs.first { $0["scenario"] as? String == "recover" })
         let recoverNotes = try #require(recover["notes"] as? [String: String])
         #expect(recoverNotes["recovered"] == "true")

@@ -19,6 +19,16 @@ struct ChildProcessTests {
         #expect(child.termination() == ChildProcess.Termination(reason: .exit, status: 3))
     }
 
+    @Test func outputAndErrorThroughPipesOfTheirOwn() throws {
+        let child = try ChildProcess.spawn("/bin/sh", ["-c", "echo out; echo err >&2"], output: .pipe, error: .pipe)
+        let output = child.readOutput()
+        let error = child.readError()
+        for descriptor in [child.outputDescriptor, child.errorDescriptor].compactMap({ $0 }) { close(descriptor) }
+        #expect(String(decoding: output, as: UTF8.self) == "out\n")
+        #expect(String(decoding: error, as: UTF8.self) == "err\n")
+        #expect(child.wait().status == 0)
+    }
+
     @Test func aKilledChildReportsItsSignal() throws {
         let child = try ChildProcess.spawn("/bin/sleep", ["30"])
         #expect(child.termination() == nil)

@@ -79,10 +79,19 @@ enum BenchRunner {
     static func measureOnce(operations: Int, _ operation: () async throws -> Void) async throws -> Measurement {
         let began = ContinuousClock.now
         try await operation()
-        let took = ContinuousClock.now - began
+        return median(of: [ContinuousClock.now - began], operations: operations)
+    }
+
+    /// Several timed runs of one operation: every run in the histogram, the median as the
+    /// elapsed time.
+    static func median(of runs: [Duration], operations: Int) -> Measurement {
         var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
-        _ = histogram.record(UInt64(max(0, took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)))
-        return Measurement(operations: operations, elapsed: took, histogram: histogram)
+        for run in runs {
+            _ = histogram.record(UInt64(max(0, run.components.seconds * 1_000_000_000 + run.components.attoseconds / 1_000_000_000)))
+        }
+        let sorted = runs.sorted()
+        let median = sorted.isEmpty ? .zero : sorted[sorted.count / 2]
+        return Measurement(operations: operations, elapsed: median, histogram: histogram)
     }
 
     /// The process's peak resident set (VmHWM), in bytes.
