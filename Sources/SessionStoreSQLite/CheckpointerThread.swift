@@ -29,9 +29,8 @@ final class CheckpointerThread: @unchecked Sendable {
     private var isCheckpointing = false
     private var writerIsCheckpointing = false
     private var isShuttingDown = false
-    private var hasExited = false
-    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
     private var completed = 0
+    private let exit = ThreadExit(count: 1)
 
     /// Background checkpoints run so far.
     var completedCheckpoints: Int {
@@ -45,7 +44,7 @@ final class CheckpointerThread: @unchecked Sendable {
         let thread = Thread { [self] in
             Thread.current.name = name
             loop(open: open)
-            finish()
+            exit.threadEnded()
         }
         thread.name = name
         thread.start()
@@ -88,16 +87,7 @@ final class CheckpointerThread: @unchecked Sendable {
     }
 
     func waitForExit() async {
-        await withCheckedContinuation { continuation in
-            condition.lock()
-            if hasExited {
-                condition.unlock()
-                continuation.resume()
-            } else {
-                exitWaiters.append(continuation)
-                condition.unlock()
-            }
-        }
+        await exit.wait()
     }
 
     /// Waits for a request the writer is not checkpointing over; false on shutdown. On
@@ -136,17 +126,6 @@ final class CheckpointerThread: @unchecked Sendable {
                 // still bounds the WAL.
             }
             backgroundCheckpointEnded()
-        }
-    }
-
-    private func finish() {
-        condition.lock()
-        hasExited = true
-        let waiters = exitWaiters
-        exitWaiters = []
-        condition.unlock()
-        for waiter in waiters {
-            waiter.resume()
         }
     }
 }

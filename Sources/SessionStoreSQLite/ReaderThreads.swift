@@ -13,15 +13,15 @@ final class ReaderThreads: @unchecked Sendable {
     private var queue: [Job] = []
     private var head = 0
     private var isShuttingDown = false
-    private var runningThreads = 0
-    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
 
     private let open: @Sendable () throws -> Database
+    private let exit: ThreadExit
 
     init(count: Int, name: String, open: @escaping @Sendable () throws -> Database) {
         self.open = open
-        runningThreads = max(1, count)
-        for index in 0..<runningThreads {
+        let count = max(1, count)
+        exit = ThreadExit(count: count)
+        for index in 0..<count {
             let threadName = "\(name)-read-\(index)"
             let thread = Thread { [self] in
                 Thread.current.name = threadName
@@ -49,16 +49,7 @@ final class ReaderThreads: @unchecked Sendable {
     }
 
     func waitForExit() async {
-        await withCheckedContinuation { continuation in
-            condition.lock()
-            if runningThreads == 0 {
-                condition.unlock()
-                continuation.resume()
-            } else {
-                exitWaiters.append(continuation)
-                condition.unlock()
-            }
-        }
+        await exit.wait()
     }
 
     private func next() -> Job? {
@@ -93,13 +84,6 @@ final class ReaderThreads: @unchecked Sendable {
             }
         }
         connection = nil
-        condition.lock()
-        runningThreads -= 1
-        let waiters = runningThreads == 0 ? exitWaiters : []
-        if runningThreads == 0 { exitWaiters = [] }
-        condition.unlock()
-        for waiter in waiters {
-            waiter.resume()
-        }
+        exit.threadEnded()
     }
 }

@@ -23,8 +23,7 @@ final class WriterThread: @unchecked Sendable {
     // Guarded by `condition`.
     private var queue: [WriteRequest] = []
     private var isShuttingDown = false
-    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
-    private var hasExited = false
+    private let exit = ThreadExit(count: 1)
 
     private let maxBatchSize: Int
 
@@ -86,33 +85,19 @@ final class WriterThread: @unchecked Sendable {
 
     /// Returns once the thread has stopped and closed its connection.
     func waitForExit() async {
-        await withCheckedContinuation { continuation in
-            condition.lock()
-            if hasExited {
-                condition.unlock()
-                continuation.resume()
-            } else {
-                exitWaiters.append(continuation)
-                condition.unlock()
-            }
-        }
+        await exit.wait()
     }
 
     private func finish() {
         condition.lock()
-        hasExited = true
         isShuttingDown = true
-        let waiters = exitWaiters
         let abandoned = queue
-        exitWaiters = []
         queue = []
         condition.unlock()
         for request in abandoned {
             request.complete(SQLiteError(code: .misuse, message: "the database was closed before the write ran"))
         }
-        for waiter in waiters {
-            waiter.resume()
-        }
+        exit.threadEnded()
     }
 
     private func nextBatch() -> [WriteRequest]? {
