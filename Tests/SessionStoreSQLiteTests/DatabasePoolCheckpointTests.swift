@@ -37,14 +37,6 @@ struct DatabasePoolCheckpointTests {
         ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.int64Value ?? 0
     }
 
-    private func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !condition() {
-            try #require(ContinuousClock.now < deadline, "condition not reached in time")
-            try await Task.sleep(for: .milliseconds(10))
-        }
-    }
-
     @Test func normalDurabilityCheckpointsBesideTheWriter() async throws {
         let pool = try await openPool(.normal)
         let before = size(path)

@@ -36,14 +36,6 @@ struct DatabasePoolCommitFailureTests {
         return try db.fetchAll(sql: "SELECT id FROM child ORDER BY id") { $0.int64(0) }
     }
 
-    private func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            try #require(ContinuousClock.now < deadline, "condition not reached in time")
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
-
     @Test func failedCommitOfALoneWriteIsReportedToItsCaller() async throws {
         let pool = try await openPool()
         let bodyFinished = LockedValue(false)

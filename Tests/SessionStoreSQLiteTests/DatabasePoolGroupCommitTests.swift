@@ -38,15 +38,6 @@ struct DatabasePoolGroupCommitTests {
         return try db.fetchAll(sql: "SELECT id FROM item ORDER BY id") { $0.int64(0) }
     }
 
-    /// Polls until `condition` holds, for at most ten seconds.
-    private func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            try #require(ContinuousClock.now < deadline, "condition not reached in time")
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
-
     /// A batch runs each request in a savepoint, which journals the pages earlier
     /// requests dirtied; the writer keeps those journals in memory rather than in a
     /// temporary file.
