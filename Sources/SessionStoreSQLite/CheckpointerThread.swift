@@ -23,6 +23,7 @@ final class CheckpointerThread: @unchecked Sendable {
     /// WAL size at which the writer checkpoints in its own commit.
     static let writerCheckpointFrames = 4_000
 
+    private let exit = ThreadExit(count: 1)
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var isRequested = false
@@ -30,7 +31,6 @@ final class CheckpointerThread: @unchecked Sendable {
     private var writerIsCheckpointing = false
     private var isShuttingDown = false
     private var completed = 0
-    private let exit = ThreadExit(count: 1)
 
     /// Background checkpoints run so far.
     var completedCheckpoints: Int {

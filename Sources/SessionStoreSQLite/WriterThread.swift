@@ -19,11 +19,11 @@ struct WriteRequest: Sendable {
 /// nobody hears of a change before it is durable at the configured level, and one fsync
 /// (with `synchronous=FULL`) serves the whole batch.
 final class WriterThread: @unchecked Sendable {
+    private let exit = ThreadExit(count: 1)
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var queue: [WriteRequest] = []
     private var isShuttingDown = false
-    private let exit = ThreadExit(count: 1)
 
     private let maxBatchSize: Int
 
