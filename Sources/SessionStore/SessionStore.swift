@@ -42,7 +42,16 @@ public final class SessionStore: Sendable {
     }
 
     /// The migrations compiled into this build, from the package's `Migrations/` folder.
-    public static var migrations: [Migration] { embeddedMigrations }
+    public static let migrations: [Migration] = embeddedMigrations.map { migration in
+        var migration = migration
+        migration.supersededChecksums = supersededChecksums[migration.version] ?? []
+        return migration
+    }
+
+    /// Revisions of shipped migrations that were edited in place before the edit was
+    /// moved into a migration of its own; files that recorded them stay openable.
+    /// 0001 carried the changes of 0007 for a while.
+    private static let supersededChecksums: [Int: Set<String>] = [1: ["10a8b5e87e6d5c17"]]
 
     /// Opens (creating if needed, mode 0600) and migrates the database at `path`, then
     /// registers this process and recovers the work of processes that died with the
@@ -59,7 +68,7 @@ public final class SessionStore: Sendable {
         let databaseConfiguration = DatabaseConfiguration(
             durability: configuration.durability, busyTimeout: configuration.busyTimeout)
         do {
-            let migrator = try Migrator(migrations: embeddedMigrations)
+            let migrator = try Migrator(migrations: migrations)
             let pool = try await DatabasePool.open(
                 path: path,
                 configuration: databaseConfiguration,

@@ -49,7 +49,7 @@ extension SessionStore {
         let path = self.path
         let latest = Self.migrations.last?.version ?? 0
         return try await read { db in
-            let migrator = try Migrator(migrations: embeddedMigrations)
+            let migrator = try Migrator(migrations: Self.migrations)
             let version = try migrator.appliedMigrations(db).last?.version ?? 0
             let journalMode = try db.fetchOne(sql: "PRAGMA journal_mode") { $0.string(0) } ?? "unknown"
             let tables = try db.fetchAll(sql: """
@@ -76,7 +76,7 @@ extension SessionStore {
             let foreignKeys = try db.fetchAll(sql: "PRAGMA foreign_key_check") { row in
                 "\(row.string(0)) rowid \(row.optionalInt64(1).map(String.init) ?? "?") → \(row.string(2))"
             }
-            let problems = try Migrator(migrations: embeddedMigrations).problems(db)
+            let problems = try Migrator(migrations: Self.migrations).problems(db)
             return IntegrityReport(integrity: integrity, foreignKeyViolations: foreignKeys, migrationProblems: problems)
         }
     }

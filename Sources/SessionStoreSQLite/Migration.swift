@@ -6,6 +6,10 @@ public struct Migration: Sendable, Hashable {
     public let name: String
     /// The file's SQL, run as one script inside one transaction.
     public let sql: String
+    /// Checksums of earlier revisions of this migration that shipped by mistake, which a
+    /// file may have recorded: accepted as this migration, a later migration bringing
+    /// such a file to the same schema. Empty for a migration never edited after release.
+    public var supersededChecksums: Set<String> = []
 
     /// Migration number `version`, called `name`, running `sql`.
     public init(version: Int, name: String, sql: String) {

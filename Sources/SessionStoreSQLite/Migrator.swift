@@ -12,7 +12,8 @@
 /// and two processes migrating the same file at once apply each migration once.
 /// Before anything is applied the recorded migrations are checked: one this build does
 /// not know means the file was written by a newer build (`SCHEMA.TOO_NEW`); one whose
-/// checksum differs means a shipped file was edited (`SCHEMA.CHECKSUM_MISMATCH`).
+/// checksum differs (and is not one of its ``Migration/supersededChecksums``) means a
+/// shipped file was edited (`SCHEMA.CHECKSUM_MISMATCH`).
 public struct Migrator: Sendable {
     /// The migrations it applies, in increasing version order.
     public let migrations: [Migration]
@@ -99,7 +100,7 @@ public struct Migrator: Sendable {
             guard let expected = known[migration.version] else {
                 throw .tooNew(migration, latestKnown: latestVersion)
             }
-            guard expected.checksum == migration.checksum else {
+            guard expected.checksum == migration.checksum || expected.supersededChecksums.contains(migration.checksum) else {
                 throw .checksumMismatch(migration, expected: expected.checksum)
             }
         }

@@ -133,6 +133,23 @@ struct MigratorTests {
         #expect(try migrator.problems(db).first?.hasPrefix("SCHEMA.CHECKSUM_MISMATCH") == true)
     }
 
+    /// A file that recorded a revision listed in `supersededChecksums` is accepted; any
+    /// other checksum is still refused.
+    @Test func supersededRevisionIsAcceptedAndOthersAreNot() throws {
+        let shipped = Migration(version: 1, name: "accounts", sql: Self.accounts.sql + "\n-- shipped by mistake")
+        try Migrator(migrations: [shipped]).migrate(db, now: 1)
+
+        var current = Self.accounts
+        current.supersededChecksums = [shipped.checksum]
+        #expect(try Migrator(migrations: [current, Self.sessions]).migrate(db, now: 2) == [2])
+        #expect(try Migrator(migrations: [current, Self.sessions]).problems(db).isEmpty)
+
+        let error = try #require(throws: MigrationError.self) {
+            try Migrator(migrations: [Self.accounts, Self.sessions]).migrate(db, now: 3)
+        }
+        #expect(error.code == "SCHEMA.CHECKSUM_MISMATCH")
+    }
+
     @Test func migrationFailingHalfWayLeavesThePreviousVersion() throws {
         let migrator = try Migrator(migrations: [Self.accounts, Self.sessions, Self.broken])
         let error = try #require(throws: SQLiteError.self) {

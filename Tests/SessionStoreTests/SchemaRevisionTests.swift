@@ -1,0 +1,86 @@
+import Foundation
+import SessionStore
+import SessionStoreSQLite
+import Testing
+
+/// Migration 0007 brings files of every earlier schema to counting live sessions by data
+/// source and state: files whose 0001 is the original, and files that recorded the edited
+/// revision of 0001 that carried those changes for a while.
+@Suite("Schema: live counts by state")
+struct SchemaRevisionTests {
+    private static func migrate(_ test: TestStore, upTo version: Int) throws -> Database {
+        let db = try Database(path: test.path)
+        _ = try Migrator(migrations: SessionStore.migrations.filter { $0.version <= version }).migrate(db, now: SessionTestKit.start)
+        return db
+    }
+
+    private static func insertSession(_ db: Database, key: String, source: String, state: String, ended: Bool) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO sessions (key, user_id, data_source, type, version, utc_offset_seconds, state,
+                    created_at, last_access_at, ended_at)
+                VALUES (?, 'ada', ?, 'default', 1, 0, ?, 1, 1, ?)
+                """,
+            [.text(key), .text(source), .text(state), ended ? .integer(2) : .null])
+    }
+
+    private static func countsByState(_ test: TestStore) throws -> [String: Int64] {
+        try test.inspect { db in
+            let rows = try db.fetchAll(sql: "SELECT name, live FROM live_session_counts WHERE scope = 'data_source_state'") {
+                ($0.string(0).replacingOccurrences(of: "\t", with: "/"), $0.int64(1))
+            }
+            return Dictionary(rows.filter { $0.1 > 0 }, uniquingKeysWith: +)
+        }
+    }
+
+    @Test func sessionsOfAnEarlierFileAreCountedByState() async throws {
+        let test = TestStore()
+        do {
+            let db = try Self.migrate(test, upTo: 6)
+            try Self.insertSession(db, key: "k1", source: "a", state: "idle", ended: false)
+            try Self.insertSession(db, key: "k2", source: "a", state: "idle", ended: false)
+            try Self.insertSession(db, key: "k3", source: "a", state: "active", ended: false)
+            try Self.insertSession(db, key: "k4", source: "b", state: "closed", ended: true)
+        }
+        let store = try await test.open()
+        let opened = try await store.openSession(userId: "bob", dataSource: "b")
+        await store.close()
+
+        #expect(try Self.countsByState(test) == ["a/idle": 2, "a/active": 1, "b/idle": 1])
+        #expect(try test.count("SELECT count(*) FROM sessions WHERE key = ?", [.text(opened.key)]) == 1)
+        let index = try test.inspect { db in
+            try db.fetchOne(sql: "SELECT sql FROM sqlite_schema WHERE name = 'sessions_by_user_client_id'") { $0.string(0) }
+        }
+        #expect(index?.contains("WHERE client_session_id IS NOT NULL") == true)
+    }
+
+    /// A file created while 0001 carried these changes recorded that revision's checksum:
+    /// it opens, and 0007 leaves it counting the same.
+    @Test func aFileThatRecordedTheEditedRevisionOpens() async throws {
+        let test = TestStore()
+        do {
+            let db = try Self.migrate(test, upTo: 7)
+            try Self.insertSession(db, key: "k1", source: "a", state: "idle", ended: false)
+            // What that file would look like: 0001's edited checksum, no 0007 yet.
+            let edited = try #require(SessionStore.migrations.first?.supersededChecksums.first)
+            try db.execute(sql: "UPDATE schema_migrations SET checksum = ? WHERE version = 1", [.text(edited)])
+            try db.execute(sql: "DELETE FROM schema_migrations WHERE version = 7")
+        }
+        let store = try await test.open()
+        _ = try await store.openSession(userId: "bob", dataSource: "a")
+        await store.close()
+        #expect(try Self.countsByState(test) == ["a/idle": 2])
+        #expect(try test.count("SELECT count(*) FROM schema_migrations WHERE version = 7") == 1)
+    }
+
+    @Test func anyOtherEditOfAShippedMigrationIsStillRefused() async throws {
+        let test = TestStore()
+        do {
+            let db = try Self.migrate(test, upTo: 7)
+            try db.execute(sql: "UPDATE schema_migrations SET checksum = 'ffffffffffffffff' WHERE version = 1")
+        }
+        await SessionTestKit.expectError("SCHEMA.CHECKSUM_MISMATCH") {
+            try await test.open()
+        }
+    }
+}
