@@ -2,6 +2,7 @@ import ChildProcess
 import Foundation
 import SessionStore
 import SessionStoreSQLite
+import Synchronization
 
 /// The benchmark's scenarios. Each runs on its own fresh file (or on `--db`).
 enum BenchScenario: String, CaseIterable, Sendable {
@@ -296,7 +297,7 @@ struct BenchScenarioRunner: Sendable {
 
 /// Hands out indexes to concurrent workers.
 final class Counter: Sendable {
-    private let state = Locked(0)
+    private let state = Mutex(0)
 
     func next(below limit: Int) -> Int? {
         state.withLock { value in
