@@ -68,48 +68,18 @@ struct DatabasePoolCommitFailureTests {
     /// the deferred key, so the commit fails and all five must hear of it.
     @Test func failedCommitOfABatchIsReportedToEveryRequestInIt() async throws {
         let pool = try await openPool()
-        let release = DispatchSemaphore(value: 0)
-        let blockerStarted = LockedValue(false)
-        let queued = LockedValue(0)
         let bodiesFinished = LockedValue(0)
-
-        async let blocker: Int64 = pool.write { db in
-            blockerStarted.update { $0 = true }
-            release.wait()
+        let (blocker, outcomes) = try await writesQueuedBehindABlockedWriter(pool, indexes: 1...5) { db in
             try db.execute(sql: Self.insertChild, [100, 1])
             return db.lastInsertedRowID
-        }
-        try await waitUntil { blockerStarted.value }
-
-        let outcomes = try await withThrowingTaskGroup(of: (Int, Result<Int64, any Error>).self) { group in
-            defer { release.signal() }
-            for index in 1...5 {
-                group.addTask {
-                    queued.update { $0 += 1 }
-                    let result = await outcome {
-                        try await pool.write { db in
-                            let parent: Int64 = index == 3 ? 999 : 1
-                            try db.execute(sql: Self.insertChild, [.integer(Int64(index)), .integer(parent)])
-                            bodiesFinished.update { $0 += 1 }
-                            return db.lastInsertedRowID
-                        }
-                    }
-                    return (index, result)
-                }
-            }
-            try await waitUntil { queued.value == 5 }
-            for _ in 0..<10 { await Task.yield() }
-            try await Task.sleep(for: .milliseconds(200))
-            release.signal()
-
-            var outcomes: [Int: Result<Int64, any Error>] = [:]
-            for try await (index, result) in group {
-                outcomes[index] = result
-            }
-            return outcomes
+        } write: { index, db in
+            let parent: Int64 = index == 3 ? 999 : 1
+            try db.execute(sql: Self.insertChild, [.integer(Int64(index)), .integer(parent)])
+            bodiesFinished.update { $0 += 1 }
+            return db.lastInsertedRowID
         }
 
-        #expect(try await blocker == 100)
+        #expect(blocker == 100)
         #expect(bodiesFinished.value == 5)
         #expect(outcomes.count == 5)
         for (index, result) in outcomes.sorted(by: { $0.key < $1.key }) {

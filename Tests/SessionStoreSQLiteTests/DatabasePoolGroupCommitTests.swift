@@ -104,49 +104,18 @@ struct DatabasePoolGroupCommitTests {
     /// fifty share the next transaction; five of them throw after inserting their row.
     @Test func queuedWritesShareOneTransactionAndFailAlone() async throws {
         let pool = try await openPool()
-        let release = DispatchSemaphore(value: 0)
-        let blockerStarted = LockedValue(false)
-        let queued = LockedValue(0)
-
-        async let blocker: Int64 = pool.write { db in
-            blockerStarted.update { $0 = true }
-            release.wait()
+        let (blocker, outcomes) = try await writesQueuedBehindABlockedWriter(pool, indexes: 0...49) { db in
             try db.execute(sql: Self.insert, [1000, 0])
             return db.lastInsertedRowID
-        }
-        try await waitUntil { blockerStarted.value }
-
-        let outcomes = try await withThrowingTaskGroup(of: (Int, Result<Int64, any Error>).self) { group in
-            // Lets the blocker go on every path, so a failed wait cannot hang the test.
-            defer { release.signal() }
-            for index in 0..<50 {
-                group.addTask {
-                    queued.update { $0 += 1 }
-                    let result = await outcome {
-                        try await pool.write { db in
-                            try db.execute(sql: Self.insert, [.integer(Int64(index)), .integer(Int64(index))])
-                            if index % 10 == 3 {
-                                throw WriteFailure(index: index)
-                            }
-                            return db.lastInsertedRowID
-                        }
-                    }
-                    return (index, result)
-                }
+        } write: { index, db in
+            try db.execute(sql: Self.insert, [.integer(Int64(index)), .integer(Int64(index))])
+            if index % 10 == 3 {
+                throw WriteFailure(index: index)
             }
-            try await waitUntil { queued.value == 50 }
-            for _ in 0..<10 { await Task.yield() }
-            try await Task.sleep(for: .milliseconds(200))
-            release.signal()
-
-            var outcomes: [Int: Result<Int64, any Error>] = [:]
-            for try await (index, result) in group {
-                outcomes[index] = result
-            }
-            return outcomes
+            return db.lastInsertedRowID
         }
 
-        #expect(try await blocker == 1000)
+        #expect(blocker == 1000)
         for (index, result) in outcomes {
             if index % 10 == 3 {
                 #expect(throws: WriteFailure(index: index)) { try result.get() }
