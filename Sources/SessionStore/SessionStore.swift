@@ -65,8 +65,9 @@ public final class SessionStore: Sendable {
         path: String, configuration: SessionStoreConfiguration = SessionStoreConfiguration()
     ) async throws(SessionStoreError) -> SessionStore {
         let clock = configuration.clock
-        let databaseConfiguration = DatabaseConfiguration(
+        var databaseConfiguration = DatabaseConfiguration(
             durability: configuration.durability, busyTimeout: configuration.busyTimeout)
+        databaseConfiguration.statementObserver = configuration.statementObserver
         do {
             let migrator = try Migrator(migrations: migrations)
             let pool = try await DatabasePool.open(

@@ -81,6 +81,9 @@ public struct SessionStoreConfiguration: Sendable {
     public var metricsFactory: (any MetricsFactory)?
     /// The wall clock for timestamps and expiry. Default: the system clock.
     public var clock: any WallClock = SystemWallClock()
+    /// Sees the SQL of every statement the store's connections prepare; for the
+    /// package's query-plan tests.
+    package var statementObserver: (@Sendable (String) -> Void)?
 
     /// Every option at its default, with `logger` and `clock` when given.
     public init(logger: Logger? = nil, clock: (any WallClock)? = nil) {

@@ -117,7 +117,8 @@ public final class Database {
     /// A new statement, not cached. Prefer ``cachedStatement(sql:)`` for SQL that runs
     /// more than once.
     public func makeStatement(sql: String) throws(SQLiteError) -> Statement {
-        try Statement(database: self, sql: sql)
+        configuration.statementObserver?(sql)
+        return try Statement(database: self, sql: sql)
     }
 
     /// The connection's prepared statement for `sql`, prepared on first use.
@@ -125,7 +126,7 @@ public final class Database {
         if let statement = statementCache[sql] {
             return statement
         }
-        let statement = try Statement(database: self, sql: sql)
+        let statement = try makeStatement(sql: sql)
         statementCache[sql] = statement
         return statement
     }

@@ -19,6 +19,10 @@ public struct DatabaseConfiguration: Sendable {
     public var readOnly: Bool
     /// Create the file (mode 0600) when it does not exist. Ignored when ``readOnly``.
     public var createIfMissing: Bool
+    /// Called with the SQL of every statement the connection prepares (once per cached
+    /// statement). The package's tests use it to check the query plan of each statement
+    /// the store really runs.
+    package var statementObserver: (@Sendable (String) -> Void)?
 
     /// Options with the given values; by default `normal` durability, a 5 s busy timeout,
     /// read-write, and the file created when missing.

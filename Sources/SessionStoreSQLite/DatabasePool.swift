@@ -81,13 +81,11 @@ public final class DatabasePool: Sendable {
             checkpointer?.shutdown()
             throw error
         }
-        let readerConfiguration = DatabaseConfiguration(
-            durability: configuration.durability, busyTimeout: configuration.busyTimeout, readOnly: true)
+        let readerConfiguration = configuration.forReading(busyTimeout: configuration.busyTimeout)
         let readers = ReaderThreads(count: readerCount, name: "sstore") {
             try Database(path: path, configuration: readerConfiguration)
         }
-        let inlineConfiguration = DatabaseConfiguration(
-            durability: configuration.durability, busyTimeout: .zero, readOnly: true)
+        let inlineConfiguration = configuration.forReading(busyTimeout: .zero)
         let inlineReaders: InlineReaders
         do {
             inlineReaders = try await onDedicatedThread(name: "SessionStore.open") {
@@ -223,4 +221,15 @@ public struct DatabaseClosedError: Error, Sendable, CustomStringConvertible {
 /// commit and read after it, never at the same time.
 private final class ResultBox<T>: @unchecked Sendable {
     var value: T?
+}
+
+extension DatabaseConfiguration {
+    /// These options for a read-only connection to the same file, waiting at most
+    /// `busyTimeout` for a lock.
+    func forReading(busyTimeout: Duration) -> DatabaseConfiguration {
+        var options = self
+        options.readOnly = true
+        options.busyTimeout = busyTimeout
+        return options
+    }
 }

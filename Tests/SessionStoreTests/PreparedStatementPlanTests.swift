@@ -1,0 +1,168 @@
+import Foundation
+import SessionStore
+import SessionStoreSQLite
+import Synchronization
+import Testing
+
+/// Every statement the store prepares, captured from its own connections while a workload
+/// runs every public operation, is planned with `EXPLAIN QUERY PLAN`: none reads a whole
+/// table that grows with the number of sessions, executions or events. Unlike the plan
+/// tests on copied SQL, a query the library changes is checked as it is now.
+@Suite struct PreparedStatementPlanTests {
+    /// Tables whose size does not grow with use: one row per scope, kind, instance,
+    /// subscription or migration. Reading one whole is as cheap as a lookup.
+    static let boundedTables: Set<String> = [
+        "live_session_counts", "event_totals", "store_state", "instances", "subscriptions", "schema_migrations",
+    ]
+
+    /// Statements allowed to read a growing table whole, each with its reason.
+    static let allowedScans: [(fragment: String, reason: String)] = [
+        ("SELECT count(*) FROM \"", "storageStatus() reports the rows of every table: an inspection, not a request path")
+    ]
+
+    final class Recorder: Sendable {
+        let statements = Mutex<Set<String>>([])
+        func record(_ sql: String) { _ = statements.withLock { $0.insert(sql) } }
+    }
+
+    /// Runs every kind of operation the store offers against one file.
+    static func workload(_ store: SessionStore, _ test: TestStore) async throws {
+        var request = OpenSessionRequest(userId: "ada", sessionId: "nb-1")
+        request.dataSource = "warehouse"
+        request.clientAddress = "10.0.0.1"
+        request.details = ["device": "d-1"]
+        request.config = ["spark.sql.ansi": "true"]
+        let parent = try await store.openSession(request)
+        let child = try await store.openSession(userId: "ada", sessionId: "nb-2", dataSource: "warehouse")
+        try await store.addAssociate(parent: parent.key, child: child.key)
+        _ = try await store.getOrCreateIsolatedSession(userId: "ada", sessionId: "nb-1")
+        _ = try await store.getIsolatedSession(userId: "ada", sessionId: "nb-2")
+        _ = try await store.session(key: parent.key)
+        _ = try await store.touch(key: parent.key)
+        test.clock.advance(byMilliseconds: 120_000)
+        _ = try await store.touch(key: parent.key)
+        try await store.updateDetails(key: parent.key, ["site": "s-1"])
+        try await store.removeDetails(key: parent.key, names: ["device"])
+        _ = try await store.setConfig(key: parent.key, ["spark.sql.ansi": "false"])
+        try await store.updateIdentifier(key: parent.key, "notebook")
+        _ = try await store.children(of: parent.key)
+        _ = try await store.parents(of: child.key)
+        _ = try await store.tree(of: parent.key)
+        _ = try await store.listSessions(SessionFilter(states: .live, userId: "ada"))
+        _ = try await store.listSessions(SessionFilter(states: .ended, dataSource: "warehouse"))
+        _ = try await store.listSessions(SessionFilter(states: .all, limit: 10))
+        _ = try await store.currentSessions(dataSource: "warehouse")
+        _ = try await store.statistics(key: parent.key)
+
+        let execution = try await store.createExecution(
+            session: parent.key, tags: ["etl"], statement: "SELECT 1", reattachable: true, timeout: .seconds(60))
+        _ = try await store.setExecutionStatus(session: parent.key, operationId: execution.operationId, to: .started)
+        _ = try await store.detachExecution(session: parent.key, operationId: execution.operationId)
+        _ = try await store.attachExecution(session: parent.key, operationId: execution.operationId)
+        _ = try await store.execution(session: parent.key, operationId: execution.operationId)
+        _ = try await store.executions(session: parent.key)
+        _ = try await store.listActiveExecutions()
+        _ = try await store.listAbandonedExecutions()
+        _ = try await store.interrupt(session: parent.key, tag: "etl")
+        let second = try await store.createExecution(session: parent.key)
+        _ = try await store.interrupt(session: parent.key, operationId: second.operationId)
+        _ = try await store.createExecution(session: parent.key)
+        _ = try await store.interruptAll(session: parent.key)
+        _ = try await store.runExecutionMaintenance()
+
+        _ = try await store.registerQuery(session: parent.key, queryId: "q-1", runId: "r-1", name: "stream", tags: ["etl"])
+        _ = try await store.query(session: parent.key, queryId: "q-1")
+        _ = try await store.queries(session: parent.key)
+        _ = try await store.activeQueries(session: parent.key)
+        _ = try await store.stopQuery(session: parent.key, queryId: "q-1")
+        try await store.removeQuery(session: parent.key, queryId: "q-1")
+        _ = try await store.addResource(session: parent.key, kind: "cache", name: "df-1", bytes: 1024)
+        _ = try await store.resources(of: parent.key)
+        _ = try await store.releaseResource(session: parent.key, kind: "cache", name: "df-1")
+
+        _ = try await store.events(after: 0, limit: 10)
+        _ = try await store.events(after: 0, limit: 10, filter: EventFilter(sessionKey: parent.key))
+        _ = try await store.events(after: 0, limit: 10, filter: EventFilter(kind: "session.started"))
+        _ = try await store.latestEventSeq()
+        let subscription = try store.subscription(named: "audit")
+        _ = try await subscription.pending(limit: 10)
+        try await subscription.acknowledge(through: 1)
+        _ = try await subscription.acknowledgedSeq()
+        _ = try await store.metricsSnapshot()
+        _ = try await store.storageStatus()
+        try await store.heartbeat()
+
+        _ = try await store.closeSession(key: child.key)
+        _ = try await store.openSession(userId: "bob", timeout: .milliseconds(60_000))
+        test.clock.advance(byMilliseconds: 3_600_000)
+        _ = try await store.sweep()
+        try await store.rearmOverdueSessions(behindMs: 1)
+        // Past the retention of tombstones, events and stopped queries: the sweep prunes.
+        test.clock.advance(byMilliseconds: 8 * 86_400_000)
+        _ = try await store.sweep()
+    }
+
+    /// The tables named by `SCAN` lines of a plan: read from one end of the table or of
+    /// an index rather than searched for a key. A scan of a partial index is left out:
+    /// it reads only the rows the index's own condition selects (the running
+    /// executions, say), which is what such a query asks for.
+    static func scannedTables(_ plan: [String], partialIndexes: Set<String>) -> [String] {
+        plan.compactMap { line -> String? in
+            guard line.hasPrefix("SCAN ") else { return nil }
+            let words = line.split(separator: " ").map(String.init)
+            if let index = words.firstIndex(of: "INDEX"), index + 1 < words.count, partialIndexes.contains(words[index + 1]) {
+                return nil
+            }
+            return words.count > 1 ? words[1] : nil
+        }
+    }
+
+    @Test func everyPreparedStatementAvoidsScanningGrowingTables() async throws {
+        let test = TestStore()
+        let recorder = Recorder()
+        let store = try await test.open { configuration in
+            configuration.statementObserver = { recorder.record($0) }
+            configuration.limits.maxSessionsPerUser = 100
+        }
+        try await Self.workload(store, test)
+        await store.close()
+
+        let statements = recorder.statements.withLock { $0 }
+        let planned = statements.filter { sql in
+            let keyword = sql.split(whereSeparator: \.isWhitespace).first?.uppercased() ?? ""
+            return ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "REPLACE"].contains(keyword)
+        }
+        // The workload reaches the hot paths; without these the check proves little.
+        for fragment in [
+            "UPDATE sessions SET last_access_at", "SET state = ?, ended_at = ?", "WHERE expire_at <= ?", "INSERT INTO events",
+            "UPDATE executions", "DELETE FROM sessions", "DELETE FROM events", "streaming_queries", "session_resources",
+        ] {
+            #expect(planned.contains { $0.contains(fragment) }, "no statement containing \(fragment) was prepared")
+        }
+        #expect(planned.count > 60, "only \(planned.count) statements were captured")
+
+        var offenders: [String] = []
+        try test.inspect { db in
+            let growing = Set(
+                try db.fetchAll(sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {
+                    $0.string(0)
+                }
+            ).subtracting(Self.boundedTables)
+            #expect(growing.isSuperset(of: ["sessions", "executions", "events", "session_details"]))
+            let partialIndexes = Set(
+                try db.fetchAll(sql: "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql LIKE '% WHERE %'") {
+                    $0.string(0)
+                })
+            #expect(partialIndexes.contains("sessions_by_expiry"))
+            for sql in planned.sorted() {
+                let unbound = [DatabaseValue](repeating: .null, count: try db.makeStatement(sql: sql).parameterCount)
+                let plan = try db.fetchAll(sql: "EXPLAIN QUERY PLAN " + sql, unbound) { $0.string(3) }
+                let scanned = Self.scannedTables(plan, partialIndexes: partialIndexes).filter(growing.contains)
+                guard !scanned.isEmpty else { continue }
+                if Self.allowedScans.contains(where: { sql.contains($0.fragment) }) { continue }
+                offenders.append("\(scanned.joined(separator: ", ")) scanned by:\n\(sql)\nplan: \(plan)")
+            }
+        }
+        #expect(offenders.isEmpty, "\(offenders.count) statements scan a growing table:\n\(offenders.joined(separator: "\n\n"))")
+    }
+}
