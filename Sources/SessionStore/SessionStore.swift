@@ -59,7 +59,8 @@ public final class SessionStore: Sendable {
     ///
     /// - Throws: ``SessionStoreError`` with `STORAGE.CANTOPEN` when the file cannot be
     ///   opened or created, `STORAGE.NOTADB` when it is not a database (it is left
-    ///   untouched), `SCHEMA.TOO_NEW` when a newer build wrote it, and
+    ///   untouched), `SCHEMA.TOO_NEW` when a newer build wrote it,
+    ///   `SCHEMA.UNKNOWN_MIGRATION` when it records a migration this build skipped, and
     ///   `SCHEMA.CHECKSUM_MISMATCH` when a migration it recorded differs from this build's.
     public static func open(
         path: String, configuration: SessionStoreConfiguration = SessionStoreConfiguration()

@@ -104,6 +104,9 @@ public struct SessionStoreError: Error, Sendable, Equatable, CustomStringConvert
         public static let impersonationDenied = "PERMISSION_DENIED.IMPERSONATION"
         /// The file was migrated by a newer build.
         public static let schemaTooNew = "SCHEMA.TOO_NEW"
+        /// The file records a migration numbered below this build's latest that this
+        /// build does not have: another history of migrations wrote it.
+        public static let schemaUnknownMigration = "SCHEMA.UNKNOWN_MIGRATION"
         /// A migration recorded in the file differs from this build's file of the same
         /// number.
         public static let schemaChecksumMismatch = "SCHEMA.CHECKSUM_MISMATCH"

@@ -45,8 +45,8 @@ public struct AppliedMigration: Sendable, Hashable {
 
 /// Why a database's schema cannot be used by this build.
 public struct MigrationError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// A stable code: `SCHEMA.TOO_NEW`, `SCHEMA.CHECKSUM_MISMATCH` or
-    /// `SCHEMA.INVALID_MIGRATIONS`.
+    /// A stable code: `SCHEMA.TOO_NEW`, `SCHEMA.UNKNOWN_MIGRATION`,
+    /// `SCHEMA.CHECKSUM_MISMATCH` or `SCHEMA.INVALID_MIGRATIONS`.
     public let code: String
     /// What is wrong, for a person.
     public let message: String
@@ -59,6 +59,14 @@ public struct MigrationError: Error, Sendable, Equatable, CustomStringConvertibl
             code: "SCHEMA.TOO_NEW",
             message: "the database has migration \(migration.version) (\(migration.name)), "
                 + "newer than this build knows (latest \(latestKnown)); use a newer version of the library")
+    }
+
+    static func unknown(_ migration: AppliedMigration, known: [Int]) -> MigrationError {
+        MigrationError(
+            code: "SCHEMA.UNKNOWN_MIGRATION",
+            message: "the database has migration \(migration.version) (\(migration.name)), which this build does not "
+                + "have although it knows later ones (\(known.map(String.init).joined(separator: ", "))); "
+                + "it was written by a build with another history of migrations")
     }
 
     static func checksumMismatch(_ migration: AppliedMigration, expected: String) -> MigrationError {

@@ -11,7 +11,9 @@
 /// `schema_migrations`, so a failure half-way leaves the file at the previous version,
 /// and two processes migrating the same file at once apply each migration once.
 /// Before anything is applied the recorded migrations are checked: one this build does
-/// not know means the file was written by a newer build (`SCHEMA.TOO_NEW`); one whose
+/// not know means the file was written by a newer build (`SCHEMA.TOO_NEW`) or, when its
+/// number is below this build's latest, by a build with another history of migrations
+/// (`SCHEMA.UNKNOWN_MIGRATION`); one whose
 /// checksum differs (and is not one of its ``Migration/supersededChecksums``) means a
 /// shipped file was edited (`SCHEMA.CHECKSUM_MISMATCH`).
 public struct Migrator: Sendable {
@@ -98,7 +100,10 @@ public struct Migrator: Sendable {
         let known = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0) })
         for migration in applied {
             guard let expected = known[migration.version] else {
-                throw .tooNew(migration, latestKnown: latestVersion)
+                if migration.version > latestVersion {
+                    throw .tooNew(migration, latestKnown: latestVersion)
+                }
+                throw .unknown(migration, known: migrations.map(\.version))
             }
             guard expected.checksum == migration.checksum || expected.supersededChecksums.contains(migration.checksum) else {
                 throw .checksumMismatch(migration, expected: expected.checksum)

@@ -118,6 +118,21 @@ struct MigratorTests {
         #expect(problems.last == "migration 2 (sessions) is not applied")
     }
 
+    @Test func recordedMigrationMissingBelowTheLatestIsUnknownNotTooNew() throws {
+        let migrator = try Migrator(migrations: [Self.accounts, Self.sessions, Self.expiry])
+        try Migrator(migrations: [Self.accounts]).migrate(db, now: 1)
+        try db.execute(sql: "INSERT INTO schema_migrations(version, name, checksum, applied_at) VALUES (3, 'branch', 'ffffffffffffffff', 2)")
+
+        let error = try #require(throws: MigrationError.self) {
+            try migrator.migrate(db, now: 3)
+        }
+        #expect(error.code == "SCHEMA.UNKNOWN_MIGRATION")
+        #expect(error.message.contains("migration 3 (branch)"))
+        #expect(error.message.contains("1, 2, 5"))
+        #expect(try migrator.appliedMigrations(db).map(\.version) == [1, 3])
+        #expect(try migrator.problems(db).first?.hasPrefix("SCHEMA.UNKNOWN_MIGRATION") == true)
+    }
+
     @Test func editedMigrationIsRefused() throws {
         try Migrator(migrations: [Self.accounts]).migrate(db, now: 1)
         let edited = Migration(version: 1, name: "accounts", sql: Self.accounts.sql + "\nCREATE INDEX account_by_email ON account(email);")
