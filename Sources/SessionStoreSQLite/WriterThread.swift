@@ -197,6 +197,15 @@ final class WriterThread: @unchecked Sendable {
                 }
             }
         }
+        guard outcomes[firstPending...].contains(where: { $0 == nil }) else {
+            // Every request of this transaction failed and rolled back its savepoint:
+            // there is nothing to commit.
+            database.rollbackIfNeeded()
+            for (request, outcome) in zip(batch, outcomes) {
+                request.complete(outcome)
+            }
+            return
+        }
         do {
             try database.execute(sql: "COMMIT")
             condition.lock()

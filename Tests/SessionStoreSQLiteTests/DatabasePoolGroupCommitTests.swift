@@ -131,6 +131,30 @@ struct DatabasePoolGroupCommitTests {
         await pool.close()
     }
 
+    /// A batch whose every request throws is rolled back, not committed empty: the count
+    /// of committed transactions counts only the blocker's.
+    @Test func batchOfFailedWritesCommitsNothing() async throws {
+        let pool = try await openPool()
+        let (blocker, outcomes) = try await writesQueuedBehindABlockedWriter(pool, indexes: 0...19) { db in
+            try db.execute(sql: Self.insert, [1000, 0])
+            return db.lastInsertedRowID
+        } write: { index, db -> Int64 in
+            try db.execute(sql: Self.insert, [.integer(Int64(index)), .integer(Int64(index))])
+            throw WriteFailure(index: index)
+        }
+
+        #expect(blocker == 1000)
+        for (index, result) in outcomes {
+            #expect(throws: WriteFailure(index: index)) { try result.get() }
+        }
+        #expect(try idsInFile() == [1000])
+        #expect(pool.committedWriteTransactions == 1)
+        try await pool.write { db in try db.execute(sql: Self.insert, [1, 1]) }
+        #expect(try idsInFile() == [1, 1000])
+        #expect(pool.committedWriteTransactions == 2)
+        await pool.close()
+    }
+
     /// A caller whose body throws after writing must not find that write committed, also
     /// when its request is alone in its transaction, with no other request to group it
     /// with (and with group commit turned off, where every request is alone).
