@@ -14,6 +14,11 @@ enum EventLog {
     static func append(
         _ db: Database, at time: Int64, kind: String, subject: Subject, payload: [String: String] = [:]
     ) throws(SQLiteError) {
+        try append(db, at: time, kind: kind, subject: subject, payloadJSON: JSONText.object(payload))
+    }
+
+    /// Appends an event whose payload was encoded beforehand (off the writer thread).
+    static func append(_ db: Database, at time: Int64, kind: String, subject: Subject, payloadJSON: String) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO events (at, kind, session_key, user_id, data_source, operation_id, payload)
@@ -21,7 +26,7 @@ enum EventLog {
                 """,
             [
                 .integer(time), .text(kind), DatabaseValue(subject.sessionKey), DatabaseValue(subject.userId),
-                DatabaseValue(subject.dataSource), DatabaseValue(subject.operationId), .text(JSONText.object(payload)),
+                DatabaseValue(subject.dataSource), DatabaseValue(subject.operationId), .text(payloadJSON),
             ])
     }
 
@@ -74,6 +79,7 @@ enum JSONText {
     static func object(_ fields: [String: String]) -> String {
         guard !fields.isEmpty else { return "{}" }
         var text = "{"
+        text.reserveCapacity(fields.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
         for (index, name) in fields.keys.sorted().enumerated() {
             if index > 0 { text += "," }
             appendString(name, to: &text)
@@ -85,6 +91,12 @@ enum JSONText {
 
     static func appendString(_ value: String, to text: inout String) {
         text += "\""
+        // Most values (ids, numbers, states) need no escaping: append them whole.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            text += value
+            text += "\""
+            return
+        }
         for scalar in value.unicodeScalars {
             switch scalar {
             case "\"": text += "\\\""

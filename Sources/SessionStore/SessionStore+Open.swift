@@ -88,6 +88,12 @@ extension SessionStore {
         let expiry = configuration.expiry
         let clock = self.clock
         let key = SessionKey.make()
+        var startedPayload = ["type": request.type, "timeoutMs": timeoutMs.map(String.init) ?? "never"]
+        startedPayload["sessionId"] = request.sessionId
+        startedPayload["clientAddress"] = request.clientAddress
+        startedPayload["impersonatedUser"] = request.impersonatedUser
+        // Encoded here, on the caller's task: the writer thread only runs SQL.
+        let startedPayloadJSON = JSONText.object(startedPayload)
         let outcome = try await write { db throws -> OpenOutcome in
             let now = clock.now()
             if let sessionId = request.sessionId, let newest = try SessionRecords.newest(db, userId: request.userId, sessionId: sessionId) {
@@ -128,11 +134,7 @@ extension SessionStore {
             for (name, value) in request.config {
                 try SessionRecords.upsertConfig(db, id: row.id, name: name, value: value, at: now)
             }
-            var payload = ["type": request.type, "timeoutMs": timeoutMs.map(String.init) ?? "never"]
-            payload["sessionId"] = request.sessionId
-            payload["clientAddress"] = request.clientAddress
-            payload["impersonatedUser"] = request.impersonatedUser
-            try EventLog.append(db, at: now, kind: EventKind.sessionStarted, subject: row.subject, payload: payload)
+            try EventLog.append(db, at: now, kind: EventKind.sessionStarted, subject: row.subject, payloadJSON: startedPayloadJSON)
             var children: [Int64: String] = [:]
             for key in associates {
                 let child = try Access.liveRow(db, key: key)
