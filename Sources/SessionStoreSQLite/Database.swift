@@ -95,6 +95,8 @@ public final class Database {
             }
             let level = configuration.durability == .full ? "FULL" : "NORMAL"
             try execute(sql: "PRAGMA synchronous = \(level)")
+            let walLimit = configuration.walSizeLimit.map { max(0, $0) } ?? -1
+            _ = try fetchOne(sql: "PRAGMA journal_size_limit = \(walLimit)") { $0.int64(0) }
             // Savepoint journals stay in memory. A group commit runs every request in a
             // savepoint inside one transaction, so each request journals the pages the
             // requests before it dirtied; on disk that is a temporary file written page

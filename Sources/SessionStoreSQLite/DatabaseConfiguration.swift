@@ -19,22 +19,31 @@ public struct DatabaseConfiguration: Sendable {
     public var readOnly: Bool
     /// Create the file (mode 0600) when it does not exist. Ignored when ``readOnly``.
     public var createIfMissing: Bool
+    /// The size, in bytes, a read-write connection trims the WAL file back to when it
+    /// starts the WAL over after a checkpoint copied all of it (`PRAGMA
+    /// journal_size_limit`); nil leaves the file at its largest. The WAL grows far past
+    /// its usual few MiB only while a reader holds an old snapshot, a `sqlite3` shell
+    /// left inside a transaction say; this gives that disk space back afterwards.
+    public var walSizeLimit: Int64?
     /// Called with the SQL of every statement the connection prepares (once per cached
     /// statement). The package's tests use it to check the query plan of each statement
     /// the store really runs.
     package var statementObserver: (@Sendable (String) -> Void)?
 
     /// Options with the given values; by default `normal` durability, a 5 s busy timeout,
-    /// read-write, and the file created when missing.
+    /// read-write, the file created when missing, and the WAL trimmed back to 32 MiB
+    /// (above the 16 MiB a pool lets it reach under a sustained writer).
     public init(
         durability: Durability = .normal,
         busyTimeout: Duration = .seconds(5),
         readOnly: Bool = false,
-        createIfMissing: Bool = true
+        createIfMissing: Bool = true,
+        walSizeLimit: Int64? = 32 * 1024 * 1024
     ) {
         self.durability = durability
         self.busyTimeout = busyTimeout
         self.readOnly = readOnly
         self.createIfMissing = createIfMissing
+        self.walSizeLimit = walSizeLimit
     }
 }

@@ -14,8 +14,9 @@ struct DatabasePoolCheckpointTests {
         path = directory.path("checkpoints.sqlite")
     }
 
-    private func openPool(_ durability: Durability) async throws -> DatabasePool {
-        try await DatabasePool.open(path: path, configuration: DatabaseConfiguration(durability: durability)) { db in
+    private func openPool(_ durability: Durability, walSizeLimit: Int64? = 32 * 1024 * 1024) async throws -> DatabasePool {
+        let configuration = DatabaseConfiguration(durability: durability, walSizeLimit: walSizeLimit)
+        return try await DatabasePool.open(path: path, configuration: configuration) { db in
             try db.execute(sql: "CREATE TABLE IF NOT EXISTS blob (id INTEGER PRIMARY KEY, data BLOB NOT NULL) STRICT")
         }
     }
@@ -69,6 +70,40 @@ struct DatabasePoolCheckpointTests {
         #expect(largestWAL <= 4_400 * frameBytes, "the WAL reached \(largestWAL / frameBytes) frames")
         let count = try await pool.read { db in try db.fetchInt64(sql: "SELECT count(*) FROM blob") }
         #expect(count == 9_000)
+        await pool.close()
+    }
+
+    /// A reader holding an old snapshot keeps every frame in the WAL; once it is gone and
+    /// the WAL is copied, the writer's next commit starts the WAL over and trims the file
+    /// to the limit. Without a limit the file stays at its largest.
+    @Test(arguments: [Int64?.some(1024 * 1024), nil])
+    func aWALGrownBehindAReaderIsTrimmedOnceCopied(walSizeLimit: Int64?) async throws {
+        let pool = try await openPool(.normal, walSizeLimit: walSizeLimit)
+        let reader = try Database(path: path, configuration: DatabaseConfiguration(readOnly: true))
+        try reader.execute(sql: "BEGIN")
+        #expect(try reader.fetchInt64(sql: "SELECT count(*) FROM blob") == 0)
+        // About 2,800 frames, below the 4,000 at which the writer would wait for the reader.
+        try await fill(pool, rows: 600)
+        let frameBytes: Int64 = 4096 + 24
+        let grown = size(path + "-wal")
+        #expect(grown > 2_000 * frameBytes)
+        try reader.execute(sql: "COMMIT")
+
+        // Copy the whole WAL; the pool's own checkpointer may hold the checkpoint lock
+        // for a moment, so try until one pass copied every frame.
+        let checkpointer = try Database(path: path)
+        try await waitUntil {
+            let result = try? checkpointer.fetchOne(sql: "PRAGMA wal_checkpoint(PASSIVE)") { [$0.int64(0), $0.int64(1), $0.int64(2)] }
+            return result.map { $0[0] == 0 && $0[1] == $0[2] } ?? false
+        }
+        try await pool.write { db in try db.execute(sql: "INSERT INTO blob (data) VALUES (x'00')") }
+        let after = size(path + "-wal")
+        if let walSizeLimit {
+            #expect(after <= walSizeLimit, "the WAL kept \(after) bytes")
+        } else {
+            #expect(after == grown)
+        }
+        #expect(try await pool.read { db in try db.fetchInt64(sql: "SELECT count(*) FROM blob") } == 601)
         await pool.close()
     }
 
