@@ -78,10 +78,11 @@ CREATE TABLE session_links (
 
 CREATE INDEX session_links_by_child ON session_links (child_id, parent_id);
 
--- Sessions not yet ended, counted per scope so a limit check reads one row instead of
--- counting sessions. Kept by the triggers below in the transaction of the change.
--- scope: 'total' (name ''), 'user', 'address', 'user_address' (user, a tab, address),
--- 'data_source'.
+-- Sessions not yet ended, counted per scope so a limit check or a gauge reads one row
+-- instead of counting sessions. Kept by the triggers below, in the transaction of the
+-- change. scope and name: 'total' and ''; 'user' and the user id; 'address' and the
+-- client address; 'user_address' and user id, a tab, address; 'data_source' and the data
+-- source; 'data_source_state' and data source, a tab, state (idle, active, closing).
 CREATE TABLE live_session_counts (
     scope TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -93,15 +94,24 @@ CREATE TRIGGER sessions_count_insert AFTER INSERT ON sessions
 WHEN NEW.ended_at IS NULL
 BEGIN
     INSERT INTO live_session_counts (scope, name, live)
-    VALUES
-        ('total', '', 1),
-        ('user', NEW.user_id, 1),
-        ('data_source', NEW.data_source, 1)
+    SELECT 'total', '', 1
+    UNION ALL SELECT 'user', NEW.user_id, 1
+    UNION ALL SELECT 'data_source', NEW.data_source, 1
+    UNION ALL SELECT 'data_source_state', NEW.data_source || char(9) || NEW.state, 1
+    UNION ALL SELECT 'address', NEW.client_address, 1 WHERE NEW.client_address IS NOT NULL
+    UNION ALL SELECT 'user_address', NEW.user_id || char(9) || NEW.client_address, 1
+        WHERE NEW.client_address IS NOT NULL
     ON CONFLICT (scope, name) DO UPDATE SET live = live + 1;
+END;
+
+CREATE TRIGGER sessions_count_state AFTER UPDATE OF state ON sessions
+WHEN OLD.state <> NEW.state AND OLD.ended_at IS NULL
+BEGIN
+    UPDATE live_session_counts SET live = live - 1
+    WHERE scope = 'data_source_state' AND name = OLD.data_source || char(9) || OLD.state;
     INSERT INTO live_session_counts (scope, name, live)
-    SELECT 'address', NEW.client_address, 1 WHERE NEW.client_address IS NOT NULL
-    UNION ALL
-    SELECT 'user_address', NEW.user_id || char(9) || NEW.client_address, 1 WHERE NEW.client_address IS NOT NULL
+    SELECT 'data_source_state', NEW.data_source || char(9) || NEW.state, 1
+    WHERE NEW.ended_at IS NULL
     ON CONFLICT (scope, name) DO UPDATE SET live = live + 1;
 END;
 

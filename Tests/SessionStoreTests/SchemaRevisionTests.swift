@@ -5,7 +5,8 @@ import Testing
 
 /// Migration 0007 brings files of every earlier schema to counting live sessions by data
 /// source and state: files whose 0001 is the original, and files that recorded the edited
-/// revision of 0001 that carried those changes for a while.
+/// revision of 0001 that carried those changes for a while. Every revision of a migration
+/// that shipped and was replaced opens and reaches the schema of a new file.
 @Suite("Schema: live counts by state")
 struct SchemaRevisionTests {
     private static func migrate(_ test: TestStore, upTo version: Int) throws -> Database {
@@ -62,7 +63,8 @@ struct SchemaRevisionTests {
             let db = try Self.migrate(test, upTo: 7)
             try Self.insertSession(db, key: "k1", source: "a", state: "idle", ended: false)
             // What that file would look like: 0001's edited checksum, no 0007 yet.
-            let edited = try #require(SessionStore.migrations.first?.supersededChecksums.first)
+            let edited = "10a8b5e87e6d5c17"
+            #expect(SessionStore.migrations.first?.supersededChecksums.contains(edited) == true)
             try db.execute(sql: "UPDATE schema_migrations SET checksum = ? WHERE version = 1", [.text(edited)])
             try db.execute(sql: "DELETE FROM schema_migrations WHERE version = 7")
         }
@@ -71,6 +73,75 @@ struct SchemaRevisionTests {
         await store.close()
         #expect(try Self.countsByState(test) == ["a/idle": 2])
         #expect(try test.count("SELECT count(*) FROM schema_migrations WHERE version = 7") == 1)
+    }
+
+    /// A revision of a migration that shipped and was later replaced: its text, kept in
+    /// `Tests/Fixtures/ShippedMigrations/NNNN_name.CHECKSUM.sql`.
+    struct ShippedRevision: Sendable, CustomTestStringConvertible {
+        let migration: Migration
+        let checksumInFileName: String
+        var testDescription: String { "\(migration.version) (\(migration.name)) \(checksumInFileName)" }
+    }
+
+    static let shippedRevisions: [ShippedRevision] = {
+        let directory = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appending(path: "Fixtures/ShippedMigrations")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return files.filter { $0.hasSuffix(".sql") }.sorted().compactMap { file in
+            let parts = file.dropLast(".sql".count).split(separator: ".")
+            let nameParts = parts.first?.split(separator: "_", maxSplits: 1) ?? []
+            guard parts.count == 2, nameParts.count == 2, let version = Int(nameParts[0]),
+                let sql = try? String(contentsOf: directory.appending(path: file), encoding: .utf8)
+            else { return nil }
+            return ShippedRevision(
+                migration: Migration(version: version, name: String(nameParts[1]), sql: sql), checksumInFileName: String(parts[1]))
+        }
+    }()
+
+    /// Every checksum the store accepts in place of a migration's own has its text in the
+    /// fixtures, and every fixture is accepted: neither list can drift from the other.
+    @Test func everySupersededChecksumHasItsShippedText() {
+        let fixtures = Set(Self.shippedRevisions.map { "\($0.migration.version):\($0.migration.checksum)" })
+        let accepted = Set(SessionStore.migrations.flatMap { migration in
+            migration.supersededChecksums.map { "\(migration.version):\($0)" }
+        })
+        #expect(!fixtures.isEmpty)
+        #expect(fixtures == accepted)
+        for revision in Self.shippedRevisions {
+            #expect(revision.migration.checksum == revision.checksumInFileName, "\(revision.testDescription)")
+        }
+    }
+
+    private static func schema(_ db: Database) throws -> [String] {
+        try db.fetchAll(sql: "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name") {
+            "\($0.string(0)) \($0.string(1)): \($0.optionalString(2) ?? "")"
+        }
+    }
+
+    /// A file whose newest migration was that revision opens with this build, and the
+    /// migrations after it leave exactly the schema of a file created today.
+    @Test(arguments: shippedRevisions)
+    func aFileLeftByAShippedRevisionReachesTheCurrentSchema(_ revision: ShippedRevision) async throws {
+        let fresh = TestStore()
+        try await fresh.open().close()
+        let expected = try fresh.inspect(Self.schema)
+
+        let test = TestStore()
+        do {
+            let earlier = SessionStore.migrations.filter { $0.version < revision.migration.version }
+            _ = try Migrator(migrations: earlier + [revision.migration]).migrate(try Database(path: test.path), now: SessionTestKit.start)
+        }
+        let store = try await test.open()
+        _ = try await store.openSession(userId: "ada", sessionId: "nb-1")
+        await store.close()
+        let recorded = try test.inspect { db in
+            try db.fetchOne(sql: "SELECT checksum FROM schema_migrations WHERE version = ?", [.integer(Int64(revision.migration.version))]) {
+                $0.string(0)
+            }
+        }
+        #expect(recorded == revision.checksumInFileName)
+        #expect(try test.inspect(Self.schema) == expected)
     }
 
     @Test func anyOtherEditOfAShippedMigrationIsStillRefused() async throws {
