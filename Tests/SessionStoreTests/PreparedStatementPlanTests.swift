@@ -95,8 +95,9 @@ import Testing
         _ = try await store.closeSession(key: child.key)
         _ = try await store.openSession(userId: "bob", timeout: .milliseconds(60_000))
         test.clock.advance(byMilliseconds: 3_600_000)
-        _ = try await store.sweep()
+        // The due sessions were not accessed since this epoch: the sweep re-arms them.
         try await store.rearmOverdueSessions(behindMs: 1)
+        _ = try await store.sweep()
         // Past the retention of tombstones, events and stopped queries: the sweep prunes.
         test.clock.advance(byMilliseconds: 8 * 86_400_000)
         _ = try await store.sweep()
@@ -117,21 +118,26 @@ import Testing
         }
     }
 
-    @Test func everyPreparedStatementAvoidsScanningGrowingTables() async throws {
+    /// Runs the workload on a new file; returns the file and the data statements (not
+    /// pragmas or transaction control) the store prepared.
+    static func capturedStatements() async throws -> (TestStore, [String]) {
         let test = TestStore()
         let recorder = Recorder()
         let store = try await test.open { configuration in
             configuration.statementObserver = { recorder.record($0) }
             configuration.limits.maxSessionsPerUser = 100
         }
-        try await Self.workload(store, test)
+        try await workload(store, test)
         await store.close()
-
-        let statements = recorder.statements.withLock { $0 }
-        let planned = statements.filter { sql in
+        let planned = recorder.statements.withLock { $0 }.filter { sql in
             let keyword = sql.split(whereSeparator: \.isWhitespace).first?.uppercased() ?? ""
             return ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "REPLACE"].contains(keyword)
         }
+        return (test, planned.sorted())
+    }
+
+    @Test func everyPreparedStatementAvoidsScanningGrowingTables() async throws {
+        let (test, planned) = try await Self.capturedStatements()
         // The workload reaches the hot paths; without these the check proves little.
         for fragment in [
             "UPDATE sessions SET last_access_at", "SET state = ?, ended_at = ?", "WHERE expire_at <= ?", "INSERT INTO events",
@@ -154,7 +160,7 @@ import Testing
                     $0.string(0)
                 })
             #expect(partialIndexes.contains("sessions_by_expiry"))
-            for sql in planned.sorted() {
+            for sql in planned {
                 let unbound = [DatabaseValue](repeating: .null, count: try db.makeStatement(sql: sql).parameterCount)
                 let plan = try db.fetchAll(sql: "EXPLAIN QUERY PLAN " + sql, unbound) { $0.string(3) }
                 let scanned = Self.scannedTables(plan, partialIndexes: partialIndexes).filter(growing.contains)
@@ -164,5 +170,35 @@ import Testing
             }
         }
         #expect(offenders.isEmpty, "\(offenders.count) statements scan a growing table:\n\(offenders.joined(separator: "\n\n"))")
+    }
+
+    /// `sessions_by_user` names no column a row update of `sessions` changes, so none of
+    /// the updates the store runs (ending, touching, re-arming, activating, counting)
+    /// opens it for writing: the sweeper's cost does not depend on where a user's
+    /// sessions sit in that index. Those that change the state or the expiry do write
+    /// `sessions_by_expiry`, which shows the check can see an index being written.
+    @Test func sessionRowUpdatesNeverWriteTheUserIndex() async throws {
+        let (test, planned) = try await Self.capturedStatements()
+        let updates = planned.filter { $0.hasPrefix("UPDATE sessions SET") }
+        for fragment in ["SET state = ?, ended_at = ?", "SET last_access_at = ?, expire_at = ?", "SET expire_at = ?", "SET state = ?\n"] {
+            #expect(updates.contains { $0.contains(fragment) }, "no session update containing \(fragment) was prepared")
+        }
+        try test.inspect { db in
+            let root = { (name: String) throws -> Int64 in
+                try db.fetchInt64(sql: "SELECT rootpage FROM sqlite_schema WHERE name = ?", [.text(name)]) ?? -1
+            }
+            let byUser = try root("sessions_by_user")
+            let byExpiry = try root("sessions_by_expiry")
+            #expect(byUser > 0)
+            for sql in updates {
+                let unbound = [DatabaseValue](repeating: .null, count: try db.makeStatement(sql: sql).parameterCount)
+                let written = try db.fetchAll(sql: "EXPLAIN " + sql, unbound) { row in (row.string(1), row.int64(3)) }
+                    .filter { $0.0 == "OpenWrite" }.map(\.1)
+                #expect(!written.contains(byUser), "\(sql) writes sessions_by_user (root \(byUser)); written roots \(written)")
+                if sql.contains("state = ?") || sql.contains("expire_at = ?") {
+                    #expect(written.contains(byExpiry), "\(sql) should write sessions_by_expiry; written roots \(written)")
+                }
+            }
+        }
     }
 }

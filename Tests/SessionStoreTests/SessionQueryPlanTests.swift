@@ -138,39 +138,6 @@ import Testing
         return test
     }
 
-    /// The updates that end, touch, re-arm or activate a session (`SessionRecords.end`,
-    /// `touch`, `recordAccess`, `rearm`, `setActivity`), copied like the queries above.
-    static let rowUpdates = [
-        "UPDATE sessions SET state = ?, ended_at = ?, end_reason = ?, expire_at = NULL WHERE id = ? AND state IN ('idle', 'active', 'closing')",
-        "UPDATE sessions SET last_access_at = ?, expire_at = ? WHERE id = ? AND state IN ('idle', 'active') AND expire_at < ?",
-        "UPDATE sessions SET last_access_at = max(last_access_at, ?) WHERE id = ? AND state IN ('idle', 'active')",
-        "UPDATE sessions SET expire_at = ? WHERE id = ? AND state IN ('idle', 'active')",
-        "UPDATE sessions SET state = ? WHERE id = ? AND state IN ('idle', 'active') AND state <> ?",
-    ]
-
-    /// `sessions_by_user` names no column these updates change, so their programs never
-    /// open it for writing: the sweeper's cost does not depend on where a user's sessions
-    /// sit in that index. The indexes on the state (`sessions_by_expiry`) are written, which
-    /// shows the check can see an index being written.
-    @Test(arguments: rowUpdates)
-    func rowUpdateLeavesUserIndexAlone(_ sql: String) async throws {
-        let test = try await populated()
-        let (written, byUser, byExpiry) = try test.inspect { db in
-            let root = { (name: String) throws -> Int64 in
-                try db.fetchInt64(sql: "SELECT rootpage FROM sqlite_schema WHERE name = ?", [.text(name)]) ?? -1
-            }
-            let unbound = [DatabaseValue](repeating: .null, count: sql.filter { $0 == "?" }.count)
-            let written = try db.fetchAll(sql: "EXPLAIN " + sql, unbound) { row in (row.string(1), row.int64(3)) }
-                .filter { $0.0 == "OpenWrite" }.map(\.1)
-            return (written, try root("sessions_by_user"), try root("sessions_by_expiry"))
-        }
-        #expect(byUser > 0)
-        #expect(!written.contains(byUser), "\(sql) writes sessions_by_user (root \(byUser)); written roots \(written)")
-        if sql.contains("state = ?") || sql.contains("expire_at = ?") {
-            #expect(written.contains(byExpiry), "\(sql) should write sessions_by_expiry; written roots \(written)")
-        }
-    }
-
     @Test(arguments: cases)
     func queryUsesItsIndex(_ plan: PlanCase) async throws {
         let test = try await populated()
