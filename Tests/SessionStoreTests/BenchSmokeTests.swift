@@ -47,6 +47,12 @@ import Testing
         let runs = try #require(try result.json() as? [[String: Any]])
         #expect(runs.map { $0["groupCommit"] as? Bool } == [true, false])
         #expect(result.stderr.contains("group commit is"))
+        // The run without group commit names the disk's flush time, which bounds the
+        // ratio: a number of microseconds, above zero.
+        let notes = try #require(runs.last?["notes"] as? [String: String])
+        let flush = try #require(notes["flushMicros"].flatMap(Double.init))
+        #expect(flush > 0)
+        #expect(result.stderr.contains("fdatasync on this disk: \(notes["flushMicros"] ?? "") µs"))
     }
 
     @Test func badOptionsAreUsageErrors() throws {

@@ -104,6 +104,32 @@ enum BenchRunner {
         return 0
     }
 
+    /// The median time, in microseconds, of appending 4 KiB to a scratch file in
+    /// `directory` and waiting for `fdatasync`: what one durable commit costs this disk
+    /// at the least. Group commit pays it once per batch, a commit alone once per write,
+    /// so the faster the disk flushes, the smaller the gain `--compare` can show. Nil if
+    /// the scratch file cannot be written.
+    static func flushMicros(directory: String, samples: Int = 200) -> Double? {
+        let path = (directory as NSString).appendingPathComponent("bench-flush-\(UUID().uuidString)")
+        let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return nil }
+        defer {
+            close(descriptor)
+            unlink(path)
+        }
+        let page = [UInt8](repeating: 0x5A, count: 4096)
+        var durations: [Duration] = []
+        durations.reserveCapacity(samples)
+        for _ in 0..<samples {
+            let began = ContinuousClock.now
+            let written = page.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard written == page.count, fdatasync(descriptor) == 0 else { return nil }
+            durations.append(ContinuousClock.now - began)
+        }
+        let median = durations.sorted()[durations.count / 2].components
+        return Double(median.seconds) * 1e6 + Double(median.attoseconds) / 1e12
+    }
+
     static func fileSize(_ path: String) -> Int64 {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         return (attributes?[.size] as? NSNumber)?.int64Value ?? 0
