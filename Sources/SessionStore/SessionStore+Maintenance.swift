@@ -2,10 +2,12 @@ import SessionStoreSQLite
 
 /// What one maintenance pass did.
 public struct MaintenanceReport: Sendable, Hashable, Codable {
-    /// Executions abandoned: detached longer than the detached timeout.
-    public var abandonedOperations: [String] = []
-    /// Executions past their own timeout, now `timedOut`.
-    public var timedOutOperations: [String] = []
+    /// Executions abandoned (detached longer than the detached timeout): how many, and the
+    /// operation ids of the first of them.
+    public var abandonedOperations = KeySample()
+    /// Executions past their own timeout, now `timedOut`: how many, and the operation ids
+    /// of the first of them.
+    public var timedOutOperations = KeySample()
     /// Stopped streaming queries removed after their retention.
     public var prunedQueries = 0
 
@@ -47,7 +49,7 @@ extension SessionStore {
                 }
                 return due.map(\.operationId)
             }
-            report.abandonedOperations += abandoned
+            report.abandonedOperations.append(contentsOf: abandoned)
             if abandoned.count < batch { break }
         }
 
@@ -61,7 +63,7 @@ extension SessionStore {
                 }
                 return due.map(\.operationId)
             }
-            report.timedOutOperations += timedOut
+            report.timedOutOperations.append(contentsOf: timedOut)
             if timedOut.count < batch { break }
         }
 

@@ -3,8 +3,8 @@ import SessionStoreSQLite
 
 /// What one sweep did.
 public struct SweepReport: Sendable, Hashable, Codable {
-    /// Keys of the sessions this pass expired.
-    public var expiredSessions: [String] = []
+    /// The sessions this pass expired: how many, and the keys of the first of them.
+    public var expiredSessions = KeySample()
     /// Due sessions given a full timeout instead, by ZooKeeper's rule after a restart or
     /// by the storm guard.
     public var rearmedSessions = 0
@@ -45,7 +45,7 @@ extension SessionStore {
         var report = SweepReport()
         while true {
             let batch = try await expireBatch(now: now)
-            report.expiredSessions += batch.ended.map(\.row.key)
+            report.expiredSessions.append(contentsOf: batch.ended.lazy.map(\.row.key))
             report.rearmedSessions += batch.rearmed
             report.sparedActiveSessions += batch.spared
             report.rowsExamined += batch.examined

@@ -25,7 +25,10 @@ struct SweepCommand: AsyncParsableCommand {
             return
         }
         print("expired sessions:      \(report.expiredSessions.count)")
-        report.expiredSessions.forEach { print("  \($0)") }
+        report.expiredSessions.keys.forEach { print("  \($0)") }
+        if !report.expiredSessions.isComplete {
+            print("  ... and \(report.expiredSessions.count - report.expiredSessions.keys.count) more (session.ended events)")
+        }
         print("re-armed sessions:     \(report.rearmedSessions)")
         print("spared (running):      \(report.sparedActiveSessions)")
         print("rows examined:         \(report.rowsExamined)")

@@ -268,7 +268,7 @@ import Testing
         let kept = try await store.createExecution(session: session.key)
         test.clock.advance(byMilliseconds: 60_001)
         let report = try await store.runExecutionMaintenance()
-        #expect(Set(report.abandonedOperations) == [abandoned.operationId, elsewhere.operationId])
+        #expect(Set(report.abandonedOperations.keys) == [abandoned.operationId, elsewhere.operationId])
         await store.close()
 
         let cli = CLI(path: test.path)

@@ -76,7 +76,7 @@ import Testing
         // second storm event.
         test.clock.advance(byMilliseconds: Self.timeout + Self.tick)
         let normal = try await sweeper.runPass()
-        #expect(Set(normal.expiredSessions) == Set(keys))
+        #expect(Set(normal.expiredSessions.keys) == Set(keys))
         #expect(normal.expiredSessions.count == Self.sessions)
         #expect(normal.rearmedSessions == 0)
         #expect(try await Self.stormEvents(store).count == 1)
@@ -101,7 +101,7 @@ import Testing
             test.clock.advance(byMilliseconds: step)
             let report = try await sweeper.runPass()
             #expect(report.rearmedSessions == 0)
-            expired += report.expiredSessions
+            expired += report.expiredSessions.keys
         }
         #expect(test.clock.now() == Kit.start + 6 * Self.tick)
         #expect(Set(expired) == Set(keys))
@@ -137,7 +137,7 @@ import Testing
         for _ in 0..<5 {
             test.clock.advance(byMilliseconds: Self.tick)
             clock.advance(by: .milliseconds(Self.tick))
-            expired += try await sweeper.runPass().expiredSessions
+            expired += try await sweeper.runPass().expiredSessions.keys
         }
         #expect(Set(expired) == Set(keys))
         #expect(try await Self.stormEvents(store).count == 1)
@@ -182,10 +182,10 @@ import Testing
         // At the re-armed expiry the others go; the touched one stays until its own.
         test.clock.advance(byMilliseconds: 4 * Self.tick)
         let report = try await sweeper.runPass()
-        #expect(Set(report.expiredSessions) == Set(keys.dropFirst()))
+        #expect(Set(report.expiredSessions.keys) == Set(keys.dropFirst()))
         #expect(try Kit.timing(test, key: keys[0])?.state == "idle")
         test.clock.set(touchedExpiry)
-        #expect(try await sweeper.runPass().expiredSessions == [keys[0]])
+        #expect(try await sweeper.runPass().expiredSessions.keys == [keys[0]])
         #expect(try await Self.stormEvents(store).count == 1)
         await store.close()
     }

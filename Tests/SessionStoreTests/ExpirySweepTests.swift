@@ -108,7 +108,7 @@ enum ExpiryKit {
         // At the rounded expiry: expired in this sweep.
         test.clock.set(expireAt)
         let due = try await store.sweep()
-        #expect(due.expiredSessions == [session.key])
+        #expect(due.expiredSessions.keys == [session.key])
         #expect(due.rowsExamined == 1)
         #expect(due.rearmedSessions == 0)
         #expect(due.sparedActiveSessions == 0)
@@ -180,7 +180,7 @@ enum ExpiryKit {
         test.clock.set(firstBucket)
         #expect(try await store.sweep().expiredSessions.isEmpty)
         test.clock.set(secondBucket)
-        #expect(try await store.sweep().expiredSessions == [session.key])
+        #expect(try await store.sweep().expiredSessions.keys == [session.key])
         await store.close()
     }
 
@@ -213,7 +213,7 @@ enum ExpiryKit {
         #expect(try Kit.timing(test, key: session.key)?.state == "idle")
         test.clock.set(pushed)
         let later = try await store.sweep()
-        #expect(later.expiredSessions == [session.key])
+        #expect(later.expiredSessions.keys == [session.key])
         #expect(later.sparedActiveSessions == 0)
         #expect(try Kit.endedEventStates(test, key: session.key) == ["expired"])
         await store.close()
@@ -237,7 +237,7 @@ enum ExpiryKit {
         #expect(try await store.sweep().expiredSessions.isEmpty)
         test.clock.set(expireAt)
         let report = try await store.sweep()
-        #expect(report.expiredSessions == [session.key])
+        #expect(report.expiredSessions.keys == [session.key])
         #expect(report.sparedActiveSessions == 0)
         #expect(try Kit.timing(test, key: session.key)?.state == "expired")
         #expect(try Kit.executionStatus(test, operationId: execution.operationId) == "canceled")
@@ -262,7 +262,7 @@ enum ExpiryKit {
         let expireAt = Kit.roundUp(Kit.start + Self.timeout, Self.tick)
         test.clock.set(expireAt)
         let report = try await store.sweep()
-        #expect(report.expiredSessions == [session.key])
+        #expect(report.expiredSessions.keys == [session.key])
         #expect(report.sparedActiveSessions == 0)
         #expect(try Kit.executionStatus(test, operationId: execution.operationId) == "canceled")
         #expect(try Kit.endedEventStates(test, key: session.key) == ["expired"])
@@ -289,13 +289,42 @@ enum ExpiryKit {
         let pauses = ExpiryKit.Counter()
         let report = try await store.sweep(pause: { pauses.increment() })
         #expect(report.expiredSessions.count == 12)
-        #expect(Set(report.expiredSessions) == Set(due))
+        #expect(Set(report.expiredSessions.keys) == Set(due))
         #expect(report.rowsExamined == 12)
         #expect(pauses.value == 2)
         for key in notDue {
             #expect(try Kit.timing(test, key: key)?.state == "idle")
         }
         #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'session.ended'") == 12)
+        await store.close()
+    }
+
+    /// A pass that expires more sessions than a report keeps keys for counts every one
+    /// and keeps the first keys only, so its memory does not grow with what was due; the
+    /// event log has them all.
+    @Test func aLargePassCountsEverySessionButKeepsOnlyTheFirstKeys() async throws {
+        let test = TestStore()
+        let store = try await test.open { $0.tick = Self.tick }
+        let total = KeySample.limit + 5
+        let opened = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<total {
+                group.addTask {
+                    try await store.openSession(userId: "user-\(index % 10)", timeout: .milliseconds(Self.timeout)).key
+                }
+            }
+            var keys: Set<String> = []
+            for try await key in group { keys.insert(key) }
+            return keys
+        }
+        test.clock.advance(byMilliseconds: Self.timeout)
+        let report = try await store.sweep()
+        #expect(report.expiredSessions.count == total)
+        #expect(report.expiredSessions.keys.count == KeySample.limit)
+        #expect(!report.expiredSessions.isComplete)
+        #expect(Set(report.expiredSessions.keys).count == KeySample.limit)
+        #expect(Set(report.expiredSessions.keys).isSubset(of: opened))
+        #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'session.ended'") == total)
+        #expect(try test.count("SELECT count(*) FROM sessions WHERE state = 'expired'") == total)
         await store.close()
     }
 
