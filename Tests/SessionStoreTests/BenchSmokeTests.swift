@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Testing
 
@@ -53,6 +54,31 @@ import Testing
         let flush = try #require(notes["flushMicros"].flatMap(Double.init))
         #expect(flush > 0)
         #expect(result.stderr.contains("fdatasync on this disk: \(notes["flushMicros"] ?? "") µs"))
+    }
+
+    /// Ctrl-C or SIGTERM in the middle of a scenario removes the scenario's temporary
+    /// database, WAL and shared-memory file, and ends the run with status 128 + signal.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func anInterruptedRunRemovesItsTemporaryFiles(signal: Int32) async throws {
+        let scratch = TemporaryDirectory()
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = scratch.url.path
+        let child = try ChildProcess.spawn(
+            Sessionctl.executable.path, ["bench", "--scenario", "open", "--sessions", "100000000"],
+            environment: environment, output: .null, error: .null)
+        func benchFiles() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: scratch.url.path)) ?? []).filter { $0.hasPrefix("bench-") }.sorted()
+        }
+        // The scenario is under way once its WAL exists.
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !benchFiles().contains(where: { $0.hasSuffix(".sqlite-wal") }), child.termination() == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let running = benchFiles()
+        #expect(running.count == 3, "\(running)")
+        #expect(child.kill(signal))
+        #expect(child.wait() == ChildProcess.Termination(reason: .exit, status: 128 + signal))
+        #expect(benchFiles() == [])
     }
 
     @Test func badOptionsAreUsageErrors() throws {

@@ -11,7 +11,8 @@ struct BenchCommand: AsyncParsableCommand {
             close, execution (create → started → finished → closed), sweep (expire --due sessions among \
             --sessions live), recover (reopen a file whose process was killed holding --sessions sessions, \
             then sweep), mixed (55% touch, 20% get, 10% details, 5% open, 5% close, 5% execution). Each \
-            runs on a fresh temporary file unless --db is given. Use a release build for real figures: \
+            runs on a fresh temporary file, removed afterwards and on SIGINT or SIGTERM, unless --db is given. \
+            Use a release build for real figures: \
             swift run -c release sessionctl bench.
             """)
 
@@ -43,23 +44,26 @@ struct BenchCommand: AsyncParsableCommand {
             executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path)
         var results: [BenchResult] = []
         var ratios: [(BenchScenario, Double)] = []
+        let scratch = BenchScratchFiles()
         do {
-            for scenario in scenarios {
-                if compare {
-                    var with = settings
-                    with.groupCommit = true
-                    var without = settings
-                    without.groupCommit = false
-                    let grouped = try await BenchScenarioRunner(settings: with).run(scenario)
-                    var single = try await BenchScenarioRunner(settings: without).run(scenario)
-                    if let flush = BenchRunner.flushMicros(directory: directory) {
-                        // What each commit alone waits for at the least: the disk's flush.
-                        single.notes["flushMicros"] = String(format: "%.0f", flush)
+            try await scratch.removingOnInterrupt {
+                for scenario in scenarios {
+                    if compare {
+                        var with = settings
+                        with.groupCommit = true
+                        var without = settings
+                        without.groupCommit = false
+                        let grouped = try await BenchScenarioRunner(settings: with, scratch: scratch).run(scenario)
+                        var single = try await BenchScenarioRunner(settings: without, scratch: scratch).run(scenario)
+                        if let flush = BenchRunner.flushMicros(directory: directory) {
+                            // What each commit alone waits for at the least: the disk's flush.
+                            single.notes["flushMicros"] = String(format: "%.0f", flush)
+                        }
+                        results += [grouped, single]
+                        ratios.append((scenario, single.opsPerSecond > 0 ? grouped.opsPerSecond / single.opsPerSecond : 0))
+                    } else {
+                        results.append(try await BenchScenarioRunner(settings: settings, scratch: scratch).run(scenario))
                     }
-                    results += [grouped, single]
-                    ratios.append((scenario, single.opsPerSecond > 0 ? grouped.opsPerSecond / single.opsPerSecond : 0))
-                } else {
-                    results.append(try await BenchScenarioRunner(settings: settings).run(scenario))
                 }
             }
         } catch let error as SessionStoreError {

@@ -37,13 +37,14 @@ struct BenchSettings: Sendable {
 
 struct BenchScenarioRunner: Sendable {
     let settings: BenchSettings
+    /// Where a scenario's temporary file is registered while it runs.
+    let scratch: BenchScratchFiles
 
     func run(_ scenario: BenchScenario) async throws -> BenchResult {
         let path = settings.path(for: scenario)
+        if settings.databasePath == nil { scratch.add(path) }
         defer {
-            if settings.databasePath == nil {
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-            }
+            if settings.databasePath == nil { scratch.remove(path) }
         }
         let (measurement, notes) = try await measure(scenario, path: path)
         return BenchResult(

@@ -1,0 +1,47 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The database files the benchmark makes in the temporary directory, removed when their
+/// scenario ends, and also when SIGINT or SIGTERM stops the run: a million-session
+/// scenario stopped with Ctrl-C would otherwise leave half a GiB behind.
+final class BenchScratchFiles: Sendable {
+    private let paths = Mutex<Set<String>>([])
+
+    /// Takes `path` (and its `-wal` and `-shm`) into care.
+    func add(_ path: String) {
+        paths.withLock { _ = $0.insert(path) }
+    }
+
+    /// Removes `path`, its `-wal` and its `-shm`.
+    func remove(_ path: String) {
+        paths.withLock { _ = $0.remove(path) }
+        Self.delete(path)
+    }
+
+    private static func delete(_ path: String) {
+        for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+    }
+
+    /// Runs `body`; a SIGINT or SIGTERM meanwhile removes every file in care and ends the
+    /// process with status 128 + the signal's number, as the default action would.
+    func removingOnInterrupt<T>(_ body: () async throws -> T) async rethrows -> T {
+        let sources = [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [self] in
+                paths.withLock { $0.forEach(Self.delete) }
+                exit(128 + signalNumber)
+            }
+            source.resume()
+            return (signalNumber, source)
+        }
+        defer {
+            for (signalNumber, source) in sources {
+                source.cancel()
+                signal(signalNumber, SIG_DFL)
+            }
+        }
+        return try await body()
+    }
+}
