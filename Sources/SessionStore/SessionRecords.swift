@@ -116,16 +116,6 @@ enum SessionRecords {
         return db.changesCount == 1
     }
 
-    /// Records an access without moving expiry: for sessions that never expire, or when
-    /// the bucket did not move.
-    static func recordAccess(_ db: Database, id: Int64, now: Int64) throws(SQLiteError) {
-        try db.execute(
-            sql: """
-                UPDATE sessions SET last_access_at = max(last_access_at, ?)
-                WHERE id = ? AND state IN ('idle', 'active')
-                """, [.integer(now), .integer(id)])
-    }
-
     /// Ends a session that has not ended yet; false when it had (so the caller writes no
     /// second end event).
     static func end(_ db: Database, id: Int64, state: SessionState, at time: Int64, reason: String) throws(SQLiteError) -> Bool {
