@@ -6,8 +6,9 @@ import Testing
 
 /// Every statement the store prepares, captured from its own connections while a workload
 /// runs every public operation, is planned with `EXPLAIN QUERY PLAN`: none reads a whole
-/// table that grows with the number of sessions, executions or events. Unlike the plan
-/// tests on copied SQL, a query the library changes is checked as it is now.
+/// table that grows with the number of sessions, executions or events, and each hot
+/// query uses the index made for it. The statements are the library's own, not copies,
+/// so a query the library changes is checked as it is now.
 @Suite struct PreparedStatementPlanTests {
     /// Tables whose size does not grow with use: one row per scope, kind, instance,
     /// subscription or migration. Reading one whole is as cheap as a lookup.
@@ -69,6 +70,8 @@ import Testing
         _ = try await store.createExecution(session: parent.key)
         _ = try await store.interruptAll(session: parent.key)
         _ = try await store.runExecutionMaintenance()
+        // None runs now: the answer is when the last one ended.
+        _ = try await store.listActiveExecutions()
 
         _ = try await store.registerQuery(session: parent.key, queryId: "q-1", runId: "r-1", name: "stream", tags: ["etl"])
         _ = try await store.query(session: parent.key, queryId: "q-1")
@@ -103,6 +106,137 @@ import Testing
         _ = try await store.sweep()
     }
 
+    /// A query the store runs, known by a fragment of its SQL (whitespace collapsed to
+    /// single spaces), and the index its plan must name.
+    struct IndexCase: Sendable {
+        let name: String
+        let fragment: String
+        /// Text one line of the plan must contain.
+        let uses: String
+        /// Whether SQLite may sort the rows in a temporary b-tree (a session's own few
+        /// rows); the queries that page through many rows must come in index order.
+        var mayUseTempBTree = false
+    }
+
+    static let indexCases: [IndexCase] = [
+        IndexCase(name: "session by key", fragment: "FROM sessions WHERE key = ?", uses: "USING INDEX sqlite_autoindex_sessions_1"),
+        IndexCase(
+            name: "newest by user and client session id", fragment: "WHERE user_id = ? AND client_session_id = ?",
+            uses: "USING INDEX sessions_by_user_client_id"),
+        IndexCase(
+            name: "touch", fragment: "UPDATE sessions SET last_access_at = ?, expire_at = ?", uses: "USING INTEGER PRIMARY KEY"),
+        IndexCase(name: "end", fragment: "UPDATE sessions SET state = ?, ended_at = ?", uses: "USING INTEGER PRIMARY KEY"),
+        IndexCase(
+            name: "due sessions", fragment: "FROM sessions WHERE expire_at <= ? AND state IN ('idle', 'active') ORDER BY expire_at",
+            uses: "USING INDEX sessions_by_expiry"),
+        IndexCase(
+            name: "current sessions of a data source", fragment: "AND state IN ('idle', 'active') AND data_source = ?",
+            uses: "USING INDEX sessions_live_by_data_source"),
+        IndexCase(
+            name: "live sessions of a user", fragment: "AND state IN ('idle', 'active') AND user_id = ?",
+            uses: "USING INDEX sessions_by_user"),
+        IndexCase(name: "tombstones past retention", fragment: "AND ended_at <= ? LIMIT ?", uses: "USING INDEX sessions_ended_by_time"),
+        IndexCase(
+            name: "live count", fragment: "FROM live_session_counts WHERE scope = ? AND name = ?",
+            uses: "SEARCH live_session_counts USING PRIMARY KEY"),
+        IndexCase(
+            name: "details and config of a session", fragment: "FROM session_details WHERE session_id = ? UNION ALL",
+            uses: "SEARCH session_config USING PRIMARY KEY"),
+        IndexCase(
+            name: "config value", fragment: "FROM session_config WHERE session_id = ? AND name = ?",
+            uses: "SEARCH session_config USING PRIMARY KEY"),
+        IndexCase(
+            name: "parents of a session", fragment: "ON sessions.id = session_links.parent_id WHERE session_links.child_id = ?",
+            uses: "session_links_by_child"),
+        IndexCase(
+            name: "children of a session", fragment: "ON sessions.id = session_links.child_id WHERE session_links.parent_id = ?",
+            uses: "SEARCH session_links USING PRIMARY KEY"),
+        IndexCase(
+            name: "running executions of a session",
+            fragment: "WHERE executions.session_id = ? AND executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')",
+            uses: "USING INDEX executions_running"),
+        IndexCase(
+            name: "running count of a session", fragment: "SELECT count(*) FROM executions WHERE session_id = ?",
+            uses: "USING INDEX executions_running"),
+        IndexCase(name: "attached running execution", fragment: "AND attached = 1 LIMIT 1", uses: "USING INDEX executions_running"),
+        IndexCase(
+            name: "execution by operation id", fragment: "WHERE executions.session_id = ? AND executions.operation_id = ?",
+            uses: "USING INDEX sqlite_autoindex_executions_1"),
+        IndexCase(
+            name: "running executions by tag", fragment: "WHERE execution_tags.session_id = ? AND execution_tags.tag = ?",
+            uses: "SEARCH execution_tags USING PRIMARY KEY", mayUseTempBTree: true),
+        IndexCase(
+            name: "tags of an execution", fragment: "FROM execution_tags WHERE execution_id = ?",
+            uses: "USING COVERING INDEX execution_tags_by_execution", mayUseTempBTree: true),
+        IndexCase(name: "abandonment", fragment: "executions.last_attached_at <= ?", uses: "USING INDEX executions_detached"),
+        IndexCase(name: "execution deadlines", fragment: "executions.deadline_at <= ?", uses: "USING INDEX executions_by_deadline"),
+        IndexCase(
+            name: "running executions across sessions",
+            fragment: "WHERE executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution') ORDER BY executions.id LIMIT ?",
+            uses: "USING INDEX executions_running_by_id"),
+        IndexCase(name: "when the last execution ended", fragment: "SELECT max(ended_at) FROM executions", uses: "executions_by_end"),
+        IndexCase(
+            name: "abandoned tombstones", fragment: "WHERE executions.abandoned_at IS NOT NULL",
+            uses: "USING INDEX executions_abandoned"),
+        IndexCase(
+            name: "active streaming queries", fragment: "AND streaming_queries.state = 'active'",
+            uses: "USING INDEX streaming_queries_active"),
+        IndexCase(
+            name: "stopped streaming queries past retention", fragment: "state = 'stopped' AND stopped_at <= ?",
+            uses: "USING INDEX streaming_queries_stopped"),
+        IndexCase(name: "events of a session", fragment: "FROM events WHERE session_key = ? AND seq > ?", uses: "USING INDEX events_by_session"),
+        IndexCase(name: "events of a kind", fragment: "FROM events WHERE kind = ? AND seq > ?", uses: "USING INDEX events_by_kind"),
+        IndexCase(name: "events past retention", fragment: "FROM events WHERE at <= ?", uses: "USING COVERING INDEX events_by_time"),
+    ]
+
+    /// A NULL for each parameter of `sql`: enough to plan it (the plan does not depend on
+    /// the values).
+    static func nulls(for sql: String, in db: Database) throws -> [DatabaseValue] {
+        [DatabaseValue](repeating: .null, count: try db.makeStatement(sql: sql).parameterCount)
+    }
+
+    /// The detail lines of `EXPLAIN QUERY PLAN` for `sql`.
+    static func queryPlan(of sql: String, in db: Database) throws -> [String] {
+        try db.fetchAll(sql: "EXPLAIN QUERY PLAN " + sql, nulls(for: sql, in: db)) { $0.string(3) }
+    }
+
+    /// `sql` with every run of whitespace made one space.
+    static func collapsed(_ sql: String) -> String {
+        sql.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    @Test func everyHotQueryUsesItsIndex() async throws {
+        let (test, planned) = try await Self.capturedStatements()
+        try test.inspect { db in
+            for query in Self.indexCases {
+                let matching = planned.filter { Self.collapsed($0).contains(query.fragment) }
+                #expect(!matching.isEmpty, "\(query.name): no statement the store prepared contains \(query.fragment)")
+                for sql in matching {
+                    let plan = try Self.queryPlan(of: sql, in: db)
+                    #expect(plan.contains { $0.contains(query.uses) }, "\(query.name) does not use \(query.uses):\n\(sql)\nplan: \(plan)")
+                    if !query.mayUseTempBTree {
+                        #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(query.name) sorts its rows:\n\(sql)\nplan: \(plan)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The scan check itself: it reports a table read whole, and not an index search or
+    /// a scan of a partial index.
+    @Test func theScanCheckRecognisesAScan() throws {
+        #expect(Self.scannedTables(["SCAN executions"], partialIndexes: []) == ["executions"])
+        #expect(Self.scannedTables(["SCAN sessions USING COVERING INDEX sqlite_autoindex_sessions_1"], partialIndexes: []) == ["sessions"])
+        #expect(Self.scannedTables(["SCAN executions USING INDEX executions_running_by_id"], partialIndexes: ["executions_running_by_id"]).isEmpty)
+        #expect(Self.scannedTables(["SEARCH executions USING INDEX executions_detached (last_attached_at<?)"], partialIndexes: []).isEmpty)
+        // And a real plan of an unindexed filter is reported.
+        let test = TestStore()
+        let db = try Database(path: test.path)
+        try db.execute(sql: "CREATE TABLE probe (id INTEGER PRIMARY KEY, statement TEXT)")
+        let plan = try db.fetchAll(sql: "EXPLAIN QUERY PLAN SELECT id FROM probe WHERE statement = ?", [.text("x")]) { $0.string(3) }
+        #expect(Self.scannedTables(plan, partialIndexes: []) == ["probe"], "\(plan)")
+    }
+
     /// The tables named by `SCAN` lines of a plan: read from one end of the table or of
     /// an index rather than searched for a key. A scan of a partial index is left out:
     /// it reads only the rows the index's own condition selects (the running
@@ -126,6 +260,7 @@ import Testing
         let store = try await test.open { configuration in
             configuration.statementObserver = { recorder.record($0) }
             configuration.limits.maxSessionsPerUser = 100
+            configuration.limits.maxConcurrentExecutionsPerSession = 100
         }
         try await workload(store, test)
         await store.close()
@@ -161,8 +296,7 @@ import Testing
                 })
             #expect(partialIndexes.contains("sessions_by_expiry"))
             for sql in planned {
-                let unbound = [DatabaseValue](repeating: .null, count: try db.makeStatement(sql: sql).parameterCount)
-                let plan = try db.fetchAll(sql: "EXPLAIN QUERY PLAN " + sql, unbound) { $0.string(3) }
+                let plan = try Self.queryPlan(of: sql, in: db)
                 let scanned = Self.scannedTables(plan, partialIndexes: partialIndexes).filter(growing.contains)
                 guard !scanned.isEmpty else { continue }
                 if Self.allowedScans.contains(where: { sql.contains($0.fragment) }) { continue }
@@ -191,8 +325,7 @@ import Testing
             let byExpiry = try root("sessions_by_expiry")
             #expect(byUser > 0)
             for sql in updates {
-                let unbound = [DatabaseValue](repeating: .null, count: try db.makeStatement(sql: sql).parameterCount)
-                let written = try db.fetchAll(sql: "EXPLAIN " + sql, unbound) { row in (row.string(1), row.int64(3)) }
+                let written = try db.fetchAll(sql: "EXPLAIN " + sql, Self.nulls(for: sql, in: db)) { row in (row.string(1), row.int64(3)) }
                     .filter { $0.0 == "OpenWrite" }.map(\.1)
                 #expect(!written.contains(byUser), "\(sql) writes sessions_by_user (root \(byUser)); written roots \(written)")
                 if sql.contains("state = ?") || sql.contains("expire_at = ?") {
