@@ -39,6 +39,10 @@ CREATE TABLE executions (
 CREATE INDEX executions_running ON executions (session_id)
     WHERE status IN ('pending', 'started', 'analyzed', 'readyForExecution');
 
+-- The same across sessions in creation order: the active-executions list.
+CREATE INDEX executions_running_by_id ON executions (id)
+    WHERE status IN ('pending', 'started', 'analyzed', 'readyForExecution');
+
 -- Abandonment: detached executions not yet closed, by when they were last attached.
 CREATE INDEX executions_detached ON executions (last_attached_at)
     WHERE attached = 0 AND status <> 'closed';

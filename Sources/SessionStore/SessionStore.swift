@@ -52,11 +52,12 @@ public final class SessionStore: Sendable {
     /// moved into a migration of its own; files that recorded them stay openable, and
     /// the later migrations bring them to the same schema. 0001: the seed's text, and the
     /// revision with the partial client-id index (0007 makes both changes); 0002: the
-    /// revision that created the index 0009 creates; 0003: a comment changed. The texts
-    /// are kept in Tests/Fixtures/ShippedMigrations, where a test opens each.
+    /// first revision, without `executions_running_by_id` (0009 creates it where it is
+    /// missing); 0003: a comment changed. The texts are kept in
+    /// Tests/Fixtures/ShippedMigrations, where a test opens each.
     private static let supersededChecksums: [Int: Set<String>] = [
         1: ["1809b3fc3c509517", "10a8b5e87e6d5c17"],
-        2: ["59cc7ad3135dbce6"],
+        2: ["87cc78b35ef1535b"],
         3: ["c916edbbf06b658c"],
     ]
 
