@@ -147,20 +147,6 @@ enum SessionRecords {
 
     // MARK: Details and config
 
-    static func details(_ db: Database, id: Int64) throws(SQLiteError) -> [String: String] {
-        let pairs = try db.fetchAll(
-            sql: "SELECT name, value FROM session_details WHERE session_id = ?", [.integer(id)]
-        ) { ($0.string(0), $0.string(1)) }
-        return Dictionary(pairs, uniquingKeysWith: { _, last in last })
-    }
-
-    static func config(_ db: Database, id: Int64) throws(SQLiteError) -> [String: String] {
-        let pairs = try db.fetchAll(
-            sql: "SELECT name, value FROM session_config WHERE session_id = ?", [.integer(id)]
-        ) { ($0.string(0), $0.string(1)) }
-        return Dictionary(pairs, uniquingKeysWith: { _, last in last })
-    }
-
     static func upsertDetail(_ db: Database, id: Int64, name: String, value: String, at time: Int64) throws(SQLiteError) {
         try db.execute(
             sql: """
@@ -271,14 +257,22 @@ enum SessionRecords {
         {
             if isParent { parents.append((linked, key)) } else { children.append((linked, key)) }
         }
-        return Session(
+        return session(
+            row, details: details, config: config,
+            parents: parents.sorted { $0.id < $1.id }.map(\.key), children: children.sorted { $0.id < $1.id }.map(\.key))
+    }
+
+    /// The public value of `row` with what it holds, read or just written.
+    static func session(
+        _ row: SessionRow, details: [String: String], config: [String: String], parents: [String], children: [String]
+    ) -> Session {
+        Session(
             key: row.key, userId: row.userId, sessionId: row.sessionId, dataSource: row.dataSource, type: row.type,
             version: row.version, identifier: row.identifier, utcOffsetSeconds: row.utcOffsetSeconds, state: row.state,
             timeoutMs: row.timeoutMs, createdAt: Timestamp(milliseconds: row.createdAt),
             lastAccessAt: Timestamp(milliseconds: row.lastAccessAt), expireAt: row.expireAt.map(Timestamp.init),
             endedAt: row.endedAt.map(Timestamp.init), endReason: row.endReason, clientAddress: row.clientAddress,
-            impersonatedUser: row.impersonatedUser, details: details, config: config,
-            parents: parents.sorted { $0.id < $1.id }.map(\.key), children: children.sorted { $0.id < $1.id }.map(\.key))
+            impersonatedUser: row.impersonatedUser, details: details, config: config, parents: parents, children: children)
     }
 }
 

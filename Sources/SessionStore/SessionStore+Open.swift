@@ -146,14 +146,8 @@ extension SessionStore {
             // Everything the session holds was just written from the request: no need to
             // read it back.
             return .opened(
-                Session(
-                    key: row.key, userId: row.userId, sessionId: row.sessionId, dataSource: row.dataSource,
-                    type: row.type, version: row.version, identifier: row.identifier,
-                    utcOffsetSeconds: row.utcOffsetSeconds, state: row.state, timeoutMs: row.timeoutMs,
-                    createdAt: Timestamp(milliseconds: now), lastAccessAt: Timestamp(milliseconds: now),
-                    expireAt: row.expireAt.map(Timestamp.init), endedAt: nil, endReason: nil,
-                    clientAddress: row.clientAddress, impersonatedUser: row.impersonatedUser,
-                    details: request.details, config: request.config, parents: [],
+                SessionRecords.session(
+                    row, details: request.details, config: request.config, parents: [],
                     children: children.sorted { $0.key < $1.key }.map(\.value)))
         }
         switch outcome {
