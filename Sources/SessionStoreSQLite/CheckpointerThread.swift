@@ -41,13 +41,10 @@ final class CheckpointerThread: @unchecked Sendable {
 
     /// Starts the thread; its connection is opened by `open` on first use.
     func start(name: String, open: @escaping @Sendable () throws -> Database) {
-        let thread = Thread { [self] in
-            Thread.current.name = name
+        startThread(named: name) { [self] in
             loop(open: open)
             exit.threadEnded()
         }
-        thread.name = name
-        thread.start()
     }
 
     /// Called on the writer's thread after each commit with the WAL's size in frames.

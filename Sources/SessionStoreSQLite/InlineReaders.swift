@@ -41,10 +41,6 @@ final class InlineReaders: @unchecked Sendable {
 /// Runs blocking work (opening files) on a thread of its own and awaits it.
 func onDedicatedThread<T: Sendable>(name: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            continuation.resume(with: Result { try work() })
-        }
-        thread.name = name
-        thread.start()
+        startThread(named: name) { continuation.resume(with: Result { try work() }) }
     }
 }

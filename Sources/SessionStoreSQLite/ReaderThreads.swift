@@ -22,13 +22,7 @@ final class ReaderThreads: @unchecked Sendable {
         let count = max(1, count)
         exit = ThreadExit(count: count)
         for index in 0..<count {
-            let threadName = "\(name)-read-\(index)"
-            let thread = Thread { [self] in
-                Thread.current.name = threadName
-                loop()
-            }
-            thread.name = threadName
-            thread.start()
+            startThread(named: "\(name)-read-\(index)") { [self] in loop() }
         }
     }
 

@@ -42,15 +42,11 @@ final class WriterThread: @unchecked Sendable {
 
     /// Starts the thread; `open` runs on it and makes its connection.
     func start(name: String, open: @escaping @Sendable () throws -> Database, opened: @escaping @Sendable (Result<Void, any Error>) -> Void) {
-        let thread = Thread { [self] in
-            // Named from inside, so the kernel's thread name (top -H, perf) shows it too.
-            Thread.current.name = name
+        startThread(named: name) { [self] in
             // The connection is closed when this call returns, before exit is reported.
             run(open: open, opened: opened)
             finish()
         }
-        thread.name = name
-        thread.start()
     }
 
     private func run(open: () throws -> Database, opened: (Result<Void, any Error>) -> Void) {
