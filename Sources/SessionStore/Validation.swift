@@ -79,7 +79,7 @@ struct Validator {
 /// older ones, so the unique index on `sessions.key` and the event log's index by
 /// session grow at their right edge instead of dirtying a random page per insert — a
 /// group commit of 64 opens writes about half the pages it would with random keys.
-enum SessionKey {
+package enum SessionKey {
     static func make() -> String {
         var random: (UInt64, UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &random) { bytes in
@@ -96,7 +96,7 @@ enum SessionKey {
     }
 
     /// `high` and `low` as the 36 characters of a lower-case UUID.
-    static func format(high: UInt64, low: UInt64) -> String {
+    package static func format(high: UInt64, low: UInt64) -> String {
         let digits: StaticString = "0123456789abcdef"
         return String(unsafeUninitializedCapacity: 36) { buffer in
             var position = 0

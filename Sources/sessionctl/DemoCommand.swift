@@ -220,8 +220,8 @@ struct DemoCommand: AsyncParsableCommand {
             "/proc/self/exe",
             ["load", "--db", path, "--sessions", "100000", "--executions", "2", "--concurrency", "4", "--seed", "\(getpid())"],
             output: .pipe, error: .null)
-        let output = child.readOutput { $0.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } >= 300 }
-        let committed = output.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        let lineCount = { (bytes: [UInt8]) in bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+        let committed = lineCount(child.readOutput { lineCount($0) >= 300 })
         child.kill(SIGKILL)
         _ = child.wait()
         if let descriptor = child.outputDescriptor { close(descriptor) }

@@ -1,5 +1,6 @@
 import Foundation
 import Histogram
+import SessionStore
 import Synchronization
 
 /// One scenario run, as `sessionctl bench --json` prints it.
@@ -177,23 +178,7 @@ struct KeyTable: Sendable {
     }
 
     subscript(index: Int) -> String {
-        let high = words[index * 2]
-        let low = words[index * 2 + 1]
-        return String(unsafeUninitializedCapacity: 36) { buffer in
-            var position = 0
-            for nibble in 0..<32 {
-                if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 {
-                    buffer[position] = UInt8(ascii: "-")
-                    position += 1
-                }
-                let word = nibble < 16 ? high : low
-                let shift = UInt64(60 - (nibble % 16) * 4)
-                let digit = UInt8((word >> shift) & 0xF)
-                buffer[position] = digit < 10 ? 0x30 + digit : 0x57 + digit
-                position += 1
-            }
-            return position
-        }
+        SessionKey.format(high: words[index * 2], low: words[index * 2 + 1])
     }
 }
 

@@ -171,7 +171,6 @@ struct BenchScenarioRunner: Sendable {
         return result
     }
 
-    /// Expires `due` sessions among `sessions` live ones: one sweep, timed.
     /// Expires `due` sessions among `sessions` live ones, in three passes on fresh due
     /// sets; the figure is the median pass, all three are in the notes. One pass is a
     /// single sample on a noisy machine.
