@@ -9,23 +9,14 @@ import Testing
     /// Codable witnesses, documented by the protocol.
     static let exceptions = ["public init(from decoder:", "public func encode(to encoder:"]
 
-    /// The package root: three levels above this file (`Tests/SessionStoreTests/<file>`).
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .deletingLastPathComponent()
-
     @Test func everyPublicDeclarationHasADocComment() throws {
         var undocumented: [String] = []
         var declarations = 0
         for module in Self.modules {
-            let directory = Self.packageRoot.appendingPathComponent("Sources/\(module)")
-            let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-                .filter { $0.hasSuffix(".swift") }
-                .sorted()
-            #expect(!files.isEmpty, "no Swift files in \(directory.path)")
+            let files = try SourceTree.swiftFiles(module: module)
+            #expect(!files.isEmpty, "no Swift files in Sources/\(module)")
             for file in files {
-                let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+                let text = try SourceTree.text(file)
                 let lines = text.components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
                 for (index, line) in lines.enumerated() {
                     let declaration = Self.droppingAttributes(line)
@@ -35,7 +26,7 @@ import Testing
                     var previous = index - 1
                     while previous >= 0, lines[previous].hasPrefix("@") { previous -= 1 }
                     if previous < 0 || !lines[previous].hasPrefix("///") {
-                        undocumented.append("Sources/\(module)/\(file):\(index + 1): \(line)")
+                        undocumented.append("\(file):\(index + 1): \(line)")
                     }
                 }
             }

@@ -129,17 +129,17 @@ extension SessionStore {
                 configChanges: 0)
             row.id = try SessionRecords.insert(db, row)
             for (name, value) in request.details {
-                try SessionRecords.upsertDetail(db, id: row.id, name: name, value: value, at: now)
+                try SessionDetailRecords.upsertDetail(db, id: row.id, name: name, value: value, at: now)
             }
             for (name, value) in request.config {
-                try SessionRecords.upsertConfig(db, id: row.id, name: name, value: value, at: now)
+                try SessionDetailRecords.upsertConfig(db, id: row.id, name: name, value: value, at: now)
             }
             try EventLog.append(db, at: now, kind: EventKind.sessionStarted, subject: row.subject, payloadJSON: startedPayloadJSON)
             var children: [Int64: String] = [:]
             for key in associates {
                 let child = try Access.liveRow(db, key: key)
                 children[child.id] = key
-                if try SessionRecords.link(db, parent: row.id, child: child.id, at: now) {
+                if try SessionLinkRecords.link(db, parent: row.id, child: child.id, at: now) {
                     try EventLog.append(db, at: now, kind: EventKind.sessionLinked, subject: row.subject, payload: ["child": key])
                 }
             }

@@ -145,89 +145,6 @@ enum SessionRecords {
             sql: "SELECT live FROM live_session_counts WHERE scope = ? AND name = ?", [.text(scope), .text(name)]) ?? 0
     }
 
-    // MARK: Details and config
-
-    static func upsertDetail(_ db: Database, id: Int64, name: String, value: String, at time: Int64) throws(SQLiteError) {
-        try db.execute(
-            sql: """
-                INSERT INTO session_details (session_id, name, value, updated_at)
-                VALUES (?, ?, ?, ?)
-                ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-                """, [.integer(id), .text(name), .text(value), .integer(time)])
-    }
-
-    static func removeDetail(_ db: Database, id: Int64, name: String) throws(SQLiteError) -> Bool {
-        try db.execute(sql: "DELETE FROM session_details WHERE session_id = ? AND name = ?", [.integer(id), .text(name)])
-        return db.changesCount == 1
-    }
-
-    static func detailCount(_ db: Database, id: Int64) throws(SQLiteError) -> Int64 {
-        try db.fetchInt64(sql: "SELECT count(*) FROM session_details WHERE session_id = ?", [.integer(id)]) ?? 0
-    }
-
-    static func configValue(_ db: Database, id: Int64, name: String) throws(SQLiteError) -> String? {
-        try db.fetchOne(
-            sql: "SELECT value FROM session_config WHERE session_id = ? AND name = ?", [.integer(id), .text(name)]
-        ) { $0.string(0) }
-    }
-
-    static func upsertConfig(_ db: Database, id: Int64, name: String, value: String, at time: Int64) throws(SQLiteError) {
-        try db.execute(
-            sql: """
-                INSERT INTO session_config (session_id, name, value, updated_at)
-                VALUES (?, ?, ?, ?)
-                ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-                """, [.integer(id), .text(name), .text(value), .integer(time)])
-        try db.execute(sql: "UPDATE sessions SET config_changes = config_changes + 1 WHERE id = ?", [.integer(id)])
-    }
-
-    // MARK: Links
-
-    /// Inserts the link; false when it existed.
-    static func link(_ db: Database, parent: Int64, child: Int64, at time: Int64) throws(SQLiteError) -> Bool {
-        try db.execute(
-            sql: """
-                INSERT INTO session_links (parent_id, child_id, created_at) VALUES (?, ?, ?)
-                ON CONFLICT (parent_id, child_id) DO NOTHING
-                """, [.integer(parent), .integer(child), .integer(time)])
-        return db.changesCount == 1
-    }
-
-    /// Whether `target` is `start` or one of its descendants: a link from `target` to
-    /// `start` would then close a cycle.
-    static func isDescendant(_ db: Database, _ target: Int64, of start: Int64) throws(SQLiteError) -> Bool {
-        if target == start { return true }
-        let found = try db.fetchInt64(
-            sql: """
-                WITH RECURSIVE descendants (id) AS (
-                    SELECT child_id FROM session_links WHERE parent_id = ?
-                    UNION
-                    SELECT session_links.child_id
-                    FROM session_links JOIN descendants ON session_links.parent_id = descendants.id
-                )
-                SELECT 1 FROM descendants WHERE id = ? LIMIT 1
-                """, [.integer(start), .integer(target)])
-        return found == 1
-    }
-
-    static func childKeys(_ db: Database, id: Int64) throws(SQLiteError) -> [String] {
-        try db.fetchAll(
-            sql: """
-                SELECT sessions.key FROM session_links JOIN sessions ON sessions.id = session_links.child_id
-                WHERE session_links.parent_id = ?
-                ORDER BY session_links.child_id
-                """, [.integer(id)]) { $0.string(0) }
-    }
-
-    static func parentKeys(_ db: Database, id: Int64) throws(SQLiteError) -> [String] {
-        try db.fetchAll(
-            sql: """
-                SELECT sessions.key FROM session_links JOIN sessions ON sessions.id = session_links.parent_id
-                WHERE session_links.child_id = ?
-                ORDER BY session_links.parent_id
-                """, [.integer(id)]) { $0.string(0) }
-    }
-
     /// The row with its details, config and links: two queries, one for the key-value
     /// pairs and one for the links.
     static func load(_ db: Database, _ row: SessionRow) throws(SQLiteError) -> Session {
@@ -277,37 +194,6 @@ enum SessionRecords {
 }
 
 extension SessionRecords {
-    /// Sessions matching the filter, oldest first. The state condition is written with
-    /// literal states so SQLite can use the partial indexes.
-    static func list(_ db: Database, _ filter: SessionFilter, afterId: Int64) throws(SQLiteError) -> [SessionRow] {
-        var conditions = ["id > ?"]
-        var arguments: [DatabaseValue] = [.integer(afterId)]
-        switch filter.states {
-        case .live: conditions.append("state IN ('idle', 'active')")
-        case .ended: conditions.append("state IN ('closed', 'expired', 'failed')")
-        case .all: break
-        case .only(let state): conditions.append("state = '\(state.rawValue)'")
-        }
-        if let userId = filter.userId {
-            conditions.append("user_id = ?")
-            arguments.append(.text(userId))
-        }
-        if let dataSource = filter.dataSource {
-            conditions.append("data_source = ?")
-            arguments.append(.text(dataSource))
-        }
-        arguments.append(.integer(Int64(filter.limit)))
-        return try db.fetchAll(
-            sql: """
-                SELECT \(columns) FROM sessions
-                WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY id
-                LIMIT ?
-                """, arguments, map: row)
-    }
-}
-
-extension SessionRecords {
     /// The SQL of the sweeper's selection: live sessions due at `now`, earliest first.
     /// The state condition repeats the partial index's own, so `sessions_by_expiry`
     /// serves it and a pass reads only the rows that are due.
@@ -345,16 +231,10 @@ extension SessionRecords {
     }
 }
 
-extension EventLog {
-    /// Deletes up to `limit` events written at or before `cutoff`; returns how many.
-    static func prune(_ db: Database, before cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
-        try db.execute(
-            sql: """
-                DELETE FROM events
-                WHERE seq IN (
-                    SELECT seq FROM events WHERE at <= ? ORDER BY at LIMIT ?
-                )
-                """, [.integer(cutoff), .integer(Int64(limit))])
-        return db.changesCount
+extension SessionRecords {
+    /// Sessions left in `closing` by a process that died while ending them.
+    static func closing(_ db: Database) throws(SQLiteError) -> [SessionRow] {
+        try db.fetchAll(
+            sql: "SELECT \(columns) FROM sessions WHERE state = 'closing' ORDER BY id", map: row)
     }
 }

@@ -126,7 +126,7 @@ public struct DurableSubscription: Sendable {
     /// The last sequence number acknowledged; 0 before the first acknowledgement.
     public func acknowledgedSeq() async throws(SessionStoreError) -> Int64 {
         let name = self.name
-        return try await store.read { db in try InstanceRecords.acknowledged(db, subscription: name) }
+        return try await store.read { db in try SubscriptionRecords.acknowledged(db, subscription: name) }
     }
 
     /// The events after the acknowledged position, then each new one as it commits.
@@ -145,7 +145,7 @@ public struct DurableSubscription: Sendable {
         let name = self.name
         let clock = store.clock
         try await store.write { db in
-            try InstanceRecords.acknowledge(db, subscription: name, through: seq, at: clock.now())
+            try SubscriptionRecords.acknowledge(db, subscription: name, through: seq, at: clock.now())
         }
     }
 }

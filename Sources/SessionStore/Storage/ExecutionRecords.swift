@@ -260,3 +260,16 @@ extension Int64 {
         return overflow ? (other > 0 ? .max : .min) : sum
     }
 }
+
+extension ExecutionRecords {
+    /// Running executions owned by `instance`.
+    static func running(_ db: Database, instance: Int64) throws(SQLiteError) -> [ExecutionRow] {
+        try db.fetchAll(
+            sql: """
+                \(ExecutionRecords.select)
+                WHERE executions.instance_id = ?
+                    AND executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                ORDER BY executions.id
+                """, [.integer(instance)], map: ExecutionRecords.row)
+    }
+}

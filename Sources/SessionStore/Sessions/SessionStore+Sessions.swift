@@ -91,9 +91,9 @@ extension SessionStore {
         let maxDetails = configuration.limits.maxDetailsPerSession
         try await mutate(key: key) { db, row, now in
             for (name, value) in details {
-                try SessionRecords.upsertDetail(db, id: row.id, name: name, value: value, at: now)
+                try SessionDetailRecords.upsertDetail(db, id: row.id, name: name, value: value, at: now)
             }
-            let count = try SessionRecords.detailCount(db, id: row.id)
+            let count = try SessionDetailRecords.detailCount(db, id: row.id)
             guard count <= Int64(maxDetails) else {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.detailsPerSession,
@@ -111,7 +111,7 @@ extension SessionStore {
         for name in names { try configuration.validator.id(name, field: "DETAIL_NAME") }
         try await mutate(key: key) { db, row, now in
             var removed: [String] = []
-            for name in names where try SessionRecords.removeDetail(db, id: row.id, name: name) {
+            for name in names where try SessionDetailRecords.removeDetail(db, id: row.id, name: name) {
                 removed.append(name)
             }
             if !removed.isEmpty {
@@ -134,9 +134,9 @@ extension SessionStore {
         return try await mutate(key: key) { db, row, now in
             var changed: [String] = []
             for (name, value) in config.sorted(by: { $0.key < $1.key }) {
-                let old = try SessionRecords.configValue(db, id: row.id, name: name)
+                let old = try SessionDetailRecords.configValue(db, id: row.id, name: name)
                 guard old != value else { continue }
-                try SessionRecords.upsertConfig(db, id: row.id, name: name, value: value, at: now)
+                try SessionDetailRecords.upsertConfig(db, id: row.id, name: name, value: value, at: now)
                 var payload = ["name": name, "new": value]
                 payload["old"] = old
                 try EventLog.append(db, at: now, kind: EventKind.configChanged, subject: row.subject, payload: payload)

@@ -120,12 +120,3 @@ extension ExpirySweeper where C == ContinuousClock {
         self.init(store: store, clock: ContinuousClock(), interval: interval, jitter: jitter)
     }
 }
-
-/// A `Mutex` in a class, so a copyable value can share it.
-final class Locked<Value>: Sendable {
-    let mutex: Mutex<Value>
-
-    init(_ value: sending Value) {
-        mutex = Mutex(value)
-    }
-}

@@ -21,12 +21,12 @@ extension SessionStore {
         let childKey = try validator.key(child)
         try await mutate(key: parentKey) { db, parentRow, now in
             let childRow = try Access.liveRow(db, key: childKey)
-            guard try !SessionRecords.isDescendant(db, parentRow.id, of: childRow.id) else {
+            guard try !SessionLinkRecords.isDescendant(db, parentRow.id, of: childRow.id) else {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.linkCycle,
                     message: "linking \(childKey) under \(parentKey) would make a cycle")
             }
-            if try SessionRecords.link(db, parent: parentRow.id, child: childRow.id, at: now) {
+            if try SessionLinkRecords.link(db, parent: parentRow.id, child: childRow.id, at: now) {
                 try EventLog.append(
                     db, at: now, kind: EventKind.sessionLinked, subject: parentRow.subject, payload: ["child": childKey])
             }
@@ -35,12 +35,12 @@ extension SessionStore {
 
     /// The sessions linked under `key`, live or ended.
     public func children(of key: String) async throws(SessionStoreError) -> [Session] {
-        try await related(key) { db, row in try SessionRecords.childKeys(db, id: row.id) }
+        try await related(key) { db, row in try SessionLinkRecords.childKeys(db, id: row.id) }
     }
 
     /// The sessions `key` is linked under, live or ended.
     public func parents(of key: String) async throws(SessionStoreError) -> [Session] {
-        try await related(key) { db, row in try SessionRecords.parentKeys(db, id: row.id) }
+        try await related(key) { db, row in try SessionLinkRecords.parentKeys(db, id: row.id) }
     }
 
     /// `key` with all its descendants, read in one snapshot.

@@ -1,3 +1,4 @@
+import Foundation
 import SessionStoreSQLite
 
 /// What recovery on open found and did.
@@ -24,24 +25,24 @@ enum Recovery {
 
     /// Detaches the attached running executions of `instance`, whose clients are gone.
     static func detachRunning(_ db: Database, instance: Int64, reason: String, at now: Int64) throws {
-        for row in try InstanceRecords.runningExecutions(db, instance: instance) where row.attached {
+        for row in try ExecutionRecords.running(db, instance: instance) where row.attached {
             try ExecutionTransitions.detach(db, row, reason: reason, at: now)
         }
     }
 
-    /// Registers this process and finishes dead instances' work, in the caller's
+    /// Finishes the work of instances whose process is gone, in the caller's
     /// transaction. The report is `nil` when nothing was to be recovered.
     static func run(
         _ db: Database, instance: Int64, mode: RecoveryMode, instanceTimeout: Int64, at now: Int64
     ) throws -> (RecoveryReport, [EndedSession])? {
         let others = try InstanceRecords.others(db, than: instance)
         let host = InstanceRecords.currentHost
-        let dead = others.filter { $0.isDead(now: now, timeout: instanceTimeout, host: host) }
+        let dead = others.filter { isGone($0, now: now, timeout: instanceTimeout, host: host) }
         guard !dead.isEmpty else { return nil }
 
         var report = RecoveryReport(deadInstances: dead.count)
         for instanceRow in dead {
-            for row in try InstanceRecords.runningExecutions(db, instance: instanceRow.id) {
+            for row in try ExecutionRecords.running(db, instance: instanceRow.id) {
                 if row.reattachable {
                     try ExecutionTransitions.detach(db, row, reason: reason, at: now)
                     report.detachedExecutions += 1
@@ -54,14 +55,14 @@ enum Recovery {
             try InstanceRecords.unregister(db, id: instanceRow.id)
         }
         var ended: [EndedSession] = []
-        for row in try InstanceRecords.closingSessions(db) {
+        for row in try SessionRecords.closing(db) {
             if let session = try SessionEnding.end(db, row, as: .failed, reason: reason, at: now) {
                 ended.append(session)
             }
         }
         report.endedSessions = ended.count
         if mode == .rearm && dead.count == others.count {
-            try InstanceRecords.setValue(db, "rearm_epoch", now)
+            try StoreStateRecords.setValue(db, .rearmEpoch, now)
             report.rearmEpoch = Timestamp(milliseconds: now)
         }
         var payload = [
@@ -71,5 +72,14 @@ enum Recovery {
         payload["rearmEpoch"] = report.rearmEpoch?.iso8601
         try EventLog.append(db, at: now, kind: EventKind.storeRecovered, subject: EventLog.Subject(), payload: payload)
         return (report, ended)
+    }
+
+    /// Whether the process behind `instance` is gone: on this host, no process has its
+    /// pid; elsewhere, its heartbeat is older than `timeout`.
+    static func isGone(_ instance: InstanceRow, now: Int64, timeout: Int64, host currentHost: String) -> Bool {
+        if instance.host == currentHost {
+            return kill(pid_t(truncatingIfNeeded: instance.pid), 0) != 0 && errno == ESRCH
+        }
+        return instance.heartbeatAt < now - timeout
     }
 }

@@ -70,13 +70,13 @@ extension SessionStore {
                     ORDER BY status
                     """
             ) { MetricsSnapshot.Total(label: $0.string(0), total: $0.int64(1)) }
-            let lastPass = try InstanceRecords.value(db, "sweep_last_pass_at")
+            let lastPass = try StoreStateRecords.value(db, .sweepLastPassAt)
             return MetricsSnapshot(
                 sessions: sessions, opened: try totals(EventKind.sessionStarted).reduce(0) { $0 + $1.total },
                 ended: try totals(EventKind.sessionEnded), refusals: try totals(EventKind.sessionRefused),
                 runningExecutions: running, executionTransitions: try totals(EventKind.executionStatus),
                 sweeperLagMs: lastPass.map { max(0, now - $0) },
-                sweeperPassMs: try InstanceRecords.value(db, "sweep_last_pass_ms"))
+                sweeperPassMs: try StoreStateRecords.value(db, .sweepLastPassMs))
         }
     }
 

@@ -64,8 +64,8 @@ extension SessionStore {
     private func recordPass(took milliseconds: Int64) async throws(SessionStoreError) {
         let clock = self.clock
         try await write { db in
-            try InstanceRecords.setValue(db, "sweep_last_pass_at", clock.now())
-            try InstanceRecords.setValue(db, "sweep_last_pass_ms", milliseconds)
+            try StoreStateRecords.setValue(db, .sweepLastPassAt, clock.now())
+            try StoreStateRecords.setValue(db, .sweepLastPassMs, milliseconds)
         }
     }
 
@@ -81,7 +81,7 @@ extension SessionStore {
         let batchSize = configuration.sweepBatchSize
         let spareActive = configuration.runningSessionsDoNotExpire
         return try await write { db in
-            let epoch = try InstanceRecords.value(db, "rearm_epoch")
+            let epoch = try StoreStateRecords.value(db, .rearmEpoch)
             var batch = ExpiryBatch()
             let due = try SessionRecords.due(db, now: now, limit: batchSize)
             batch.examined = due.count
@@ -115,7 +115,7 @@ extension SessionStore {
         let tick = configuration.tick
         try await write { db in
             let now = clock.now()
-            try InstanceRecords.setValue(db, "rearm_epoch", now)
+            try StoreStateRecords.setValue(db, .rearmEpoch, now)
             try EventLog.append(
                 db, at: now, kind: EventKind.stormGuard, subject: EventLog.Subject(),
                 payload: [

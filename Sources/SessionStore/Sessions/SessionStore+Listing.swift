@@ -31,7 +31,7 @@ extension SessionStore {
                 }
                 afterId = row.id
             }
-            return try SessionRecords.list(db, filter, afterId: afterId).map { try SessionRecords.load(db, $0) }
+            return try SessionListRecords.list(db, filter, afterId: afterId).map { try SessionRecords.load(db, $0) }
         }
     }
 

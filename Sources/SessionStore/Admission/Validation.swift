@@ -1,0 +1,72 @@
+import Foundation
+
+/// Input checks that run before anything touches storage, so bad input never leaves a
+/// partial write. Each failure names the field in its code: `INVALID_ARGUMENT.USER_ID`.
+struct Validator {
+    let limits: SessionLimits
+
+    /// An identifier: not empty, at most `maxIdBytes` of UTF-8, no control characters
+    /// (they would corrupt logs, tables and terminals).
+    func id(_ value: String, field: String) throws(SessionStoreError) {
+        guard !value.isEmpty else {
+            throw .invalidArgument(field, "\(label(field)) must not be empty")
+        }
+        guard value.utf8.count <= limits.maxIdBytes else {
+            throw .invalidArgument(field, "\(label(field)) is \(value.utf8.count) bytes; the limit is \(limits.maxIdBytes)")
+        }
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .invalidArgument(field, "\(label(field)) must not contain control characters")
+        }
+    }
+
+    func optionalId(_ value: String?, field: String) throws(SessionStoreError) {
+        if let value { try id(value, field: field) }
+    }
+
+    /// A value (detail, config): any text, stored verbatim, at most `maxValueBytes`.
+    func value(_ value: String, field: String) throws(SessionStoreError) {
+        guard value.utf8.count <= limits.maxValueBytes else {
+            throw .invalidArgument(field, "\(label(field)) is \(value.utf8.count) bytes; the limit is \(limits.maxValueBytes)")
+        }
+    }
+
+    func pairs(_ pairs: [String: String], nameField: String, valueField: String) throws(SessionStoreError) {
+        for (name, value) in pairs {
+            try id(name, field: nameField)
+            try self.value(value, field: valueField)
+        }
+    }
+
+    /// A session key as handed out: a UUID, returned in the stored (lower-case) form.
+    /// Anything else is `INVALID_HANDLE.FORMAT`.
+    func key(_ key: String) throws(SessionStoreError) -> String {
+        guard SessionKey.isWellFormed(key) else {
+            throw SessionStoreError(
+                code: SessionStoreError.Code.handleFormat,
+                message: "session key \(key.debugDescriptionPrefix) is not a UUID")
+        }
+        return SessionKey.lowercased(key)
+    }
+
+    /// An operation id: a UUID, returned lower-case; anything else is
+    /// `INVALID_HANDLE.FORMAT`.
+    func operationId(_ id: String) throws(SessionStoreError) -> String {
+        guard SessionKey.isWellFormed(id) else {
+            throw SessionStoreError(
+                code: SessionStoreError.Code.handleFormat,
+                message: "operation id \(id.debugDescriptionPrefix) is not a UUID")
+        }
+        return SessionKey.lowercased(id)
+    }
+
+    /// A statement or request of `bytes` bytes: at most `maxPayloadBytes`.
+    func payload(_ bytes: Int, field: String) throws(SessionStoreError) {
+        guard bytes <= limits.maxPayloadBytes else {
+            throw .invalidArgument(field, "\(label(field)) is \(bytes) bytes; the limit is \(limits.maxPayloadBytes)")
+        }
+    }
+
+    private func label(_ field: String) -> String {
+        field.lowercased().replacingOccurrences(of: "_", with: " ")
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import SessionStoreSQLite
+
+/// A process that has the store open, as its `instances` row says.
+struct InstanceRow: Sendable {
+    let id: Int64
+    let host: String
+    let pid: Int64
+    let startedAt: Int64
+    let heartbeatAt: Int64
+}
+
+/// The SQL of `instances`: one row per process that has the store open.
+enum InstanceRecords {
+    static var currentHost: String { ProcessInfo.processInfo.hostName }
+
+    static func register(_ db: Database, at time: Int64) throws(SQLiteError) -> Int64 {
+        try db.execute(
+            sql: "INSERT INTO instances (host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
+            [.text(currentHost), .integer(Int64(getpid())), .integer(time), .integer(time)])
+        return db.lastInsertedRowID
+    }
+
+    static func heartbeat(_ db: Database, id: Int64, at time: Int64) throws(SQLiteError) {
+        try db.execute(sql: "UPDATE instances SET heartbeat_at = max(heartbeat_at, ?) WHERE id = ?", [.integer(time), .integer(id)])
+    }
+
+    /// Removes the row of a cleanly closing instance; its executions keep running
+    /// unowned (the foreign key sets their instance to NULL).
+    static func unregister(_ db: Database, id: Int64) throws(SQLiteError) {
+        try db.execute(sql: "DELETE FROM instances WHERE id = ?", [.integer(id)])
+    }
+
+    static func others(_ db: Database, than id: Int64) throws(SQLiteError) -> [InstanceRow] {
+        try db.fetchAll(
+            sql: "SELECT id, host, pid, started_at, heartbeat_at FROM instances WHERE id <> ? ORDER BY id", [.integer(id)]
+        ) {
+            InstanceRow(id: $0.int64(0), host: $0.string(1), pid: $0.int64(2), startedAt: $0.int64(3), heartbeatAt: $0.int64(4))
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import SessionStoreSQLite
+
+/// The SQL of `session_links`: parent/child links between sessions.
+enum SessionLinkRecords {
+    /// Inserts the link; false when it existed.
+    static func link(_ db: Database, parent: Int64, child: Int64, at time: Int64) throws(SQLiteError) -> Bool {
+        try db.execute(
+            sql: """
+                INSERT INTO session_links (parent_id, child_id, created_at) VALUES (?, ?, ?)
+                ON CONFLICT (parent_id, child_id) DO NOTHING
+                """, [.integer(parent), .integer(child), .integer(time)])
+        return db.changesCount == 1
+    }
+
+    /// Whether `target` is `start` or one of its descendants: a link from `target` to
+    /// `start` would then close a cycle.
+    static func isDescendant(_ db: Database, _ target: Int64, of start: Int64) throws(SQLiteError) -> Bool {
+        if target == start { return true }
+        let found = try db.fetchInt64(
+            sql: """
+                WITH RECURSIVE descendants (id) AS (
+                    SELECT child_id FROM session_links WHERE parent_id = ?
+                    UNION
+                    SELECT session_links.child_id
+                    FROM session_links JOIN descendants ON session_links.parent_id = descendants.id
+                )
+                SELECT 1 FROM descendants WHERE id = ? LIMIT 1
+                """, [.integer(start), .integer(target)])
+        return found == 1
+    }
+
+    static func childKeys(_ db: Database, id: Int64) throws(SQLiteError) -> [String] {
+        try db.fetchAll(
+            sql: """
+                SELECT sessions.key FROM session_links JOIN sessions ON sessions.id = session_links.child_id
+                WHERE session_links.parent_id = ?
+                ORDER BY session_links.child_id
+                """, [.integer(id)]) { $0.string(0) }
+    }
+
+    static func parentKeys(_ db: Database, id: Int64) throws(SQLiteError) -> [String] {
+        try db.fetchAll(
+            sql: """
+                SELECT sessions.key FROM session_links JOIN sessions ON sessions.id = session_links.parent_id
+                WHERE session_links.child_id = ?
+                ORDER BY session_links.parent_id
+                """, [.integer(id)]) { $0.string(0) }
+    }
+}

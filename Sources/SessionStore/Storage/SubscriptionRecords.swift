@@ -1,0 +1,22 @@
+import SessionStoreSQLite
+
+/// The SQL of `subscriptions`: the acknowledged position of each durable consumer of
+/// the event log.
+enum SubscriptionRecords {
+    static func acknowledged(_ db: Database, subscription name: String) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(sql: "SELECT acknowledged_seq FROM subscriptions WHERE name = ?", [.text(name)]) ?? 0
+    }
+
+    /// Moves the subscription's acknowledged position forward to `seq` (never back, and
+    /// never past the newest event, so no future event is skipped).
+    static func acknowledge(_ db: Database, subscription name: String, through seq: Int64, at time: Int64) throws(SQLiteError) {
+        try db.execute(
+            sql: """
+                INSERT INTO subscriptions (name, acknowledged_seq, updated_at)
+                VALUES (?, min(?, (SELECT coalesce(max(seq), 0) FROM events)), ?)
+                ON CONFLICT (name) DO UPDATE SET
+                    acknowledged_seq = max(acknowledged_seq, excluded.acknowledged_seq),
+                    updated_at = excluded.updated_at
+                """, [.text(name), .integer(seq), .integer(time)])
+    }
+}
