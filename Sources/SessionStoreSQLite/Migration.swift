@@ -45,25 +45,56 @@ public struct AppliedMigration: Sendable, Hashable {
 
 /// Why a database's schema cannot be used by this build.
 public struct MigrationError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// A stable code: `SCHEMA.TOO_NEW`, `SCHEMA.UNKNOWN_MIGRATION`,
-    /// `SCHEMA.CHECKSUM_MISMATCH` or `SCHEMA.INVALID_MIGRATIONS`.
-    public let code: String
+    /// What is wrong, as a stable code.
+    public enum Kind: Sendable, Hashable, CaseIterable {
+        /// The file records a migration newer than this build's latest.
+        case tooNew
+        /// The file records a migration below this build's latest that this build lacks.
+        case unknownMigration
+        /// A recorded migration's checksum differs from this build's file.
+        case checksumMismatch
+        /// The migrations given to a ``Migrator`` are not positive, unique and in order.
+        case invalidMigrations
+
+        /// The stable code: `SCHEMA.TOO_NEW`, `SCHEMA.UNKNOWN_MIGRATION`,
+        /// `SCHEMA.CHECKSUM_MISMATCH` or `SCHEMA.INVALID_MIGRATIONS`. These strings are
+        /// written here only; the library's error codes take them from here.
+        public var code: String {
+            switch self {
+            case .tooNew: "SCHEMA.TOO_NEW"
+            case .unknownMigration: "SCHEMA.UNKNOWN_MIGRATION"
+            case .checksumMismatch: "SCHEMA.CHECKSUM_MISMATCH"
+            case .invalidMigrations: "SCHEMA.INVALID_MIGRATIONS"
+            }
+        }
+    }
+
+    /// What is wrong.
+    public let kind: Kind
     /// What is wrong, for a person.
     public let message: String
+
+    /// The stable code of ``kind``.
+    public var code: String { kind.code }
 
     /// `CODE: message`.
     public var description: String { "\(code): \(message)" }
 
+    init(_ kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
     static func tooNew(_ migration: AppliedMigration, latestKnown: Int) -> MigrationError {
         MigrationError(
-            code: "SCHEMA.TOO_NEW",
+            .tooNew,
             message: "the database has migration \(migration.version) (\(migration.name)), "
                 + "newer than this build knows (latest \(latestKnown)); use a newer version of the library")
     }
 
     static func unknown(_ migration: AppliedMigration, known: [Int]) -> MigrationError {
         MigrationError(
-            code: "SCHEMA.UNKNOWN_MIGRATION",
+            .unknownMigration,
             message: "the database has migration \(migration.version) (\(migration.name)), which this build does not "
                 + "have although it knows later ones (\(known.map(String.init).joined(separator: ", "))); "
                 + "it was written by a build with another history of migrations")
@@ -71,7 +102,7 @@ public struct MigrationError: Error, Sendable, Equatable, CustomStringConvertibl
 
     static func checksumMismatch(_ migration: AppliedMigration, expected: String) -> MigrationError {
         MigrationError(
-            code: "SCHEMA.CHECKSUM_MISMATCH",
+            .checksumMismatch,
             message: "migration \(migration.version) (\(migration.name)) was applied with checksum "
                 + "\(migration.checksum) but this build's file has \(expected); shipped migrations must not be edited")
     }

@@ -25,7 +25,7 @@ public struct Migrator: Sendable {
     public init(migrations: [Migration]) throws(MigrationError) {
         let versions = migrations.map(\.version)
         guard versions == versions.sorted(), Set(versions).count == versions.count, versions.allSatisfy({ $0 > 0 }) else {
-            throw MigrationError(code: "SCHEMA.INVALID_MIGRATIONS", message: "migration versions must be positive, unique and in order: \(versions)")
+            throw MigrationError(.invalidMigrations, message: "migration versions must be positive, unique and in order: \(versions)")
         }
         self.migrations = migrations
     }

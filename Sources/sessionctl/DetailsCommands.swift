@@ -121,7 +121,7 @@ struct EventsCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let filter = EventFilter(sessionKey: session, kind: kind)
+        let filter = EventFilter(sessionKey: session, kind: kind.map(EventKind.init(rawValue:)))
         if follow {
             try await withStore(global) { store in
                 for try await event in store.events(from: since) {

@@ -92,7 +92,7 @@ func withStore<T>(
             throw error
         }
     } catch let error as SessionStoreError {
-        options.output.printError(code: error.code, message: error.message)
+        options.output.printError(code: error.code.rawValue, message: error.message)
         throw ExitCode(1)
     }
 }

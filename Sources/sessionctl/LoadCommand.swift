@@ -87,7 +87,7 @@ struct LoadCommand: AsyncParsableCommand {
         do {
             return try await body()
         } catch let error as SessionStoreError {
-            writeLine(["op": "error", "code": error.code, "message": error.message], to: .standardError)
+            writeLine(["op": "error", "code": error.code.rawValue, "message": error.message], to: .standardError)
         } catch {
             writeLine(["op": "error", "code": "UNKNOWN", "message": "\(error)"], to: .standardError)
         }

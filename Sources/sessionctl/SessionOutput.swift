@@ -53,7 +53,7 @@ extension Output {
         printTable(
             ["SEQ", "AT", "KIND", "SESSION", "DETAILS"],
             events.map {
-                ["\($0.seq)", $0.at.iso8601, $0.kind, $0.sessionKey ?? "-", Self.pairs($0.payload)]
+                ["\($0.seq)", $0.at.iso8601, $0.kind.rawValue, $0.sessionKey ?? "-", Self.pairs($0.payload)]
             })
     }
 

@@ -53,7 +53,7 @@ struct TopCommand: AsyncParsableCommand {
         text += snapshot.sweeperLagMs.map { "last pass \(Double($0) / 1000) s ago, took \(snapshot.sweeperPassMs ?? 0) ms" } ?? "no pass yet"
         text += "\n\nLAST EVENTS\n"
         for event in recent.reversed() {
-            text += "  \(event.seq)  \(event.at.iso8601)  \(event.kind.padding(toLength: 26, withPad: " ", startingAt: 0))  \(event.sessionKey ?? "-")\n"
+            text += "  \(event.seq)  \(event.at.iso8601)  \(event.kind.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0))  \(event.sessionKey ?? "-")\n"
         }
         return text
     }

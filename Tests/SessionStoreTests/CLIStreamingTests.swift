@@ -37,8 +37,8 @@ import Testing
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
         let kinds = events.compactMap { $0["kind"] as? String }
-        #expect(kinds.filter { $0 == EventKind.sessionStarted }.count == 2)
-        #expect(kinds.contains(EventKind.sessionEnded))
+        #expect(kinds.filter { $0 == EventKind.sessionStarted.rawValue }.count == 2)
+        #expect(kinds.contains(EventKind.sessionEnded.rawValue))
         let seqs = events.compactMap { $0["seq"] as? Int }
         #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
     }

@@ -69,17 +69,17 @@ enum ExecutionTestKit {
     /// Runs `body`, expecting a ``SessionStoreError`` whose code is one of `codes`.
     @discardableResult
     static func expectError<R>(
-        _ codes: String..., sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> R
+        _ codes: SessionStoreError.Code..., sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> R
     ) async -> SessionStoreError? {
         do {
             let value = try await body()
-            Issue.record("expected \(codes.joined(separator: " or ")), but the call succeeded: \(value)", sourceLocation: sourceLocation)
+            Issue.record("expected \(codes.map(\.rawValue).joined(separator: " or ")), but the call succeeded: \(value)", sourceLocation: sourceLocation)
             return nil
         } catch let error as SessionStoreError {
             #expect(codes.contains(error.code), "\(error)", sourceLocation: sourceLocation)
             return error
         } catch {
-            Issue.record("expected \(codes.joined(separator: " or ")), got \(error)", sourceLocation: sourceLocation)
+            Issue.record("expected \(codes.map(\.rawValue).joined(separator: " or ")), got \(error)", sourceLocation: sourceLocation)
             return nil
         }
     }
@@ -121,12 +121,12 @@ enum ExecutionTestKit {
     }
 
     /// Rows of `events`, optionally of one kind and one operation.
-    static func events(_ test: TestStore, kind: String? = nil, operationId: String? = nil) throws -> Int64 {
+    static func events(_ test: TestStore, kind: EventKind? = nil, operationId: String? = nil) throws -> Int64 {
         var sql = "SELECT count(*) FROM events WHERE 1 = 1"
         var arguments: [DatabaseValue] = []
         if let kind {
             sql += " AND kind = ?"
-            arguments.append(.text(kind))
+            arguments.append(.text(kind.rawValue))
         }
         if let operationId {
             sql += " AND operation_id = ?"

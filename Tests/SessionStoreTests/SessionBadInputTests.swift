@@ -62,7 +62,7 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
     /// Runs `body`, expecting `code`, then checks that no table changed and the file is
     /// sound.
     func expectRefused<R>(
-        _ code: String, _ test: TestStore, _ store: SessionStore, sourceLocation: SourceLocation = #_sourceLocation,
+        _ code: SessionStoreError.Code, _ test: TestStore, _ store: SessionStore, sourceLocation: SourceLocation = #_sourceLocation,
         _ body: () async throws -> R
     ) async throws {
         let before = try Kit.tableCounts(test)
@@ -102,7 +102,7 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
         let (test, store, _) = try await seeded()
         var request = OpenSessionRequest(userId: "bob", sessionId: "s2")
         field.apply(text.value, to: &request)
-        try await expectRefused("INVALID_ARGUMENT.\(field.rawValue)", test, store) { try await store.openSession(request) }
+        try await expectRefused(SessionStoreError.Code(rawValue: "INVALID_ARGUMENT.\(field.rawValue)"), test, store) { try await store.openSession(request) }
         await store.close()
     }
 

@@ -16,7 +16,7 @@ enum SessionTestKit {
     /// Runs `body`, expecting it to fail with a ``SessionStoreError`` of `code`.
     @discardableResult
     static func expectError<R>(
-        _ code: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> R
+        _ code: SessionStoreError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> R
     ) async -> SessionStoreError? {
         do {
             _ = try await body()
@@ -61,11 +61,11 @@ enum SessionTestKit {
     }
 
     /// Rows of `events` of `kind`, for one session when `key` is given.
-    static func eventCount(_ test: TestStore, kind: String, key: String? = nil) throws -> Int64 {
+    static func eventCount(_ test: TestStore, kind: EventKind, key: String? = nil) throws -> Int64 {
         if let key {
-            return try test.count("SELECT count(*) FROM events WHERE kind = ? AND session_key = ?", [.text(kind), .text(key)])
+            return try test.count("SELECT count(*) FROM events WHERE kind = ? AND session_key = ?", [.text(kind.rawValue), .text(key)])
         }
-        return try test.count("SELECT count(*) FROM events WHERE kind = ?", [.text(kind)])
+        return try test.count("SELECT count(*) FROM events WHERE kind = ?", [.text(kind.rawValue)])
     }
 }
 

@@ -9,10 +9,10 @@ import Testing
     typealias Kit = SessionTestKit
 
     /// `session.refused` events whose JSON payload names `code`.
-    func refusals(_ test: TestStore, code: String) throws -> Int64 {
+    func refusals(_ test: TestStore, code: SessionStoreError.Code) throws -> Int64 {
         try test.count(
             "SELECT count(*) FROM events WHERE kind = 'session.refused' AND json_extract(payload, '$.code') = ?",
-            [.text(code)])
+            [.text(code.rawValue)])
     }
 
     func open(_ store: SessionStore, _ userId: String, address: String? = nil, dataSource: String = "default")

@@ -11,7 +11,7 @@ enum Limits {
     /// One session-count limit as it applies to an open: its row in
     /// `live_session_counts` and how to name it in a refusal.
     private struct Check {
-        let code: String
+        let code: SessionStoreError.Code
         let limit: Int
         let scope: String
         let name: String
@@ -24,7 +24,7 @@ enum Limits {
             if live >= Int64(check.limit) {
                 let error = SessionStoreError(
                     code: check.code, message: "\(check.subject()) has \(live) live sessions; the limit is \(check.limit)")
-                return Refusal(error: error, payload: ["code": check.code, "limit": "\(check.limit)", "live": "\(live)"])
+                return Refusal(error: error, payload: ["code": check.code.rawValue, "limit": "\(check.limit)", "live": "\(live)"])
             }
         }
         return nil

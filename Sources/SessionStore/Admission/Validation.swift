@@ -7,30 +7,30 @@ struct Validator {
 
     /// An identifier: not empty, at most `maxIdBytes` of UTF-8, no control characters
     /// (they would corrupt logs, tables and terminals).
-    func id(_ value: String, field: String) throws(SessionStoreError) {
+    func id(_ value: String, field: SessionStoreError.Code) throws(SessionStoreError) {
         guard !value.isEmpty else {
-            throw .invalidArgument(field, "\(label(field)) must not be empty")
+            throw .invalidArgument(field, "\(field.fieldLabel) must not be empty")
         }
         guard value.utf8.count <= limits.maxIdBytes else {
-            throw .invalidArgument(field, "\(label(field)) is \(value.utf8.count) bytes; the limit is \(limits.maxIdBytes)")
+            throw .invalidArgument(field, "\(field.fieldLabel) is \(value.utf8.count) bytes; the limit is \(limits.maxIdBytes)")
         }
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .invalidArgument(field, "\(label(field)) must not contain control characters")
+            throw .invalidArgument(field, "\(field.fieldLabel) must not contain control characters")
         }
     }
 
-    func optionalId(_ value: String?, field: String) throws(SessionStoreError) {
+    func optionalId(_ value: String?, field: SessionStoreError.Code) throws(SessionStoreError) {
         if let value { try id(value, field: field) }
     }
 
     /// A value (detail, config): any text, stored verbatim, at most `maxValueBytes`.
-    func value(_ value: String, field: String) throws(SessionStoreError) {
+    func value(_ value: String, field: SessionStoreError.Code) throws(SessionStoreError) {
         guard value.utf8.count <= limits.maxValueBytes else {
-            throw .invalidArgument(field, "\(label(field)) is \(value.utf8.count) bytes; the limit is \(limits.maxValueBytes)")
+            throw .invalidArgument(field, "\(field.fieldLabel) is \(value.utf8.count) bytes; the limit is \(limits.maxValueBytes)")
         }
     }
 
-    func pairs(_ pairs: [String: String], nameField: String, valueField: String) throws(SessionStoreError) {
+    func pairs(_ pairs: [String: String], nameField: SessionStoreError.Code, valueField: SessionStoreError.Code) throws(SessionStoreError) {
         for (name, value) in pairs {
             try id(name, field: nameField)
             try self.value(value, field: valueField)
@@ -60,13 +60,9 @@ struct Validator {
     }
 
     /// A statement or request of `bytes` bytes: at most `maxPayloadBytes`.
-    func payload(_ bytes: Int, field: String) throws(SessionStoreError) {
+    func payload(_ bytes: Int, field: SessionStoreError.Code) throws(SessionStoreError) {
         guard bytes <= limits.maxPayloadBytes else {
-            throw .invalidArgument(field, "\(label(field)) is \(bytes) bytes; the limit is \(limits.maxPayloadBytes)")
+            throw .invalidArgument(field, "\(field.fieldLabel) is \(bytes) bytes; the limit is \(limits.maxPayloadBytes)")
         }
-    }
-
-    private func label(_ field: String) -> String {
-        field.lowercased().replacingOccurrences(of: "_", with: " ")
     }
 }

@@ -33,7 +33,7 @@ extension SessionStoreConfiguration {
     ///   the option.
     public mutating func set(_ name: String, to value: String) throws(SessionStoreError) {
         guard let option = Self.options.first(where: { $0.name == name }) else {
-            throw .invalidArgument("CONFIG_OPTION", "unknown configuration option \(name.debugDescriptionPrefix)")
+            throw .invalidArgument(.invalidConfigOption, "unknown configuration option \(name.debugDescriptionPrefix)")
         }
         try option.set(&self, value)
     }
@@ -140,7 +140,7 @@ extension SessionStoreConfiguration {
     }
 
     private static func badValue(_ name: String, _ text: String, _ expected: String) -> SessionStoreError {
-        .invalidArgument("CONFIG_VALUE", "option \(name) takes \(expected), not \(text.debugDescriptionPrefix)")
+        .invalidArgument(.invalidConfigValue, "option \(name) takes \(expected), not \(text.debugDescriptionPrefix)")
     }
 
     private static func duration(

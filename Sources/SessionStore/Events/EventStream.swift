@@ -90,7 +90,7 @@ extension SessionStore {
         try await read { db in try db.fetchInt64(sql: "SELECT max(seq) FROM events") ?? 0 }
     }
 
-    private func notifications(kind: String, dataSource: String?, pollInterval: Duration) async throws(SessionStoreError) -> EventStream<SessionNotification> {
+    private func notifications(kind: EventKind, dataSource: String?, pollInterval: Duration) async throws(SessionStoreError) -> EventStream<SessionNotification> {
         let start = try await latestEventSeq()
         return EventStream(store: self, start: start, pollInterval: pollInterval) { event in
             guard event.kind == kind, let key = event.sessionKey, let source = event.dataSource,
@@ -111,7 +111,7 @@ extension SessionStore {
     /// }
     /// ```
     public func subscription(named name: String) throws(SessionStoreError) -> DurableSubscription {
-        try configuration.validator.id(name, field: "SUBSCRIPTION")
+        try configuration.validator.id(name, field: .invalidSubscription)
         return DurableSubscription(store: self, name: name)
     }
 }

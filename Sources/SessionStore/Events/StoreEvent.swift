@@ -9,8 +9,8 @@ public struct StoreEvent: Sendable, Hashable, Codable {
     public var seq: Int64
     /// When the change was committed.
     public var at: Timestamp
-    /// What happened; one of ``EventKind``'s values.
-    public var kind: String
+    /// What happened.
+    public var kind: EventKind
     /// The session it is about; `nil` for store-wide events.
     public var sessionKey: String?
     /// The user of that session, or of a refused open.
@@ -23,73 +23,106 @@ public struct StoreEvent: Sendable, Hashable, Codable {
     public var payload: [String: String]
 }
 
-/// The kinds of ``StoreEvent``.
-public enum EventKind {
+/// The kind of a ``StoreEvent``: a stable dotted name such as `session.started`, stored
+/// in the `events.kind` column and printed as it is.
+///
+/// Every kind the library writes is a static member. A kind read from a file written by
+/// a later build keeps its string.
+public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible,
+    ExpressibleByStringLiteral
+{
+    /// The stored name, e.g. `session.ended`.
+    public let rawValue: String
+
+    /// The kind named `rawValue`.
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    /// The kind named by the literal.
+    public init(stringLiteral value: String) {
+        self.init(rawValue: value)
+    }
+
+    /// Decodes the plain string, as ``StoreEvent`` is written in JSON.
+    public init(from decoder: any Decoder) throws {
+        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    /// Encodes the plain string.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    /// The stored name.
+    public var description: String { rawValue }
+
     /// A session was opened; payload `type`, `timeoutMs` (`never` when it never expires),
     /// and `sessionId`, `clientAddress`, `impersonatedUser` when given.
-    public static let sessionStarted = "session.started"
+    public static let sessionStarted: EventKind = "session.started"
     /// A session ended; payload `state` (`closed`, `expired` or `failed`) and `reason`.
-    public static let sessionEnded = "session.ended"
+    public static let sessionEnded: EventKind = "session.ended"
     /// An open was refused (no session key); payload `code`, with `limit` and `live` for
     /// a session limit, or `message` for an authentication or impersonation refusal.
-    public static let sessionRefused = "session.refused"
+    public static let sessionRefused: EventKind = "session.refused"
     /// A config value changed; payload `name`, `new`, and `old` unless it was unset.
-    public static let configChanged = "session.config_changed"
+    public static let configChanged: EventKind = "session.config_changed"
     /// Details were set; payload `names`, comma-separated and sorted.
-    public static let detailsUpdated = "session.details_updated"
+    public static let detailsUpdated: EventKind = "session.details_updated"
     /// Details were removed; payload `names` of those that were set, comma-separated and
     /// sorted.
-    public static let detailsRemoved = "session.details_removed"
+    public static let detailsRemoved: EventKind = "session.details_removed"
     /// The session's identifier changed; payload `old` and `new`, each absent when `nil`.
-    public static let identifierChanged = "session.identifier_changed"
+    public static let identifierChanged: EventKind = "session.identifier_changed"
     /// A child session was linked under this one; payload `child`, the child's key.
-    public static let sessionLinked = "session.linked"
+    public static let sessionLinked: EventKind = "session.linked"
     /// An execution was created; payload `tags` (comma-separated, sorted) and
     /// `reattachable`.
-    public static let executionCreated = "execution.created"
+    public static let executionCreated: EventKind = "execution.created"
     /// An execution changed status; payload `from`, `to`, `error` for a failure, and
     /// `reason` when the store moved it (interrupt, session end, abandonment, timeout,
     /// restart).
-    public static let executionStatus = "execution.status_changed"
+    public static let executionStatus: EventKind = "execution.status_changed"
     /// A client attached to an execution; no payload.
-    public static let executionAttached = "execution.attached"
+    public static let executionAttached: EventKind = "execution.attached"
     /// A client detached from an execution; payload `reason` when recovery detached it
     /// after a crash.
-    public static let executionDetached = "execution.detached"
+    public static let executionDetached: EventKind = "execution.detached"
     /// An execution was abandoned, detached past the detached timeout; payload
     /// `lastAttachedAt`.
-    public static let executionAbandoned = "execution.abandoned"
+    public static let executionAbandoned: EventKind = "execution.abandoned"
     /// A running execution was canceled by an interrupt; payload `reason`.
-    public static let executionInterrupted = "execution.interrupted"
+    public static let executionInterrupted: EventKind = "execution.interrupted"
     /// A streaming query was registered; payload `queryId` and `runId`.
-    public static let queryRegistered = "streaming_query.registered"
+    public static let queryRegistered: EventKind = "streaming_query.registered"
     /// A streaming query stopped; payload `queryId` and `reason`.
-    public static let queryStopped = "streaming_query.stopped"
+    public static let queryStopped: EventKind = "streaming_query.stopped"
     /// A streaming query was removed; payload `queryId`.
-    public static let queryRemoved = "streaming_query.removed"
+    public static let queryRemoved: EventKind = "streaming_query.removed"
     /// The session took ownership of a resource; payload `kind`, `name` and `bytes`.
-    public static let resourceAdded = "resource.added"
+    public static let resourceAdded: EventKind = "resource.added"
     /// A resource was released, by the client or at the session's end; payload `kind`,
     /// `name` and `bytes`.
-    public static let resourceReleased = "resource.released"
+    public static let resourceReleased: EventKind = "resource.released"
     /// Recovery finished dead instances' work (no session); payload `deadInstances`,
     /// `failedExecutions`, `detachedExecutions`, `endedSessions`, and `rearmEpoch` when
     /// set.
-    public static let storeRecovered = "store.recovered"
+    public static let storeRecovered: EventKind = "store.recovered"
     /// The sweeper fell behind and re-armed overdue sessions instead of expiring them (no
     /// session); payload `behindMs`, `behindTicks` and `reason`.
-    public static let stormGuard = "sweeper.storm_guard"
+    public static let stormGuard: EventKind = "sweeper.storm_guard"
 }
 
 /// Which events ``SessionStore/events(after:limit:filter:)`` returns.
 public struct EventFilter: Sendable, Hashable {
     /// Only events about this session; `nil` for every session.
     public var sessionKey: String?
-    /// Only events of this kind, one of ``EventKind``'s values; `nil` for every kind.
-    public var kind: String?
+    /// Only events of this kind; `nil` for every kind.
+    public var kind: EventKind?
 
     /// A filter on session and kind; `nil` leaves that side open.
-    public init(sessionKey: String? = nil, kind: String? = nil) {
+    public init(sessionKey: String? = nil, kind: EventKind? = nil) {
         self.sessionKey = sessionKey
         self.kind = kind
     }

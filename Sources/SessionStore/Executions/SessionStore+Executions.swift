@@ -32,12 +32,12 @@ extension SessionStore {
         let validator = configuration.validator
         let key = try validator.key(key)
         let operationId = try operationId.map { (id) throws(SessionStoreError) in try validator.operationId(id) } ?? SessionKey.make()
-        for tag in tags { try validator.id(tag, field: "TAG") }
-        if let statement { try validator.payload(statement.utf8.count, field: "STATEMENT") }
-        if let request { try validator.payload(request.count, field: "REQUEST") }
+        for tag in tags { try validator.id(tag, field: .invalidTag) }
+        if let statement { try validator.payload(statement.utf8.count, field: .invalidStatement) }
+        if let request { try validator.payload(request.count, field: .invalidRequest) }
         let timeoutMs = timeout?.wholeMilliseconds
         if let timeoutMs, timeoutMs <= 0 {
-            throw .invalidArgument("TIMEOUT", "an execution timeout must be positive (got \(timeoutMs) ms)")
+            throw .invalidArgument(.invalidTimeout, "an execution timeout must be positive (got \(timeoutMs) ms)")
         }
         let maxRunning = configuration.limits.maxConcurrentExecutionsPerSession
         let instanceId = self.instanceId
@@ -67,7 +67,7 @@ extension SessionStore {
                 try ExecutionRecords.insertTag(db, sessionId: session.id, executionId: id, tag: tag)
             }
             guard let row = try ExecutionRecords.find(db, id: id) else {
-                throw SessionStoreError(code: "STORAGE.ERROR", message: "execution \(operationId) vanished after insert")
+                throw SessionStoreError(code: .storageError, message: "execution \(operationId) vanished after insert")
             }
             try EventLog.append(
                 db, at: now, kind: EventKind.executionCreated, subject: row.subject,
@@ -111,7 +111,7 @@ extension SessionStore {
     ) async throws(SessionStoreError) -> Execution {
         let key = try configuration.validator.key(key)
         let operationId = try configuration.validator.operationId(operationId)
-        if let error { try configuration.validator.value(error, field: "ERROR") }
+        if let error { try configuration.validator.value(error, field: .invalidError) }
         let execution = try await mutate(key: key) { db, session, now in
             let row = try Self.executionRow(db, session: session, operationId: operationId)
             let moved = try ExecutionTransitions.move(db, row, to: status, error: status == .failed ? error : nil, at: now)
@@ -179,7 +179,7 @@ extension SessionStore {
     /// Cancels the running executions carrying `tag`, and stops the session's streaming
     /// queries with that tag. Returns the canceled operation ids.
     public func interrupt(session key: String, tag: String) async throws(SessionStoreError) -> [String] {
-        try configuration.validator.id(tag, field: "TAG")
+        try configuration.validator.id(tag, field: .invalidTag)
         return try await interrupt(session: key, reason: "interrupted by tag \(tag)", stopsQueriesTagged: .some(tag)) { db, session in
             try ExecutionRecords.running(db, sessionId: session.id, tag: tag)
         }

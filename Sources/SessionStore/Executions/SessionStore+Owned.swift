@@ -23,11 +23,11 @@ extension SessionStore {
     ) async throws(SessionStoreError) -> StreamingQuery {
         let validator = configuration.validator
         let key = try validator.key(key)
-        try validator.id(queryId, field: "QUERY_ID")
-        try validator.id(runId, field: "RUN_ID")
-        try validator.optionalId(name, field: "QUERY_NAME")
+        try validator.id(queryId, field: .invalidQueryId)
+        try validator.id(runId, field: .invalidRunId)
+        try validator.optionalId(name, field: .invalidQueryName)
         let operationId = try operationId.map { (id) throws(SessionStoreError) in try validator.operationId(id) }
-        for tag in tags { try validator.id(tag, field: "TAG") }
+        for tag in tags { try validator.id(tag, field: .invalidTag) }
         let maxQueries = configuration.limits.maxStreamingQueriesPerSession
         return try await mutate(key: key) { db, session, now in
             if try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId) != nil {
@@ -82,7 +82,7 @@ extension SessionStore {
     @discardableResult
     public func stopQuery(session key: String, queryId: String, reason: String = "stopped by client") async throws(SessionStoreError) -> StreamingQuery {
         let key = try configuration.validator.key(key)
-        try configuration.validator.value(reason, field: "REASON")
+        try configuration.validator.value(reason, field: .invalidReason)
         return try await mutate(key: key) { db, session, now in
             guard let (id, query) = try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId) else {
                 throw Self.queryNotFound(queryId, key)
@@ -126,9 +126,9 @@ extension SessionStore {
     public func addResource(session key: String, kind: String, name: String, bytes: Int64) async throws(SessionStoreError) -> OwnedResource {
         let validator = configuration.validator
         let key = try validator.key(key)
-        try validator.id(kind, field: "RESOURCE_KIND")
-        try validator.id(name, field: "RESOURCE_NAME")
-        guard bytes >= 0 else { throw .invalidArgument("BYTES", "a resource size must not be negative (got \(bytes))") }
+        try validator.id(kind, field: .invalidResourceKind)
+        try validator.id(name, field: .invalidResourceName)
+        guard bytes >= 0 else { throw .invalidArgument(.invalidBytes, "a resource size must not be negative (got \(bytes))") }
         let maxBytes = configuration.limits.maxResourceBytesPerSession
         return try await mutate(key: key) { db, session, now in
             let held = try OwnedRecords.resourceBytes(db, sessionId: session.id)

@@ -57,9 +57,9 @@ extension SessionStore {
                 guard parts.count == 2, let state = SessionState(rawValue: String(parts[1])) else { return nil }
                 return MetricsSnapshot.SessionCount(state: state, dataSource: String(parts[0]), count: row.int64(1))
             }.compactMap { $0 }
-            func totals(_ kind: String) throws(SQLiteError) -> [MetricsSnapshot.Total] {
+            func totals(_ kind: EventKind) throws(SQLiteError) -> [MetricsSnapshot.Total] {
                 try db.fetchAll(
-                    sql: "SELECT detail, total FROM event_totals WHERE kind = ? ORDER BY detail", [.text(kind)]
+                    sql: "SELECT detail, total FROM event_totals WHERE kind = ? ORDER BY detail", [.text(kind.rawValue)]
                 ) { MetricsSnapshot.Total(label: $0.string(0), total: $0.int64(1)) }
             }
             let running = try db.fetchAll(

@@ -16,8 +16,8 @@ struct SessionMetrics: Sendable {
         metrics.counter("sessionstore_sessions_ended_total", [("state", state.rawValue)]).increment()
     }
 
-    func refused(code: String) {
-        metrics.counter("sessionstore_refusals_total", [("code", code)]).increment()
+    func refused(code: SessionStoreError.Code) {
+        metrics.counter("sessionstore_refusals_total", [("code", code.rawValue)]).increment()
     }
 }
 

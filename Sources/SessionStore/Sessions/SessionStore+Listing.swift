@@ -20,7 +20,7 @@ extension SessionStore {
     /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listSessions(_ filter: SessionFilter = SessionFilter()) async throws(SessionStoreError) -> [Session] {
         guard (1...10_000).contains(filter.limit) else {
-            throw .invalidArgument("LIMIT", "limit must be within 1...10000 (got \(filter.limit))")
+            throw .invalidArgument(.invalidLimit, "limit must be within 1...10000 (got \(filter.limit))")
         }
         let after = try filter.after.map { (key) throws(SessionStoreError) in try configuration.validator.key(key) }
         return try await read { db in
@@ -38,7 +38,7 @@ extension SessionStore {
     /// The live sessions of a data source (Stream API `GetCurrentSessions`), oldest
     /// first. Ended sessions are never included.
     public func currentSessions(dataSource: String, limit: Int = 10_000) async throws(SessionStoreError) -> [Session] {
-        try configuration.validator.id(dataSource, field: "DATA_SOURCE")
+        try configuration.validator.id(dataSource, field: .invalidDataSource)
         return try await listSessions(SessionFilter(states: .live, dataSource: dataSource, limit: limit))
     }
 
@@ -53,7 +53,7 @@ extension SessionStore {
     /// ```
     public func events(after seq: Int64 = 0, limit: Int = 100, filter: EventFilter = EventFilter()) async throws(SessionStoreError) -> [StoreEvent] {
         guard (1...10_000).contains(limit) else {
-            throw .invalidArgument("LIMIT", "limit must be within 1...10000 (got \(limit))")
+            throw .invalidArgument(.invalidLimit, "limit must be within 1...10000 (got \(limit))")
         }
         let sessionKey = try filter.sessionKey.map { (key) throws(SessionStoreError) in try configuration.validator.key(key) }
         let filter = EventFilter(sessionKey: sessionKey, kind: filter.kind)

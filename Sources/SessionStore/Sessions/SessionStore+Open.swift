@@ -55,21 +55,21 @@ extension SessionStore {
 
     private func open(_ request: OpenSessionRequest, returningLive: Bool) async throws(SessionStoreError) -> Session {
         let validator = configuration.validator
-        try validator.id(request.userId, field: "USER_ID")
-        try validator.optionalId(request.sessionId, field: "SESSION_ID")
-        try validator.id(request.dataSource, field: "DATA_SOURCE")
-        try validator.id(request.type, field: "TYPE")
-        try validator.optionalId(request.identifier, field: "IDENTIFIER")
-        try validator.optionalId(request.clientAddress, field: "CLIENT_ADDRESS")
-        try validator.optionalId(request.impersonatedUser, field: "IMPERSONATED_USER")
-        try validator.pairs(request.details, nameField: "DETAIL_NAME", valueField: "DETAIL_VALUE")
-        try validator.pairs(request.config, nameField: "CONFIG_NAME", valueField: "CONFIG_VALUE")
-        if let credentials = request.credentials { try validator.value(credentials, field: "CREDENTIALS") }
+        try validator.id(request.userId, field: .invalidUserId)
+        try validator.optionalId(request.sessionId, field: .invalidSessionId)
+        try validator.id(request.dataSource, field: .invalidDataSource)
+        try validator.id(request.type, field: .invalidType)
+        try validator.optionalId(request.identifier, field: .invalidIdentifier)
+        try validator.optionalId(request.clientAddress, field: .invalidClientAddress)
+        try validator.optionalId(request.impersonatedUser, field: .invalidImpersonatedUser)
+        try validator.pairs(request.details, nameField: .invalidDetailName, valueField: .invalidDetailValue)
+        try validator.pairs(request.config, nameField: .invalidConfigName, valueField: .invalidConfigValue)
+        if let credentials = request.credentials { try validator.value(credentials, field: .invalidCredentials) }
         guard request.version >= 1 else {
-            throw .invalidArgument("VERSION", "version must be at least 1 (got \(request.version))")
+            throw .invalidArgument(.invalidVersion, "version must be at least 1 (got \(request.version))")
         }
         guard (-18 * 3600...18 * 3600).contains(request.utcOffsetSeconds) else {
-            throw .invalidArgument("UTC_OFFSET", "UTC offset must be within ±18 hours (got \(request.utcOffsetSeconds) s)")
+            throw .invalidArgument(.invalidUtcOffset, "UTC offset must be within ±18 hours (got \(request.utcOffsetSeconds) s)")
         }
         guard request.details.count <= configuration.limits.maxDetailsPerSession else {
             throw SessionStoreError(
@@ -199,7 +199,7 @@ extension SessionStore {
             try EventLog.append(
                 db, at: clock.now(), kind: EventKind.sessionRefused,
                 subject: EventLog.Subject(userId: request.userId, dataSource: request.dataSource),
-                payload: ["code": refusal.code, "message": refusal.message])
+                payload: ["code": refusal.code.rawValue, "message": refusal.message])
         }
         sessionMetrics.refused(code: refusal.code)
     }

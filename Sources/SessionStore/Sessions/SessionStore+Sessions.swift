@@ -19,8 +19,8 @@ extension SessionStore {
     /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when the newest such session has ended.
     public func getIsolatedSession(userId: String, sessionId: String) async throws(SessionStoreError) -> Session? {
         let validator = configuration.validator
-        try validator.id(userId, field: "USER_ID")
-        try validator.id(sessionId, field: "SESSION_ID")
+        try validator.id(userId, field: .invalidUserId)
+        try validator.id(sessionId, field: .invalidSessionId)
         let found = try await quickRead { db -> Session? in
             try SessionRecords.newest(db, userId: userId, sessionId: sessionId).map { try SessionRecords.load(db, $0) }
         }
@@ -87,7 +87,7 @@ extension SessionStore {
     ///   details than allowed (nothing is written).
     public func updateDetails(key: String, _ details: [String: String]) async throws(SessionStoreError) {
         let key = try configuration.validator.key(key)
-        try configuration.validator.pairs(details, nameField: "DETAIL_NAME", valueField: "DETAIL_VALUE")
+        try configuration.validator.pairs(details, nameField: .invalidDetailName, valueField: .invalidDetailValue)
         let maxDetails = configuration.limits.maxDetailsPerSession
         try await mutate(key: key) { db, row, now in
             for (name, value) in details {
@@ -108,7 +108,7 @@ extension SessionStore {
     /// Removes the named details; names that are not set are ignored. Counts as an access.
     public func removeDetails(key: String, names: [String]) async throws(SessionStoreError) {
         let key = try configuration.validator.key(key)
-        for name in names { try configuration.validator.id(name, field: "DETAIL_NAME") }
+        for name in names { try configuration.validator.id(name, field: .invalidDetailName) }
         try await mutate(key: key) { db, row, now in
             var removed: [String] = []
             for name in names where try SessionDetailRecords.removeDetail(db, id: row.id, name: name) {
@@ -130,7 +130,7 @@ extension SessionStore {
     @discardableResult
     public func setConfig(key: String, _ config: [String: String]) async throws(SessionStoreError) -> [String] {
         let key = try configuration.validator.key(key)
-        try configuration.validator.pairs(config, nameField: "CONFIG_NAME", valueField: "CONFIG_VALUE")
+        try configuration.validator.pairs(config, nameField: .invalidConfigName, valueField: .invalidConfigValue)
         return try await mutate(key: key) { db, row, now in
             var changed: [String] = []
             for (name, value) in config.sorted(by: { $0.key < $1.key }) {
@@ -149,7 +149,7 @@ extension SessionStore {
     /// Replaces the session's identifier (`nil` clears it). Counts as an access.
     public func updateIdentifier(key: String, _ identifier: String?) async throws(SessionStoreError) {
         let key = try configuration.validator.key(key)
-        try configuration.validator.optionalId(identifier, field: "IDENTIFIER")
+        try configuration.validator.optionalId(identifier, field: .invalidIdentifier)
         try await mutate(key: key) { db, row, now in
             guard row.identifier != identifier else { return }
             try SessionRecords.setIdentifier(db, id: row.id, identifier: identifier)
@@ -169,7 +169,7 @@ extension SessionStore {
     @discardableResult
     public func closeSession(key: String, reason: String = "closed by client") async throws(SessionStoreError) -> Session {
         let key = try configuration.validator.key(key)
-        try configuration.validator.value(reason, field: "REASON")
+        try configuration.validator.value(reason, field: .invalidReason)
         let clock = self.clock
         let (session, ended) = try await write { db throws -> (Session, EndedSession?) in
             guard let row = try SessionRecords.find(db, key: key) else {

@@ -12,20 +12,20 @@ enum EventLog {
     }
 
     static func append(
-        _ db: Database, at time: Int64, kind: String, subject: Subject, payload: [String: String] = [:]
+        _ db: Database, at time: Int64, kind: EventKind, subject: Subject, payload: [String: String] = [:]
     ) throws(SQLiteError) {
         try append(db, at: time, kind: kind, subject: subject, payloadJSON: JSONText.object(payload))
     }
 
     /// Appends an event whose payload was encoded beforehand (off the writer thread).
-    static func append(_ db: Database, at time: Int64, kind: String, subject: Subject, payloadJSON: String) throws(SQLiteError) {
+    static func append(_ db: Database, at time: Int64, kind: EventKind, subject: Subject, payloadJSON: String) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO events (at, kind, session_key, user_id, data_source, operation_id, payload)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
             [
-                .integer(time), .text(kind), DatabaseValue(subject.sessionKey), DatabaseValue(subject.userId),
+                .integer(time), .text(kind.rawValue), DatabaseValue(subject.sessionKey), DatabaseValue(subject.userId),
                 DatabaseValue(subject.dataSource), DatabaseValue(subject.operationId), .text(payloadJSON),
             ])
     }
@@ -40,7 +40,7 @@ enum EventLog {
                     SELECT \(columns) FROM events
                     WHERE session_key = ? AND seq > ? AND kind = ?
                     ORDER BY seq LIMIT ?
-                    """, [.text(key), .integer(seq), .text(kind), .integer(limit)], map: event)
+                    """, [.text(key), .integer(seq), .text(kind.rawValue), .integer(limit)], map: event)
         case (let key?, nil):
             return try db.fetchAll(
                 sql: """
@@ -54,7 +54,7 @@ enum EventLog {
                     SELECT \(columns) FROM events
                     WHERE kind = ? AND seq > ?
                     ORDER BY seq LIMIT ?
-                    """, [.text(kind), .integer(seq), .integer(limit)], map: event)
+                    """, [.text(kind.rawValue), .integer(seq), .integer(limit)], map: event)
         case (nil, nil):
             return try db.fetchAll(
                 sql: """
@@ -67,7 +67,7 @@ enum EventLog {
 
     private static func event(_ row: Row) -> StoreEvent {
         StoreEvent(
-            seq: row.int64(0), at: Timestamp(milliseconds: row.int64(1)), kind: row.string(2),
+            seq: row.int64(0), at: Timestamp(milliseconds: row.int64(1)), kind: EventKind(rawValue: row.string(2)),
             sessionKey: row.optionalString(3), userId: row.optionalString(4), dataSource: row.optionalString(5),
             operationId: row.optionalString(6), payload: JSONText.stringObject(row.string(7)))
     }

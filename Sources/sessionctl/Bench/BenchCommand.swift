@@ -67,7 +67,7 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
         } catch let error as SessionStoreError {
-            global.output.printError(code: error.code, message: error.message)
+            global.output.printError(code: error.code.rawValue, message: error.message)
             throw ExitCode(1)
         }
         if global.json {
