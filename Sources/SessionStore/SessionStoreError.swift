@@ -112,6 +112,10 @@ public struct SessionStoreError: Error, Sendable, Equatable, CustomStringConvert
         public static let schemaChecksumMismatch = "SCHEMA.CHECKSUM_MISMATCH"
         /// A call after `close()`.
         public static let storageClosed = "STORAGE.CLOSED"
+        /// The file holds what this build cannot read: SQLite found it malformed, or a row
+        /// holds a state or status this build does not know (the message names the table,
+        /// column and value).
+        public static let storageCorrupt = "STORAGE.CORRUPT"
     }
 
     static func invalidArgument(_ field: String, _ message: String) -> SessionStoreError {

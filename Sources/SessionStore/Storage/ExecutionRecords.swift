@@ -46,11 +46,12 @@ enum ExecutionRecords {
     static let runningStatuses =
         "(" + ExecutionStatus.allCases.filter(\.isRunning).map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
 
-    static func row(_ row: Row) -> ExecutionRow {
-        ExecutionRow(
+    static func row(_ row: Row) throws(SQLiteError) -> ExecutionRow {
+        try ExecutionRow(
             id: row.int64(0), sessionId: row.int64(1), sessionKey: row.string(2), userId: row.string(3),
             dataSource: row.string(4), operationId: row.string(5), jobTag: row.string(6),
-            status: ExecutionStatus(rawValue: row.string(7)) ?? .failed, statement: row.optionalString(8),
+            status: ExecutionStatus(stored: row.string(7), table: "executions", column: "status"),
+            statement: row.optionalString(8),
             reattachable: row.bool(9), attached: row.bool(10), timeoutMs: row.optionalInt64(11),
             createdAt: row.int64(12), startedAt: row.optionalInt64(13), lastAttachedAt: row.int64(14),
             endedAt: row.optionalInt64(15), closedAt: row.optionalInt64(16), abandonedAt: row.optionalInt64(17),
