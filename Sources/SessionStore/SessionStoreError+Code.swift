@@ -191,7 +191,9 @@ extension SessionStoreError {
         public static let storageInterrupted = Code("STORAGE.INTERRUPT", .storageFailure)
         /// The operating system reported an I/O error.
         public static let storageIOError = Code("STORAGE.IOERR", .storageFailure)
-        /// The database file, or a value in it, is damaged.
+        /// The file holds what this build cannot read: SQLite found it malformed, or a row
+        /// holds a state or status this build does not know (the message names the table,
+        /// column and value).
         public static let storageCorrupt = Code("STORAGE.CORRUPT", .storageFailure)
         /// The disk is full.
         public static let storageFull = Code("STORAGE.FULL", .storageFailure)

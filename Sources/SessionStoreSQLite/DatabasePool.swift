@@ -123,6 +123,15 @@ public final class DatabasePool: Sendable {
         try await enqueueWrite(transactional: false, body)
     }
 
+    /// Runs a `PASSIVE` checkpoint on the writer connection between batches: copies what
+    /// it can from the WAL into the database file without waiting for readers. The
+    /// background checkpoint (``backgroundCheckpoints``) runs only with `normal`
+    /// durability and only after this pool's own commits; this one serves `full`
+    /// durability and a WAL grown by other processes too.
+    package func checkpointPassively() async throws {
+        try await writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+    }
+
     private func enqueueWrite<T: Sendable>(
         transactional: Bool, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {

@@ -87,7 +87,7 @@ extension SessionStore {
 
     /// The sequence number of the newest event; 0 on an empty log.
     public func latestEventSeq() async throws(SessionStoreError) -> Int64 {
-        try await read { db in try db.fetchInt64(sql: "SELECT max(seq) FROM events") ?? 0 }
+        try await read { db in try EventLog.lastSequence(db) }
     }
 
     private func notifications(kind: EventKind, dataSource: String?, pollInterval: Duration) async throws(SessionStoreError) -> EventStream<SessionNotification> {

@@ -160,10 +160,11 @@ extension SessionStore {
     }
 
     /// A passive checkpoint: copies what it can from the WAL into the database without
-    /// waiting for readers, so the WAL does not grow without bound.
+    /// waiting for readers, so the WAL does not grow without bound, whatever the
+    /// durability and whichever process wrote it.
     private func checkpoint() async throws(SessionStoreError) {
         do {
-            try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+            try await pool.checkpointPassively()
         } catch {
             throw SessionStoreError.wrap(error)
         }

@@ -51,15 +51,9 @@ extension SessionStore {
         return try await read { db in
             let migrator = try Migrator(migrations: Self.migrations)
             let version = try migrator.appliedMigrations(db).last?.version ?? 0
-            let journalMode = try db.fetchOne(sql: "PRAGMA journal_mode") { $0.string(0) } ?? "unknown"
-            let tables = try db.fetchAll(sql: """
-                SELECT name FROM sqlite_schema
-                WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
-                ORDER BY name
-                """) { $0.string(0) }
-            let counts = try tables.map { table in
-                StorageStatus.TableCount(
-                    table: table, rows: try db.fetchInt64(sql: "SELECT count(*) FROM \"\(table)\"") ?? 0)
+            let journalMode = try StatusRecords.journalMode(db) ?? "unknown"
+            let counts = try StatusRecords.tableNames(db).map { table in
+                StorageStatus.TableCount(table: table, rows: try StatusRecords.rowCount(db, table: table))
             }
             return StorageStatus(
                 path: path, schemaVersion: version, latestKnownVersion: latest,
@@ -72,10 +66,8 @@ extension SessionStore {
     /// checks; changes nothing.
     public func checkIntegrity() async throws(SessionStoreError) -> IntegrityReport {
         try await read { db in
-            let integrity = try db.fetchAll(sql: "PRAGMA integrity_check") { $0.string(0) }
-            let foreignKeys = try db.fetchAll(sql: "PRAGMA foreign_key_check") { row in
-                "\(row.string(0)) rowid \(row.optionalInt64(1).map(String.init) ?? "?") → \(row.string(2))"
-            }
+            let integrity = try StatusRecords.integrityCheck(db)
+            let foreignKeys = try StatusRecords.foreignKeyViolations(db)
             let problems = try Migrator(migrations: Self.migrations).problems(db)
             return IntegrityReport(integrity: integrity, foreignKeyViolations: foreignKeys, migrationProblems: problems)
         }

@@ -74,6 +74,11 @@ enum EventLog {
 }
 
 extension EventLog {
+    /// The sequence number of the newest event; 0 on an empty log.
+    static func lastSequence(_ db: Database) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(sql: "SELECT max(seq) FROM events") ?? 0
+    }
+
     /// Deletes up to `limit` events written at or before `cutoff`; returns how many.
     static func prune(_ db: Database, before cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
         try db.execute(

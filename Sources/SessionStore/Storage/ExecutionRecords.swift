@@ -39,11 +39,19 @@ enum ExecutionRecords {
         FROM executions JOIN sessions ON sessions.id = executions.session_id
         """
 
-    static func row(_ row: Row) -> ExecutionRow {
-        ExecutionRow(
+    /// The statuses of a running execution as an SQL list,
+    /// `('pending', 'started', 'analyzed', 'readyForExecution')`. Queries interpolate it
+    /// as literal text, not bound values, so their condition matches the partial indexes
+    /// on running executions word for word and SQLite uses them.
+    static let runningStatuses =
+        "(" + ExecutionStatus.allCases.filter(\.isRunning).map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+
+    static func row(_ row: Row) throws(SQLiteError) -> ExecutionRow {
+        try ExecutionRow(
             id: row.int64(0), sessionId: row.int64(1), sessionKey: row.string(2), userId: row.string(3),
             dataSource: row.string(4), operationId: row.string(5), jobTag: row.string(6),
-            status: ExecutionStatus(rawValue: row.string(7)) ?? .failed, statement: row.optionalString(8),
+            status: ExecutionStatus(stored: row.string(7), table: "executions", column: "status"),
+            statement: row.optionalString(8),
             reattachable: row.bool(9), attached: row.bool(10), timeoutMs: row.optionalInt64(11),
             createdAt: row.int64(12), startedAt: row.optionalInt64(13), lastAttachedAt: row.int64(14),
             endedAt: row.optionalInt64(15), closedAt: row.optionalInt64(16), abandonedAt: row.optionalInt64(17),
@@ -102,7 +110,7 @@ enum ExecutionRecords {
             sql: """
                 \(select)
                 WHERE executions.session_id = ?
-                    AND executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                    AND executions.status IN \(runningStatuses)
                 ORDER BY executions.id
                 """, [.integer(sessionId)], map: row)
     }
@@ -111,7 +119,7 @@ enum ExecutionRecords {
         try db.fetchInt64(
             sql: """
                 SELECT count(*) FROM executions
-                WHERE session_id = ? AND status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                WHERE session_id = ? AND status IN \(runningStatuses)
                 """, [.integer(sessionId)]) ?? 0
     }
 
@@ -122,7 +130,7 @@ enum ExecutionRecords {
                 \(select)
                 JOIN execution_tags ON execution_tags.execution_id = executions.id
                 WHERE execution_tags.session_id = ? AND execution_tags.tag = ?
-                    AND executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                    AND executions.status IN \(runningStatuses)
                 ORDER BY executions.id
                 """, [.integer(sessionId), .text(tag)], map: row)
     }
@@ -139,7 +147,7 @@ enum ExecutionRecords {
         try db.fetchAll(
             sql: """
                 \(select)
-                WHERE executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                WHERE executions.status IN \(runningStatuses)
                 ORDER BY executions.id
                 LIMIT ?
                 """, [.integer(Int64(limit))], map: row)
@@ -177,7 +185,7 @@ enum ExecutionRecords {
         try db.fetchAll(
             sql: """
                 \(select)
-                WHERE executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                WHERE executions.status IN \(runningStatuses)
                     AND executions.deadline_at <= ?
                 ORDER BY executions.deadline_at
                 LIMIT ?
@@ -234,7 +242,7 @@ enum ExecutionRecords {
         let found = try db.fetchInt64(
             sql: """
                 SELECT 1 FROM executions
-                WHERE session_id = ? AND status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                WHERE session_id = ? AND status IN \(runningStatuses)
                     AND attached = 1
                 LIMIT 1
                 """, [.integer(sessionId)])
@@ -268,7 +276,7 @@ extension ExecutionRecords {
             sql: """
                 \(ExecutionRecords.select)
                 WHERE executions.instance_id = ?
-                    AND executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                    AND executions.status IN \(runningStatuses)
                 ORDER BY executions.id
                 """, [.integer(instance)], map: ExecutionRecords.row)
     }

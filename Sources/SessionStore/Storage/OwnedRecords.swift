@@ -10,14 +10,14 @@ enum OwnedRecords {
         FROM streaming_queries JOIN sessions ON sessions.id = streaming_queries.session_id
         """
 
-    static func query(_ row: Row) -> (id: Int64, query: StreamingQuery) {
+    static func query(_ row: Row) throws(SQLiteError) -> (id: Int64, query: StreamingQuery) {
         let tags = JSONText.stringArray(row.string(5))
         return (
             row.int64(10),
-            StreamingQuery(
+            try StreamingQuery(
                 queryId: row.string(0), runId: row.string(1), name: row.optionalString(2), sessionKey: row.string(3),
                 operationId: row.optionalString(4), tags: tags,
-                state: StreamingQuery.State(rawValue: row.string(6)) ?? .stopped,
+                state: StreamingQuery.State(stored: row.string(6), table: "streaming_queries", column: "state"),
                 registeredAt: Timestamp(milliseconds: row.int64(7)), stoppedAt: row.optionalInt64(8).map(Timestamp.init),
                 stopReason: row.optionalString(9))
         )

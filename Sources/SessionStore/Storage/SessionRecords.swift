@@ -37,12 +37,12 @@ enum SessionRecords {
         ended_at, end_reason, config_changes, statements, failures
         """
 
-    static func row(_ row: Row) -> SessionRow {
-        SessionRow(
+    static func row(_ row: Row) throws(SQLiteError) -> SessionRow {
+        try SessionRow(
             id: row.int64(0), key: row.string(1), userId: row.string(2), sessionId: row.optionalString(3),
             dataSource: row.string(4), type: row.string(5), version: row.int64(6), identifier: row.optionalString(7),
-            utcOffsetSeconds: row.int64(8), clientAddress: row.optionalString(9),
-            impersonatedUser: row.optionalString(10), state: SessionState(rawValue: row.string(11)) ?? .failed,
+            utcOffsetSeconds: row.int64(8), clientAddress: row.optionalString(9), impersonatedUser: row.optionalString(10),
+            state: SessionState(stored: row.string(11), table: "sessions", column: "state"),
             timeoutMs: row.optionalInt64(12), createdAt: row.int64(13), lastAccessAt: row.int64(14),
             expireAt: row.optionalInt64(15), endedAt: row.optionalInt64(16), endReason: row.optionalString(17),
             configChanges: row.int64(18), statements: row.int64(19), failures: row.int64(20))

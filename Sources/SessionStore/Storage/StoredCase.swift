@@ -1,0 +1,17 @@
+import SessionStoreSQLite
+
+extension RawRepresentable where RawValue == String {
+    /// The case stored as `text` in `table.column`.
+    ///
+    /// A value no case of this build names (a file written by another program, or
+    /// edited by hand) throws `SQLITE_CORRUPT` naming the table, column and value, which
+    /// the store reports as `STORAGE.CORRUPT`, rather than reading as some other state.
+    init(stored text: String, table: String, column: String) throws(SQLiteError) {
+        guard let value = Self(rawValue: text) else {
+            throw SQLiteError(
+                code: .corrupt,
+                message: "\(table).\(column) holds \(text.debugDescriptionPrefix), which is not a \(column) this build knows")
+        }
+        self = value
+    }
+}
