@@ -72,7 +72,7 @@ public final class SessionStore: Sendable {
     ///   `SCHEMA.CHECKSUM_MISMATCH` when a migration it recorded differs from this build's.
     public static func open(
         path: String, configuration: SessionStoreConfiguration = SessionStoreConfiguration()
-    ) async throws(SessionStoreError) -> SessionStore {
+    ) async throws -> SessionStore {
         let clock = configuration.clock
         var databaseConfiguration = DatabaseConfiguration(
             durability: configuration.durability, busyTimeout: configuration.busyTimeout)

@@ -121,7 +121,7 @@ struct DemoCommand: AsyncParsableCommand {
         narrator.note("alice's execution went pending → started → analyzed → readyForExecution → finished → closed.")
         do {
             try await store.setExecutionStatus(session: sessions.alice.key, operationId: query.operationId, to: .started)
-        } catch {
+        } catch let error as SessionStoreError {
             narrator.note("moving it back to started is refused: \(error.code)")
         }
 
@@ -143,7 +143,7 @@ struct DemoCommand: AsyncParsableCommand {
         narrator.note("maintenance abandoned \(maintenance.abandonedOperations.count) execution(s); reusing its id now fails:")
         do {
             try await store.createExecution(session: sessions.carol.key, operationId: long.operationId)
-        } catch {
+        } catch let error as SessionStoreError {
             narrator.note("  \(error.code)")
         }
         try await store.addResource(session: sessions.bob.key, kind: "temp-view", name: "daily_v", bytes: 4096)
@@ -165,7 +165,7 @@ struct DemoCommand: AsyncParsableCommand {
             var third = OpenSessionRequest(userId: "alice", sessionId: "third")
             third.reconnect = true
             _ = try await store.openSession(third)
-        } catch {
+        } catch let error as SessionStoreError {
             narrator.note("alice's third open is refused: \(error.code) — \(error.message)")
         }
         let refusals = try await store.events(filter: EventFilter(kind: EventKind.sessionRefused))

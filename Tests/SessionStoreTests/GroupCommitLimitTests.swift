@@ -11,11 +11,7 @@ import Testing
         let outcomes = await withTaskGroup(of: Result<String, SessionStoreError>.self) { group in
             for index in 0..<100 {
                 group.addTask {
-                    do throws(SessionStoreError) {
-                        return .success(try await store.openSession(userId: "user-\(index)").key)
-                    } catch {
-                        return .failure(error)
-                    }
+                    return await outcome { try await store.openSession(userId: "user-\(index)").key }
                 }
             }
             var outcomes: [Result<String, SessionStoreError>] = []

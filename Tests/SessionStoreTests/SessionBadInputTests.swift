@@ -148,7 +148,7 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
         case session, touch, closeSession, updateDetails, removeDetails, setConfig, updateIdentifier
         case statistics, children, parents, tree, addAssociateParent, addAssociateChild, openWithAssociate
 
-        func call(_ store: SessionStore, key: String, live: String) async throws(SessionStoreError) {
+        func call(_ store: SessionStore, key: String, live: String) async throws {
             switch self {
             case .session: _ = try await store.session(key: key)
             case .touch: _ = try await store.touch(key: key)
@@ -305,10 +305,10 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
             let store = try await test.open()
             var request = OpenSessionRequest(userId: "bob")
             request.utcOffsetSeconds = .min
-            do throws(SessionStoreError) {
+            do {
                 _ = try await store.openSession(request)
                 exit(3)
-            } catch {
+            } catch let error as SessionStoreError {
                 if error.code != "INVALID_ARGUMENT.UTC_OFFSET" { exit(4) }
             }
             if try test.count("SELECT count(*) FROM sessions") != 0 { exit(5) }

@@ -67,11 +67,9 @@ import Testing
         let outcomes = await withTaskGroup(of: Result<String, SessionStoreError>.self) { group in
             for value in values {
                 group.addTask {
-                    do throws(SessionStoreError) {
+                    await outcome {
                         try await store.updateDetails(key: key, ["color": value])
-                        return .success(value)
-                    } catch {
-                        return .failure(error)
+                        return value
                     }
                 }
             }
@@ -100,12 +98,9 @@ import Testing
         let failures = await withTaskGroup(of: SessionStoreError?.self) { group in
             for index in 0..<20 {
                 group.addTask {
-                    do throws(SessionStoreError) {
-                        try await store.updateDetails(key: key, ["name-\(index)": "value-\(index)"])
-                        return nil
-                    } catch {
-                        return error
-                    }
+                    let result = await outcome { try await store.updateDetails(key: key, ["name-\(index)": "value-\(index)"]) }
+                    if case .failure(let error) = result { return error }
+                    return nil
                 }
             }
             var failures: [SessionStoreError] = []

@@ -16,7 +16,7 @@ import Testing
     }
 
     func open(_ store: SessionStore, _ userId: String, address: String? = nil, dataSource: String = "default")
-        async throws(SessionStoreError) -> Session
+        async throws -> Session
     {
         var request = OpenSessionRequest(userId: userId)
         request.clientAddress = address
@@ -30,11 +30,7 @@ import Testing
         let outcomes = await withTaskGroup(of: Result<Session, SessionStoreError>.self) { group in
             for index in 0..<50 {
                 group.addTask {
-                    do throws(SessionStoreError) {
-                        return .success(try await store.openSession(userId: "ada", sessionId: "s\(index)"))
-                    } catch {
-                        return .failure(error)
-                    }
+                    return await outcome { try await store.openSession(userId: "ada", sessionId: "s\(index)") }
                 }
             }
             var outcomes: [Result<Session, SessionStoreError>] = []

@@ -9,13 +9,13 @@ struct Validator {
     /// (they would corrupt logs, tables and terminals).
     func id(_ value: String, field: SessionStoreError.Code) throws(SessionStoreError) {
         guard !value.isEmpty else {
-            throw .invalidArgument(field, "\(field.fieldLabel) must not be empty")
+            throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) must not be empty")
         }
         guard value.utf8.count <= limits.maxIdBytes else {
-            throw .invalidArgument(field, "\(field.fieldLabel) is \(value.utf8.count) bytes; the limit is \(limits.maxIdBytes)")
+            throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) is \(value.utf8.count) bytes; the limit is \(limits.maxIdBytes)")
         }
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw .invalidArgument(field, "\(field.fieldLabel) must not contain control characters")
+            throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) must not contain control characters")
         }
     }
 
@@ -26,7 +26,7 @@ struct Validator {
     /// A value (detail, config): any text, stored verbatim, at most `maxValueBytes`.
     func value(_ value: String, field: SessionStoreError.Code) throws(SessionStoreError) {
         guard value.utf8.count <= limits.maxValueBytes else {
-            throw .invalidArgument(field, "\(field.fieldLabel) is \(value.utf8.count) bytes; the limit is \(limits.maxValueBytes)")
+            throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) is \(value.utf8.count) bytes; the limit is \(limits.maxValueBytes)")
         }
     }
 
@@ -62,7 +62,7 @@ struct Validator {
     /// A statement or request of `bytes` bytes: at most `maxPayloadBytes`.
     func payload(_ bytes: Int, field: SessionStoreError.Code) throws(SessionStoreError) {
         guard bytes <= limits.maxPayloadBytes else {
-            throw .invalidArgument(field, "\(field.fieldLabel) is \(bytes) bytes; the limit is \(limits.maxPayloadBytes)")
+            throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) is \(bytes) bytes; the limit is \(limits.maxPayloadBytes)")
         }
     }
 }

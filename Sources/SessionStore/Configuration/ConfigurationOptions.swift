@@ -31,9 +31,9 @@ extension SessionStoreConfiguration {
     /// - Throws: `INVALID_ARGUMENT.CONFIG_OPTION` for an unknown name,
     ///   `INVALID_ARGUMENT.CONFIG_VALUE` for a value the option does not take; both name
     ///   the option.
-    public mutating func set(_ name: String, to value: String) throws(SessionStoreError) {
+    public mutating func set(_ name: String, to value: String) throws {
         guard let option = Self.options.first(where: { $0.name == name }) else {
-            throw .invalidArgument(.invalidConfigOption, "unknown configuration option \(name.debugDescriptionPrefix)")
+            throw SessionStoreError.invalidArgument(.invalidConfigOption, "unknown configuration option \(name.debugDescriptionPrefix)")
         }
         try option.set(&self, value)
     }

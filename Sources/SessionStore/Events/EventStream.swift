@@ -75,22 +75,22 @@ extension SessionStore {
 
     /// Sessions started from now on (no history), optionally of one data source, in this
     /// process or any other on the same file; each is delivered after its commit.
-    public func sessionStarts(dataSource: String? = nil, pollInterval: Duration = .milliseconds(50)) async throws(SessionStoreError) -> EventStream<SessionNotification> {
+    public func sessionStarts(dataSource: String? = nil, pollInterval: Duration = .milliseconds(50)) async throws -> EventStream<SessionNotification> {
         try await notifications(kind: EventKind.sessionStarted, dataSource: dataSource, pollInterval: pollInterval)
     }
 
     /// Sessions ended from now on (closed, expired or failed), optionally of one data
     /// source; see ``sessionStarts(dataSource:pollInterval:)``.
-    public func sessionStops(dataSource: String? = nil, pollInterval: Duration = .milliseconds(50)) async throws(SessionStoreError) -> EventStream<SessionNotification> {
+    public func sessionStops(dataSource: String? = nil, pollInterval: Duration = .milliseconds(50)) async throws -> EventStream<SessionNotification> {
         try await notifications(kind: EventKind.sessionEnded, dataSource: dataSource, pollInterval: pollInterval)
     }
 
     /// The sequence number of the newest event; 0 on an empty log.
-    public func latestEventSeq() async throws(SessionStoreError) -> Int64 {
+    public func latestEventSeq() async throws -> Int64 {
         try await read { db in try EventLog.lastSequence(db) }
     }
 
-    private func notifications(kind: EventKind, dataSource: String?, pollInterval: Duration) async throws(SessionStoreError) -> EventStream<SessionNotification> {
+    private func notifications(kind: EventKind, dataSource: String?, pollInterval: Duration) async throws -> EventStream<SessionNotification> {
         let start = try await latestEventSeq()
         return EventStream(store: self, start: start, pollInterval: pollInterval) { event in
             guard event.kind == kind, let key = event.sessionKey, let source = event.dataSource,
@@ -110,7 +110,7 @@ extension SessionStore {
     ///     try await subscription.acknowledge(through: event.seq)
     /// }
     /// ```
-    public func subscription(named name: String) throws(SessionStoreError) -> DurableSubscription {
+    public func subscription(named name: String) throws -> DurableSubscription {
         try configuration.validator.id(name, field: .invalidSubscription)
         return DurableSubscription(store: self, name: name)
     }
@@ -124,24 +124,24 @@ public struct DurableSubscription: Sendable {
     public let name: String
 
     /// The last sequence number acknowledged; 0 before the first acknowledgement.
-    public func acknowledgedSeq() async throws(SessionStoreError) -> Int64 {
+    public func acknowledgedSeq() async throws -> Int64 {
         let name = self.name
         return try await store.read { db in try SubscriptionRecords.acknowledged(db, subscription: name) }
     }
 
     /// The events after the acknowledged position, then each new one as it commits.
     /// Events delivered but not acknowledged are delivered again after a restart.
-    public func events(pollInterval: Duration = .milliseconds(50)) async throws(SessionStoreError) -> EventStream<StoreEvent> {
+    public func events(pollInterval: Duration = .milliseconds(50)) async throws -> EventStream<StoreEvent> {
         store.events(from: try await acknowledgedSeq(), pollInterval: pollInterval)
     }
 
     /// Up to `limit` events after the acknowledged position, without waiting.
-    public func pending(limit: Int = 1000) async throws(SessionStoreError) -> [StoreEvent] {
+    public func pending(limit: Int = 1000) async throws -> [StoreEvent] {
         try await store.events(after: try await acknowledgedSeq(), limit: limit)
     }
 
     /// Records that every event up to `seq` is handled. Never moves backwards.
-    public func acknowledge(through seq: Int64) async throws(SessionStoreError) {
+    public func acknowledge(through seq: Int64) async throws {
         let name = self.name
         let clock = store.clock
         try await store.write { db in

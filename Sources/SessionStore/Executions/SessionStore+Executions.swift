@@ -28,16 +28,16 @@ extension SessionStore {
     public func createExecution(
         session key: String, operationId: String? = nil, tags: [String] = [], statement: String? = nil,
         request: Data? = nil, reattachable: Bool = false, timeout: Duration? = nil
-    ) async throws(SessionStoreError) -> Execution {
+    ) async throws -> Execution {
         let validator = configuration.validator
         let key = try validator.key(key)
-        let operationId = try operationId.map { (id) throws(SessionStoreError) in try validator.operationId(id) } ?? SessionKey.make()
+        let operationId = try operationId.map { (id) throws in try validator.operationId(id) } ?? SessionKey.make()
         for tag in tags { try validator.id(tag, field: .invalidTag) }
         if let statement { try validator.payload(statement.utf8.count, field: .invalidStatement) }
         if let request { try validator.payload(request.count, field: .invalidRequest) }
         let timeoutMs = timeout?.wholeMilliseconds
         if let timeoutMs, timeoutMs <= 0 {
-            throw .invalidArgument(.invalidTimeout, "an execution timeout must be positive (got \(timeoutMs) ms)")
+            throw SessionStoreError.invalidArgument(.invalidTimeout, "an execution timeout must be positive (got \(timeoutMs) ms)")
         }
         let maxRunning = configuration.limits.maxConcurrentExecutionsPerSession
         let instanceId = self.instanceId
@@ -80,7 +80,7 @@ extension SessionStore {
     }
 
     /// The execution `operationId` of session `key`, or `nil`.
-    public func execution(session key: String, operationId: String) async throws(SessionStoreError) -> Execution? {
+    public func execution(session key: String, operationId: String) async throws -> Execution? {
         let key = try configuration.validator.key(key)
         let operationId = try configuration.validator.operationId(operationId)
         return try await read { db in
@@ -92,7 +92,7 @@ extension SessionStore {
     }
 
     /// Every execution of session `key`, oldest first, whatever its status.
-    public func executions(session key: String) async throws(SessionStoreError) -> [Execution] {
+    public func executions(session key: String) async throws -> [Execution] {
         let key = try configuration.validator.key(key)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
@@ -108,7 +108,7 @@ extension SessionStore {
     @discardableResult
     public func setExecutionStatus(
         session key: String, operationId: String, to status: ExecutionStatus, error: String? = nil
-    ) async throws(SessionStoreError) -> Execution {
+    ) async throws -> Execution {
         let key = try configuration.validator.key(key)
         let operationId = try configuration.validator.operationId(operationId)
         if let error { try configuration.validator.value(error, field: .invalidError) }
@@ -129,13 +129,13 @@ extension SessionStore {
     ///   `INVALID_HANDLE.OPERATION_NOT_REATTACHABLE` for a detached execution that was
     ///   not created reattachable; `INVALID_TRANSITION` for a closed one.
     @discardableResult
-    public func attachExecution(session key: String, operationId: String) async throws(SessionStoreError) -> Execution {
+    public func attachExecution(session key: String, operationId: String) async throws -> Execution {
         try await setAttached(true, session: key, operationId: operationId)
     }
 
     /// Detaches the client from an execution; past the detached timeout it is abandoned.
     @discardableResult
-    public func detachExecution(session key: String, operationId: String) async throws(SessionStoreError) -> Execution {
+    public func detachExecution(session key: String, operationId: String) async throws -> Execution {
         try await setAttached(false, session: key, operationId: operationId)
     }
 
@@ -169,7 +169,7 @@ extension SessionStore {
 
     /// Cancels one running execution. Returns its id, or nothing when it had already
     /// finished (terminal executions are not touched).
-    public func interrupt(session key: String, operationId: String) async throws(SessionStoreError) -> [String] {
+    public func interrupt(session key: String, operationId: String) async throws -> [String] {
         let operationId = try configuration.validator.operationId(operationId)
         return try await interrupt(session: key, reason: "interrupted by operation id", stopsQueriesTagged: nil) { db, session in
             [try Self.executionRow(db, session: session, operationId: operationId)]
@@ -178,7 +178,7 @@ extension SessionStore {
 
     /// Cancels the running executions carrying `tag`, and stops the session's streaming
     /// queries with that tag. Returns the canceled operation ids.
-    public func interrupt(session key: String, tag: String) async throws(SessionStoreError) -> [String] {
+    public func interrupt(session key: String, tag: String) async throws -> [String] {
         try configuration.validator.id(tag, field: .invalidTag)
         return try await interrupt(session: key, reason: "interrupted by tag \(tag)", stopsQueriesTagged: .some(tag)) { db, session in
             try ExecutionRecords.running(db, sessionId: session.id, tag: tag)
@@ -187,7 +187,7 @@ extension SessionStore {
 
     /// Cancels every running execution of the session and stops all its streaming
     /// queries. Returns the canceled operation ids.
-    public func interruptAll(session key: String) async throws(SessionStoreError) -> [String] {
+    public func interruptAll(session key: String) async throws -> [String] {
         try await interrupt(session: key, reason: "interrupted: all", stopsQueriesTagged: .some(nil)) { db, session in
             try ExecutionRecords.running(db, sessionId: session.id)
         }
@@ -215,7 +215,7 @@ extension SessionStore {
 
     /// The running executions across all sessions, or — when none runs — the time the
     /// last execution ended (Spark Connect's `listActiveExecutions`).
-    public func listActiveExecutions(limit: Int = 10_000) async throws(SessionStoreError) -> ActiveExecutions {
+    public func listActiveExecutions(limit: Int = 10_000) async throws -> ActiveExecutions {
         try await read { db in
             let running = try ExecutionRecords.running(db, limit: limit)
             if running.isEmpty {
@@ -226,7 +226,7 @@ extension SessionStore {
     }
 
     /// The abandoned executions still kept as tombstones, newest first.
-    public func listAbandonedExecutions(limit: Int = 10_000) async throws(SessionStoreError) -> [Execution] {
+    public func listAbandonedExecutions(limit: Int = 10_000) async throws -> [Execution] {
         try await read { db in
             try ExecutionRecords.abandoned(db, limit: limit).map { try ExecutionRecords.load(db, $0) }
         }

@@ -24,7 +24,7 @@ extension SessionStore {
     /// past ``SessionStoreConfiguration/detachedTimeout`` (Spark Connect's periodic
     /// maintenance), per-execution timeouts, and retention of stopped streaming queries.
     /// Each batch is its own short transaction.
-    public func runExecutionMaintenance() async throws(SessionStoreError) -> MaintenanceReport {
+    public func runExecutionMaintenance() async throws -> MaintenanceReport {
         var report = MaintenanceReport()
         let clock = self.clock
         let detachedTimeout = configuration.detachedTimeout

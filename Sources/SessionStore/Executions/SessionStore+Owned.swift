@@ -20,13 +20,13 @@ extension SessionStore {
     public func registerQuery(
         session key: String, queryId: String, runId: String, name: String? = nil, operationId: String? = nil,
         tags: [String] = []
-    ) async throws(SessionStoreError) -> StreamingQuery {
+    ) async throws -> StreamingQuery {
         let validator = configuration.validator
         let key = try validator.key(key)
         try validator.id(queryId, field: .invalidQueryId)
         try validator.id(runId, field: .invalidRunId)
         try validator.optionalId(name, field: .invalidQueryName)
-        let operationId = try operationId.map { (id) throws(SessionStoreError) in try validator.operationId(id) }
+        let operationId = try operationId.map { (id) throws in try validator.operationId(id) }
         for tag in tags { try validator.id(tag, field: .invalidTag) }
         let maxQueries = configuration.limits.maxStreamingQueriesPerSession
         return try await mutate(key: key) { db, session, now in
@@ -56,7 +56,7 @@ extension SessionStore {
     }
 
     /// A streaming query of the session, active or stopped (until retention removes it).
-    public func query(session key: String, queryId: String) async throws(SessionStoreError) -> StreamingQuery? {
+    public func query(session key: String, queryId: String) async throws -> StreamingQuery? {
         let key = try configuration.validator.key(key)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
@@ -65,7 +65,7 @@ extension SessionStore {
     }
 
     /// Every streaming query of the session that is still kept, oldest first.
-    public func queries(session key: String) async throws(SessionStoreError) -> [StreamingQuery] {
+    public func queries(session key: String) async throws -> [StreamingQuery] {
         let key = try configuration.validator.key(key)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
@@ -74,13 +74,13 @@ extension SessionStore {
     }
 
     /// The session's active streaming queries.
-    public func activeQueries(session key: String) async throws(SessionStoreError) -> [StreamingQuery] {
+    public func activeQueries(session key: String) async throws -> [StreamingQuery] {
         try await queries(session: key).filter { $0.state == .active }
     }
 
     /// Stops an active streaming query; stopping a stopped one changes nothing.
     @discardableResult
-    public func stopQuery(session key: String, queryId: String, reason: String = "stopped by client") async throws(SessionStoreError) -> StreamingQuery {
+    public func stopQuery(session key: String, queryId: String, reason: String = "stopped by client") async throws -> StreamingQuery {
         let key = try configuration.validator.key(key)
         try configuration.validator.value(reason, field: .invalidReason)
         return try await mutate(key: key) { db, session, now in
@@ -93,7 +93,7 @@ extension SessionStore {
     }
 
     /// Forgets a streaming query, stopping it first if it is active.
-    public func removeQuery(session key: String, queryId: String) async throws(SessionStoreError) {
+    public func removeQuery(session key: String, queryId: String) async throws {
         let key = try configuration.validator.key(key)
         try await mutate(key: key) { db, session, now in
             guard let (id, query) = try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId) else {
@@ -123,12 +123,12 @@ extension SessionStore {
     ///   `INVALID_HANDLE.RESOURCE_ALREADY_EXISTS`, `INVALID_ARGUMENT.BYTES` for a negative
     ///   size.
     @discardableResult
-    public func addResource(session key: String, kind: String, name: String, bytes: Int64) async throws(SessionStoreError) -> OwnedResource {
+    public func addResource(session key: String, kind: String, name: String, bytes: Int64) async throws -> OwnedResource {
         let validator = configuration.validator
         let key = try validator.key(key)
         try validator.id(kind, field: .invalidResourceKind)
         try validator.id(name, field: .invalidResourceName)
-        guard bytes >= 0 else { throw .invalidArgument(.invalidBytes, "a resource size must not be negative (got \(bytes))") }
+        guard bytes >= 0 else { throw SessionStoreError.invalidArgument(.invalidBytes, "a resource size must not be negative (got \(bytes))") }
         let maxBytes = configuration.limits.maxResourceBytesPerSession
         return try await mutate(key: key) { db, session, now in
             let held = try OwnedRecords.resourceBytes(db, sessionId: session.id)
@@ -154,7 +154,7 @@ extension SessionStore {
     }
 
     /// The resources the session owns now.
-    public func resources(of key: String) async throws(SessionStoreError) -> [OwnedResource] {
+    public func resources(of key: String) async throws -> [OwnedResource] {
         let key = try configuration.validator.key(key)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
@@ -165,7 +165,7 @@ extension SessionStore {
     /// Releases one resource before the session ends; the release handler is told after
     /// commit.
     @discardableResult
-    public func releaseResource(session key: String, kind: String, name: String) async throws(SessionStoreError) -> OwnedResource {
+    public func releaseResource(session key: String, kind: String, name: String) async throws -> OwnedResource {
         let key = try configuration.validator.key(key)
         let released = try await mutate(key: key) { db, session, now in
             guard let resource = try OwnedRecords.resources(db, sessionId: session.id, sessionKey: key)

@@ -31,7 +31,7 @@ extension SessionStoreConfiguration {
             return allowNeverTimeout ? nil : maxTimeout
         case .milliseconds(let milliseconds):
             guard milliseconds >= 0 else {
-                throw .invalidArgument(.invalidTimeout, "timeout must not be negative (got \(milliseconds) ms)")
+                throw SessionStoreError.invalidArgument(.invalidTimeout, "timeout must not be negative (got \(milliseconds) ms)")
             }
             return min(max(milliseconds, minTimeout), maxTimeout)
         }

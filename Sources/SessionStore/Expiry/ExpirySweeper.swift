@@ -70,7 +70,7 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
     /// One pass: heartbeat when due, the storm guard when the previous pass is too far
     /// behind, then ``SessionStore/sweep(pause:)``.
     @discardableResult
-    public func runPass() async throws(SessionStoreError) -> SweepReport {
+    public func runPass() async throws -> SweepReport {
         let configuration = store.configuration
         let wallNow = store.clock.now()
         let instantNow = clock.now

@@ -37,7 +37,7 @@ extension SessionStore {
     /// ``SessionStoreConfiguration/runningSessionsDoNotExpire`` is on.
     ///
     /// - Parameter pause: awaited between batches (the sweeper passes its jitter).
-    public func sweep(pause: @Sendable () async throws -> Void = {}) async throws(SessionStoreError) -> SweepReport {
+    public func sweep(pause: @Sendable () async throws -> Void = {}) async throws -> SweepReport {
         let started = ContinuousClock.now
         // One instant for the whole pass: a session re-armed or touched during the pass is
         // not met again, however long the pass takes.
@@ -110,7 +110,7 @@ extension SessionStore {
 
     /// Storm guard: from now on, due sessions not accessed since now get a full timeout
     /// before they may expire. Records a `sweeper.storm_guard` event and a log line.
-    public func rearmOverdueSessions(behindMs: Int64) async throws(SessionStoreError) {
+    public func rearmOverdueSessions(behindMs: Int64) async throws {
         let clock = self.clock
         let tick = configuration.tick
         try await write { db in
@@ -129,7 +129,7 @@ extension SessionStore {
     }
 
     /// Records this process's heartbeat, so other processes know it is alive.
-    public func heartbeat() async throws(SessionStoreError) {
+    public func heartbeat() async throws {
         let clock = self.clock
         let instanceId = self.instanceId
         try await write { db in try InstanceRecords.heartbeat(db, id: instanceId, at: clock.now()) }

@@ -43,7 +43,7 @@ public struct MetricsSnapshot: Sendable, Hashable, Codable {
 extension SessionStore {
     /// Reads the figures of ``MetricsSnapshot``. Cost: a handful of index lookups, plus
     /// one row per running execution status; never a scan of sessions.
-    public func metricsSnapshot() async throws(SessionStoreError) -> MetricsSnapshot {
+    public func metricsSnapshot() async throws -> MetricsSnapshot {
         let now = clock.now()
         return try await read { db in
             let sessions = try db.fetchAll(
@@ -89,7 +89,7 @@ extension SessionStore {
     /// `sessionstore_execution_transitions{status}`, `sessionstore_sweeper_lag_seconds`,
     /// `sessionstore_sweeper_pass_seconds`.
     @discardableResult
-    public func recordMetricsSnapshot() async throws(SessionStoreError) -> MetricsSnapshot {
+    public func recordMetricsSnapshot() async throws -> MetricsSnapshot {
         let snapshot = try await metricsSnapshot()
         for count in snapshot.sessions {
             metrics.gauge("sessionstore_sessions", [("state", count.state.rawValue), ("data_source", count.dataSource)])

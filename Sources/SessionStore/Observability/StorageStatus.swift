@@ -45,7 +45,7 @@ public struct IntegrityReport: Sendable, Codable, Hashable {
 
 extension SessionStore {
     /// Schema version, file sizes, journal mode and the row count of every table.
-    public func storageStatus() async throws(SessionStoreError) -> StorageStatus {
+    public func storageStatus() async throws -> StorageStatus {
         let path = self.path
         let latest = Self.migrations.last?.version ?? 0
         return try await read { db in
@@ -64,7 +64,7 @@ extension SessionStore {
 
     /// Runs `PRAGMA integrity_check`, `PRAGMA foreign_key_check` and the migration
     /// checks; changes nothing.
-    public func checkIntegrity() async throws(SessionStoreError) -> IntegrityReport {
+    public func checkIntegrity() async throws -> IntegrityReport {
         try await read { db in
             let integrity = try StatusRecords.integrityCheck(db)
             let foreignKeys = try StatusRecords.foreignKeyViolations(db)

@@ -18,11 +18,11 @@ extension SessionStore {
     /// Sessions matching `filter`, oldest first, with their details, config and links.
     ///
     /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
-    public func listSessions(_ filter: SessionFilter = SessionFilter()) async throws(SessionStoreError) -> [Session] {
+    public func listSessions(_ filter: SessionFilter = SessionFilter()) async throws -> [Session] {
         guard (1...10_000).contains(filter.limit) else {
-            throw .invalidArgument(.invalidLimit, "limit must be within 1...10000 (got \(filter.limit))")
+            throw SessionStoreError.invalidArgument(.invalidLimit, "limit must be within 1...10000 (got \(filter.limit))")
         }
-        let after = try filter.after.map { (key) throws(SessionStoreError) in try configuration.validator.key(key) }
+        let after = try filter.after.map { (key) throws in try configuration.validator.key(key) }
         return try await read { db in
             var afterId: Int64 = 0
             if let after {
@@ -37,7 +37,7 @@ extension SessionStore {
 
     /// The live sessions of a data source (Stream API `GetCurrentSessions`), oldest
     /// first. Ended sessions are never included.
-    public func currentSessions(dataSource: String, limit: Int = 10_000) async throws(SessionStoreError) -> [Session] {
+    public func currentSessions(dataSource: String, limit: Int = 10_000) async throws -> [Session] {
         try configuration.validator.id(dataSource, field: .invalidDataSource)
         return try await listSessions(SessionFilter(states: .live, dataSource: dataSource, limit: limit))
     }
@@ -51,17 +51,17 @@ extension SessionStore {
     ///     last = event.seq
     /// }
     /// ```
-    public func events(after seq: Int64 = 0, limit: Int = 100, filter: EventFilter = EventFilter()) async throws(SessionStoreError) -> [StoreEvent] {
+    public func events(after seq: Int64 = 0, limit: Int = 100, filter: EventFilter = EventFilter()) async throws -> [StoreEvent] {
         guard (1...10_000).contains(limit) else {
-            throw .invalidArgument(.invalidLimit, "limit must be within 1...10000 (got \(limit))")
+            throw SessionStoreError.invalidArgument(.invalidLimit, "limit must be within 1...10000 (got \(limit))")
         }
-        let sessionKey = try filter.sessionKey.map { (key) throws(SessionStoreError) in try configuration.validator.key(key) }
+        let sessionKey = try filter.sessionKey.map { (key) throws in try configuration.validator.key(key) }
         let filter = EventFilter(sessionKey: sessionKey, kind: filter.kind)
         return try await read { db in try EventLog.read(db, after: seq, limit: limit, filter: filter) }
     }
 
     /// Duration and counters of one session.
-    public func statistics(key: String) async throws(SessionStoreError) -> SessionStatistics {
+    public func statistics(key: String) async throws -> SessionStatistics {
         let key = try configuration.validator.key(key)
         let now = clock.now()
         return try await read { db in

@@ -20,7 +20,7 @@ extension SessionStore {
     ///   `reconnect`, which opens a new one); `INVALID_HANDLE.SESSION_NOT_FOUND` or
     ///   `INVALID_HANDLE.SESSION_CLOSED` for an associate that is not live;
     ///   `LIMIT_EXCEEDED.*`; `PERMISSION_DENIED.*`.
-    public func openSession(_ request: OpenSessionRequest) async throws(SessionStoreError) -> Session {
+    public func openSession(_ request: OpenSessionRequest) async throws -> Session {
         try await open(request, returningLive: request.reconnect)
     }
 
@@ -28,7 +28,7 @@ extension SessionStore {
     public func openSession(
         userId: String, sessionId: String? = nil, dataSource: String = "default",
         details: [String: String] = [:], config: [String: String] = [:], timeout: SessionTimeout? = nil
-    ) async throws(SessionStoreError) -> Session {
+    ) async throws -> Session {
         var request = OpenSessionRequest(userId: userId, sessionId: sessionId)
         request.dataSource = dataSource
         request.details = details
@@ -43,7 +43,7 @@ extension SessionStore {
     ///
     /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when that session id was closed and
     ///   its tombstone is still kept.
-    public func getOrCreateIsolatedSession(userId: String, sessionId: String) async throws(SessionStoreError) -> Session {
+    public func getOrCreateIsolatedSession(userId: String, sessionId: String) async throws -> Session {
         try await open(OpenSessionRequest(userId: userId, sessionId: sessionId), returningLive: true)
     }
 
@@ -66,10 +66,10 @@ extension SessionStore {
         try validator.pairs(request.config, nameField: .invalidConfigName, valueField: .invalidConfigValue)
         if let credentials = request.credentials { try validator.value(credentials, field: .invalidCredentials) }
         guard request.version >= 1 else {
-            throw .invalidArgument(.invalidVersion, "version must be at least 1 (got \(request.version))")
+            throw SessionStoreError.invalidArgument(.invalidVersion, "version must be at least 1 (got \(request.version))")
         }
         guard (-18 * 3600...18 * 3600).contains(request.utcOffsetSeconds) else {
-            throw .invalidArgument(.invalidUtcOffset, "UTC offset must be within ±18 hours (got \(request.utcOffsetSeconds) s)")
+            throw SessionStoreError.invalidArgument(.invalidUtcOffset, "UTC offset must be within ±18 hours (got \(request.utcOffsetSeconds) s)")
         }
         guard request.details.count <= configuration.limits.maxDetailsPerSession else {
             throw SessionStoreError(

@@ -5,7 +5,7 @@ extension SessionStore {
     /// Does not count as an access.
     ///
     /// - Throws: `INVALID_HANDLE.FORMAT` when `key` is not a UUID.
-    public func session(key: String) async throws(SessionStoreError) -> Session? {
+    public func session(key: String) async throws -> Session? {
         let key = try configuration.validator.key(key)
         return try await quickRead { db in
             try SessionRecords.find(db, key: key).map { try SessionRecords.load(db, $0) }
@@ -17,7 +17,7 @@ extension SessionStore {
     /// an access (a touch).
     ///
     /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when the newest such session has ended.
-    public func getIsolatedSession(userId: String, sessionId: String) async throws(SessionStoreError) -> Session? {
+    public func getIsolatedSession(userId: String, sessionId: String) async throws -> Session? {
         let validator = configuration.validator
         try validator.id(userId, field: .invalidUserId)
         try validator.id(sessionId, field: .invalidSessionId)
@@ -45,7 +45,7 @@ extension SessionStore {
     ///
     /// - Returns: true while the session is live; false for an unknown, closing or ended
     ///   session.
-    public func touch(key: String) async throws(SessionStoreError) -> Bool {
+    public func touch(key: String) async throws -> Bool {
         switch try await touchOutcome(key: configuration.validator.key(key)) {
         case .gone: false
         case .unmoved, .moved: true
@@ -85,7 +85,7 @@ extension SessionStore {
     ///
     /// - Throws: `LIMIT_EXCEEDED.DETAILS_PER_SESSION` when the session would hold more
     ///   details than allowed (nothing is written).
-    public func updateDetails(key: String, _ details: [String: String]) async throws(SessionStoreError) {
+    public func updateDetails(key: String, _ details: [String: String]) async throws {
         let key = try configuration.validator.key(key)
         try configuration.validator.pairs(details, nameField: .invalidDetailName, valueField: .invalidDetailValue)
         let maxDetails = configuration.limits.maxDetailsPerSession
@@ -106,7 +106,7 @@ extension SessionStore {
     }
 
     /// Removes the named details; names that are not set are ignored. Counts as an access.
-    public func removeDetails(key: String, names: [String]) async throws(SessionStoreError) {
+    public func removeDetails(key: String, names: [String]) async throws {
         let key = try configuration.validator.key(key)
         for name in names { try configuration.validator.id(name, field: .invalidDetailName) }
         try await mutate(key: key) { db, row, now in
@@ -128,7 +128,7 @@ extension SessionStore {
     ///
     /// - Returns: the names whose value changed.
     @discardableResult
-    public func setConfig(key: String, _ config: [String: String]) async throws(SessionStoreError) -> [String] {
+    public func setConfig(key: String, _ config: [String: String]) async throws -> [String] {
         let key = try configuration.validator.key(key)
         try configuration.validator.pairs(config, nameField: .invalidConfigName, valueField: .invalidConfigValue)
         return try await mutate(key: key) { db, row, now in
@@ -147,7 +147,7 @@ extension SessionStore {
     }
 
     /// Replaces the session's identifier (`nil` clears it). Counts as an access.
-    public func updateIdentifier(key: String, _ identifier: String?) async throws(SessionStoreError) {
+    public func updateIdentifier(key: String, _ identifier: String?) async throws {
         let key = try configuration.validator.key(key)
         try configuration.validator.optionalId(identifier, field: .invalidIdentifier)
         try await mutate(key: key) { db, row, now in
@@ -167,7 +167,7 @@ extension SessionStore {
     /// - Returns: the session as it is now (ended).
     /// - Throws: `INVALID_HANDLE.SESSION_NOT_FOUND` for an unknown key.
     @discardableResult
-    public func closeSession(key: String, reason: String = "closed by client") async throws(SessionStoreError) -> Session {
+    public func closeSession(key: String, reason: String = "closed by client") async throws -> Session {
         let key = try configuration.validator.key(key)
         try configuration.validator.value(reason, field: .invalidReason)
         let clock = self.clock

@@ -2,6 +2,7 @@ import ChildProcess
 import Foundation
 import SessionStore
 import SessionStoreSQLite
+import Testing
 
 /// A fresh directory under the system's temporary directory, removed on deinit.
 final class TemporaryDirectory: @unchecked Sendable {
@@ -96,11 +97,19 @@ enum Sessionctl {
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "SESSIONSTORE_DB")
         env.merge(environment) { _, new in new }
+        return try Command.run(executable.path, arguments, environment: env)
+    }
+}
+
+/// Any program, run to its end.
+enum Command {
+    /// Runs `executable` with `arguments` and `environment` and waits for it.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> CommandResult {
         // Files rather than pipes: a child that fills one pipe while we drain the other
         // would block forever.
         let directory = TemporaryDirectory()
         let child = try ChildProcess.spawn(
-            executable.path, arguments, environment: env,
+            executable, arguments, environment: environment,
             output: .file(directory.path("out")), error: .file(directory.path("err")))
         let termination = child.wait()
         let stdout = FileManager.default.contents(atPath: directory.path("out")) ?? Data()
@@ -109,5 +118,20 @@ enum Sessionctl {
             status: termination.reason == .exit ? termination.status : 128 + termination.status,
             stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+/// The outcome of a store call: its value, or the ``SessionStoreError`` it threw. The
+/// store throws nothing else; another error fails the test.
+func outcome<T>(
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T
+) async -> Result<T, SessionStoreError> {
+    do {
+        return .success(try await body())
+    } catch let error as SessionStoreError {
+        return .failure(error)
+    } catch {
+        Issue.record("the store threw \(type(of: error)), not SessionStoreError: \(error)", sourceLocation: sourceLocation)
+        return .failure(SessionStoreError(code: .storageError, message: "\(error)"))
     }
 }
