@@ -87,6 +87,12 @@ enum SessionRecords {
         }
     }
 
+    /// Whether the session with row id `id` is live: the one column a touch that lost a
+    /// race needs.
+    static func isLive(_ db: Database, id: Int64) throws(SQLiteError) -> Bool {
+        try db.fetchInt64(sql: "SELECT state IN ('idle', 'active') FROM sessions WHERE id = ?", [.integer(id)]) == 1
+    }
+
     struct ExpiryProbe: Sendable {
         let id: Int64
         let isLive: Bool
