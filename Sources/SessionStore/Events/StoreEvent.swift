@@ -30,8 +30,8 @@ public enum EventKind {
     public static let sessionStarted = "session.started"
     /// A session ended; payload `state` (`closed`, `expired` or `failed`) and `reason`.
     public static let sessionEnded = "session.ended"
-    /// An open was refused (no session key); payload `code`, with `limit` and `live` for
-    /// a session limit, or `message` for an authentication or impersonation refusal.
+    /// An open was refused (no session key); payload `code` and `message`, with `limit`
+    /// and `live` (the live sessions counted) when a session limit refused.
     public static let sessionRefused = "session.refused"
     /// A config value changed; payload `name`, `new`, and `old` unless it was unset.
     public static let configChanged = "session.config_changed"
