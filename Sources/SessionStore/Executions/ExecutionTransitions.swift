@@ -27,6 +27,27 @@ enum ExecutionTransitions {
         return moved
     }
 
+    /// Abandons `row`, detached past the detached timeout: canceled first while it runs,
+    /// then closed and tombstoned, with a status event for each step and an
+    /// `execution.abandoned` event; the session's state follows.
+    static func abandon(_ db: Database, _ row: ExecutionRow, at time: Int64) throws {
+        let current = row.status.isRunning ? try move(db, row, to: .canceled, reason: "abandoned", at: time) : row
+        try ExecutionRecords.markAbandoned(db, id: current.id, at: time)
+        try EventLog.append(
+            db, at: time, kind: EventKind.executionStatus, subject: row.subject,
+            payload: ["from": current.status.rawValue, "to": ExecutionStatus.closed.rawValue, "reason": "abandoned"])
+        try EventLog.append(
+            db, at: time, kind: EventKind.executionAbandoned, subject: row.subject,
+            payload: ["lastAttachedAt": Timestamp(milliseconds: row.lastAttachedAt).iso8601])
+        try refreshActivity(db, sessionId: row.sessionId)
+    }
+
+    /// Times `row` out (past its own deadline); the session's state follows.
+    static func timeOut(_ db: Database, _ row: ExecutionRow, at time: Int64) throws {
+        _ = try move(db, row, to: .timedOut, reason: "execution timeout", at: time)
+        try refreshActivity(db, sessionId: row.sessionId)
+    }
+
     /// Cancels running executions (an interrupt, or the end of their session), writing an
     /// `execution.interrupted` event for each when `interrupted`. Returns their ids.
     static func cancel(
