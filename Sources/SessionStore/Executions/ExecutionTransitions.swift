@@ -3,13 +3,14 @@ import SessionStoreSQLite
 /// Status changes of executions: the one place that checks the status machine, writes
 /// the event and keeps the session's `idle`/`active` state in step.
 enum ExecutionTransitions {
-    /// Moves `row` to `status`, or throws `INVALID_TRANSITION` naming both.
+    /// Moves `row` to `status`, or throws `INVALID_TRANSITION` naming both. Returns the
+    /// row as the move wrote it.
     static func move(
         _ db: Database, _ row: ExecutionRow, to status: ExecutionStatus, error: String? = nil, reason: String? = nil,
         at time: Int64
     ) throws -> ExecutionRow {
         guard row.status.canMove(to: status),
-            try ExecutionRecords.setStatus(db, id: row.id, from: row.status, to: status, error: error, at: time)
+            let written = try ExecutionRecords.moveStatus(db, id: row.id, from: row.status, to: status, error: error, at: time)
         else {
             throw SessionStoreError(
                 code: SessionStoreError.Code.invalidTransition,
@@ -24,6 +25,10 @@ enum ExecutionTransitions {
         try EventLog.append(db, at: time, kind: EventKind.executionStatus, subject: row.subject, payload: payload)
         var moved = row
         moved.status = status
+        moved.startedAt = written.startedAt
+        moved.endedAt = written.endedAt
+        moved.closedAt = written.closedAt
+        moved.error = written.error
         return moved
     }
 

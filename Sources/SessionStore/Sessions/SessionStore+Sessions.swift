@@ -182,11 +182,8 @@ extension SessionStore {
             guard let row = try SessionRecords.find(db, key: key) else {
                 throw SessionStoreError.sessionNotFound(key)
             }
-            guard let ended = try SessionEnding.end(db, row, as: .closed, reason: reason, at: clock.now()) else {
-                return (try SessionRecords.load(db, row), nil)
-            }
-            let session = try SessionRecords.load(db, SessionRecords.find(db, id: row.id) ?? row)
-            return (session, ended)
+            let ended = try SessionEnding.end(db, row, as: .closed, reason: reason, at: clock.now())
+            return (try SessionRecords.load(db, ended?.row ?? row), ended)
         }
         if let ended {
             didEnd(ended)
