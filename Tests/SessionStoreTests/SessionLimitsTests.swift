@@ -1,6 +1,8 @@
 import Foundation
+import Logging
 import SessionStore
 import SessionStoreSQLite
+import Synchronization
 import Testing
 
 /// Session-count limits, checked in the insert's transaction; admission (authenticator,
@@ -181,6 +183,67 @@ import Testing
     }
 
     // MARK: Admission
+
+    /// Keeps every log line the store writes, at every level.
+    final class LogLines: Sendable {
+        struct Line: Sendable {
+            let level: Logger.Level
+            let message: String
+            let metadata: [String: String]
+        }
+
+        struct Handler: LogHandler {
+            let lines: LogLines
+            var logLevel: Logger.Level = .trace
+            var metadata: Logger.Metadata = [:]
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+
+            func log(event: LogEvent) {
+                let fields = (event.metadata ?? [:]).mapValues { "\($0)" }
+                lines.all.withLock { $0.append(Line(level: event.level, message: "\(event.message)", metadata: fields)) }
+            }
+        }
+
+        let all = Mutex<[Line]>([])
+        var logger: Logger { Logger(label: "test") { _ in Handler(lines: self) } }
+        func with(message: String) -> [Line] { all.withLock { $0.filter { $0.message == message } } }
+    }
+
+    @Test func aLimitRefusalAndAnAdmissionRefusalWriteOnePayloadShapeAndOneDebugLine() async throws {
+        let test = TestStore()
+        let log = LogLines()
+        let store = try await test.open {
+            $0.limits.maxSessionsPerUser = 1
+            $0.logger = log.logger
+        }
+        _ = try await open(store, "ada")
+        let limitError = await Kit.expectError(SessionStoreError.Code.sessionsPerUser) { try await open(store, "ada") }
+        var request = OpenSessionRequest(userId: "gateway")
+        request.impersonatedUser = "ada"
+        let admissionError = await Kit.expectError(SessionStoreError.Code.impersonationDenied) {
+            try await store.openSession(request)
+        }
+
+        let events = try await store.events(filter: EventFilter(kind: EventKind.sessionRefused))
+        #expect(events.map { $0.payload.keys.sorted() } == [["code", "limit", "live", "message"], ["code", "message"]])
+        #expect(events.first?.payload["code"] == SessionStoreError.Code.sessionsPerUser.rawValue)
+        #expect(events.first?.payload["message"] == limitError?.message)
+        #expect(events.first?.payload["limit"] == "1")
+        #expect(events.first?.payload["live"] == "1")
+        #expect(events.last?.payload["code"] == SessionStoreError.Code.impersonationDenied.rawValue)
+        #expect(events.last?.payload["message"] == admissionError?.message)
+
+        let lines = log.with(message: "session refused")
+        #expect(lines.map(\.level) == [.debug, .debug])
+        #expect(lines.map { $0.metadata["session.user"] } == ["ada", "gateway"])
+        #expect(
+            lines.map { $0.metadata["error.code"] }
+                == [SessionStoreError.Code.sessionsPerUser.rawValue, SessionStoreError.Code.impersonationDenied.rawValue])
+        await store.close()
+    }
 
     struct TokenAuthenticator: SessionAuthenticator {
         func authenticate(_ request: AuthenticationRequest) async throws -> Bool {

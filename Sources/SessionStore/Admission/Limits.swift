@@ -3,11 +3,6 @@ import SessionStoreSQLite
 /// The session-count limits, read from `live_session_counts` inside the transaction that
 /// would insert, so no two opens can both see room for one.
 enum Limits {
-    struct Refusal: Sendable {
-        let error: SessionStoreError
-        let payload: [String: String]
-    }
-
     /// One session-count limit as it applies to an open: its row in
     /// `live_session_counts` and how to name it in a refusal.
     private struct Check {
@@ -18,13 +13,13 @@ enum Limits {
         let subject: () -> String
     }
 
-    static func refusal(_ db: Database, limits: SessionLimits, request: OpenSessionRequest) throws(SQLiteError) -> Refusal? {
+    static func refusal(_ db: Database, limits: SessionLimits, request: OpenSessionRequest) throws(SQLiteError) -> OpenRefusal? {
         for check in checks(limits, request) {
             let live = try SessionRecords.liveCount(db, scope: check.scope, name: check.name)
             if live >= Int64(check.limit) {
                 let error = SessionStoreError(
                     code: check.code, message: "\(check.subject()) has \(live) live sessions; the limit is \(check.limit)")
-                return Refusal(error: error, payload: ["code": check.code.rawValue, "limit": "\(check.limit)", "live": "\(live)"])
+                return OpenRefusal(error, limit: check.limit, live: live)
             }
         }
         return nil

@@ -63,8 +63,8 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let sessionStarted: EventKind = "session.started"
     /// A session ended; payload `state` (`closed`, `expired` or `failed`) and `reason`.
     public static let sessionEnded: EventKind = "session.ended"
-    /// An open was refused (no session key); payload `code`, with `limit` and `live` for
-    /// a session limit, or `message` for an authentication or impersonation refusal.
+    /// An open was refused (no session key); payload `code` and `message`, with `limit`
+    /// and `live` (the live sessions counted) when a session limit refused.
     public static let sessionRefused: EventKind = "session.refused"
     /// A config value changed; payload `name`, `new`, and `old` unless it was unset.
     public static let configChanged: EventKind = "session.config_changed"

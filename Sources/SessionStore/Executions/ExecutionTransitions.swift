@@ -3,13 +3,14 @@ import SessionStoreSQLite
 /// Status changes of executions: the one place that checks the status machine, writes
 /// the event and keeps the session's `idle`/`active` state in step.
 enum ExecutionTransitions {
-    /// Moves `row` to `status`, or throws `INVALID_TRANSITION` naming both.
+    /// Moves `row` to `status`, or throws `INVALID_TRANSITION` naming both. Returns the
+    /// row as the move wrote it.
     static func move(
         _ db: Database, _ row: ExecutionRow, to status: ExecutionStatus, error: String? = nil, reason: String? = nil,
         at time: Int64
     ) throws -> ExecutionRow {
         guard row.status.canMove(to: status),
-            try ExecutionRecords.setStatus(db, id: row.id, from: row.status, to: status, error: error, at: time)
+            let written = try ExecutionRecords.moveStatus(db, id: row.id, from: row.status, to: status, error: error, at: time)
         else {
             throw SessionStoreError(
                 code: SessionStoreError.Code.invalidTransition,
@@ -24,7 +25,32 @@ enum ExecutionTransitions {
         try EventLog.append(db, at: time, kind: EventKind.executionStatus, subject: row.subject, payload: payload)
         var moved = row
         moved.status = status
+        moved.startedAt = written.startedAt
+        moved.endedAt = written.endedAt
+        moved.closedAt = written.closedAt
+        moved.error = written.error
         return moved
+    }
+
+    /// Abandons `row`, detached past the detached timeout: canceled first while it runs,
+    /// then closed and tombstoned, with a status event for each step and an
+    /// `execution.abandoned` event; the session's state follows.
+    static func abandon(_ db: Database, _ row: ExecutionRow, at time: Int64) throws {
+        let current = row.status.isRunning ? try move(db, row, to: .canceled, reason: "abandoned", at: time) : row
+        try ExecutionRecords.markAbandoned(db, id: current.id, at: time)
+        try EventLog.append(
+            db, at: time, kind: EventKind.executionStatus, subject: row.subject,
+            payload: ["from": current.status.rawValue, "to": ExecutionStatus.closed.rawValue, "reason": "abandoned"])
+        try EventLog.append(
+            db, at: time, kind: EventKind.executionAbandoned, subject: row.subject,
+            payload: ["lastAttachedAt": Timestamp(milliseconds: row.lastAttachedAt).iso8601])
+        try refreshActivity(db, sessionId: row.sessionId)
+    }
+
+    /// Times `row` out (past its own deadline); the session's state follows.
+    static func timeOut(_ db: Database, _ row: ExecutionRow, at time: Int64) throws {
+        _ = try move(db, row, to: .timedOut, reason: "execution timeout", at: time)
+        try refreshActivity(db, sessionId: row.sessionId)
     }
 
     /// Cancels running executions (an interrupt, or the end of their session), writing an

@@ -60,20 +60,14 @@ extension SessionStore {
                 }
             }
             let jobTag = "SessionStore_User_\(session.userId)_Session_\(key)_Operation_\(operationId)"
-            let id = try ExecutionRecords.insert(
-                db, session: session, operationId: operationId, jobTag: jobTag, statement: statement, request: request,
-                reattachable: reattachable, timeoutMs: timeoutMs, instance: instanceId, at: now)
-            for tag in Set(tags) {
-                try ExecutionRecords.insertTag(db, sessionId: session.id, executionId: id, tag: tag)
-            }
-            guard let row = try ExecutionRecords.find(db, id: id) else {
-                throw SessionStoreError(code: .storageError, message: "execution \(operationId) vanished after insert")
-            }
+            let row = try ExecutionRecords.create(
+                db, session: session, operationId: operationId, jobTag: jobTag, tags: Set(tags), statement: statement,
+                request: request, reattachable: reattachable, timeoutMs: timeoutMs, instance: instanceId, at: now)
             try EventLog.append(
                 db, at: now, kind: EventKind.executionCreated, subject: row.subject,
                 payload: ["tags": tags.sorted().joined(separator: ","), "reattachable": "\(reattachable)"])
             try ExecutionTransitions.refreshActivity(db, sessionId: session.id)
-            return try ExecutionRecords.load(db, row)
+            return ExecutionRecords.execution(row, tags: Set(tags).sorted())
         }
         executionMetrics.created()
         return execution
@@ -116,7 +110,7 @@ extension SessionStore {
             let row = try Self.executionRow(db, session: session, operationId: operationId)
             let moved = try ExecutionTransitions.move(db, row, to: status, error: status == .failed ? error : nil, at: now)
             try ExecutionTransitions.refreshActivity(db, sessionId: session.id)
-            return try ExecutionRecords.load(db, ExecutionRecords.find(db, id: moved.id) ?? moved)
+            return try ExecutionRecords.load(db, moved)
         }
         executionMetrics.moved(execution)
         return execution
@@ -163,7 +157,10 @@ extension SessionStore {
             try EventLog.append(
                 db, at: now, kind: attached ? EventKind.executionAttached : EventKind.executionDetached, subject: row.subject)
             try ExecutionTransitions.refreshActivity(db, sessionId: session.id)
-            return try ExecutionRecords.load(db, ExecutionRecords.find(db, id: row.id) ?? row)
+            var written = row
+            written.attached = attached
+            written.lastAttachedAt = now
+            return try ExecutionRecords.load(db, written)
         }
     }
 

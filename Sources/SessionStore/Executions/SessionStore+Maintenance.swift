@@ -25,56 +25,41 @@ extension SessionStore {
     /// maintenance), per-execution timeouts, and retention of stopped streaming queries.
     /// Each batch is its own short transaction.
     public func runExecutionMaintenance() async throws -> MaintenanceReport {
-        var report = MaintenanceReport()
-        let clock = self.clock
         let detachedTimeout = configuration.detachedTimeout
         let queryRetention = configuration.streamingQueryRetention
+        // Each step handles at most `limit` rows at `now` and reports what it did.
+        let steps: [@Sendable (Database, _ now: Int64, _ limit: Int) throws -> MaintenanceReport] = [
+            { db, now, limit in
+                var report = MaintenanceReport()
+                let due = try ExecutionRecords.detachedSince(db, cutoff: now - detachedTimeout, limit: limit)
+                for row in due { try ExecutionTransitions.abandon(db, row, at: now) }
+                report.abandonedOperations.append(contentsOf: due.map(\.operationId))
+                return report
+            },
+            { db, now, limit in
+                var report = MaintenanceReport()
+                let due = try ExecutionRecords.pastDeadline(db, now: now, limit: limit)
+                for row in due { try ExecutionTransitions.timeOut(db, row, at: now) }
+                report.timedOutOperations.append(contentsOf: due.map(\.operationId))
+                return report
+            },
+            { db, now, limit in
+                var report = MaintenanceReport()
+                report.prunedQueries = try OwnedRecords.pruneStoppedQueries(db, before: now - queryRetention, limit: limit)
+                return report
+            },
+        ]
+        let clock = self.clock
         let batch = Self.maintenanceBatch
-
-        while true {
-            let abandoned = try await write { db -> [String] in
-                let now = clock.now()
-                let due = try ExecutionRecords.detachedSince(db, cutoff: now - detachedTimeout, limit: batch)
-                for row in due {
-                    let current = row.status.isRunning
-                        ? try ExecutionTransitions.move(db, row, to: .canceled, reason: "abandoned", at: now) : row
-                    try ExecutionRecords.markAbandoned(db, id: current.id, at: now)
-                    try EventLog.append(
-                        db, at: now, kind: EventKind.executionStatus, subject: row.subject,
-                        payload: ["from": current.status.rawValue, "to": ExecutionStatus.closed.rawValue, "reason": "abandoned"])
-                    try EventLog.append(
-                        db, at: now, kind: EventKind.executionAbandoned, subject: row.subject,
-                        payload: ["lastAttachedAt": Timestamp(milliseconds: row.lastAttachedAt).iso8601])
-                    try ExecutionTransitions.refreshActivity(db, sessionId: row.sessionId)
-                }
-                return due.map(\.operationId)
+        var report = MaintenanceReport()
+        for step in steps {
+            // A full batch may have left more: run the step again until one is not full.
+            while true {
+                let done = try await write { db in try step(db, clock.now(), batch) }
+                report.add(done)
+                if done.handled < batch { break }
             }
-            report.abandonedOperations.append(contentsOf: abandoned)
-            if abandoned.count < batch { break }
         }
-
-        while true {
-            let timedOut = try await write { db -> [String] in
-                let now = clock.now()
-                let due = try ExecutionRecords.pastDeadline(db, now: now, limit: batch)
-                for row in due {
-                    _ = try ExecutionTransitions.move(db, row, to: .timedOut, reason: "execution timeout", at: now)
-                    try ExecutionTransitions.refreshActivity(db, sessionId: row.sessionId)
-                }
-                return due.map(\.operationId)
-            }
-            report.timedOutOperations.append(contentsOf: timedOut)
-            if timedOut.count < batch { break }
-        }
-
-        while true {
-            let pruned = try await write { db -> Int in
-                try OwnedRecords.pruneStoppedQueries(db, before: clock.now() - queryRetention, limit: batch)
-            }
-            report.prunedQueries += pruned
-            if pruned < batch { break }
-        }
-
         if !report.abandonedOperations.isEmpty || !report.timedOutOperations.isEmpty {
             logger.info(
                 "execution maintenance",
@@ -84,5 +69,17 @@ extension SessionStore {
                 ])
         }
         return report
+    }
+}
+
+extension MaintenanceReport {
+    /// The rows a report counts, whatever was done to them.
+    var handled: Int { abandonedOperations.count + timedOutOperations.count + prunedQueries }
+
+    /// Adds what `other` did to this report.
+    mutating func add(_ other: MaintenanceReport) {
+        abandonedOperations.append(other.abandonedOperations)
+        timedOutOperations.append(other.timedOutOperations)
+        prunedQueries += other.prunedQueries
     }
 }

@@ -87,8 +87,14 @@ extension SessionStore {
             guard let (id, query) = try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId) else {
                 throw Self.queryNotFound(queryId, key)
             }
-            try ExecutionTransitions.stop(db, query: id, queryId: queryId, of: session, reason: reason, at: now)
-            return try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId)?.query ?? query
+            guard try ExecutionTransitions.stop(db, query: id, queryId: queryId, of: session, reason: reason, at: now) else {
+                return query
+            }
+            var stopped = query
+            stopped.state = .stopped
+            stopped.stoppedAt = Timestamp(milliseconds: now)
+            stopped.stopReason = reason
+            return stopped
         }
     }
 

@@ -17,6 +17,17 @@ struct Expiry: Sendable {
         let remainder = sum % tick
         return remainder == 0 ? sum : sum - remainder + tick
     }
+
+    /// Where an access at `now` moves a session's expiry: the bucket of `now + timeout`
+    /// when it is later than `current`, `nil` when the access writes nothing (the bucket
+    /// is not later, or the session never expires). The one rule for every access — a
+    /// touch and every call that counts as one — so a late access never moves expiry
+    /// backwards. Callers read `now` once and use it for both the decision and the write.
+    func movedExpiry(now: Int64, timeoutMs: Int64?, current: Int64?) -> Int64? {
+        guard let timeoutMs, let current else { return nil }
+        let moved = expireAt(now: now, timeoutMs: timeoutMs)
+        return moved > current ? moved : nil
+    }
 }
 
 extension SessionStoreConfiguration {

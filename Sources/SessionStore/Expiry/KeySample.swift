@@ -34,4 +34,11 @@ public struct KeySample: Sendable, Hashable, Codable {
         count += newKeys.count
         keys.append(contentsOf: newKeys.prefix(max(0, Self.limit - keys.count)))
     }
+
+    /// Counts what `other` counted and keeps as many of its keys as the limit leaves room
+    /// for.
+    mutating func append(_ other: KeySample) {
+        count += other.count
+        keys.append(contentsOf: other.keys.prefix(max(0, Self.limit - keys.count)))
+    }
 }

@@ -16,13 +16,16 @@ enum Access {
         return row
     }
 
-    /// Counts a use of `row` as a touch: expiry moves to the bucket of `now + timeout`
-    /// when that is later than the current one, and nothing is written otherwise.
-    static func record(_ db: Database, _ row: SessionRow, now: Int64, expiry: Expiry) throws(SQLiteError) {
-        guard let timeout = row.timeoutMs, let current = row.expireAt else { return }
-        let expireAt = expiry.expireAt(now: now, timeoutMs: timeout)
-        if expireAt > current {
-            _ = try SessionRecords.touch(db, id: row.id, now: now, expireAt: expireAt)
-        }
+    /// Counts a use of `row` at `now` as an access (``Expiry/movedExpiry(now:timeoutMs:current:)``
+    /// decides whether expiry moves). Returns the row as it is after the access.
+    @discardableResult
+    static func record(_ db: Database, _ row: SessionRow, now: Int64, expiry: Expiry) throws(SQLiteError) -> SessionRow {
+        guard let expireAt = expiry.movedExpiry(now: now, timeoutMs: row.timeoutMs, current: row.expireAt),
+            try SessionRecords.touch(db, id: row.id, now: now, expireAt: expireAt)
+        else { return row }
+        var touched = row
+        touched.lastAccessAt = now
+        touched.expireAt = expireAt
+        return touched
     }
 }

@@ -2,6 +2,7 @@ import SessionStoreSQLite
 
 /// What ending one session did, for the callers' metrics and callbacks after commit.
 struct EndedSession: Sendable {
+    /// The session's row as ending wrote it.
     let row: SessionRow
     let state: SessionState
     let canceledOperations: [String]
@@ -43,7 +44,12 @@ enum SessionEnding {
         try EventLog.append(
             db, at: time, kind: EventKind.sessionEnded, subject: row.subject,
             payload: ["state": state.rawValue, "reason": reason])
+        var ended = row
+        ended.state = state
+        ended.endedAt = time
+        ended.endReason = reason
+        ended.expireAt = nil
         return EndedSession(
-            row: row, state: state, canceledOperations: canceled, stoppedQueries: stopped, releasedResources: resources)
+            row: ended, state: state, canceledOperations: canceled, stoppedQueries: stopped, releasedResources: resources)
     }
 }

@@ -61,7 +61,7 @@ package enum SessionKey {
     static func isWellFormed(_ key: String) -> Bool {
         let utf8 = key.utf8
         guard utf8.count == 36 else { return false }
-        return utf8.withContiguousStorageIfAvailable(isWellFormed) ?? isWellFormed(Array(utf8).withUnsafeBufferPointer { $0 })
+        return utf8.withContiguousStorageIfAvailable(isWellFormed) ?? Array(utf8).withUnsafeBufferPointer(isWellFormed)
     }
 
     private static func isWellFormed(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {

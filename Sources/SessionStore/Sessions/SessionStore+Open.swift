@@ -50,10 +50,37 @@ extension SessionStore {
     private enum OpenOutcome: Sendable {
         case opened(Session)
         case existing(Session)
-        case refused(SessionStoreError)
+        case refused(OpenRefusal)
     }
 
+    /// What validation hands to the create step.
+    private struct ValidOpen: Sendable {
+        let associates: [String]
+        let timeoutMs: Int64?
+    }
+
+    /// Validate, admit, create: bad input throws before anything is written; an
+    /// admission refusal is recorded in its own transaction; the limits are checked in
+    /// the transaction that inserts.
     private func open(_ request: OpenSessionRequest, returningLive: Bool) async throws(SessionStoreError) -> Session {
+        let valid = try validate(request)
+        try await admit(request)
+        switch try await create(request, valid, returningLive: returningLive) {
+        case .opened(let session):
+            sessionMetrics.opened(session)
+            logger.info(
+                "session opened",
+                metadata: ["session.key": "\(session.key)", "session.user": "\(session.userId)", "session.data_source": "\(session.dataSource)"])
+            return session
+        case .existing(let session):
+            return session
+        case .refused(let refusal):
+            didRefuse(refusal, request: request)
+            throw refusal.error
+        }
+    }
+
+    private func validate(_ request: OpenSessionRequest) throws(SessionStoreError) -> ValidOpen {
         let validator = configuration.validator
         try validator.id(request.userId, field: .invalidUserId)
         try validator.optionalId(request.sessionId, field: .invalidSessionId)
@@ -77,93 +104,101 @@ extension SessionStore {
                 message: "\(request.details.count) details exceed the limit of \(configuration.limits.maxDetailsPerSession)")
         }
         let associates = try request.associates.map { (key) throws(SessionStoreError) in try validator.key(key) }
-        let timeoutMs = try configuration.negotiateTimeout(request.timeout)
+        return ValidOpen(associates: associates, timeoutMs: try configuration.negotiateTimeout(request.timeout))
+    }
 
-        if let refusal = await admissionRefusal(request) {
-            try await recordRefusal(refusal, request: request)
-            throw refusal
-        }
+    /// Runs the authenticator and the impersonation policy. A refusal is recorded in its
+    /// own transaction (nothing else is written) and thrown.
+    private func admit(_ request: OpenSessionRequest) async throws(SessionStoreError) {
+        guard let error = await admissionRefusal(request) else { return }
+        let refusal = OpenRefusal(error)
+        let clock = self.clock
+        try await write { db in try refusal.record(db, request: request, at: clock.now()) }
+        didRefuse(refusal, request: request)
+        throw refusal.error
+    }
 
+    /// Metrics and log line of a committed refusal, whoever refused.
+    private func didRefuse(_ refusal: OpenRefusal, request: OpenSessionRequest) {
+        sessionMetrics.refused(code: refusal.error.code)
+        logger.debug("session refused", metadata: ["session.user": "\(request.userId)", "error.code": "\(refusal.error.code)"])
+    }
+
+    /// The write of an open: the existing session when the request names a live one,
+    /// else the limits, then the new session with its events and links.
+    private func create(
+        _ request: OpenSessionRequest, _ valid: ValidOpen, returningLive: Bool
+    ) async throws(SessionStoreError) -> OpenOutcome {
         let limits = configuration.limits
         let expiry = configuration.expiry
         let clock = self.clock
         let key = SessionKey.make()
-        var startedPayload = ["type": request.type, "timeoutMs": timeoutMs.map(String.init) ?? "never"]
+        // Payloads are encoded here, on the caller's task: the writer thread only runs SQL.
+        var startedPayload = ["type": request.type, "timeoutMs": valid.timeoutMs.map(String.init) ?? "never"]
         startedPayload["sessionId"] = request.sessionId
         startedPayload["clientAddress"] = request.clientAddress
         startedPayload["impersonatedUser"] = request.impersonatedUser
-        // Encoded here, on the caller's task: the writer thread only runs SQL.
         let startedPayloadJSON = JSONText.object(startedPayload)
-        let outcome = try await write { db throws -> OpenOutcome in
+        let links = valid.associates.map { (key: $0, payloadJSON: JSONText.object(["child": $0])) }
+        return try await write { db throws -> OpenOutcome in
             let now = clock.now()
-            if let sessionId = request.sessionId, let newest = try SessionRecords.newest(db, userId: request.userId, sessionId: sessionId) {
-                if newest.state.isLive || newest.state == .closing {
-                    guard returningLive, newest.state.isLive else {
-                        throw SessionStoreError(
-                            code: SessionStoreError.Code.sessionAlreadyExists,
-                            message: "user \(request.userId.debugDescriptionPrefix) already has a live session \(sessionId.debugDescriptionPrefix)")
-                    }
-                    try Access.record(db, newest, now: now, expiry: expiry)
-                    return .existing(try SessionRecords.load(db, SessionRecords.find(db, id: newest.id) ?? newest))
-                }
-                guard request.reconnect else {
-                    throw SessionStoreError(
-                        code: SessionStoreError.Code.sessionClosed,
-                        message: "session \(sessionId.debugDescriptionPrefix) of user \(request.userId.debugDescriptionPrefix) was \(newest.state.rawValue); open it with reconnect to start a new one")
-                }
+            if let existing = try Self.existing(db, request, returningLive: returningLive, now: now, expiry: expiry) {
+                return .existing(existing)
             }
             if let refusal = try Limits.refusal(db, limits: limits, request: request) {
-                try EventLog.append(
-                    db, at: now, kind: EventKind.sessionRefused,
-                    subject: EventLog.Subject(userId: request.userId, dataSource: request.dataSource),
-                    payload: refusal.payload)
-                return .refused(refusal.error)
+                try refusal.record(db, request: request, at: now)
+                return .refused(refusal)
             }
-            var row = SessionRow(
-                id: 0, key: key, userId: request.userId, sessionId: request.sessionId,
-                dataSource: request.dataSource, type: request.type, version: request.version,
-                identifier: request.identifier, utcOffsetSeconds: request.utcOffsetSeconds,
-                clientAddress: request.clientAddress, impersonatedUser: request.impersonatedUser, state: .idle,
-                timeoutMs: timeoutMs, createdAt: now, lastAccessAt: now,
-                expireAt: timeoutMs.map { expiry.expireAt(now: now, timeoutMs: $0) }, endedAt: nil, endReason: nil,
-                configChanges: 0)
-            row.id = try SessionRecords.insert(db, row)
-            for (name, value) in request.details {
-                try SessionDetailRecords.upsertDetail(db, id: row.id, name: name, value: value, at: now)
-            }
-            for (name, value) in request.config {
-                try SessionDetailRecords.upsertConfig(db, id: row.id, name: name, value: value, at: now)
-            }
+            let row = try SessionRecords.create(
+                db, key: key, request: request, timeoutMs: valid.timeoutMs,
+                expireAt: valid.timeoutMs.map { expiry.expireAt(now: now, timeoutMs: $0) }, at: now)
             try EventLog.append(db, at: now, kind: EventKind.sessionStarted, subject: row.subject, payloadJSON: startedPayloadJSON)
-            var children: [Int64: String] = [:]
-            for key in associates {
-                let child = try Access.liveRow(db, key: key)
-                children[child.id] = key
-                if try SessionLinkRecords.link(db, parent: row.id, child: child.id, at: now) {
-                    try EventLog.append(db, at: now, kind: EventKind.sessionLinked, subject: row.subject, payload: ["child": key])
-                }
-            }
+            let children = try Self.link(db, row, to: links, at: now)
             // Everything the session holds was just written from the request: no need to
             // read it back.
             return .opened(
-                SessionRecords.session(
-                    row, details: request.details, config: request.config, parents: [],
-                    children: children.sorted { $0.key < $1.key }.map(\.value)))
+                SessionRecords.session(row, details: request.details, config: request.config, parents: [], children: children))
         }
-        switch outcome {
-        case .opened(let session):
-            sessionMetrics.opened(session)
-            logger.info(
-                "session opened",
-                metadata: ["session.key": "\(session.key)", "session.user": "\(session.userId)", "session.data_source": "\(session.dataSource)"])
-            return session
-        case .existing(let session):
-            return session
-        case .refused(let error):
-            sessionMetrics.refused(code: error.code)
-            logger.info("session refused", metadata: ["session.user": "\(request.userId)", "error.code": "\(error.code)"])
-            throw error
+    }
+
+    /// The live session the request's session id names, counted as an access, when
+    /// `returningLive`; `nil` when a new session is to be opened.
+    private static func existing(
+        _ db: Database, _ request: OpenSessionRequest, returningLive: Bool, now: Int64, expiry: Expiry
+    ) throws -> Session? {
+        guard let sessionId = request.sessionId,
+            let newest = try SessionRecords.newest(db, userId: request.userId, sessionId: sessionId)
+        else { return nil }
+        if newest.state.isLive || newest.state == .closing {
+            guard returningLive, newest.state.isLive else {
+                throw SessionStoreError(
+                    code: SessionStoreError.Code.sessionAlreadyExists,
+                    message: "user \(request.userId.debugDescriptionPrefix) already has a live session \(sessionId.debugDescriptionPrefix)")
+            }
+            return try SessionRecords.load(db, Access.record(db, newest, now: now, expiry: expiry))
         }
+        guard request.reconnect else {
+            throw SessionStoreError(
+                code: SessionStoreError.Code.sessionClosed,
+                message: "session \(sessionId.debugDescriptionPrefix) of user \(request.userId.debugDescriptionPrefix) was \(newest.state.rawValue); open it with reconnect to start a new one")
+        }
+        return nil
+    }
+
+    /// Links the new session to its live associates, one `session.linked` event each;
+    /// returns the children's keys in link order.
+    private static func link(
+        _ db: Database, _ row: SessionRow, to links: [(key: String, payloadJSON: String)], at now: Int64
+    ) throws -> [String] {
+        var children: [Int64: String] = [:]
+        for (key, payloadJSON) in links {
+            let child = try Access.liveRow(db, key: key)
+            children[child.id] = key
+            if try SessionLinkRecords.link(db, parent: row.id, child: child.id, at: now) {
+                try EventLog.append(db, at: now, kind: EventKind.sessionLinked, subject: row.subject, payloadJSON: payloadJSON)
+            }
+        }
+        return children.sorted { $0.key < $1.key }.map(\.value)
     }
 
     /// The authenticator's and the impersonation policy's verdict; nil admits.
@@ -191,16 +226,5 @@ extension SessionStore {
                 message: "\(request.userId.debugDescriptionPrefix) may not act as \(user.debugDescriptionPrefix)")
         }
         return nil
-    }
-
-    private func recordRefusal(_ refusal: SessionStoreError, request: OpenSessionRequest) async throws(SessionStoreError) {
-        let clock = self.clock
-        try await write { db in
-            try EventLog.append(
-                db, at: clock.now(), kind: EventKind.sessionRefused,
-                subject: EventLog.Subject(userId: request.userId, dataSource: request.dataSource),
-                payload: ["code": refusal.code.rawValue, "message": refusal.message])
-        }
-        sessionMetrics.refused(code: refusal.code)
     }
 }

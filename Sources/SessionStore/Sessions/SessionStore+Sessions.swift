@@ -21,20 +21,23 @@ extension SessionStore {
         let validator = configuration.validator
         try validator.id(userId, field: .invalidUserId)
         try validator.id(sessionId, field: .invalidSessionId)
-        let found = try await quickRead { db -> Session? in
-            try SessionRecords.newest(db, userId: userId, sessionId: sessionId).map { try SessionRecords.load(db, $0) }
+        let now = clock.now()
+        let found = try await quickRead { db -> (SessionRow, Session)? in
+            try SessionRecords.newest(db, userId: userId, sessionId: sessionId).map { ($0, try SessionRecords.load(db, $0)) }
         }
-        guard var found else { return nil }
-        guard found.isLive else {
+        guard let (row, session) = found else { return nil }
+        guard row.state.isLive else {
             throw SessionStoreError(
                 code: SessionStoreError.Code.sessionClosed,
-                message: "session \(sessionId.debugDescriptionPrefix) of user \(userId.debugDescriptionPrefix) is \(found.state.rawValue)")
+                message: "session \(sessionId.debugDescriptionPrefix) of user \(userId.debugDescriptionPrefix) is \(row.state.rawValue)")
         }
-        if case .moved(let lastAccessAt, let expireAt) = try await touchOutcome(key: found.key) {
-            found.lastAccessAt = Timestamp(milliseconds: lastAccessAt)
-            found.expireAt = Timestamp(milliseconds: expireAt)
-        }
-        return found
+        guard let expireAt = configuration.expiry.movedExpiry(now: now, timeoutMs: row.timeoutMs, current: row.expireAt),
+            case .moved = try await writeTouch(id: row.id, now: now, expireAt: expireAt)
+        else { return session }
+        var touched = session
+        touched.lastAccessAt = Timestamp(milliseconds: now)
+        touched.expireAt = Timestamp(milliseconds: expireAt)
+        return touched
     }
 
     /// Records that the session is in use, moving its expiry to
@@ -62,21 +65,25 @@ extension SessionStore {
         case moved(lastAccessAt: Int64, expireAt: Int64)
     }
 
-    /// ``touch(key:)`` for a validated key, telling what it wrote.
+    /// ``touch(key:)`` for a validated key, telling what it wrote. One point read decides
+    /// (``Expiry/movedExpiry(now:timeoutMs:current:)``); only a moved bucket writes.
     func touchOutcome(key: String) async throws(SessionStoreError) -> TouchOutcome {
-        let expiry = configuration.expiry
         let now = clock.now()
         let snapshot = try await quickRead(snapshot: false) { db in try SessionRecords.expiryProbe(db, key: key) }
         guard let snapshot, snapshot.isLive else { return .gone }
-        guard let timeout = snapshot.timeoutMs, let current = snapshot.expireAt else { return .unmoved }
-        let expireAt = expiry.expireAt(now: now, timeoutMs: timeout)
-        guard expireAt > current else { return .unmoved }
-        return try await write { db -> TouchOutcome in
-            if try SessionRecords.touch(db, id: snapshot.id, now: now, expireAt: expireAt) {
+        guard let expireAt = configuration.expiry.movedExpiry(now: now, timeoutMs: snapshot.timeoutMs, current: snapshot.expireAt)
+        else { return .unmoved }
+        return try await writeTouch(id: snapshot.id, now: now, expireAt: expireAt)
+    }
+
+    /// Writes a touch decided outside the write transaction. It writes nothing when the
+    /// decision went stale: another touch moved expiry further, or the session ended.
+    private func writeTouch(id: Int64, now: Int64, expireAt: Int64) async throws(SessionStoreError) -> TouchOutcome {
+        try await write { db -> TouchOutcome in
+            if try SessionRecords.touch(db, id: id, now: now, expireAt: expireAt) {
                 return .moved(lastAccessAt: now, expireAt: expireAt)
             }
-            // Nothing changed: another touch moved expiry further, or the session ended.
-            return try SessionRecords.find(db, id: snapshot.id)?.state.isLive == true ? .unmoved : .gone
+            return try SessionRecords.isLive(db, id: id) ? .unmoved : .gone
         }
     }
 
@@ -175,11 +182,8 @@ extension SessionStore {
             guard let row = try SessionRecords.find(db, key: key) else {
                 throw SessionStoreError.sessionNotFound(key)
             }
-            guard let ended = try SessionEnding.end(db, row, as: .closed, reason: reason, at: clock.now()) else {
-                return (try SessionRecords.load(db, row), nil)
-            }
-            let session = try SessionRecords.load(db, SessionRecords.find(db, id: row.id) ?? row)
-            return (session, ended)
+            let ended = try SessionEnding.end(db, row, as: .closed, reason: reason, at: clock.now())
+            return (try SessionRecords.load(db, ended?.row ?? row), ended)
         }
         if let ended {
             didEnd(ended)

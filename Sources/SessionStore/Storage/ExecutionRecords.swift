@@ -80,6 +80,25 @@ enum ExecutionRecords {
         return db.lastInsertedRowID
     }
 
+    /// Inserts a new `pending`, attached execution with its tags and returns its row as
+    /// written.
+    static func create(
+        _ db: Database, session: SessionRow, operationId: String, jobTag: String, tags: Set<String>, statement: String?,
+        request: Data?, reattachable: Bool, timeoutMs: Int64?, instance: Int64, at time: Int64
+    ) throws(SQLiteError) -> ExecutionRow {
+        let id = try insert(
+            db, session: session, operationId: operationId, jobTag: jobTag, statement: statement, request: request,
+            reattachable: reattachable, timeoutMs: timeoutMs, instance: instance, at: time)
+        for tag in tags {
+            try insertTag(db, sessionId: session.id, executionId: id, tag: tag)
+        }
+        return ExecutionRow(
+            id: id, sessionId: session.id, sessionKey: session.key, userId: session.userId,
+            dataSource: session.dataSource, operationId: operationId, jobTag: jobTag, status: .pending,
+            statement: statement, reattachable: reattachable, attached: true, timeoutMs: timeoutMs, createdAt: time,
+            startedAt: nil, lastAttachedAt: time, endedAt: nil, closedAt: nil, abandonedAt: nil, error: nil)
+    }
+
     static func insertTag(_ db: Database, sessionId: Int64, executionId: Int64, tag: String) throws(SQLiteError) {
         try db.execute(
             sql: """
@@ -197,7 +216,23 @@ enum ExecutionRecords {
     static func setStatus(
         _ db: Database, id: Int64, from: ExecutionStatus, to status: ExecutionStatus, error: String?, at time: Int64
     ) throws(SQLiteError) -> Bool {
-        try db.execute(
+        try moveStatus(db, id: id, from: from, to: status, error: error, at: time) != nil
+    }
+
+    /// The columns a status change may write, as it wrote them.
+    struct StatusColumns: Sendable {
+        let startedAt: Int64?
+        let endedAt: Int64?
+        let closedAt: Int64?
+        let error: String?
+    }
+
+    /// ``setStatus(_:id:from:to:error:at:)`` returning the columns as written (`UPDATE …
+    /// RETURNING`); `nil` when the execution moved meanwhile.
+    static func moveStatus(
+        _ db: Database, id: Int64, from: ExecutionStatus, to status: ExecutionStatus, error: String?, at time: Int64
+    ) throws(SQLiteError) -> StatusColumns? {
+        try db.fetchOne(
             sql: """
                 UPDATE executions SET
                     status = ?,
@@ -206,12 +241,17 @@ enum ExecutionRecords {
                     closed_at = CASE WHEN ? = 'closed' THEN ? ELSE closed_at END,
                     error = coalesce(?, error)
                 WHERE id = ? AND status = ?
+                RETURNING started_at, ended_at, closed_at, error
                 """,
             [
                 .text(status.rawValue), .text(status.rawValue), .integer(time), .text(status.rawValue), .integer(time),
                 .text(status.rawValue), .integer(time), DatabaseValue(error), .integer(id), .text(from.rawValue),
-            ])
-        return db.changesCount == 1
+            ]
+        ) {
+            StatusColumns(
+                startedAt: $0.optionalInt64(0), endedAt: $0.optionalInt64(1), closedAt: $0.optionalInt64(2),
+                error: $0.optionalString(3))
+        }
     }
 
     static func setAttached(_ db: Database, id: Int64, attached: Bool, at time: Int64) throws(SQLiteError) {
@@ -250,9 +290,14 @@ enum ExecutionRecords {
     }
 
     static func load(_ db: Database, _ row: ExecutionRow) throws(SQLiteError) -> Execution {
+        execution(row, tags: try tags(db, executionId: row.id))
+    }
+
+    /// The public value of `row` with its tags (sorted), read or just written.
+    static func execution(_ row: ExecutionRow, tags: [String]) -> Execution {
         Execution(
             operationId: row.operationId, sessionKey: row.sessionKey, userId: row.userId, jobTag: row.jobTag,
-            status: row.status, tags: try tags(db, executionId: row.id), statement: row.statement,
+            status: row.status, tags: tags, statement: row.statement,
             reattachable: row.reattachable, attached: row.attached, timeoutMs: row.timeoutMs,
             createdAt: Timestamp(milliseconds: row.createdAt), startedAt: row.startedAt.map(Timestamp.init),
             lastAttachedAt: Timestamp(milliseconds: row.lastAttachedAt), endedAt: row.endedAt.map(Timestamp.init),

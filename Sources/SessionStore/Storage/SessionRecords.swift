@@ -67,6 +67,43 @@ enum SessionRecords {
         return db.lastInsertedRowID
     }
 
+    /// Inserts a new live (`idle`) session from `request`, with its details and config,
+    /// and returns its row as written. The config entries count as its first config
+    /// changes.
+    static func create(
+        _ db: Database, key: String, request: OpenSessionRequest, timeoutMs: Int64?, expireAt: Int64?, at time: Int64
+    ) throws(SQLiteError) -> SessionRow {
+        let inserted = try db.fetchOne(
+            sql: """
+                INSERT INTO sessions (
+                    key, user_id, client_session_id, data_source, type, version, identifier, utc_offset_seconds,
+                    client_address, impersonated_user, state, timeout_ms, created_at, last_access_at, expire_at,
+                    config_changes
+                )
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'idle', ?, ?, ?, ?, ?)
+                RETURNING \(columns)
+                """,
+            [
+                .text(key), .text(request.userId), DatabaseValue(request.sessionId), .text(request.dataSource),
+                .text(request.type), .integer(request.version), DatabaseValue(request.identifier),
+                .integer(request.utcOffsetSeconds), DatabaseValue(request.clientAddress),
+                DatabaseValue(request.impersonatedUser), DatabaseValue(timeoutMs), .integer(time), .integer(time),
+                DatabaseValue(expireAt), .integer(Int64(request.config.count)),
+            ], map: Self.row)
+        guard let row = inserted else {
+            throw SQLiteError(code: .error, message: "INSERT … RETURNING returned no row for session \(key)")
+        }
+        for (name, value) in request.details {
+            try SessionDetailRecords.upsertDetail(db, id: row.id, name: name, value: value, at: time)
+        }
+        for (name, value) in request.config {
+            try db.execute(
+                sql: "INSERT INTO session_config (session_id, name, value, updated_at) VALUES (?, ?, ?, ?)",
+                [.integer(row.id), .text(name), .text(value), .integer(time)])
+        }
+        return row
+    }
+
     static func find(_ db: Database, key: String) throws(SQLiteError) -> SessionRow? {
         try db.fetchOne(sql: "SELECT \(columns) FROM sessions WHERE key = ?", [.text(key)], map: row)
     }
@@ -85,6 +122,12 @@ enum SessionRecords {
                 id: row.int64(0), isLive: row.bool(1),
                 timeoutMs: row.optionalInt64(2), expireAt: row.optionalInt64(3))
         }
+    }
+
+    /// Whether the session with row id `id` is live: the one column a touch that lost a
+    /// race needs.
+    static func isLive(_ db: Database, id: Int64) throws(SQLiteError) -> Bool {
+        try db.fetchInt64(sql: "SELECT state IN ('idle', 'active') FROM sessions WHERE id = ?", [.integer(id)]) == 1
     }
 
     struct ExpiryProbe: Sendable {
