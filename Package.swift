@@ -1,6 +1,10 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+/// `FilePath` for Subprocess: from swift-system here, from the SDK's System on Apple platforms.
+let systemPackage: Target.Dependency = .product(
+    name: "SystemPackage", package: "swift-system", condition: .when(platforms: [.linux]))
+
 let package = Package(
     name: "SessionStore",
     platforms: [.macOS(.v15)],
@@ -17,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -44,13 +50,13 @@ let package = Package(
             ],
             plugins: ["EmbedMigrations"]
         ),
-        .target(name: "ChildProcess"),
         .executableTarget(
             name: "sessionctl",
             dependencies: [
                 "SessionStore",
                 "SessionStoreSQLite",
-                "ChildProcess",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackage,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -64,7 +70,11 @@ let package = Package(
         ),
         .testTarget(
             name: "SessionStoreTests",
-            dependencies: ["SessionStore", "SessionStoreSQLite", "ChildProcess"]
+            dependencies: [
+                "SessionStore", "SessionStoreSQLite",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                systemPackage,
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -16,20 +16,20 @@ import Foundation
 /// ``writerCheckpointFrames`` the writer waits for a background checkpoint in progress to
 /// end and copies the rest itself, as SQLite's own checkpoint would have; the next write
 /// then starts the WAL over.
-final class CheckpointerThread: @unchecked Sendable {
+final class CheckpointerThread: StoppableThreads, @unchecked Sendable {
     /// WAL size, in frames, at which the background checkpoint starts: SQLite's default
     /// automatic checkpoint threshold.
     static let backgroundCheckpointFrames = 1_000
     /// WAL size at which the writer checkpoints in its own commit.
     static let writerCheckpointFrames = 4_000
 
-    private let exit = ThreadExit(count: 1)
-    private let condition = NSCondition()
+    let exit = ThreadExit(count: 1)
+    let condition = NSCondition()
     // Guarded by `condition`.
     private var isRequested = false
     private var isCheckpointing = false
     private var writerIsCheckpointing = false
-    private var isShuttingDown = false
+    var isShuttingDown = false
     private var completed = 0
 
     /// Background checkpoints run so far.
@@ -74,17 +74,6 @@ final class CheckpointerThread: @unchecked Sendable {
         writerIsCheckpointing = false
         condition.broadcast()
         condition.unlock()
-    }
-
-    func shutdown() {
-        condition.lock()
-        isShuttingDown = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func waitForExit() async {
-        await exit.wait()
     }
 
     /// Waits for a request the writer is not checkpointing over; false on shutdown. On

@@ -206,7 +206,7 @@ public final class DatabasePool: Sendable {
     public func close() async {
         // Readers and the checkpointer first: the last connection to close checkpoints
         // the WAL and removes it, which the writer, closing last, does.
-        inlineReaders.removeAll()
+        inlineReaders.close()
         readers.shutdown()
         await readers.waitForExit()
         if let checkpointer {

@@ -5,17 +5,17 @@ import Foundation
 ///
 /// Each thread opens its connection on first use, so a pool that only writes never
 /// holds idle read connections.
-final class ReaderThreads: @unchecked Sendable {
+final class ReaderThreads: StoppableThreads, @unchecked Sendable {
     typealias Job = @Sendable (Result<Database, any Error>) -> Void
 
-    private let condition = NSCondition()
+    let condition = NSCondition()
     // Guarded by `condition`.
     private var queue: [Job] = []
     private var head = 0
-    private var isShuttingDown = false
+    var isShuttingDown = false
 
     private let open: @Sendable () throws -> Database
-    private let exit: ThreadExit
+    let exit: ThreadExit
 
     init(count: Int, name: String, open: @escaping @Sendable () throws -> Database) {
         self.open = open
@@ -33,17 +33,6 @@ final class ReaderThreads: @unchecked Sendable {
         queue.append(job)
         condition.signal()
         return true
-    }
-
-    func shutdown() {
-        condition.lock()
-        isShuttingDown = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func waitForExit() async {
-        await exit.wait()
     }
 
     private func next() -> Job? {

@@ -18,12 +18,12 @@ struct WriteRequest: Sendable {
 /// a request that throws is undone alone. Callers are resumed after `COMMIT` returns, so
 /// nobody hears of a change before it is durable at the configured level, and one fsync
 /// (with `synchronous=FULL`) serves the whole batch.
-final class WriterThread: @unchecked Sendable {
-    private let exit = ThreadExit(count: 1)
-    private let condition = NSCondition()
+final class WriterThread: StoppableThreads, @unchecked Sendable {
+    let exit = ThreadExit(count: 1)
+    let condition = NSCondition()
     // Guarded by `condition`.
     private var queue: [WriteRequest] = []
-    private var isShuttingDown = false
+    var isShuttingDown = false
 
     private let maxBatchSize: Int
 
@@ -69,19 +69,6 @@ final class WriterThread: @unchecked Sendable {
         queue.append(request)
         condition.signal()
         return true
-    }
-
-    /// Asks the thread to finish the queued requests and stop.
-    func shutdown() {
-        condition.lock()
-        isShuttingDown = true
-        condition.signal()
-        condition.unlock()
-    }
-
-    /// Returns once the thread has stopped and closed its connection.
-    func waitForExit() async {
-        await exit.wait()
     }
 
     private func finish() {
@@ -133,15 +120,18 @@ final class WriterThread: @unchecked Sendable {
             request.complete(error)
             return
         }
+        request.complete(commit(database))
+    }
+
+    /// Commits the open transaction; on failure rolls it back and returns the error.
+    private func commit(_ database: Database) -> (any Error)? {
         do {
             try database.execute(sql: "COMMIT")
-            condition.lock()
-            committedBatchCount += 1
-            condition.unlock()
-            request.complete(nil)
+            condition.withLock { committedBatchCount += 1 }
+            return nil
         } catch {
             database.rollbackIfNeeded()
-            request.complete(error)
+            return error
         }
     }
 
@@ -155,8 +145,6 @@ final class WriterThread: @unchecked Sendable {
             }
             return
         }
-        var outcomes: [(any Error)?] = []
-        outcomes.reserveCapacity(batch.count)
         do {
             try database.execute(sql: "BEGIN IMMEDIATE")
         } catch {
@@ -167,6 +155,32 @@ final class WriterThread: @unchecked Sendable {
             writeAlone(batch[0], on: database)
             return
         }
+        guard case (var outcomes, let firstPending)? = runInSavepoints(batch, on: database) else { return }
+        if outcomes[firstPending...].contains(where: { $0 == nil }) {
+            if let error = commit(database) {
+                for index in firstPending..<outcomes.count where outcomes[index] == nil {
+                    outcomes[index] = error
+                }
+            }
+        } else {
+            // Every request of this transaction failed and rolled back its savepoint:
+            // there is nothing to commit.
+            database.rollbackIfNeeded()
+        }
+        for (request, outcome) in zip(batch, outcomes) {
+            request.complete(outcome)
+        }
+    }
+
+    /// Runs each request of `batch` in a savepoint of the open transaction. Returns each
+    /// request's outcome and the index of the first request whose changes the transaction
+    /// still open holds; nil when a new transaction could not begin, every request having
+    /// been completed then.
+    private func runInSavepoints(
+        _ batch: [WriteRequest], on database: Database
+    ) -> (outcomes: [(any Error)?], firstPending: Int)? {
+        var outcomes: [(any Error)?] = []
+        outcomes.reserveCapacity(batch.count)
         var firstPending = 0
         for request in batch {
             do {
@@ -188,33 +202,11 @@ final class WriterThread: @unchecked Sendable {
                         for (index, request) in batch.enumerated() {
                             request.complete(index < outcomes.count ? outcomes[index] ?? error : error)
                         }
-                        return
+                        return nil
                     }
                 }
             }
         }
-        guard outcomes[firstPending...].contains(where: { $0 == nil }) else {
-            // Every request of this transaction failed and rolled back its savepoint:
-            // there is nothing to commit.
-            database.rollbackIfNeeded()
-            for (request, outcome) in zip(batch, outcomes) {
-                request.complete(outcome)
-            }
-            return
-        }
-        do {
-            try database.execute(sql: "COMMIT")
-            condition.lock()
-            committedBatchCount += 1
-            condition.unlock()
-        } catch {
-            database.rollbackIfNeeded()
-            for index in firstPending..<outcomes.count where outcomes[index] == nil {
-                outcomes[index] = error
-            }
-        }
-        for (request, outcome) in zip(batch, outcomes) {
-            request.complete(outcome)
-        }
+        return (outcomes, firstPending)
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import ChildProcess
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -216,15 +215,12 @@ struct DemoCommand: AsyncParsableCommand {
         path: String, global: GlobalOptions, configuration: SessionStoreConfiguration, _ narrator: Narrator
     ) async throws {
         narrator.section("5. Crash and recovery: a load generator is killed with SIGKILL, then the file is reopened")
-        let child = try ChildProcess.spawn(
+        let lineCount: @Sendable ([UInt8]) -> Int = { bytes in bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+        let child = try await KilledChild.run(
             "/proc/self/exe",
             ["load", "--db", path, "--sessions", "100000", "--executions", "2", "--concurrency", "4", "--seed", "\(getpid())"],
-            output: .pipe, error: .null)
-        let lineCount = { (bytes: [UInt8]) in bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
-        let committed = lineCount(child.readOutput { lineCount($0) >= 300 })
-        child.kill(SIGKILL)
-        _ = child.wait()
-        if let descriptor = child.outputDescriptor { close(descriptor) }
+            reading: .output, until: { lineCount($0) >= 300 })
+        let committed = lineCount(child.read)
         narrator.note("the load generator reported \(committed) committed changes, then was killed (pid \(child.pid)).")
 
         let store = try await SessionStore.open(path: path, configuration: configuration)

@@ -89,6 +89,38 @@ struct DatabasePoolLifecycleTests {
         #expect(try db.fetchAll(sql: "SELECT id FROM entry ORDER BY id") { $0.int64(0) } == committed)
     }
 
+    /// A connection that `readInline` holds while the pool closes is closed when that
+    /// read ends, not put back: no read runs inline afterwards, and the process holds no
+    /// descriptor of the file any more.
+    @Test func anInlineReadDuringCloseClosesItsConnectionWhenItEnds() async throws {
+        let pool = try await openPool()
+        try await pool.write { db in try db.execute(sql: "INSERT INTO entry(id) VALUES (1)") }
+        let started = LockedValue(false)
+        let release = DispatchSemaphore(value: 0)
+        let reading = BackgroundThread {
+            try pool.readInline { db in
+                started.update { $0 = true }
+                release.wait()
+                return try db.fetchInt64(sql: "SELECT count(*) FROM entry")
+            }
+        }
+        try await waitUntil { started.value }
+        await pool.close()
+        release.signal()
+
+        let read = try #require(reading.join())
+        #expect(try read.get() == 1)
+        #expect(try pool.readInline { _ in 1 } == nil)
+        #expect(openDescriptors(below: directory.url.path(percentEncoded: false)) == [])
+    }
+
+    /// The files below `prefix` this process holds a descriptor of (Linux; empty elsewhere).
+    private func openDescriptors(below prefix: String) -> [String] {
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+            .filter { $0.hasPrefix(prefix) }
+    }
+
     @Test func openingATextFileFails() async throws {
         try Data("hello\nworld\n".utf8).write(to: URL(filePath: path))
         let error = try await #require(throws: SQLiteError.self) {

@@ -1,12 +1,18 @@
-import ChildProcess
 import Foundation
+import Subprocess
 import Testing
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 
 /// The benchmark in a small configuration, so it never rots; real figures come from the
 /// README's release-build command.
 @Suite struct BenchSmokeTests {
-    @Test func everyScenarioRunsAndReportsItsFigures() throws {
-        let result = try Sessionctl.run([
+    @Test func everyScenarioRunsAndReportsItsFigures() async throws {
+        let result = try await Sessionctl.run([
             "bench", "--scenario", "all", "--sessions", "300", "--due", "50", "--concurrency", "4", "--json",
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -40,8 +46,8 @@ import Testing
         #expect(recoverNotes["expiredByFirstSweep"] == "0")
     }
 
-    @Test func compareRunsWithAndWithoutGroupCommit() throws {
-        let result = try Sessionctl.run([
+    @Test func compareRunsWithAndWithoutGroupCommit() async throws {
+        let result = try await Sessionctl.run([
             "bench", "--scenario", "open", "--sessions", "200", "--concurrency", "16", "--compare", "--json",
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -61,29 +67,29 @@ import Testing
     @Test(arguments: [SIGINT, SIGTERM])
     func anInterruptedRunRemovesItsTemporaryFiles(signal: Int32) async throws {
         let scratch = TemporaryDirectory()
-        var environment = ProcessInfo.processInfo.environment
-        environment["TMPDIR"] = scratch.url.path
-        let child = try ChildProcess.spawn(
-            Sessionctl.executable.path, ["bench", "--scenario", "open", "--sessions", "100000000"],
-            environment: environment, output: .null, error: .null)
         func benchFiles() -> [String] {
             ((try? FileManager.default.contentsOfDirectory(atPath: scratch.url.path)) ?? []).filter { $0.hasPrefix("bench-") }.sorted()
         }
-        // The scenario is under way once its WAL exists.
-        let deadline = ContinuousClock.now + .seconds(120)
-        while !benchFiles().contains(where: { $0.hasSuffix(".sqlite-wal") }), child.termination() == nil, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+        let result = try await Subprocess.run(
+            .path(FilePath(Sessionctl.executable.path)), arguments: ["bench", "--scenario", "open", "--sessions", "100000000"],
+            environment: .inherit.updating(["TMPDIR": scratch.url.path]), input: .none, output: .discarded, error: .discarded
+        ) { execution in
+            // The scenario is under way once its WAL exists.
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !benchFiles().contains(where: { $0.hasSuffix(".sqlite-wal") }), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let running = benchFiles()
+            #expect(running.count == 3, "\(running)")
+            try execution.send(signal: Signal(rawValue: signal))
         }
-        let running = benchFiles()
-        #expect(running.count == 3, "\(running)")
-        #expect(child.kill(signal))
-        #expect(child.wait() == ChildProcess.Termination(reason: .exit, status: 128 + signal))
+        #expect(result.terminationStatus == .exited(128 + signal))
         #expect(benchFiles() == [])
     }
 
-    @Test func badOptionsAreUsageErrors() throws {
-        #expect(try Sessionctl.run(["bench", "--scenario", "nope"]).status == 64)
-        #expect(try Sessionctl.run(["bench", "--durability", "sometimes"]).status == 64)
-        #expect(try Sessionctl.run(["bench", "--sessions", "0"]).status == 64)
+    @Test func badOptionsAreUsageErrors() async throws {
+        #expect(try await Sessionctl.run(["bench", "--scenario", "nope"]).status == 64)
+        #expect(try await Sessionctl.run(["bench", "--durability", "sometimes"]).status == 64)
+        #expect(try await Sessionctl.run(["bench", "--sessions", "0"]).status == 64)
     }
 }

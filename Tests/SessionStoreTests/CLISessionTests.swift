@@ -16,14 +16,14 @@ struct CLIDatabase {
     }
 
     /// Runs `sessionctl ARGUMENTS --db PATH OPTIONS`.
-    func run(_ arguments: [String]) throws -> CommandResult {
-        try Sessionctl.run(arguments + ["--db", path] + options)
+    func run(_ arguments: [String]) async throws -> CommandResult {
+        try await Sessionctl.run(arguments + ["--db", path] + options)
     }
 
     /// Runs the command with `--json`, requires exit 0 and an empty stderr, and returns
     /// stdout parsed.
-    func json(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> Any {
-        let result = try run(arguments + ["--json"])
+    func json(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> Any {
+        let result = try await run(arguments + ["--json"])
         try #require(
             result.status == 0,
             "sessionctl \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)",
@@ -33,28 +33,28 @@ struct CLIDatabase {
     }
 
     /// A command whose JSON output is one object (a session, for most).
-    func object(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
-        let value = try json(arguments, sourceLocation: sourceLocation)
+    func object(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String: Any] {
+        let value = try await json(arguments, sourceLocation: sourceLocation)
         return try #require(value as? [String: Any], "not a JSON object: \(value)", sourceLocation: sourceLocation)
     }
 
     /// A command whose JSON output is an array of objects (`list`, `events`, `config`).
-    func array(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
-        let value = try json(arguments, sourceLocation: sourceLocation)
+    func array(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [[String: Any]] {
+        let value = try await json(arguments, sourceLocation: sourceLocation)
         return try #require(value as? [[String: Any]], "not a JSON array of objects: \(value)", sourceLocation: sourceLocation)
     }
 
     /// Opens a session with `open ARGUMENTS` and returns its key.
-    func open(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        let session = try object(["open"] + arguments, sourceLocation: sourceLocation)
+    func open(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        let session = try await object(["open"] + arguments, sourceLocation: sourceLocation)
         return try #require(session["key"] as? String, sourceLocation: sourceLocation)
     }
 
     /// Runs the command with `--json`, expects exit 1 with nothing on stdout and one JSON
     /// error object on stderr, and returns its code.
     @discardableResult
-    func failure(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        let result = try run(arguments + ["--json"])
+    func failure(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        let result = try await run(arguments + ["--json"])
         #expect(result.status == 1, "sessionctl \(arguments.joined(separator: " ")) exited \(result.status)", sourceLocation: sourceLocation)
         #expect(result.stdout.isEmpty, sourceLocation: sourceLocation)
         #expect(result.stderr.split(separator: "\n").count == 1, "stderr: \(result.stderr)", sourceLocation: sourceLocation)
@@ -112,12 +112,12 @@ enum CLIJSON {
         "impersonatedUser", "details", "config", "parents", "children",
     ]
 
-    @Test func openPrintsEveryFieldAndGetFindsItByKeyOrSessionId() throws {
+    @Test func openPrintsEveryFieldAndGetFindsItByKeyOrSessionId() async throws {
         let db = CLIDatabase()
         let before = Int64(Date().timeIntervalSince1970 * 1000)
-        let child = try db.open(["--user", "bob", "--data-source", "lake"])
+        let child = try await db.open(["--user", "bob", "--data-source", "lake"])
 
-        let session = try db.object([
+        let session = try await db.object([
             "open", "--user", "ada", "--session-id", "nb-1", "--timeout", "5m", "--data-source", "lake",
             "--type", "Notebook", "--version", "3", "--identifier", "ident-1", "--utc-offset=-18000",
             "--detail", "color=blue", "--detail", "size=10", "--conf", "spark.x=1", "--conf", "mode=a=b",
@@ -158,18 +158,18 @@ enum CLIJSON {
         #expect(session["children"] as? [String] == [child])
 
         // The associate now names the new session as its parent.
-        let childSession = try db.object(["get", child])
+        let childSession = try await db.object(["get", child])
         #expect(childSession["parents"] as? [String] == [key])
         #expect(childSession["userId"] as? String == "bob")
 
         // get by key, by upper-case key and by (user, session id) print the same session.
-        let byKey = try db.object(["get", key])
+        let byKey = try await db.object(["get", key])
         #expect(CLIJSON.sameJSON(byKey, session))
-        let byUpperKey = try db.object(["get", key.uppercased()])
+        let byUpperKey = try await db.object(["get", key.uppercased()])
         #expect(byUpperKey["key"] as? String == key)
         // A lookup by (user, session id) counts as an access, so only the access times may
         // differ from the lookup by key.
-        var bySessionId = try db.object(["get", "--user", "ada", "--session-id", "nb-1"])
+        var bySessionId = try await db.object(["get", "--user", "ada", "--session-id", "nb-1"])
         var byKeyWithoutAccess = byKey
         for field in ["lastAccessAt", "expireAt"] {
             bySessionId[field] = nil
@@ -178,16 +178,16 @@ enum CLIJSON {
         #expect(CLIJSON.sameJSON(bySessionId, byKeyWithoutAccess))
 
         // The text form shows the same session, one field a line.
-        let text = try db.run(["get", key])
+        let text = try await db.run(["get", key])
         #expect(text.status == 0)
         #expect(text.stdout.contains("key:            \(key)"))
         #expect(text.stdout.contains("user:           ada"))
         #expect(text.stdout.contains("timeout:        5m"))
     }
 
-    @Test func openDefaultsAndTimeouts() throws {
+    @Test func openDefaultsAndTimeouts() async throws {
         let db = CLIDatabase()
-        let plain = try db.object(["open", "--user", "ada"])
+        let plain = try await db.object(["open", "--user", "ada"])
         #expect(Set(plain.keys) == Self.sessionFields)
         #expect(CLIJSON.isNull(plain["sessionId"]))
         #expect(plain["dataSource"] as? String == "default")
@@ -204,40 +204,40 @@ enum CLIJSON {
         #expect(plain["parents"] as? [String] == [])
         #expect(plain["children"] as? [String] == [])
 
-        let short = try db.object(["open", "--user", "ada", "--timeout", "30s"])
+        let short = try await db.object(["open", "--user", "ada", "--timeout", "30s"])
         #expect(short["timeoutMs"] as? Int == 30_000)
         let created = try CLIJSON.milliseconds(short["createdAt"])
         let expire = try CLIJSON.milliseconds(short["expireAt"])
         #expect(expire >= created + 30_000 && expire < created + 31_000)
 
-        let never = try db.object(["open", "--user", "ada", "--timeout", "never"])
+        let never = try await db.object(["open", "--user", "ada", "--timeout", "never"])
         #expect(Set(never.keys) == Self.sessionFields)
         #expect(CLIJSON.isNull(never["timeoutMs"]))
         #expect(CLIJSON.isNull(never["expireAt"]))
         #expect(CLIJSON.isISO8601Milliseconds(never["createdAt"]))
 
         // A negative UTC offset is an ordinary value, written the ordinary way.
-        let west = try db.run(["open", "--user", "ada", "--utc-offset", "-18000", "--json"])
+        let west = try await db.run(["open", "--user", "ada", "--utc-offset", "-18000", "--json"])
         #expect(west.status == 0, "--utc-offset -18000 is refused: \(west.stderr)")
         #expect((try? west.json() as? [String: Any])?["utcOffsetSeconds"] as? Int == -18000)
 
-        let badTimeout = try db.run(["open", "--user", "ada", "--timeout", "soon"])
+        let badTimeout = try await db.run(["open", "--user", "ada", "--timeout", "soon"])
         #expect(badTimeout.status == 64)
         #expect(badTimeout.stderr.contains("--timeout"))
     }
 
-    @Test func listCurrentTouchAndClose() throws {
+    @Test func listCurrentTouchAndClose() async throws {
         let db = CLIDatabase()
-        let first = try db.open(["--user", "u1", "--data-source", "ds1"])
-        let second = try db.open(["--user", "u2", "--data-source", "ds1"])
-        let third = try db.open(["--user", "u1", "--data-source", "ds2"])
+        let first = try await db.open(["--user", "u1", "--data-source", "ds1"])
+        let second = try await db.open(["--user", "u2", "--data-source", "ds1"])
+        let third = try await db.open(["--user", "u1", "--data-source", "ds2"])
 
-        let touched = try db.object(["touch", first])
+        let touched = try await db.object(["touch", first])
         #expect(Set(touched.keys) == ["key", "live"])
         #expect(touched["key"] as? String == first)
         #expect(touched["live"] as? Bool == true)
 
-        let closed = try db.object(["close", second, "--reason", "user logged out"])
+        let closed = try await db.object(["close", second, "--reason", "user logged out"])
         #expect(closed["key"] as? String == second)
         #expect(closed["state"] as? String == "closed")
         #expect(closed["endReason"] as? String == "user logged out")
@@ -245,82 +245,82 @@ enum CLIJSON {
         #expect(CLIJSON.isNull(closed["expireAt"]))
 
         // Closing again exits 0, changes nothing and logs no second end.
-        let again = try db.object(["close", second, "--reason", "again"])
+        let again = try await db.object(["close", second, "--reason", "again"])
         #expect(again["state"] as? String == "closed")
         #expect(again["endReason"] as? String == "user logged out")
         #expect(again["endedAt"] as? String == closed["endedAt"] as? String)
-        let ended = try db.array(["events", "--kind", "session.ended"])
+        let ended = try await db.array(["events", "--kind", "session.ended"])
         #expect(ended.count == 1)
         #expect(ended.first?["sessionKey"] as? String == second)
         #expect(ended.first?["payload"] as? [String: String] == ["state": "closed", "reason": "user logged out"])
 
-        let touchedClosed = try db.object(["touch", second])
+        let touchedClosed = try await db.object(["touch", second])
         #expect(touchedClosed["key"] as? String == second)
         #expect(touchedClosed["live"] as? Bool == false)
-        let touchText = try db.run(["touch", first])
+        let touchText = try await db.run(["touch", first])
         #expect(touchText.status == 0)
         #expect(touchText.stdout == "true\n")
 
-        #expect(CLIDatabase.keys(try db.array(["list"])) == [first, third])
-        #expect(CLIDatabase.keys(try db.array(["list", "--state", "live"])) == [first, third])
-        #expect(CLIDatabase.keys(try db.array(["list", "--state", "ended"])) == [second])
-        #expect(CLIDatabase.keys(try db.array(["list", "--state", "closed"])) == [second])
-        #expect(CLIDatabase.keys(try db.array(["list", "--state", "expired"])) == [])
-        #expect(CLIDatabase.keys(try db.array(["list", "--state", "all"])) == [first, second, third])
-        #expect(CLIDatabase.keys(try db.array(["list", "--user", "u1"])) == [first, third])
-        #expect(CLIDatabase.keys(try db.array(["list", "--data-source", "ds2"])) == [third])
-        #expect(CLIDatabase.keys(try db.array(["list", "--state", "all", "--data-source", "ds1"])) == [first, second])
-        #expect(CLIDatabase.keys(try db.array(["list", "--state", "all", "--limit", "1"])) == [first])
-        let listed = try db.array(["list", "--state", "all"])
+        #expect(CLIDatabase.keys(try await db.array(["list"])) == [first, third])
+        #expect(CLIDatabase.keys(try await db.array(["list", "--state", "live"])) == [first, third])
+        #expect(CLIDatabase.keys(try await db.array(["list", "--state", "ended"])) == [second])
+        #expect(CLIDatabase.keys(try await db.array(["list", "--state", "closed"])) == [second])
+        #expect(CLIDatabase.keys(try await db.array(["list", "--state", "expired"])) == [])
+        #expect(CLIDatabase.keys(try await db.array(["list", "--state", "all"])) == [first, second, third])
+        #expect(CLIDatabase.keys(try await db.array(["list", "--user", "u1"])) == [first, third])
+        #expect(CLIDatabase.keys(try await db.array(["list", "--data-source", "ds2"])) == [third])
+        #expect(CLIDatabase.keys(try await db.array(["list", "--state", "all", "--data-source", "ds1"])) == [first, second])
+        #expect(CLIDatabase.keys(try await db.array(["list", "--state", "all", "--limit", "1"])) == [first])
+        let listed = try await db.array(["list", "--state", "all"])
         #expect(listed.allSatisfy { Set($0.keys) == Self.sessionFields })
-        let badState = try db.run(["list", "--state", "sleepy"])
+        let badState = try await db.run(["list", "--state", "sleepy"])
         #expect(badState.status == 64)
         #expect(badState.stderr.contains("--state"))
 
         // current lists live sessions of one data source, never the closed one.
-        #expect(CLIDatabase.keys(try db.array(["current", "--data-source", "ds1"])) == [first])
-        #expect(CLIDatabase.keys(try db.array(["current", "--data-source", "ds2"])) == [third])
-        #expect(CLIDatabase.keys(try db.array(["current"])) == [])
+        #expect(CLIDatabase.keys(try await db.array(["current", "--data-source", "ds1"])) == [first])
+        #expect(CLIDatabase.keys(try await db.array(["current", "--data-source", "ds2"])) == [third])
+        #expect(CLIDatabase.keys(try await db.array(["current"])) == [])
 
-        let closedFirst = try db.object(["close", first, "--reason", "done"])
+        let closedFirst = try await db.object(["close", first, "--reason", "done"])
         #expect(closedFirst["state"] as? String == "closed")
-        #expect(try db.object(["touch", first])["live"] as? Bool == false)
-        #expect(CLIDatabase.keys(try db.array(["current", "--data-source", "ds1"])) == [])
-        #expect(CLIDatabase.keys(try db.array(["list", "--state", "closed"])) == [first, second])
-        #expect(try db.array(["events", "--kind", "session.ended"]).count == 2)
-        #expect(try db.array(["events", "--kind", "session.ended", "--session", first]).count == 1)
+        #expect(try await db.object(["touch", first])["live"] as? Bool == false)
+        #expect(CLIDatabase.keys(try await db.array(["current", "--data-source", "ds1"])) == [])
+        #expect(CLIDatabase.keys(try await db.array(["list", "--state", "closed"])) == [first, second])
+        #expect(try await db.array(["events", "--kind", "session.ended"]).count == 2)
+        #expect(try await db.array(["events", "--kind", "session.ended", "--session", first]).count == 1)
     }
 
-    @Test func detailsConfigIdentifierLinksAndEvents() throws {
+    @Test func detailsConfigIdentifierLinksAndEvents() async throws {
         let db = CLIDatabase()
-        let parent = try db.open(["--user", "ada", "--conf", "k=v1"])
+        let parent = try await db.open(["--user", "ada", "--conf", "k=v1"])
 
-        let withDetails = try db.object(["details", "set", parent, "a=1", "b=2"])
+        let withDetails = try await db.object(["details", "set", parent, "a=1", "b=2"])
         #expect(withDetails["details"] as? [String: String] == ["a": "1", "b": "2"])
-        let unset = try db.object(["details", "unset", parent, "a"])
+        let unset = try await db.object(["details", "unset", parent, "a"])
         #expect(unset["details"] as? [String: String] == ["b": "2"])
 
-        let configured = try db.object(["conf", "set", parent, "k=v2", "n=x"])
+        let configured = try await db.object(["conf", "set", parent, "k=v2", "n=x"])
         #expect(configured["config"] as? [String: String] == ["k": "v2", "n": "x"])
-        let changes = try db.array(["events", "--session", parent, "--kind", "session.config_changed"])
+        let changes = try await db.array(["events", "--session", parent, "--kind", "session.config_changed"])
         let payloads = changes.compactMap { $0["payload"] as? [String: String] }
         #expect(payloads.count == 2)
         #expect(payloads.contains(["name": "k", "old": "v1", "new": "v2"]))
         #expect(payloads.contains(["name": "n", "new": "x"]))
         #expect(changes.allSatisfy { $0["sessionKey"] as? String == parent && CLIJSON.isISO8601Milliseconds($0["at"]) })
 
-        let renamed = try db.object(["identifier", parent, "ident-2"])
+        let renamed = try await db.object(["identifier", parent, "ident-2"])
         #expect(renamed["identifier"] as? String == "ident-2")
-        #expect(try db.object(["get", parent])["identifier"] as? String == "ident-2")
+        #expect(try await db.object(["get", parent])["identifier"] as? String == "ident-2")
 
         // parent → child → grandchild; the tree nests them.
-        let child = try db.open(["--user", "bob"])
-        let grandchild = try db.open(["--user", "bob"])
-        let linked = try db.object(["link", parent, child])
+        let child = try await db.open(["--user", "bob"])
+        let grandchild = try await db.open(["--user", "bob"])
+        let linked = try await db.object(["link", parent, child])
         #expect(linked["key"] as? String == parent)
         #expect(linked["children"] as? [String] == [child])
-        _ = try db.object(["link", child, grandchild])
-        let tree = try db.object(["tree", parent])
+        _ = try await db.object(["link", child, grandchild])
+        let tree = try await db.object(["tree", parent])
         #expect((tree["session"] as? [String: Any])?["key"] as? String == parent)
         let level1 = try #require(tree["children"] as? [[String: Any]])
         #expect(level1.count == 1)
@@ -331,21 +331,21 @@ enum CLIJSON {
         #expect((level2.first?["children"] as? [Any])?.isEmpty == true)
 
         // A link that would close a loop is refused and changes nothing.
-        #expect(try db.failure(["link", child, parent]) == "INVALID_ARGUMENT.LINK_CYCLE")
-        #expect(try db.failure(["link", grandchild, parent]) == "INVALID_ARGUMENT.LINK_CYCLE")
-        #expect(try db.failure(["link", parent, parent]) == "INVALID_ARGUMENT.LINK_CYCLE")
-        #expect(try db.object(["get", parent])["parents"] as? [String] == [])
+        #expect(try await db.failure(["link", child, parent]) == "INVALID_ARGUMENT.LINK_CYCLE")
+        #expect(try await db.failure(["link", grandchild, parent]) == "INVALID_ARGUMENT.LINK_CYCLE")
+        #expect(try await db.failure(["link", parent, parent]) == "INVALID_ARGUMENT.LINK_CYCLE")
+        #expect(try await db.object(["get", parent])["parents"] as? [String] == [])
 
         // events: oldest first with increasing seq; --since and --limit page through them.
-        let all = try db.array(["events"])
+        let all = try await db.array(["events"])
         let seqs = all.compactMap { $0["seq"] as? Int }
         #expect(seqs.count == all.count && all.count >= 8)
         #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
         #expect(all.first?["kind"] as? String == "session.started")
-        let page = try db.array(["events", "--since", "\(seqs[1])", "--limit", "3"])
+        let page = try await db.array(["events", "--since", "\(seqs[1])", "--limit", "3"])
         #expect(page.compactMap { $0["seq"] as? Int } == Array(seqs[2..<5]))
-        #expect(try db.array(["events", "--since", "\(seqs[seqs.count - 1])"]).isEmpty)
-        #expect(try db.array(["events", "--limit", "2"]).compactMap { $0["seq"] as? Int } == Array(seqs[0..<2]))
+        #expect(try await db.array(["events", "--since", "\(seqs[seqs.count - 1])"]).isEmpty)
+        #expect(try await db.array(["events", "--limit", "2"]).compactMap { $0["seq"] as? Int } == Array(seqs[0..<2]))
         let kinds = Set(all.compactMap { $0["kind"] as? String })
         #expect(kinds.isSuperset(of: [
             "session.started", "session.details_updated", "session.details_removed", "session.config_changed",

@@ -7,18 +7,18 @@ import Testing
     @Test func watchAndFollowPrintChangesMadeByOtherProcesses() async throws {
         let directory = TemporaryDirectory()
         let path = directory.path("stream.sqlite")
-        #expect(try Sessionctl.run(["init", "--db", path]).status == 0)
+        #expect(try await Sessionctl.run(["init", "--db", path]).status == 0)
 
-        let watch = try SpawnedSessionctl(["watch", "--data-source", "ds1", "--json", "--db", path])
-        let follow = try SpawnedSessionctl(["events", "--follow", "--json", "--db", path])
+        let watch = try await SpawnedSessionctl(["watch", "--data-source", "ds1", "--json", "--db", path])
+        let follow = try await SpawnedSessionctl(["events", "--follow", "--json", "--db", path])
         // Both print nothing until something happens; give them a moment to subscribe.
         try await Task.sleep(for: .milliseconds(500))
 
-        let opened = try Sessionctl.run(["open", "--user", "ada", "--data-source", "ds1", "--json", "--db", path])
-        let other = try Sessionctl.run(["open", "--user", "bob", "--data-source", "ds2", "--json", "--db", path])
+        let opened = try await Sessionctl.run(["open", "--user", "ada", "--data-source", "ds1", "--json", "--db", path])
+        let other = try await Sessionctl.run(["open", "--user", "bob", "--data-source", "ds2", "--json", "--db", path])
         #expect(opened.status == 0 && other.status == 0)
         let key = try #require((try opened.json() as? [String: Any])?["key"] as? String)
-        #expect(try Sessionctl.run(["close", key, "--db", path]).status == 0)
+        #expect(try await Sessionctl.run(["close", key, "--db", path]).status == 0)
 
         #expect(await watch.waitForLines(atLeast: 2, within: .seconds(30)))
         #expect(await follow.waitForLines(atLeast: 3, within: .seconds(30)))
@@ -43,17 +43,17 @@ import Testing
         #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
     }
 
-    @Test func topPrintsOneFrameWithItsSections() throws {
+    @Test func topPrintsOneFrameWithItsSections() async throws {
         let directory = TemporaryDirectory()
         let path = directory.path("top.sqlite")
-        #expect(try Sessionctl.run(["open", "--user", "ada", "--data-source", "lake", "--db", path]).status == 0)
-        let frame = try Sessionctl.run(["top", "--once", "--db", path])
+        #expect(try await Sessionctl.run(["open", "--user", "ada", "--data-source", "lake", "--db", path]).status == 0)
+        let frame = try await Sessionctl.run(["top", "--once", "--db", path])
         #expect(frame.status == 0, "stderr: \(frame.stderr)")
         for section in ["SESSIONS", "EXECUTIONS RUNNING", "SWEEPER", "LAST EVENTS"] {
             #expect(frame.stdout.contains(section))
         }
         #expect(frame.stdout.contains("idle 1"))
         #expect(frame.stdout.contains("session.started"))
-        #expect(try Sessionctl.run(["top", "--once", "--interval", "0s", "--db", path]).status == 64)
+        #expect(try await Sessionctl.run(["top", "--once", "--interval", "0s", "--db", path]).status == 64)
     }
 }

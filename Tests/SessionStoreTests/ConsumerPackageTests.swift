@@ -54,7 +54,7 @@ import Testing
         await store.close()
         """
 
-    @Test func readmeExamplesBuildAndRunInAConsumerPackage() throws {
+    @Test func readmeExamplesBuildAndRunInAConsumerPackage() async throws {
         let blocks = try Self.readmeSwiftBlocks()
         let dependency = try Self.block(containing: ".package(", in: blocks)
         let service = try Self.block(containing: "ServiceGroup(", in: blocks)
@@ -97,15 +97,13 @@ import Testing
         try write(service, to: consumer.appendingPathComponent("Sources/MyService/main.swift"))
         try write(errors + "\n" + Self.errorDriver, to: consumer.appendingPathComponent("Sources/ErrorHandling/main.swift"))
 
-        let environment = ProcessInfo.processInfo.environment
-        let build = try Command.run(
-            "/usr/bin/env", ["swift", "build", "--package-path", consumer.path], environment: environment)
+        let build = try await Command.run("/usr/bin/env", ["swift", "build", "--package-path", consumer.path])
         #expect(build.status == 0, "swift build of the consumer failed:\n\(build.stdout.suffix(4000))\n\(build.stderr.suffix(2000))")
         #expect(!build.stdout.contains("warning:"), "the README's examples compile with warnings:\n\(build.stdout)")
         guard build.status == 0 else { return }
 
         let binary = consumer.appendingPathComponent(".build/debug/ErrorHandling").path
-        let run = try Command.run(binary, [scratch.path("errors.sqlite")], environment: environment)
+        let run = try await Command.run(binary, [scratch.path("errors.sqlite")])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(
             run.stdout.components(separatedBy: "\n").filter { !$0.isEmpty } == [

@@ -1,9 +1,15 @@
-import ChildProcess
 import Foundation
 import SessionStore
 import SessionStoreSQLite
+import Subprocess
 import Synchronization
 import Testing
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -26,7 +32,7 @@ import Darwin
         for round in 1...rounds {
             let threshold = Int.random(in: 50...400)
             let seed = UInt64.random(in: 1...1_000_000_000)
-            let load = try SpawnedSessionctl([
+            let load = try await SpawnedSessionctl([
                 "--db", path, "load", "--sessions", "100000", "--executions", "2", "--concurrency", "8", "--seed", "\(seed)",
             ])
             let reached = await load.waitForLines(atLeast: threshold, within: .seconds(90))
@@ -42,7 +48,7 @@ import Darwin
                 reached,
                 "round \(round) (seed \(seed)): the load printed only \(lines.count) of \(threshold) lines; stderr: \(stderr.prefix(2000))")
             #expect(
-                termination?.reason == .uncaughtSignal && termination?.status == SIGKILL,
+                termination == .signaled(SIGKILL),
                 "round \(round): the load did not die of SIGKILL: \(String(describing: termination))")
             #expect(kill(pid, 0) == -1 && errno == ESRCH, "round \(round): pid \(pid) still exists after being reaped")
             // A lone load on the file has nobody to contend with: no error line at all.
@@ -393,28 +399,38 @@ struct CrashInspector {
 
 // MARK: - A sessionctl child process
 
-/// A `sessionctl` started as a real process: stdout is a pipe read line by line on a
-/// background thread as it arrives (only complete lines are kept), stderr goes to a file,
-/// and another thread waits for the exit and reaps the process. A process still running
-/// when this is released is killed.
+/// A `sessionctl` started as a real process: stdout is read line by line as it arrives
+/// (only complete lines are kept) and stderr collected, while a task waits for the exit.
+/// A process still running when this is released is killed.
 final class SpawnedSessionctl: Sendable {
-    typealias Termination = ChildProcess.Termination
-
     private struct ExitState {
-        var termination: Termination?
-        var waiters: [CheckedContinuation<Termination, Never>] = []
+        var termination: TerminationStatus?
+        var waiters: [CheckedContinuation<TerminationStatus, Never>] = []
     }
 
     private struct OutputState {
         var lines: [String] = []
         var finished = false
+        var stderr: [UInt8] = []
     }
 
-    /// State shared with the waiting and the reading thread.
+    /// State shared with the task running the process.
     private final class Shared: Sendable {
         let exit = Mutex(ExitState())
         let output = Mutex(OutputState())
         let exited = Atomic<Bool>(false)
+        /// Whether the process was started (and the pid handed over).
+        let started = Atomic<Bool>(false)
+
+        func ended(_ termination: TerminationStatus) {
+            exited.store(true, ordering: .sequentiallyConsistent)
+            let waiters = exit.withLock { state in
+                state.termination = termination
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            waiters.forEach { $0.resume(returning: termination) }
+        }
     }
 
     private final class Flag: Sendable {
@@ -422,43 +438,40 @@ final class SpawnedSessionctl: Sendable {
     }
 
     let arguments: [String]
-    let pid: Int32
-    private let directory: TemporaryDirectory
-    private let shared = Shared()
+    let pid: pid_t
+    private let shared: Shared
 
-    init(_ arguments: [String]) throws {
+    /// Starts `sessionctl` with `arguments`; returns once it runs.
+    init(_ arguments: [String]) async throws {
         self.arguments = arguments
-        let directory = TemporaryDirectory()
-        self.directory = directory
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "SESSIONSTORE_DB")
-        let child = try ChildProcess.spawn(
-            Sessionctl.executable.path, arguments, environment: environment,
-            output: .pipe, error: .file(directory.path("stderr")))
-        pid = child.pid
-        let shared = self.shared
-        let waiter = Thread {
-            let termination = child.wait()
-            shared.exited.store(true, ordering: .sequentiallyConsistent)
-            let waiters = shared.exit.withLock { state in
-                state.termination = termination
-                defer { state.waiters = [] }
-                return state.waiters
+        let shared = Shared()
+        self.shared = shared
+        pid = try await withCheckedThrowingContinuation { (started: CheckedContinuation<pid_t, any Error>) in
+            Task {
+                do {
+                    let result = try await Subprocess.run(
+                        .path(FilePath(Sessionctl.executable.path)), arguments: Arguments(arguments),
+                        environment: Sessionctl.environment(), input: .none, output: .sequence, error: .sequence
+                    ) { execution in
+                        shared.started.store(true, ordering: .sequentiallyConsistent)
+                        started.resume(returning: execution.processIdentifier.value)
+                        async let error: Void = Self.collect(execution.standardError, into: shared)
+                        await Self.readLines(execution.standardOutput, into: shared)
+                        await error
+                    }
+                    shared.ended(result.terminationStatus)
+                } catch {
+                    if shared.started.load(ordering: .sequentiallyConsistent) {
+                        // Waiting for the process failed after it started: no status to report.
+                        Issue.record("waiting for sessionctl \(arguments.joined(separator: " ")) failed: \(error)")
+                        shared.output.withLock { $0.finished = true }
+                        shared.ended(.exited(-1))
+                    } else {
+                        started.resume(throwing: error)
+                    }
+                }
             }
-            waiters.forEach { $0.resume(returning: termination) }
         }
-        waiter.name = "sessionctl wait \(pid)"
-        waiter.start()
-        let reader = Thread {
-            if let descriptor = child.outputDescriptor {
-                Self.readLines(fd: descriptor, shared: shared)
-                close(descriptor)
-            } else {
-                shared.output.withLock { $0.finished = true }
-            }
-        }
-        reader.name = "sessionctl stdout \(pid)"
-        reader.start()
     }
 
     deinit {
@@ -467,36 +480,28 @@ final class SpawnedSessionctl: Sendable {
         }
     }
 
-    /// Reads `fd` until EOF, or until the process has exited and nothing is left to read
-    /// (a sibling process spawned meanwhile may hold the pipe's write end open).
-    private static func readLines(fd: Int32, shared: Shared) {
+    /// Reads `output` to its end; a read error ends it as the end of the stream would.
+    private static func readLines(_ output: SubprocessOutputSequence, into shared: Shared) async {
         var pending: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, 50)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                break
+        do {
+            for try await buffer in output {
+                buffer.withUnsafeBytes { pending.append(contentsOf: $0) }
+                guard let lastNewline = pending.lastIndex(of: UInt8(ascii: "\n")) else { continue }
+                let complete = pending[..<lastNewline].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+                    .map { String(decoding: $0, as: UTF8.self) }
+                pending.removeSubrange(...lastNewline)
+                shared.output.withLock { $0.lines += complete }
             }
-            if ready == 0 {
-                if shared.exited.load(ordering: .sequentiallyConsistent) { break }
-                continue
-            }
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                break
-            }
-            if count == 0 { break }
-            pending.append(contentsOf: buffer[0..<count])
-            guard let lastNewline = pending.lastIndex(of: UInt8(ascii: "\n")) else { continue }
-            let complete = pending[..<lastNewline].split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-                .map { String(decoding: $0, as: UTF8.self) }
-            pending.removeSubrange(...lastNewline)
-            shared.output.withLock { $0.lines += complete }
-        }
+        } catch {}
         shared.output.withLock { $0.finished = true }
+    }
+
+    private static func collect(_ error: SubprocessOutputSequence, into shared: Shared) async {
+        do {
+            for try await buffer in error {
+                buffer.withUnsafeBytes { bytes in shared.output.withLock { $0.stderr += bytes } }
+            }
+        } catch {}
     }
 
     var lineCount: Int { shared.output.withLock { $0.lines.count } }
@@ -515,10 +520,10 @@ final class SpawnedSessionctl: Sendable {
     }
 
     /// Waits for the process to end; it has been reaped when this returns.
-    func exit() async -> Termination {
+    func exit() async -> TerminationStatus {
         let shared = self.shared
         return await withCheckedContinuation { continuation in
-            let done = shared.exit.withLock { state -> Termination? in
+            let done = shared.exit.withLock { state -> TerminationStatus? in
                 if let termination = state.termination { return termination }
                 state.waiters.append(continuation)
                 return nil
@@ -529,7 +534,7 @@ final class SpawnedSessionctl: Sendable {
 
     /// Waits for the process to end; after `limit` (a hang) it is killed, an issue is
     /// recorded and `nil` returned.
-    func exit(within limit: Duration, sourceLocation: SourceLocation = #_sourceLocation) async -> Termination? {
+    func exit(within limit: Duration, sourceLocation: SourceLocation = #_sourceLocation) async -> TerminationStatus? {
         let timedOut = Flag()
         let pid = self.pid
         let shared = self.shared
@@ -558,8 +563,9 @@ final class SpawnedSessionctl: Sendable {
         return shared.output.withLock { $0.lines }
     }
 
+    /// What the process has written to stderr so far.
     func stderrText() -> String {
-        String(decoding: FileManager.default.contents(atPath: directory.path("stderr")) ?? Data(), as: UTF8.self)
+        String(decoding: shared.output.withLock { $0.stderr }, as: UTF8.self)
     }
 
     /// The `{"op":"error",...}` lines of a load's stderr as (code, message); a line that

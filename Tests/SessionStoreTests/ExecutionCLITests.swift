@@ -11,13 +11,13 @@ import Testing
     struct CLI {
         let path: String
 
-        func run(_ arguments: [String]) throws -> CommandResult {
-            try Sessionctl.run(arguments + ["--db", path])
+        func run(_ arguments: [String]) async throws -> CommandResult {
+            try await Sessionctl.run(arguments + ["--db", path])
         }
 
         /// Runs with `--json`, requires exit 0 and an empty stderr; stdout parsed.
-        func json(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> Any {
-            let result = try run(arguments + ["--json"])
+        func json(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> Any {
+            let result = try await run(arguments + ["--json"])
             try #require(
                 result.status == 0, "sessionctl \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)",
                 sourceLocation: sourceLocation)
@@ -25,31 +25,31 @@ import Testing
             return try result.json()
         }
 
-        func object(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
-            let value = try json(arguments, sourceLocation: sourceLocation)
+        func object(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String: Any] {
+            let value = try await json(arguments, sourceLocation: sourceLocation)
             return try #require(value as? [String: Any], "not an object: \(value)", sourceLocation: sourceLocation)
         }
 
-        func array(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
-            let value = try json(arguments, sourceLocation: sourceLocation)
+        func array(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [[String: Any]] {
+            let value = try await json(arguments, sourceLocation: sourceLocation)
             return try #require(value as? [[String: Any]], "not an array of objects: \(value)", sourceLocation: sourceLocation)
         }
 
         /// Runs with `--json` expecting exit 1, nothing on stdout and one JSON error on stderr.
-        func failure(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> (code: String, message: String) {
-            let result = try run(arguments + ["--json"])
+        func failure(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> (code: String, message: String) {
+            let result = try await run(arguments + ["--json"])
             #expect(result.status == 1, "exited \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
             #expect(result.stdout.isEmpty, "\(result.stdout)", sourceLocation: sourceLocation)
             return try #require(result.error(), "stderr is not a JSON error: \(result.stderr)", sourceLocation: sourceLocation)
         }
 
-        func open(user: String) throws -> String {
-            try #require(try object(["open", "--user", user])["key"] as? String)
+        func open(user: String) async throws -> String {
+            try #require(try await object(["open", "--user", user])["key"] as? String)
         }
 
         /// The ids of a JSON array of executions, in order.
-        func ids(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String] {
-            try array(arguments, sourceLocation: sourceLocation).compactMap { $0["operationId"] as? String }
+        func ids(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String] {
+            try await array(arguments, sourceLocation: sourceLocation).compactMap { $0["operationId"] as? String }
         }
     }
 
@@ -68,14 +68,14 @@ import Testing
         "createdAt", "startedAt", "lastAttachedAt", "endedAt", "error",
     ]
 
-    @Test func execCreateSetAttachDetachAndList() throws {
+    @Test func execCreateSetAttachDetachAndList() async throws {
         let directory = TemporaryDirectory()
         let cli = CLI(path: directory.path("sessions.sqlite"))
-        let key = try cli.open(user: "ada")
+        let key = try await cli.open(user: "ada")
         let id = Kit.operationId()
 
         // create with every option
-        let created = try cli.object([
+        let created = try await cli.object([
             "exec", "create", key, "--operation-id", id.uppercased(), "--tag", "nightly", "--tag", "etl",
             "--statement", "SELECT 1", "--reattachable", "--timeout", "30s",
         ])
@@ -96,7 +96,7 @@ import Testing
         #expect(Self.isNull(created["error"]))
 
         // create with none: generated id, empty tags, nulls
-        let plain = try cli.object(["exec", "create", key])
+        let plain = try await cli.object(["exec", "create", key])
         let plainId = try #require(plain["operationId"] as? String)
         #expect(plainId.wholeMatch(of: #/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/#) != nil)
         #expect(plain["tags"] as? [String] == [])
@@ -105,88 +105,88 @@ import Testing
         #expect(Self.isNull(plain["timeoutMs"]))
 
         // the whole happy path
-        let started = try cli.object(["exec", "set", key, id, "started"])
+        let started = try await cli.object(["exec", "set", key, id, "started"])
         #expect(started["status"] as? String == "started")
         #expect(Self.isTime(started["startedAt"]))
-        #expect(try cli.object(["exec", "set", key, id, "analyzed"])["status"] as? String == "analyzed")
-        #expect(try cli.object(["exec", "set", key, id, "ready"])["status"] as? String == "readyForExecution")
-        let finished = try cli.object(["exec", "set", key, id, "finished"])
+        #expect(try await cli.object(["exec", "set", key, id, "analyzed"])["status"] as? String == "analyzed")
+        #expect(try await cli.object(["exec", "set", key, id, "ready"])["status"] as? String == "readyForExecution")
+        let finished = try await cli.object(["exec", "set", key, id, "finished"])
         #expect(finished["status"] as? String == "finished")
         #expect(Self.isTime(finished["endedAt"]))
         #expect(Self.isNull(finished["error"]))
-        #expect(try cli.object(["exec", "set", key, id, "closed"])["status"] as? String == "closed")
+        #expect(try await cli.object(["exec", "set", key, id, "closed"])["status"] as? String == "closed")
 
         // an invalid transition
-        let invalid = try cli.failure(["exec", "set", key, id, "started"])
+        let invalid = try await cli.failure(["exec", "set", key, id, "started"])
         #expect(invalid.code == "INVALID_TRANSITION")
         #expect(invalid.message.contains("closed") && invalid.message.contains("started"), "\(invalid.message)")
         // an unknown status is a usage error
-        let bogus = try cli.run(["exec", "set", key, id, "bogus", "--json"])
+        let bogus = try await cli.run(["exec", "set", key, id, "bogus", "--json"])
         #expect(bogus.status != 0)
         #expect(bogus.stdout.isEmpty)
 
         // failed with its message, canceled
-        let failed = try cli.object(["exec", "set", key, plainId, "failed", "--error", "division by zero"])
+        let failed = try await cli.object(["exec", "set", key, plainId, "failed", "--error", "division by zero"])
         #expect(failed["status"] as? String == "failed")
         #expect(failed["error"] as? String == "division by zero")
         #expect(Self.isTime(failed["endedAt"]))
-        let third = try #require(try cli.object(["exec", "create", key])["operationId"] as? String)
-        #expect(try cli.object(["exec", "set", key, third, "canceled"])["status"] as? String == "canceled")
-        #expect(try cli.failure(["exec", "set", key, third, "finished"]).code == "INVALID_TRANSITION")
+        let third = try #require(try await cli.object(["exec", "create", key])["operationId"] as? String)
+        #expect(try await cli.object(["exec", "set", key, third, "canceled"])["status"] as? String == "canceled")
+        #expect(try await cli.failure(["exec", "set", key, third, "finished"]).code == "INVALID_TRANSITION")
 
         // attach / detach
-        let reattachable = try #require(try cli.object(["exec", "create", key, "--reattachable"])["operationId"] as? String)
-        let detached = try cli.object(["exec", "detach", key, reattachable])
+        let reattachable = try #require(try await cli.object(["exec", "create", key, "--reattachable"])["operationId"] as? String)
+        let detached = try await cli.object(["exec", "detach", key, reattachable])
         #expect(detached["attached"] as? Bool == false)
-        let attached = try cli.object(["exec", "attach", key, reattachable])
+        let attached = try await cli.object(["exec", "attach", key, reattachable])
         #expect(attached["attached"] as? Bool == true)
         #expect(Self.isTime(attached["lastAttachedAt"]))
-        let fixed = try #require(try cli.object(["exec", "create", key])["operationId"] as? String)
-        _ = try cli.object(["exec", "detach", key, fixed])
-        #expect(try cli.failure(["exec", "attach", key, fixed]).code == "INVALID_HANDLE.OPERATION_NOT_REATTACHABLE")
-        #expect(try cli.failure(["exec", "attach", key, id]).code == "INVALID_TRANSITION")
+        let fixed = try #require(try await cli.object(["exec", "create", key])["operationId"] as? String)
+        _ = try await cli.object(["exec", "detach", key, fixed])
+        #expect(try await cli.failure(["exec", "attach", key, fixed]).code == "INVALID_HANDLE.OPERATION_NOT_REATTACHABLE")
+        #expect(try await cli.failure(["exec", "attach", key, id]).code == "INVALID_TRANSITION")
 
         // errors of create
-        #expect(try cli.failure(["exec", "create", key, "--operation-id", id]).code == "INVALID_HANDLE.OPERATION_ALREADY_EXISTS")
-        #expect(try cli.failure(["exec", "create", key, "--operation-id", "abc"]).code == "INVALID_HANDLE.FORMAT")
-        let badTimeout = try cli.run(["exec", "create", key, "--timeout", "0s", "--json"])
+        #expect(try await cli.failure(["exec", "create", key, "--operation-id", id]).code == "INVALID_HANDLE.OPERATION_ALREADY_EXISTS")
+        #expect(try await cli.failure(["exec", "create", key, "--operation-id", "abc"]).code == "INVALID_HANDLE.FORMAT")
+        let badTimeout = try await cli.run(["exec", "create", key, "--timeout", "0s", "--json"])
         #expect(badTimeout.status != 0)
 
         // list: a session's executions oldest first, its running ones, the running ones everywhere
-        let other = try cli.open(user: "bob")
-        let elsewhere = try #require(try cli.object(["exec", "create", other])["operationId"] as? String)
-        let all = try cli.array(["exec", "list", key])
+        let other = try await cli.open(user: "bob")
+        let elsewhere = try #require(try await cli.object(["exec", "create", other])["operationId"] as? String)
+        let all = try await cli.array(["exec", "list", key])
         #expect(all.compactMap { $0["operationId"] as? String } == [id, plainId, third, reattachable, fixed])
         #expect(all.compactMap { $0["status"] as? String } == ["closed", "failed", "canceled", "pending", "pending"])
         for execution in all { #expect(Self.executionFields.isSubset(of: Set(execution.keys))) }
-        #expect(try cli.ids(["exec", "list", key, "--active"]) == [reattachable, fixed])
-        #expect(try cli.ids(["exec", "list", "--active"]) == [reattachable, fixed, elsewhere])
-        #expect(try cli.ids(["exec", "list", "--abandoned"]) == [])
-        #expect(try cli.run(["exec", "list", "--json"]).status != 0)
-        #expect(try cli.run(["exec", "list", key, "--active", "--abandoned", "--json"]).status != 0)
+        #expect(try await cli.ids(["exec", "list", key, "--active"]) == [reattachable, fixed])
+        #expect(try await cli.ids(["exec", "list", "--active"]) == [reattachable, fixed, elsewhere])
+        #expect(try await cli.ids(["exec", "list", "--abandoned"]) == [])
+        #expect(try await cli.run(["exec", "list", "--json"]).status != 0)
+        #expect(try await cli.run(["exec", "list", key, "--active", "--abandoned", "--json"]).status != 0)
 
         // the session closed: its executions canceled, no more creates
-        _ = try cli.object(["close", key])
-        #expect(try cli.ids(["exec", "list", "--active"]) == [elsewhere])
-        #expect(try cli.failure(["exec", "create", key]).code == "INVALID_HANDLE.SESSION_CLOSED")
+        _ = try await cli.object(["close", key])
+        #expect(try await cli.ids(["exec", "list", "--active"]) == [elsewhere])
+        #expect(try await cli.failure(["exec", "create", key]).code == "INVALID_HANDLE.SESSION_CLOSED")
     }
 
-    @Test func interruptQueriesAndResources() throws {
+    @Test func interruptQueriesAndResources() async throws {
         let directory = TemporaryDirectory()
         let cli = CLI(path: directory.path("sessions.sqlite"))
-        let key = try cli.open(user: "ada")
-        func create(_ tags: [String]) throws -> String {
-            try #require(try cli.object(["exec", "create", key] + tags.flatMap { ["--tag", $0] })["operationId"] as? String)
+        let key = try await cli.open(user: "ada")
+        func create(_ tags: [String]) async throws -> String {
+            try #require(try await cli.object(["exec", "create", key] + tags.flatMap { ["--tag", $0] })["operationId"] as? String)
         }
-        let a = try create(["t1"])
-        let b = try create(["t1", "t2"])
-        let c = try create([])
-        let done = try create(["t1"])
-        _ = try cli.object(["exec", "set", key, done, "started"])
-        _ = try cli.object(["exec", "set", key, done, "finished"])
+        let a = try await create(["t1"])
+        let b = try await create(["t1", "t2"])
+        let c = try await create([])
+        let done = try await create(["t1"])
+        _ = try await cli.object(["exec", "set", key, done, "started"])
+        _ = try await cli.object(["exec", "set", key, done, "finished"])
 
         // query register / list / stop
-        let q1 = try cli.object(["query", "register", key, "q1", "--tag", "t1", "--name", "first"])
+        let q1 = try await cli.object(["query", "register", key, "q1", "--tag", "t1", "--name", "first"])
         #expect(q1["queryId"] as? String == "q1")
         #expect(q1["runId"] as? String == "q1")
         #expect(q1["name"] as? String == "first")
@@ -194,66 +194,66 @@ import Testing
         #expect(q1["tags"] as? [String] == ["t1"])
         #expect(q1["sessionKey"] as? String == key)
         #expect(Self.isTime(q1["registeredAt"]))
-        let q2 = try cli.object(["query", "register", key, "q2", "--run-id", "run-2", "--operation-id", c])
+        let q2 = try await cli.object(["query", "register", key, "q2", "--run-id", "run-2", "--operation-id", c])
         #expect(q2["runId"] as? String == "run-2")
         #expect(q2["operationId"] as? String == c)
-        _ = try cli.object(["query", "register", key, "q3"])
-        #expect(try cli.failure(["query", "register", key, "q3"]).code == "INVALID_HANDLE.STREAMING_QUERY_ALREADY_EXISTS")
-        let stopped = try cli.object(["query", "stop", key, "q3", "--reason", "enough"])
+        _ = try await cli.object(["query", "register", key, "q3"])
+        #expect(try await cli.failure(["query", "register", key, "q3"]).code == "INVALID_HANDLE.STREAMING_QUERY_ALREADY_EXISTS")
+        let stopped = try await cli.object(["query", "stop", key, "q3", "--reason", "enough"])
         #expect(stopped["state"] as? String == "stopped")
         #expect(stopped["stopReason"] as? String == "enough")
         #expect(Self.isTime(stopped["stoppedAt"]))
-        #expect(try cli.array(["query", "list", key]).compactMap { $0["queryId"] as? String } == ["q1", "q2", "q3"])
-        #expect(try cli.array(["query", "list", key, "--active"]).compactMap { $0["queryId"] as? String } == ["q1", "q2"])
-        #expect(try cli.failure(["query", "stop", key, "nope"]).code == "INVALID_HANDLE.STREAMING_QUERY_NOT_FOUND")
+        #expect(try await cli.array(["query", "list", key]).compactMap { $0["queryId"] as? String } == ["q1", "q2", "q3"])
+        #expect(try await cli.array(["query", "list", key, "--active"]).compactMap { $0["queryId"] as? String } == ["q1", "q2"])
+        #expect(try await cli.failure(["query", "stop", key, "nope"]).code == "INVALID_HANDLE.STREAMING_QUERY_NOT_FOUND")
 
         // interrupt by operation id: that one, no query stopped
-        #expect(try cli.object(["interrupt", key, "--operation-id", a])["interrupted"] as? [String] == [a])
-        #expect(try cli.object(["interrupt", key, "--operation-id", done])["interrupted"] as? [String] == [])
-        #expect(try cli.array(["query", "list", key, "--active"]).count == 2)
+        #expect(try await cli.object(["interrupt", key, "--operation-id", a])["interrupted"] as? [String] == [a])
+        #expect(try await cli.object(["interrupt", key, "--operation-id", done])["interrupted"] as? [String] == [])
+        #expect(try await cli.array(["query", "list", key, "--active"]).count == 2)
         // by tag: running ones with it, and its queries
-        #expect(try cli.object(["interrupt", key, "--tag", "t1"])["interrupted"] as? [String] == [b])
-        #expect(try cli.array(["query", "list", key, "--active"]).compactMap { $0["queryId"] as? String } == ["q2"])
+        #expect(try await cli.object(["interrupt", key, "--tag", "t1"])["interrupted"] as? [String] == [b])
+        #expect(try await cli.array(["query", "list", key, "--active"]).compactMap { $0["queryId"] as? String } == ["q2"])
         // all
-        #expect(try cli.object(["interrupt", key, "--all"])["interrupted"] as? [String] == [c])
-        #expect(try cli.array(["query", "list", key, "--active"]).isEmpty)
-        let statuses = try cli.array(["exec", "list", key]).compactMap { $0["status"] as? String }
+        #expect(try await cli.object(["interrupt", key, "--all"])["interrupted"] as? [String] == [c])
+        #expect(try await cli.array(["query", "list", key, "--active"]).isEmpty)
+        let statuses = try await cli.array(["exec", "list", key]).compactMap { $0["status"] as? String }
         #expect(statuses == ["canceled", "canceled", "canceled", "finished"])
         // exactly one mode
-        #expect(try cli.run(["interrupt", key, "--json"]).status != 0)
-        #expect(try cli.run(["interrupt", key, "--all", "--tag", "t1", "--json"]).status != 0)
+        #expect(try await cli.run(["interrupt", key, "--json"]).status != 0)
+        #expect(try await cli.run(["interrupt", key, "--all", "--tag", "t1", "--json"]).status != 0)
 
         // resources
-        let added = try cli.object(["resource", "add", key, "artifact", "lib.jar", "--bytes", "1000"])
+        let added = try await cli.object(["resource", "add", key, "artifact", "lib.jar", "--bytes", "1000"])
         #expect(added["kind"] as? String == "artifact")
         #expect(added["name"] as? String == "lib.jar")
         #expect(added["bytes"] as? Int == 1000)
         #expect(added["sessionKey"] as? String == key)
         #expect(Self.isTime(added["createdAt"]))
-        _ = try cli.object(["resource", "add", key, "view", "tmp_sales"])
-        #expect(try cli.array(["resource", "list", key]).compactMap { $0["name"] as? String } == ["lib.jar", "tmp_sales"])
-        #expect(try cli.failure(["resource", "add", key, "view", "tmp_sales"]).code == "INVALID_HANDLE.RESOURCE_ALREADY_EXISTS")
-        let limited = try cli.failure([
+        _ = try await cli.object(["resource", "add", key, "view", "tmp_sales"])
+        #expect(try await cli.array(["resource", "list", key]).compactMap { $0["name"] as? String } == ["lib.jar", "tmp_sales"])
+        #expect(try await cli.failure(["resource", "add", key, "view", "tmp_sales"]).code == "INVALID_HANDLE.RESOURCE_ALREADY_EXISTS")
+        let limited = try await cli.failure([
             "resource", "add", key, "artifact", "big.bin", "--bytes", "10", "--set", "max-resource-bytes-per-session=1005",
         ])
         #expect(limited.code == "LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION")
-        let released = try cli.object(["resource", "release", key, "artifact", "lib.jar"])
+        let released = try await cli.object(["resource", "release", key, "artifact", "lib.jar"])
         #expect(released["name"] as? String == "lib.jar")
-        #expect(try cli.array(["resource", "list", key]).compactMap { $0["name"] as? String } == ["tmp_sales"])
-        #expect(try cli.failure(["resource", "release", key, "artifact", "lib.jar"]).code == "INVALID_HANDLE.RESOURCE_NOT_FOUND")
+        #expect(try await cli.array(["resource", "list", key]).compactMap { $0["name"] as? String } == ["tmp_sales"])
+        #expect(try await cli.failure(["resource", "release", key, "artifact", "lib.jar"]).code == "INVALID_HANDLE.RESOURCE_NOT_FOUND")
 
         // limits through --set
-        _ = try cli.object(["query", "register", key, "q4"])
-        let queryLimit = try cli.failure(["query", "register", key, "q5", "--set", "max-streaming-queries-per-session=1"])
+        _ = try await cli.object(["query", "register", key, "q4"])
+        let queryLimit = try await cli.failure(["query", "register", key, "q5", "--set", "max-streaming-queries-per-session=1"])
         #expect(queryLimit.code == "LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION")
-        _ = try cli.object(["exec", "create", key])
-        let executionLimit = try cli.failure(["exec", "create", key, "--set", "max-concurrent-executions-per-session=1"])
+        _ = try await cli.object(["exec", "create", key])
+        let executionLimit = try await cli.failure(["exec", "create", key, "--set", "max-concurrent-executions-per-session=1"])
         #expect(executionLimit.code == "LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION")
 
         // closing releases the rest
-        _ = try cli.object(["close", key])
-        #expect(try cli.array(["resource", "list", key]).isEmpty)
-        #expect(try cli.array(["query", "list", key, "--active"]).isEmpty)
+        _ = try await cli.object(["close", key])
+        #expect(try await cli.array(["resource", "list", key]).isEmpty)
+        #expect(try await cli.array(["query", "list", key, "--active"]).isEmpty)
     }
 
     @Test func listAbandonedShowsWhatMaintenanceAbandoned() async throws {
@@ -272,15 +272,15 @@ import Testing
         await store.close()
 
         let cli = CLI(path: test.path)
-        let listed = try cli.array(["exec", "list", "--abandoned"])
+        let listed = try await cli.array(["exec", "list", "--abandoned"])
         #expect(Set(listed.compactMap { $0["operationId"] as? String }) == [abandoned.operationId, elsewhere.operationId])
         for execution in listed {
             #expect(execution["status"] as? String == "closed")
             #expect(Self.isTime(execution["abandonedAt"]))
         }
-        #expect(try cli.ids(["exec", "list", session.key, "--abandoned"]) == [abandoned.operationId])
-        #expect(try cli.ids(["exec", "list", session.key, "--active"]) == [kept.operationId])
-        let reuse = try cli.failure(["exec", "create", session.key, "--operation-id", abandoned.operationId])
+        #expect(try await cli.ids(["exec", "list", session.key, "--abandoned"]) == [abandoned.operationId])
+        #expect(try await cli.ids(["exec", "list", session.key, "--active"]) == [kept.operationId])
+        let reuse = try await cli.failure(["exec", "create", session.key, "--operation-id", abandoned.operationId])
         #expect(reuse.code == "INVALID_HANDLE.OPERATION_ABANDONED")
     }
 }

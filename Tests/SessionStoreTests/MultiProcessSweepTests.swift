@@ -48,7 +48,7 @@ import Darwin
         let termination = await serve.exit(within: .seconds(60), sourceLocation: sourceLocation)
         let stderr = serve.stderrText()
         #expect(
-            termination?.reason == .exit && termination?.status == 0,
+            termination == .exited(0),
             "serve \(serve.pid) after signal \(signal): \(String(describing: termination)); stderr: \(stderr.suffix(2000))",
             sourceLocation: sourceLocation)
         #expect(
@@ -63,15 +63,19 @@ import Darwin
         let path = directory.path("shared.sqlite")
 
         // Both sweepers start on a file that does not exist yet: they race to create it.
-        let serves = try (0..<2).map { _ in try SpawnedSessionctl(["--db", path, "serve"] + Self.serveSettings) }
+        var serves: [SpawnedSessionctl] = []
+        for _ in 0..<2 {
+            serves.append(try await SpawnedSessionctl(["--db", path, "serve"] + Self.serveSettings))
+        }
         try await Self.waitUntilServing(serves, path: path)
 
         let seeds = (0..<3).map { _ in UInt64.random(in: 1...1_000_000_000) }
-        let loads = try seeds.map { seed in
-            try SpawnedSessionctl([
+        var loads: [SpawnedSessionctl] = []
+        for seed in seeds {
+            loads.append(try await SpawnedSessionctl([
                 "--db", path, "load", "--sessions", "150", "--executions", "2", "--concurrency", "4", "--timeout", "2s",
                 "--seed", "\(seed)",
-            ])
+            ]))
         }
         var reported = ReportedChanges()
         var errors: [(seed: UInt64, code: String, message: String)] = []
@@ -79,7 +83,7 @@ import Darwin
             let termination = await load.exit(within: .seconds(120))
             let lines = await load.completeLines()
             #expect(
-                termination?.reason == .exit && termination?.status == 0,
+                termination == .exited(0),
                 "load seed \(seed): \(String(describing: termination)); stderr: \(load.stderrText().suffix(2000))")
             try reported.apply(lines, round: 0)
             errors += SpawnedSessionctl.errorLines(load.stderrText()).map { (seed, $0.code, $0.message) }
@@ -170,7 +174,7 @@ import Darwin
         let kept = try await store.openSession(forever)
         await store.close()
 
-        let result = try Sessionctl.run(["sweep", "--json", "--db", test.path])
+        let result = try await Sessionctl.run(["sweep", "--json", "--db", test.path])
         #expect(result.status == 0, "\(result.stderr)")
         let report = try #require(try result.json() as? [String: Any], "\(result.stdout)")
         let expired = try #require(report["expiredSessions"] as? [String: Any], "\(report)")
@@ -191,7 +195,7 @@ import Darwin
         #expect(try inspector.count("SELECT count(*) FROM instances") == 0)
 
         // Nothing is due any more: a second sweep expires nothing.
-        let again = try Sessionctl.run(["--db", test.path, "sweep", "--json"])
+        let again = try await Sessionctl.run(["--db", test.path, "sweep", "--json"])
         #expect(again.status == 0, "\(again.stderr)")
         let second = try #require(try again.json() as? [String: Any], "\(again.stdout)")
         #expect((second["expiredSessions"] as? [String: Any])?["keys"] as? [String] == [], "\(second)")
@@ -206,7 +210,7 @@ import Darwin
         let due = try await store.openSession(request)
         await store.close()
 
-        let serve = try SpawnedSessionctl(["serve", "--db", test.path] + Self.serveSettings)
+        let serve = try await SpawnedSessionctl(["serve", "--db", test.path] + Self.serveSettings)
         try await Self.waitUntilServing([serve], path: test.path)
         let expired = await Self.eventually(within: .seconds(30)) {
             try CrashInspector(path: test.path).count(

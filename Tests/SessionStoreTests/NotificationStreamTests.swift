@@ -171,12 +171,7 @@ enum NotificationKit {
         await store.close()
     }
 
-    /// Runs `sessionctl` off the cooperative pool (it blocks until the process exits).
     static func sessionctl(_ arguments: [String]) async throws -> CommandResult {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try Sessionctl.run(arguments) })
-            }
-        }
+        try await Sessionctl.run(arguments)
     }
 }

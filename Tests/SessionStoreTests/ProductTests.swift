@@ -5,10 +5,10 @@ import Testing
 
 /// What a newcomer meets: the demo, the inspection views and the metrics.
 @Suite struct ProductTests {
-    @Test func demoLeavesWhatItNarratesAndRunsTwice() throws {
+    @Test func demoLeavesWhatItNarratesAndRunsTwice() async throws {
         let directory = TemporaryDirectory()
         let path = directory.path("demo.sqlite")
-        let first = try Sessionctl.run(["demo", "--db", path])
+        let first = try await Sessionctl.run(["demo", "--db", path])
         #expect(first.status == 0, "stderr: \(first.stderr)")
         for capability in [
             "Sessions", "Executions", "Limits", "LIMIT_EXCEEDED.SESSIONS_PER_USER", "Expiry", "stop notification received",
@@ -31,10 +31,10 @@ import Testing
         let created = try database.fetchOne(sql: "SELECT created FROM live_sessions LIMIT 1") { $0.string(0) }
         #expect(created?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil)
 
-        let second = try Sessionctl.run(["demo", "--db", path])
+        let second = try await Sessionctl.run(["demo", "--db", path])
         #expect(second.status == 0, "stderr: \(second.stderr)")
         #expect(try count("SELECT count(*) FROM events WHERE kind = 'store.recovered'") == 2)
-        #expect(try Sessionctl.run(["doctor", "--db", path]).status == 0)
+        #expect(try await Sessionctl.run(["doctor", "--db", path]).status == 0)
     }
 
     @Test func metricsArePrometheusTextThatMatchesTheFile() async throws {
@@ -50,7 +50,7 @@ import Testing
         try await store.setExecutionStatus(session: keys[1], operationId: execution.operationId, to: .started)
         await store.close()
 
-        let result = try Sessionctl.run(["metrics", "--db", test.path])
+        let result = try await Sessionctl.run(["metrics", "--db", test.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let samples = try PrometheusText.parse(result.stdout)
 

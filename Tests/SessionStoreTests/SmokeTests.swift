@@ -12,8 +12,8 @@ import SessionStore
         #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'session.ended'") == 1)
     }
 
-    @Test func sessionctlRuns() throws {
-        let result = try Sessionctl.run(["--help"])
+    @Test func sessionctlRuns() async throws {
+        let result = try await Sessionctl.run(["--help"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("sessionctl"))
     }

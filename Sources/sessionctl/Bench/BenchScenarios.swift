@@ -1,4 +1,3 @@
-import ChildProcess
 import Foundation
 import SessionStore
 import SessionStoreSQLite
@@ -221,7 +220,7 @@ struct BenchScenarioRunner: Sendable {
         _ = try await populate(store, count: sessions, timeout: .milliseconds(timeout))
         let populatedAt = ContinuousClock.now
         await store.close()
-        try killHolder(path)
+        try await killHolder(path)
         let waited = ContinuousClock.now - populatedAt
         if waited < .milliseconds(timeout + 300) {
             try await Task.sleep(for: .milliseconds(timeout + 300) - waited)
@@ -243,15 +242,12 @@ struct BenchScenarioRunner: Sendable {
 
     /// Starts `sessionctl serve` on the file and kills it with SIGKILL once it serves, so
     /// the file is left as a crashed process leaves it.
-    private func killHolder(_ path: String) throws {
+    private func killHolder(_ path: String) async throws {
         // `serve` logs to stderr: read it until the line saying it serves, and kill it
         // then, before its sweeper gets far.
-        let child = try ChildProcess.spawn(
-            settings.executable, ["serve", "--db", path, "--set", "tick=60s"], output: .null, error: .pipe)
-        _ = child.readError { String(decoding: $0, as: UTF8.self).contains("serving") }
-        child.kill(SIGKILL)
-        _ = child.wait()
-        if let descriptor = child.errorDescriptor { close(descriptor) }
+        _ = try await KilledChild.run(
+            settings.executable, ["serve", "--db", path, "--set", "tick=60s"], reading: .error,
+            until: { String(decoding: $0, as: UTF8.self).contains("serving") })
     }
 
     /// A blend: 55% touch, 20% get, 10% details, 5% open, 5% close, 5% a short execution.

@@ -1,8 +1,14 @@
-import ChildProcess
 import Foundation
 import SessionStore
 import SessionStoreSQLite
+import Subprocess
 import Testing
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 
 /// A fresh directory under the system's temporary directory, removed on deinit.
 final class TemporaryDirectory: @unchecked Sendable {
@@ -93,31 +99,56 @@ enum Sessionctl {
     }
 
     /// Runs `sessionctl` with `arguments` and waits for it.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "SESSIONSTORE_DB")
-        env.merge(environment) { _, new in new }
-        return try Command.run(executable.path, arguments, environment: env)
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
+        try await Command.run(executable.path, arguments, environment: Self.environment(environment))
+    }
+
+    /// This process's environment without `SESSIONSTORE_DB`, with `overrides`.
+    static func environment(_ overrides: [String: String] = [:]) -> Subprocess.Environment {
+        var updates: [Subprocess.Environment.Key: String?] = ["SESSIONSTORE_DB": nil]
+        for (name, value) in overrides {
+            updates[Subprocess.Environment.Key(stringLiteral: name)] = value
+        }
+        return .inherit.updating(updates)
     }
 }
 
 /// Any program, run to its end.
 enum Command {
-    /// Runs `executable` with `arguments` and `environment` and waits for it.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> CommandResult {
-        // Files rather than pipes: a child that fills one pipe while we drain the other
-        // would block forever.
+    /// Runs `executable` with `arguments` in `environment` and waits for it.
+    static func run(
+        _ executable: String, _ arguments: [String], environment: Subprocess.Environment = .inherit
+    ) async throws -> CommandResult {
+        // Files rather than collected output: what a command prints has no limit here.
         let directory = TemporaryDirectory()
-        let child = try ChildProcess.spawn(
-            executable, arguments, environment: environment,
-            output: .file(directory.path("out")), error: .file(directory.path("err")))
-        let termination = child.wait()
+        let result = try await Subprocess.run(
+            .path(FilePath(executable)), arguments: Arguments(arguments), environment: environment,
+            output: .fileDescriptor(try ChildOutput.file(directory.path("out")), closeAfterSpawningProcess: true),
+            error: .fileDescriptor(try ChildOutput.file(directory.path("err")), closeAfterSpawningProcess: true))
         let stdout = FileManager.default.contents(atPath: directory.path("out")) ?? Data()
         let stderr = FileManager.default.contents(atPath: directory.path("err")) ?? Data()
         return CommandResult(
-            status: termination.reason == .exit ? termination.status : 128 + termination.status,
+            status: result.terminationStatus.shellStatus,
             stdout: String(decoding: stdout, as: UTF8.self),
             stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+enum ChildOutput {
+    /// `path` opened for a child's output: created (mode 0600) or truncated.
+    static func file(_ path: String) throws -> FileDescriptor {
+        try FileDescriptor.open(
+            FilePath(path), .writeOnly, options: [.create, .truncate, .closeOnExec], permissions: [.ownerReadWrite])
+    }
+}
+
+extension TerminationStatus {
+    /// The status a shell reports: the exit status, or 128 + the signal that killed it.
+    var shellStatus: Int32 {
+        switch self {
+        case .exited(let status): status
+        case .signaled(let signal): 128 + signal
+        }
     }
 }
 
