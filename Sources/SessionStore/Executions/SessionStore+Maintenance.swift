@@ -12,7 +12,7 @@ public struct MaintenanceReport: Sendable, Hashable, Codable {
     public var prunedQueries = 0
 
     /// An empty report: nothing done.
-    public init() {}
+    init() {}
 }
 
 extension SessionStore {
@@ -24,11 +24,11 @@ extension SessionStore {
     /// past ``SessionStoreConfiguration/detachedTimeout`` (Spark Connect's periodic
     /// maintenance), per-execution timeouts, and retention of stopped streaming queries.
     /// Each batch is its own short transaction.
-    public func runExecutionMaintenance() async throws(SessionStoreError) -> MaintenanceReport {
+    package func runExecutionMaintenance() async throws(SessionStoreError) -> MaintenanceReport {
         var report = MaintenanceReport()
         let clock = self.clock
-        let detachedTimeout = configuration.detachedTimeout
-        let queryRetention = configuration.streamingQueryRetention
+        let detachedTimeout = configuration.detachedTimeoutMs
+        let queryRetention = configuration.streamingQueryRetentionMs
         let batch = Self.maintenanceBatch
 
         while true {

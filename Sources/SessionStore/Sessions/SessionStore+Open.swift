@@ -43,7 +43,7 @@ extension SessionStore {
     ///
     /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when that session id was closed and
     ///   its tombstone is still kept.
-    public func getOrCreateIsolatedSession(userId: String, sessionId: String) async throws(SessionStoreError) -> Session {
+    public func openIsolatedSession(userId: String, sessionId: String) async throws(SessionStoreError) -> Session {
         try await open(OpenSessionRequest(userId: userId, sessionId: sessionId), returningLive: true)
     }
 

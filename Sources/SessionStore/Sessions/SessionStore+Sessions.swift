@@ -17,7 +17,7 @@ extension SessionStore {
     /// an access (a touch).
     ///
     /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when the newest such session has ended.
-    public func getIsolatedSession(userId: String, sessionId: String) async throws(SessionStoreError) -> Session? {
+    public func isolatedSession(userId: String, sessionId: String) async throws(SessionStoreError) -> Session? {
         let validator = configuration.validator
         try validator.id(userId, field: "USER_ID")
         try validator.id(sessionId, field: "SESSION_ID")
