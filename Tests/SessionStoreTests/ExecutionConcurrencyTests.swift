@@ -55,7 +55,7 @@ import Testing
         #expect(try test.count("SELECT count(*) FROM executions") == 5)
         #expect(try Kit.events(test, kind: "execution.created") == 5)
         // Refused creations are rolled back whole: not counted as statements.
-        #expect(try await store.statistics(key: key).statements == 5)
+        #expect(try await store.sessionStatistics(key: key).statements == 5)
         let stored = Set(try await store.listExecutions(key: key).map(\.operationId))
         #expect(stored == Set(created))
 
@@ -140,7 +140,7 @@ import Testing
         let winner = try #require(winners.first)
         #expect(try Kit.row(test, id)?.status == winner.rawValue)
         #expect(try Kit.events(test, kind: "execution.status_changed", operationId: id) == eventsBefore + 1)
-        #expect(try await store.statistics(key: key).failures == (winner == .failed ? 1 : 0))
+        #expect(try await store.sessionStatistics(key: key).failures == (winner == .failed ? 1 : 0))
         await store.close()
     }
 }

@@ -22,7 +22,7 @@ import Testing
 
         let rows = try test.count("SELECT count(*) FROM executions")
         let events = try Kit.events(test)
-        let statements = try await store.statistics(key: a.key).statements
+        let statements = try await store.sessionStatistics(key: a.key).statements
         await Kit.expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
             try await store.createExecution(key: a.key, operationId: id)
         }
@@ -39,7 +39,7 @@ import Testing
         #expect(try test.count("SELECT count(*) FROM execution_tags") == 1)
         #expect(try Kit.events(test, kind: "execution.created") == 1)
         #expect(try Kit.events(test) == events + Int64(ExecutionTestKit.path(to: .closed)?.count ?? 0))
-        #expect(try await store.statistics(key: a.key).statements == statements)
+        #expect(try await store.sessionStatistics(key: a.key).statements == statements)
 
         // Another session may use it.
         let other = try await store.createExecution(key: b.key, operationId: id)

@@ -211,7 +211,7 @@ enum ExecutionTestKit {
         test.clock.advance(by: .milliseconds(1000))
         let now = test.clock.now()
         let eventsBefore = try Kit.events(test)
-        let failuresBefore = try await store.statistics(key: session.key).failures
+        let failuresBefore = try await store.sessionStatistics(key: session.key).failures
         let error: String? = to == .failed ? "boom: \(from.rawValue)" : nil
 
         if Kit.expectedAllowedNext[from]?.contains(to) == true {
@@ -228,7 +228,7 @@ enum ExecutionTestKit {
                     WHERE kind = 'execution.status_changed' AND operation_id = ? AND at = ?
                         AND json_extract(payload, '$.from') = ? AND json_extract(payload, '$.to') = ?
                     """, [.text(operationId), .integer(now), .text(from.rawValue), .text(to.rawValue)]) == 1)
-            let failures = try await store.statistics(key: session.key).failures
+            let failures = try await store.sessionStatistics(key: session.key).failures
             if to == .failed {
                 #expect(after.error == error)
                 #expect(moved.error == error)
@@ -249,7 +249,7 @@ enum ExecutionTestKit {
             #expect(message.contains("to \(to.rawValue)"), "\(message)")
             #expect(try Kit.row(test, operationId) == before)
             #expect(try Kit.events(test) == eventsBefore)
-            #expect(try await store.statistics(key: session.key).failures == failuresBefore)
+            #expect(try await store.sessionStatistics(key: session.key).failures == failuresBefore)
         }
         await store.close()
     }
@@ -261,13 +261,13 @@ enum ExecutionTestKit {
         let store = try await test.open()
         let session = try await store.openSession(userId: "ada")
         let other = try await store.openSession(userId: "ada")
-        #expect(try await store.statistics(key: session.key).statements == 0)
+        #expect(try await store.sessionStatistics(key: session.key).statements == 0)
 
         let first = try await store.createExecution(key: session.key, statement: "SELECT 1")
         let second = try await store.createExecution(key: session.key, statement: "SELECT 2")
         let third = try await store.createExecution(key: session.key)
         try await store.createExecution(key: other.key)
-        var statistics = try await store.statistics(key: session.key)
+        var statistics = try await store.sessionStatistics(key: session.key)
         #expect(statistics.statements == 3)
         #expect(statistics.failures == 0)
         #expect(try Kit.events(test, kind: "execution.created") == 4)
@@ -287,10 +287,10 @@ enum ExecutionTestKit {
         try await store.setExecutionStatus(key: session.key, operationId: first.operationId, to: .closed)
         #expect(try Kit.row(test, first.operationId)?.error == "division by zero")
 
-        statistics = try await store.statistics(key: session.key)
+        statistics = try await store.sessionStatistics(key: session.key)
         #expect(statistics.statements == 3)
         #expect(statistics.failures == 2)
-        #expect(try await store.statistics(key: other.key).failures == 0)
+        #expect(try await store.sessionStatistics(key: other.key).failures == 0)
         #expect(try test.count("SELECT failures FROM sessions WHERE key = ?", [.text(session.key)]) == 2)
         #expect(try test.count("SELECT statements FROM sessions WHERE key = ?", [.text(session.key)]) == 3)
         await store.close()

@@ -53,7 +53,7 @@ import Testing
         _ = try await store.listSessions(SessionFilter(states: .ended, dataSource: "warehouse"))
         _ = try await store.listSessions(SessionFilter(states: .all, limit: 10))
         _ = try await store.listCurrentSessions(dataSource: "warehouse")
-        _ = try await store.statistics(key: parent.key)
+        _ = try await store.sessionStatistics(key: parent.key)
 
         let execution = try await store.createExecution(
             key: parent.key, tags: ["etl"], statement: "SELECT 1", reattachable: true, timeout: .seconds(60))

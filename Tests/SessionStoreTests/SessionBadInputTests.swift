@@ -157,7 +157,7 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
             case .removeDetails: try await store.removeDetails(key: key, names: ["d"])
             case .setConfig: try await store.setConfig(key: key, ["c": "2"])
             case .updateIdentifier: try await store.updateIdentifier(key: key, "x")
-            case .statistics: _ = try await store.statistics(key: key)
+            case .statistics: _ = try await store.sessionStatistics(key: key)
             case .children: _ = try await store.listChildren(key: key)
             case .parents: _ = try await store.listParents(key: key)
             case .tree: _ = try await store.sessionTree(key: key)

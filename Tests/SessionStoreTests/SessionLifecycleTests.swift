@@ -490,7 +490,7 @@ enum SessionTestKit {
         await Kit.expectError(SessionStoreError.Code.sessionClosed) { try await store.updateIdentifier(key: session.key, "x") }
         let unknown = UUID().uuidString
         await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.updateDetails(key: unknown, ["a": "2"]) }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.statistics(key: unknown) }
+        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.sessionStatistics(key: unknown) }
         #expect(try Kit.tableCounts(test) == before)
         #expect(try await store.session(key: session.key)?.details == ["a": "1"])
         await store.close()
@@ -623,7 +623,7 @@ enum SessionTestKit {
         let test = TestStore()
         let store = try await test.open()
         let session = try await store.openSession(userId: "ada", config: ["a": "1"])
-        var statistics = try await store.statistics(key: session.key)
+        var statistics = try await store.sessionStatistics(key: session.key)
         #expect(statistics.key == session.key)
         #expect(statistics.duration == .milliseconds(0))
         #expect(statistics.configChanges == 1)
@@ -631,7 +631,7 @@ enum SessionTestKit {
         test.clock.advance(by: .milliseconds(5_000))
         try await store.setConfig(key: session.key, ["a": "1", "b": "2"])
         try await store.setConfig(key: session.key, ["a": "3"])
-        statistics = try await store.statistics(key: session.key.uppercased())
+        statistics = try await store.sessionStatistics(key: session.key.uppercased())
         #expect(statistics.key == session.key)
         #expect(statistics.duration == .milliseconds(5_000))
         #expect(statistics.configChanges == 3)
@@ -639,7 +639,7 @@ enum SessionTestKit {
         test.clock.advance(by: .milliseconds(1_000))
         try await store.closeSession(key: session.key)
         test.clock.advance(by: .milliseconds(60_000))
-        statistics = try await store.statistics(key: session.key)
+        statistics = try await store.sessionStatistics(key: session.key)
         #expect(statistics.duration == .milliseconds(6_000))
         #expect(statistics.configChanges == 3)
         #expect(try test.count("SELECT config_changes FROM sessions WHERE key = ?", [.text(session.key)]) == 3)

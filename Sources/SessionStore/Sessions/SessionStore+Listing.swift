@@ -78,7 +78,7 @@ extension SessionStore {
     }
 
     /// Duration and counters of one session.
-    public func statistics(key: String) async throws(SessionStoreError) -> SessionStatistics {
+    public func sessionStatistics(key: String) async throws(SessionStoreError) -> SessionStatistics {
         let key = try configuration.validator.key(key)
         let now = clock.now()
         return try await read { db in

@@ -6,7 +6,7 @@ extension SessionStore {
     ///
     /// ```swift
     /// let session = try await store.openSession(OpenSessionRequest(userId: "ada", sessionId: "nb-1"))
-    /// print(session.key, session.timeoutMs ?? "never")
+    /// print(session.key, session.timeout)
     /// ```
     ///
     /// The authenticator and the impersonation policy run first; the limits are checked
