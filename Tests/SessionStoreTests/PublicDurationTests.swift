@@ -43,6 +43,27 @@ import Testing
         await store.close()
     }
 
+    @Test func theLargestDurationsThatFitRunWithoutOverflow() async throws {
+        let test = TestStore()
+        let store = try await test.open {
+            $0.tick = .milliseconds(Int64.max)
+            $0.maxTimeout = .milliseconds(Int64.max)
+            $0.tombstoneRetention = .milliseconds(Int64.max)
+            $0.eventRetention = .milliseconds(Int64.max)
+            $0.detachedTimeout = .milliseconds(Int64.max)
+            $0.heartbeatInterval = .milliseconds(Int64.max)
+        }
+        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Int64.max)))
+        #expect(session.timeout == .after(.milliseconds(Int64.max)))
+        #expect(try await store.touch(key: session.key))
+        let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), jitter: .zero)
+        for _ in 0..<2 {
+            let report = try await sweeper.runPass()
+            #expect(report.expiredSessions.isEmpty)
+        }
+        await store.close()
+    }
+
     @Test func durationsAreKeptInWholeMilliseconds() async throws {
         let test = TestStore()
         let store = try await test.open { $0.tick = .microseconds(2_000_900) }

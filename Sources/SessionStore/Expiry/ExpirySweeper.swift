@@ -86,7 +86,10 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
         if heartbeatDue {
             try await store.heartbeat()
         }
-        let allowed = configuration.maxSweepLagTicks * configuration.tickMs + interval.wholeMilliseconds
+        // Saturating: a tick or interval near the largest duration must not trap here.
+        let (lag, lagOverflow) = configuration.maxSweepLagTicks.multipliedReportingOverflow(by: configuration.tickMs)
+        let (sum, sumOverflow) = lag.addingReportingOverflow(interval.wholeMilliseconds)
+        let allowed = lagOverflow || sumOverflow ? Int64.max : sum
         var behind: Int64 = 0
         if let lastWall {
             behind = max(behind, wallNow - lastWall)
