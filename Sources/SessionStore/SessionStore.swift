@@ -42,7 +42,7 @@ public final class SessionStore: Sendable {
     }
 
     /// The migrations compiled into this build, from the package's `Migrations/` folder.
-    public static let migrations: [Migration] = embeddedMigrations.map { migration in
+    package static let migrations: [Migration] = embeddedMigrations.map { migration in
         var migration = migration
         migration.supersededChecksums = supersededChecksums[migration.version] ?? []
         return migration
@@ -69,10 +69,13 @@ public final class SessionStore: Sendable {
     ///   opened or created, `STORAGE.NOTADB` when it is not a database (it is left
     ///   untouched), `SCHEMA.TOO_NEW` when a newer build wrote it,
     ///   `SCHEMA.UNKNOWN_MIGRATION` when it records a migration this build skipped, and
-    ///   `SCHEMA.CHECKSUM_MISMATCH` when a migration it recorded differs from this build's.
+    ///   `SCHEMA.CHECKSUM_MISMATCH` when a migration it recorded differs from this build's;
+    ///   `INVALID_ARGUMENT.CONFIG_VALUE` for a configured duration that is negative or
+    ///   beyond `Int64` milliseconds, before the file is opened.
     public static func open(
         path: String, configuration: SessionStoreConfiguration = SessionStoreConfiguration()
     ) async throws -> SessionStore {
+        try configuration.checkDurations()
         let clock = configuration.clock
         var databaseConfiguration = DatabaseConfiguration(
             durability: configuration.durability, busyTimeout: configuration.busyTimeout)
@@ -92,7 +95,7 @@ public final class SessionStore: Sendable {
                     }
                 })
             let mode = configuration.recoveryMode
-            let instanceTimeout = configuration.instanceTimeout
+            let instanceTimeout = configuration.instanceTimeoutMs
             let (instanceId, recovered) = try await pool.write { db in
                 let now = clock.now()
                 let instanceId = try InstanceRecords.register(db, at: now)

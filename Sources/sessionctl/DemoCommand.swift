@@ -19,10 +19,10 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = try global.makeConfiguration()
-        configuration.tick = 250
+        configuration.tick = .milliseconds(250)
         configuration.limits.maxSessionsPerUser = 2
-        configuration.detachedTimeout = 1500
-        configuration.minTimeout = 500
+        configuration.detachedTimeout = .milliseconds(1500)
+        configuration.minTimeout = .milliseconds(500)
         let narrator = Narrator()
         let path = global.databasePath
 
@@ -95,61 +95,61 @@ struct DemoCommand: AsyncParsableCommand {
                     .sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
                 return [
                     current.userId, current.sessionId ?? "-", current.dataSource, current.key,
-                    current.timeoutMs.map { SessionTimeout.milliseconds($0).description } ?? "never", extra,
+                    current.timeout.description, extra,
                 ]
             })
-        let tree = try await store.tree(of: carol.key)
+        let tree = try await store.sessionTree(key: carol.key)
         narrator.note("carol's session tree: \(tree.session.sessionId ?? "") → \(tree.children.map { $0.session.sessionId ?? $0.session.key }.joined(separator: ", "))")
-        let configChanges = try await store.events(filter: EventFilter(sessionKey: bob.key, kind: EventKind.configChanged))
+        let configChanges = try await store.listEvents(filter: EventFilter(sessionKey: bob.key, kind: EventKind.configChanged))
         for event in configChanges {
             narrator.note("config change on bob's session: \(event.payload["name"] ?? "") \(event.payload["old"] ?? "(unset)") → \(event.payload["new"] ?? "")")
         }
-        let again = try await store.getOrCreateIsolatedSession(userId: "bob", sessionId: "notebook-1")
-        narrator.note("getOrCreateIsolatedSession(bob, notebook-1) again returns the same key: \(again.key == bob.key)")
-        let foreign = try await store.getIsolatedSession(userId: "alice", sessionId: "notebook-1")
+        let again = try await store.openIsolatedSession(userId: "bob", sessionId: "notebook-1")
+        narrator.note("openIsolatedSession(bob, notebook-1) again returns the same key: \(again.key == bob.key)")
+        let foreign = try await store.isolatedSession(userId: "alice", sessionId: "notebook-1")
         narrator.note("alice asking for bob's session id finds: \(foreign.map(\.key) ?? "nothing")")
         return DemoSessions(alice: alice, bob: bob, carol: carol, carolChild: carolChild)
     }
 
     private static func runExecutions(_ store: SessionStore, _ sessions: DemoSessions, _ narrator: Narrator) async throws {
         narrator.section("2. Executions: a full life, an interrupt by tag, an abandoned reattachable execution")
-        let query = try await store.createExecution(session: sessions.alice.key, tags: ["report"], statement: "SELECT avg(temp) FROM readings")
+        let query = try await store.createExecution(key: sessions.alice.key, tags: ["report"], statement: "SELECT avg(temp) FROM readings")
         for status in [ExecutionStatus.started, .analyzed, .readyForExecution, .finished, .closed] {
-            try await store.setExecutionStatus(session: sessions.alice.key, operationId: query.operationId, to: status)
+            try await store.setExecutionStatus(key: sessions.alice.key, operationId: query.operationId, to: status)
         }
         narrator.note("alice's execution went pending → started → analyzed → readyForExecution → finished → closed.")
         do {
-            try await store.setExecutionStatus(session: sessions.alice.key, operationId: query.operationId, to: .started)
+            try await store.setExecutionStatus(key: sessions.alice.key, operationId: query.operationId, to: .started)
         } catch let error as SessionStoreError {
             narrator.note("moving it back to started is refused: \(error.code)")
         }
 
-        let etl1 = try await store.createExecution(session: sessions.bob.key, tags: ["etl"], statement: "INSERT INTO daily SELECT ...")
-        try await store.createExecution(session: sessions.bob.key, tags: ["etl", "nightly"], statement: "MERGE INTO facts ...")
-        let other = try await store.createExecution(session: sessions.bob.key, tags: ["adhoc"], statement: "SELECT 1")
-        try await store.setExecutionStatus(session: sessions.bob.key, operationId: etl1.operationId, to: .started)
-        try await store.registerQuery(session: sessions.bob.key, queryId: "ingest-stream", runId: "run-1", tags: ["etl"])
-        let interrupted = try await store.interrupt(session: sessions.bob.key, tag: "etl")
+        let etl1 = try await store.createExecution(key: sessions.bob.key, tags: ["etl"], statement: "INSERT INTO daily SELECT ...")
+        try await store.createExecution(key: sessions.bob.key, tags: ["etl", "nightly"], statement: "MERGE INTO facts ...")
+        let other = try await store.createExecution(key: sessions.bob.key, tags: ["adhoc"], statement: "SELECT 1")
+        try await store.setExecutionStatus(key: sessions.bob.key, operationId: etl1.operationId, to: .started)
+        try await store.registerQuery(key: sessions.bob.key, queryId: "ingest-stream", runId: "run-1", tags: ["etl"])
+        let interrupted = try await store.interrupt(key: sessions.bob.key, tag: "etl")
         narrator.note("interrupt(tag: etl) in bob's session canceled \(interrupted.count) executions and stopped the etl streaming query; the adhoc one runs on.")
-        try await store.setExecutionStatus(session: sessions.bob.key, operationId: other.operationId, to: .started)
+        try await store.setExecutionStatus(key: sessions.bob.key, operationId: other.operationId, to: .started)
 
-        let long = try await store.createExecution(session: sessions.carol.key, tags: ["dashboard"], statement: "SELECT * FROM live_view", reattachable: true)
-        try await store.setExecutionStatus(session: sessions.carol.key, operationId: long.operationId, to: .started)
-        try await store.detachExecution(session: sessions.carol.key, operationId: long.operationId)
+        let long = try await store.createExecution(key: sessions.carol.key, tags: ["dashboard"], statement: "SELECT * FROM live_view", reattachable: true)
+        try await store.setExecutionStatus(key: sessions.carol.key, operationId: long.operationId, to: .started)
+        try await store.detachExecution(key: sessions.carol.key, operationId: long.operationId)
         narrator.note("carol's reattachable execution was detached; waiting past the detached timeout (1.5 s)…")
         try await Task.sleep(for: .milliseconds(1800))
         let maintenance = try await store.runExecutionMaintenance()
         narrator.note("maintenance abandoned \(maintenance.abandonedOperations.count) execution(s); reusing its id now fails:")
         do {
-            try await store.createExecution(session: sessions.carol.key, operationId: long.operationId)
+            try await store.createExecution(key: sessions.carol.key, operationId: long.operationId)
         } catch let error as SessionStoreError {
             narrator.note("  \(error.code)")
         }
-        try await store.addResource(session: sessions.bob.key, kind: "temp-view", name: "daily_v", bytes: 4096)
-        try await store.addResource(session: sessions.bob.key, kind: "artifact", name: "udfs.jar", bytes: 1_048_576)
+        try await store.addResource(key: sessions.bob.key, kind: "temp-view", name: "daily_v", bytes: 4096)
+        try await store.addResource(key: sessions.bob.key, kind: "artifact", name: "udfs.jar", bytes: 1_048_576)
 
-        let executions = try await store.executions(session: sessions.bob.key) + store.executions(session: sessions.carol.key)
-            + store.executions(session: sessions.alice.key)
+        let executions = try await store.listExecutions(key: sessions.bob.key) + store.listExecutions(key: sessions.carol.key)
+            + store.listExecutions(key: sessions.alice.key)
         narrator.table(
             ["USER", "OPERATION", "TAGS", "STATUS", "ATTACHED"],
             executions.map { [$0.userId, $0.operationId, $0.tags.joined(separator: ","), $0.status.rawValue, $0.attached ? "yes" : "no"] })
@@ -167,7 +167,7 @@ struct DemoCommand: AsyncParsableCommand {
         } catch let error as SessionStoreError {
             narrator.note("alice's third open is refused: \(error.code) — \(error.message)")
         }
-        let refusals = try await store.events(filter: EventFilter(kind: EventKind.sessionRefused))
+        let refusals = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
         narrator.note("refusals recorded as events so far: \(refusals.count)")
     }
 

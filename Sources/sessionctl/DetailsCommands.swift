@@ -82,7 +82,7 @@ struct LinkCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await changeSession(global, key: parent) { store in
-            try await store.addAssociate(parent: parent, child: child)
+            try await store.addAssociate(parentKey: parent, childKey: child)
         }
     }
 }
@@ -95,7 +95,7 @@ struct TreeCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let tree = try await withStore(global) { try await $0.tree(of: key) }
+        let tree = try await withStore(global) { try await $0.sessionTree(key: key) }
         if global.json {
             try global.output.printJSON(tree)
             return
@@ -136,7 +136,7 @@ struct EventsCommand: AsyncParsableCommand {
             }
             return
         }
-        let events = try await withStore(global) { try await $0.events(after: since, limit: limit, filter: filter) }
+        let events = try await withStore(global) { try await $0.listEvents(after: since, limit: limit, filter: filter) }
         try global.output.printEvents(events)
     }
 }

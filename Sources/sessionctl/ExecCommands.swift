@@ -27,7 +27,7 @@ struct ExecCommand: AsyncParsableCommand {
             }
             let execution = try await withStore(global) {
                 try await $0.createExecution(
-                    session: key, operationId: operationId, tags: tags, statement: statement,
+                    key: key, operationId: operationId, tags: tags, statement: statement,
                     reattachable: reattachable, timeout: limit)
             }
             try global.output.printExecution(execution)
@@ -57,7 +57,7 @@ struct ExecCommand: AsyncParsableCommand {
                 target = parsed
             }
             let execution = try await withStore(global) {
-                try await $0.setExecutionStatus(session: key, operationId: operationId, to: target, error: error)
+                try await $0.setExecutionStatus(key: key, operationId: operationId, to: target, error: error)
             }
             try global.output.printExecution(execution)
         }
@@ -71,7 +71,7 @@ struct ExecCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let execution = try await withStore(global) { try await $0.attachExecution(session: key, operationId: operationId) }
+            let execution = try await withStore(global) { try await $0.attachExecution(key: key, operationId: operationId) }
             try global.output.printExecution(execution)
         }
     }
@@ -85,7 +85,7 @@ struct ExecCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let execution = try await withStore(global) { try await $0.detachExecution(session: key, operationId: operationId) }
+            let execution = try await withStore(global) { try await $0.detachExecution(key: key, operationId: operationId) }
             try global.output.printExecution(execution)
         }
     }
@@ -113,7 +113,7 @@ struct ExecCommand: AsyncParsableCommand {
                     guard case .running(let running) = try await store.listActiveExecutions() else { return [] }
                     return running
                 }
-                let all = try await store.executions(session: key ?? "")
+                let all = try await store.listExecutions(key: key ?? "")
                 return active ? all.filter(\.status.isRunning) : all
             }
             try global.output.printExecutions(executions)
@@ -140,9 +140,9 @@ struct InterruptCommand: AsyncParsableCommand {
 
     func run() async throws {
         let interrupted = try await withStore(global) { store in
-            if let tag { return try await store.interrupt(session: key, tag: tag) }
-            if let operationId { return try await store.interrupt(session: key, operationId: operationId) }
-            return try await store.interruptAll(session: key)
+            if let tag { return try await store.interrupt(key: key, tag: tag) }
+            if let operationId { return try await store.interrupt(key: key, operationId: operationId) }
+            return try await store.interruptAll(key: key)
         }
         if global.json {
             try global.output.printJSON(["interrupted": interrupted])

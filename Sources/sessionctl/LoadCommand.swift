@@ -64,7 +64,7 @@ struct LoadCommand: AsyncParsableCommand {
         }
         for _ in 0..<executions {
             let reattachable = random.next() % 2 == 0
-            guard let execution = await attempt({ try await store.createExecution(session: key, reattachable: reattachable) }) else {
+            guard let execution = await attempt({ try await store.createExecution(key: key, reattachable: reattachable) }) else {
                 continue
             }
             let operationId = execution.operationId
@@ -72,7 +72,7 @@ struct LoadCommand: AsyncParsableCommand {
             // Some executions stay running: the work a crash leaves behind.
             let path: [ExecutionStatus] = random.next() % 3 == 0 ? [.started] : [.started, .finished, .closed]
             for status in path {
-                guard await attempt({ try await store.setExecutionStatus(session: key, operationId: operationId, to: status) }) != nil
+                guard await attempt({ try await store.setExecutionStatus(key: key, operationId: operationId, to: status) }) != nil
                 else { break }
                 emit(["op": "exec-status", "key": key, "operationId": operationId, "status": status.rawValue])
             }

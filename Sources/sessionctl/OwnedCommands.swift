@@ -20,7 +20,7 @@ struct QueryCommand: AsyncParsableCommand {
         func run() async throws {
             let query = try await withStore(global) {
                 try await $0.registerQuery(
-                    session: key, queryId: queryId, runId: runId ?? queryId, name: name, operationId: operationId, tags: tags)
+                    key: key, queryId: queryId, runId: runId ?? queryId, name: name, operationId: operationId, tags: tags)
             }
             try global.output.printQueries([query], single: true)
         }
@@ -35,7 +35,7 @@ struct QueryCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let query = try await withStore(global) { try await $0.stopQuery(session: key, queryId: queryId, reason: reason) }
+            let query = try await withStore(global) { try await $0.stopQuery(key: key, queryId: queryId, reason: reason) }
             try global.output.printQueries([query], single: true)
         }
     }
@@ -49,7 +49,7 @@ struct QueryCommand: AsyncParsableCommand {
 
         func run() async throws {
             let queries = try await withStore(global) { store in
-                active ? try await store.activeQueries(session: key) : try await store.queries(session: key)
+                active ? try await store.listActiveQueries(key: key) : try await store.listQueries(key: key)
             }
             try global.output.printQueries(queries)
         }
@@ -71,7 +71,7 @@ struct ResourceCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let resource = try await withStore(global) { try await $0.addResource(session: key, kind: kind, name: name, bytes: bytes) }
+            let resource = try await withStore(global) { try await $0.addResource(key: key, kind: kind, name: name, bytes: bytes) }
             try global.output.printResources([resource], single: true)
         }
     }
@@ -85,7 +85,7 @@ struct ResourceCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let resource = try await withStore(global) { try await $0.releaseResource(session: key, kind: kind, name: name) }
+            let resource = try await withStore(global) { try await $0.releaseResource(key: key, kind: kind, name: name) }
             try global.output.printResources([resource], single: true)
         }
     }
@@ -97,7 +97,7 @@ struct ResourceCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let resources = try await withStore(global) { try await $0.resources(of: key) }
+            let resources = try await withStore(global) { try await $0.listResources(key: key) }
             try global.output.printResources(resources)
         }
     }

@@ -119,7 +119,7 @@ struct SubscribeCommand: AsyncParsableCommand {
                 }
                 return
             }
-            let events = try await subscription.pending(limit: limit)
+            let events = try await subscription.listPendingEvents(limit: limit)
             try events.forEach(printEvent)
             if ack, let last = events.last {
                 try await subscription.acknowledge(through: last.seq)

@@ -50,7 +50,7 @@ func parseTimeout(_ text: String) throws -> SessionTimeout {
     guard let milliseconds = DurationText.parse(milliseconds: text) else {
         throw ValidationError("--timeout takes a duration such as 30s, 5m or 2h, or never; not \(text.debugDescription)")
     }
-    return .milliseconds(milliseconds)
+    return .after(.milliseconds(milliseconds))
 }
 
 struct GetCommand: AsyncParsableCommand {
@@ -74,7 +74,7 @@ struct GetCommand: AsyncParsableCommand {
             if let key {
                 found = try await store.session(key: key)
             } else {
-                found = try await store.getIsolatedSession(userId: user ?? "", sessionId: sessionId ?? "")
+                found = try await store.isolatedSession(userId: user ?? "", sessionId: sessionId ?? "")
             }
             guard let found else {
                 throw SessionStoreError(code: SessionStoreError.Code.sessionNotFound, message: "no such session")
@@ -121,7 +121,7 @@ struct CurrentCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let sessions = try await withStore(global) { try await $0.currentSessions(dataSource: dataSource) }
+        let sessions = try await withStore(global) { try await $0.listCurrentSessions(dataSource: dataSource) }
         try global.output.printSessions(sessions)
     }
 }

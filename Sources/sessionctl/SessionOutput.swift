@@ -15,7 +15,7 @@ extension Output {
             ("type", "\(session.type) v\(session.version)"),
             ("identifier", session.identifier ?? "-"),
             ("state", session.state.rawValue),
-            ("timeout", session.timeoutMs.map { SessionTimeout.milliseconds($0).description } ?? "never"),
+            ("timeout", session.timeout.description),
             ("created", session.createdAt.iso8601),
             ("last access", session.lastAccessAt.iso8601),
             ("expires", session.expireAt?.iso8601 ?? "-"),

@@ -34,7 +34,7 @@ struct TopCommand: AsyncParsableCommand {
     private func render(_ store: SessionStore) async throws -> String {
         let snapshot = try await store.metricsSnapshot()
         let latest = try await store.latestEventSeq()
-        let recent = try await store.events(after: max(0, latest - Int64(events)), limit: max(1, events))
+        let recent = try await store.listEvents(after: max(0, latest - Int64(events)), limit: max(1, events))
         var text = "sessionctl top — \(store.path) — \(Timestamp(milliseconds: store.configuration.clock.now()).iso8601)\n\n"
 
         text += "SESSIONS\n"
@@ -50,7 +50,11 @@ struct TopCommand: AsyncParsableCommand {
         text += snapshot.runningExecutions.isEmpty
             ? "none" : snapshot.runningExecutions.map { "\($0.label) \($0.total)" }.joined(separator: "   ")
         text += "\n\nSWEEPER\n  "
-        text += snapshot.sweeperLagMs.map { "last pass \(Double($0) / 1000) s ago, took \(snapshot.sweeperPassMs ?? 0) ms" } ?? "no pass yet"
+        text += snapshot.sweeperLag.map { lag in
+            let lagMs = Int64((lag / .milliseconds(1)).rounded())
+            let passMs = Int64(((snapshot.sweeperPassDuration ?? .zero) / .milliseconds(1)).rounded())
+            return "last pass \(Double(lagMs) / 1000) s ago, took \(passMs) ms"
+        } ?? "no pass yet"
         text += "\n\nLAST EVENTS\n"
         for event in recent.reversed() {
             text += "  \(event.seq)  \(event.at.iso8601)  \(event.kind.rawValue.padding(toLength: 26, withPad: " ", startingAt: 0))  \(event.sessionKey ?? "-")\n"

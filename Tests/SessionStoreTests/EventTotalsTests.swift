@@ -26,9 +26,9 @@ struct EventTotalsTests {
         }
         // Payload fields named like a detail do not make one for other kinds.
         _ = try await store.setConfig(key: first.key, ["state": "changed"])
-        let execution = try await store.createExecution(session: first.key)
-        try await store.setExecutionStatus(session: first.key, operationId: execution.operationId, to: .started)
-        try await store.setExecutionStatus(session: first.key, operationId: execution.operationId, to: .finished)
+        let execution = try await store.createExecution(key: first.key)
+        try await store.setExecutionStatus(key: first.key, operationId: execution.operationId, to: .started)
+        try await store.setExecutionStatus(key: first.key, operationId: execution.operationId, to: .finished)
         _ = try await store.closeSession(key: first.key)
         _ = try await store.closeSession(key: second.key)
         await store.close()

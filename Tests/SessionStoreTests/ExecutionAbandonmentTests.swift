@@ -19,20 +19,20 @@ import Testing
 
     @Test func aDetachedExecutionIsAbandonedOnlyAfterTheDetachedTimeout() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.detachedTimeout = Self.detachedTimeout }
+        let store = try await test.open { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) }
         let session = try await store.openSession(userId: "ada")
         let id = Kit.operationId()
-        try await store.createExecution(session: session.key, operationId: id, reattachable: true)
-        try await store.setExecutionStatus(session: session.key, operationId: id, to: .started)
-        test.clock.advance(byMilliseconds: 500)
-        let detached = try await store.detachExecution(session: session.key, operationId: id)
+        try await store.createExecution(key: session.key, operationId: id, reattachable: true)
+        try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
+        test.clock.advance(by: .milliseconds(500))
+        let detached = try await store.detachExecution(key: session.key, operationId: id)
         let detachedAt = test.clock.now()
         #expect(!detached.attached)
         #expect(detached.lastAttachedAt.milliseconds == detachedAt)
         #expect(try Kit.events(test, kind: "execution.detached", operationId: id) == 1)
 
         // Just short of the timeout: nothing happens.
-        test.clock.advance(byMilliseconds: Self.detachedTimeout - 1)
+        test.clock.advance(by: .milliseconds(Self.detachedTimeout - 1))
         let early = try await store.runExecutionMaintenance()
         #expect(early.abandonedOperations.isEmpty)
         #expect(early.timedOutOperations.isEmpty)
@@ -43,7 +43,7 @@ import Testing
         #expect(try await store.listAbandonedExecutions().isEmpty)
 
         // Past it: abandoned, tombstoned, closed.
-        test.clock.advance(byMilliseconds: 2)
+        test.clock.advance(by: .milliseconds(2))
         let now = test.clock.now()
         let report = try await store.runExecutionMaintenance()
         #expect(report.abandonedOperations.keys == [id])
@@ -80,10 +80,10 @@ import Testing
         // The id is a tombstone: it cannot be used again in this session.
         let executions = try test.count("SELECT count(*) FROM executions")
         await Kit.expectError("INVALID_HANDLE.OPERATION_ABANDONED") {
-            try await store.createExecution(session: session.key, operationId: id)
+            try await store.createExecution(key: session.key, operationId: id)
         }
         await Kit.expectError("INVALID_HANDLE.OPERATION_ABANDONED") {
-            try await store.createExecution(session: session.key, operationId: id.uppercased())
+            try await store.createExecution(key: session.key, operationId: id.uppercased())
         }
         #expect(try test.count("SELECT count(*) FROM executions") == executions)
 
@@ -92,11 +92,11 @@ import Testing
         // Either way nothing changes.
         let events = try Kit.events(test)
         let attachError = await Kit.expectError("INVALID_HANDLE.OPERATION_ABANDONED", SessionStoreError.Code.invalidTransition) {
-            try await store.attachExecution(session: session.key, operationId: id)
+            try await store.attachExecution(key: session.key, operationId: id)
         }
         #expect(attachError != nil)
         await Kit.expectError(SessionStoreError.Code.invalidTransition) {
-            try await store.setExecutionStatus(session: session.key, operationId: id, to: .started)
+            try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
         }
         #expect(try Kit.row(test, id) == row)
         #expect(try Kit.events(test) == events)
@@ -105,13 +105,13 @@ import Testing
 
     @Test func anAttachedExecutionIsNeverAbandoned() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.detachedTimeout = Self.detachedTimeout }
+        let store = try await test.open { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) }
         let session = try await store.openSession(userId: "ada")
-        let attached = try await store.createExecution(session: session.key, reattachable: true)
-        let plain = try await store.createExecution(session: session.key)
-        try await store.setExecutionStatus(session: session.key, operationId: plain.operationId, to: .started)
+        let attached = try await store.createExecution(key: session.key, reattachable: true)
+        let plain = try await store.createExecution(key: session.key)
+        try await store.setExecutionStatus(key: session.key, operationId: plain.operationId, to: .started)
 
-        test.clock.advance(byMilliseconds: Self.detachedTimeout * 10)
+        test.clock.advance(by: .milliseconds(Self.detachedTimeout * 10))
         let report = try await store.runExecutionMaintenance()
         #expect(report.abandonedOperations.isEmpty)
         #expect(try Kit.row(test, attached.operationId)?.status == "pending")
@@ -125,35 +125,35 @@ import Testing
 
     @Test func reattachingInTimeRestartsTheDetachedClock() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.detachedTimeout = Self.detachedTimeout }
+        let store = try await test.open { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) }
         let session = try await store.openSession(userId: "ada")
-        let execution = try await store.createExecution(session: session.key, reattachable: true)
+        let execution = try await store.createExecution(key: session.key, reattachable: true)
         let id = execution.operationId
-        try await store.detachExecution(session: session.key, operationId: id)
-        test.clock.advance(byMilliseconds: Self.detachedTimeout - 1000)
-        let reattached = try await store.attachExecution(session: session.key, operationId: id)
+        try await store.detachExecution(key: session.key, operationId: id)
+        test.clock.advance(by: .milliseconds(Self.detachedTimeout - 1000))
+        let reattached = try await store.attachExecution(key: session.key, operationId: id)
         #expect(reattached.attached)
         #expect(reattached.lastAttachedAt.milliseconds == test.clock.now())
         #expect(try Kit.events(test, kind: "execution.attached", operationId: id) == 1)
-        try await store.detachExecution(session: session.key, operationId: id)
+        try await store.detachExecution(key: session.key, operationId: id)
         // Long after the first detach, but within the timeout of the second one.
-        test.clock.advance(byMilliseconds: Self.detachedTimeout - 1)
+        test.clock.advance(by: .milliseconds(Self.detachedTimeout - 1))
         #expect(try await store.runExecutionMaintenance().abandonedOperations.isEmpty)
-        test.clock.advance(byMilliseconds: 1)
+        test.clock.advance(by: .milliseconds(1))
         #expect(try await store.runExecutionMaintenance().abandonedOperations.keys == [id])
         await store.close()
     }
 
     @Test func aFinishedButUnclosedDetachedExecutionIsAbandonedAndKeepsItsEnd() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.detachedTimeout = Self.detachedTimeout }
+        let store = try await test.open { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) }
         let session = try await store.openSession(userId: "ada")
-        let execution = try await store.createExecution(session: session.key)
+        let execution = try await store.createExecution(key: session.key)
         let id = execution.operationId
         try await Kit.bring(store, session: session.key, operationId: id, to: .finished)
         let endedAt = try #require(try Kit.row(test, id)?.endedAt)
-        try await store.detachExecution(session: session.key, operationId: id)
-        test.clock.advance(byMilliseconds: Self.detachedTimeout + 1)
+        try await store.detachExecution(key: session.key, operationId: id)
+        test.clock.advance(by: .milliseconds(Self.detachedTimeout + 1))
         #expect(try await store.runExecutionMaintenance().abandonedOperations.keys == [id])
         let row = try #require(try Kit.row(test, id))
         #expect(row.status == "closed")
@@ -161,12 +161,12 @@ import Testing
         #expect(row.abandonedAt == test.clock.now())
         #expect(try Kit.events(test, kind: "execution.abandoned", operationId: id) == 1)
         // A closed, detached execution is not abandoned.
-        let closed = try await store.createExecution(session: session.key)
+        let closed = try await store.createExecution(key: session.key)
         try await Kit.bring(store, session: session.key, operationId: closed.operationId, to: .closed)
         await Kit.expectError(SessionStoreError.Code.invalidTransition) {
-            try await store.detachExecution(session: session.key, operationId: closed.operationId)
+            try await store.detachExecution(key: session.key, operationId: closed.operationId)
         }
-        test.clock.advance(byMilliseconds: Self.detachedTimeout * 2)
+        test.clock.advance(by: .milliseconds(Self.detachedTimeout * 2))
         #expect(try await store.runExecutionMaintenance().abandonedOperations.isEmpty)
         #expect(try Kit.row(test, closed.operationId)?.abandonedAt == nil)
         await store.close()
@@ -176,16 +176,16 @@ import Testing
         let test = TestStore()
         let store = try await test.open()
         let session = try await store.openSession(userId: "ada")
-        let execution = try await store.createExecution(session: session.key, reattachable: false)
+        let execution = try await store.createExecution(key: session.key, reattachable: false)
         let id = execution.operationId
         #expect(!execution.reattachable)
         // Attaching an attached execution is a no-op refresh, allowed even when not reattachable.
-        try await store.attachExecution(session: session.key, operationId: id)
-        try await store.detachExecution(session: session.key, operationId: id)
+        try await store.attachExecution(key: session.key, operationId: id)
+        try await store.detachExecution(key: session.key, operationId: id)
         let before = try #require(try Kit.row(test, id))
         let events = try Kit.events(test)
         await Kit.expectError("INVALID_HANDLE.OPERATION_NOT_REATTACHABLE") {
-            try await store.attachExecution(session: session.key, operationId: id)
+            try await store.attachExecution(key: session.key, operationId: id)
         }
         #expect(try Kit.row(test, id) == before)
         #expect(before.attached == 0)
@@ -195,13 +195,13 @@ import Testing
 
     @Test func abandoningAnEndedSessionsExecutionDoesNotReviveTheSession() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.detachedTimeout = Self.detachedTimeout }
+        let store = try await test.open { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) }
         let session = try await store.openSession(userId: "ada")
-        let execution = try await store.createExecution(session: session.key, reattachable: true)
-        try await store.detachExecution(session: session.key, operationId: execution.operationId)
+        let execution = try await store.createExecution(key: session.key, reattachable: true)
+        try await store.detachExecution(key: session.key, operationId: execution.operationId)
         try await store.closeSession(key: session.key)
         #expect(try Kit.row(test, execution.operationId)?.status == "canceled")
-        test.clock.advance(byMilliseconds: Self.detachedTimeout + 1)
+        test.clock.advance(by: .milliseconds(Self.detachedTimeout + 1))
         _ = try await store.runExecutionMaintenance()
         #expect(try Kit.sessionState(test, session.key) == "closed")
         #expect(try await store.session(key: session.key)?.state == .closed)
@@ -215,18 +215,18 @@ import Testing
         let test = TestStore()
         let store = try await test.open()
         let session = try await store.openSession(userId: "ada")
-        let execution = try await store.createExecution(session: session.key, timeout: .seconds(10))
+        let execution = try await store.createExecution(key: session.key, timeout: .seconds(10))
         let id = execution.operationId
-        #expect(execution.timeoutMs == 10_000)
-        let untimed = try await store.createExecution(session: session.key)
-        try await store.setExecutionStatus(session: session.key, operationId: id, to: .started)
+        #expect(execution.timeout == .milliseconds(10_000))
+        let untimed = try await store.createExecution(key: session.key)
+        try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
         #expect(try Kit.sessionState(test, session.key) == "active")
 
-        test.clock.advance(byMilliseconds: 9_000)
+        test.clock.advance(by: .milliseconds(9_000))
         #expect(try await store.runExecutionMaintenance().timedOutOperations.isEmpty)
         #expect(try Kit.row(test, id)?.status == "started")
 
-        test.clock.advance(byMilliseconds: 2_000)
+        test.clock.advance(by: .milliseconds(2_000))
         let report = try await store.runExecutionMaintenance()
         #expect(report.timedOutOperations.keys == [id])
         #expect(report.abandonedOperations.isEmpty)
@@ -242,14 +242,14 @@ import Testing
         #expect(try Kit.row(test, untimed.operationId)?.status == "pending")
         // Timed out is terminal: it can be closed, not revived.
         await Kit.expectError(SessionStoreError.Code.invalidTransition) {
-            try await store.setExecutionStatus(session: session.key, operationId: id, to: .finished)
+            try await store.setExecutionStatus(key: session.key, operationId: id, to: .finished)
         }
-        try await store.setExecutionStatus(session: session.key, operationId: id, to: .closed)
+        try await store.setExecutionStatus(key: session.key, operationId: id, to: .closed)
         #expect(try await store.runExecutionMaintenance().timedOutOperations.isEmpty)
 
         // The timeout must be positive.
         await Kit.expectError("INVALID_ARGUMENT.TIMEOUT") {
-            try await store.createExecution(session: session.key, timeout: .zero)
+            try await store.createExecution(key: session.key, timeout: .zero)
         }
         await store.close()
     }

@@ -39,7 +39,7 @@ import Testing
         let key = session.key
 
         let outcomes = await Self.race(20) {
-            try await store.createExecution(session: key, statement: "SELECT 1").operationId
+            try await store.createExecution(key: key, statement: "SELECT 1").operationId
         }
         let created = outcomes.compactMap { if case .created(let id) = $0 { id } else { nil } }
         let refused = outcomes.compactMap { if case .refused(let error) = $0 { error } else { nil } }
@@ -55,27 +55,27 @@ import Testing
         #expect(try test.count("SELECT count(*) FROM executions") == 5)
         #expect(try Kit.events(test, kind: "execution.created") == 5)
         // Refused creations are rolled back whole: not counted as statements.
-        #expect(try await store.statistics(key: key).statements == 5)
-        let stored = Set(try await store.executions(session: key).map(\.operationId))
+        #expect(try await store.sessionStatistics(key: key).statements == 5)
+        let stored = Set(try await store.listExecutions(key: key).map(\.operationId))
         #expect(stored == Set(created))
 
         // Finishing one frees exactly one slot.
         let first = try #require(created.first)
-        try await store.setExecutionStatus(session: key, operationId: first, to: .started)
-        try await store.setExecutionStatus(session: key, operationId: first, to: .finished)
-        let replacement = try await store.createExecution(session: key)
+        try await store.setExecutionStatus(key: key, operationId: first, to: .started)
+        try await store.setExecutionStatus(key: key, operationId: first, to: .finished)
+        let replacement = try await store.createExecution(key: key)
         #expect(replacement.status == .pending)
         await Kit.expectError("LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION") {
-            try await store.createExecution(session: key)
+            try await store.createExecution(key: key)
         }
         #expect(try test.count("SELECT count(*) FROM executions") == 6)
 
         // Any way out of running frees a slot: cancel (interrupt) one.
-        let interrupted = try await store.interrupt(session: key, operationId: replacement.operationId)
+        let interrupted = try await store.interrupt(key: key, operationId: replacement.operationId)
         #expect(interrupted == [replacement.operationId])
-        try await store.createExecution(session: key)
+        try await store.createExecution(key: key)
         await Kit.expectError("LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION") {
-            try await store.createExecution(session: key)
+            try await store.createExecution(key: key)
         }
         await store.close()
     }
@@ -85,16 +85,16 @@ import Testing
         let store = try await test.open { $0.limits.maxConcurrentExecutionsPerSession = 2 }
         let a = try await store.openSession(userId: "ada")
         let b = try await store.openSession(userId: "ada")
-        let first = try await store.createExecution(session: a.key, reattachable: true)
-        try await store.createExecution(session: a.key)
+        let first = try await store.createExecution(key: a.key, reattachable: true)
+        try await store.createExecution(key: a.key)
         // A detached execution still runs, so it still counts.
-        try await store.detachExecution(session: a.key, operationId: first.operationId)
+        try await store.detachExecution(key: a.key, operationId: first.operationId)
         await Kit.expectError("LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION") {
-            try await store.createExecution(session: a.key)
+            try await store.createExecution(key: a.key)
         }
         // Another session has its own allowance.
-        try await store.createExecution(session: b.key)
-        try await store.createExecution(session: b.key)
+        try await store.createExecution(key: b.key)
+        try await store.createExecution(key: b.key)
         #expect(try test.count("SELECT count(*) FROM executions") == 4)
         await store.close()
     }
@@ -104,7 +104,7 @@ import Testing
         let store = try await test.open()
         let session = try await store.openSession(userId: "ada")
         let key = session.key
-        let execution = try await store.createExecution(session: key)
+        let execution = try await store.createExecution(key: key)
         let id = execution.operationId
         try await Kit.bring(store, session: key, operationId: id, to: .readyForExecution)
         let eventsBefore = try Kit.events(test, kind: "execution.status_changed", operationId: id)
@@ -115,7 +115,7 @@ import Testing
                 group.addTask {
                     do {
                         let moved = try await store.setExecutionStatus(
-                            session: key, operationId: id, to: target, error: target == .failed ? "raced" : nil)
+                            key: key, operationId: id, to: target, error: target == .failed ? "raced" : nil)
                         return (target, .created(moved.status.rawValue))
                     } catch let error as SessionStoreError {
                         return (target, .refused(error))
@@ -140,7 +140,7 @@ import Testing
         let winner = try #require(winners.first)
         #expect(try Kit.row(test, id)?.status == winner.rawValue)
         #expect(try Kit.events(test, kind: "execution.status_changed", operationId: id) == eventsBefore + 1)
-        #expect(try await store.statistics(key: key).failures == (winner == .failed ? 1 : 0))
+        #expect(try await store.sessionStatistics(key: key).failures == (winner == .failed ? 1 : 0))
         await store.close()
     }
 }

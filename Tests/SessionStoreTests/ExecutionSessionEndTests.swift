@@ -55,38 +55,38 @@ import Testing
         let bystander = try await store.openSession(userId: "ada")
 
         // Three running executions in different running statuses.
-        let pending = try await store.createExecution(session: key, tags: ["etl"])
-        let started = try await store.createExecution(session: key)
-        try await store.setExecutionStatus(session: key, operationId: started.operationId, to: .started)
-        let ready = try await store.createExecution(session: key, reattachable: true)
+        let pending = try await store.createExecution(key: key, tags: ["etl"])
+        let started = try await store.createExecution(key: key)
+        try await store.setExecutionStatus(key: key, operationId: started.operationId, to: .started)
+        let ready = try await store.createExecution(key: key, reattachable: true)
         try await Kit.bring(store, session: key, operationId: ready.operationId, to: .readyForExecution)
-        try await store.detachExecution(session: key, operationId: ready.operationId)
+        try await store.detachExecution(key: key, operationId: ready.operationId)
         let running = [pending.operationId, started.operationId, ready.operationId]
         // One finished: ending the session leaves it as it is.
-        let finished = try await store.createExecution(session: key)
+        let finished = try await store.createExecution(key: key)
         try await Kit.bring(store, session: key, operationId: finished.operationId, to: .finished)
         // Another session's execution is not touched.
-        let elsewhere = try await store.createExecution(session: bystander.key)
+        let elsewhere = try await store.createExecution(key: bystander.key)
 
         // Two active streaming queries and one stopped already.
-        try await store.registerQuery(session: key, queryId: "q1", runId: "r1", tags: ["etl"])
-        try await store.registerQuery(session: key, queryId: "q2", runId: "r2", name: "second")
-        try await store.registerQuery(session: key, queryId: "q3", runId: "r3")
-        try await store.stopQuery(session: key, queryId: "q3")
-        try await store.registerQuery(session: bystander.key, queryId: "q1", runId: "r1")
+        try await store.registerQuery(key: key, queryId: "q1", runId: "r1", tags: ["etl"])
+        try await store.registerQuery(key: key, queryId: "q2", runId: "r2", name: "second")
+        try await store.registerQuery(key: key, queryId: "q3", runId: "r3")
+        try await store.stopQuery(key: key, queryId: "q3")
+        try await store.registerQuery(key: bystander.key, queryId: "q1", runId: "r1")
 
         // Four resources.
         let resources: [(kind: String, name: String, bytes: Int64)] = [
             ("artifact", "lib.jar", 1000), ("artifact", "model.bin", 2000), ("view", "tmp_sales", 0), ("ephemeral", "/locks/a", 10),
         ]
         for resource in resources {
-            try await store.addResource(session: key, kind: resource.kind, name: resource.name, bytes: resource.bytes)
+            try await store.addResource(key: key, kind: resource.kind, name: resource.name, bytes: resource.bytes)
         }
-        try await store.addResource(session: bystander.key, kind: "artifact", name: "lib.jar", bytes: 5)
+        try await store.addResource(key: bystander.key, kind: "artifact", name: "lib.jar", bytes: 5)
         #expect(releases.all.isEmpty)
         #expect(try Kit.sessionState(test, key) == "active")
 
-        test.clock.advance(byMilliseconds: 5_000)
+        test.clock.advance(by: .milliseconds(5_000))
         let closeAt = test.clock.now()
         let lastSeq = try test.count("SELECT coalesce(max(seq), 0) FROM events")
         let closed = try await store.closeSession(key: key, reason: "done")
@@ -106,19 +106,19 @@ import Testing
         }
         #expect(try Kit.row(test, finished.operationId)?.status == "finished")
         #expect(try Kit.row(test, elsewhere.operationId)?.status == "pending")
-        let executions = try await store.executions(session: key)
+        let executions = try await store.listExecutions(key: key)
         #expect(!executions.contains { $0.status.isRunning })
 
         // Queries: both active ones stopped at the close.
-        let queries = try await store.queries(session: key)
+        let queries = try await store.listQueries(key: key)
         #expect(queries.count == 3)
         #expect(queries.allSatisfy { $0.state == .stopped })
         for query in queries where query.queryId != "q3" {
             #expect(query.stoppedAt?.milliseconds == closeAt)
             #expect(query.stopReason == "session closed")
         }
-        #expect(try await store.activeQueries(session: key).isEmpty)
-        #expect(try await store.activeQueries(session: bystander.key).map(\.queryId) == ["q1"])
+        #expect(try await store.listActiveQueries(key: key).isEmpty)
+        #expect(try await store.listActiveQueries(key: bystander.key).map(\.queryId) == ["q1"])
 
         // Resources: no rows left for the session; the other session keeps its own.
         #expect(try test.count(
@@ -126,7 +126,7 @@ import Testing
             SELECT count(*) FROM session_resources JOIN sessions ON sessions.id = session_resources.session_id
             WHERE sessions.key = ?
             """, [.text(key)]) == 0)
-        #expect(try await store.resources(of: bystander.key).count == 1)
+        #expect(try await store.listResources(key: bystander.key).count == 1)
 
         // Events: exactly what the close did, all written by one transaction (one `at`).
         struct Event: Equatable {
@@ -193,21 +193,21 @@ import Testing
         let releases = Releases()
         let store = try await test.open { $0.resourceReleaseHandler = releases.handler(path: test.path) }
         let session = try await store.openSession(userId: "ada")
-        try await store.addResource(session: session.key, kind: "artifact", name: "a.jar", bytes: 7)
-        try await store.addResource(session: session.key, kind: "artifact", name: "b.jar", bytes: 8)
-        let released = try await store.releaseResource(session: session.key, kind: "artifact", name: "a.jar")
+        try await store.addResource(key: session.key, kind: "artifact", name: "a.jar", bytes: 7)
+        try await store.addResource(key: session.key, kind: "artifact", name: "b.jar", bytes: 8)
+        let released = try await store.releaseResource(key: session.key, kind: "artifact", name: "a.jar")
         #expect(released.bytes == 7)
         let calls = releases.all
         #expect(calls.count == 1)
         #expect(calls.first?.resource.name == "a.jar")
         #expect(calls.first?.resourceRows == 0)
         #expect(calls.first?.sessionState == "idle")
-        #expect(try await store.resources(of: session.key).map(\.name) == ["b.jar"])
+        #expect(try await store.listResources(key: session.key).map(\.name) == ["b.jar"])
         #expect(try Kit.events(test, kind: "resource.released") == 1)
 
         // Releasing what is not owned fails, writes nothing, tells nobody.
         await Kit.expectError(SessionStoreError.Code.resourceNotFound) {
-            try await store.releaseResource(session: session.key, kind: "artifact", name: "a.jar")
+            try await store.releaseResource(key: session.key, kind: "artifact", name: "a.jar")
         }
         #expect(releases.all.count == 1)
         #expect(try Kit.events(test, kind: "resource.released") == 1)

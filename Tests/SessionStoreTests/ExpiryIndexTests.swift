@@ -42,14 +42,14 @@ import Testing
         let test = TestStore()
         let recorder = PreparedStatementPlanTests.Recorder()
         let store = try await test.open {
-            $0.tick = 1_000
+            $0.tick = .milliseconds(1_000)
             $0.statementObserver = { recorder.record($0) }
         }
         // The 20 that will be due, through the API.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<dueSessions {
                 group.addTask {
-                    _ = try await store.openSession(userId: "due-\(index)", timeout: .milliseconds(10_000))
+                    _ = try await store.openSession(userId: "due-\(index)", timeout: .after(.milliseconds(10_000)))
                 }
             }
             try await group.waitForAll()
@@ -76,7 +76,7 @@ import Testing
         // the store wrote it.
         #expect(try await store.sweep().rowsExamined == 0)
         let dueSQL = try Self.dueSQL(recorder)
-        test.clock.advance(byMilliseconds: 11_000)
+        test.clock.advance(by: .milliseconds(11_000))
         let sweepAt = test.clock.now()
         let plan = try test.queryPlan(dueSQL, [.integer(sweepAt), .integer(batch)])
         let (rows, steps, fullScan) = try test.inspect { db -> (Int, Int, Int) in

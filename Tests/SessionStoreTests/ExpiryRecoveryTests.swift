@@ -30,14 +30,14 @@ import Testing
     /// every session's expiry, as if the process had crashed and restarted later.
     static func crash() async throws -> Crash {
         let test = TestStore()
-        let store = try await test.open { $0.tick = tick }
-        let failing = try await store.openSession(userId: "ada", timeout: .milliseconds(timeout))
-        let detaching = try await store.openSession(userId: "bob", timeout: .milliseconds(timeout))
-        let plain = try await store.openSession(userId: "cy", timeout: .milliseconds(timeout))
-        let failingExecution = try await store.createExecution(session: failing.key, statement: "SELECT 1")
-        try await store.setExecutionStatus(session: failing.key, operationId: failingExecution.operationId, to: .started)
-        let detachingExecution = try await store.createExecution(session: detaching.key, statement: "SELECT 2", reattachable: true)
-        try await store.setExecutionStatus(session: detaching.key, operationId: detachingExecution.operationId, to: .started)
+        let store = try await test.open { $0.tick = .milliseconds(tick) }
+        let failing = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(timeout)))
+        let detaching = try await store.openSession(userId: "bob", timeout: .after(.milliseconds(timeout)))
+        let plain = try await store.openSession(userId: "cy", timeout: .after(.milliseconds(timeout)))
+        let failingExecution = try await store.createExecution(key: failing.key, statement: "SELECT 1")
+        try await store.setExecutionStatus(key: failing.key, operationId: failingExecution.operationId, to: .started)
+        let detachingExecution = try await store.createExecution(key: detaching.key, statement: "SELECT 2", reattachable: true)
+        try await store.setExecutionStatus(key: detaching.key, operationId: detachingExecution.operationId, to: .started)
         #expect(try Kit.timing(test, key: failing.key)?.state == "active")
         #expect(try Kit.timing(test, key: detaching.key)?.state == "active")
         await store.close()
@@ -53,21 +53,21 @@ import Testing
         #expect(try db.fetchInt64(sql: "SELECT count(*) FROM instances") == 1)
 
         // Down for longer than the timeout: every session is due at the first sweep.
-        test.clock.advance(byMilliseconds: 3 * timeout)
+        test.clock.advance(by: .milliseconds(3 * timeout))
         return Crash(
             test: test, failing: (failing.key, failingExecution.operationId),
             detaching: (detaching.key, detachingExecution.operationId), plain: plain.key, fakeInstance: fakeInstance)
     }
 
     static func recoveredEvents(_ store: SessionStore) async throws -> [StoreEvent] {
-        try await store.events(after: 0, limit: 1_000, filter: EventFilter(kind: EventKind.storeRecovered))
+        try await store.listEvents(after: 0, limit: 1_000, filter: EventFilter(kind: EventKind.storeRecovered))
     }
 
     @Test func reopeningAfterACrashRecoversOnceAndReArmsDueSessions() async throws {
         let crash = try await Self.crash()
         let test = crash.test
         let reopenedAt = test.clock.now()
-        let store = try await test.open { $0.tick = Self.tick }
+        let store = try await test.open { $0.tick = .milliseconds(Self.tick) }
         let recovery = try #require(store.recovery)
         #expect(recovery.deadInstances == 1)
         #expect(recovery.failedExecutions == 1)
@@ -85,10 +85,10 @@ import Testing
         #expect(event.payload["endedSessions"] == "0")
         #expect(event.payload["rearmEpoch"] != nil)
 
-        let failed = try #require(try await store.execution(session: crash.failing.key, operationId: crash.failing.operationId))
+        let failed = try #require(try await store.execution(key: crash.failing.key, operationId: crash.failing.operationId))
         #expect(failed.status == .failed)
         #expect(failed.error == "server restarted")
-        let detached = try #require(try await store.execution(session: crash.detaching.key, operationId: crash.detaching.operationId))
+        let detached = try #require(try await store.execution(key: crash.detaching.key, operationId: crash.detaching.operationId))
         #expect(detached.status == .started)
         #expect(!detached.attached)
         for key in crash.keys {
@@ -110,7 +110,7 @@ import Testing
         #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'session.ended'") == 0)
 
         // The reattachable execution can be reattached within the detached timeout.
-        let reattached = try await store.attachExecution(session: crash.detaching.key, operationId: crash.detaching.operationId)
+        let reattached = try await store.attachExecution(key: crash.detaching.key, operationId: crash.detaching.operationId)
         #expect(reattached.attached)
 
         // Re-armed once: at the new expiry the idle ones expire.
@@ -121,11 +121,11 @@ import Testing
         await store.close()
 
         // Opening an already recovered file does nothing.
-        let again = try await test.open { $0.tick = Self.tick }
+        let again = try await test.open { $0.tick = .milliseconds(Self.tick) }
         #expect(again.recovery == nil)
         #expect(try await Self.recoveredEvents(again).count == 1)
         await again.close()
-        let third = try await test.open { $0.tick = Self.tick }
+        let third = try await test.open { $0.tick = .milliseconds(Self.tick) }
         #expect(third.recovery == nil)
         #expect(try await Self.recoveredEvents(third).count == 1)
         await third.close()
@@ -135,7 +135,7 @@ import Testing
         let crash = try await Self.crash()
         let test = crash.test
         let store = try await test.open {
-            $0.tick = Self.tick
+            $0.tick = .milliseconds(Self.tick)
             $0.recoveryMode = .strict
         }
         let recovery = try #require(store.recovery)
@@ -159,7 +159,7 @@ import Testing
         #expect(try Kit.executionStatus(test, operationId: crash.failing.operationId) == "failed")
         await store.close()
 
-        let again = try await test.open { $0.tick = Self.tick }
+        let again = try await test.open { $0.tick = .milliseconds(Self.tick) }
         #expect(again.recovery == nil)
         #expect(try await Self.recoveredEvents(again).count == 1)
         await again.close()
@@ -177,7 +177,7 @@ import Testing
             sql: "INSERT INTO instances (host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
             [.text(ProcessInfo.processInfo.hostName), .integer(Int64(getpid())), .integer(now), .integer(now)])
         let alive = db.lastInsertedRowID
-        let store = try await test.open { $0.tick = Self.tick }
+        let store = try await test.open { $0.tick = .milliseconds(Self.tick) }
         let recovery = try #require(store.recovery)
         #expect(recovery.deadInstances == 1)
         #expect(recovery.failedExecutions == 1)
@@ -197,7 +197,7 @@ import Testing
     @Test(arguments: [(Int64(29_000), false), (31_000, true)])
     func anInstanceOnAnotherHostIsDeadWhenItsHeartbeatIsTooOld(age: Int64, dead: Bool) async throws {
         let test = TestStore()
-        let first = try await test.open { $0.tick = Self.tick }
+        let first = try await test.open { $0.tick = .milliseconds(Self.tick) }
         await first.close()
         let now = test.clock.now()
         let db = try Database(path: test.path)
@@ -205,10 +205,10 @@ import Testing
             sql: "INSERT INTO instances (host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
             [.text("elsewhere.invalid"), .integer(1), .integer(now - 60_000), .integer(now - age)])
         let store = try await test.open {
-            $0.tick = Self.tick
-            $0.instanceTimeout = 30_000
+            $0.tick = .milliseconds(Self.tick)
+            $0.instanceTimeout = .milliseconds(30_000)
         }
-        #expect(store.configuration.instanceTimeout == 30_000)
+        #expect(store.configuration.instanceTimeout == .seconds(30))
         if dead {
             #expect(store.recovery?.deadInstances == 1)
             #expect(try test.count("SELECT count(*) FROM instances WHERE host = 'elsewhere.invalid'") == 0)
@@ -223,8 +223,8 @@ import Testing
     /// re-arm while another instance is alive.
     @Test func anInstanceWhoseProcessIsAliveIsNotRecovered() async throws {
         let test = TestStore()
-        let first = try await test.open { $0.tick = Self.tick }
-        let second = try await test.open { $0.tick = Self.tick }
+        let first = try await test.open { $0.tick = .milliseconds(Self.tick) }
+        let second = try await test.open { $0.tick = .milliseconds(Self.tick) }
         #expect(second.recovery == nil)
         #expect(try await Self.recoveredEvents(second).isEmpty)
         await second.close()

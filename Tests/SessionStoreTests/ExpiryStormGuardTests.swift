@@ -14,13 +14,13 @@ import Testing
     static let sessions = 6
 
     static func stormEvents(_ store: SessionStore) async throws -> [StoreEvent] {
-        try await store.events(after: 0, limit: 1_000, filter: EventFilter(kind: EventKind.stormGuard))
+        try await store.listEvents(after: 0, limit: 1_000, filter: EventFilter(kind: EventKind.stormGuard))
     }
 
     static func openSessions(_ store: SessionStore) async throws -> [String] {
         var keys: [String] = []
         for index in 0..<sessions {
-            keys.append(try await store.openSession(userId: "user-\(index)", timeout: .milliseconds(timeout)).key)
+            keys.append(try await store.openSession(userId: "user-\(index)", timeout: .after(.milliseconds(timeout))).key)
         }
         return keys
     }
@@ -30,7 +30,7 @@ import Testing
     /// monotonic clock between two back-to-back passes; the wall-clock jump (100 ticks)
     /// is far beyond either value.
     static func configure(_ configuration: inout SessionStoreConfiguration) {
-        configuration.tick = tick
+        configuration.tick = .milliseconds(tick)
         configuration.maxSweepLagTicks = 30
     }
 
@@ -45,7 +45,7 @@ import Testing
         #expect(first.rearmedSessions == 0)
 
         // The wall clock jumps 100 ticks: every session is 95 ticks overdue.
-        test.clock.advance(byMilliseconds: 100 * Self.tick)
+        test.clock.advance(by: .milliseconds(100 * Self.tick))
         let jumpedAt = test.clock.now()
         let guarded = try await sweeper.runPass()
         #expect(guarded.expiredSessions.isEmpty)
@@ -74,7 +74,7 @@ import Testing
 
         // A full timeout and a tick later they expire normally; the lag is small, so no
         // second storm event.
-        test.clock.advance(byMilliseconds: Self.timeout + Self.tick)
+        test.clock.advance(by: .milliseconds(Self.timeout + Self.tick))
         let normal = try await sweeper.runPass()
         #expect(Set(normal.expiredSessions.keys) == Set(keys))
         #expect(normal.expiredSessions.count == Self.sessions)
@@ -98,7 +98,7 @@ import Testing
         var expired: [String] = []
         // Passes one or two ticks apart until past the expiry: never the guard.
         for step in [Self.tick, 2 * Self.tick, 2 * Self.tick, Self.tick] {
-            test.clock.advance(byMilliseconds: step)
+            test.clock.advance(by: .milliseconds(step))
             let report = try await sweeper.runPass()
             #expect(report.rearmedSessions == 0)
             expired += report.expiredSessions.keys
@@ -120,7 +120,7 @@ import Testing
         let sweeper = ExpirySweeper(store: store, clock: clock, interval: .milliseconds(Self.tick), jitter: .zero)
         let keys = try await Self.openSessions(store)
         _ = try await sweeper.runPass()
-        test.clock.advance(byMilliseconds: Self.timeout + Self.tick)
+        test.clock.advance(by: .milliseconds(Self.timeout + Self.tick))
         clock.advance(by: .milliseconds(100 * Self.tick))
         let report = try await sweeper.runPass()
         #expect(report.expiredSessions.isEmpty)
@@ -135,7 +135,7 @@ import Testing
         // Back in step (both clocks one tick apart per pass): they expire, no new storm.
         var expired: [String] = []
         for _ in 0..<5 {
-            test.clock.advance(byMilliseconds: Self.tick)
+            test.clock.advance(by: .milliseconds(Self.tick))
             clock.advance(by: .milliseconds(Self.tick))
             expired += try await sweeper.runPass().expiredSessions.keys
         }
@@ -153,11 +153,11 @@ import Testing
         let sweeper = ExpirySweeper(store: store, clock: clock, interval: .milliseconds(Self.tick), jitter: .zero)
         let allowed = store.configuration.maxSweepLagTicks * Self.tick + Self.tick
         _ = try await sweeper.runPass()
-        test.clock.advance(byMilliseconds: allowed)
+        test.clock.advance(by: .milliseconds(allowed))
         clock.advance(by: .milliseconds(allowed))
         _ = try await sweeper.runPass()
         #expect(try await Self.stormEvents(store).isEmpty)
-        test.clock.advance(byMilliseconds: allowed + 1)
+        test.clock.advance(by: .milliseconds(allowed + 1))
         clock.advance(by: .milliseconds(allowed + 1))
         _ = try await sweeper.runPass()
         #expect(try await Self.stormEvents(store).count == 1)
@@ -172,15 +172,15 @@ import Testing
         let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), interval: .milliseconds(Self.tick), jitter: .zero)
         let keys = try await Self.openSessions(store)
         _ = try await sweeper.runPass()
-        test.clock.advance(byMilliseconds: 100 * Self.tick)
+        test.clock.advance(by: .milliseconds(100 * Self.tick))
         #expect(try await sweeper.runPass().rearmedSessions == Self.sessions)
         // One session is used two ticks after the guard.
-        test.clock.advance(byMilliseconds: 2 * Self.tick)
+        test.clock.advance(by: .milliseconds(2 * Self.tick))
         #expect(try await store.touch(key: keys[0]))
         let touchedExpiry = Kit.roundUp(test.clock.now() + Self.timeout, Self.tick)
         #expect(try Kit.timing(test, key: keys[0])?.expireAt == touchedExpiry)
         // At the re-armed expiry the others go; the touched one stays until its own.
-        test.clock.advance(byMilliseconds: 4 * Self.tick)
+        test.clock.advance(by: .milliseconds(4 * Self.tick))
         let report = try await sweeper.runPass()
         #expect(Set(report.expiredSessions.keys) == Set(keys.dropFirst()))
         #expect(try Kit.timing(test, key: keys[0])?.state == "idle")

@@ -87,11 +87,11 @@ enum ExpiryKit {
     @Test(arguments: [Int64(0), 1, 250, 999])
     func sessionExpiresInTheFirstSweepAtOrAfterItsRoundedExpiry(offset: Int64) async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = Self.tick }
-        test.clock.advance(byMilliseconds: offset)
+        let store = try await test.open { $0.tick = .milliseconds(Self.tick) }
+        test.clock.advance(by: .milliseconds(offset))
         let openedAt = test.clock.now()
         #expect(openedAt == Kit.start + offset)
-        let session = try await store.openSession(userId: "ada", timeout: .milliseconds(Self.timeout))
+        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout)))
         let expireAt = Kit.roundUp(openedAt + Self.timeout, Self.tick)
         #expect(expireAt == (offset == 0 ? Kit.start + 10_000 : Kit.start + 11_000))
         #expect(session.expireAt?.milliseconds == expireAt)
@@ -122,7 +122,7 @@ enum ExpiryKit {
         #expect(try Kit.endedEventStates(test, key: session.key) == ["expired"])
 
         // Later sweeps find nothing more and write no second event; touch reports it gone.
-        test.clock.advance(byMilliseconds: 60_000)
+        test.clock.advance(by: .milliseconds(60_000))
         let later = try await store.sweep()
         #expect(later.expiredSessions.isEmpty)
         #expect(later.rowsExamined == 0)
@@ -138,10 +138,10 @@ enum ExpiryKit {
     /// back never moves expiry backwards.
     @Test func touchInTheSameBucketWritesNothingAndNeverMovesExpiryBack() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = Self.tick }
-        test.clock.advance(byMilliseconds: 1)
+        let store = try await test.open { $0.tick = .milliseconds(Self.tick) }
+        test.clock.advance(by: .milliseconds(1))
         let openedAt = test.clock.now()
-        let session = try await store.openSession(userId: "ada", timeout: .milliseconds(Self.timeout))
+        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout)))
         let firstBucket = Kit.roundUp(openedAt + Self.timeout, Self.tick)
         #expect(firstBucket == Kit.start + 11_000)
 
@@ -152,7 +152,7 @@ enum ExpiryKit {
 
         // start+1 .. start+1000 all round to the same bucket: nothing is written.
         for step: Int64 in [0, 500, 499] {
-            test.clock.advance(byMilliseconds: step)
+            test.clock.advance(by: .milliseconds(step))
             #expect(try await store.touch(key: session.key))
         }
         #expect(test.clock.now() == Kit.start + 1_000)
@@ -160,7 +160,7 @@ enum ExpiryKit {
         #expect(try Kit.timing(test, key: session.key) == rowBefore)
 
         // The next millisecond moves the bucket: one commit, the exact new expiry.
-        test.clock.advance(byMilliseconds: 1)
+        test.clock.advance(by: .milliseconds(1))
         let movedAt = test.clock.now()
         #expect(try await store.touch(key: session.key))
         let secondBucket = Kit.roundUp(movedAt + Self.timeout, Self.tick)
@@ -188,11 +188,11 @@ enum ExpiryKit {
     /// spared and given a full timeout from now.
     @Test func sessionWithARunningAttachedExecutionDoesNotExpire() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = Self.tick }
+        let store = try await test.open { $0.tick = .milliseconds(Self.tick) }
         #expect(store.configuration.runningSessionsDoNotExpire)
-        let session = try await store.openSession(userId: "ada", timeout: .milliseconds(Self.timeout))
-        let execution = try await store.createExecution(session: session.key, statement: "SELECT 1")
-        try await store.setExecutionStatus(session: session.key, operationId: execution.operationId, to: .started)
+        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout)))
+        let execution = try await store.createExecution(key: session.key, statement: "SELECT 1")
+        try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .started)
         let expireAt = Kit.roundUp(Kit.start + Self.timeout, Self.tick)
         #expect(try Kit.timing(test, key: session.key)?.state == "active")
         #expect(try Kit.timing(test, key: session.key)?.expireAt == expireAt)
@@ -209,7 +209,7 @@ enum ExpiryKit {
         #expect(try Kit.endedEventStates(test, key: session.key).isEmpty)
 
         // Once the execution finishes, the session expires at its next due time.
-        try await store.setExecutionStatus(session: session.key, operationId: execution.operationId, to: .finished)
+        try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .finished)
         #expect(try Kit.timing(test, key: session.key)?.state == "idle")
         test.clock.set(pushed)
         let later = try await store.sweep()
@@ -224,12 +224,12 @@ enum ExpiryKit {
     @Test func withTheRuleOffARunningSessionExpiresAndItsExecutionIsCanceled() async throws {
         let test = TestStore()
         let store = try await test.open {
-            $0.tick = Self.tick
+            $0.tick = .milliseconds(Self.tick)
             $0.runningSessionsDoNotExpire = false
         }
-        let session = try await store.openSession(userId: "ada", timeout: .milliseconds(Self.timeout))
-        let execution = try await store.createExecution(session: session.key, statement: "SELECT 1")
-        try await store.setExecutionStatus(session: session.key, operationId: execution.operationId, to: .started)
+        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout)))
+        let execution = try await store.createExecution(key: session.key, statement: "SELECT 1")
+        try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .started)
         #expect(try Kit.timing(test, key: session.key)?.state == "active")
         let expireAt = Kit.roundUp(Kit.start + Self.timeout, Self.tick)
 
@@ -241,7 +241,7 @@ enum ExpiryKit {
         #expect(report.sparedActiveSessions == 0)
         #expect(try Kit.timing(test, key: session.key)?.state == "expired")
         #expect(try Kit.executionStatus(test, operationId: execution.operationId) == "canceled")
-        #expect(try await store.execution(session: session.key, operationId: execution.operationId)?.status == .canceled)
+        #expect(try await store.execution(key: session.key, operationId: execution.operationId)?.status == .canceled)
         #expect(try Kit.endedEventStates(test, key: session.key) == ["expired"])
         #expect(
             try test.count(
@@ -254,10 +254,10 @@ enum ExpiryKit {
     /// does not keep the session alive.
     @Test func aDetachedRunningExecutionDoesNotSpareTheSession() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = Self.tick }
-        let session = try await store.openSession(userId: "ada", timeout: .milliseconds(Self.timeout))
-        let execution = try await store.createExecution(session: session.key, reattachable: true)
-        try await store.detachExecution(session: session.key, operationId: execution.operationId)
+        let store = try await test.open { $0.tick = .milliseconds(Self.tick) }
+        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout)))
+        let execution = try await store.createExecution(key: session.key, reattachable: true)
+        try await store.detachExecution(key: session.key, operationId: execution.operationId)
         #expect(try Kit.timing(test, key: session.key)?.state == "idle")
         let expireAt = Kit.roundUp(Kit.start + Self.timeout, Self.tick)
         test.clock.set(expireAt)
@@ -274,18 +274,18 @@ enum ExpiryKit {
     @Test func sweepWorksInBatchesAndPausesBetweenThem() async throws {
         let test = TestStore()
         let store = try await test.open {
-            $0.tick = Self.tick
+            $0.tick = .milliseconds(Self.tick)
             $0.sweepBatchSize = 5
         }
         var due: [String] = []
         for index in 0..<12 {
-            due.append(try await store.openSession(userId: "due-\(index)", timeout: .milliseconds(Self.timeout)).key)
+            due.append(try await store.openSession(userId: "due-\(index)", timeout: .after(.milliseconds(Self.timeout))).key)
         }
         var notDue: [String] = []
         for index in 0..<3 {
-            notDue.append(try await store.openSession(userId: "later-\(index)", timeout: .milliseconds(5 * Self.timeout)).key)
+            notDue.append(try await store.openSession(userId: "later-\(index)", timeout: .after(.milliseconds(5 * Self.timeout))).key)
         }
-        test.clock.advance(byMilliseconds: Self.timeout)
+        test.clock.advance(by: .milliseconds(Self.timeout))
         let pauses = ExpiryKit.Counter()
         let report = try await store.sweep(pause: { pauses.increment() })
         #expect(report.expiredSessions.count == 12)
@@ -304,19 +304,19 @@ enum ExpiryKit {
     /// event log has them all.
     @Test func aLargePassCountsEverySessionButKeepsOnlyTheFirstKeys() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = Self.tick }
+        let store = try await test.open { $0.tick = .milliseconds(Self.tick) }
         let total = KeySample.limit + 5
         let opened = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<total {
                 group.addTask {
-                    try await store.openSession(userId: "user-\(index % 10)", timeout: .milliseconds(Self.timeout)).key
+                    try await store.openSession(userId: "user-\(index % 10)", timeout: .after(.milliseconds(Self.timeout))).key
                 }
             }
             var keys: Set<String> = []
             for try await key in group { keys.insert(key) }
             return keys
         }
-        test.clock.advance(byMilliseconds: Self.timeout)
+        test.clock.advance(by: .milliseconds(Self.timeout))
         let report = try await store.sweep()
         #expect(report.expiredSessions.count == total)
         #expect(report.expiredSessions.keys.count == KeySample.limit)
@@ -331,10 +331,10 @@ enum ExpiryKit {
     /// A session that never expires is never selected by the sweep.
     @Test func aSessionThatNeverExpiresIsNeverSwept() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = Self.tick }
+        let store = try await test.open { $0.tick = .milliseconds(Self.tick) }
         let session = try await store.openSession(userId: "ada", timeout: .never)
         #expect(session.expireAt == nil)
-        test.clock.advance(byMilliseconds: 365 * 86_400_000)
+        test.clock.advance(by: .milliseconds(365 * 86_400_000))
         let report = try await store.sweep()
         #expect(report.expiredSessions.isEmpty)
         #expect(report.rowsExamined == 0)

@@ -167,7 +167,7 @@ import Darwin
         let test = TestStore()
         let store = try await test.open()
         var request = OpenSessionRequest(userId: "ada")
-        request.timeout = .milliseconds(1000)
+        request.timeout = .after(.milliseconds(1000))
         let due = try await store.openSession(request)
         var forever = OpenSessionRequest(userId: "ada")
         forever.timeout = .never
@@ -206,7 +206,7 @@ import Darwin
         let test = TestStore()
         let store = try await test.open()
         var request = OpenSessionRequest(userId: "grace")
-        request.timeout = .milliseconds(1000)
+        request.timeout = .after(.milliseconds(1000))
         let due = try await store.openSession(request)
         await store.close()
 

@@ -83,7 +83,7 @@ enum NotificationKit {
 
         // Each notification is the committed event it names.
         for notification in started + stopped {
-            let events = try await store.events(after: notification.seq - 1, limit: 1)
+            let events = try await store.listEvents(after: notification.seq - 1, limit: 1)
             #expect(events.first?.seq == notification.seq)
             #expect(events.first?.sessionKey == notification.sessionKey)
         }
@@ -92,15 +92,15 @@ enum NotificationKit {
 
     @Test func expiryIsAStopNotification() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = 1_000 }
+        let store = try await test.open { $0.tick = .milliseconds(1_000) }
         let stops = try await store.sessionStops(dataSource: "ds1", pollInterval: .milliseconds(10))
         let task = Kit.collect(1, of: stops)
-        let session = try await store.openSession(userId: "ada", dataSource: "ds1", timeout: .milliseconds(5_000))
-        test.clock.advance(byMilliseconds: 5_000)
+        let session = try await store.openSession(userId: "ada", dataSource: "ds1", timeout: .after(.milliseconds(5_000)))
+        test.clock.advance(by: .milliseconds(5_000))
         #expect(try await store.sweep().expiredSessions.keys == [session.key])
         let stopped = try #require(try await task.value, "the expiry was not notified")
         #expect(stopped.map(\.sessionKey) == [session.key])
-        let event = try await store.events(after: stopped[0].seq - 1, limit: 1).first
+        let event = try await store.listEvents(after: stopped[0].seq - 1, limit: 1).first
         #expect(event?.kind == EventKind.sessionEnded)
         #expect(event?.payload["state"] == "expired")
         await store.close()
@@ -145,7 +145,7 @@ enum NotificationKit {
         let from = try await store.latestEventSeq()
         let beforeStart = try await store.openSession(userId: "bob")
         try await store.setConfig(key: beforeStart.key, ["spark.x": "1"])
-        let committedBefore = try await store.events(after: from, limit: 100)
+        let committedBefore = try await store.listEvents(after: from, limit: 100)
         #expect(committedBefore.count == 2)
 
         let task = Kit.collect(6, of: store.events(from: from, pollInterval: .milliseconds(10)))
@@ -159,7 +159,7 @@ enum NotificationKit {
         #expect(seqs == seqs.sorted())
         #expect(Set(seqs).count == seqs.count)
         #expect(seqs.allSatisfy { $0 > from })
-        let logged = try await store.events(after: from, limit: 100)
+        let logged = try await store.listEvents(after: from, limit: 100)
         #expect(seqs == logged.prefix(6).map(\.seq))
         #expect(
             events.map(\.kind) == [

@@ -16,7 +16,7 @@ import Testing
     }
 
     static func allSeqs(_ store: SessionStore) async throws -> [Int64] {
-        try await store.events(after: 0, limit: 10_000).map(\.seq)
+        try await store.listEvents(after: 0, limit: 10_000).map(\.seq)
     }
 
     @Test func pendingStartsAfterTheAcknowledgedSeqAndSurvivesARestart() async throws {
@@ -29,7 +29,7 @@ import Testing
         #expect(all.count == 8)
 
         // Nothing acknowledged: everything is pending.
-        let firstRead = try await subscription.pending()
+        let firstRead = try await subscription.listPendingEvents()
         #expect(firstRead.map(\.seq) == all)
 
         // Handle and acknowledge the first five.
@@ -40,18 +40,18 @@ import Testing
         }
         let acknowledged = handled.last!
         #expect(try await subscription.acknowledgedSeq() == acknowledged)
-        #expect(try await subscription.pending().map(\.seq) == Array(all.drop { $0 <= acknowledged }))
+        #expect(try await subscription.listPendingEvents().map(\.seq) == Array(all.drop { $0 <= acknowledged }))
 
         // Acknowledging a lower seq never moves it back.
         try await subscription.acknowledge(through: all[1])
         try await subscription.acknowledge(through: 0)
         #expect(try await subscription.acknowledgedSeq() == acknowledged)
-        #expect(try await subscription.pending().first?.seq == all[5])
+        #expect(try await subscription.listPendingEvents().first?.seq == all[5])
 
         // Another subscription is independent.
         let other = try store.subscription(named: "audit")
         #expect(try await other.acknowledgedSeq() == 0)
-        #expect(try await other.pending().count == all.count)
+        #expect(try await other.listPendingEvents().count == all.count)
 
         // More events, then a restart.
         try await Self.makeEvents(store, user: "bob", count: 2)
@@ -77,12 +77,12 @@ import Testing
         #expect(Set(handled).count == handled.count)
         #expect(resumed.first?.seq == all[5])
         #expect(try await subscription.acknowledgedSeq() == everything.last)
-        #expect(try await subscription.pending().isEmpty)
+        #expect(try await subscription.listPendingEvents().isEmpty)
         await store.close()
 
         // And after another restart, nothing is pending.
         let reopened = try await test.open()
-        #expect(try await reopened.subscription(named: "billing").pending().isEmpty)
+        #expect(try await reopened.subscription(named: "billing").listPendingEvents().isEmpty)
         #expect(try await reopened.subscription(named: "billing").acknowledgedSeq() == everything.last)
         await reopened.close()
     }
@@ -93,13 +93,13 @@ import Testing
         let store = try await test.open()
         try await Self.makeEvents(store, user: "ada", count: 2)
         let subscription = try store.subscription(named: "billing")
-        let seen = try await subscription.pending()
+        let seen = try await subscription.listPendingEvents()
         #expect(seen.count == 4)
         try await subscription.acknowledge(through: seen[1].seq)
         await store.close()
 
         let reopened = try await test.open()
-        let again = try await reopened.subscription(named: "billing").pending()
+        let again = try await reopened.subscription(named: "billing").listPendingEvents()
         #expect(again.map(\.seq) == seen.dropFirst(2).map(\.seq))
         await reopened.close()
     }

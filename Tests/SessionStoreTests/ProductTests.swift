@@ -46,8 +46,8 @@ import Testing
             if index == 1 { try await store.closeSession(key: keys[0]) }
         }
         _ = try? await store.openSession(userId: "ada", dataSource: "metrics")
-        let execution = try await store.createExecution(session: keys[1])
-        try await store.setExecutionStatus(session: keys[1], operationId: execution.operationId, to: .started)
+        let execution = try await store.createExecution(key: keys[1])
+        try await store.setExecutionStatus(key: keys[1], operationId: execution.operationId, to: .started)
         await store.close()
 
         let result = try await Sessionctl.run(["metrics", "--db", test.path])

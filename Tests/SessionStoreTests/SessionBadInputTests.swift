@@ -110,19 +110,19 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
     func otherCallsRefuseBadIdsAndNames(text: SessionBadText) async throws {
         let (test, store, session) = try await seeded()
         try await expectRefused("INVALID_ARGUMENT.USER_ID", test, store) {
-            try await store.getIsolatedSession(userId: text.value, sessionId: "s1")
+            try await store.isolatedSession(userId: text.value, sessionId: "s1")
         }
         try await expectRefused("INVALID_ARGUMENT.SESSION_ID", test, store) {
-            try await store.getIsolatedSession(userId: "ada", sessionId: text.value)
+            try await store.isolatedSession(userId: "ada", sessionId: text.value)
         }
         try await expectRefused("INVALID_ARGUMENT.USER_ID", test, store) {
-            try await store.getOrCreateIsolatedSession(userId: text.value, sessionId: "s1")
+            try await store.openIsolatedSession(userId: text.value, sessionId: "s1")
         }
         try await expectRefused("INVALID_ARGUMENT.SESSION_ID", test, store) {
-            try await store.getOrCreateIsolatedSession(userId: "ada", sessionId: text.value)
+            try await store.openIsolatedSession(userId: "ada", sessionId: text.value)
         }
         try await expectRefused("INVALID_ARGUMENT.DATA_SOURCE", test, store) {
-            try await store.currentSessions(dataSource: text.value)
+            try await store.listCurrentSessions(dataSource: text.value)
         }
         try await expectRefused("INVALID_ARGUMENT.DETAIL_NAME", test, store) {
             try await store.updateDetails(key: session.key, ["ok": "1", text.value: "v"])
@@ -157,12 +157,12 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
             case .removeDetails: try await store.removeDetails(key: key, names: ["d"])
             case .setConfig: try await store.setConfig(key: key, ["c": "2"])
             case .updateIdentifier: try await store.updateIdentifier(key: key, "x")
-            case .statistics: _ = try await store.statistics(key: key)
-            case .children: _ = try await store.children(of: key)
-            case .parents: _ = try await store.parents(of: key)
-            case .tree: _ = try await store.tree(of: key)
-            case .addAssociateParent: try await store.addAssociate(parent: key, child: live)
-            case .addAssociateChild: try await store.addAssociate(parent: live, child: key)
+            case .statistics: _ = try await store.sessionStatistics(key: key)
+            case .children: _ = try await store.listChildren(key: key)
+            case .parents: _ = try await store.listParents(key: key)
+            case .tree: _ = try await store.sessionTree(key: key)
+            case .addAssociateParent: try await store.addAssociate(parentKey: key, childKey: live)
+            case .addAssociateChild: try await store.addAssociate(parentKey: live, childKey: key)
             case .openWithAssociate:
                 var request = OpenSessionRequest(userId: "bob")
                 request.associates = [live, key]
@@ -213,9 +213,9 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
         }
         #expect(try test.count("SELECT count(*) FROM sessions") == 1)
         // Event payloads are still valid JSON and carry the value back.
-        let ended = try await store.events(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionEnded))
+        let ended = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionEnded))
         #expect(ended.first?.payload["reason"] == text.value)
-        let changed = try await store.events(filter: EventFilter(kind: EventKind.configChanged))
+        let changed = try await store.listEvents(filter: EventFilter(kind: EventKind.configChanged))
         #expect(changed.map { $0.payload["new"] } == [text.value])
         #expect(try await store.checkIntegrity().isHealthy)
         await store.close()
@@ -252,7 +252,7 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
     func negativeTimeoutsAreRefused(milliseconds: Int64) async throws {
         let (test, store, _) = try await seeded()
         try await expectRefused("INVALID_ARGUMENT.TIMEOUT", test, store) {
-            try await store.openSession(userId: "bob", timeout: .milliseconds(milliseconds))
+            try await store.openSession(userId: "bob", timeout: .after(.milliseconds(milliseconds)))
         }
         await store.close()
     }
@@ -260,17 +260,17 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
     @Test func zeroAndHugeTimeoutsAreClamped() async throws {
         let test = TestStore()
         let store = try await test.open {
-            $0.minTimeout = 2_000
-            $0.maxTimeout = 3_600_000
+            $0.minTimeout = .milliseconds(2_000)
+            $0.maxTimeout = .milliseconds(3_600_000)
         }
-        let zero = try await store.openSession(userId: "ada", timeout: .milliseconds(0))
-        #expect(zero.timeoutMs == 2_000)
+        let zero = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(0)))
+        #expect(zero.timeout == .after(.milliseconds(2_000)))
         #expect(zero.expireAt?.milliseconds == Kit.start + 2_000)
-        let huge = try await store.openSession(userId: "ada", timeout: .milliseconds(.max))
-        #expect(huge.timeoutMs == 3_600_000)
+        let huge = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Int64.max)))
+        #expect(huge.timeout == .after(.milliseconds(3_600_000)))
         #expect(huge.expireAt?.milliseconds == Kit.start + 3_600_000)
         let duration = try await store.openSession(userId: "ada", timeout: .after(.seconds(Int64.max)))
-        #expect(duration.timeoutMs == 3_600_000)
+        #expect(duration.timeout == .after(.milliseconds(3_600_000)))
         #expect(try test.count("SELECT count(*) FROM sessions WHERE timeout_ms IN (2000, 3600000)") == 3)
         await store.close()
     }
@@ -339,10 +339,10 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
             try await store.listSessions(SessionFilter(limit: limit))
         }
         try await expectRefused("INVALID_ARGUMENT.LIMIT", test, store) {
-            try await store.currentSessions(dataSource: "default", limit: limit)
+            try await store.listCurrentSessions(dataSource: "default", limit: limit)
         }
         try await expectRefused("INVALID_ARGUMENT.LIMIT", test, store) {
-            try await store.events(limit: limit)
+            try await store.listEvents(limit: limit)
         }
         #expect(try await store.listSessions(SessionFilter(limit: 1)).count == 1)
         #expect(try await store.listSessions(SessionFilter(limit: 10_000)).count == 1)

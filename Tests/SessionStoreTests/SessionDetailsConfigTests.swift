@@ -41,12 +41,12 @@ import Testing
         #expect(try await store.session(key: session.key)?.details == ["a": "1", "b": "20", "c": "3"])
         #expect(try detailRows(test, session.key) == ["a": "1", "b": "20", "c": "3"])
         #expect(try detailRows(test, other.key) == ["a": "other"])
-        let updated = try await store.events(filter: EventFilter(sessionKey: session.key, kind: EventKind.detailsUpdated))
+        let updated = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.detailsUpdated))
         #expect(updated.map(\.payload) == [["names": "b,c"]])
 
         try await store.removeDetails(key: session.key, names: ["a", "missing"])
         #expect(try detailRows(test, session.key) == ["b": "20", "c": "3"])
-        let removed = try await store.events(filter: EventFilter(sessionKey: session.key, kind: EventKind.detailsRemoved))
+        let removed = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.detailsRemoved))
         #expect(removed.map(\.payload) == [["names": "a"]])
 
         // Removing only names that are not set changes nothing and writes no event.
@@ -124,13 +124,13 @@ import Testing
 
         let changed = try await store.setConfig(key: session.key, ["a": "1", "c": "3", "b": "2"])
         #expect(changed == ["b", "c"])
-        var events = try await store.events(filter: EventFilter(sessionKey: session.key, kind: EventKind.configChanged))
+        var events = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.configChanged))
         #expect(events.map(\.payload) == [["name": "b", "new": "2"], ["name": "c", "new": "3"]])
         #expect(events.allSatisfy { $0.userId == "ada" && $0.dataSource == "default" })
 
         let seen = events.last?.seq ?? 0
         #expect(try await store.setConfig(key: session.key, ["a": "9", "b": "2"]) == ["a"])
-        events = try await store.events(after: seen, filter: EventFilter(sessionKey: session.key, kind: EventKind.configChanged))
+        events = try await store.listEvents(after: seen, filter: EventFilter(sessionKey: session.key, kind: EventKind.configChanged))
         #expect(events.map(\.payload) == [["name": "a", "old": "1", "new": "9"]])
         #expect(
             try test.count(
@@ -171,7 +171,7 @@ import Testing
         #expect(
             try test.count("SELECT count(*) FROM sessions WHERE key = ? AND identifier IS NULL", [.text(session.key)]) == 1)
 
-        let events = try await store.events(
+        let events = try await store.listEvents(
             filter: EventFilter(sessionKey: session.key, kind: EventKind.identifierChanged))
         #expect(
             events.map(\.payload) == [

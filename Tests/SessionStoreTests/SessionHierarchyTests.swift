@@ -19,21 +19,21 @@ import Testing
         let c = try await store.openSession(userId: "ada", sessionId: "c")
         let d = try await store.openSession(userId: "bob", sessionId: "d")
 
-        try await store.addAssociate(parent: a.key, child: b.key)
-        try await store.addAssociate(parent: a.key, child: c.key.uppercased())
-        try await store.addAssociate(parent: b.key, child: d.key)
+        try await store.addAssociate(parentKey: a.key, childKey: b.key)
+        try await store.addAssociate(parentKey: a.key, childKey: c.key.uppercased())
+        try await store.addAssociate(parentKey: b.key, childKey: d.key)
         #expect(try linkCount(test) == 3)
 
-        #expect(try await store.children(of: a.key).map(\.key) == [b.key, c.key])
-        #expect(try await store.children(of: b.key).map(\.key) == [d.key])
-        #expect(try await store.children(of: d.key) == [])
-        #expect(try await store.parents(of: d.key).map(\.key) == [b.key])
-        #expect(try await store.parents(of: b.key).map(\.key) == [a.key])
-        #expect(try await store.parents(of: a.key) == [])
+        #expect(try await store.listChildren(key: a.key).map(\.key) == [b.key, c.key])
+        #expect(try await store.listChildren(key: b.key).map(\.key) == [d.key])
+        #expect(try await store.listChildren(key: d.key) == [])
+        #expect(try await store.listParents(key: d.key).map(\.key) == [b.key])
+        #expect(try await store.listParents(key: b.key).map(\.key) == [a.key])
+        #expect(try await store.listParents(key: a.key) == [])
         #expect(try await store.session(key: a.key)?.children == [b.key, c.key])
         #expect(try await store.session(key: c.key)?.parents == [a.key])
 
-        let tree = try await store.tree(of: a.key)
+        let tree = try await store.sessionTree(key: a.key)
         #expect(tree.session.key == a.key)
         #expect(tree.children.map(\.session.key) == [b.key, c.key])
         #expect(tree.children[0].children.map(\.session.key) == [d.key])
@@ -41,21 +41,21 @@ import Testing
         #expect(tree.children[1].children.isEmpty)
 
         // One session.linked event per new link, on the parent, naming the child.
-        let linked = try await store.events(filter: EventFilter(kind: EventKind.sessionLinked))
+        let linked = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionLinked))
         #expect(linked.map(\.sessionKey) == [a.key, a.key, b.key])
         #expect(linked.map { $0.payload["child"] } == [b.key, c.key, d.key])
 
         // Linking again is a no-op: no row, no event.
-        try await store.addAssociate(parent: a.key, child: b.key)
+        try await store.addAssociate(parentKey: a.key, childKey: b.key)
         #expect(try linkCount(test) == 3)
         #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 3)
 
         // Links stay readable after the child ends.
         try await store.closeSession(key: b.key)
-        let children = try await store.children(of: a.key)
+        let children = try await store.listChildren(key: a.key)
         #expect(children.map(\.key) == [b.key, c.key])
         #expect(children.map(\.state) == [.closed, .idle])
-        #expect(try await store.tree(of: a.key).children[0].children.map(\.session.key) == [d.key])
+        #expect(try await store.sessionTree(key: a.key).children[0].children.map(\.session.key) == [d.key])
         await store.close()
     }
 
@@ -68,8 +68,8 @@ import Testing
         request.associates = [second.key, first.key]
         let parent = try await store.openSession(request)
         #expect(Set(parent.children) == [first.key, second.key])
-        #expect(try await store.parents(of: first.key).map(\.key) == [parent.key])
-        #expect(try await store.parents(of: second.key).map(\.key) == [parent.key])
+        #expect(try await store.listParents(key: first.key).map(\.key) == [parent.key])
+        #expect(try await store.listParents(key: second.key).map(\.key) == [parent.key])
         #expect(try linkCount(test) == 2)
         await store.close()
     }
@@ -103,7 +103,7 @@ import Testing
         #expect(try Kit.tableCounts(test) == before)
         #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id = 'parent'") == 0)
         #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 1)
-        #expect(try await store.parents(of: live.key) == [])
+        #expect(try await store.listParents(key: live.key) == [])
         #expect(try await store.checkIntegrity().isHealthy)
         await store.close()
     }
@@ -114,30 +114,30 @@ import Testing
         let a = try await store.openSession(userId: "ada", sessionId: "a")
         let b = try await store.openSession(userId: "ada", sessionId: "b")
         let c = try await store.openSession(userId: "ada", sessionId: "c")
-        try await store.addAssociate(parent: a.key, child: b.key)
-        try await store.addAssociate(parent: b.key, child: c.key)
+        try await store.addAssociate(parentKey: a.key, childKey: b.key)
+        try await store.addAssociate(parentKey: b.key, childKey: c.key)
         let before = try Kit.tableCounts(test)
         #expect(before["session_links"] == 2)
 
         for (parent, child) in [(c.key, a.key), (a.key, a.key), (b.key, a.key), (c.key, b.key), (c.key, c.key)] {
             await Kit.expectError(SessionStoreError.Code.linkCycle) {
-                try await store.addAssociate(parent: parent, child: child)
+                try await store.addAssociate(parentKey: parent, childKey: child)
             }
         }
         #expect(try Kit.tableCounts(test) == before)
         #expect(try linkCount(test) == 2)
         #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 2)
-        #expect(try await store.children(of: c.key) == [])
-        #expect(try await store.parents(of: a.key) == [])
+        #expect(try await store.listChildren(key: c.key) == [])
+        #expect(try await store.listParents(key: a.key) == [])
 
         // A link that closes no cycle is still fine: a diamond.
         let d = try await store.openSession(userId: "ada", sessionId: "d")
-        try await store.addAssociate(parent: a.key, child: d.key)
-        try await store.addAssociate(parent: d.key, child: c.key)
+        try await store.addAssociate(parentKey: a.key, childKey: d.key)
+        try await store.addAssociate(parentKey: d.key, childKey: c.key)
         #expect(try linkCount(test) == 4)
-        #expect(try await store.parents(of: c.key).map(\.key) == [b.key, d.key])
+        #expect(try await store.listParents(key: c.key).map(\.key) == [b.key, d.key])
         await Kit.expectError(SessionStoreError.Code.linkCycle) {
-            try await store.addAssociate(parent: c.key, child: d.key)
+            try await store.addAssociate(parentKey: c.key, childKey: d.key)
         }
         #expect(try linkCount(test) == 4)
         await store.close()
@@ -152,20 +152,20 @@ import Testing
         let unknown = UUID().uuidString
 
         await Kit.expectError(SessionStoreError.Code.sessionClosed) {
-            try await store.addAssociate(parent: live.key, child: ended.key)
+            try await store.addAssociate(parentKey: live.key, childKey: ended.key)
         }
         await Kit.expectError(SessionStoreError.Code.sessionClosed) {
-            try await store.addAssociate(parent: ended.key, child: live.key)
+            try await store.addAssociate(parentKey: ended.key, childKey: live.key)
         }
         await Kit.expectError(SessionStoreError.Code.sessionNotFound) {
-            try await store.addAssociate(parent: live.key, child: unknown)
+            try await store.addAssociate(parentKey: live.key, childKey: unknown)
         }
         await Kit.expectError(SessionStoreError.Code.sessionNotFound) {
-            try await store.addAssociate(parent: unknown, child: live.key)
+            try await store.addAssociate(parentKey: unknown, childKey: live.key)
         }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.children(of: unknown) }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.parents(of: unknown) }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.tree(of: unknown) }
+        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.listChildren(key: unknown) }
+        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.listParents(key: unknown) }
+        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.sessionTree(key: unknown) }
         #expect(try linkCount(test) == 0)
         #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 0)
         await store.close()

@@ -91,7 +91,7 @@ enum SessionTestKit {
         request.associates = [first.key, second.key.uppercased()]
         request.clientAddress = "10.0.0.5"
         request.impersonatedUser = "ada"
-        request.timeout = .milliseconds(90_000)
+        request.timeout = .after(.milliseconds(90_000))
         let session = try await store.openSession(request)
 
         #expect(session.key.count == 36)
@@ -112,7 +112,7 @@ enum SessionTestKit {
         #expect(session.impersonatedUser == "ada")
         #expect(session.state == .idle)
         #expect(session.isLive)
-        #expect(session.timeoutMs == 90_000)
+        #expect(session.timeout == .after(.milliseconds(90_000)))
         #expect(session.createdAt.milliseconds == Kit.start)
         #expect(session.lastAccessAt.milliseconds == Kit.start)
         #expect(session.expireAt?.milliseconds == Kit.start + 90_000)
@@ -168,7 +168,7 @@ enum SessionTestKit {
                 == 2)
 
         // One session.started event describing it.
-        let started = try await store.events(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionStarted))
+        let started = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionStarted))
         #expect(started.count == 1)
         let event = try #require(started.first)
         #expect(event.userId == "gateway")
@@ -196,7 +196,7 @@ enum SessionTestKit {
         #expect(session.config.isEmpty)
         #expect(session.clientAddress == nil)
         #expect(session.impersonatedUser == nil)
-        #expect(session.timeoutMs == 3_600_000)
+        #expect(session.timeout == .after(.milliseconds(3_600_000)))
         #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id IS NULL AND identifier IS NULL") == 1)
         await store.close()
     }
@@ -205,11 +205,11 @@ enum SessionTestKit {
     /// max 7 days, "never" allowed.
     static let timeoutCases: [(SessionTimeout?, Int64?)] = [
         (nil, 3_600_000),
-        (.milliseconds(10), 1000),
-        (.milliseconds(0), 1000),
-        (.milliseconds(45_500), 45_500),
-        (.milliseconds(30 * 86_400_000), 7 * 86_400_000),
-        (.milliseconds(.max), 7 * 86_400_000),
+        (.after(.milliseconds(10)), 1000),
+        (.after(.milliseconds(0)), 1000),
+        (.after(.milliseconds(45_500)), 45_500),
+        (.after(.milliseconds(30 * 86_400_000)), 7 * 86_400_000),
+        (.after(.milliseconds(Int64.max)), 7 * 86_400_000),
         (.after(.seconds(120)), 120_000),
         (.never, nil),
     ]
@@ -217,11 +217,11 @@ enum SessionTestKit {
     @Test(arguments: timeoutCases)
     func timeoutIsNegotiated(requested: SessionTimeout?, expected: Int64?) async throws {
         let test = TestStore()
-        test.clock.advance(byMilliseconds: 123)
+        test.clock.advance(by: .milliseconds(123))
         let store = try await test.open()
         let now = Kit.start + 123
         let session = try await store.openSession(userId: "ada", timeout: requested)
-        #expect(session.timeoutMs == expected)
+        #expect(session.timeout == (expected.map { .after(.milliseconds($0)) } ?? .never))
         let expireAt = expected.map { Kit.roundUp(now + $0, 1000) }
         #expect(session.expireAt?.milliseconds == expireAt)
         #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: expireAt, lastAccessAt: now))
@@ -238,10 +238,10 @@ enum SessionTestKit {
         let test = TestStore()
         let store = try await test.open {
             $0.allowNeverTimeout = false
-            $0.maxTimeout = 600_000
+            $0.maxTimeout = .milliseconds(600_000)
         }
         let session = try await store.openSession(userId: "ada", timeout: .never)
-        #expect(session.timeoutMs == 600_000)
+        #expect(session.timeout == .after(.milliseconds(600_000)))
         #expect(session.expireAt?.milliseconds == Kit.start + 600_000)
         await store.close()
     }
@@ -249,16 +249,16 @@ enum SessionTestKit {
     @Test func configuredDefaultAndBoundsApply() async throws {
         let test = TestStore()
         let store = try await test.open {
-            $0.defaultTimeout = .milliseconds(30_000)
-            $0.minTimeout = 5_000
-            $0.maxTimeout = 60_000
-            $0.tick = 2_000
+            $0.defaultTimeout = .after(.milliseconds(30_000))
+            $0.minTimeout = .milliseconds(5_000)
+            $0.maxTimeout = .milliseconds(60_000)
+            $0.tick = .milliseconds(2_000)
         }
-        #expect(try await store.openSession(userId: "ada").timeoutMs == 30_000)
-        #expect(try await store.openSession(userId: "ada", timeout: .milliseconds(1)).timeoutMs == 5_000)
-        #expect(try await store.openSession(userId: "ada", timeout: .milliseconds(61_000)).timeoutMs == 60_000)
-        test.clock.advance(byMilliseconds: 1)
-        let rounded = try await store.openSession(userId: "ada", timeout: .milliseconds(7_000))
+        #expect(try await store.openSession(userId: "ada").timeout == .after(.milliseconds(30_000)))
+        #expect(try await store.openSession(userId: "ada", timeout: .after(.milliseconds(1))).timeout == .after(.milliseconds(5_000)))
+        #expect(try await store.openSession(userId: "ada", timeout: .after(.milliseconds(61_000))).timeout == .after(.milliseconds(60_000)))
+        test.clock.advance(by: .milliseconds(1))
+        let rounded = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(7_000)))
         #expect(rounded.expireAt?.milliseconds == Kit.roundUp(Kit.start + 1 + 7_000, 2_000))
         await store.close()
     }
@@ -287,7 +287,7 @@ enum SessionTestKit {
         #expect(try test.count("SELECT count(*) FROM sessions WHERE user_id = 'ada' AND client_session_id = 's1'") == 2)
         #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id = 's1' AND state = 'idle'") == 1)
         // The isolated lookup now finds the new, live one.
-        #expect(try await store.getIsolatedSession(userId: "ada", sessionId: "s1")?.key == second.key)
+        #expect(try await store.isolatedSession(userId: "ada", sessionId: "s1")?.key == second.key)
         await store.close()
     }
 
@@ -313,14 +313,14 @@ enum SessionTestKit {
     @Test func getOrCreateIsolatedSessionCreatesThenReturnsTheSameKey() async throws {
         let test = TestStore()
         let store = try await test.open()
-        let created = try await store.getOrCreateIsolatedSession(userId: "ada", sessionId: "nb")
+        let created = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
         #expect(created.userId == "ada")
         #expect(created.sessionId == "nb")
         #expect(created.isLive)
         #expect(try test.count("SELECT count(*) FROM sessions") == 1)
 
-        test.clock.advance(byMilliseconds: 5_000)
-        let again = try await store.getOrCreateIsolatedSession(userId: "ada", sessionId: "nb")
+        test.clock.advance(by: .milliseconds(5_000))
+        let again = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
         #expect(again.key == created.key)
         #expect(try test.count("SELECT count(*) FROM sessions") == 1)
         #expect(try Kit.eventCount(test, kind: EventKind.sessionStarted) == 1)
@@ -329,13 +329,13 @@ enum SessionTestKit {
             try Kit.timing(test, key: created.key)
                 == Kit.RowTiming(expireAt: Kit.start + 5_000 + 3_600_000, lastAccessAt: Kit.start + 5_000))
 
-        let bobs = try await store.getOrCreateIsolatedSession(userId: "bob", sessionId: "nb")
+        let bobs = try await store.openIsolatedSession(userId: "bob", sessionId: "nb")
         #expect(bobs.key != created.key)
         #expect(bobs.userId == "bob")
 
         try await store.closeSession(key: created.key)
         await Kit.expectError(SessionStoreError.Code.sessionClosed) {
-            try await store.getOrCreateIsolatedSession(userId: "ada", sessionId: "nb")
+            try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
         }
         #expect(try test.count("SELECT count(*) FROM sessions") == 2)
         await store.close()
@@ -346,15 +346,15 @@ enum SessionTestKit {
     @Test func sessionsReturnedAfterAnAccessShowTheAccess() async throws {
         let test = TestStore()
         let store = try await test.open()
-        let created = try await store.getOrCreateIsolatedSession(userId: "ada", sessionId: "nb")
-        test.clock.advance(byMilliseconds: 5_000)
-        let again = try await store.getOrCreateIsolatedSession(userId: "ada", sessionId: "nb")
+        let created = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
+        test.clock.advance(by: .milliseconds(5_000))
+        let again = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
         let stored = try await store.session(key: created.key)
         #expect(again.lastAccessAt == stored?.lastAccessAt)
         #expect(again.expireAt == stored?.expireAt)
 
-        test.clock.advance(byMilliseconds: 5_000)
-        let found = try await store.getIsolatedSession(userId: "ada", sessionId: "nb")
+        test.clock.advance(by: .milliseconds(5_000))
+        let found = try await store.isolatedSession(userId: "ada", sessionId: "nb")
         let storedAfterLookup = try await store.session(key: created.key)
         #expect(found?.lastAccessAt == storedAfterLookup?.lastAccessAt)
         #expect(found?.expireAt == storedAfterLookup?.expireAt)
@@ -364,32 +364,32 @@ enum SessionTestKit {
     @Test func getIsolatedSessionFindsOnlyTheCallersOwnSession() async throws {
         let test = TestStore()
         let store = try await test.open()
-        #expect(try await store.getIsolatedSession(userId: "ada", sessionId: "shared") == nil)
+        #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared") == nil)
 
         let adas = try await store.openSession(userId: "ada", sessionId: "shared")
-        #expect(try await store.getIsolatedSession(userId: "bob", sessionId: "shared") == nil)
-        #expect(try await store.getIsolatedSession(userId: "ada", sessionId: "other") == nil)
-        #expect(try await store.getIsolatedSession(userId: "ada", sessionId: "shared")?.key == adas.key)
+        #expect(try await store.isolatedSession(userId: "bob", sessionId: "shared") == nil)
+        #expect(try await store.isolatedSession(userId: "ada", sessionId: "other") == nil)
+        #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared")?.key == adas.key)
 
         let bobs = try await store.openSession(userId: "bob", sessionId: "shared")
-        #expect(try await store.getIsolatedSession(userId: "bob", sessionId: "shared")?.key == bobs.key)
-        #expect(try await store.getIsolatedSession(userId: "ada", sessionId: "shared")?.key == adas.key)
+        #expect(try await store.isolatedSession(userId: "bob", sessionId: "shared")?.key == bobs.key)
+        #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared")?.key == adas.key)
 
         // Bob's session ending never reveals Ada's.
         try await store.closeSession(key: bobs.key)
         await Kit.expectError(SessionStoreError.Code.sessionClosed) {
-            try await store.getIsolatedSession(userId: "bob", sessionId: "shared")
+            try await store.isolatedSession(userId: "bob", sessionId: "shared")
         }
-        #expect(try await store.getIsolatedSession(userId: "ada", sessionId: "shared")?.key == adas.key)
+        #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared")?.key == adas.key)
         await store.close()
     }
 
     @Test func getIsolatedSessionCountsAsAnAccess() async throws {
         let test = TestStore()
         let store = try await test.open()
-        let session = try await store.openSession(userId: "ada", sessionId: "s1", timeout: .milliseconds(10_000))
-        test.clock.advance(byMilliseconds: 4_000)
-        _ = try await store.getIsolatedSession(userId: "ada", sessionId: "s1")
+        let session = try await store.openSession(userId: "ada", sessionId: "s1", timeout: .after(.milliseconds(10_000)))
+        test.clock.advance(by: .milliseconds(4_000))
+        _ = try await store.isolatedSession(userId: "ada", sessionId: "s1")
         #expect(
             try Kit.timing(test, key: session.key)
                 == Kit.RowTiming(expireAt: Kit.start + 14_000, lastAccessAt: Kit.start + 4_000))
@@ -408,7 +408,7 @@ enum SessionTestKit {
         #expect(try await store.session(key: session.key)?.state == .idle)
         #expect(try await store.session(key: session.key.uppercased())?.key == session.key)
 
-        test.clock.advance(byMilliseconds: 2_500)
+        test.clock.advance(by: .milliseconds(2_500))
         try await store.closeSession(key: session.key, reason: "done")
         let tombstone = try #require(try await store.session(key: session.key))
         #expect(tombstone.state == .closed)
@@ -419,7 +419,7 @@ enum SessionTestKit {
 
         // Reading does not count as an access.
         let live = try await store.openSession(userId: "ada")
-        test.clock.advance(byMilliseconds: 5_000)
+        test.clock.advance(by: .milliseconds(5_000))
         _ = try await store.session(key: live.key)
         #expect(try Kit.timing(test, key: live.key)?.lastAccessAt == Kit.start + 2_500)
         await store.close()
@@ -436,7 +436,7 @@ enum SessionTestKit {
 
         try await store.closeSession(key: session.key)
         let before = try Kit.tableCounts(test)
-        test.clock.advance(byMilliseconds: 60_000)
+        test.clock.advance(by: .milliseconds(60_000))
         #expect(try await !store.touch(key: session.key))
         #expect(try Kit.tableCounts(test) == before)
         #expect(try Kit.timing(test, key: session.key)?.expireAt == nil)
@@ -449,7 +449,7 @@ enum SessionTestKit {
         let session = try await store.openSession(userId: "ada", sessionId: "s1", dataSource: "ds")
         #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 1)
 
-        test.clock.advance(byMilliseconds: 1_000)
+        test.clock.advance(by: .milliseconds(1_000))
         let closed = try await store.closeSession(key: session.key, reason: "bye")
         #expect(closed.key == session.key)
         #expect(closed.state == .closed)
@@ -457,13 +457,13 @@ enum SessionTestKit {
         #expect(closed.endReason == "bye")
         #expect(closed.expireAt == nil)
 
-        test.clock.advance(byMilliseconds: 1_000)
+        test.clock.advance(by: .milliseconds(1_000))
         let again = try await store.closeSession(key: session.key, reason: "second")
         #expect(again == closed)
 
         #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded, key: session.key) == 1)
         #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 1)
-        let ended = try await store.events(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionEnded))
+        let ended = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionEnded))
         #expect(ended.map(\.payload) == [["state": "closed", "reason": "bye"]])
         #expect(
             try test.count(
@@ -490,7 +490,7 @@ enum SessionTestKit {
         await Kit.expectError(SessionStoreError.Code.sessionClosed) { try await store.updateIdentifier(key: session.key, "x") }
         let unknown = UUID().uuidString
         await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.updateDetails(key: unknown, ["a": "2"]) }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.statistics(key: unknown) }
+        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.sessionStatistics(key: unknown) }
         #expect(try Kit.tableCounts(test) == before)
         #expect(try await store.session(key: session.key)?.details == ["a": "1"])
         await store.close()
@@ -560,18 +560,18 @@ enum SessionTestKit {
         let x2 = try await store.openSession(userId: "bob", dataSource: "x")
         _ = try await store.openSession(userId: "ada", dataSource: "y")
         let x3 = try await store.openSession(userId: "cy", dataSource: "x")
-        #expect(try await store.currentSessions(dataSource: "x").map(\.key) == [x1.key, x2.key, x3.key])
+        #expect(try await store.listCurrentSessions(dataSource: "x").map(\.key) == [x1.key, x2.key, x3.key])
 
         try await store.closeSession(key: x2.key)
-        let current = try await store.currentSessions(dataSource: "x")
+        let current = try await store.listCurrentSessions(dataSource: "x")
         #expect(current.map(\.key) == [x1.key, x3.key])
         #expect(current.allSatisfy { $0.isLive })
-        #expect(try await store.currentSessions(dataSource: "x", limit: 1).map(\.key) == [x1.key])
-        #expect(try await store.currentSessions(dataSource: "nothing-here") == [])
+        #expect(try await store.listCurrentSessions(dataSource: "x", limit: 1).map(\.key) == [x1.key])
+        #expect(try await store.listCurrentSessions(dataSource: "nothing-here") == [])
 
         try await store.closeSession(key: x1.key)
         try await store.closeSession(key: x3.key)
-        #expect(try await store.currentSessions(dataSource: "x") == [])
+        #expect(try await store.listCurrentSessions(dataSource: "x") == [])
         await store.close()
     }
 
@@ -581,13 +581,13 @@ enum SessionTestKit {
         let test = TestStore()
         let store = try await test.open()
         let s1 = try await store.openSession(userId: "ada", dataSource: "x")
-        test.clock.advance(byMilliseconds: 10)
+        test.clock.advance(by: .milliseconds(10))
         try await store.updateDetails(key: s1.key, ["b": "2", "a": "1"])
-        test.clock.advance(byMilliseconds: 10)
+        test.clock.advance(by: .milliseconds(10))
         try await store.closeSession(key: s1.key, reason: "done")
         let s2 = try await store.openSession(userId: "bob", dataSource: "y")
 
-        let all = try await store.events()
+        let all = try await store.listEvents()
         #expect(
             all.map(\.kind) == [
                 EventKind.sessionStarted, EventKind.detailsUpdated, EventKind.sessionEnded, EventKind.sessionStarted,
@@ -600,21 +600,21 @@ enum SessionTestKit {
         #expect(all[1].payload == ["names": "a,b"])
         #expect(try test.count("SELECT count(*) FROM events") == Int64(all.count))
 
-        #expect(try await store.events(after: all[1].seq) == Array(all[2...]))
-        #expect(try await store.events(after: all[0].seq, limit: 2) == [all[1], all[2]])
-        #expect(try await store.events(after: all[3].seq) == [])
-        #expect(try await store.events(filter: EventFilter(sessionKey: s1.key)) == Array(all[0...2]))
-        #expect(try await store.events(filter: EventFilter(sessionKey: s1.key.uppercased())) == Array(all[0...2]))
-        #expect(try await store.events(filter: EventFilter(kind: EventKind.sessionStarted)) == [all[0], all[3]])
+        #expect(try await store.listEvents(after: all[1].seq) == Array(all[2...]))
+        #expect(try await store.listEvents(after: all[0].seq, limit: 2) == [all[1], all[2]])
+        #expect(try await store.listEvents(after: all[3].seq) == [])
+        #expect(try await store.listEvents(filter: EventFilter(sessionKey: s1.key)) == Array(all[0...2]))
+        #expect(try await store.listEvents(filter: EventFilter(sessionKey: s1.key.uppercased())) == Array(all[0...2]))
+        #expect(try await store.listEvents(filter: EventFilter(kind: EventKind.sessionStarted)) == [all[0], all[3]])
         #expect(
-            try await store.events(after: all[0].seq, filter: EventFilter(kind: EventKind.sessionStarted)) == [all[3]])
+            try await store.listEvents(after: all[0].seq, filter: EventFilter(kind: EventKind.sessionStarted)) == [all[3]])
         #expect(
-            try await store.events(filter: EventFilter(sessionKey: s2.key, kind: EventKind.sessionStarted)) == [all[3]])
+            try await store.listEvents(filter: EventFilter(sessionKey: s2.key, kind: EventKind.sessionStarted)) == [all[3]])
         #expect(
-            try await store.events(filter: EventFilter(sessionKey: s2.key, kind: EventKind.sessionEnded)) == [])
-        await Kit.expectError("INVALID_ARGUMENT.LIMIT") { try await store.events(limit: 0) }
+            try await store.listEvents(filter: EventFilter(sessionKey: s2.key, kind: EventKind.sessionEnded)) == [])
+        await Kit.expectError("INVALID_ARGUMENT.LIMIT") { try await store.listEvents(limit: 0) }
         await Kit.expectError(SessionStoreError.Code.handleFormat) {
-            try await store.events(filter: EventFilter(sessionKey: "nope"))
+            try await store.listEvents(filter: EventFilter(sessionKey: "nope"))
         }
         await store.close()
     }
@@ -623,24 +623,24 @@ enum SessionTestKit {
         let test = TestStore()
         let store = try await test.open()
         let session = try await store.openSession(userId: "ada", config: ["a": "1"])
-        var statistics = try await store.statistics(key: session.key)
+        var statistics = try await store.sessionStatistics(key: session.key)
         #expect(statistics.key == session.key)
-        #expect(statistics.durationMs == 0)
+        #expect(statistics.duration == .milliseconds(0))
         #expect(statistics.configChanges == 1)
 
-        test.clock.advance(byMilliseconds: 5_000)
+        test.clock.advance(by: .milliseconds(5_000))
         try await store.setConfig(key: session.key, ["a": "1", "b": "2"])
         try await store.setConfig(key: session.key, ["a": "3"])
-        statistics = try await store.statistics(key: session.key.uppercased())
+        statistics = try await store.sessionStatistics(key: session.key.uppercased())
         #expect(statistics.key == session.key)
-        #expect(statistics.durationMs == 5_000)
+        #expect(statistics.duration == .milliseconds(5_000))
         #expect(statistics.configChanges == 3)
 
-        test.clock.advance(byMilliseconds: 1_000)
+        test.clock.advance(by: .milliseconds(1_000))
         try await store.closeSession(key: session.key)
-        test.clock.advance(byMilliseconds: 60_000)
-        statistics = try await store.statistics(key: session.key)
-        #expect(statistics.durationMs == 6_000)
+        test.clock.advance(by: .milliseconds(60_000))
+        statistics = try await store.sessionStatistics(key: session.key)
+        #expect(statistics.duration == .milliseconds(6_000))
         #expect(statistics.configChanges == 3)
         #expect(try test.count("SELECT config_changes FROM sessions WHERE key = ?", [.text(session.key)]) == 3)
         await store.close()

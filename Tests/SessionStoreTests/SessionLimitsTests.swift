@@ -123,7 +123,7 @@ import Testing
         _ = try await open(store, "cy", dataSource: "billing")
         #expect(try test.count("SELECT count(*) FROM sessions WHERE data_source = 'telemetry'") == 2)
         #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerDataSource) == 1)
-        let refusal = try await store.events(filter: EventFilter(kind: EventKind.sessionRefused))
+        let refusal = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
         #expect(refusal.map(\.dataSource) == ["telemetry"])
         #expect(refusal.map(\.userId) == ["cy"])
         await store.close()
@@ -227,7 +227,7 @@ import Testing
             try await store.openSession(request)
         }
 
-        let events = try await store.events(filter: EventFilter(kind: EventKind.sessionRefused))
+        let events = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
         #expect(events.map { $0.payload.keys.sorted() } == [["code", "limit", "live", "message"], ["code", "message"]])
         #expect(events.first?.payload["code"] == SessionStoreError.Code.sessionsPerUser.rawValue)
         #expect(events.first?.payload["message"] == limitError?.message)
@@ -298,7 +298,7 @@ import Testing
         await Kit.expectError(SessionStoreError.Code.impersonationDenied) { try await store.openSession(request) }
         #expect(try test.count("SELECT count(*) FROM sessions") == 0)
         #expect(try refusals(test, code: SessionStoreError.Code.impersonationDenied) == 1)
-        let events = try await store.events(filter: EventFilter(kind: EventKind.sessionRefused))
+        let events = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
         #expect(events.map(\.userId) == ["gateway"])
 
         // Acting as oneself is not impersonation.
@@ -317,7 +317,7 @@ import Testing
         #expect(session.impersonatedUser == "ada")
         #expect(
             try test.count("SELECT count(*) FROM sessions WHERE user_id = 'gateway' AND impersonated_user = 'ada'") == 1)
-        let started = try await store.events(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionStarted))
+        let started = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionStarted))
         #expect(started.first?.payload["impersonatedUser"] == "ada")
 
         var other = OpenSessionRequest(userId: "mallory")

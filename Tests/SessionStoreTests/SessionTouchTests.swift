@@ -22,11 +22,11 @@ import Testing
 
     @Test func touchWithinTheBucketWritesNothingAndACrossingTouchMovesExpiryExactly() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = 1_000 }
+        let store = try await test.open { $0.tick = .milliseconds(1_000) }
         // Start one millisecond past a tick so the bucket is [start+1, start+1000].
-        test.clock.advance(byMilliseconds: 1)
+        test.clock.advance(by: .milliseconds(1))
         let opened = Kit.start + 1
-        let session = try await store.openSession(userId: "ada", timeout: .milliseconds(10_000))
+        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(10_000)))
         let firstBucket = Kit.roundUp(opened + 10_000, 1_000)
         #expect(firstBucket == Kit.start + 11_000)
         #expect(session.expireAt?.milliseconds == firstBucket)
@@ -36,15 +36,15 @@ import Testing
         let version = try watcher.dataVersion()
 
         // Same bucket: true, nothing written.
-        test.clock.advance(byMilliseconds: 998)  // start + 999
+        test.clock.advance(by: .milliseconds(998))  // start + 999
         #expect(try await store.touch(key: session.key))
-        test.clock.advance(byMilliseconds: 1)  // start + 1000: still roundUp(start + 11000) == start + 11000
+        test.clock.advance(by: .milliseconds(1))  // start + 1000: still roundUp(start + 11000) == start + 11000
         #expect(try await store.touch(key: session.key))
         #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: firstBucket, lastAccessAt: opened))
         #expect(try watcher.dataVersion() == version, "a touch within the bucket committed a write")
 
         // Next bucket: expire_at = roundUp(now + timeout, tick) exactly.
-        test.clock.advance(byMilliseconds: 1)  // start + 1001
+        test.clock.advance(by: .milliseconds(1))  // start + 1001
         let now = Kit.start + 1_001
         #expect(try await store.touch(key: session.key))
         let secondBucket = Kit.roundUp(now + 10_000, 1_000)
@@ -71,8 +71,8 @@ import Testing
 
     @Test func touchWithALargeTickGroupsManyTouchesIntoOneWrite() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = 60_000 }
-        let session = try await store.openSession(userId: "ada", timeout: .milliseconds(120_000))
+        let store = try await test.open { $0.tick = .milliseconds(60_000) }
+        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(120_000)))
         // The start is 20 s into a minute: the bucket ends 160 s later.
         let expireAt = Kit.roundUp(Kit.start + 120_000, 60_000)
         #expect(expireAt == Kit.start + 160_000)
@@ -81,7 +81,7 @@ import Testing
         let watcher = try CommitWatcher(path: test.path)
         let version = try watcher.dataVersion()
         for _ in 0..<20 {
-            test.clock.advance(byMilliseconds: 1_000)
+            test.clock.advance(by: .milliseconds(1_000))
             #expect(try await store.touch(key: session.key))
         }
         #expect(try watcher.dataVersion() == version)
@@ -95,7 +95,7 @@ import Testing
         let session = try await store.openSession(userId: "ada", timeout: .never)
         let watcher = try CommitWatcher(path: test.path)
         let version = try watcher.dataVersion()
-        test.clock.advance(byMilliseconds: 86_400_000)
+        test.clock.advance(by: .milliseconds(86_400_000))
         #expect(try await store.touch(key: session.key))
         #expect(try watcher.dataVersion() == version)
         #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: nil, lastAccessAt: Kit.start))
@@ -105,23 +105,23 @@ import Testing
     @Test func anySuccessfulAccessCountsAsATouch() async throws {
         let test = TestStore()
         let store = try await test.open()
-        let session = try await store.openSession(userId: "ada", timeout: .milliseconds(10_000))
+        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(10_000)))
 
-        test.clock.advance(byMilliseconds: 3_000)
+        test.clock.advance(by: .milliseconds(3_000))
         try await store.updateDetails(key: session.key, ["a": "1"])
         #expect(
             try Kit.timing(test, key: session.key)
                 == Kit.RowTiming(expireAt: Kit.start + 13_000, lastAccessAt: Kit.start + 3_000))
 
-        test.clock.advance(byMilliseconds: 3_000)
+        test.clock.advance(by: .milliseconds(3_000))
         try await store.setConfig(key: session.key, ["c": "1"])
         #expect(try Kit.timing(test, key: session.key)?.expireAt == Kit.start + 16_000)
 
-        test.clock.advance(byMilliseconds: 3_000)
+        test.clock.advance(by: .milliseconds(3_000))
         try await store.updateIdentifier(key: session.key, "id-1")
         #expect(try Kit.timing(test, key: session.key)?.expireAt == Kit.start + 19_000)
 
-        test.clock.advance(byMilliseconds: 3_000)
+        test.clock.advance(by: .milliseconds(3_000))
         try await store.removeDetails(key: session.key, names: ["a"])
         #expect(
             try Kit.timing(test, key: session.key)

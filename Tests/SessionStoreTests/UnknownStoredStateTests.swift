@@ -61,15 +61,15 @@ import Testing
         let test = TestStore()
         try await Self.withStore(test) { store in
             let session = try await store.openSession(userId: "ada", sessionId: "s1")
-            let execution = try await store.createExecution(session: session.key)
+            let execution = try await store.createExecution(key: session.key)
 
             try Self.writeAroundChecks(
                 test, "UPDATE executions SET status = 'paused' WHERE operation_id = ?", [.text(execution.operationId)])
 
             await Self.expectCorrupt("executions.status", "paused") {
-                try await store.execution(session: session.key, operationId: execution.operationId)
+                try await store.execution(key: session.key, operationId: execution.operationId)
             }
-            await Self.expectCorrupt("executions.status", "paused") { try await store.executions(session: session.key) }
+            await Self.expectCorrupt("executions.status", "paused") { try await store.listExecutions(key: session.key) }
         }
     }
 
@@ -77,15 +77,15 @@ import Testing
         let test = TestStore()
         try await Self.withStore(test) { store in
             let session = try await store.openSession(userId: "ada", sessionId: "s1")
-            _ = try await store.registerQuery(session: session.key, queryId: "q-1", runId: "r-1")
+            _ = try await store.registerQuery(key: session.key, queryId: "q-1", runId: "r-1")
 
             try Self.writeAroundChecks(test, "UPDATE streaming_queries SET state = 'draining' WHERE query_id = 'q-1'", [])
 
             await Self.expectCorrupt("streaming_queries.state", "draining") {
-                try await store.query(session: session.key, queryId: "q-1")
+                try await store.query(key: session.key, queryId: "q-1")
             }
             await Self.expectCorrupt("streaming_queries.state", "draining") {
-                try await store.queries(session: session.key)
+                try await store.listQueries(key: session.key)
             }
         }
     }

@@ -43,7 +43,7 @@ extension SessionStoreConfiguration {
         duration("default-timeout", "Timeout of a session opened without one, or `never` (Spark Connect's idle session timeout).",
                  get: { $0.defaultTimeout.description },
                  set: { configuration, text throws(SessionStoreError) in
-                     configuration.defaultTimeout = text == "never" ? .never : .milliseconds(try parseDuration(text, "default-timeout"))
+                     configuration.defaultTimeout = text == "never" ? .never : .after(.milliseconds(try parseDuration(text, "default-timeout")))
                  }),
         duration("min-timeout", "Shorter requested timeouts are raised to this (ZooKeeper's minSessionTimeout).", \.minTimeout),
         duration("max-timeout", "Longer requested timeouts are lowered to this (ZooKeeper's maxSessionTimeout).", \.maxTimeout),
@@ -152,16 +152,16 @@ extension SessionStoreConfiguration {
     }
 
     private static func duration(
-        _ name: String, _ summary: String, _ keyPath: WritableKeyPath<SessionStoreConfiguration, Int64> & Sendable,
+        _ name: String, _ summary: String, _ keyPath: WritableKeyPath<SessionStoreConfiguration, Duration> & Sendable,
         minimum: Int64 = 0
     ) -> ConfigurationOption {
         ConfigurationOption(
             name: name, summary: summary,
-            get: { DurationText.format(milliseconds: $0[keyPath: keyPath]) },
+            get: { DurationText.format(milliseconds: $0[keyPath: keyPath].wholeMilliseconds) },
             set: { configuration, text throws(SessionStoreError) in
                 let value = try parseDuration(text, name)
                 guard value >= minimum else { throw badValue(name, text, "a duration of at least \(minimum) ms") }
-                configuration[keyPath: keyPath] = value
+                configuration[keyPath: keyPath] = .milliseconds(value)
             })
     }
 

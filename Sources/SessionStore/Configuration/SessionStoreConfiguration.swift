@@ -19,35 +19,36 @@ public struct SessionStoreConfiguration: Sendable {
     public var limits = SessionLimits()
     /// Timeout of a session opened without one. Default 1 hour (Spark Connect's idle
     /// session timeout).
-    public var defaultTimeout: SessionTimeout = .milliseconds(3_600_000)
+    public var defaultTimeout: SessionTimeout = .after(.seconds(3600))
     /// Requested timeouts below this are raised to it (ZooKeeper's clamp). Default 1 s.
-    public var minTimeout: Int64 = 1000
+    public var minTimeout: Duration = .seconds(1)
     /// Requested timeouts above this are lowered to it. Default 7 days.
-    public var maxTimeout: Int64 = 7 * 86_400_000
+    public var maxTimeout: Duration = .seconds(7 * 86_400)
     /// Whether a session may ask never to expire. Default true.
     public var allowNeverTimeout = true
-    /// Expiry granularity in milliseconds: `expireAt = roundUp(now + timeout, tick)`, so a
-    /// touch within the same bucket writes nothing (ZooKeeper's tickTime). Default 1 s.
-    public var tick: Int64 = 1000
+    /// Expiry granularity, in whole milliseconds: `expireAt = roundUp(now + timeout,
+    /// tick)`, so a touch within the same bucket writes nothing (ZooKeeper's tickTime).
+    /// Default 1 s.
+    public var tick: Duration = .seconds(1)
     /// How long ended sessions stay as tombstones before they are pruned. Default 7 days.
-    public var tombstoneRetention: Int64 = 7 * 86_400_000
+    public var tombstoneRetention: Duration = .seconds(7 * 86_400)
     /// How long events are kept. Default 7 days.
-    public var eventRetention: Int64 = 7 * 86_400_000
-    /// A detached execution not reattached within this many milliseconds is abandoned
-    /// (Spark Connect's `spark.connect.execute.manager.detachedTimeout`). Default 5 min.
-    public var detachedTimeout: Int64 = 300_000
+    public var eventRetention: Duration = .seconds(7 * 86_400)
+    /// A detached execution not reattached within this is abandoned (Spark Connect's
+    /// `spark.connect.execute.manager.detachedTimeout`). Default 5 min.
+    public var detachedTimeout: Duration = .seconds(300)
     /// How long stopped streaming queries stay listed. Default 1 hour.
-    public var streamingQueryRetention: Int64 = 3_600_000
+    public var streamingQueryRetention: Duration = .seconds(3600)
     /// Whether a session with an attached, running execution is spared by expiry
     /// (Hive's check-operation rule). Default true.
     public var runningSessionsDoNotExpire = true
     /// What recovery does with live sessions after a crash. Default `.rearm`.
     public var recoveryMode: RecoveryMode = .rearm
-    /// An instance on another host whose heartbeat is older than this many milliseconds
-    /// is taken for dead (on this host, a missing process is dead at once). Default 30 s.
-    public var instanceTimeout: Int64 = 30_000
+    /// An instance on another host whose heartbeat is older than this is taken for dead
+    /// (on this host, a missing process is dead at once). Default 30 s.
+    public var instanceTimeout: Duration = .seconds(30)
     /// How often a running sweeper records its instance's heartbeat. Default 5 s.
-    public var heartbeatInterval: Int64 = 5_000
+    public var heartbeatInterval: Duration = .seconds(5)
     /// The storm guard: a sweeper that finds its previous pass more than this many ticks
     /// ago (suspended process, clock jump) re-arms overdue sessions instead of expiring
     /// them in one burst. Default 10.
@@ -56,7 +57,7 @@ public struct SessionStoreConfiguration: Sendable {
     /// Default 100.
     public var sweepBatchSize = 100
     /// Told about each owned resource released when a session ends or by
-    /// ``SessionStore/releaseResource(session:kind:name:)``, after the release is
+    /// ``SessionStore/releaseResource(key:kind:name:)``, after the release is
     /// committed, so the service can delete the real thing. Default: nobody.
     public var resourceReleaseHandler: (@Sendable (OwnedResource) -> Void)?
     /// How commits reach the disk. Default `.normal`.
@@ -90,6 +91,36 @@ public struct SessionStoreConfiguration: Sendable {
         if let logger { self.logger = logger }
         if let clock { self.clock = clock }
     }
+}
+
+extension SessionStoreConfiguration {
+    /// The durations in the milliseconds the store keeps, each checked once when the
+    /// store opens.
+    ///
+    /// - Throws: `INVALID_ARGUMENT.CONFIG_VALUE` naming the option whose duration is
+    ///   negative or does not fit in `Int64` milliseconds.
+    func checkDurations() throws(SessionStoreError) {
+        var durations: [(String, Duration)] = [
+            ("min-timeout", minTimeout), ("max-timeout", maxTimeout), ("tick", tick),
+            ("tombstone-retention", tombstoneRetention), ("event-retention", eventRetention),
+            ("detached-timeout", detachedTimeout), ("streaming-query-retention", streamingQueryRetention),
+            ("instance-timeout", instanceTimeout), ("heartbeat-interval", heartbeatInterval),
+        ]
+        if case .after(let duration) = defaultTimeout { durations.append(("default-timeout", duration)) }
+        for (name, duration) in durations {
+            _ = try duration.milliseconds(field: .invalidConfigValue, name: "option \(name)")
+        }
+    }
+
+    var minTimeoutMs: Int64 { minTimeout.wholeMilliseconds }
+    var maxTimeoutMs: Int64 { maxTimeout.wholeMilliseconds }
+    var tickMs: Int64 { tick.wholeMilliseconds }
+    var tombstoneRetentionMs: Int64 { tombstoneRetention.wholeMilliseconds }
+    var eventRetentionMs: Int64 { eventRetention.wholeMilliseconds }
+    var detachedTimeoutMs: Int64 { detachedTimeout.wholeMilliseconds }
+    var streamingQueryRetentionMs: Int64 { streamingQueryRetention.wholeMilliseconds }
+    var instanceTimeoutMs: Int64 { instanceTimeout.wholeMilliseconds }
+    var heartbeatIntervalMs: Int64 { heartbeatInterval.wholeMilliseconds }
 }
 
 /// What recovery on open does with the live sessions of a crashed store.

@@ -7,7 +7,7 @@ import Synchronization
 /// ```swift
 /// let clock = ManualWallClock(now: 1_700_000_000_000)
 /// let store = try await SessionStore.open(path: path, configuration: .init(clock: clock))
-/// clock.advance(byMilliseconds: 60_000)
+/// clock.advance(by: .seconds(60))
 /// ```
 public protocol WallClock: Sendable {
     /// Milliseconds since 1970-01-01T00:00:00Z.
@@ -42,9 +42,14 @@ public final class ManualWallClock: WallClock {
         current.withLock { $0 }
     }
 
-    /// Moves the clock forward (or back, with a negative amount).
-    public func advance(byMilliseconds milliseconds: Int64) {
-        current.withLock { $0 += milliseconds }
+    /// Moves the clock forward (or back, with a negative amount) by whole milliseconds,
+    /// saturating at the bounds of `Int64`.
+    public func advance(by duration: Duration) {
+        let milliseconds = duration.wholeMilliseconds
+        current.withLock { now in
+            let (sum, overflow) = now.addingReportingOverflow(milliseconds)
+            now = overflow ? (milliseconds < 0 ? .min : .max) : sum
+        }
     }
 
     /// Sets the clock to `milliseconds` since the epoch.

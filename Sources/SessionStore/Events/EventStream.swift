@@ -34,7 +34,7 @@ public struct EventStream<Element: Sendable>: AsyncSequence, Sendable {
                     return buffer[index]
                 }
                 if Task.isCancelled { return nil }
-                let events = try await stream.store.events(after: position, limit: 512)
+                let events = try await stream.store.listEvents(after: position, limit: 512)
                 if let last = events.last {
                     position = last.seq
                     buffer = events.compactMap(stream.transform)
@@ -136,8 +136,8 @@ public struct DurableSubscription: Sendable {
     }
 
     /// Up to `limit` events after the acknowledged position, without waiting.
-    public func pending(limit: Int = 1000) async throws -> [StoreEvent] {
-        try await store.events(after: try await acknowledgedSeq(), limit: limit)
+    public func listPendingEvents(limit: Int = 1000) async throws -> [StoreEvent] {
+        try await store.listEvents(after: try await acknowledgedSeq(), limit: limit)
     }
 
     /// Records that every event up to `seq` is handled. Never moves backwards.

@@ -3,7 +3,7 @@ import Foundation
 /// One entry of the event log: the durable record of a change, written in the same
 /// transaction as the change.
 ///
-/// `seq` only grows, so a reader resumes with `events(after: lastSeen)`.
+/// `seq` only grows, so a reader resumes with `listEvents(after: lastSeen)`.
 public struct StoreEvent: Sendable, Hashable, Codable {
     /// Position in the log; strictly increasing, never reused.
     public var seq: Int64
@@ -114,7 +114,7 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let stormGuard: EventKind = "sweeper.storm_guard"
 }
 
-/// Which events ``SessionStore/events(after:limit:filter:)`` returns.
+/// Which events ``SessionStore/listEvents(after:limit:filter:)`` returns.
 public struct EventFilter: Sendable, Hashable {
     /// Only events about this session; `nil` for every session.
     public var sessionKey: String?

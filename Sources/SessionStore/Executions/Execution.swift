@@ -56,8 +56,9 @@ public enum ExecutionStatus: String, Sendable, Codable, CaseIterable {
 
 /// An execution (an operation) inside a session.
 ///
-/// Encodes to the JSON `sessionctl exec` prints; absent times are `null`.
-public struct Execution: Sendable, Hashable, Codable {
+/// Encodes to the JSON `sessionctl exec` prints: times as ISO-8601 UTC text, the
+/// timeout as `timeoutMs` in whole milliseconds, absent ones as `null`.
+public struct Execution: Sendable, Hashable, Encodable {
     /// The execution's id (a UUID), unique within its session.
     public var operationId: String
     /// The key of the session it runs in.
@@ -68,7 +69,7 @@ public struct Execution: Sendable, Hashable, Codable {
     public var jobTag: String
     /// Where the execution is in its status machine.
     public var status: ExecutionStatus
-    /// The tags `interrupt(session:tag:)` selects it by.
+    /// The tags `interrupt(key:tag:)` selects it by.
     public var tags: [String]
     /// The statement it runs, if the client gave one.
     public var statement: String?
@@ -77,8 +78,8 @@ public struct Execution: Sendable, Hashable, Codable {
     public var reattachable: Bool
     /// Whether a client is attached to the execution's results.
     public var attached: Bool
-    /// `nil` when the execution has no timeout of its own.
-    public var timeoutMs: Int64?
+    /// The execution's own timeout, in whole milliseconds; `nil` when it has none.
+    public var timeout: Duration?
     /// When the execution was created.
     public var createdAt: Timestamp
     /// When it moved to `started`; `nil` before.
@@ -96,18 +97,19 @@ public struct Execution: Sendable, Hashable, Codable {
     public var error: String?
 
     /// From creation to start: how long it waited.
-    public var queuedMs: Int64? {
-        startedAt.map { $0.milliseconds - createdAt.milliseconds }
+    public var queuedTime: Duration? {
+        startedAt.map { .milliseconds($0.milliseconds - createdAt.milliseconds) }
     }
 
     /// From start to end: how long it ran.
-    public var runMs: Int64? {
+    public var runTime: Duration? {
         guard let startedAt, let endedAt else { return nil }
-        return endedAt.milliseconds - startedAt.milliseconds
+        return .milliseconds(endedAt.milliseconds - startedAt.milliseconds)
     }
 
     private enum CodingKeys: String, CodingKey {
-        case operationId, sessionKey, userId, jobTag, status, tags, statement, reattachable, attached, timeoutMs
+        case operationId, sessionKey, userId, jobTag, status, tags, statement, reattachable, attached
+        case timeout = "timeoutMs"
         case createdAt, startedAt, lastAttachedAt, endedAt, closedAt, abandonedAt, error
     }
 
@@ -122,7 +124,7 @@ public struct Execution: Sendable, Hashable, Codable {
         try container.encode(statement, forKey: .statement)
         try container.encode(reattachable, forKey: .reattachable)
         try container.encode(attached, forKey: .attached)
-        try container.encode(timeoutMs, forKey: .timeoutMs)
+        try container.encode(timeout?.wholeMilliseconds, forKey: .timeout)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(startedAt, forKey: .startedAt)
         try container.encode(lastAttachedAt, forKey: .lastAttachedAt)

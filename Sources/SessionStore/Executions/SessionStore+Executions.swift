@@ -5,8 +5,8 @@ extension SessionStore {
     /// Creates an execution in a live session, `pending` and attached.
     ///
     /// ```swift
-    /// let execution = try await store.createExecution(session: session.key, tags: ["etl"], statement: "SELECT 1")
-    /// try await store.setExecutionStatus(session: session.key, operationId: execution.operationId, to: .started)
+    /// let execution = try await store.createExecution(key: session.key, tags: ["etl"], statement: "SELECT 1")
+    /// try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .started)
     /// ```
     ///
     /// Counts as an access to the session, which becomes `active`.
@@ -14,7 +14,7 @@ extension SessionStore {
     /// - Parameters:
     ///   - key: the session's key.
     ///   - operationId: the client's UUID, or `nil` to generate one.
-    ///   - tags: labels that ``interrupt(session:tag:)`` selects by.
+    ///   - tags: labels that ``interrupt(key:tag:)`` selects by.
     ///   - statement: what the execution runs, for people and logs.
     ///   - request: the client's request, stored as it is.
     ///   - reattachable: whether a client may attach again after detaching.
@@ -26,7 +26,7 @@ extension SessionStore {
     ///   `LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION`, `INVALID_ARGUMENT.*`.
     @discardableResult
     public func createExecution(
-        session key: String, operationId: String? = nil, tags: [String] = [], statement: String? = nil,
+        key: String, operationId: String? = nil, tags: [String] = [], statement: String? = nil,
         request: Data? = nil, reattachable: Bool = false, timeout: Duration? = nil
     ) async throws -> Execution {
         let validator = configuration.validator
@@ -74,7 +74,7 @@ extension SessionStore {
     }
 
     /// The execution `operationId` of session `key`, or `nil`.
-    public func execution(session key: String, operationId: String) async throws -> Execution? {
+    public func execution(key: String, operationId: String) async throws -> Execution? {
         let key = try configuration.validator.key(key)
         let operationId = try configuration.validator.operationId(operationId)
         return try await read { db in
@@ -86,7 +86,7 @@ extension SessionStore {
     }
 
     /// Every execution of session `key`, oldest first, whatever its status.
-    public func executions(session key: String) async throws -> [Execution] {
+    public func listExecutions(key: String) async throws -> [Execution] {
         let key = try configuration.validator.key(key)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
@@ -101,7 +101,7 @@ extension SessionStore {
     ///   `INVALID_HANDLE.OPERATION_NOT_FOUND`.
     @discardableResult
     public func setExecutionStatus(
-        session key: String, operationId: String, to status: ExecutionStatus, error: String? = nil
+        key: String, operationId: String, to status: ExecutionStatus, error: String? = nil
     ) async throws -> Execution {
         let key = try configuration.validator.key(key)
         let operationId = try configuration.validator.operationId(operationId)
@@ -123,17 +123,17 @@ extension SessionStore {
     ///   `INVALID_HANDLE.OPERATION_NOT_REATTACHABLE` for a detached execution that was
     ///   not created reattachable; `INVALID_TRANSITION` for a closed one.
     @discardableResult
-    public func attachExecution(session key: String, operationId: String) async throws -> Execution {
-        try await setAttached(true, session: key, operationId: operationId)
+    public func attachExecution(key: String, operationId: String) async throws -> Execution {
+        try await setAttached(true, key: key, operationId: operationId)
     }
 
     /// Detaches the client from an execution; past the detached timeout it is abandoned.
     @discardableResult
-    public func detachExecution(session key: String, operationId: String) async throws -> Execution {
-        try await setAttached(false, session: key, operationId: operationId)
+    public func detachExecution(key: String, operationId: String) async throws -> Execution {
+        try await setAttached(false, key: key, operationId: operationId)
     }
 
-    private func setAttached(_ attached: Bool, session key: String, operationId: String) async throws(SessionStoreError) -> Execution {
+    private func setAttached(_ attached: Bool, key: String, operationId: String) async throws(SessionStoreError) -> Execution {
         let key = try configuration.validator.key(key)
         let operationId = try configuration.validator.operationId(operationId)
         return try await mutate(key: key) { db, session, now in
@@ -166,26 +166,26 @@ extension SessionStore {
 
     /// Cancels one running execution. Returns its id, or nothing when it had already
     /// finished (terminal executions are not touched).
-    public func interrupt(session key: String, operationId: String) async throws -> [String] {
+    public func interrupt(key: String, operationId: String) async throws -> [String] {
         let operationId = try configuration.validator.operationId(operationId)
-        return try await interrupt(session: key, reason: "interrupted by operation id", stopsQueriesTagged: nil) { db, session in
+        return try await interrupt(key: key, reason: "interrupted by operation id", stopsQueriesTagged: nil) { db, session in
             [try Self.executionRow(db, session: session, operationId: operationId)]
         }
     }
 
     /// Cancels the running executions carrying `tag`, and stops the session's streaming
     /// queries with that tag. Returns the canceled operation ids.
-    public func interrupt(session key: String, tag: String) async throws -> [String] {
+    public func interrupt(key: String, tag: String) async throws -> [String] {
         try configuration.validator.id(tag, field: .invalidTag)
-        return try await interrupt(session: key, reason: "interrupted by tag \(tag)", stopsQueriesTagged: .some(tag)) { db, session in
+        return try await interrupt(key: key, reason: "interrupted by tag \(tag)", stopsQueriesTagged: .some(tag)) { db, session in
             try ExecutionRecords.running(db, sessionId: session.id, tag: tag)
         }
     }
 
     /// Cancels every running execution of the session and stops all its streaming
     /// queries. Returns the canceled operation ids.
-    public func interruptAll(session key: String) async throws -> [String] {
-        try await interrupt(session: key, reason: "interrupted: all", stopsQueriesTagged: .some(nil)) { db, session in
+    public func interruptAll(key: String) async throws -> [String] {
+        try await interrupt(key: key, reason: "interrupted: all", stopsQueriesTagged: .some(nil)) { db, session in
             try ExecutionRecords.running(db, sessionId: session.id)
         }
     }
@@ -193,7 +193,7 @@ extension SessionStore {
     /// - Parameter stopsQueriesTagged: `nil` stops no query, `.some(nil)` all, `.some(tag)`
     ///   those carrying the tag.
     private func interrupt(
-        session key: String, reason: String, stopsQueriesTagged: String??,
+        key: String, reason: String, stopsQueriesTagged: String??,
         select: @escaping @Sendable (Database, SessionRow) throws -> [ExecutionRow]
     ) async throws(SessionStoreError) -> [String] {
         let key = try configuration.validator.key(key)

@@ -12,7 +12,7 @@ public struct MaintenanceReport: Sendable, Hashable, Codable {
     public var prunedQueries = 0
 
     /// An empty report: nothing done.
-    public init() {}
+    init() {}
 }
 
 extension SessionStore {
@@ -24,9 +24,9 @@ extension SessionStore {
     /// past ``SessionStoreConfiguration/detachedTimeout`` (Spark Connect's periodic
     /// maintenance), per-execution timeouts, and retention of stopped streaming queries.
     /// Each batch is its own short transaction.
-    public func runExecutionMaintenance() async throws -> MaintenanceReport {
-        let detachedTimeout = configuration.detachedTimeout
-        let queryRetention = configuration.streamingQueryRetention
+    package func runExecutionMaintenance() async throws -> MaintenanceReport {
+        let detachedTimeout = configuration.detachedTimeoutMs
+        let queryRetention = configuration.streamingQueryRetentionMs
         // Each step handles at most `limit` rows at `now` and reports what it did.
         let steps: [@Sendable (Database, _ now: Int64, _ limit: Int) throws -> MaintenanceReport] = [
             { db, now, limit in

@@ -12,13 +12,13 @@ extension SessionStore {
     ///   - name: the query's name, if it has one.
     ///   - operationId: the execution that started it; with `tags`, it decides which
     ///     interrupts stop the query.
-    ///   - tags: labels that ``SessionStore/interrupt(session:tag:)`` and
-    ///     ``SessionStore/interruptAll(session:)`` match.
+    ///   - tags: labels that ``SessionStore/interrupt(key:tag:)`` and
+    ///     ``SessionStore/interruptAll(key:)`` match.
     /// - Throws: `LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION`,
     ///   `INVALID_HANDLE.STREAMING_QUERY_ALREADY_EXISTS`, `INVALID_HANDLE.SESSION_CLOSED`.
     @discardableResult
     public func registerQuery(
-        session key: String, queryId: String, runId: String, name: String? = nil, operationId: String? = nil,
+        key: String, queryId: String, runId: String, name: String? = nil, operationId: String? = nil,
         tags: [String] = []
     ) async throws -> StreamingQuery {
         let validator = configuration.validator
@@ -56,7 +56,7 @@ extension SessionStore {
     }
 
     /// A streaming query of the session, active or stopped (until retention removes it).
-    public func query(session key: String, queryId: String) async throws -> StreamingQuery? {
+    public func query(key: String, queryId: String) async throws -> StreamingQuery? {
         let key = try configuration.validator.key(key)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
@@ -65,7 +65,7 @@ extension SessionStore {
     }
 
     /// Every streaming query of the session that is still kept, oldest first.
-    public func queries(session key: String) async throws -> [StreamingQuery] {
+    public func listQueries(key: String) async throws -> [StreamingQuery] {
         let key = try configuration.validator.key(key)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
@@ -74,13 +74,13 @@ extension SessionStore {
     }
 
     /// The session's active streaming queries.
-    public func activeQueries(session key: String) async throws -> [StreamingQuery] {
-        try await queries(session: key).filter { $0.state == .active }
+    public func listActiveQueries(key: String) async throws -> [StreamingQuery] {
+        try await listQueries(key: key).filter { $0.state == .active }
     }
 
     /// Stops an active streaming query; stopping a stopped one changes nothing.
     @discardableResult
-    public func stopQuery(session key: String, queryId: String, reason: String = "stopped by client") async throws -> StreamingQuery {
+    public func stopQuery(key: String, queryId: String, reason: String = "stopped by client") async throws -> StreamingQuery {
         let key = try configuration.validator.key(key)
         try configuration.validator.value(reason, field: .invalidReason)
         return try await mutate(key: key) { db, session, now in
@@ -99,7 +99,7 @@ extension SessionStore {
     }
 
     /// Forgets a streaming query, stopping it first if it is active.
-    public func removeQuery(session key: String, queryId: String) async throws {
+    public func removeQuery(key: String, queryId: String) async throws {
         let key = try configuration.validator.key(key)
         try await mutate(key: key) { db, session, now in
             guard let (id, query) = try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId) else {
@@ -129,7 +129,7 @@ extension SessionStore {
     ///   `INVALID_HANDLE.RESOURCE_ALREADY_EXISTS`, `INVALID_ARGUMENT.BYTES` for a negative
     ///   size.
     @discardableResult
-    public func addResource(session key: String, kind: String, name: String, bytes: Int64) async throws -> OwnedResource {
+    public func addResource(key: String, kind: String, name: String, bytes: Int64) async throws -> OwnedResource {
         let validator = configuration.validator
         let key = try validator.key(key)
         try validator.id(kind, field: .invalidResourceKind)
@@ -160,7 +160,7 @@ extension SessionStore {
     }
 
     /// The resources the session owns now.
-    public func resources(of key: String) async throws -> [OwnedResource] {
+    public func listResources(key: String) async throws -> [OwnedResource] {
         let key = try configuration.validator.key(key)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
@@ -171,7 +171,7 @@ extension SessionStore {
     /// Releases one resource before the session ends; the release handler is told after
     /// commit.
     @discardableResult
-    public func releaseResource(session key: String, kind: String, name: String) async throws -> OwnedResource {
+    public func releaseResource(key: String, kind: String, name: String) async throws -> OwnedResource {
         let key = try configuration.validator.key(key)
         let released = try await mutate(key: key) { db, session, now in
             guard let resource = try OwnedRecords.resources(db, sessionId: session.id, sessionKey: key)

@@ -35,20 +35,21 @@ extension SessionStoreConfiguration {
     /// [``minTimeout``, ``maxTimeout``]; `nil` when it never expires.
     ///
     /// Negative timeouts are refused (`INVALID_ARGUMENT.TIMEOUT`); zero is raised to the
-    /// minimum; `never` becomes the maximum when ``allowNeverTimeout`` is off.
+    /// minimum, and one beyond `Int64` milliseconds lowered to the maximum; `never`
+    /// becomes the maximum when ``allowNeverTimeout`` is off.
     func negotiateTimeout(_ requested: SessionTimeout?) throws(SessionStoreError) -> Int64? {
         switch requested ?? defaultTimeout {
         case .never:
-            return allowNeverTimeout ? nil : maxTimeout
-        case .milliseconds(let milliseconds):
-            guard milliseconds >= 0 else {
-                throw SessionStoreError.invalidArgument(.invalidTimeout, "timeout must not be negative (got \(milliseconds) ms)")
+            return allowNeverTimeout ? nil : maxTimeoutMs
+        case .after(let duration):
+            guard duration >= .zero else {
+                throw SessionStoreError.invalidArgument(.invalidTimeout, "timeout must not be negative (got \(duration))")
             }
-            return min(max(milliseconds, minTimeout), maxTimeout)
+            return min(max(duration.wholeMilliseconds, minTimeoutMs), maxTimeoutMs)
         }
     }
 
-    var expiry: Expiry { Expiry(tick: tick) }
+    var expiry: Expiry { Expiry(tick: tickMs) }
 
     var validator: Validator { Validator(limits: limits) }
 }

@@ -42,8 +42,8 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
     public init(store: SessionStore, clock: C, interval: Duration? = nil, jitter: Duration? = nil) {
         self.store = store
         self.clock = clock
-        self.interval = interval ?? .milliseconds(store.configuration.tick)
-        self.jitter = jitter ?? .milliseconds(min(store.configuration.tick / 10, 100))
+        self.interval = interval ?? store.configuration.tick
+        self.jitter = jitter ?? .milliseconds(min(store.configuration.tickMs / 10, 100))
         self.state = Locked(State())
     }
 
@@ -70,7 +70,7 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
     /// One pass: heartbeat when due, the storm guard when the previous pass is too far
     /// behind, then ``SessionStore/sweep(pause:)``.
     @discardableResult
-    public func runPass() async throws -> SweepReport {
+    package func runPass() async throws -> SweepReport {
         let configuration = store.configuration
         let wallNow = store.clock.now()
         let instantNow = clock.now
@@ -79,14 +79,17 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
                 state.lastWall = wallNow
                 state.lastInstant = instantNow
             }
-            let due = state.lastHeartbeat.map { wallNow - $0 >= configuration.heartbeatInterval } ?? true
+            let due = state.lastHeartbeat.map { wallNow - $0 >= configuration.heartbeatIntervalMs } ?? true
             if due { state.lastHeartbeat = wallNow }
             return (state.lastWall, state.lastInstant, due)
         }
         if heartbeatDue {
             try await store.heartbeat()
         }
-        let allowed = configuration.maxSweepLagTicks * configuration.tick + interval.wholeMilliseconds
+        // Saturating: a tick or interval near the largest duration must not trap here.
+        let (lag, lagOverflow) = configuration.maxSweepLagTicks.multipliedReportingOverflow(by: configuration.tickMs)
+        let (sum, sumOverflow) = lag.addingReportingOverflow(interval.wholeMilliseconds)
+        let allowed = lagOverflow || sumOverflow ? Int64.max : sum
         var behind: Int64 = 0
         if let lastWall {
             behind = max(behind, wallNow - lastWall)

@@ -21,7 +21,7 @@ public struct KeySample: Sendable, Hashable, Codable {
     public private(set) var keys: [String] = []
 
     /// None.
-    public init() {}
+    init() {}
 
     /// True when there were none.
     public var isEmpty: Bool { count == 0 }

@@ -21,7 +21,7 @@ public struct SweepReport: Sendable, Hashable, Codable {
     public var maintenance = MaintenanceReport()
 
     /// An empty report: nothing done.
-    public init() {}
+    package init() {}
 }
 
 extension SessionStore {
@@ -110,9 +110,9 @@ extension SessionStore {
 
     /// Storm guard: from now on, due sessions not accessed since now get a full timeout
     /// before they may expire. Records a `sweeper.storm_guard` event and a log line.
-    public func rearmOverdueSessions(behindMs: Int64) async throws {
+    package func rearmOverdueSessions(behindMs: Int64) async throws(SessionStoreError) {
         let clock = self.clock
-        let tick = configuration.tick
+        let tick = configuration.tickMs
         try await write { db in
             let now = clock.now()
             try StoreStateRecords.setValue(db, .rearmEpoch, now)
@@ -129,7 +129,7 @@ extension SessionStore {
     }
 
     /// Records this process's heartbeat, so other processes know it is alive.
-    public func heartbeat() async throws {
+    package func heartbeat() async throws(SessionStoreError) {
         let clock = self.clock
         let instanceId = self.instanceId
         try await write { db in try InstanceRecords.heartbeat(db, id: instanceId, at: clock.now()) }
@@ -138,8 +138,8 @@ extension SessionStore {
     private func pruneRetained() async throws(SessionStoreError) -> (Int, Int) {
         let clock = self.clock
         let batch = Self.maintenanceBatch
-        let tombstoneRetention = configuration.tombstoneRetention
-        let eventRetention = configuration.eventRetention
+        let tombstoneRetention = configuration.tombstoneRetentionMs
+        let eventRetention = configuration.eventRetentionMs
         var sessions = 0
         var events = 0
         while true {

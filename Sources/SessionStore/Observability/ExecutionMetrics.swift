@@ -12,11 +12,11 @@ struct ExecutionMetrics: Sendable {
 
     func moved(_ execution: Execution) {
         metrics.counter("sessionstore_execution_status_total", [("status", execution.status.rawValue)]).increment()
-        if execution.status == .started, let queued = execution.queuedMs {
-            metrics.timer("sessionstore_execution_queued_seconds").recordMilliseconds(queued)
+        if execution.status == .started, let queued = execution.queuedTime {
+            metrics.timer("sessionstore_execution_queued_seconds").recordMilliseconds(queued.wholeMilliseconds)
         }
-        if execution.status.isTerminal, let run = execution.runMs {
-            metrics.timer("sessionstore_execution_run_seconds").recordMilliseconds(run)
+        if execution.status.isTerminal, let run = execution.runTime {
+            metrics.timer("sessionstore_execution_run_seconds").recordMilliseconds(run.wholeMilliseconds)
         }
     }
 }

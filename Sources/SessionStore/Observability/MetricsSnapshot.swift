@@ -2,7 +2,10 @@ import SessionStoreSQLite
 
 /// The store's state as metrics, read from the file, so every process (and
 /// `sessionctl metrics`) reports the same figures whoever made the changes.
-public struct MetricsSnapshot: Sendable, Hashable, Codable {
+///
+/// Encodes the sweeper's times as `sweeperLagMs` and `sweeperPassMs`, in whole
+/// milliseconds.
+public struct MetricsSnapshot: Sendable, Hashable, Encodable {
     /// The number of live sessions in one state of one data source.
     public struct SessionCount: Sendable, Hashable, Codable {
         /// The sessions' state, `idle` or `active`.
@@ -34,10 +37,29 @@ public struct MetricsSnapshot: Sendable, Hashable, Codable {
     public var runningExecutions: [Total]
     /// Executions moved to each status, all time.
     public var executionTransitions: [Total]
-    /// Milliseconds since the last sweep pass of any process; `nil` before the first.
-    public var sweeperLagMs: Int64?
-    /// How long the last sweep pass took, in milliseconds.
-    public var sweeperPassMs: Int64?
+    /// The time since the last sweep pass of any process; `nil` before the first.
+    public var sweeperLag: Duration?
+    /// How long the last sweep pass took.
+    public var sweeperPassDuration: Duration?
+
+    private enum CodingKeys: String, CodingKey {
+        case sessions, opened, ended, refusals, runningExecutions, executionTransitions
+        case sweeperLag = "sweeperLagMs"
+        case sweeperPassDuration = "sweeperPassMs"
+    }
+
+    /// Writes every field, the sweeper's times in whole milliseconds.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(sessions, forKey: .sessions)
+        try container.encode(opened, forKey: .opened)
+        try container.encode(ended, forKey: .ended)
+        try container.encode(refusals, forKey: .refusals)
+        try container.encode(runningExecutions, forKey: .runningExecutions)
+        try container.encode(executionTransitions, forKey: .executionTransitions)
+        try container.encodeIfPresent(sweeperLag?.wholeMilliseconds, forKey: .sweeperLag)
+        try container.encodeIfPresent(sweeperPassDuration?.wholeMilliseconds, forKey: .sweeperPassDuration)
+    }
 }
 
 extension SessionStore {
@@ -75,8 +97,8 @@ extension SessionStore {
                 sessions: sessions, opened: try totals(EventKind.sessionStarted).reduce(0) { $0 + $1.total },
                 ended: try totals(EventKind.sessionEnded), refusals: try totals(EventKind.sessionRefused),
                 runningExecutions: running, executionTransitions: try totals(EventKind.executionStatus),
-                sweeperLagMs: lastPass.map { max(0, now - $0) },
-                sweeperPassMs: try StoreStateRecords.value(db, .sweepLastPassMs))
+                sweeperLag: lastPass.map { .milliseconds(max(0, now - $0)) },
+                sweeperPassDuration: try StoreStateRecords.value(db, .sweepLastPassMs).map(Duration.milliseconds))
         }
     }
 
@@ -108,11 +130,11 @@ extension SessionStore {
         for total in snapshot.executionTransitions {
             metrics.gauge("sessionstore_execution_transitions", [("status", total.label)]).record(total.total)
         }
-        if let lag = snapshot.sweeperLagMs {
-            metrics.gauge("sessionstore_sweeper_lag_seconds").record(Double(lag) / 1000)
+        if let lag = snapshot.sweeperLag {
+            metrics.gauge("sessionstore_sweeper_lag_seconds").record(Double(lag.wholeMilliseconds) / 1000)
         }
-        if let pass = snapshot.sweeperPassMs {
-            metrics.gauge("sessionstore_sweeper_pass_seconds").record(Double(pass) / 1000)
+        if let pass = snapshot.sweeperPassDuration {
+            metrics.gauge("sessionstore_sweeper_pass_seconds").record(Double(pass.wholeMilliseconds) / 1000)
         }
         return snapshot
     }

@@ -23,7 +23,8 @@ public enum SessionState: String, Sendable, Codable, CaseIterable {
 /// A session as stored, with its details, config and links.
 ///
 /// Encodes to the JSON that `sessionctl` prints: times as ISO-8601 UTC text with
-/// milliseconds, `timeoutMs` null for a session that never expires.
+/// milliseconds, the timeout as `timeoutMs` in whole milliseconds, null for a session
+/// that never expires.
 public struct Session: Sendable, Hashable, Codable {
     /// The opaque handle: a UUID (version 7 layout) whose 74 random bits make it
     /// unguessable and whose time prefix keeps new keys in order.
@@ -44,8 +45,9 @@ public struct Session: Sendable, Hashable, Codable {
     public var utcOffsetSeconds: Int64
     /// Where the session is in its life.
     public var state: SessionState
-    /// `nil` when the session never expires.
-    public var timeoutMs: Int64?
+    /// How long the session may go without access; ``SessionTimeout/never`` when it
+    /// never expires.
+    public var timeout: SessionTimeout
     /// When the session was opened.
     public var createdAt: Timestamp
     /// The last access that moved the session's expiry; accesses within the same tick
@@ -75,7 +77,8 @@ public struct Session: Sendable, Hashable, Codable {
     public var isLive: Bool { state.isLive }
 
     private enum CodingKeys: String, CodingKey {
-        case key, userId, sessionId, dataSource, type, version, identifier, utcOffsetSeconds, state, timeoutMs
+        case key, userId, sessionId, dataSource, type, version, identifier, utcOffsetSeconds, state
+        case timeout = "timeoutMs"
         case createdAt, lastAccessAt, expireAt, endedAt, endReason, clientAddress, impersonatedUser
         case details, config, parents, children
     }
@@ -92,7 +95,7 @@ public struct Session: Sendable, Hashable, Codable {
         try container.encode(identifier, forKey: .identifier)
         try container.encode(utcOffsetSeconds, forKey: .utcOffsetSeconds)
         try container.encode(state, forKey: .state)
-        try container.encode(timeoutMs, forKey: .timeoutMs)
+        try container.encode(timeout, forKey: .timeout)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(lastAccessAt, forKey: .lastAccessAt)
         try container.encode(expireAt, forKey: .expireAt)

@@ -1,6 +1,6 @@
 import SessionStoreSQLite
 
-/// A session and its descendants, as ``SessionStore/tree(of:)`` returns them.
+/// A session and its descendants, as ``SessionStore/sessionTree(key:)`` returns them.
 public struct SessionTree: Sendable, Hashable, Codable {
     /// The session at this node.
     public var session: Session
@@ -15,7 +15,7 @@ extension SessionStore {
     /// - Throws: `INVALID_ARGUMENT.LINK_CYCLE` when `parent` is `child` or one of its
     ///   descendants; `INVALID_HANDLE.SESSION_NOT_FOUND` / `SESSION_CLOSED` when either
     ///   session is not live.
-    public func addAssociate(parent: String, child: String) async throws {
+    public func addAssociate(parentKey parent: String, childKey child: String) async throws {
         let validator = configuration.validator
         let parentKey = try validator.key(parent)
         let childKey = try validator.key(child)
@@ -34,17 +34,17 @@ extension SessionStore {
     }
 
     /// The sessions linked under `key`, live or ended.
-    public func children(of key: String) async throws -> [Session] {
+    public func listChildren(key: String) async throws -> [Session] {
         try await related(key) { db, row in try SessionLinkRecords.childKeys(db, id: row.id) }
     }
 
     /// The sessions `key` is linked under, live or ended.
-    public func parents(of key: String) async throws -> [Session] {
+    public func listParents(key: String) async throws -> [Session] {
         try await related(key) { db, row in try SessionLinkRecords.parentKeys(db, id: row.id) }
     }
 
     /// `key` with all its descendants, read in one snapshot.
-    public func tree(of key: String) async throws -> SessionTree {
+    public func sessionTree(key: String) async throws -> SessionTree {
         let key = try configuration.validator.key(key)
         return try await read { db in
             guard let row = try SessionRecords.find(db, key: key) else {

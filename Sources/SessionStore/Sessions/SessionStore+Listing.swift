@@ -1,17 +1,34 @@
 import SessionStoreSQLite
 
 /// Per-session figures, kept in the transactions of the changes they count.
-public struct SessionStatistics: Sendable, Hashable, Codable {
+///
+/// Encodes the duration as `durationMs`, in whole milliseconds.
+public struct SessionStatistics: Sendable, Hashable, Encodable {
     /// The session's key.
     public var key: String
     /// From creation to the end, or to now for a live session.
-    public var durationMs: Int64
+    public var duration: Duration
     /// Config values changed since the session opened (including those set at open).
     public var configChanges: Int64
     /// Executions created in the session.
     public var statements: Int64
     /// Executions that failed.
     public var failures: Int64
+
+    private enum CodingKeys: String, CodingKey {
+        case key, configChanges, statements, failures
+        case duration = "durationMs"
+    }
+
+    /// Writes every field, the duration in whole milliseconds.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(key, forKey: .key)
+        try container.encode(duration.wholeMilliseconds, forKey: .duration)
+        try container.encode(configChanges, forKey: .configChanges)
+        try container.encode(statements, forKey: .statements)
+        try container.encode(failures, forKey: .failures)
+    }
 }
 
 extension SessionStore {
@@ -37,7 +54,7 @@ extension SessionStore {
 
     /// The live sessions of a data source (Stream API `GetCurrentSessions`), oldest
     /// first. Ended sessions are never included.
-    public func currentSessions(dataSource: String, limit: Int = 10_000) async throws -> [Session] {
+    public func listCurrentSessions(dataSource: String, limit: Int = 10_000) async throws -> [Session] {
         try configuration.validator.id(dataSource, field: .invalidDataSource)
         return try await listSessions(SessionFilter(states: .live, dataSource: dataSource, limit: limit))
     }
@@ -46,12 +63,12 @@ extension SessionStore {
     ///
     /// ```swift
     /// var last: Int64 = 0
-    /// for event in try await store.events(after: last, limit: 100) {
+    /// for event in try await store.listEvents(after: last, limit: 100) {
     ///     print(event.seq, event.kind, event.sessionKey ?? "-")
     ///     last = event.seq
     /// }
     /// ```
-    public func events(after seq: Int64 = 0, limit: Int = 100, filter: EventFilter = EventFilter()) async throws -> [StoreEvent] {
+    public func listEvents(after seq: Int64 = 0, limit: Int = 100, filter: EventFilter = EventFilter()) async throws -> [StoreEvent] {
         guard (1...10_000).contains(limit) else {
             throw SessionStoreError.invalidArgument(.invalidLimit, "limit must be within 1...10000 (got \(limit))")
         }
@@ -61,7 +78,7 @@ extension SessionStore {
     }
 
     /// Duration and counters of one session.
-    public func statistics(key: String) async throws -> SessionStatistics {
+    public func sessionStatistics(key: String) async throws -> SessionStatistics {
         let key = try configuration.validator.key(key)
         let now = clock.now()
         return try await read { db in
@@ -69,7 +86,7 @@ extension SessionStore {
                 throw SessionStoreError.sessionNotFound(key)
             }
             return SessionStatistics(
-                key: key, durationMs: (row.endedAt ?? now) - row.createdAt, configChanges: row.configChanges,
+                key: key, duration: .milliseconds((row.endedAt ?? now) - row.createdAt), configChanges: row.configChanges,
                 statements: row.statements, failures: row.failures)
         }
     }

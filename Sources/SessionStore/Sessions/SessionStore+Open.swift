@@ -6,7 +6,7 @@ extension SessionStore {
     ///
     /// ```swift
     /// let session = try await store.openSession(OpenSessionRequest(userId: "ada", sessionId: "nb-1"))
-    /// print(session.key, session.timeoutMs ?? "never")
+    /// print(session.key, session.timeout)
     /// ```
     ///
     /// The authenticator and the impersonation policy run first; the limits are checked
@@ -43,7 +43,7 @@ extension SessionStore {
     ///
     /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when that session id was closed and
     ///   its tombstone is still kept.
-    public func getOrCreateIsolatedSession(userId: String, sessionId: String) async throws -> Session {
+    public func openIsolatedSession(userId: String, sessionId: String) async throws -> Session {
         try await open(OpenSessionRequest(userId: userId, sessionId: sessionId), returningLive: true)
     }
 

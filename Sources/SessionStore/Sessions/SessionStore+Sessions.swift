@@ -17,7 +17,7 @@ extension SessionStore {
     /// an access (a touch).
     ///
     /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when the newest such session has ended.
-    public func getIsolatedSession(userId: String, sessionId: String) async throws -> Session? {
+    public func isolatedSession(userId: String, sessionId: String) async throws -> Session? {
         let validator = configuration.validator
         try validator.id(userId, field: .invalidUserId)
         try validator.id(sessionId, field: .invalidSessionId)

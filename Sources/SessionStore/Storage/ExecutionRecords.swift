@@ -298,7 +298,7 @@ enum ExecutionRecords {
         Execution(
             operationId: row.operationId, sessionKey: row.sessionKey, userId: row.userId, jobTag: row.jobTag,
             status: row.status, tags: tags, statement: row.statement,
-            reattachable: row.reattachable, attached: row.attached, timeoutMs: row.timeoutMs,
+            reattachable: row.reattachable, attached: row.attached, timeout: row.timeoutMs.map(Duration.milliseconds),
             createdAt: Timestamp(milliseconds: row.createdAt), startedAt: row.startedAt.map(Timestamp.init),
             lastAttachedAt: Timestamp(milliseconds: row.lastAttachedAt), endedAt: row.endedAt.map(Timestamp.init),
             closedAt: row.closedAt.map(Timestamp.init), abandonedAt: row.abandonedAt.map(Timestamp.init),

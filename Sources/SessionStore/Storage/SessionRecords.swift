@@ -229,7 +229,7 @@ enum SessionRecords {
         Session(
             key: row.key, userId: row.userId, sessionId: row.sessionId, dataSource: row.dataSource, type: row.type,
             version: row.version, identifier: row.identifier, utcOffsetSeconds: row.utcOffsetSeconds, state: row.state,
-            timeoutMs: row.timeoutMs, createdAt: Timestamp(milliseconds: row.createdAt),
+            timeout: row.timeoutMs.map { .after(.milliseconds($0)) } ?? .never, createdAt: Timestamp(milliseconds: row.createdAt),
             lastAccessAt: Timestamp(milliseconds: row.lastAccessAt), expireAt: row.expireAt.map(Timestamp.init),
             endedAt: row.endedAt.map(Timestamp.init), endReason: row.endReason, clientAddress: row.clientAddress,
             impersonatedUser: row.impersonatedUser, details: details, config: config, parents: parents, children: children)

@@ -28,8 +28,8 @@ struct BenchSettings: Sendable {
         configuration.durability = durability
         configuration.maxWriteBatch = groupCommit ? 256 : 1
         configuration.readerCount = min(4, max(2, concurrency))
-        configuration.tick = tick
-        configuration.minTimeout = 1
+        configuration.tick = .milliseconds(tick)
+        configuration.minTimeout = .milliseconds(1)
         return configuration
     }
 }
@@ -161,9 +161,9 @@ struct BenchScenarioRunner: Sendable {
         let keys = try await populate(store, count: max(1, concurrency))
         let result = try await BenchRunner.measure(operations: sessions, concurrency: concurrency, progress: progress("execution", sessions)) { index in
             let key = keys[index % keys.count]
-            let execution = try await store.createExecution(session: key)
+            let execution = try await store.createExecution(key: key)
             for status in [ExecutionStatus.started, .finished, .closed] {
-                try await store.setExecutionStatus(session: key, operationId: execution.operationId, to: status)
+                try await store.setExecutionStatus(key: key, operationId: execution.operationId, to: status)
             }
         }
         await store.close()
@@ -180,7 +180,7 @@ struct BenchScenarioRunner: Sendable {
         var passes: [Duration] = []
         var reports: [SweepReport] = []
         for _ in 0..<Self.sweepPasses {
-            _ = try await populate(store, count: due, timeout: .milliseconds(1))
+            _ = try await populate(store, count: due, timeout: .after(.milliseconds(1)))
             try settle(path)
             try await Task.sleep(for: .milliseconds(20))
             var report = SweepReport()
@@ -217,7 +217,7 @@ struct BenchScenarioRunner: Sendable {
     private func recoverScenario(_ path: String) async throws -> (Measurement, [String: String]) {
         let timeout: Int64 = 2000
         let store = try await openStore(path, tick: 100)
-        _ = try await populate(store, count: sessions, timeout: .milliseconds(timeout))
+        _ = try await populate(store, count: sessions, timeout: .after(.milliseconds(timeout)))
         let populatedAt = ContinuousClock.now
         await store.close()
         try await killHolder(path)
@@ -271,9 +271,9 @@ struct BenchScenarioRunner: Sendable {
                 try await store.closeSession(key: key, reason: "mixed")
             default:
                 try await ignoringClosed {
-                    let execution = try await store.createExecution(session: key)
-                    try await store.setExecutionStatus(session: key, operationId: execution.operationId, to: .started)
-                    try await store.setExecutionStatus(session: key, operationId: execution.operationId, to: .finished)
+                    let execution = try await store.createExecution(key: key)
+                    try await store.setExecutionStatus(key: key, operationId: execution.operationId, to: .started)
+                    try await store.setExecutionStatus(key: key, operationId: execution.operationId, to: .finished)
                 }
             }
         }
