@@ -39,6 +39,7 @@ extension SessionStore {
     /// - Parameter pause: awaited between batches (the sweeper passes its jitter).
     public func sweep(pause: @Sendable () async throws -> Void = {}) async throws(SessionStoreError) -> SweepReport {
         let started = ContinuousClock.now
+        defer { metrics.operations.sweep.record(since: started) }
         // One instant for the whole pass: a session re-armed or touched during the pass is
         // not met again, however long the pass takes.
         let now = clock.now()

@@ -21,7 +21,9 @@ extension SessionStore {
     ///   `INVALID_HANDLE.SESSION_CLOSED` for an associate that is not live;
     ///   `LIMIT_EXCEEDED.*`; `PERMISSION_DENIED.*`.
     public func openSession(_ request: OpenSessionRequest) async throws(SessionStoreError) -> Session {
-        try await open(request, returningLive: request.reconnect)
+        let started = ContinuousClock.now
+        defer { metrics.operations.openSession.record(since: started) }
+        return try await open(request, returningLive: request.reconnect)
     }
 
     /// Opens a session from its parts; see ``openSession(_:)``.
@@ -44,7 +46,9 @@ extension SessionStore {
     /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when that session id was closed and
     ///   its tombstone is still kept.
     public func getOrCreateIsolatedSession(userId: String, sessionId: String) async throws(SessionStoreError) -> Session {
-        try await open(OpenSessionRequest(userId: userId, sessionId: sessionId), returningLive: true)
+        let started = ContinuousClock.now
+        defer { metrics.operations.openSession.record(since: started) }
+        return try await open(OpenSessionRequest(userId: userId, sessionId: sessionId), returningLive: true)
     }
 
     private enum OpenOutcome: Sendable {

@@ -1,0 +1,233 @@
+import CoreMetrics
+import Foundation
+import SessionStore
+import Synchronization
+import Testing
+
+/// What an operator's tools see: `sessionctl metrics` as Prometheus reads it, the
+/// instruments a service's metrics factory receives, and the store's log lines.
+@Suite struct ObservabilityTests {
+    // MARK: Metrics
+
+    @Test func metricsCommandFollowsThePrometheusTextRules() async throws {
+        let test = TestStore()
+        let store = try await test.open { $0.limits.maxSessionsPerUser = 2 }
+        let first = try await store.openSession(userId: "ada", dataSource: "north")
+        let second = try await store.openSession(userId: "ada", dataSource: "south")
+        _ = try? await store.openSession(userId: "ada")
+        _ = try await store.closeSession(key: first.key)
+        let execution = try await store.createExecution(session: second.key)
+        try await store.setExecutionStatus(session: second.key, operationId: execution.operationId, to: .started)
+        _ = try await store.sweep()
+        await store.close()
+
+        let runs = try (0..<2).map { _ in try Sessionctl.run(["metrics", "--db", test.path]) }
+        for run in runs {
+            #expect(run.status == 0, "stderr: \(run.stderr)")
+        }
+        let exposition = try PrometheusExposition(runs[0].stdout)
+        #expect(exposition.violations.isEmpty, "\(exposition.violations)\n\(runs[0].stdout)")
+        let counters = exposition.families.filter { $0.type == "counter" }.map(\.name)
+        #expect(Set(counters) == [
+            "sessionstore_file_sessions_opened_total", "sessionstore_file_sessions_ended_total",
+            "sessionstore_file_session_refusals_total", "sessionstore_file_execution_transitions_total",
+        ])
+        // The same families, series and order every run (the sweeper lag's value moves).
+        let again = try PrometheusExposition(runs[1].stdout)
+        #expect(again.families.map(\.name) == exposition.families.map(\.name))
+        #expect(again.families.map { $0.samples.map(\.series) } == exposition.families.map { $0.samples.map(\.series) })
+
+        #expect(exposition.value("sessionstore_file_sessions_opened_total") == 2)
+        #expect(exposition.value("sessionstore_file_sessions_ended_total", ["state": "closed"]) == 1)
+        #expect(exposition.value("sessionstore_file_session_refusals_total", ["code": "LIMIT_EXCEEDED.SESSIONS_PER_USER"]) == 1)
+        #expect(exposition.value("sessionstore_file_execution_transitions_total", ["status": "started"]) == 1)
+        #expect(exposition.value("sessionstore_sessions", ["state": "idle", "data_source": "south"]) == 1)
+        #expect(exposition.value("sessionstore_sweeper_pass_seconds") != nil)
+    }
+
+    @Test func theRulesCheckerCatchesWhatPrometheusWouldRefuse() throws {
+        let missingHelp = try PrometheusExposition("# TYPE a_total counter\na_total 1\n")
+        #expect(!missingHelp.violations.isEmpty)
+        let gaugeTotal = try PrometheusExposition("# HELP opened Opened.\n# TYPE opened counter\nopened 1\n")
+        #expect(!gaugeTotal.violations.isEmpty)
+        let stray = try PrometheusExposition("# HELP a A.\n# TYPE a gauge\nb 1\n")
+        #expect(!stray.violations.isEmpty)
+        let duplicate = try PrometheusExposition("# HELP a A.\n# TYPE a gauge\na{x=\"1\"} 1\na{x=\"1\"} 2\n")
+        #expect(!duplicate.violations.isEmpty)
+        let twice = try PrometheusExposition("# HELP a A.\n# TYPE a gauge\na 1\n# HELP a A.\n# TYPE a gauge\n")
+        #expect(!twice.violations.isEmpty)
+    }
+
+    @Test func theMetricsFactorySeesOperationTimersAndFileCounters() async throws {
+        let test = TestStore()
+        let factory = RecordingMetricsFactory()
+        let store = try await test.open { $0.metricsFactory = factory }
+        let session = try await store.openSession(userId: "ada")
+        _ = try await store.getOrCreateIsolatedSession(userId: "ada", sessionId: "nb-1")
+        test.clock.advance(byMilliseconds: 60_000)
+        #expect(try await store.touch(key: session.key))
+        _ = try await store.closeSession(key: session.key)
+        _ = try await store.sweep()
+
+        let timer = "sessionstore_operation_duration_seconds"
+        #expect(factory.timerValues(timer, ["operation": "open_session"]).count == 2)
+        #expect(factory.timerValues(timer, ["operation": "touch"]).count == 1)
+        #expect(factory.timerValues(timer, ["operation": "close_session"]).count == 1)
+        #expect(factory.timerValues(timer, ["operation": "sweep"]).count == 1)
+        #expect(factory.timerValues(timer, ["operation": "touch"]).allSatisfy { $0 > 0 })
+
+        // The file's totals become counters that only grow by what the file's total grew.
+        let opened = "sessionstore_file_sessions_opened_total"
+        try await store.recordMetricsSnapshot()
+        #expect(factory.counterTotal(opened) == 2)
+        try await store.recordMetricsSnapshot()
+        #expect(factory.counterTotal(opened) == 2)
+        _ = try await store.openSession(userId: "bob")
+        try await store.recordMetricsSnapshot()
+        #expect(factory.counterTotal(opened) == 3)
+        #expect(factory.counterTotal("sessionstore_file_sessions_ended_total", ["state": "closed"]) == 1)
+        #expect(factory.gaugeValue("sessionstore_sessions", ["state": "idle", "data_source": "default"]) == 2)
+        await store.close()
+    }
+}
+
+// MARK: - Support
+
+/// The Prometheus text exposition format (0.0.4) read line by line, with the rules a
+/// scraper holds an exposition to: one `# HELP` and one `# TYPE` per family, before its
+/// samples; counter names ending in `_total`; every sample named after the family it
+/// follows; no series twice.
+struct PrometheusExposition {
+    struct Sample {
+        let name: String
+        let labels: [String: String]
+        let value: Double
+        var series: String { name + "{" + labels.keys.sorted().map { "\($0)=\(labels[$0] ?? "")" }.joined(separator: ",") + "}" }
+    }
+
+    struct Family {
+        let name: String
+        var help: String?
+        var type: String?
+        var samples: [Sample] = []
+    }
+
+    private(set) var families: [Family] = []
+    private(set) var violations: [String] = []
+
+    init(_ text: String) throws {
+        var seenSeries = Set<String>()
+        var seenFamilies = Set<String>()
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) where !line.isEmpty {
+            if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") {
+                let parts = line.split(separator: " ", maxSplits: 3).map(String.init)
+                guard parts.count >= 3 else { throw PrometheusText.ParseError(line: line) }
+                let name = parts[2]
+                let rest = parts.count > 3 ? parts[3] : ""
+                if families.last?.name != name {
+                    if seenFamilies.contains(name) { violations.append("family \(name) appears twice") }
+                    seenFamilies.insert(name)
+                    families.append(Family(name: name))
+                }
+                let index = families.count - 1
+                if !families[index].samples.isEmpty { violations.append("\(line) after the samples of \(name)") }
+                if parts[1] == "HELP" {
+                    if families[index].help != nil { violations.append("two HELP lines for \(name)") }
+                    families[index].help = rest
+                } else {
+                    if families[index].type != nil { violations.append("two TYPE lines for \(name)") }
+                    families[index].type = rest
+                }
+                continue
+            }
+            if line.hasPrefix("#") { continue }
+            let parsed = try PrometheusText.parse(line)
+            guard let sample = parsed.samples.first else { throw PrometheusText.ParseError(line: line) }
+            let labeled = Sample(name: sample.name, labels: sample.labels, value: sample.value)
+            guard let family = families.last else {
+                violations.append("\(sample.name) before any family")
+                continue
+            }
+            if !Self.belongs(labeled.name, to: family) { violations.append("\(labeled.name) follows family \(family.name)") }
+            if !seenSeries.insert(labeled.series).inserted { violations.append("series \(labeled.series) twice") }
+            families[families.count - 1].samples.append(labeled)
+        }
+        for family in families {
+            if family.help?.isEmpty ?? true { violations.append("no HELP for \(family.name)") }
+            guard let type = family.type else {
+                violations.append("no TYPE for \(family.name)")
+                continue
+            }
+            if !["counter", "gauge", "histogram", "summary", "untyped"].contains(type) {
+                violations.append("unknown type \(type) of \(family.name)")
+            }
+            if type == "counter" && !family.name.hasSuffix("_total") {
+                violations.append("counter \(family.name) does not end in _total")
+            }
+        }
+    }
+
+    /// Whether a sample of `name` is one of `family`'s: its name, or for a histogram or
+    /// summary its `_bucket`, `_sum` and `_count` series.
+    private static func belongs(_ name: String, to family: Family) -> Bool {
+        switch family.type {
+        case "histogram": [family.name + "_bucket", family.name + "_sum", family.name + "_count"].contains(name)
+        case "summary": [family.name, family.name + "_sum", family.name + "_count"].contains(name)
+        default: name == family.name
+        }
+    }
+
+    func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+        families.lazy.flatMap(\.samples).first { $0.name == name && $0.labels == labels }?.value
+    }
+}
+
+/// A metrics factory that keeps what the store records, for tests to read.
+final class RecordingMetricsFactory: MetricsFactory, Sendable {
+    private struct Key: Hashable {
+        let label: String
+        let dimensions: [String: String]
+    }
+
+    private final class Handler: CounterHandler, RecorderHandler, TimerHandler, Sendable {
+        let values = Mutex<[Double]>([])
+        func increment(by amount: Int64) { values.withLock { $0.append(Double(amount)) } }
+        func reset() { values.withLock { $0.removeAll() } }
+        func record(_ value: Int64) { values.withLock { $0.append(Double(value)) } }
+        func record(_ value: Double) { values.withLock { $0.append(value) } }
+        func recordNanoseconds(_ duration: Int64) { values.withLock { $0.append(Double(duration)) } }
+    }
+
+    private let handlers = Mutex<[Key: Handler]>([:])
+
+    private func handler(_ label: String, _ dimensions: [(String, String)]) -> Handler {
+        let key = Key(label: label, dimensions: Dictionary(dimensions, uniquingKeysWith: { $1 }))
+        return handlers.withLock { handlers in
+            if let handler = handlers[key] { return handler }
+            let handler = Handler()
+            handlers[key] = handler
+            return handler
+        }
+    }
+
+    private func values(_ label: String, _ dimensions: [String: String]) -> [Double] {
+        let handler = handlers.withLock { $0[Key(label: label, dimensions: dimensions)] }
+        return handler?.values.withLock { $0 } ?? []
+    }
+
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { handler(label, dimensions) }
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        handler(label, dimensions)
+    }
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { handler(label, dimensions) }
+    func destroyCounter(_ handler: any CounterHandler) {}
+    func destroyRecorder(_ handler: any RecorderHandler) {}
+    func destroyTimer(_ handler: any TimerHandler) {}
+
+    /// The nanoseconds recorded by a timer, one per call.
+    func timerValues(_ label: String, _ dimensions: [String: String] = [:]) -> [Double] { values(label, dimensions) }
+    /// The sum of a counter's increments.
+    func counterTotal(_ label: String, _ dimensions: [String: String] = [:]) -> Double { values(label, dimensions).reduce(0, +) }
+    /// The last value a gauge recorded.
+    func gaugeValue(_ label: String, _ dimensions: [String: String] = [:]) -> Double? { values(label, dimensions).last }
+}
