@@ -74,6 +74,7 @@ public final class SessionStore: Sendable {
         path: String, configuration: SessionStoreConfiguration = SessionStoreConfiguration()
     ) async throws(SessionStoreError) -> SessionStore {
         let clock = configuration.clock
+        let logger = configuration.logger
         var databaseConfiguration = DatabaseConfiguration(
             durability: configuration.durability, busyTimeout: configuration.busyTimeout)
         databaseConfiguration.statementObserver = configuration.statementObserver
@@ -87,8 +88,8 @@ public final class SessionStore: Sendable {
                 prepare: { db in
                     let applied = try migrator.migrate(db, now: clock.now())
                     if !applied.isEmpty {
-                        configuration.logger.info(
-                            "applied migrations", metadata: ["store.path": "\(path)", "migrations": "\(applied)"])
+                        logger.debug(
+                            "applied migrations", metadata: ["store.path": "\(path)", "store.migrations": "\(applied)"])
                     }
                 })
             let mode = configuration.recoveryMode
@@ -103,7 +104,7 @@ public final class SessionStore: Sendable {
             let store = SessionStore(
                 path: path, configuration: configuration, pool: pool, instanceId: instanceId, recovery: recovered?.0)
             if let (report, ended) = recovered {
-                configuration.logger.info(
+                logger.debug(
                     "recovered after a crash",
                     metadata: [
                         "store.path": "\(path)", "recovery.dead_instances": "\(report.deadInstances)",
@@ -136,7 +137,7 @@ public final class SessionStore: Sendable {
                 try InstanceRecords.unregister(db, id: instanceId)
             }
         } catch {
-            logger.info("could not unregister the instance", metadata: ["error": "\(error)"])
+            logger.warning("could not unregister the instance", metadata: ["error.message": "\(error)"])
         }
         await pool.close()
     }

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import Logging
 import SessionStore
 import Synchronization
 import Testing
@@ -88,6 +89,64 @@ import Testing
         #expect(factory.counterTotal("sessionstore_file_sessions_ended_total", ["state": "closed"]) == 1)
         #expect(factory.gaugeValue("sessionstore_sessions", ["state": "idle", "data_source": "default"]) == 2)
         await store.close()
+    }
+
+    // MARK: Logging
+
+    @Test func theLibraryLogsOrdinaryWorkBelowInfo() async throws {
+        let test = TestStore()
+        let lines = CapturedLogLines()
+        let configure: (inout SessionStoreConfiguration) -> Void = {
+            $0.logger = lines.logger()
+            $0.limits.maxSessionsPerUser = 1
+        }
+        let store = try await test.open(configure)
+        let session = try await store.openSession(userId: "ada", timeout: .milliseconds(5_000))
+        _ = try? await store.openSession(userId: "ada")
+        #expect(try await store.touch(key: session.key))
+        let execution = try await store.createExecution(session: session.key)
+        try await store.setExecutionStatus(session: session.key, operationId: execution.operationId, to: .started)
+        test.clock.advance(byMilliseconds: 3_600_000)
+        _ = try await store.sweep()
+        _ = try await store.openSession(userId: "bob")
+        await store.close()
+        // Reopened after a close: migrations already applied, nothing to recover.
+        let reopened = try await test.open(configure)
+        await reopened.close()
+
+        #expect(!lines.matching("session opened").isEmpty && !lines.matching("session refused").isEmpty)
+        let loud = lines.all().filter { $0.level >= .info }
+        #expect(loud.isEmpty, "\(loud.map { "\($0.level) \($0.message)" })")
+    }
+
+    @Test func serveShowsTheStoresDebugLinesOnlyWhenAsked() async throws {
+        let directory = TemporaryDirectory()
+        func prepare(_ name: String) throws -> String {
+            let path = directory.path(name)
+            let opened = try Sessionctl.run(["open", "--db", path, "--user", "ada", "--timeout", "1s"])
+            try #require(opened.status == 0, "stderr: \(opened.stderr)")
+            return path
+        }
+        let quietPath = try prepare("quiet.sqlite")
+        let debugPath = try prepare("debug.sqlite")
+        let settings = ["--set", "tick=200ms", "--set", "heartbeat-interval=500ms"]
+        let quiet = try SpawnedSessionctl(["serve", "--db", quietPath] + settings)
+        let debug = try SpawnedSessionctl(["serve", "--db", debugPath, "--log-level", "debug"] + settings)
+        let expired = await MultiProcessSweepTests.eventually(within: .seconds(60)) {
+            try [quietPath, debugPath].allSatisfy { path in
+                try CrashInspector(path: path).count("SELECT count(*) FROM sessions WHERE state = 'expired'") == 1
+            }
+        }
+        #expect(expired, "quiet: \(quiet.stderrText()); debug: \(debug.stderrText())")
+        await MultiProcessSweepTests.stop(quiet, with: SIGTERM)
+        await MultiProcessSweepTests.stop(debug, with: SIGTERM)
+
+        #expect(debug.stderrText().contains("session ended"), "\(debug.stderrText())")
+        #expect(!quiet.stderrText().contains("session ended"), "\(quiet.stderrText())")
+        #expect(quiet.stderrText().contains("serving"))
+
+        let refused = try Sessionctl.run(["serve", "--db", quietPath, "--log-level", "loud"])
+        #expect(refused.status == 64, "\(refused.stderr)")
     }
 }
 
@@ -230,4 +289,43 @@ final class RecordingMetricsFactory: MetricsFactory, Sendable {
     func counterTotal(_ label: String, _ dimensions: [String: String] = [:]) -> Double { values(label, dimensions).reduce(0, +) }
     /// The last value a gauge recorded.
     func gaugeValue(_ label: String, _ dimensions: [String: String] = [:]) -> Double? { values(label, dimensions).last }
+}
+
+/// Log lines kept in memory, with the metadata a handler would print.
+final class CapturedLogLines: Sendable {
+    struct Line: Sendable {
+        let level: Logger.Level
+        let message: String
+        let metadata: [String: String]
+    }
+
+    private let lines = Mutex<[Line]>([])
+
+    /// A logger at `trace` whose lines are kept here.
+    func logger() -> Logger {
+        var logger = Logger(label: "test") { _ in Handler(lines: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+
+    func all() -> [Line] { lines.withLock { $0 } }
+    func matching(_ message: String) -> [Line] { all().filter { $0.message == message } }
+
+    fileprivate func append(_ line: Line) { lines.withLock { $0.append(line) } }
+
+    private struct Handler: LogHandler {
+        let lines: CapturedLogLines
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let merged = metadata.merging(event.metadata ?? [:]) { _, line in line }
+            lines.append(Line(level: event.level, message: "\(event.message)", metadata: merged.mapValues { "\($0)" }))
+        }
+    }
 }

@@ -124,7 +124,7 @@ extension SessionStore {
                     "reason": "the sweeper fell behind; overdue sessions get a full timeout instead of expiring at once",
                 ])
         }
-        logger.info(
+        logger.warning(
             "sweeper fell behind; re-arming overdue sessions instead of expiring them",
             metadata: ["sweeper.behind_ms": "\(behindMs)"])
     }

@@ -157,7 +157,7 @@ extension SessionStore {
         switch outcome {
         case .opened(let session):
             sessionMetrics.opened(session)
-            logger.info(
+            logger.debug(
                 "session opened",
                 metadata: ["session.key": "\(session.key)", "session.user": "\(session.userId)", "session.data_source": "\(session.dataSource)"])
             return session
@@ -165,7 +165,7 @@ extension SessionStore {
             return session
         case .refused(let error):
             sessionMetrics.refused(code: error.code)
-            logger.info("session refused", metadata: ["session.user": "\(request.userId)", "error.code": "\(error.code)"])
+            logger.debug("session refused", metadata: ["session.user": "\(request.userId)", "error.code": "\(error.code)"])
             throw error
         }
     }

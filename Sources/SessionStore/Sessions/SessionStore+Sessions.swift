@@ -195,7 +195,7 @@ extension SessionStore {
     /// transaction.
     func didEnd(_ ended: EndedSession) {
         sessionMetrics.ended(ended.state)
-        logger.info(
+        logger.debug(
             "session ended",
             metadata: [
                 "session.key": "\(ended.row.key)", "session.state": "\(ended.state.rawValue)",
