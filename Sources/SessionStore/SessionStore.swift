@@ -26,7 +26,7 @@ public final class SessionStore: Sendable {
     let instanceId: Int64
     let pool: DatabasePool
     let metrics: StoreMetrics
-    var logger: Logger { configuration.logger }
+    var logger: Logger { configuration.logger.withCallMetadata() }
     var clock: any WallClock { configuration.clock }
 
     private init(
@@ -74,7 +74,7 @@ public final class SessionStore: Sendable {
         path: String, configuration: SessionStoreConfiguration = SessionStoreConfiguration()
     ) async throws(SessionStoreError) -> SessionStore {
         let clock = configuration.clock
-        let logger = configuration.logger
+        let logger = configuration.logger.withCallMetadata()
         var databaseConfiguration = DatabaseConfiguration(
             durability: configuration.durability, busyTimeout: configuration.busyTimeout)
         databaseConfiguration.statementObserver = configuration.statementObserver

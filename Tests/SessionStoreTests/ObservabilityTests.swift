@@ -93,6 +93,32 @@ import Testing
 
     // MARK: Logging
 
+    @Test func callMetadataReachesTheLinesOfCallsInsideTheScopeOnly() async throws {
+        let test = TestStore()
+        let lines = CapturedLogLines()
+        let store = try await test.open { $0.logger = lines.logger() }
+        let inside = try await SessionStore.withLogMetadata(["request.id": "r1"]) {
+            try await store.openSession(userId: "ada")
+        }
+        let outside = try await store.openSession(userId: "bob")
+        try await SessionStore.withLogMetadata(["request.id": "r2"]) {
+            try await SessionStore.withLogMetadata(["tenant.id": "t9"]) {
+                _ = try await store.closeSession(key: outside.key)
+            }
+        }
+        _ = try await store.closeSession(key: inside.key)
+        await store.close()
+
+        let opened = lines.matching("session opened")
+        #expect(opened.count == 2)
+        #expect(opened.first { $0.metadata["session.key"] == inside.key }?.metadata["request.id"] == "r1")
+        #expect(opened.first { $0.metadata["session.key"] == outside.key }?.metadata["request.id"] == nil)
+        let ended = lines.matching("session ended")
+        let nested = try #require(ended.first { $0.metadata["session.key"] == outside.key })
+        #expect(nested.metadata["request.id"] == "r2" && nested.metadata["tenant.id"] == "t9")
+        #expect(ended.first { $0.metadata["session.key"] == inside.key }?.metadata["request.id"] == nil)
+    }
+
     @Test func theLibraryLogsOrdinaryWorkBelowInfo() async throws {
         let test = TestStore()
         let lines = CapturedLogLines()
