@@ -174,6 +174,50 @@ import Testing
         let refused = try Sessionctl.run(["serve", "--db", quietPath, "--log-level", "loud"])
         #expect(refused.status == 64, "\(refused.stderr)")
     }
+
+    // MARK: Events
+
+    @Test func eventsPagesPastTheLimitWithSince() async throws {
+        let test = TestStore()
+        let store = try await test.open()
+        let total = 10_050
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for index in stride(from: worker, to: total, by: 8) {
+                        _ = try await store.openSession(userId: "user-\(index % 97)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        await store.close()
+
+        let help = try Sessionctl.run(["events", "--help"])
+        #expect(help.stdout.contains("10000") && help.stdout.contains("--since"), "\(help.stdout)")
+        let tooMany = try Sessionctl.run(["events", "--db", test.path, "--limit", "10001", "--json"])
+        #expect(tooMany.status == 1 && tooMany.error()?.code == "INVALID_ARGUMENT.LIMIT")
+
+        var seqs: [Int] = []
+        var since = 0
+        var pages = 0
+        while true {
+            let page = try Sessionctl.run(["events", "--db", test.path, "--limit", "10000", "--since", "\(since)", "--json"])
+            try #require(page.status == 0, "stderr: \(page.stderr)")
+            let events = try #require(try page.json() as? [[String: Any]])
+            guard let last = events.last?["seq"] as? Int else { break }
+            seqs += events.compactMap { $0["seq"] as? Int }
+            since = last
+            pages += 1
+        }
+        #expect(pages == 2)
+        #expect(seqs.count == total && Set(seqs).count == total && seqs == seqs.sorted())
+
+        // The text output names the next page's --since when a page is full.
+        let text = try Sessionctl.run(["events", "--db", test.path, "--limit", "10000"])
+        #expect(text.status == 0)
+        #expect(text.stderr.contains("--since \(seqs[9_999])"), "\(text.stderr)")
+    }
 }
 
 // MARK: - Support
