@@ -26,7 +26,7 @@ public final class SessionStore: Sendable {
     let instanceId: Int64
     let pool: DatabasePool
     let metrics: StoreMetrics
-    var logger: Logger { configuration.logger }
+    var logger: Logger { configuration.logger.withCallMetadata() }
     var clock: any WallClock { configuration.clock }
 
     private init(
@@ -77,6 +77,7 @@ public final class SessionStore: Sendable {
     ) async throws -> SessionStore {
         try configuration.checkDurations()
         let clock = configuration.clock
+        let logger = configuration.logger.withCallMetadata()
         var databaseConfiguration = DatabaseConfiguration(
             durability: configuration.durability, busyTimeout: configuration.busyTimeout)
         databaseConfiguration.statementObserver = configuration.statementObserver
@@ -90,8 +91,8 @@ public final class SessionStore: Sendable {
                 prepare: { db in
                     let applied = try migrator.migrate(db, now: clock.now())
                     if !applied.isEmpty {
-                        configuration.logger.info(
-                            "applied migrations", metadata: ["store.path": "\(path)", "migrations": "\(applied)"])
+                        logger.debug(
+                            "applied migrations", metadata: ["store.path": "\(path)", "store.migrations": "\(applied)"])
                     }
                 })
             let mode = configuration.recoveryMode
@@ -106,7 +107,7 @@ public final class SessionStore: Sendable {
             let store = SessionStore(
                 path: path, configuration: configuration, pool: pool, instanceId: instanceId, recovery: recovered?.0)
             if let (report, ended) = recovered {
-                configuration.logger.info(
+                logger.debug(
                     "recovered after a crash",
                     metadata: [
                         "store.path": "\(path)", "recovery.dead_instances": "\(report.deadInstances)",
@@ -139,7 +140,7 @@ public final class SessionStore: Sendable {
                 try InstanceRecords.unregister(db, id: instanceId)
             }
         } catch {
-            logger.info("could not unregister the instance", metadata: ["error": "\(error)"])
+            logger.warning("could not unregister the instance", metadata: ["error.message": "\(error)"])
         }
         await pool.close()
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SessionStore
 
 struct DetailsCommand: AsyncParsableCommand {
@@ -111,12 +112,17 @@ struct TreeCommand: AsyncParsableCommand {
 
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "events", abstract: "Print the event log, oldest first.")
+        commandName: "events", abstract: "Print the event log, oldest first.",
+        discussion: """
+            One run prints at most 10000 events. To read further, run again with --since set to the \
+            last sequence number printed (the SEQ column, or "seq" with --json); when a page is full \
+            the text output ends with that command's --since on stderr.
+            """)
 
-    @Option(help: "Only events after this sequence number.") var since: Int64 = 0
+    @Option(help: "Only events after this sequence number (the last one of the previous page).") var since: Int64 = 0
     @Option(help: "Only events of this session key.") var session: String?
     @Option(help: "Only events of this kind, e.g. session.ended.") var kind: String?
-    @Option(parsing: .unconditional) var limit = 100
+    @Option(parsing: .unconditional, help: "At most this many events, 1 to 10000.") var limit = 100
     @Flag(help: "Keep printing new events as they are committed, one a line, until interrupted.") var follow = false
     @OptionGroup var global: GlobalOptions
 
@@ -138,6 +144,9 @@ struct EventsCommand: AsyncParsableCommand {
         }
         let events = try await withStore(global) { try await $0.listEvents(after: since, limit: limit, filter: filter) }
         try global.output.printEvents(events)
+        if !global.json, events.count == limit, let last = events.last {
+            FileHandle.standardError.write(Data("more events may follow: --since \(last.seq)\n".utf8))
+        }
     }
 }
 

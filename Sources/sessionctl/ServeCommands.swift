@@ -4,12 +4,14 @@ import Logging
 import ServiceLifecycle
 import SessionStore
 
-/// A logger writing to stderr, for commands that run for a while.
-func commandLogger(_ label: String) -> Logger {
+/// A logger writing to stderr at `level` and above, for commands that run for a while.
+func commandLogger(_ label: String, level: Logger.Level) -> Logger {
     var logger = Logger(label: label, factory: { StreamLogHandler.standardError(label: $0) })
-    logger.logLevel = .info
+    logger.logLevel = level
     return logger
 }
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 struct SweepCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,23 +46,37 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Recover the file, then keep the heartbeat and the sweeper running until SIGINT or SIGTERM.",
-        discussion: "Logs to stderr. On SIGINT or SIGTERM the sweeper finishes its pass, the store closes cleanly, and a last log line says so.")
+        discussion: """
+            Logs to stderr. On SIGINT or SIGTERM the sweeper finishes its pass, the store closes cleanly, \
+            and a last log line says so. At the default level, info, the log shows serve's own lines \
+            (serving, what recovery found, the clean stop) and the store's warnings (a failed sweep, the \
+            storm guard); debug adds a line per session opened, refused or ended and per maintenance pass.
+            """)
 
+    @Option(help: "The lowest level logged.")
+    var logLevel: Logger.Level = .info
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let logger = commandLogger("sessionctl.serve")
+        let logger = commandLogger("sessionctl.serve", level: logLevel)
         var configuration = try global.makeConfiguration()
         configuration.logger = logger
         try await withStore(global, configuration: configuration) { store in
             if let recovery = store.recovery {
-                logger.info("recovered", metadata: ["recovery.dead_instances": "\(recovery.deadInstances)"])
+                logger.info(
+                    "recovered",
+                    metadata: [
+                        "recovery.dead_instances": "\(recovery.deadInstances)",
+                        "recovery.failed_executions": "\(recovery.failedExecutions)",
+                        "recovery.detached_executions": "\(recovery.detachedExecutions)",
+                        "recovery.ended_sessions": "\(recovery.endedSessions)",
+                    ])
             }
             let sweeper = ExpirySweeper(store: store)
             let group = ServiceGroup(
                 configuration: .init(
                     services: [.init(service: sweeper)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            logger.info("serving", metadata: ["store.path": "\(store.path)", "pid": "\(getpid())"])
+            logger.info("serving", metadata: ["store.path": "\(store.path)", "process.pid": "\(getpid())"])
             try await group.run()
         }
         logger.info("stopped cleanly", metadata: ["store.path": "\(global.databasePath)"])

@@ -58,9 +58,9 @@ import Testing
         let active = try test.count("SELECT count(*) FROM sessions WHERE state = 'active' AND data_source = 'metrics'")
         #expect(samples.value("sessionstore_sessions", ["state": "active", "data_source": "metrics"]) == Double(active))
         #expect(samples.value("sessionstore_sessions", ["state": "idle", "data_source": "metrics"]) == Double(live - active))
-        #expect(samples.value("sessionstore_sessions_opened") == Double(try test.count("SELECT count(*) FROM sessions")))
-        #expect(samples.value("sessionstore_sessions_ended", ["state": "closed"]) == Double(try test.count("SELECT count(*) FROM sessions WHERE state = 'closed'")))
-        #expect(samples.value("sessionstore_session_refusals", ["code": "LIMIT_EXCEEDED.SESSIONS_PER_USER"]) == 1)
+        #expect(samples.value("sessionstore_file_sessions_opened_total") == Double(try test.count("SELECT count(*) FROM sessions")))
+        #expect(samples.value("sessionstore_file_sessions_ended_total", ["state": "closed"]) == Double(try test.count("SELECT count(*) FROM sessions WHERE state = 'closed'")))
+        #expect(samples.value("sessionstore_file_session_refusals_total", ["code": "LIMIT_EXCEEDED.SESSIONS_PER_USER"]) == 1)
         #expect(samples.value("sessionstore_executions_running", ["status": "started"]) == 1)
         #expect(samples.types["sessionstore_sessions"] == "gauge")
     }

@@ -61,7 +61,7 @@ extension SessionStore {
             }
         }
         if !report.abandonedOperations.isEmpty || !report.timedOutOperations.isEmpty {
-            logger.info(
+            logger.debug(
                 "execution maintenance",
                 metadata: [
                     "executions.abandoned": "\(report.abandonedOperations.count)",

@@ -55,7 +55,7 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
                     _ = try await runPass()
                     try await store.recordMetricsSnapshot()
                 } catch let error as SessionStoreError {
-                    store.logger.info("sweep failed; retrying next tick", metadata: ["error.code": "\(error.code)", "error": "\(error.message)"])
+                    store.logger.warning("sweep failed; retrying next tick", metadata: ["error.code": "\(error.code)", "error.message": "\(error.message)"])
                 }
                 do {
                     try await clock.sleep(for: interval + randomJitter())
@@ -64,7 +64,7 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
                 }
             }
         }
-        store.logger.info("sweeper stopped", metadata: ["store.path": "\(store.path)"])
+        store.logger.debug("sweeper stopped", metadata: ["store.path": "\(store.path)"])
     }
 
     /// One pass: heartbeat when due, the storm guard when the previous pass is too far

@@ -39,6 +39,7 @@ extension SessionStore {
     /// - Parameter pause: awaited between batches (the sweeper passes its jitter).
     public func sweep(pause: @Sendable () async throws -> Void = {}) async throws -> SweepReport {
         let started = ContinuousClock.now
+        defer { metrics.operations.sweep.record(since: started) }
         // One instant for the whole pass: a session re-armed or touched during the pass is
         // not met again, however long the pass takes.
         let now = clock.now()
@@ -123,7 +124,7 @@ extension SessionStore {
                     "reason": "the sweeper fell behind; overdue sessions get a full timeout instead of expiring at once",
                 ])
         }
-        logger.info(
+        logger.warning(
             "sweeper fell behind; re-arming overdue sessions instead of expiring them",
             metadata: ["sweeper.behind_ms": "\(behindMs)"])
     }

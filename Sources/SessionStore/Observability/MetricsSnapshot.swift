@@ -1,5 +1,3 @@
-import SessionStoreSQLite
-
 /// The store's state as metrics, read from the file, so every process (and
 /// `sessionctl metrics`) reports the same figures whoever made the changes.
 ///
@@ -68,73 +66,48 @@ extension SessionStore {
     public func metricsSnapshot() async throws -> MetricsSnapshot {
         let now = clock.now()
         return try await read { db in
-            let sessions = try db.fetchAll(
-                sql: """
-                    SELECT name, live FROM live_session_counts
-                    WHERE scope = 'data_source_state'
-                    ORDER BY name
-                    """
-            ) { row -> MetricsSnapshot.SessionCount? in
-                let parts = row.string(0).split(separator: "\t", omittingEmptySubsequences: false)
-                guard parts.count == 2, let state = SessionState(rawValue: String(parts[1])) else { return nil }
-                return MetricsSnapshot.SessionCount(state: state, dataSource: String(parts[0]), count: row.int64(1))
-            }.compactMap { $0 }
-            func totals(_ kind: EventKind) throws(SQLiteError) -> [MetricsSnapshot.Total] {
-                try db.fetchAll(
-                    sql: "SELECT detail, total FROM event_totals WHERE kind = ? ORDER BY detail", [.text(kind.rawValue)]
-                ) { MetricsSnapshot.Total(label: $0.string(0), total: $0.int64(1)) }
-            }
-            let running = try db.fetchAll(
-                sql: """
-                    SELECT status, count(*) FROM executions
-                    WHERE status IN ('pending', 'started', 'analyzed', 'readyForExecution')
-                    GROUP BY status
-                    ORDER BY status
-                    """
-            ) { MetricsSnapshot.Total(label: $0.string(0), total: $0.int64(1)) }
             let lastPass = try StoreStateRecords.value(db, .sweepLastPassAt)
             return MetricsSnapshot(
-                sessions: sessions, opened: try totals(EventKind.sessionStarted).reduce(0) { $0 + $1.total },
-                ended: try totals(EventKind.sessionEnded), refusals: try totals(EventKind.sessionRefused),
-                runningExecutions: running, executionTransitions: try totals(EventKind.executionStatus),
+                sessions: try MetricsRecords.liveSessionCounts(db),
+                opened: try MetricsRecords.eventTotals(db, kind: EventKind.sessionStarted).reduce(0) { $0 + $1.total },
+                ended: try MetricsRecords.eventTotals(db, kind: EventKind.sessionEnded),
+                refusals: try MetricsRecords.eventTotals(db, kind: EventKind.sessionRefused),
+                runningExecutions: try MetricsRecords.runningExecutionCounts(db),
+                executionTransitions: try MetricsRecords.eventTotals(db, kind: EventKind.executionStatus),
                 sweeperLag: lastPass.map { .milliseconds(max(0, now - $0)) },
                 sweeperPassDuration: try StoreStateRecords.value(db, .sweepLastPassMs).map(Duration.milliseconds))
         }
     }
 
-    /// Records ``metricsSnapshot()`` as gauges through the configured metrics factory,
-    /// so a service exporting swift-metrics (to Prometheus, say) publishes the store's
-    /// state; the sweeper calls it after each pass. Gauges:
-    /// `sessionstore_sessions{state,data_source}`, `sessionstore_sessions_opened`,
-    /// `sessionstore_sessions_ended{state}`, `sessionstore_session_refusals{code}`,
-    /// `sessionstore_executions_running{status}`,
-    /// `sessionstore_execution_transitions{status}`, `sessionstore_sweeper_lag_seconds`,
-    /// `sessionstore_sweeper_pass_seconds`.
+    /// Records ``metricsSnapshot()`` through the configured metrics factory, so a service
+    /// exporting swift-metrics (to Prometheus, say) publishes the store's state; the
+    /// sweeper calls it after each pass. Gauges `sessionstore_sessions{state,data_source}`,
+    /// `sessionstore_executions_running{status}`, `sessionstore_sweeper_lag_seconds` and
+    /// `sessionstore_sweeper_pass_seconds`; counters of the file's all-time totals
+    /// `sessionstore_file_sessions_opened_total`,
+    /// `sessionstore_file_sessions_ended_total{state}`,
+    /// `sessionstore_file_session_refusals_total{code}` and
+    /// `sessionstore_file_execution_transitions_total{status}`.
+    ///
+    /// The `file` counters count the changes of every process on the file, so each
+    /// process reports the same figures: aggregate them with `max`, not `sum`. A counter
+    /// starts at the file's total the first time this store records it, then grows by
+    /// what the file's total grew. The counters without `file`
+    /// (`sessionstore_sessions_opened_total` and the others) count this process's own
+    /// changes, as they commit.
     @discardableResult
     public func recordMetricsSnapshot() async throws -> MetricsSnapshot {
         let snapshot = try await metricsSnapshot()
-        for count in snapshot.sessions {
-            metrics.gauge("sessionstore_sessions", [("state", count.state.rawValue), ("data_source", count.dataSource)])
-                .record(count.count)
-        }
-        metrics.gauge("sessionstore_sessions_opened").record(snapshot.opened)
-        for total in snapshot.ended {
-            metrics.gauge("sessionstore_sessions_ended", [("state", total.label)]).record(total.total)
-        }
-        for total in snapshot.refusals {
-            metrics.gauge("sessionstore_session_refusals", [("code", total.label)]).record(total.total)
-        }
-        for total in snapshot.runningExecutions {
-            metrics.gauge("sessionstore_executions_running", [("status", total.label)]).record(total.total)
-        }
-        for total in snapshot.executionTransitions {
-            metrics.gauge("sessionstore_execution_transitions", [("status", total.label)]).record(total.total)
-        }
-        if let lag = snapshot.sweeperLag {
-            metrics.gauge("sessionstore_sweeper_lag_seconds").record(Double(lag.wholeMilliseconds) / 1000)
-        }
-        if let pass = snapshot.sweeperPassDuration {
-            metrics.gauge("sessionstore_sweeper_pass_seconds").record(Double(pass.wholeMilliseconds) / 1000)
+        for family in snapshot.families {
+            for sample in family.samples {
+                let dimensions = sample.labels.map { ($0.name, $0.value) }
+                switch family.type {
+                case .gauge:
+                    metrics.gauge(family.name, dimensions).record(sample.value)
+                case .counter:
+                    metrics.advanceCounter(family.name, dimensions, to: Int64(sample.value))
+                }
+            }
         }
         return snapshot
     }

@@ -21,7 +21,9 @@ extension SessionStore {
     ///   `INVALID_HANDLE.SESSION_CLOSED` for an associate that is not live;
     ///   `LIMIT_EXCEEDED.*`; `PERMISSION_DENIED.*`.
     public func openSession(_ request: OpenSessionRequest) async throws -> Session {
-        try await open(request, returningLive: request.reconnect)
+        let started = ContinuousClock.now
+        defer { metrics.operations.openSession.record(since: started) }
+        return try await open(request, returningLive: request.reconnect)
     }
 
     /// Opens a session from its parts; see ``openSession(_:)``.
@@ -44,7 +46,9 @@ extension SessionStore {
     /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when that session id was closed and
     ///   its tombstone is still kept.
     public func openIsolatedSession(userId: String, sessionId: String) async throws -> Session {
-        try await open(OpenSessionRequest(userId: userId, sessionId: sessionId), returningLive: true)
+        let started = ContinuousClock.now
+        defer { metrics.operations.openSession.record(since: started) }
+        return try await open(OpenSessionRequest(userId: userId, sessionId: sessionId), returningLive: true)
     }
 
     private enum OpenOutcome: Sendable {
@@ -68,7 +72,7 @@ extension SessionStore {
         switch try await create(request, valid, returningLive: returningLive) {
         case .opened(let session):
             sessionMetrics.opened(session)
-            logger.info(
+            logger.debug(
                 "session opened",
                 metadata: ["session.key": "\(session.key)", "session.user": "\(session.userId)", "session.data_source": "\(session.dataSource)"])
             return session

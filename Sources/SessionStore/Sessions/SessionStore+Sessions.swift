@@ -49,7 +49,9 @@ extension SessionStore {
     /// - Returns: true while the session is live; false for an unknown, closing or ended
     ///   session.
     public func touch(key: String) async throws -> Bool {
-        switch try await touchOutcome(key: configuration.validator.key(key)) {
+        let started = ContinuousClock.now
+        defer { metrics.operations.touch.record(since: started) }
+        return switch try await touchOutcome(key: configuration.validator.key(key)) {
         case .gone: false
         case .unmoved, .moved: true
         }
@@ -175,6 +177,8 @@ extension SessionStore {
     /// - Throws: `INVALID_HANDLE.SESSION_NOT_FOUND` for an unknown key.
     @discardableResult
     public func closeSession(key: String, reason: String = "closed by client") async throws -> Session {
+        let started = ContinuousClock.now
+        defer { metrics.operations.closeSession.record(since: started) }
         let key = try configuration.validator.key(key)
         try configuration.validator.value(reason, field: .invalidReason)
         let clock = self.clock
@@ -195,7 +199,7 @@ extension SessionStore {
     /// transaction.
     func didEnd(_ ended: EndedSession) {
         sessionMetrics.ended(ended.state)
-        logger.info(
+        logger.debug(
             "session ended",
             metadata: [
                 "session.key": "\(ended.row.key)", "session.state": "\(ended.state.rawValue)",
