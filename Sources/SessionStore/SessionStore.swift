@@ -97,11 +97,12 @@ public final class SessionStore: Sendable {
                 })
             let mode = configuration.recoveryMode
             let instanceTimeout = configuration.instanceTimeoutMs
+            let tick = configuration.expiry.tick
             let (instanceId, recovered) = try await pool.write { db in
                 let now = clock.now()
                 let instanceId = try InstanceRecords.register(db, at: now)
                 let recovered = try Recovery.run(
-                    db, instance: instanceId, mode: mode, instanceTimeout: instanceTimeout, at: now)
+                    db, instance: instanceId, mode: mode, instanceTimeout: instanceTimeout, tick: tick, at: now)
                 return (instanceId, recovered)
             }
             let store = SessionStore(

@@ -19,7 +19,9 @@ public struct RecoveryReport: Sendable, Hashable, Codable {
 
 /// Finishing the work of instances that died: the one place crash recovery is decided.
 /// Its cost follows the dead instances' unfinished work, never the number of sessions:
-/// live sessions are re-armed lazily by the sweeper through `rearm_epoch`.
+/// live sessions are re-armed by recording `rearm_epoch` and `rearm_tick` only. Reads
+/// show the re-armed expiry from then on (``SessionRecords/effectiveExpireAt``), and the
+/// sweeper writes it as it meets each session.
 enum Recovery {
     static let reason = "server restarted"
 
@@ -31,9 +33,10 @@ enum Recovery {
     }
 
     /// Finishes the work of instances whose process is gone, in the caller's
-    /// transaction. The report is `nil` when nothing was to be recovered.
+    /// transaction. The report is `nil` when nothing was to be recovered. `tick` is the
+    /// one re-armed expiries are rounded up to.
     static func run(
-        _ db: Database, instance: Int64, mode: RecoveryMode, instanceTimeout: Int64, at now: Int64
+        _ db: Database, instance: Int64, mode: RecoveryMode, instanceTimeout: Int64, tick: Int64, at now: Int64
     ) throws -> (RecoveryReport, [EndedSession])? {
         let others = try InstanceRecords.others(db, than: instance)
         let host = InstanceRecords.currentHost
@@ -62,7 +65,7 @@ enum Recovery {
         }
         report.endedSessions = ended.count
         if mode == .rearm && dead.count == others.count {
-            try StoreStateRecords.setValue(db, .rearmEpoch, now)
+            try StoreStateRecords.setRearmEpoch(db, now, tick: tick)
             report.rearmEpoch = Timestamp(milliseconds: now)
         }
         var payload = [

@@ -32,7 +32,8 @@ extension SessionStore {
     /// ends its sessions inside one write transaction, so no session ends twice.
     ///
     /// A due session not accessed since the last re-arm epoch (a recovery or the storm
-    /// guard) is re-armed with a full timeout from that epoch instead, once. One with an
+    /// guard) is re-armed with a full timeout from that epoch instead, once: its
+    /// effective expiry, which readers already showed, is written. One with an
     /// attached running execution gets a full timeout from now when
     /// ``SessionStoreConfiguration/runningSessionsDoNotExpire`` is on.
     ///
@@ -82,19 +83,17 @@ extension SessionStore {
         let batchSize = configuration.sweepBatchSize
         let spareActive = configuration.runningSessionsDoNotExpire
         return try await write { db in
-            let epoch = try StoreStateRecords.value(db, .rearmEpoch)
             var batch = ExpiryBatch()
             let due = try SessionRecords.due(db, now: now, limit: batchSize)
             batch.examined = due.count
             for row in due {
-                guard let timeout = row.timeoutMs else { continue }
-                if let epoch, row.lastAccessAt < epoch {
-                    let rearmed = expiry.expireAt(now: epoch, timeoutMs: timeout)
-                    if rearmed > now {
-                        try SessionRecords.rearm(db, id: row.id, expireAt: rearmed)
-                        batch.rearmed += 1
-                        continue
-                    }
+                guard let timeout = row.timeoutMs, let effective = row.expireAt else { continue }
+                // Due by its stored expiry, not by its effective one: not accessed since
+                // the re-arm epoch, whose full timeout has not run out. Written once.
+                if effective > now {
+                    try SessionRecords.rearm(db, id: row.id, expireAt: effective)
+                    batch.rearmed += 1
+                    continue
                 }
                 if spareActive, row.state == .active {
                     try SessionRecords.rearm(db, id: row.id, expireAt: expiry.expireAt(now: now, timeoutMs: timeout))
@@ -110,13 +109,15 @@ extension SessionStore {
     }
 
     /// Storm guard: from now on, due sessions not accessed since now get a full timeout
-    /// before they may expire. Records a `sweeper.storm_guard` event and a log line.
+    /// before they may expire. Only the epoch and this process's tick are written: every
+    /// read shows the new expiry at once, and the sweeper writes it as it meets each
+    /// session. Records a `sweeper.storm_guard` event and a log line.
     package func rearmOverdueSessions(behindMs: Int64) async throws(SessionStoreError) {
         let clock = self.clock
         let tick = configuration.tickMs
         try await write { db in
             let now = clock.now()
-            try StoreStateRecords.setValue(db, .rearmEpoch, now)
+            try StoreStateRecords.setRearmEpoch(db, now, tick: tick)
             try EventLog.append(
                 db, at: now, kind: EventKind.stormGuard, subject: EventLog.Subject(),
                 payload: [

@@ -17,6 +17,8 @@ struct SessionRow: Sendable {
     var timeoutMs: Int64?
     var createdAt: Int64
     var lastAccessAt: Int64
+    /// The effective expiry when read (``SessionRecords/effectiveExpireAt``): the one the
+    /// sweeper applies, which may be later than the stored `expire_at`.
     var expireAt: Int64?
     var endedAt: Int64?
     var endReason: String?
@@ -31,11 +33,41 @@ struct SessionRow: Sendable {
 
 /// The SQL of `sessions` and the tables that hang off it. Policy lives in the service.
 enum SessionRecords {
+    /// The columns of a ``SessionRow``, in order; the expiry is the effective one.
     static let columns = """
         id, key, user_id, client_session_id, data_source, type, version, identifier, utc_offset_seconds,
-        client_address, impersonated_user, state, timeout_ms, created_at, last_access_at, expire_at,
+        client_address, impersonated_user, state, timeout_ms, created_at, last_access_at, \(effectiveExpireAt),
         ended_at, end_reason, config_changes, statements, failures
         """
+
+    /// The expiry of a `sessions` row as the sweeper applies it, the one every reader
+    /// shows (the `live_sessions` view computes the same, migration 0010).
+    ///
+    /// Re-arming after a recovery or the storm guard is lazy: both only record
+    /// `rearm_epoch` (and `rearm_tick`), and a live session with a timeout whose last
+    /// access is older than the epoch expires at `max(expire_at, roundUp(epoch + timeout,
+    /// tick))`; the sweeper writes that value when it meets the session due by
+    /// `expire_at`. Any other row's expiry is `expire_at`. The subqueries on
+    /// `store_state` are uncorrelated, so SQLite runs each at most once per statement,
+    /// and those of the rounding only when a row needs them: a read that meets no such
+    /// session costs one primary-key lookup more.
+    ///
+    /// The rounding is ``Expiry/expireAt(now:timeoutMs:)``'s, saturation included.
+    static let effectiveExpireAt: String = {
+        let epoch = "(SELECT value FROM store_state WHERE name = '\(StoreStateRecords.Key.rearmEpoch.rawValue)')"
+        let tick = "max(1, coalesce((SELECT value FROM store_state WHERE name = '\(StoreStateRecords.Key.rearmTick.rawValue)'), 1))"
+        let sum = "(\(epoch) + timeout_ms)"
+        let latest = "(9223372036854775807 - 9223372036854775807 % \(tick))"
+        let rearmed = """
+            CASE WHEN timeout_ms > \(latest) - \(tick) - \(epoch) THEN \(latest) \
+            WHEN \(sum) % \(tick) = 0 THEN \(sum) \
+            ELSE \(sum) - \(sum) % \(tick) + \(tick) END
+            """
+        return """
+            CASE WHEN state IN ('idle', 'active') AND timeout_ms IS NOT NULL AND last_access_at < \(epoch) \
+            THEN max(expire_at, \(rearmed)) ELSE expire_at END
+            """
+    }()
 
     static func row(_ row: Row) throws(SQLiteError) -> SessionRow {
         try SessionRow(
@@ -112,11 +144,12 @@ enum SessionRecords {
         try db.fetchOne(sql: "SELECT \(columns) FROM sessions WHERE id = ?", [.integer(id)], map: row)
     }
 
-    /// What a touch needs to decide: the row id, state, timeout and expiry of `key`,
-    /// read without materialising the rest of the row.
+    /// What a touch needs to decide: the row id, state, timeout and effective expiry of
+    /// `key`, read without materialising the rest of the row.
     static func expiryProbe(_ db: Database, key: String) throws(SQLiteError) -> ExpiryProbe? {
         try db.fetchOne(
-            sql: "SELECT id, state IN ('idle', 'active'), timeout_ms, expire_at FROM sessions WHERE key = ?", [.text(key)]
+            sql: "SELECT id, state IN ('idle', 'active'), timeout_ms, \(effectiveExpireAt) FROM sessions WHERE key = ?",
+            [.text(key)]
         ) { row in
             ExpiryProbe(
                 id: row.int64(0), isLive: row.bool(1),
@@ -251,7 +284,7 @@ extension SessionRecords {
         try db.fetchAll(sql: dueSQL, [.integer(now), .integer(Int64(limit))], map: row)
     }
 
-    /// Gives a live session a new expiry, earlier or later.
+    /// Writes a live session's expiry, earlier or later than the stored one.
     static func rearm(_ db: Database, id: Int64, expireAt: Int64) throws(SQLiteError) {
         try db.execute(
             sql: "UPDATE sessions SET expire_at = ? WHERE id = ? AND state IN ('idle', 'active')",
