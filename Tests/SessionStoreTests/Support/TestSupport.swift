@@ -166,3 +166,11 @@ func outcome<T>(
         return .failure(SessionStoreError(code: .storageError, message: "\(error)"))
     }
 }
+
+extension Result {
+    /// The error of a failure; `nil` for a success.
+    var failure: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
+    }
+}
