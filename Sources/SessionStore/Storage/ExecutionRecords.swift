@@ -113,10 +113,6 @@ enum ExecutionRecords {
             [.integer(sessionId), .text(operationId)], map: row)
     }
 
-    static func find(_ db: Database, id: Int64) throws(SQLiteError) -> ExecutionRow? {
-        try db.fetchOne(sql: "\(select) WHERE executions.id = ?", [.integer(id)], map: row)
-    }
-
     static func tags(_ db: Database, executionId: Int64) throws(SQLiteError) -> [String] {
         try db.fetchAll(
             sql: "SELECT tag FROM execution_tags WHERE execution_id = ? ORDER BY tag", [.integer(executionId)]
@@ -211,14 +207,6 @@ enum ExecutionRecords {
                 """, [.integer(now), .integer(Int64(limit))], map: row)
     }
 
-    /// Moves `execution` to `status` if it is still in `from`; false when it moved
-    /// meanwhile. Sets the time columns the new status implies.
-    static func setStatus(
-        _ db: Database, id: Int64, from: ExecutionStatus, to status: ExecutionStatus, error: String?, at time: Int64
-    ) throws(SQLiteError) -> Bool {
-        try moveStatus(db, id: id, from: from, to: status, error: error, at: time) != nil
-    }
-
     /// The columns a status change may write, as it wrote them.
     struct StatusColumns: Sendable {
         let startedAt: Int64?
@@ -227,8 +215,9 @@ enum ExecutionRecords {
         let error: String?
     }
 
-    /// ``setStatus(_:id:from:to:error:at:)`` returning the columns as written (`UPDATE …
-    /// RETURNING`); `nil` when the execution moved meanwhile.
+    /// Moves the execution to `status` if it is still in `from` and sets the time columns
+    /// the new status implies; returns the columns as written (`UPDATE … RETURNING`), or
+    /// `nil` when the execution moved meanwhile.
     static func moveStatus(
         _ db: Database, id: Int64, from: ExecutionStatus, to status: ExecutionStatus, error: String?, at time: Int64
     ) throws(SQLiteError) -> StatusColumns? {

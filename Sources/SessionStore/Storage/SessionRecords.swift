@@ -80,25 +80,6 @@ enum SessionRecords {
             configChanges: row.int64(18), statements: row.int64(19), failures: row.int64(20))
     }
 
-    static func insert(_ db: Database, _ session: SessionRow) throws(SQLiteError) -> Int64 {
-        try db.execute(
-            sql: """
-                INSERT INTO sessions (
-                    key, user_id, client_session_id, data_source, type, version, identifier, utc_offset_seconds,
-                    client_address, impersonated_user, state, timeout_ms, created_at, last_access_at, expire_at
-                )
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            [
-                .text(session.key), .text(session.userId), DatabaseValue(session.sessionId), .text(session.dataSource),
-                .text(session.type), .integer(session.version), DatabaseValue(session.identifier),
-                .integer(session.utcOffsetSeconds), DatabaseValue(session.clientAddress),
-                DatabaseValue(session.impersonatedUser), .text(session.state.rawValue), DatabaseValue(session.timeoutMs),
-                .integer(session.createdAt), .integer(session.lastAccessAt), DatabaseValue(session.expireAt),
-            ])
-        return db.lastInsertedRowID
-    }
-
     /// Inserts a new live (`idle`) session from `request`, with its details and config,
     /// and returns its row as written. The config entries count as its first config
     /// changes.
@@ -138,10 +119,6 @@ enum SessionRecords {
 
     static func find(_ db: Database, key: String) throws(SQLiteError) -> SessionRow? {
         try db.fetchOne(sql: "SELECT \(columns) FROM sessions WHERE key = ?", [.text(key)], map: row)
-    }
-
-    static func find(_ db: Database, id: Int64) throws(SQLiteError) -> SessionRow? {
-        try db.fetchOne(sql: "SELECT \(columns) FROM sessions WHERE id = ?", [.integer(id)], map: row)
     }
 
     /// What a touch needs to decide: the row id, state, timeout and effective expiry of
