@@ -91,12 +91,12 @@ extension SessionStore {
                 // Due by its stored expiry, not by its effective one: not accessed since
                 // the re-arm epoch, whose full timeout has not run out. Written once.
                 if effective > now {
-                    try SessionRecords.rearm(db, id: row.id, expireAt: effective)
+                    try SessionRecords.rearm(db, sessionRowId: row.id, expireAt: effective)
                     batch.rearmed += 1
                     continue
                 }
                 if spareActive, row.state == .active {
-                    try SessionRecords.rearm(db, id: row.id, expireAt: expiry.expireAt(now: now, timeoutMs: timeout))
+                    try SessionRecords.rearm(db, sessionRowId: row.id, expireAt: expiry.expireAt(now: now, timeoutMs: timeout))
                     batch.spared += 1
                     continue
                 }

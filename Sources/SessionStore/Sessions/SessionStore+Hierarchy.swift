@@ -26,7 +26,7 @@ extension SessionStore {
                     code: SessionStoreError.Code.linkCycle,
                     message: "linking \(childKey) under \(parentKey) would make a cycle")
             }
-            if try SessionLinkRecords.link(db, parent: parentRow.id, child: childRow.id, at: now) {
+            if try SessionLinkRecords.link(db, parentRowId: parentRow.id, childRowId: childRow.id, at: now) {
                 try EventLog.append(
                     db, at: now, kind: EventKind.sessionLinked, subject: parentRow.subject, payload: ["child": childKey])
             }
@@ -35,12 +35,12 @@ extension SessionStore {
 
     /// The sessions linked under `key`, live or ended.
     public func listChildren(key: String) async throws -> [Session] {
-        try await related(key) { db, row in try SessionLinkRecords.childKeys(db, id: row.id) }
+        try await related(key) { db, row in try SessionLinkRecords.childKeys(db, sessionRowId: row.id) }
     }
 
     /// The sessions `key` is linked under, live or ended.
     public func listParents(key: String) async throws -> [Session] {
-        try await related(key) { db, row in try SessionLinkRecords.parentKeys(db, id: row.id) }
+        try await related(key) { db, row in try SessionLinkRecords.parentKeys(db, sessionRowId: row.id) }
     }
 
     /// `key` with all its descendants, read in one snapshot.

@@ -41,14 +41,14 @@ extension SessionStore {
         }
         let after = try filter.after.map { (key) throws in try configuration.validator.key(key) }
         return try await read { db in
-            var afterId: Int64 = 0
+            var afterRowId: Int64 = 0
             if let after {
                 guard let row = try SessionRecords.find(db, key: after) else {
                     throw SessionStoreError.sessionNotFound(after)
                 }
-                afterId = row.id
+                afterRowId = row.id
             }
-            return try SessionListRecords.list(db, filter, afterId: afterId).map { try SessionRecords.load(db, $0) }
+            return try SessionListRecords.list(db, filter, afterRowId: afterRowId).map { try SessionRecords.load(db, $0) }
         }
     }
 
