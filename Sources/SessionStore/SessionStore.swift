@@ -48,13 +48,13 @@ public final class SessionStore: Sendable {
         return migration
     }
 
-    /// Revisions of shipped migrations that were edited in place before the edit was
-    /// moved into a migration of its own; files that recorded them stay openable, and
-    /// the later migrations bring them to the same schema. 0001: the seed's text, and the
-    /// revision with the partial client-id index (0007 makes both changes); 0002: the
-    /// first revision, without `executions_running_by_id` (0009 creates it where it is
-    /// missing); 0003: a comment changed. The texts are kept in
-    /// Tests/Fixtures/ShippedMigrations, where a test opens each.
+    /// Checksums of other texts of shipped migrations that a file may have recorded; the
+    /// migrator accepts them beside the current text's, and later migrations bring such a
+    /// file to the same schema. 0001: the seed's text, and a text with the partial
+    /// client-id index (0007 makes both changes); 0002: a text without
+    /// `executions_running_by_id` (0009 creates it where it is missing); 0003: a text that
+    /// differs in a comment. Tests/Fixtures/ShippedMigrations holds each text, and a test
+    /// opens a file that recorded it.
     private static let supersededChecksums: [Int: Set<String>] = [
         1: ["1809b3fc3c509517", "10a8b5e87e6d5c17"],
         2: ["87cc78b35ef1535b"],

@@ -196,10 +196,9 @@ public final class DatabasePool: Sendable {
     /// background checkpoint falling behind a busy writer) does the writer checkpoint in
     /// its commit, so the WAL stays bounded.
     ///
-    /// With `full` durability the writer keeps SQLite's automatic checkpoint: every commit
-    /// already waits for an fsync, and a checkpoint syncing the same disk beside it made
-    /// those fsyncs slower than the checkpoint it saved (commits alone in their
-    /// transaction ran about 30% slower in `sessionctl bench`).
+    /// With `full` durability the writer keeps SQLite's automatic checkpoint and this
+    /// stays 0: every commit already waits for an fsync, and a checkpoint syncing the
+    /// same disk beside it slows those fsyncs by more than the checkpoint saves.
     public var backgroundCheckpoints: Int { checkpointer?.completedCheckpoints ?? 0 }
 
     /// Finishes queued writes, stops the threads and closes every connection.

@@ -90,7 +90,8 @@ struct LinkCommand: AsyncParsableCommand {
 
 struct TreeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tree", abstract: "Print a session and its descendants.")
+        commandName: "tree", abstract: "Print a session and its descendants.",
+        discussion: "Ended descendants are printed with their state: a link outlives the sessions it joins until the tombstone is pruned (tombstone-retention).")
 
     @Argument var key: String
     @OptionGroup var global: GlobalOptions

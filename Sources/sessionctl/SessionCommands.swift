@@ -115,7 +115,8 @@ struct ListCommand: AsyncParsableCommand {
 
 struct CurrentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "current", abstract: "List the live sessions of a data source (never ended ones).")
+        commandName: "current", abstract: "List the live sessions of a data source (never ended ones).",
+        discussion: "A listed session's parents and children may be ended sessions: a link outlives the sessions it joins until the tombstone is pruned (tombstone-retention).")
 
     @Option(name: .customLong("data-source")) var dataSource = "default"
     @OptionGroup var global: GlobalOptions

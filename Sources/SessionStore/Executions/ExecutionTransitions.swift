@@ -10,14 +10,14 @@ enum ExecutionTransitions {
         at time: Int64
     ) throws -> ExecutionRow {
         guard row.status.canMove(to: status),
-            let written = try ExecutionRecords.moveStatus(db, id: row.id, from: row.status, to: status, error: error, at: time)
+            let written = try ExecutionRecords.moveStatus(db, executionRowId: row.id, from: row.status, to: status, error: error, at: time)
         else {
             throw SessionStoreError(
                 code: SessionStoreError.Code.invalidTransition,
                 message: "execution \(row.operationId) cannot move from \(row.status.rawValue) to \(status.rawValue)")
         }
         if status == .failed {
-            try ExecutionRecords.countFailure(db, sessionId: row.sessionId)
+            try ExecutionRecords.countFailure(db, sessionRowId: row.sessionRowId)
         }
         var payload = ["from": row.status.rawValue, "to": status.rawValue]
         payload["error"] = error
@@ -37,20 +37,20 @@ enum ExecutionTransitions {
     /// `execution.abandoned` event; the session's state follows.
     static func abandon(_ db: Database, _ row: ExecutionRow, at time: Int64) throws {
         let current = row.status.isRunning ? try move(db, row, to: .canceled, reason: "abandoned", at: time) : row
-        try ExecutionRecords.markAbandoned(db, id: current.id, at: time)
+        try ExecutionRecords.markAbandoned(db, executionRowId: current.id, at: time)
         try EventLog.append(
             db, at: time, kind: EventKind.executionStatus, subject: row.subject,
             payload: ["from": current.status.rawValue, "to": ExecutionStatus.closed.rawValue, "reason": "abandoned"])
         try EventLog.append(
             db, at: time, kind: EventKind.executionAbandoned, subject: row.subject,
             payload: ["lastAttachedAt": Timestamp(milliseconds: row.lastAttachedAt).iso8601])
-        try refreshActivity(db, sessionId: row.sessionId)
+        try refreshActivity(db, sessionRowId: row.sessionRowId)
     }
 
     /// Times `row` out (past its own deadline); the session's state follows.
     static func timeOut(_ db: Database, _ row: ExecutionRow, at time: Int64) throws {
         _ = try move(db, row, to: .timedOut, reason: "execution timeout", at: time)
-        try refreshActivity(db, sessionId: row.sessionId)
+        try refreshActivity(db, sessionRowId: row.sessionRowId)
     }
 
     /// Cancels running executions (an interrupt, or the end of their session), writing an
@@ -72,18 +72,18 @@ enum ExecutionTransitions {
     /// Detaches `row` because its client is gone (the serving process stopped or died)
     /// and keeps the session's state in step.
     static func detach(_ db: Database, _ row: ExecutionRow, reason: String, at time: Int64) throws {
-        try ExecutionRecords.setAttached(db, id: row.id, attached: false, at: time)
+        try ExecutionRecords.setAttached(db, executionRowId: row.id, attached: false, at: time)
         try EventLog.append(db, at: time, kind: EventKind.executionDetached, subject: row.subject, payload: ["reason": reason])
-        try refreshActivity(db, sessionId: row.sessionId)
+        try refreshActivity(db, sessionRowId: row.sessionRowId)
     }
 
     /// Stops an active streaming query and writes its `streaming_query.stopped` event;
     /// false (and nothing written) when it was not active.
     @discardableResult
     static func stop(
-        _ db: Database, query id: Int64, queryId: String, of session: SessionRow, reason: String, at time: Int64
+        _ db: Database, queryRowId: Int64, queryId: String, of session: SessionRow, reason: String, at time: Int64
     ) throws -> Bool {
-        guard try OwnedRecords.stopQuery(db, id: id, reason: reason, at: time) else { return false }
+        guard try OwnedRecords.stopQuery(db, queryRowId: queryRowId, reason: reason, at: time) else { return false }
         try EventLog.append(
             db, at: time, kind: EventKind.queryStopped, subject: session.subject,
             payload: ["queryId": queryId, "reason": reason])
@@ -92,8 +92,8 @@ enum ExecutionTransitions {
 
     /// Sets the session `active` while it has an attached running execution, `idle`
     /// otherwise.
-    static func refreshActivity(_ db: Database, sessionId: Int64) throws(SQLiteError) {
-        let active = try ExecutionRecords.hasAttachedRunning(db, sessionId: sessionId)
-        try SessionRecords.setActivity(db, id: sessionId, active: active)
+    static func refreshActivity(_ db: Database, sessionRowId: Int64) throws(SQLiteError) {
+        let active = try ExecutionRecords.hasAttachedRunning(db, sessionRowId: sessionRowId)
+        try SessionRecords.setActivity(db, sessionRowId: sessionRowId, active: active)
     }
 }

@@ -42,7 +42,7 @@ extension SessionStore {
         let maxRunning = configuration.limits.maxConcurrentExecutionsPerSession
         let instanceId = self.instanceId
         let execution = try await mutate(key: key) { db, session, now in
-            if let existing = try ExecutionRecords.find(db, sessionId: session.id, operationId: operationId) {
+            if let existing = try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId) {
                 throw existing.abandonedAt != nil
                     ? SessionStoreError(
                         code: SessionStoreError.Code.operationAbandoned,
@@ -52,7 +52,7 @@ extension SessionStore {
                         message: "operation \(operationId) already exists in session \(key)")
             }
             if let maxRunning {
-                let running = try ExecutionRecords.runningCount(db, sessionId: session.id)
+                let running = try ExecutionRecords.runningCount(db, sessionRowId: session.id)
                 guard running < Int64(maxRunning) else {
                     throw SessionStoreError(
                         code: SessionStoreError.Code.executionsPerSession,
@@ -66,7 +66,7 @@ extension SessionStore {
             try EventLog.append(
                 db, at: now, kind: EventKind.executionCreated, subject: row.subject,
                 payload: ["tags": tags.sorted().joined(separator: ","), "reattachable": "\(reattachable)"])
-            try ExecutionTransitions.refreshActivity(db, sessionId: session.id)
+            try ExecutionTransitions.refreshActivity(db, sessionRowId: session.id)
             return ExecutionRecords.execution(row, tags: Set(tags).sorted())
         }
         executionMetrics.created()
@@ -79,7 +79,7 @@ extension SessionStore {
         let operationId = try configuration.validator.operationId(operationId)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
-            return try ExecutionRecords.find(db, sessionId: session.id, operationId: operationId).map {
+            return try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId).map {
                 try ExecutionRecords.load(db, $0)
             }
         }
@@ -90,7 +90,7 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
-            return try ExecutionRecords.all(db, sessionId: session.id).map { try ExecutionRecords.load(db, $0) }
+            return try ExecutionRecords.all(db, sessionRowId: session.id).map { try ExecutionRecords.load(db, $0) }
         }
     }
 
@@ -109,7 +109,7 @@ extension SessionStore {
         let execution = try await mutate(key: key) { db, session, now in
             let row = try Self.executionRow(db, session: session, operationId: operationId)
             let moved = try ExecutionTransitions.move(db, row, to: status, error: status == .failed ? error : nil, at: now)
-            try ExecutionTransitions.refreshActivity(db, sessionId: session.id)
+            try ExecutionTransitions.refreshActivity(db, sessionRowId: session.id)
             return try ExecutionRecords.load(db, moved)
         }
         executionMetrics.moved(execution)
@@ -153,10 +153,10 @@ extension SessionStore {
                     code: SessionStoreError.Code.operationNotReattachable,
                     message: "execution \(operationId) was not created reattachable")
             }
-            try ExecutionRecords.setAttached(db, id: row.id, attached: attached, at: now)
+            try ExecutionRecords.setAttached(db, executionRowId: row.id, attached: attached, at: now)
             try EventLog.append(
                 db, at: now, kind: attached ? EventKind.executionAttached : EventKind.executionDetached, subject: row.subject)
-            try ExecutionTransitions.refreshActivity(db, sessionId: session.id)
+            try ExecutionTransitions.refreshActivity(db, sessionRowId: session.id)
             var written = row
             written.attached = attached
             written.lastAttachedAt = now
@@ -178,7 +178,7 @@ extension SessionStore {
     public func interrupt(key: String, tag: String) async throws -> [String] {
         try configuration.validator.id(tag, field: .invalidTag)
         return try await interrupt(key: key, reason: "interrupted by tag \(tag)", stopsQueriesTagged: .some(tag)) { db, session in
-            try ExecutionRecords.running(db, sessionId: session.id, tag: tag)
+            try ExecutionRecords.running(db, sessionRowId: session.id, tag: tag)
         }
     }
 
@@ -186,7 +186,7 @@ extension SessionStore {
     /// queries. Returns the canceled operation ids.
     public func interruptAll(key: String) async throws -> [String] {
         try await interrupt(key: key, reason: "interrupted: all", stopsQueriesTagged: .some(nil)) { db, session in
-            try ExecutionRecords.running(db, sessionId: session.id)
+            try ExecutionRecords.running(db, sessionRowId: session.id)
         }
     }
 
@@ -200,12 +200,12 @@ extension SessionStore {
         return try await mutate(key: key) { db, session, now in
             let canceled = try ExecutionTransitions.cancel(db, select(db, session), reason: reason, interrupted: true, at: now)
             if let tag = stopsQueriesTagged {
-                for (id, query) in try OwnedRecords.activeQueries(db, sessionId: session.id)
+                for (rowId, query) in try OwnedRecords.activeQueries(db, sessionRowId: session.id)
                 where tag.map(query.tags.contains) ?? true {
-                    try ExecutionTransitions.stop(db, query: id, queryId: query.queryId, of: session, reason: reason, at: now)
+                    try ExecutionTransitions.stop(db, queryRowId: rowId, queryId: query.queryId, of: session, reason: reason, at: now)
                 }
             }
-            try ExecutionTransitions.refreshActivity(db, sessionId: session.id)
+            try ExecutionTransitions.refreshActivity(db, sessionRowId: session.id)
             return canceled
         }
     }
@@ -230,7 +230,7 @@ extension SessionStore {
     }
 
     static func executionRow(_ db: Database, session: SessionRow, operationId: String) throws -> ExecutionRow {
-        guard let row = try ExecutionRecords.find(db, sessionId: session.id, operationId: operationId) else {
+        guard let row = try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId) else {
             throw SessionStoreError(
                 code: SessionStoreError.Code.operationNotFound,
                 message: "no operation \(operationId) in session \(session.key)")

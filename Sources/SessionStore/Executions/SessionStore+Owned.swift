@@ -30,13 +30,13 @@ extension SessionStore {
         for tag in tags { try validator.id(tag, field: .invalidTag) }
         let maxQueries = configuration.limits.maxStreamingQueriesPerSession
         return try await mutate(key: key) { db, session, now in
-            if try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId) != nil {
+            if try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) != nil {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.queryAlreadyExists,
                     message: "streaming query \(queryId.debugDescriptionPrefix) is already registered in session \(key)")
             }
             if let maxQueries {
-                let active = try OwnedRecords.activeQueryCount(db, sessionId: session.id)
+                let active = try OwnedRecords.activeQueryCount(db, sessionRowId: session.id)
                 guard active < Int64(maxQueries) else {
                     throw SessionStoreError(
                         code: SessionStoreError.Code.streamingQueriesPerSession,
@@ -47,7 +47,7 @@ extension SessionStore {
                 queryId: queryId, runId: runId, name: name, sessionKey: key, operationId: operationId,
                 tags: Array(Set(tags)).sorted(), state: .active, registeredAt: Timestamp(milliseconds: now),
                 stoppedAt: nil, stopReason: nil)
-            try OwnedRecords.insertQuery(db, sessionId: session.id, query)
+            try OwnedRecords.insertQuery(db, sessionRowId: session.id, query)
             try EventLog.append(
                 db, at: now, kind: EventKind.queryRegistered, subject: session.subject,
                 payload: ["queryId": queryId, "runId": runId])
@@ -60,7 +60,7 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
-            return try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId)?.query
+            return try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId)?.query
         }
     }
 
@@ -69,7 +69,7 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
-            return try OwnedRecords.queries(db, sessionId: session.id)
+            return try OwnedRecords.queries(db, sessionRowId: session.id)
         }
     }
 
@@ -84,10 +84,10 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         try configuration.validator.value(reason, field: .invalidReason)
         return try await mutate(key: key) { db, session, now in
-            guard let (id, query) = try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId) else {
+            guard let (rowId, query) = try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) else {
                 throw Self.queryNotFound(queryId, key)
             }
-            guard try ExecutionTransitions.stop(db, query: id, queryId: queryId, of: session, reason: reason, at: now) else {
+            guard try ExecutionTransitions.stop(db, queryRowId: rowId, queryId: queryId, of: session, reason: reason, at: now) else {
                 return query
             }
             var stopped = query
@@ -102,13 +102,13 @@ extension SessionStore {
     public func removeQuery(key: String, queryId: String) async throws {
         let key = try configuration.validator.key(key)
         try await mutate(key: key) { db, session, now in
-            guard let (id, query) = try OwnedRecords.findQuery(db, sessionId: session.id, queryId: queryId) else {
+            guard let (rowId, query) = try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) else {
                 throw Self.queryNotFound(queryId, key)
             }
             if query.state == .active {
-                try ExecutionTransitions.stop(db, query: id, queryId: queryId, of: session, reason: "removed", at: now)
+                try ExecutionTransitions.stop(db, queryRowId: rowId, queryId: queryId, of: session, reason: "removed", at: now)
             }
-            try OwnedRecords.deleteQuery(db, id: id)
+            try OwnedRecords.deleteQuery(db, queryRowId: rowId)
             try EventLog.append(db, at: now, kind: EventKind.queryRemoved, subject: session.subject, payload: ["queryId": queryId])
         }
     }
@@ -137,7 +137,7 @@ extension SessionStore {
         guard bytes >= 0 else { throw SessionStoreError.invalidArgument(.invalidBytes, "a resource size must not be negative (got \(bytes))") }
         let maxBytes = configuration.limits.maxResourceBytesPerSession
         return try await mutate(key: key) { db, session, now in
-            let held = try OwnedRecords.resourceBytes(db, sessionId: session.id)
+            let held = try OwnedRecords.resourceBytes(db, sessionRowId: session.id)
             if let maxBytes, held.addingSaturated(bytes) > maxBytes {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.resourceBytesPerSession,
@@ -146,7 +146,7 @@ extension SessionStore {
             let resource = OwnedResource(
                 sessionKey: key, kind: kind, name: name, bytes: bytes, createdAt: Timestamp(milliseconds: now))
             do {
-                try OwnedRecords.insertResource(db, sessionId: session.id, resource)
+                try OwnedRecords.insertResource(db, sessionRowId: session.id, resource)
             } catch let error as SQLiteError where error.code == .constraintUnique {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.resourceAlreadyExists,
@@ -164,7 +164,7 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
-            return try OwnedRecords.resources(db, sessionId: session.id, sessionKey: key)
+            return try OwnedRecords.resources(db, sessionRowId: session.id, sessionKey: key)
         }
     }
 
@@ -174,9 +174,9 @@ extension SessionStore {
     public func releaseResource(key: String, kind: String, name: String) async throws -> OwnedResource {
         let key = try configuration.validator.key(key)
         let released = try await mutate(key: key) { db, session, now in
-            guard let resource = try OwnedRecords.resources(db, sessionId: session.id, sessionKey: key)
+            guard let resource = try OwnedRecords.resources(db, sessionRowId: session.id, sessionKey: key)
                 .first(where: { $0.kind == kind && $0.name == name }),
-                try OwnedRecords.deleteResource(db, sessionId: session.id, kind: kind, name: name)
+                try OwnedRecords.deleteResource(db, sessionRowId: session.id, kind: kind, name: name)
             else {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.resourceNotFound,

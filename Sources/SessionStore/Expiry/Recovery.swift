@@ -51,7 +51,7 @@ enum Recovery {
                     report.detachedExecutions += 1
                 } else {
                     _ = try ExecutionTransitions.move(db, row, to: .failed, error: reason, reason: reason, at: now)
-                    try ExecutionTransitions.refreshActivity(db, sessionId: row.sessionId)
+                    try ExecutionTransitions.refreshActivity(db, sessionRowId: row.sessionRowId)
                     report.failedExecutions += 1
                 }
             }

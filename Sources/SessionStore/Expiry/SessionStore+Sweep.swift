@@ -13,7 +13,8 @@ public struct SweepReport: Sendable, Hashable, Codable {
     /// Rows the expiry selection read: the number due (up to a batch each), never the
     /// number live.
     public var rowsExamined = 0
-    /// Tombstones and events removed after their retention.
+    /// Tombstones (ended sessions) removed after their retention, each with its details,
+    /// config, links, executions and owned records.
     public var prunedSessions = 0
     /// Events removed after their retention.
     public var prunedEvents = 0
@@ -63,6 +64,9 @@ extension SessionStore {
     }
 
     /// Records when the last pass ended and how long it took, for the sweeper gauges.
+    /// Written after every pass, an idle one too: `sessionstore_sweeper_lag_seconds` is the
+    /// time since this write, read by any process, so a pass that skipped it would look
+    /// like a sweeper falling behind.
     private func recordPass(took milliseconds: Int64) async throws(SessionStoreError) {
         let clock = self.clock
         try await write { db in
@@ -91,12 +95,12 @@ extension SessionStore {
                 // Due by its stored expiry, not by its effective one: not accessed since
                 // the re-arm epoch, whose full timeout has not run out. Written once.
                 if effective > now {
-                    try SessionRecords.rearm(db, id: row.id, expireAt: effective)
+                    try SessionRecords.rearm(db, sessionRowId: row.id, expireAt: effective)
                     batch.rearmed += 1
                     continue
                 }
                 if spareActive, row.state == .active {
-                    try SessionRecords.rearm(db, id: row.id, expireAt: expiry.expireAt(now: now, timeoutMs: timeout))
+                    try SessionRecords.rearm(db, sessionRowId: row.id, expireAt: expiry.expireAt(now: now, timeoutMs: timeout))
                     batch.spared += 1
                     continue
                 }

@@ -51,7 +51,7 @@ struct StoreMetrics: Sendable {
 struct OperationTimers: Sendable {
     static let label = "sessionstore_operation_duration_seconds"
 
-    /// ``SessionStore/openSession(_:)`` and ``SessionStore/getOrCreateIsolatedSession(userId:sessionId:)``.
+    /// ``SessionStore/openSession(_:)`` and ``SessionStore/openIsolatedSession(userId:sessionId:)``.
     let openSession: Metrics.Timer
     /// ``SessionStore/touch(key:)``.
     let touch: Metrics.Timer

@@ -68,9 +68,13 @@ public struct Session: Sendable, Hashable, Codable {
     public var details: [String: String]
     /// Per-session configuration (Spark conf, Hive conf overlay).
     public var config: [String: String]
-    /// Keys of the sessions this one is a child of.
+    /// Keys of the sessions this one is a child of, live or ended. A link outlives the
+    /// sessions it joins: an ended parent stays listed, as a tombstone, until it is
+    /// pruned after ``SessionStoreConfiguration/tombstoneRetention``.
     public var parents: [String]
-    /// Keys of this session's children (associate sessions).
+    /// Keys of this session's children (associate sessions), live or ended. A link
+    /// outlives the sessions it joins: an ended child stays listed, as a tombstone, until
+    /// it is pruned after ``SessionStoreConfiguration/tombstoneRetention``.
     public var children: [String]
 
     /// Whether the session can be used.

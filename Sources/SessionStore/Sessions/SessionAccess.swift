@@ -21,7 +21,7 @@ enum Access {
     @discardableResult
     static func record(_ db: Database, _ row: SessionRow, now: Int64, expiry: Expiry) throws(SQLiteError) -> SessionRow {
         guard let expireAt = expiry.movedExpiry(now: now, timeoutMs: row.timeoutMs, current: row.expireAt),
-            try SessionRecords.touch(db, id: row.id, now: now, expireAt: expireAt)
+            try SessionRecords.touch(db, sessionRowId: row.id, now: now, expireAt: expireAt)
         else { return row }
         var touched = row
         touched.lastAccessAt = now

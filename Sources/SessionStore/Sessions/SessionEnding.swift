@@ -21,21 +21,21 @@ enum SessionEnding {
     static func end(
         _ db: Database, _ row: SessionRow, as state: SessionState, reason: String, at time: Int64
     ) throws -> EndedSession? {
-        guard try SessionRecords.end(db, id: row.id, state: state, at: time, reason: reason) else {
+        guard try SessionRecords.end(db, sessionRowId: row.id, state: state, at: time, reason: reason) else {
             return nil
         }
         let canceled = try ExecutionTransitions.cancel(
-            db, ExecutionRecords.running(db, sessionId: row.id), reason: "session \(state.rawValue)", interrupted: false,
+            db, ExecutionRecords.running(db, sessionRowId: row.id), reason: "session \(state.rawValue)", interrupted: false,
             at: time)
         var stopped: [String] = []
-        for (id, query) in try OwnedRecords.activeQueries(db, sessionId: row.id)
+        for (rowId, query) in try OwnedRecords.activeQueries(db, sessionRowId: row.id)
         where try ExecutionTransitions.stop(
-            db, query: id, queryId: query.queryId, of: row, reason: "session \(state.rawValue)", at: time)
+            db, queryRowId: rowId, queryId: query.queryId, of: row, reason: "session \(state.rawValue)", at: time)
         {
             stopped.append(query.queryId)
         }
-        let resources = try OwnedRecords.resources(db, sessionId: row.id, sessionKey: row.key)
-        try OwnedRecords.deleteResources(db, sessionId: row.id)
+        let resources = try OwnedRecords.resources(db, sessionRowId: row.id, sessionKey: row.key)
+        try OwnedRecords.deleteResources(db, sessionRowId: row.id)
         for resource in resources {
             try EventLog.append(
                 db, at: time, kind: EventKind.resourceReleased, subject: row.subject,

@@ -26,24 +26,33 @@ extension SessionStore {
                     code: SessionStoreError.Code.linkCycle,
                     message: "linking \(childKey) under \(parentKey) would make a cycle")
             }
-            if try SessionLinkRecords.link(db, parent: parentRow.id, child: childRow.id, at: now) {
+            if try SessionLinkRecords.link(db, parentRowId: parentRow.id, childRowId: childRow.id, at: now) {
                 try EventLog.append(
                     db, at: now, kind: EventKind.sessionLinked, subject: parentRow.subject, payload: ["child": childKey])
             }
         }
     }
 
-    /// The sessions linked under `key`, live or ended.
+    /// The sessions linked under `key`, live or ended: links outlive the sessions they
+    /// join, so an ended child is listed, as a tombstone, until it is pruned
+    /// (``SessionStoreConfiguration/tombstoneRetention``). Filter on ``Session/isLive``
+    /// for the live ones.
     public func listChildren(key: String) async throws -> [Session] {
-        try await related(key) { db, row in try SessionLinkRecords.childKeys(db, id: row.id) }
+        try await related(key) { db, row in try SessionLinkRecords.childKeys(db, sessionRowId: row.id) }
     }
 
-    /// The sessions `key` is linked under, live or ended.
+    /// The sessions `key` is linked under, live or ended: links outlive the sessions they
+    /// join, so an ended parent is listed, as a tombstone, until it is pruned
+    /// (``SessionStoreConfiguration/tombstoneRetention``). Filter on ``Session/isLive``
+    /// for the live ones.
     public func listParents(key: String) async throws -> [Session] {
-        try await related(key) { db, row in try SessionLinkRecords.parentKeys(db, id: row.id) }
+        try await related(key) { db, row in try SessionLinkRecords.parentKeys(db, sessionRowId: row.id) }
     }
 
-    /// `key` with all its descendants, read in one snapshot.
+    /// `key` with all its descendants, live or ended, read in one snapshot. Links outlive
+    /// the sessions they join: `key` may be ended, and an ended descendant stays in the
+    /// tree, as a tombstone with its own links, until it is pruned
+    /// (``SessionStoreConfiguration/tombstoneRetention``).
     public func sessionTree(key: String) async throws -> SessionTree {
         let key = try configuration.validator.key(key)
         return try await read { db in

@@ -41,33 +41,47 @@ extension SessionStore {
         }
         let after = try filter.after.map { (key) throws in try configuration.validator.key(key) }
         return try await read { db in
-            var afterId: Int64 = 0
+            var afterRowId: Int64 = 0
             if let after {
                 guard let row = try SessionRecords.find(db, key: after) else {
                     throw SessionStoreError.sessionNotFound(after)
                 }
-                afterId = row.id
+                afterRowId = row.id
             }
-            return try SessionListRecords.list(db, filter, afterId: afterId).map { try SessionRecords.load(db, $0) }
+            return try SessionListRecords.list(db, filter, afterRowId: afterRowId).map { try SessionRecords.load(db, $0) }
         }
     }
 
     /// The live sessions of a data source (Stream API `GetCurrentSessions`), oldest
-    /// first. Ended sessions are never included.
+    /// first. Ended sessions are never listed themselves, but a listed session's
+    /// ``Session/parents`` and ``Session/children`` may name ended ones: links outlive the
+    /// sessions they join, until the tombstone is pruned
+    /// (``SessionStoreConfiguration/tombstoneRetention``).
     public func listCurrentSessions(dataSource: String, limit: Int = 10_000) async throws -> [Session] {
         try configuration.validator.id(dataSource, field: .invalidDataSource)
         return try await listSessions(SessionFilter(states: .live, dataSource: dataSource, limit: limit))
     }
 
-    /// Events after sequence number `after`, oldest first.
+    /// Up to `limit` events with a sequence number above `seq`, oldest first.
+    ///
+    /// To read more than one page, pass the `seq` of the last event returned as `after`
+    /// until a page comes back shorter than `limit`:
     ///
     /// ```swift
     /// var last: Int64 = 0
-    /// for event in try await store.listEvents(after: last, limit: 100) {
-    ///     print(event.seq, event.kind, event.sessionKey ?? "-")
-    ///     last = event.seq
+    /// while true {
+    ///     let page = try await store.listEvents(after: last, limit: 1_000)
+    ///     for event in page { print(event.seq, event.kind, event.sessionKey ?? "-") }
+    ///     guard let next = page.last?.seq, page.count == 1_000 else { break }
+    ///     last = next
     /// }
     /// ```
+    ///
+    /// - Parameters:
+    ///   - seq: the sequence number to read after; 0 reads from the oldest retained event.
+    ///   - limit: the most events returned, within 1...10,000.
+    ///   - filter: only the events of one session, of one kind, or both.
+    /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listEvents(after seq: Int64 = 0, limit: Int = 100, filter: EventFilter = EventFilter()) async throws -> [StoreEvent] {
         guard (1...10_000).contains(limit) else {
             throw SessionStoreError.invalidArgument(.invalidLimit, "limit must be within 1...10000 (got \(limit))")

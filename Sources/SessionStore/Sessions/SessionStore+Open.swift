@@ -171,7 +171,7 @@ extension SessionStore {
         _ db: Database, _ request: OpenSessionRequest, returningLive: Bool, now: Int64, expiry: Expiry
     ) throws -> Session? {
         guard let sessionId = request.sessionId,
-            let newest = try SessionRecords.newest(db, userId: request.userId, sessionId: sessionId)
+            let newest = try SessionRecords.newest(db, userId: request.userId, clientSessionId: sessionId)
         else { return nil }
         if newest.state.isLive || newest.state == .closing {
             guard returningLive, newest.state.isLive else {
@@ -198,7 +198,7 @@ extension SessionStore {
         for (key, payloadJSON) in links {
             let child = try Access.liveRow(db, key: key)
             children[child.id] = key
-            if try SessionLinkRecords.link(db, parent: row.id, child: child.id, at: now) {
+            if try SessionLinkRecords.link(db, parentRowId: row.id, childRowId: child.id, at: now) {
                 try EventLog.append(db, at: now, kind: EventKind.sessionLinked, subject: row.subject, payloadJSON: payloadJSON)
             }
         }

@@ -23,7 +23,7 @@ extension SessionStore {
         try validator.id(sessionId, field: .invalidSessionId)
         let now = clock.now()
         let found = try await quickRead { db -> (SessionRow, Session)? in
-            try SessionRecords.newest(db, userId: userId, sessionId: sessionId).map { ($0, try SessionRecords.load(db, $0)) }
+            try SessionRecords.newest(db, userId: userId, clientSessionId: sessionId).map { ($0, try SessionRecords.load(db, $0)) }
         }
         guard let (row, session) = found else { return nil }
         guard row.state.isLive else {
@@ -82,10 +82,10 @@ extension SessionStore {
     /// decision went stale: another touch moved expiry further, or the session ended.
     private func writeTouch(id: Int64, now: Int64, expireAt: Int64) async throws(SessionStoreError) -> TouchOutcome {
         try await write { db -> TouchOutcome in
-            if try SessionRecords.touch(db, id: id, now: now, expireAt: expireAt) {
+            if try SessionRecords.touch(db, sessionRowId: id, now: now, expireAt: expireAt) {
                 return .moved(lastAccessAt: now, expireAt: expireAt)
             }
-            return try SessionRecords.isLive(db, id: id) ? .unmoved : .gone
+            return try SessionRecords.isLive(db, sessionRowId: id) ? .unmoved : .gone
         }
     }
 
@@ -100,9 +100,9 @@ extension SessionStore {
         let maxDetails = configuration.limits.maxDetailsPerSession
         try await mutate(key: key) { db, row, now in
             for (name, value) in details {
-                try SessionDetailRecords.upsertDetail(db, id: row.id, name: name, value: value, at: now)
+                try SessionDetailRecords.upsertDetail(db, sessionRowId: row.id, name: name, value: value, at: now)
             }
-            let count = try SessionDetailRecords.detailCount(db, id: row.id)
+            let count = try SessionDetailRecords.detailCount(db, sessionRowId: row.id)
             guard count <= Int64(maxDetails) else {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.detailsPerSession,
@@ -120,7 +120,7 @@ extension SessionStore {
         for name in names { try configuration.validator.id(name, field: .invalidDetailName) }
         try await mutate(key: key) { db, row, now in
             var removed: [String] = []
-            for name in names where try SessionDetailRecords.removeDetail(db, id: row.id, name: name) {
+            for name in names where try SessionDetailRecords.removeDetail(db, sessionRowId: row.id, name: name) {
                 removed.append(name)
             }
             if !removed.isEmpty {
@@ -143,9 +143,9 @@ extension SessionStore {
         return try await mutate(key: key) { db, row, now in
             var changed: [String] = []
             for (name, value) in config.sorted(by: { $0.key < $1.key }) {
-                let old = try SessionDetailRecords.configValue(db, id: row.id, name: name)
+                let old = try SessionDetailRecords.configValue(db, sessionRowId: row.id, name: name)
                 guard old != value else { continue }
-                try SessionDetailRecords.upsertConfig(db, id: row.id, name: name, value: value, at: now)
+                try SessionDetailRecords.upsertConfig(db, sessionRowId: row.id, name: name, value: value, at: now)
                 var payload = ["name": name, "new": value]
                 payload["old"] = old
                 try EventLog.append(db, at: now, kind: EventKind.configChanged, subject: row.subject, payload: payload)
@@ -161,7 +161,7 @@ extension SessionStore {
         try configuration.validator.optionalId(identifier, field: .invalidIdentifier)
         try await mutate(key: key) { db, row, now in
             guard row.identifier != identifier else { return }
-            try SessionRecords.setIdentifier(db, id: row.id, identifier: identifier)
+            try SessionRecords.setIdentifier(db, sessionRowId: row.id, identifier: identifier)
             var payload: [String: String] = [:]
             payload["old"] = row.identifier
             payload["new"] = identifier

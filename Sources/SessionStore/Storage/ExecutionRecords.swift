@@ -4,7 +4,7 @@ import SessionStoreSQLite
 /// A row of `executions` with the key and owner of its session.
 struct ExecutionRow: Sendable {
     var id: Int64
-    var sessionId: Int64
+    var sessionRowId: Int64
     var sessionKey: String
     var userId: String
     var dataSource: String
@@ -48,7 +48,7 @@ enum ExecutionRecords {
 
     static func row(_ row: Row) throws(SQLiteError) -> ExecutionRow {
         try ExecutionRow(
-            id: row.int64(0), sessionId: row.int64(1), sessionKey: row.string(2), userId: row.string(3),
+            id: row.int64(0), sessionRowId: row.int64(1), sessionKey: row.string(2), userId: row.string(3),
             dataSource: row.string(4), operationId: row.string(5), jobTag: row.string(6),
             status: ExecutionStatus(stored: row.string(7), table: "executions", column: "status"),
             statement: row.optionalString(8),
@@ -90,60 +90,56 @@ enum ExecutionRecords {
             db, session: session, operationId: operationId, jobTag: jobTag, statement: statement, request: request,
             reattachable: reattachable, timeoutMs: timeoutMs, instance: instance, at: time)
         for tag in tags {
-            try insertTag(db, sessionId: session.id, executionId: id, tag: tag)
+            try insertTag(db, sessionRowId: session.id, executionRowId: id, tag: tag)
         }
         return ExecutionRow(
-            id: id, sessionId: session.id, sessionKey: session.key, userId: session.userId,
+            id: id, sessionRowId: session.id, sessionKey: session.key, userId: session.userId,
             dataSource: session.dataSource, operationId: operationId, jobTag: jobTag, status: .pending,
             statement: statement, reattachable: reattachable, attached: true, timeoutMs: timeoutMs, createdAt: time,
             startedAt: nil, lastAttachedAt: time, endedAt: nil, closedAt: nil, abandonedAt: nil, error: nil)
     }
 
-    static func insertTag(_ db: Database, sessionId: Int64, executionId: Int64, tag: String) throws(SQLiteError) {
+    static func insertTag(_ db: Database, sessionRowId: Int64, executionRowId: Int64, tag: String) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO execution_tags (session_id, tag, execution_id) VALUES (?, ?, ?)
                 ON CONFLICT DO NOTHING
-                """, [.integer(sessionId), .text(tag), .integer(executionId)])
+                """, [.integer(sessionRowId), .text(tag), .integer(executionRowId)])
     }
 
-    static func find(_ db: Database, sessionId: Int64, operationId: String) throws(SQLiteError) -> ExecutionRow? {
+    static func find(_ db: Database, sessionRowId: Int64, operationId: String) throws(SQLiteError) -> ExecutionRow? {
         try db.fetchOne(
             sql: "\(select) WHERE executions.session_id = ? AND executions.operation_id = ?",
-            [.integer(sessionId), .text(operationId)], map: row)
+            [.integer(sessionRowId), .text(operationId)], map: row)
     }
 
-    static func find(_ db: Database, id: Int64) throws(SQLiteError) -> ExecutionRow? {
-        try db.fetchOne(sql: "\(select) WHERE executions.id = ?", [.integer(id)], map: row)
-    }
-
-    static func tags(_ db: Database, executionId: Int64) throws(SQLiteError) -> [String] {
+    static func tags(_ db: Database, executionRowId: Int64) throws(SQLiteError) -> [String] {
         try db.fetchAll(
-            sql: "SELECT tag FROM execution_tags WHERE execution_id = ? ORDER BY tag", [.integer(executionId)]
+            sql: "SELECT tag FROM execution_tags WHERE execution_id = ? ORDER BY tag", [.integer(executionRowId)]
         ) { $0.string(0) }
     }
 
     /// Running executions of a session (pending to ready for execution).
-    static func running(_ db: Database, sessionId: Int64) throws(SQLiteError) -> [ExecutionRow] {
+    static func running(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [ExecutionRow] {
         try db.fetchAll(
             sql: """
                 \(select)
                 WHERE executions.session_id = ?
                     AND executions.status IN \(runningStatuses)
                 ORDER BY executions.id
-                """, [.integer(sessionId)], map: row)
+                """, [.integer(sessionRowId)], map: row)
     }
 
-    static func runningCount(_ db: Database, sessionId: Int64) throws(SQLiteError) -> Int64 {
+    static func runningCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(
             sql: """
                 SELECT count(*) FROM executions
                 WHERE session_id = ? AND status IN \(runningStatuses)
-                """, [.integer(sessionId)]) ?? 0
+                """, [.integer(sessionRowId)]) ?? 0
     }
 
     /// Running executions of a session carrying `tag`.
-    static func running(_ db: Database, sessionId: Int64, tag: String) throws(SQLiteError) -> [ExecutionRow] {
+    static func running(_ db: Database, sessionRowId: Int64, tag: String) throws(SQLiteError) -> [ExecutionRow] {
         try db.fetchAll(
             sql: """
                 \(select)
@@ -151,13 +147,13 @@ enum ExecutionRecords {
                 WHERE execution_tags.session_id = ? AND execution_tags.tag = ?
                     AND executions.status IN \(runningStatuses)
                 ORDER BY executions.id
-                """, [.integer(sessionId), .text(tag)], map: row)
+                """, [.integer(sessionRowId), .text(tag)], map: row)
     }
 
     /// Every execution of a session, oldest first.
-    static func all(_ db: Database, sessionId: Int64) throws(SQLiteError) -> [ExecutionRow] {
+    static func all(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [ExecutionRow] {
         try db.fetchAll(
-            sql: "\(select) WHERE executions.session_id = ? ORDER BY executions.id", [.integer(sessionId)], map: row)
+            sql: "\(select) WHERE executions.session_id = ? ORDER BY executions.id", [.integer(sessionRowId)], map: row)
     }
 
     /// Running executions across sessions, oldest first, read through the
@@ -211,14 +207,6 @@ enum ExecutionRecords {
                 """, [.integer(now), .integer(Int64(limit))], map: row)
     }
 
-    /// Moves `execution` to `status` if it is still in `from`; false when it moved
-    /// meanwhile. Sets the time columns the new status implies.
-    static func setStatus(
-        _ db: Database, id: Int64, from: ExecutionStatus, to status: ExecutionStatus, error: String?, at time: Int64
-    ) throws(SQLiteError) -> Bool {
-        try moveStatus(db, id: id, from: from, to: status, error: error, at: time) != nil
-    }
-
     /// The columns a status change may write, as it wrote them.
     struct StatusColumns: Sendable {
         let startedAt: Int64?
@@ -227,10 +215,11 @@ enum ExecutionRecords {
         let error: String?
     }
 
-    /// ``setStatus(_:id:from:to:error:at:)`` returning the columns as written (`UPDATE …
-    /// RETURNING`); `nil` when the execution moved meanwhile.
+    /// Moves the execution to `status` if it is still in `from` and sets the time columns
+    /// the new status implies; returns the columns as written (`UPDATE … RETURNING`), or
+    /// `nil` when the execution moved meanwhile.
     static func moveStatus(
-        _ db: Database, id: Int64, from: ExecutionStatus, to status: ExecutionStatus, error: String?, at time: Int64
+        _ db: Database, executionRowId: Int64, from: ExecutionStatus, to status: ExecutionStatus, error: String?, at time: Int64
     ) throws(SQLiteError) -> StatusColumns? {
         try db.fetchOne(
             sql: """
@@ -245,7 +234,7 @@ enum ExecutionRecords {
                 """,
             [
                 .text(status.rawValue), .text(status.rawValue), .integer(time), .text(status.rawValue), .integer(time),
-                .text(status.rawValue), .integer(time), DatabaseValue(error), .integer(id), .text(from.rawValue),
+                .text(status.rawValue), .integer(time), DatabaseValue(error), .integer(executionRowId), .text(from.rawValue),
             ]
         ) {
             StatusColumns(
@@ -254,13 +243,13 @@ enum ExecutionRecords {
         }
     }
 
-    static func setAttached(_ db: Database, id: Int64, attached: Bool, at time: Int64) throws(SQLiteError) {
+    static func setAttached(_ db: Database, executionRowId: Int64, attached: Bool, at time: Int64) throws(SQLiteError) {
         try db.execute(
             sql: "UPDATE executions SET attached = ?, last_attached_at = ? WHERE id = ?",
-            [.integer(attached ? 1 : 0), .integer(time), .integer(id)])
+            [.integer(attached ? 1 : 0), .integer(time), .integer(executionRowId)])
     }
 
-    static func markAbandoned(_ db: Database, id: Int64, at time: Int64) throws(SQLiteError) {
+    static func markAbandoned(_ db: Database, executionRowId: Int64, at time: Int64) throws(SQLiteError) {
         try db.execute(
             sql: """
                 UPDATE executions SET
@@ -270,27 +259,27 @@ enum ExecutionRecords {
                     abandoned_at = ?,
                     attached = 0
                 WHERE id = ?
-                """, [.integer(time), .integer(time), .integer(time), .integer(id)])
+                """, [.integer(time), .integer(time), .integer(time), .integer(executionRowId)])
     }
 
-    static func countFailure(_ db: Database, sessionId: Int64) throws(SQLiteError) {
-        try db.execute(sql: "UPDATE sessions SET failures = failures + 1 WHERE id = ?", [.integer(sessionId)])
+    static func countFailure(_ db: Database, sessionRowId: Int64) throws(SQLiteError) {
+        try db.execute(sql: "UPDATE sessions SET failures = failures + 1 WHERE id = ?", [.integer(sessionRowId)])
     }
 
     /// Whether the session has an attached, running execution: what makes it `active`.
-    static func hasAttachedRunning(_ db: Database, sessionId: Int64) throws(SQLiteError) -> Bool {
+    static func hasAttachedRunning(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Bool {
         let found = try db.fetchInt64(
             sql: """
                 SELECT 1 FROM executions
                 WHERE session_id = ? AND status IN \(runningStatuses)
                     AND attached = 1
                 LIMIT 1
-                """, [.integer(sessionId)])
+                """, [.integer(sessionRowId)])
         return found == 1
     }
 
     static func load(_ db: Database, _ row: ExecutionRow) throws(SQLiteError) -> Execution {
-        execution(row, tags: try tags(db, executionId: row.id))
+        execution(row, tags: try tags(db, executionRowId: row.id))
     }
 
     /// The public value of `row` with its tags (sorted), read or just written.

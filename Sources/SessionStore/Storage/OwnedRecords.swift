@@ -10,7 +10,7 @@ enum OwnedRecords {
         FROM streaming_queries JOIN sessions ON sessions.id = streaming_queries.session_id
         """
 
-    static func query(_ row: Row) throws(SQLiteError) -> (id: Int64, query: StreamingQuery) {
+    static func query(_ row: Row) throws(SQLiteError) -> (rowId: Int64, query: StreamingQuery) {
         let tags = JSONText.stringArray(row.string(5))
         return (
             row.int64(10),
@@ -23,7 +23,7 @@ enum OwnedRecords {
         )
     }
 
-    static func insertQuery(_ db: Database, sessionId: Int64, _ query: StreamingQuery) throws(SQLiteError) {
+    static func insertQuery(_ db: Database, sessionRowId: Int64, _ query: StreamingQuery) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO streaming_queries (
@@ -32,75 +32,77 @@ enum OwnedRecords {
                 VALUES (?, ?, ?, ?, ?, ?, 'active', ?)
                 """,
             [
-                .integer(sessionId), .text(query.queryId), .text(query.runId), DatabaseValue(query.name),
+                .integer(sessionRowId), .text(query.queryId), .text(query.runId), DatabaseValue(query.name),
                 DatabaseValue(query.operationId), .text(JSONText.array(query.tags)),
                 .integer(query.registeredAt.milliseconds),
             ])
     }
 
-    static func findQuery(_ db: Database, sessionId: Int64, queryId: String) throws(SQLiteError) -> (id: Int64, query: StreamingQuery)? {
+    static func findQuery(
+        _ db: Database, sessionRowId: Int64, queryId: String
+    ) throws(SQLiteError) -> (rowId: Int64, query: StreamingQuery)? {
         try db.fetchOne(
             sql: "\(querySelect) WHERE streaming_queries.session_id = ? AND streaming_queries.query_id = ?",
-            [.integer(sessionId), .text(queryId)], map: query)
+            [.integer(sessionRowId), .text(queryId)], map: query)
     }
 
-    static func activeQueries(_ db: Database, sessionId: Int64) throws(SQLiteError) -> [(id: Int64, query: StreamingQuery)] {
+    static func activeQueries(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [(rowId: Int64, query: StreamingQuery)] {
         try db.fetchAll(
             sql: """
                 \(querySelect)
                 WHERE streaming_queries.session_id = ? AND streaming_queries.state = 'active'
                 ORDER BY streaming_queries.id
-                """, [.integer(sessionId)], map: query)
+                """, [.integer(sessionRowId)], map: query)
     }
 
-    static func queries(_ db: Database, sessionId: Int64) throws(SQLiteError) -> [StreamingQuery] {
+    static func queries(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [StreamingQuery] {
         try db.fetchAll(
             sql: "\(querySelect) WHERE streaming_queries.session_id = ? ORDER BY streaming_queries.id",
-            [.integer(sessionId)], map: query
+            [.integer(sessionRowId)], map: query
         ).map(\.query)
     }
 
-    static func activeQueryCount(_ db: Database, sessionId: Int64) throws(SQLiteError) -> Int64 {
+    static func activeQueryCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(
             sql: "SELECT count(*) FROM streaming_queries WHERE session_id = ? AND state = 'active'",
-            [.integer(sessionId)]) ?? 0
+            [.integer(sessionRowId)]) ?? 0
     }
 
     /// Stops an active query; false when it was not active.
-    static func stopQuery(_ db: Database, id: Int64, reason: String, at time: Int64) throws(SQLiteError) -> Bool {
+    static func stopQuery(_ db: Database, queryRowId: Int64, reason: String, at time: Int64) throws(SQLiteError) -> Bool {
         try db.execute(
             sql: """
                 UPDATE streaming_queries SET state = 'stopped', stopped_at = ?, stop_reason = ?
                 WHERE id = ? AND state = 'active'
-                """, [.integer(time), .text(reason), .integer(id)])
+                """, [.integer(time), .text(reason), .integer(queryRowId)])
         return db.changesCount == 1
     }
 
-    static func deleteQuery(_ db: Database, id: Int64) throws(SQLiteError) {
-        try db.execute(sql: "DELETE FROM streaming_queries WHERE id = ?", [.integer(id)])
+    static func deleteQuery(_ db: Database, queryRowId: Int64) throws(SQLiteError) {
+        try db.execute(sql: "DELETE FROM streaming_queries WHERE id = ?", [.integer(queryRowId)])
     }
 
     // MARK: Resources
 
-    static func insertResource(_ db: Database, sessionId: Int64, _ resource: OwnedResource) throws(SQLiteError) {
+    static func insertResource(_ db: Database, sessionRowId: Int64, _ resource: OwnedResource) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO session_resources (session_id, kind, name, bytes, created_at)
                 VALUES (?, ?, ?, ?, ?)
                 """,
             [
-                .integer(sessionId), .text(resource.kind), .text(resource.name), .integer(resource.bytes),
+                .integer(sessionRowId), .text(resource.kind), .text(resource.name), .integer(resource.bytes),
                 .integer(resource.createdAt.milliseconds),
             ])
     }
 
-    static func resources(_ db: Database, sessionId: Int64, sessionKey: String) throws(SQLiteError) -> [OwnedResource] {
+    static func resources(_ db: Database, sessionRowId: Int64, sessionKey: String) throws(SQLiteError) -> [OwnedResource] {
         try db.fetchAll(
             sql: """
                 SELECT kind, name, bytes, created_at FROM session_resources
                 WHERE session_id = ?
                 ORDER BY id
-                """, [.integer(sessionId)]
+                """, [.integer(sessionRowId)]
         ) {
             OwnedResource(
                 sessionKey: sessionKey, kind: $0.string(0), name: $0.string(1), bytes: $0.int64(2),
@@ -108,20 +110,20 @@ enum OwnedRecords {
         }
     }
 
-    static func resourceBytes(_ db: Database, sessionId: Int64) throws(SQLiteError) -> Int64 {
-        try db.fetchInt64(sql: "SELECT coalesce(sum(bytes), 0) FROM session_resources WHERE session_id = ?", [.integer(sessionId)]) ?? 0
+    static func resourceBytes(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(sql: "SELECT coalesce(sum(bytes), 0) FROM session_resources WHERE session_id = ?", [.integer(sessionRowId)]) ?? 0
     }
 
     /// Deletes one resource; false when the session does not own it.
-    static func deleteResource(_ db: Database, sessionId: Int64, kind: String, name: String) throws(SQLiteError) -> Bool {
+    static func deleteResource(_ db: Database, sessionRowId: Int64, kind: String, name: String) throws(SQLiteError) -> Bool {
         try db.execute(
             sql: "DELETE FROM session_resources WHERE session_id = ? AND kind = ? AND name = ?",
-            [.integer(sessionId), .text(kind), .text(name)])
+            [.integer(sessionRowId), .text(kind), .text(name)])
         return db.changesCount == 1
     }
 
-    static func deleteResources(_ db: Database, sessionId: Int64) throws(SQLiteError) {
-        try db.execute(sql: "DELETE FROM session_resources WHERE session_id = ?", [.integer(sessionId)])
+    static func deleteResources(_ db: Database, sessionRowId: Int64) throws(SQLiteError) {
+        try db.execute(sql: "DELETE FROM session_resources WHERE session_id = ?", [.integer(sessionRowId)])
     }
 }
 

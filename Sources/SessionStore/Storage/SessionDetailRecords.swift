@@ -2,37 +2,37 @@ import SessionStoreSQLite
 
 /// The SQL of `session_details` and `session_config`: two key-value namespaces of a session.
 enum SessionDetailRecords {
-    static func upsertDetail(_ db: Database, id: Int64, name: String, value: String, at time: Int64) throws(SQLiteError) {
+    static func upsertDetail(_ db: Database, sessionRowId: Int64, name: String, value: String, at time: Int64) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO session_details (session_id, name, value, updated_at)
                 VALUES (?, ?, ?, ?)
                 ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-                """, [.integer(id), .text(name), .text(value), .integer(time)])
+                """, [.integer(sessionRowId), .text(name), .text(value), .integer(time)])
     }
 
-    static func removeDetail(_ db: Database, id: Int64, name: String) throws(SQLiteError) -> Bool {
-        try db.execute(sql: "DELETE FROM session_details WHERE session_id = ? AND name = ?", [.integer(id), .text(name)])
+    static func removeDetail(_ db: Database, sessionRowId: Int64, name: String) throws(SQLiteError) -> Bool {
+        try db.execute(sql: "DELETE FROM session_details WHERE session_id = ? AND name = ?", [.integer(sessionRowId), .text(name)])
         return db.changesCount == 1
     }
 
-    static func detailCount(_ db: Database, id: Int64) throws(SQLiteError) -> Int64 {
-        try db.fetchInt64(sql: "SELECT count(*) FROM session_details WHERE session_id = ?", [.integer(id)]) ?? 0
+    static func detailCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(sql: "SELECT count(*) FROM session_details WHERE session_id = ?", [.integer(sessionRowId)]) ?? 0
     }
 
-    static func configValue(_ db: Database, id: Int64, name: String) throws(SQLiteError) -> String? {
+    static func configValue(_ db: Database, sessionRowId: Int64, name: String) throws(SQLiteError) -> String? {
         try db.fetchOne(
-            sql: "SELECT value FROM session_config WHERE session_id = ? AND name = ?", [.integer(id), .text(name)]
+            sql: "SELECT value FROM session_config WHERE session_id = ? AND name = ?", [.integer(sessionRowId), .text(name)]
         ) { $0.string(0) }
     }
 
-    static func upsertConfig(_ db: Database, id: Int64, name: String, value: String, at time: Int64) throws(SQLiteError) {
+    static func upsertConfig(_ db: Database, sessionRowId: Int64, name: String, value: String, at time: Int64) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO session_config (session_id, name, value, updated_at)
                 VALUES (?, ?, ?, ?)
                 ON CONFLICT (session_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
-                """, [.integer(id), .text(name), .text(value), .integer(time)])
-        try db.execute(sql: "UPDATE sessions SET config_changes = config_changes + 1 WHERE id = ?", [.integer(id)])
+                """, [.integer(sessionRowId), .text(name), .text(value), .integer(time)])
+        try db.execute(sql: "UPDATE sessions SET config_changes = config_changes + 1 WHERE id = ?", [.integer(sessionRowId)])
     }
 }

@@ -3,12 +3,12 @@ import SessionStoreSQLite
 /// The SQL of `session_links`: parent/child links between sessions.
 enum SessionLinkRecords {
     /// Inserts the link; false when it existed.
-    static func link(_ db: Database, parent: Int64, child: Int64, at time: Int64) throws(SQLiteError) -> Bool {
+    static func link(_ db: Database, parentRowId: Int64, childRowId: Int64, at time: Int64) throws(SQLiteError) -> Bool {
         try db.execute(
             sql: """
                 INSERT INTO session_links (parent_id, child_id, created_at) VALUES (?, ?, ?)
                 ON CONFLICT (parent_id, child_id) DO NOTHING
-                """, [.integer(parent), .integer(child), .integer(time)])
+                """, [.integer(parentRowId), .integer(childRowId), .integer(time)])
         return db.changesCount == 1
     }
 
@@ -29,21 +29,21 @@ enum SessionLinkRecords {
         return found == 1
     }
 
-    static func childKeys(_ db: Database, id: Int64) throws(SQLiteError) -> [String] {
+    static func childKeys(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [String] {
         try db.fetchAll(
             sql: """
                 SELECT sessions.key FROM session_links JOIN sessions ON sessions.id = session_links.child_id
                 WHERE session_links.parent_id = ?
                 ORDER BY session_links.child_id
-                """, [.integer(id)]) { $0.string(0) }
+                """, [.integer(sessionRowId)]) { $0.string(0) }
     }
 
-    static func parentKeys(_ db: Database, id: Int64) throws(SQLiteError) -> [String] {
+    static func parentKeys(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [String] {
         try db.fetchAll(
             sql: """
                 SELECT sessions.key FROM session_links JOIN sessions ON sessions.id = session_links.parent_id
                 WHERE session_links.child_id = ?
                 ORDER BY session_links.parent_id
-                """, [.integer(id)]) { $0.string(0) }
+                """, [.integer(sessionRowId)]) { $0.string(0) }
     }
 }

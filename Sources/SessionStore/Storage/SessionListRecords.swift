@@ -4,9 +4,9 @@ import SessionStoreSQLite
 enum SessionListRecords {
     /// Sessions matching the filter, oldest first. The state condition is written with
     /// literal states so SQLite can use the partial indexes.
-    static func list(_ db: Database, _ filter: SessionFilter, afterId: Int64) throws(SQLiteError) -> [SessionRow] {
+    static func list(_ db: Database, _ filter: SessionFilter, afterRowId: Int64) throws(SQLiteError) -> [SessionRow] {
         var conditions = ["id > ?"]
-        var arguments: [DatabaseValue] = [.integer(afterId)]
+        var arguments: [DatabaseValue] = [.integer(afterRowId)]
         switch filter.states {
         case .live: conditions.append("state IN ('idle', 'active')")
         case .ended: conditions.append("state IN ('closed', 'expired', 'failed')")

@@ -5,7 +5,8 @@ struct SessionRow: Sendable {
     var id: Int64
     var key: String
     var userId: String
-    var sessionId: String?
+    /// The client's own id for the session (`client_session_id`), not a row id.
+    var clientSessionId: String?
     var dataSource: String
     var type: String
     var version: Int64
@@ -71,32 +72,13 @@ enum SessionRecords {
 
     static func row(_ row: Row) throws(SQLiteError) -> SessionRow {
         try SessionRow(
-            id: row.int64(0), key: row.string(1), userId: row.string(2), sessionId: row.optionalString(3),
+            id: row.int64(0), key: row.string(1), userId: row.string(2), clientSessionId: row.optionalString(3),
             dataSource: row.string(4), type: row.string(5), version: row.int64(6), identifier: row.optionalString(7),
             utcOffsetSeconds: row.int64(8), clientAddress: row.optionalString(9), impersonatedUser: row.optionalString(10),
             state: SessionState(stored: row.string(11), table: "sessions", column: "state"),
             timeoutMs: row.optionalInt64(12), createdAt: row.int64(13), lastAccessAt: row.int64(14),
             expireAt: row.optionalInt64(15), endedAt: row.optionalInt64(16), endReason: row.optionalString(17),
             configChanges: row.int64(18), statements: row.int64(19), failures: row.int64(20))
-    }
-
-    static func insert(_ db: Database, _ session: SessionRow) throws(SQLiteError) -> Int64 {
-        try db.execute(
-            sql: """
-                INSERT INTO sessions (
-                    key, user_id, client_session_id, data_source, type, version, identifier, utc_offset_seconds,
-                    client_address, impersonated_user, state, timeout_ms, created_at, last_access_at, expire_at
-                )
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            [
-                .text(session.key), .text(session.userId), DatabaseValue(session.sessionId), .text(session.dataSource),
-                .text(session.type), .integer(session.version), DatabaseValue(session.identifier),
-                .integer(session.utcOffsetSeconds), DatabaseValue(session.clientAddress),
-                DatabaseValue(session.impersonatedUser), .text(session.state.rawValue), DatabaseValue(session.timeoutMs),
-                .integer(session.createdAt), .integer(session.lastAccessAt), DatabaseValue(session.expireAt),
-            ])
-        return db.lastInsertedRowID
     }
 
     /// Inserts a new live (`idle`) session from `request`, with its details and config,
@@ -126,7 +108,7 @@ enum SessionRecords {
             throw SQLiteError(code: .error, message: "INSERT … RETURNING returned no row for session \(key)")
         }
         for (name, value) in request.details {
-            try SessionDetailRecords.upsertDetail(db, id: row.id, name: name, value: value, at: time)
+            try SessionDetailRecords.upsertDetail(db, sessionRowId: row.id, name: name, value: value, at: time)
         }
         for (name, value) in request.config {
             try db.execute(
@@ -138,10 +120,6 @@ enum SessionRecords {
 
     static func find(_ db: Database, key: String) throws(SQLiteError) -> SessionRow? {
         try db.fetchOne(sql: "SELECT \(columns) FROM sessions WHERE key = ?", [.text(key)], map: row)
-    }
-
-    static func find(_ db: Database, id: Int64) throws(SQLiteError) -> SessionRow? {
-        try db.fetchOne(sql: "SELECT \(columns) FROM sessions WHERE id = ?", [.integer(id)], map: row)
     }
 
     /// What a touch needs to decide: the row id, state, timeout and effective expiry of
@@ -159,8 +137,8 @@ enum SessionRecords {
 
     /// Whether the session with row id `id` is live: the one column a touch that lost a
     /// race needs.
-    static func isLive(_ db: Database, id: Int64) throws(SQLiteError) -> Bool {
-        try db.fetchInt64(sql: "SELECT state IN ('idle', 'active') FROM sessions WHERE id = ?", [.integer(id)]) == 1
+    static func isLive(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Bool {
+        try db.fetchInt64(sql: "SELECT state IN ('idle', 'active') FROM sessions WHERE id = ?", [.integer(sessionRowId)]) == 1
     }
 
     struct ExpiryProbe: Sendable {
@@ -170,50 +148,50 @@ enum SessionRecords {
         let expireAt: Int64?
     }
 
-    /// The newest session of `userId` with client session id `sessionId`, live or ended.
-    static func newest(_ db: Database, userId: String, sessionId: String) throws(SQLiteError) -> SessionRow? {
+    /// The newest session of `userId` with client session id `clientSessionId`, live or ended.
+    static func newest(_ db: Database, userId: String, clientSessionId: String) throws(SQLiteError) -> SessionRow? {
         try db.fetchOne(
             sql: """
                 SELECT \(columns) FROM sessions
                 WHERE user_id = ? AND client_session_id = ?
                 ORDER BY id DESC
                 LIMIT 1
-                """, [.text(userId), .text(sessionId)], map: row)
+                """, [.text(userId), .text(clientSessionId)], map: row)
     }
 
     /// Moves the expiry forward to `expireAt` (never back) and records the access.
     /// False when the session is not live or already expires at or after `expireAt`.
-    static func touch(_ db: Database, id: Int64, now: Int64, expireAt: Int64) throws(SQLiteError) -> Bool {
+    static func touch(_ db: Database, sessionRowId: Int64, now: Int64, expireAt: Int64) throws(SQLiteError) -> Bool {
         try db.execute(
             sql: """
                 UPDATE sessions SET last_access_at = ?, expire_at = ?
                 WHERE id = ? AND state IN ('idle', 'active') AND expire_at < ?
-                """, [.integer(now), .integer(expireAt), .integer(id), .integer(expireAt)])
+                """, [.integer(now), .integer(expireAt), .integer(sessionRowId), .integer(expireAt)])
         return db.changesCount == 1
     }
 
     /// Ends a session that has not ended yet; false when it had (so the caller writes no
     /// second end event).
-    static func end(_ db: Database, id: Int64, state: SessionState, at time: Int64, reason: String) throws(SQLiteError) -> Bool {
+    static func end(_ db: Database, sessionRowId: Int64, state: SessionState, at time: Int64, reason: String) throws(SQLiteError) -> Bool {
         try db.execute(
             sql: """
                 UPDATE sessions SET state = ?, ended_at = ?, end_reason = ?, expire_at = NULL
                 WHERE id = ? AND state IN ('idle', 'active', 'closing')
-                """, [.text(state.rawValue), .integer(time), .text(reason), .integer(id)])
+                """, [.text(state.rawValue), .integer(time), .text(reason), .integer(sessionRowId)])
         return db.changesCount == 1
     }
 
     /// Sets `idle` or `active` on a live session; no write when it is already so.
-    static func setActivity(_ db: Database, id: Int64, active: Bool) throws(SQLiteError) {
+    static func setActivity(_ db: Database, sessionRowId: Int64, active: Bool) throws(SQLiteError) {
         try db.execute(
             sql: """
                 UPDATE sessions SET state = ?
                 WHERE id = ? AND state IN ('idle', 'active') AND state <> ?
-                """, [.text(active ? "active" : "idle"), .integer(id), .text(active ? "active" : "idle")])
+                """, [.text(active ? "active" : "idle"), .integer(sessionRowId), .text(active ? "active" : "idle")])
     }
 
-    static func setIdentifier(_ db: Database, id: Int64, identifier: String?) throws(SQLiteError) {
-        try db.execute(sql: "UPDATE sessions SET identifier = ? WHERE id = ?", [DatabaseValue(identifier), .integer(id)])
+    static func setIdentifier(_ db: Database, sessionRowId: Int64, identifier: String?) throws(SQLiteError) {
+        try db.execute(sql: "UPDATE sessions SET identifier = ? WHERE id = ?", [DatabaseValue(identifier), .integer(sessionRowId)])
     }
 
     static func liveCount(_ db: Database, scope: String, name: String) throws(SQLiteError) -> Int64 {
@@ -260,7 +238,7 @@ enum SessionRecords {
         _ row: SessionRow, details: [String: String], config: [String: String], parents: [String], children: [String]
     ) -> Session {
         Session(
-            key: row.key, userId: row.userId, sessionId: row.sessionId, dataSource: row.dataSource, type: row.type,
+            key: row.key, userId: row.userId, sessionId: row.clientSessionId, dataSource: row.dataSource, type: row.type,
             version: row.version, identifier: row.identifier, utcOffsetSeconds: row.utcOffsetSeconds, state: row.state,
             timeout: row.timeoutMs.map { .after(.milliseconds($0)) } ?? .never, createdAt: Timestamp(milliseconds: row.createdAt),
             lastAccessAt: Timestamp(milliseconds: row.lastAccessAt), expireAt: row.expireAt.map(Timestamp.init),
@@ -285,10 +263,10 @@ extension SessionRecords {
     }
 
     /// Writes a live session's expiry, earlier or later than the stored one.
-    static func rearm(_ db: Database, id: Int64, expireAt: Int64) throws(SQLiteError) {
+    static func rearm(_ db: Database, sessionRowId: Int64, expireAt: Int64) throws(SQLiteError) {
         try db.execute(
             sql: "UPDATE sessions SET expire_at = ? WHERE id = ? AND state IN ('idle', 'active')",
-            [.integer(expireAt), .integer(id)])
+            [.integer(expireAt), .integer(sessionRowId)])
     }
 
     /// Deletes up to `limit` tombstones that ended at or before `cutoff`, with everything
