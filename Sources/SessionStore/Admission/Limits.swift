@@ -59,3 +59,18 @@ enum Limits {
         return checks
     }
 }
+
+extension Limits {
+    /// A per-session limit, checked inside the transaction that would add one more: refuses
+    /// with `code` when session `key` already holds `limit` of `what`; nothing when no limit
+    /// is set (and `count` is not run).
+    static func enforcePerSession(
+        _ limit: Int?, code: SessionStoreError.Code, key: String, what: String, count: () throws -> Int64
+    ) throws {
+        guard let limit else { return }
+        let held = try count()
+        guard held < Int64(limit) else {
+            throw SessionStoreError(code: code, message: "session \(key) has \(held) \(what); the limit is \(limit)")
+        }
+    }
+}

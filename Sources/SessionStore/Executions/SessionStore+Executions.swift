@@ -51,13 +51,8 @@ extension SessionStore {
                         code: SessionStoreError.Code.operationAlreadyExists,
                         message: "operation \(operationId) already exists in session \(key)")
             }
-            if let maxRunning {
-                let running = try ExecutionRecords.runningCount(db, sessionRowId: session.id)
-                guard running < Int64(maxRunning) else {
-                    throw SessionStoreError(
-                        code: SessionStoreError.Code.executionsPerSession,
-                        message: "session \(key) has \(running) running executions; the limit is \(maxRunning)")
-                }
+            try Limits.enforcePerSession(maxRunning, code: .executionsPerSession, key: key, what: "running executions") {
+                try ExecutionRecords.runningCount(db, sessionRowId: session.id)
             }
             let jobTag = "SessionStore_User_\(session.userId)_Session_\(key)_Operation_\(operationId)"
             let row = try ExecutionRecords.create(

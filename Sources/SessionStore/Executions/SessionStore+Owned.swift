@@ -35,14 +35,9 @@ extension SessionStore {
                     code: SessionStoreError.Code.queryAlreadyExists,
                     message: "streaming query \(queryId.debugDescriptionPrefix) is already registered in session \(key)")
             }
-            if let maxQueries {
-                let active = try OwnedRecords.activeQueryCount(db, sessionRowId: session.id)
-                guard active < Int64(maxQueries) else {
-                    throw SessionStoreError(
-                        code: SessionStoreError.Code.streamingQueriesPerSession,
-                        message: "session \(key) has \(active) active streaming queries; the limit is \(maxQueries)")
-                }
-            }
+            try Limits.enforcePerSession(
+                maxQueries, code: .streamingQueriesPerSession, key: key, what: "active streaming queries"
+            ) { try OwnedRecords.activeQueryCount(db, sessionRowId: session.id) }
             let query = StreamingQuery(
                 queryId: queryId, runId: runId, name: name, sessionKey: key, operationId: operationId,
                 tags: Array(Set(tags)).sorted(), state: .active, registeredAt: Timestamp(milliseconds: now),
