@@ -81,7 +81,7 @@ import Testing
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: sqlite3)))
     func afterARecoveryEveryReaderShowsTheExpiryTheSweeperWrites() async throws {
         let (test, keys) = try await Self.crashedFile()
-        let staleExpiry = Kit.roundUp(Kit.start + Self.timeout, Self.recoveryTick)
+        let staleExpiry = roundUp(TestStore.start + Self.timeout, Self.recoveryTick)
         let recoveredAt = test.clock.now()
         let recovering = try await test.open { $0.tick = .milliseconds(Self.recoveryTick) }
         #expect(recovering.recovery?.rearmEpoch?.milliseconds == recoveredAt)
@@ -94,9 +94,9 @@ import Testing
         // Another process, with another tick, reads and sweeps the recovered file.
         let store = try await test.open { $0.tick = .milliseconds(Self.readerTick) }
         #expect(store.recovery == nil)
-        let rearmed = Kit.roundUp(recoveredAt + Self.timeout, Self.recoveryTick)
+        let rearmed = roundUp(recoveredAt + Self.timeout, Self.recoveryTick)
         #expect(rearmed > test.clock.now())
-        #expect(rearmed != Kit.roundUp(recoveredAt + Self.timeout, Self.readerTick))
+        #expect(rearmed != roundUp(recoveredAt + Self.timeout, Self.readerTick))
         let shown = try await Self.shownExpiries(store, test, keys: keys)
         #expect(shown == Dictionary(uniqueKeysWithValues: keys.map { ($0, rearmed) }))
 
@@ -105,7 +105,7 @@ import Testing
         let touchedAt = test.clock.now()
         let touched = keys[2]
         #expect(try await store.touch(key: touched))
-        let touchedExpiry = Kit.roundUp(touchedAt + Self.timeout, Self.readerTick)
+        let touchedExpiry = roundUp(touchedAt + Self.timeout, Self.readerTick)
         #expect(touchedExpiry > rearmed)
         #expect(try Kit.timing(test, key: touched) == Kit.Timing(state: "idle", expireAt: touchedExpiry, lastAccessAt: touchedAt))
         let afterTouch = try await Self.shownExpiries(store, test, keys: keys)
@@ -137,20 +137,20 @@ import Testing
         for user in ["ada", "bob", "cy"] {
             keys.append(try await store.openSession(userId: user, dataSource: "warehouse", timeout: .after(.milliseconds(Self.timeout))).key)
         }
-        let staleExpiry = Kit.roundUp(Kit.start + Self.timeout, Self.recoveryTick)
+        let staleExpiry = roundUp(TestStore.start + Self.timeout, Self.recoveryTick)
         test.clock.advance(by: .milliseconds(100 * Self.recoveryTick + 456))
         let guardedAt = test.clock.now()
         try await store.rearmOverdueSessions(behindMs: 100 * Self.recoveryTick)
         for key in keys {
             #expect(try Kit.timing(test, key: key)?.expireAt == staleExpiry, "session \(key)")
         }
-        let rearmed = Kit.roundUp(guardedAt + Self.timeout, Self.recoveryTick)
+        let rearmed = roundUp(guardedAt + Self.timeout, Self.recoveryTick)
         #expect(try await Self.shownExpiries(store, test, keys: keys) == Dictionary(uniqueKeysWithValues: keys.map { ($0, rearmed) }))
 
         test.clock.advance(by: .milliseconds(1_500))
         let touchedAt = test.clock.now()
         #expect(try await store.touch(key: keys[0]))
-        let touchedExpiry = Kit.roundUp(touchedAt + Self.timeout, Self.recoveryTick)
+        let touchedExpiry = roundUp(touchedAt + Self.timeout, Self.recoveryTick)
         let shown = try await Self.shownExpiries(store, test, keys: keys)
         #expect(shown == [keys[0]: touchedExpiry, keys[1]: rearmed, keys[2]: rearmed])
 

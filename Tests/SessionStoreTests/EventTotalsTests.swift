@@ -21,7 +21,7 @@ struct EventTotalsTests {
         let store = try await test.open { $0.limits.maxSessionsPerUser = 2 }
         let first = try await store.openSession(userId: "ada", config: ["state": "x", "code": "y", "to": "z"])
         let second = try await store.openSession(userId: "ada")
-        await SessionTestKit.expectError("LIMIT_EXCEEDED.SESSIONS_PER_USER") {
+        await expectError("LIMIT_EXCEEDED.SESSIONS_PER_USER") {
             try await store.openSession(userId: "ada")
         }
         // Payload fields named like a detail do not make one for other kinds.
@@ -55,7 +55,7 @@ struct EventTotalsTests {
             let db = try Database(path: test.path)
             let earlier = SessionStore.migrations.filter { $0.version <= 5 }
             #expect(earlier.count == 5)
-            _ = try Migrator(migrations: earlier).migrate(db, now: SessionTestKit.start)
+            _ = try Migrator(migrations: earlier).migrate(db, now: TestStore.start)
             for (kind, payload) in [
                 ("session.ended", #"{"state":"closed","reason":"closed by client"}"#),
                 ("session.ended", #"{"state":"expired","reason":"idle"}"#),
@@ -63,7 +63,7 @@ struct EventTotalsTests {
             ] {
                 try db.execute(
                     sql: "INSERT INTO events (at, kind, payload) VALUES (?, ?, ?)",
-                    [.integer(SessionTestKit.start), .text(kind), .text(payload)])
+                    [.integer(TestStore.start), .text(kind), .text(payload)])
             }
         }
         let store = try await test.open()

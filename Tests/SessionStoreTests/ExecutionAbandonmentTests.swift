@@ -79,10 +79,10 @@ import Testing
 
         // The id is a tombstone: it cannot be used again in this session.
         let executions = try test.count("SELECT count(*) FROM executions")
-        await Kit.expectError("INVALID_HANDLE.OPERATION_ABANDONED") {
+        await expectError("INVALID_HANDLE.OPERATION_ABANDONED") {
             try await store.createExecution(key: session.key, operationId: id)
         }
-        await Kit.expectError("INVALID_HANDLE.OPERATION_ABANDONED") {
+        await expectError("INVALID_HANDLE.OPERATION_ABANDONED") {
             try await store.createExecution(key: session.key, operationId: id.uppercased())
         }
         #expect(try test.count("SELECT count(*) FROM executions") == executions)
@@ -91,11 +91,11 @@ import Testing
         // `closed` first (an abandoned execution is closed) and answers INVALID_TRANSITION.
         // Either way nothing changes.
         let events = try Kit.events(test)
-        let attachError = await Kit.expectError("INVALID_HANDLE.OPERATION_ABANDONED", SessionStoreError.Code.invalidTransition) {
+        let attachError = await expectError("INVALID_HANDLE.OPERATION_ABANDONED", SessionStoreError.Code.invalidTransition) {
             try await store.attachExecution(key: session.key, operationId: id)
         }
         #expect(attachError != nil)
-        await Kit.expectError(SessionStoreError.Code.invalidTransition) {
+        await expectError(SessionStoreError.Code.invalidTransition) {
             try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
         }
         #expect(try Kit.row(test, id) == row)
@@ -163,7 +163,7 @@ import Testing
         // A closed, detached execution is not abandoned.
         let closed = try await store.createExecution(key: session.key)
         try await Kit.bring(store, session: session.key, operationId: closed.operationId, to: .closed)
-        await Kit.expectError(SessionStoreError.Code.invalidTransition) {
+        await expectError(SessionStoreError.Code.invalidTransition) {
             try await store.detachExecution(key: session.key, operationId: closed.operationId)
         }
         test.clock.advance(by: .milliseconds(Self.detachedTimeout * 2))
@@ -184,7 +184,7 @@ import Testing
         try await store.detachExecution(key: session.key, operationId: id)
         let before = try #require(try Kit.row(test, id))
         let events = try Kit.events(test)
-        await Kit.expectError("INVALID_HANDLE.OPERATION_NOT_REATTACHABLE") {
+        await expectError("INVALID_HANDLE.OPERATION_NOT_REATTACHABLE") {
             try await store.attachExecution(key: session.key, operationId: id)
         }
         #expect(try Kit.row(test, id) == before)
@@ -241,14 +241,14 @@ import Testing
                 """, [.text(id)]) == 1)
         #expect(try Kit.row(test, untimed.operationId)?.status == "pending")
         // Timed out is terminal: it can be closed, not revived.
-        await Kit.expectError(SessionStoreError.Code.invalidTransition) {
+        await expectError(SessionStoreError.Code.invalidTransition) {
             try await store.setExecutionStatus(key: session.key, operationId: id, to: .finished)
         }
         try await store.setExecutionStatus(key: session.key, operationId: id, to: .closed)
         #expect(try await store.runExecutionMaintenance().timedOutOperations.isEmpty)
 
         // The timeout must be positive.
-        await Kit.expectError("INVALID_ARGUMENT.TIMEOUT") {
+        await expectError("INVALID_ARGUMENT.TIMEOUT") {
             try await store.createExecution(key: session.key, timeout: .zero)
         }
         await store.close()

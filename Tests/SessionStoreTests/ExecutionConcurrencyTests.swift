@@ -65,7 +65,7 @@ import Testing
         try await store.setExecutionStatus(key: key, operationId: first, to: .finished)
         let replacement = try await store.createExecution(key: key)
         #expect(replacement.status == .pending)
-        await Kit.expectError("LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION") {
+        await expectError("LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION") {
             try await store.createExecution(key: key)
         }
         #expect(try test.count("SELECT count(*) FROM executions") == 6)
@@ -74,7 +74,7 @@ import Testing
         let interrupted = try await store.interrupt(key: key, operationId: replacement.operationId)
         #expect(interrupted == [replacement.operationId])
         try await store.createExecution(key: key)
-        await Kit.expectError("LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION") {
+        await expectError("LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION") {
             try await store.createExecution(key: key)
         }
         await store.close()
@@ -89,7 +89,7 @@ import Testing
         try await store.createExecution(key: a.key)
         // A detached execution still runs, so it still counts.
         try await store.detachExecution(key: a.key, operationId: first.operationId)
-        await Kit.expectError("LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION") {
+        await expectError("LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION") {
             try await store.createExecution(key: a.key)
         }
         // Another session has its own allowance.

@@ -23,16 +23,16 @@ import Testing
         let rows = try test.count("SELECT count(*) FROM executions")
         let events = try Kit.events(test)
         let statements = try await store.sessionStatistics(key: a.key).statements
-        await Kit.expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
+        await expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
             try await store.createExecution(key: a.key, operationId: id)
         }
         // The same UUID in capitals is the same id.
-        await Kit.expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
+        await expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
             try await store.createExecution(key: a.key, operationId: id.uppercased(), tags: ["y"])
         }
         // Even once the first has ended and closed, the id stays taken in its session.
         try await Kit.bring(store, session: a.key, operationId: id, to: .closed)
-        await Kit.expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
+        await expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
             try await store.createExecution(key: a.key, operationId: id)
         }
         #expect(try test.count("SELECT count(*) FROM executions") == rows)
@@ -59,23 +59,23 @@ import Testing
         let store = try await test.open()
         let session = try await store.openSession(userId: "ada")
         let events = try Kit.events(test)
-        await Kit.expectError("INVALID_HANDLE.FORMAT") {
+        await expectError("INVALID_HANDLE.FORMAT") {
             try await store.createExecution(key: session.key, operationId: id)
         }
-        await Kit.expectError("INVALID_HANDLE.FORMAT") {
+        await expectError("INVALID_HANDLE.FORMAT") {
             try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
         }
-        await Kit.expectError("INVALID_HANDLE.FORMAT") {
+        await expectError("INVALID_HANDLE.FORMAT") {
             try await store.attachExecution(key: session.key, operationId: id)
         }
-        await Kit.expectError("INVALID_HANDLE.FORMAT") {
+        await expectError("INVALID_HANDLE.FORMAT") {
             try await store.interrupt(key: session.key, operationId: id)
         }
-        await Kit.expectError("INVALID_HANDLE.FORMAT") {
+        await expectError("INVALID_HANDLE.FORMAT") {
             try await store.execution(key: session.key, operationId: id)
         }
         // A malformed session key is the same error.
-        await Kit.expectError("INVALID_HANDLE.FORMAT") {
+        await expectError("INVALID_HANDLE.FORMAT") {
             try await store.createExecution(key: id)
         }
         #expect(try test.count("SELECT count(*) FROM executions") == 0)
@@ -91,22 +91,22 @@ import Testing
         let execution = try await store.createExecution(key: session.key, reattachable: true)
         try await store.closeSession(key: session.key)
         let events = try Kit.events(test)
-        await Kit.expectError("INVALID_HANDLE.SESSION_CLOSED") {
+        await expectError("INVALID_HANDLE.SESSION_CLOSED") {
             try await store.createExecution(key: session.key)
         }
-        await Kit.expectError("INVALID_HANDLE.SESSION_CLOSED") {
+        await expectError("INVALID_HANDLE.SESSION_CLOSED") {
             try await store.attachExecution(key: session.key, operationId: execution.operationId)
         }
-        await Kit.expectError("INVALID_HANDLE.SESSION_CLOSED") {
+        await expectError("INVALID_HANDLE.SESSION_CLOSED") {
             try await store.interruptAll(key: session.key)
         }
-        await Kit.expectError("INVALID_HANDLE.SESSION_CLOSED") {
+        await expectError("INVALID_HANDLE.SESSION_CLOSED") {
             try await store.registerQuery(key: session.key, queryId: "q", runId: "r")
         }
-        await Kit.expectError("INVALID_HANDLE.SESSION_CLOSED") {
+        await expectError("INVALID_HANDLE.SESSION_CLOSED") {
             try await store.addResource(key: session.key, kind: "k", name: "n", bytes: 1)
         }
-        await Kit.expectError("INVALID_HANDLE.SESSION_NOT_FOUND") {
+        await expectError("INVALID_HANDLE.SESSION_NOT_FOUND") {
             try await store.createExecution(key: Kit.operationId())
         }
         #expect(try test.count("SELECT count(*) FROM executions") == 1)

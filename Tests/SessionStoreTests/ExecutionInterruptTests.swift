@@ -71,11 +71,11 @@ import Testing
         #expect(try await store.interrupt(key: key, operationId: d.operationId) == [])
         #expect(try Kit.row(test, d.operationId)?.status == "finished")
         #expect(try Kit.events(test) == events)
-        await Kit.expectError(SessionStoreError.Code.operationNotFound) {
+        await expectError(SessionStoreError.Code.operationNotFound) {
             try await store.interrupt(key: key, operationId: Kit.operationId())
         }
         // Another session's operation id is not found here.
-        await Kit.expectError(SessionStoreError.Code.operationNotFound) {
+        await expectError(SessionStoreError.Code.operationNotFound) {
             try await store.interrupt(key: key, operationId: foreign.operationId)
         }
 
@@ -136,7 +136,7 @@ import Testing
         try await store.registerQuery(key: session.key, queryId: "q1", runId: "r1")
         try await store.registerQuery(key: session.key, queryId: "q2", runId: "r2")
         let before = try Self.snapshot(test)
-        let refusal = await Kit.expectError("LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION") {
+        let refusal = await expectError("LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION") {
             try await store.registerQuery(key: session.key, queryId: "q3", runId: "r3")
         }
         #expect(refusal?.message.contains("2") == true)
@@ -146,11 +146,11 @@ import Testing
         try await store.registerQuery(key: other.key, queryId: "q1", runId: "r1")
         // A stopped query frees its slot, but its id stays taken while it is kept.
         try await store.stopQuery(key: session.key, queryId: "q1")
-        await Kit.expectError(SessionStoreError.Code.queryAlreadyExists) {
+        await expectError(SessionStoreError.Code.queryAlreadyExists) {
             try await store.registerQuery(key: session.key, queryId: "q1", runId: "r9")
         }
         try await store.registerQuery(key: session.key, queryId: "q3", runId: "r3")
-        await Kit.expectError("LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION") {
+        await expectError("LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION") {
             try await store.registerQuery(key: session.key, queryId: "q4", runId: "r4")
         }
         #expect(try await Self.activeQueryIds(store, session.key) == ["q2", "q3"])
@@ -165,7 +165,7 @@ import Testing
         let other = try await store.openSession(userId: "ada")
         try await store.addResource(key: session.key, kind: "artifact", name: "a", bytes: 60)
         let before = try Self.snapshot(test)
-        let refusal = await Kit.expectError("LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION") {
+        let refusal = await expectError("LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION") {
             try await store.addResource(key: session.key, kind: "artifact", name: "b", bytes: 41)
         }
         #expect(refusal?.message.contains("100") == true)
@@ -176,11 +176,11 @@ import Testing
         // Exactly at the limit is allowed, and so is a zero-byte resource at the limit.
         try await store.addResource(key: session.key, kind: "artifact", name: "b", bytes: 40)
         try await store.addResource(key: session.key, kind: "view", name: "v", bytes: 0)
-        await Kit.expectError("LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION") {
+        await expectError("LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION") {
             try await store.addResource(key: session.key, kind: "artifact", name: "c", bytes: 1)
         }
         // A huge size does not overflow into "allowed".
-        await Kit.expectError("LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION") {
+        await expectError("LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION") {
             try await store.addResource(key: session.key, kind: "artifact", name: "c", bytes: .max)
         }
         // The limit is per session.
@@ -189,10 +189,10 @@ import Testing
         try await store.releaseResource(key: session.key, kind: "artifact", name: "a")
         try await store.addResource(key: session.key, kind: "artifact", name: "c", bytes: 60)
 
-        await Kit.expectError(SessionStoreError.Code.resourceAlreadyExists) {
+        await expectError(SessionStoreError.Code.resourceAlreadyExists) {
             try await store.addResource(key: session.key, kind: "artifact", name: "c", bytes: 0)
         }
-        await Kit.expectError("INVALID_ARGUMENT.BYTES") {
+        await expectError("INVALID_ARGUMENT.BYTES") {
             try await store.addResource(key: session.key, kind: "artifact", name: "d", bytes: -1)
         }
         #expect(try await store.listResources(key: session.key).map(\.bytes).reduce(0, +) == 100)

@@ -206,7 +206,7 @@ import Testing
         #expect(try Kit.events(test, kind: "resource.released") == 1)
 
         // Releasing what is not owned fails, writes nothing, tells nobody.
-        await Kit.expectError(SessionStoreError.Code.resourceNotFound) {
+        await expectError(SessionStoreError.Code.resourceNotFound) {
             try await store.releaseResource(key: session.key, kind: "artifact", name: "a.jar")
         }
         #expect(releases.all.count == 1)

@@ -96,13 +96,13 @@ import Testing
         }
 
         // Every session was due during the downtime: re-armed, not expired.
-        let originalExpiry = Kit.roundUp(Kit.start + Self.timeout, Self.tick)
+        let originalExpiry = roundUp(TestStore.start + Self.timeout, Self.tick)
         #expect(originalExpiry < reopenedAt)
         let report = try await store.sweep()
         #expect(report.expiredSessions.isEmpty)
         #expect(report.rearmedSessions == 3)
         #expect(report.sparedActiveSessions == 0)
-        let rearmedTo = Kit.roundUp(reopenedAt + Self.timeout, Self.tick)
+        let rearmedTo = roundUp(reopenedAt + Self.timeout, Self.tick)
         for key in crash.keys {
             #expect(try Kit.timing(test, key: key)?.state == "idle", "session \(key)")
             #expect(try Kit.timing(test, key: key)?.expireAt == rearmedTo, "session \(key)")

@@ -51,7 +51,7 @@ import Testing
         #expect(guarded.expiredSessions.isEmpty)
         #expect(guarded.rearmedSessions == Self.sessions)
         #expect(guarded.rowsExamined == Self.sessions)
-        let rearmedTo = Kit.roundUp(jumpedAt + Self.timeout, Self.tick)
+        let rearmedTo = roundUp(jumpedAt + Self.timeout, Self.tick)
         for key in keys {
             #expect(try Kit.timing(test, key: key) == Kit.Timing(state: "idle", expireAt: rearmedTo, lastAccessAt: t0))
             #expect(try await store.session(key: key)?.state == .idle)
@@ -103,7 +103,7 @@ import Testing
             #expect(report.rearmedSessions == 0)
             expired += report.expiredSessions.keys
         }
-        #expect(test.clock.now() == Kit.start + 6 * Self.tick)
+        #expect(test.clock.now() == TestStore.start + 6 * Self.tick)
         #expect(Set(expired) == Set(keys))
         #expect(expired.count == Self.sessions)
         #expect(try await Self.stormEvents(store).isEmpty)
@@ -128,7 +128,7 @@ import Testing
         let storms = try await Self.stormEvents(store)
         #expect(storms.count == 1)
         #expect(storms.first?.payload["behindTicks"] == "100")
-        let rearmedTo = Kit.roundUp(test.clock.now() + Self.timeout, Self.tick)
+        let rearmedTo = roundUp(test.clock.now() + Self.timeout, Self.tick)
         for key in keys {
             #expect(try Kit.timing(test, key: key)?.expireAt == rearmedTo)
         }
@@ -177,7 +177,7 @@ import Testing
         // One session is used two ticks after the guard.
         test.clock.advance(by: .milliseconds(2 * Self.tick))
         #expect(try await store.touch(key: keys[0]))
-        let touchedExpiry = Kit.roundUp(test.clock.now() + Self.timeout, Self.tick)
+        let touchedExpiry = roundUp(test.clock.now() + Self.timeout, Self.tick)
         #expect(try Kit.timing(test, key: keys[0])?.expireAt == touchedExpiry)
         // At the re-armed expiry the others go; the touched one stays until its own.
         test.clock.advance(by: .milliseconds(4 * Self.tick))

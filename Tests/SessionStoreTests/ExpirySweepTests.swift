@@ -4,76 +4,6 @@ import SessionStoreSQLite
 import Synchronization
 import Testing
 
-/// Helpers shared by the `Expiry*Tests` files.
-enum ExpiryKit {
-    /// The manual clock's starting time (a whole number of seconds).
-    static let start: Int64 = 1_700_000_000_000
-
-    /// ZooKeeper's `roundUp(value, tick)` for positive values.
-    static func roundUp(_ value: Int64, _ tick: Int64) -> Int64 {
-        (value + tick - 1) / tick * tick
-    }
-
-    /// The expiry columns of one `sessions` row, as a separate connection sees them.
-    struct Timing: Equatable, CustomStringConvertible {
-        var state: String
-        var expireAt: Int64?
-        var lastAccessAt: Int64
-        var endedAt: Int64?
-
-        var description: String {
-            "state=\(state) expire_at=\(expireAt.map(String.init) ?? "NULL") last_access_at=\(lastAccessAt) ended_at=\(endedAt.map(String.init) ?? "NULL")"
-        }
-    }
-
-    static func timing(_ test: TestStore, key: String) throws -> Timing? {
-        try test.inspect { db in
-            try db.fetchOne(
-                sql: "SELECT state, expire_at, last_access_at, ended_at FROM sessions WHERE key = ?", [.text(key)]
-            ) { Timing(state: $0.string(0), expireAt: $0.optionalInt64(1), lastAccessAt: $0.int64(2), endedAt: $0.optionalInt64(3)) }
-        }
-    }
-
-    /// The `state` field of every `session.ended` event of `key`, read with `json_extract`.
-    static func endedEventStates(_ test: TestStore, key: String) throws -> [String] {
-        try test.inspect { db in
-            try db.fetchAll(
-                sql: """
-                    SELECT json_extract(payload, '$.state') FROM events
-                    WHERE kind = 'session.ended' AND session_key = ?
-                    ORDER BY seq
-                    """, [.text(key)]) { $0.string(0) }
-        }
-    }
-
-    static func executionStatus(_ test: TestStore, operationId: String) throws -> String? {
-        try test.inspect { db in
-            try db.fetchOne(sql: "SELECT status FROM executions WHERE operation_id = ?", [.text(operationId)]) { $0.string(0) }
-        }
-    }
-
-    /// A thread-safe counter for `@Sendable` callbacks.
-    final class Counter: Sendable {
-        private let count = Mutex(0)
-        func increment() { count.withLock { $0 += 1 } }
-        var value: Int { count.withLock { $0 } }
-    }
-
-    /// A read-only connection kept open across calls: its `PRAGMA data_version` changes
-    /// exactly when another connection commits.
-    final class CommitCounter {
-        let database: Database
-
-        init(path: String) throws {
-            database = try Database(path: path, configuration: DatabaseConfiguration(readOnly: true))
-        }
-
-        func version() throws -> Int64 {
-            try database.fetchInt64(sql: "PRAGMA data_version") ?? -1
-        }
-    }
-}
-
 /// Expiry driven by the injected wall clock and direct `sweep()` calls (no sleeps):
 /// `expireAt = roundUp(now + timeout, tick)`, bucketed touches, the running-session rule
 /// and the one `session.ended` event.
@@ -90,10 +20,10 @@ enum ExpiryKit {
         let store = try await test.open { $0.tick = .milliseconds(Self.tick) }
         test.clock.advance(by: .milliseconds(offset))
         let openedAt = test.clock.now()
-        #expect(openedAt == Kit.start + offset)
+        #expect(openedAt == TestStore.start + offset)
         let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout)))
-        let expireAt = Kit.roundUp(openedAt + Self.timeout, Self.tick)
-        #expect(expireAt == (offset == 0 ? Kit.start + 10_000 : Kit.start + 11_000))
+        let expireAt = roundUp(openedAt + Self.timeout, Self.tick)
+        #expect(expireAt == (offset == 0 ? TestStore.start + 10_000 : TestStore.start + 11_000))
         #expect(session.expireAt?.milliseconds == expireAt)
         #expect(try Kit.timing(test, key: session.key) == Kit.Timing(state: "idle", expireAt: expireAt, lastAccessAt: openedAt))
 
@@ -142,10 +72,10 @@ enum ExpiryKit {
         test.clock.advance(by: .milliseconds(1))
         let openedAt = test.clock.now()
         let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout)))
-        let firstBucket = Kit.roundUp(openedAt + Self.timeout, Self.tick)
-        #expect(firstBucket == Kit.start + 11_000)
+        let firstBucket = roundUp(openedAt + Self.timeout, Self.tick)
+        #expect(firstBucket == TestStore.start + 11_000)
 
-        let commits = try Kit.CommitCounter(path: test.path)
+        let commits = try CommitCounter(path: test.path)
         let before = try commits.version()
         let rowBefore = try Kit.timing(test, key: session.key)
         #expect(rowBefore == Kit.Timing(state: "idle", expireAt: firstBucket, lastAccessAt: openedAt))
@@ -155,7 +85,7 @@ enum ExpiryKit {
             test.clock.advance(by: .milliseconds(step))
             #expect(try await store.touch(key: session.key))
         }
-        #expect(test.clock.now() == Kit.start + 1_000)
+        #expect(test.clock.now() == TestStore.start + 1_000)
         #expect(try commits.version() == before, "a touch that did not move the bucket committed a write")
         #expect(try Kit.timing(test, key: session.key) == rowBefore)
 
@@ -163,14 +93,14 @@ enum ExpiryKit {
         test.clock.advance(by: .milliseconds(1))
         let movedAt = test.clock.now()
         #expect(try await store.touch(key: session.key))
-        let secondBucket = Kit.roundUp(movedAt + Self.timeout, Self.tick)
-        #expect(secondBucket == Kit.start + 12_000)
+        let secondBucket = roundUp(movedAt + Self.timeout, Self.tick)
+        #expect(secondBucket == TestStore.start + 12_000)
         let afterMove = try commits.version()
         #expect(afterMove != before, "a touch that moved the bucket did not commit")
         #expect(try Kit.timing(test, key: session.key) == Kit.Timing(state: "idle", expireAt: secondBucket, lastAccessAt: movedAt))
 
         // The clock set back (a late or skewed touch): expiry and last access stay, no commit.
-        test.clock.set(Kit.start - 30_000)
+        test.clock.set(TestStore.start - 30_000)
         #expect(try await store.touch(key: session.key))
         #expect(try Kit.timing(test, key: session.key) == Kit.Timing(state: "idle", expireAt: secondBucket, lastAccessAt: movedAt))
         #expect(try commits.version() == afterMove, "a touch with an earlier clock committed a write")
@@ -193,7 +123,7 @@ enum ExpiryKit {
         let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout)))
         let execution = try await store.createExecution(key: session.key, statement: "SELECT 1")
         try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .started)
-        let expireAt = Kit.roundUp(Kit.start + Self.timeout, Self.tick)
+        let expireAt = roundUp(TestStore.start + Self.timeout, Self.tick)
         #expect(try Kit.timing(test, key: session.key)?.state == "active")
         #expect(try Kit.timing(test, key: session.key)?.expireAt == expireAt)
 
@@ -202,7 +132,7 @@ enum ExpiryKit {
         #expect(report.expiredSessions.isEmpty)
         #expect(report.sparedActiveSessions == 1)
         #expect(report.rowsExamined == 1)
-        let pushed = Kit.roundUp(expireAt + 500 + Self.timeout, Self.tick)
+        let pushed = roundUp(expireAt + 500 + Self.timeout, Self.tick)
         #expect(try Kit.timing(test, key: session.key)?.state == "active")
         #expect(try Kit.timing(test, key: session.key)?.expireAt == pushed)
         #expect(try Kit.executionStatus(test, operationId: execution.operationId) == "started")
@@ -231,7 +161,7 @@ enum ExpiryKit {
         let execution = try await store.createExecution(key: session.key, statement: "SELECT 1")
         try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .started)
         #expect(try Kit.timing(test, key: session.key)?.state == "active")
-        let expireAt = Kit.roundUp(Kit.start + Self.timeout, Self.tick)
+        let expireAt = roundUp(TestStore.start + Self.timeout, Self.tick)
 
         test.clock.set(expireAt - 1)
         #expect(try await store.sweep().expiredSessions.isEmpty)
@@ -259,7 +189,7 @@ enum ExpiryKit {
         let execution = try await store.createExecution(key: session.key, reattachable: true)
         try await store.detachExecution(key: session.key, operationId: execution.operationId)
         #expect(try Kit.timing(test, key: session.key)?.state == "idle")
-        let expireAt = Kit.roundUp(Kit.start + Self.timeout, Self.tick)
+        let expireAt = roundUp(TestStore.start + Self.timeout, Self.tick)
         test.clock.set(expireAt)
         let report = try await store.sweep()
         #expect(report.expiredSessions.keys == [session.key])

@@ -11,7 +11,7 @@ import Testing
 struct SchemaRevisionTests {
     private static func migrate(_ test: TestStore, upTo version: Int) throws -> Database {
         let db = try Database(path: test.path)
-        _ = try Migrator(migrations: SessionStore.migrations.filter { $0.version <= version }).migrate(db, now: SessionTestKit.start)
+        _ = try Migrator(migrations: SessionStore.migrations.filter { $0.version <= version }).migrate(db, now: TestStore.start)
         return db
     }
 
@@ -130,7 +130,7 @@ struct SchemaRevisionTests {
         let test = TestStore()
         do {
             let earlier = SessionStore.migrations.filter { $0.version < revision.migration.version }
-            _ = try Migrator(migrations: earlier + [revision.migration]).migrate(try Database(path: test.path), now: SessionTestKit.start)
+            _ = try Migrator(migrations: earlier + [revision.migration]).migrate(try Database(path: test.path), now: TestStore.start)
         }
         let store = try await test.open()
         _ = try await store.openSession(userId: "ada", sessionId: "nb-1")
@@ -150,7 +150,7 @@ struct SchemaRevisionTests {
             let db = try Self.migrate(test, upTo: 7)
             try db.execute(sql: "UPDATE schema_migrations SET checksum = 'ffffffffffffffff' WHERE version = 1")
         }
-        await SessionTestKit.expectError("SCHEMA.CHECKSUM_MISMATCH") {
+        await expectError("SCHEMA.CHECKSUM_MISMATCH") {
             try await test.open()
         }
     }

@@ -66,7 +66,7 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
         _ body: () async throws -> R
     ) async throws {
         let before = try Kit.tableCounts(test)
-        await Kit.expectError(code, sourceLocation: sourceLocation, body)
+        await expectError(code, sourceLocation: sourceLocation, body)
         #expect(try Kit.tableCounts(test) == before, sourceLocation: sourceLocation)
         #expect(try await store.checkIntegrity().isHealthy, sourceLocation: sourceLocation)
     }
@@ -265,10 +265,10 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
         }
         let zero = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(0)))
         #expect(zero.timeout == .after(.milliseconds(2_000)))
-        #expect(zero.expireAt?.milliseconds == Kit.start + 2_000)
+        #expect(zero.expireAt?.milliseconds == TestStore.start + 2_000)
         let huge = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Int64.max)))
         #expect(huge.timeout == .after(.milliseconds(3_600_000)))
-        #expect(huge.expireAt?.milliseconds == Kit.start + 3_600_000)
+        #expect(huge.expireAt?.milliseconds == TestStore.start + 3_600_000)
         let duration = try await store.openSession(userId: "ada", timeout: .after(.seconds(Int64.max)))
         #expect(duration.timeout == .after(.milliseconds(3_600_000)))
         #expect(try test.count("SELECT count(*) FROM sessions WHERE timeout_ms IN (2000, 3600000)") == 3)

@@ -95,10 +95,10 @@ import Testing
         switch problem {
         case .ended:
             request.associates = [live.key, ended.key]
-            await Kit.expectError(SessionStoreError.Code.sessionClosed) { try await store.openSession(request) }
+            await expectError(SessionStoreError.Code.sessionClosed) { try await store.openSession(request) }
         case .unknown:
             request.associates = [live.key, UUID().uuidString]
-            await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.openSession(request) }
+            await expectError(SessionStoreError.Code.sessionNotFound) { try await store.openSession(request) }
         }
         #expect(try Kit.tableCounts(test) == before)
         #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id = 'parent'") == 0)
@@ -120,7 +120,7 @@ import Testing
         #expect(before["session_links"] == 2)
 
         for (parent, child) in [(c.key, a.key), (a.key, a.key), (b.key, a.key), (c.key, b.key), (c.key, c.key)] {
-            await Kit.expectError(SessionStoreError.Code.linkCycle) {
+            await expectError(SessionStoreError.Code.linkCycle) {
                 try await store.addAssociate(parentKey: parent, childKey: child)
             }
         }
@@ -136,7 +136,7 @@ import Testing
         try await store.addAssociate(parentKey: d.key, childKey: c.key)
         #expect(try linkCount(test) == 4)
         #expect(try await store.listParents(key: c.key).map(\.key) == [b.key, d.key])
-        await Kit.expectError(SessionStoreError.Code.linkCycle) {
+        await expectError(SessionStoreError.Code.linkCycle) {
             try await store.addAssociate(parentKey: c.key, childKey: d.key)
         }
         #expect(try linkCount(test) == 4)
@@ -151,21 +151,21 @@ import Testing
         try await store.closeSession(key: ended.key)
         let unknown = UUID().uuidString
 
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) {
+        await expectError(SessionStoreError.Code.sessionClosed) {
             try await store.addAssociate(parentKey: live.key, childKey: ended.key)
         }
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) {
+        await expectError(SessionStoreError.Code.sessionClosed) {
             try await store.addAssociate(parentKey: ended.key, childKey: live.key)
         }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) {
+        await expectError(SessionStoreError.Code.sessionNotFound) {
             try await store.addAssociate(parentKey: live.key, childKey: unknown)
         }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) {
+        await expectError(SessionStoreError.Code.sessionNotFound) {
             try await store.addAssociate(parentKey: unknown, childKey: live.key)
         }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.listChildren(key: unknown) }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.listParents(key: unknown) }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.sessionTree(key: unknown) }
+        await expectError(SessionStoreError.Code.sessionNotFound) { try await store.listChildren(key: unknown) }
+        await expectError(SessionStoreError.Code.sessionNotFound) { try await store.listParents(key: unknown) }
+        await expectError(SessionStoreError.Code.sessionNotFound) { try await store.sessionTree(key: unknown) }
         #expect(try linkCount(test) == 0)
         #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 0)
         await store.close()

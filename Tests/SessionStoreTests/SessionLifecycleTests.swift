@@ -3,72 +3,6 @@ import SessionStore
 import SessionStoreSQLite
 import Testing
 
-/// Helpers shared by the `Session*Tests` suites (kept here so TestSupport stays as it is).
-enum SessionTestKit {
-    /// Where every ``TestStore`` clock starts: a whole number of seconds.
-    static let start: Int64 = 1_700_000_000_000
-
-    /// `roundUp(value, tick)` for positive values, as the design defines expiry.
-    static func roundUp(_ value: Int64, _ tick: Int64) -> Int64 {
-        (value + tick - 1) / tick * tick
-    }
-
-    /// Runs `body`, expecting it to fail with a ``SessionStoreError`` of `code`.
-    @discardableResult
-    static func expectError<R>(
-        _ code: SessionStoreError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> R
-    ) async -> SessionStoreError? {
-        do {
-            _ = try await body()
-            Issue.record("expected \(code), but the call succeeded", sourceLocation: sourceLocation)
-            return nil
-        } catch let error as SessionStoreError {
-            #expect(error.code == code, "\(error.message)", sourceLocation: sourceLocation)
-            return error
-        } catch {
-            Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
-            return nil
-        }
-    }
-
-    /// `SELECT count(*)` of every table in the file, by table name.
-    static func tableCounts(_ test: TestStore) throws -> [String: Int64] {
-        try test.inspect { db in
-            let tables = try db.fetchAll(sql: "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") {
-                $0.string(0)
-            }
-            var counts: [String: Int64] = [:]
-            for table in tables {
-                counts[table] = try db.fetchInt64(sql: "SELECT count(*) FROM \"\(table)\"") ?? -1
-            }
-            return counts
-        }
-    }
-
-    /// The expiry columns of a session's row.
-    struct RowTiming: Equatable, CustomStringConvertible {
-        var expireAt: Int64?
-        var lastAccessAt: Int64
-        var description: String { "expire_at \(expireAt.map(String.init) ?? "NULL"), last_access_at \(lastAccessAt)" }
-    }
-
-    static func timing(_ test: TestStore, key: String) throws -> RowTiming? {
-        try test.inspect { db in
-            try db.fetchOne(sql: "SELECT expire_at, last_access_at FROM sessions WHERE key = ?", [.text(key)]) {
-                RowTiming(expireAt: $0.optionalInt64(0), lastAccessAt: $0.int64(1))
-            }
-        }
-    }
-
-    /// Rows of `events` of `kind`, for one session when `key` is given.
-    static func eventCount(_ test: TestStore, kind: EventKind, key: String? = nil) throws -> Int64 {
-        if let key {
-            return try test.count("SELECT count(*) FROM events WHERE kind = ? AND session_key = ?", [.text(kind.rawValue), .text(key)])
-        }
-        return try test.count("SELECT count(*) FROM events WHERE kind = ?", [.text(kind.rawValue)])
-    }
-}
-
 @Suite struct SessionLifecycleTests {
     typealias Kit = SessionTestKit
 
@@ -113,9 +47,9 @@ enum SessionTestKit {
         #expect(session.state == .idle)
         #expect(session.isLive)
         #expect(session.timeout == .after(.milliseconds(90_000)))
-        #expect(session.createdAt.milliseconds == Kit.start)
-        #expect(session.lastAccessAt.milliseconds == Kit.start)
-        #expect(session.expireAt?.milliseconds == Kit.start + 90_000)
+        #expect(session.createdAt.milliseconds == TestStore.start)
+        #expect(session.lastAccessAt.milliseconds == TestStore.start)
+        #expect(session.expireAt?.milliseconds == TestStore.start + 90_000)
         #expect(session.endedAt == nil)
         #expect(session.endReason == nil)
 
@@ -152,7 +86,7 @@ enum SessionTestKit {
                 == Stored(
                     userId: "gateway", sessionId: "parent", dataSource: "telemetry", type: "Stream", version: 3,
                     identifier: "device-7", utcOffset: -18_000, address: "10.0.0.5", impersonated: "ada", state: "idle",
-                    timeout: 90_000, expireAt: Kit.start + 90_000))
+                    timeout: 90_000, expireAt: TestStore.start + 90_000))
         let sessionIdArg: [DatabaseValue] = [.text(session.key)]
         #expect(
             try test.count(
@@ -173,7 +107,7 @@ enum SessionTestKit {
         let event = try #require(started.first)
         #expect(event.userId == "gateway")
         #expect(event.dataSource == "telemetry")
-        #expect(event.at.milliseconds == Kit.start)
+        #expect(event.at.milliseconds == TestStore.start)
         #expect(event.payload["type"] == "Stream")
         #expect(event.payload["timeoutMs"] == "90000")
         #expect(event.payload["sessionId"] == "parent")
@@ -219,10 +153,10 @@ enum SessionTestKit {
         let test = TestStore()
         test.clock.advance(by: .milliseconds(123))
         let store = try await test.open()
-        let now = Kit.start + 123
+        let now = TestStore.start + 123
         let session = try await store.openSession(userId: "ada", timeout: requested)
         #expect(session.timeout == (expected.map { .after(.milliseconds($0)) } ?? .never))
-        let expireAt = expected.map { Kit.roundUp(now + $0, 1000) }
+        let expireAt = expected.map { roundUp(now + $0, 1000) }
         #expect(session.expireAt?.milliseconds == expireAt)
         #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: expireAt, lastAccessAt: now))
         let timeoutColumn = try test.inspect { db in
@@ -242,7 +176,7 @@ enum SessionTestKit {
         }
         let session = try await store.openSession(userId: "ada", timeout: .never)
         #expect(session.timeout == .after(.milliseconds(600_000)))
-        #expect(session.expireAt?.milliseconds == Kit.start + 600_000)
+        #expect(session.expireAt?.milliseconds == TestStore.start + 600_000)
         await store.close()
     }
 
@@ -259,7 +193,7 @@ enum SessionTestKit {
         #expect(try await store.openSession(userId: "ada", timeout: .after(.milliseconds(61_000))).timeout == .after(.milliseconds(60_000)))
         test.clock.advance(by: .milliseconds(1))
         let rounded = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(7_000)))
-        #expect(rounded.expireAt?.milliseconds == Kit.roundUp(Kit.start + 1 + 7_000, 2_000))
+        #expect(rounded.expireAt?.milliseconds == roundUp(TestStore.start + 1 + 7_000, 2_000))
         await store.close()
     }
 
@@ -272,7 +206,7 @@ enum SessionTestKit {
         try await store.closeSession(key: first.key)
         let before = try Kit.tableCounts(test)
 
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) {
+        await expectError(SessionStoreError.Code.sessionClosed) {
             try await store.openSession(userId: "ada", sessionId: "s1")
         }
         #expect(try Kit.tableCounts(test) == before)
@@ -295,7 +229,7 @@ enum SessionTestKit {
         let test = TestStore()
         let store = try await test.open()
         let first = try await store.openSession(userId: "ada", sessionId: "s1")
-        await Kit.expectError(SessionStoreError.Code.sessionAlreadyExists) {
+        await expectError(SessionStoreError.Code.sessionAlreadyExists) {
             try await store.openSession(userId: "ada", sessionId: "s1")
         }
         var request = OpenSessionRequest(userId: "ada", sessionId: "s1")
@@ -327,14 +261,14 @@ enum SessionTestKit {
         // Returning it counted as an access.
         #expect(
             try Kit.timing(test, key: created.key)
-                == Kit.RowTiming(expireAt: Kit.start + 5_000 + 3_600_000, lastAccessAt: Kit.start + 5_000))
+                == Kit.RowTiming(expireAt: TestStore.start + 5_000 + 3_600_000, lastAccessAt: TestStore.start + 5_000))
 
         let bobs = try await store.openIsolatedSession(userId: "bob", sessionId: "nb")
         #expect(bobs.key != created.key)
         #expect(bobs.userId == "bob")
 
         try await store.closeSession(key: created.key)
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) {
+        await expectError(SessionStoreError.Code.sessionClosed) {
             try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
         }
         #expect(try test.count("SELECT count(*) FROM sessions") == 2)
@@ -377,7 +311,7 @@ enum SessionTestKit {
 
         // Bob's session ending never reveals Ada's.
         try await store.closeSession(key: bobs.key)
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) {
+        await expectError(SessionStoreError.Code.sessionClosed) {
             try await store.isolatedSession(userId: "bob", sessionId: "shared")
         }
         #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared")?.key == adas.key)
@@ -392,7 +326,7 @@ enum SessionTestKit {
         _ = try await store.isolatedSession(userId: "ada", sessionId: "s1")
         #expect(
             try Kit.timing(test, key: session.key)
-                == Kit.RowTiming(expireAt: Kit.start + 14_000, lastAccessAt: Kit.start + 4_000))
+                == Kit.RowTiming(expireAt: TestStore.start + 14_000, lastAccessAt: TestStore.start + 4_000))
         await store.close()
     }
 
@@ -413,7 +347,7 @@ enum SessionTestKit {
         let tombstone = try #require(try await store.session(key: session.key))
         #expect(tombstone.state == .closed)
         #expect(!tombstone.isLive)
-        #expect(tombstone.endedAt?.milliseconds == Kit.start + 2_500)
+        #expect(tombstone.endedAt?.milliseconds == TestStore.start + 2_500)
         #expect(tombstone.endReason == "done")
         #expect(tombstone.expireAt == nil)
 
@@ -421,7 +355,7 @@ enum SessionTestKit {
         let live = try await store.openSession(userId: "ada")
         test.clock.advance(by: .milliseconds(5_000))
         _ = try await store.session(key: live.key)
-        #expect(try Kit.timing(test, key: live.key)?.lastAccessAt == Kit.start + 2_500)
+        #expect(try Kit.timing(test, key: live.key)?.lastAccessAt == TestStore.start + 2_500)
         await store.close()
     }
 
@@ -453,7 +387,7 @@ enum SessionTestKit {
         let closed = try await store.closeSession(key: session.key, reason: "bye")
         #expect(closed.key == session.key)
         #expect(closed.state == .closed)
-        #expect(closed.endedAt?.milliseconds == Kit.start + 1_000)
+        #expect(closed.endedAt?.milliseconds == TestStore.start + 1_000)
         #expect(closed.endReason == "bye")
         #expect(closed.expireAt == nil)
 
@@ -468,11 +402,11 @@ enum SessionTestKit {
         #expect(
             try test.count(
                 "SELECT count(*) FROM sessions WHERE key = ? AND state = 'closed' AND ended_at = ? AND end_reason = 'bye'",
-                [.text(session.key), .integer(Kit.start + 1_000)]) == 1)
+                [.text(session.key), .integer(TestStore.start + 1_000)]) == 1)
         #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 0)
         #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'total' AND name = ''") == 0)
 
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) {
+        await expectError(SessionStoreError.Code.sessionNotFound) {
             try await store.closeSession(key: UUID().uuidString)
         }
         await store.close()
@@ -484,13 +418,13 @@ enum SessionTestKit {
         let session = try await store.openSession(userId: "ada", details: ["a": "1"])
         try await store.closeSession(key: session.key)
         let before = try Kit.tableCounts(test)
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) { try await store.updateDetails(key: session.key, ["a": "2"]) }
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) { try await store.removeDetails(key: session.key, names: ["a"]) }
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) { try await store.setConfig(key: session.key, ["c": "1"]) }
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) { try await store.updateIdentifier(key: session.key, "x") }
+        await expectError(SessionStoreError.Code.sessionClosed) { try await store.updateDetails(key: session.key, ["a": "2"]) }
+        await expectError(SessionStoreError.Code.sessionClosed) { try await store.removeDetails(key: session.key, names: ["a"]) }
+        await expectError(SessionStoreError.Code.sessionClosed) { try await store.setConfig(key: session.key, ["c": "1"]) }
+        await expectError(SessionStoreError.Code.sessionClosed) { try await store.updateIdentifier(key: session.key, "x") }
         let unknown = UUID().uuidString
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.updateDetails(key: unknown, ["a": "2"]) }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.sessionStatistics(key: unknown) }
+        await expectError(SessionStoreError.Code.sessionNotFound) { try await store.updateDetails(key: unknown, ["a": "2"]) }
+        await expectError(SessionStoreError.Code.sessionNotFound) { try await store.sessionStatistics(key: unknown) }
         #expect(try Kit.tableCounts(test) == before)
         #expect(try await store.session(key: session.key)?.details == ["a": "1"])
         await store.close()
@@ -544,10 +478,10 @@ enum SessionTestKit {
             #expect(try await store.session(key: session.key) == session)
         }
 
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) {
+        await expectError(SessionStoreError.Code.sessionNotFound) {
             try await store.listSessions(SessionFilter(after: UUID().uuidString))
         }
-        await Kit.expectError(SessionStoreError.Code.handleFormat) {
+        await expectError(SessionStoreError.Code.handleFormat) {
             try await store.listSessions(SessionFilter(after: "page-2"))
         }
         await store.close()
@@ -595,7 +529,7 @@ enum SessionTestKit {
         #expect(all.map(\.sessionKey) == [s1.key, s1.key, s1.key, s2.key])
         #expect(all.map(\.userId) == ["ada", "ada", "ada", "bob"])
         #expect(all.map(\.dataSource) == ["x", "x", "x", "y"])
-        #expect(all.map(\.at.milliseconds) == [Kit.start, Kit.start + 10, Kit.start + 20, Kit.start + 20])
+        #expect(all.map(\.at.milliseconds) == [TestStore.start, TestStore.start + 10, TestStore.start + 20, TestStore.start + 20])
         #expect(zip(all, all.dropFirst()).allSatisfy { $0.seq < $1.seq })
         #expect(all[1].payload == ["names": "a,b"])
         #expect(try test.count("SELECT count(*) FROM events") == Int64(all.count))
@@ -612,8 +546,8 @@ enum SessionTestKit {
             try await store.listEvents(filter: EventFilter(sessionKey: s2.key, kind: EventKind.sessionStarted)) == [all[3]])
         #expect(
             try await store.listEvents(filter: EventFilter(sessionKey: s2.key, kind: EventKind.sessionEnded)) == [])
-        await Kit.expectError("INVALID_ARGUMENT.LIMIT") { try await store.listEvents(limit: 0) }
-        await Kit.expectError(SessionStoreError.Code.handleFormat) {
+        await expectError("INVALID_ARGUMENT.LIMIT") { try await store.listEvents(limit: 0) }
+        await expectError(SessionStoreError.Code.handleFormat) {
             try await store.listEvents(filter: EventFilter(sessionKey: "nope"))
         }
         await store.close()

@@ -76,7 +76,7 @@ import Testing
         _ = try await open(store, "bob", dataSource: "other")
         _ = try await open(store, "cy", address: "10.0.0.1")
         let before = try test.count("SELECT count(*) FROM sessions")
-        let error = await Kit.expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "dee") }
+        let error = await expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "dee") }
         #expect(error?.message.contains("3") == true)
         #expect(try test.count("SELECT count(*) FROM sessions") == before)
         #expect(try refusals(test, code: SessionStoreError.Code.sessionsTotal) == 1)
@@ -88,7 +88,7 @@ import Testing
         let store = try await test.open { $0.limits.maxSessionsPerAddress = 2 }
         _ = try await open(store, "ada", address: "10.0.0.1")
         _ = try await open(store, "bob", address: "10.0.0.1")
-        await Kit.expectError(SessionStoreError.Code.sessionsPerAddress) { try await open(store, "cy", address: "10.0.0.1") }
+        await expectError(SessionStoreError.Code.sessionsPerAddress) { try await open(store, "cy", address: "10.0.0.1") }
         _ = try await open(store, "cy", address: "10.0.0.2")
         _ = try await open(store, "cy")  // no address: not counted
         #expect(try test.count("SELECT count(*) FROM sessions") == 4)
@@ -101,7 +101,7 @@ import Testing
         let test = TestStore()
         let store = try await test.open { $0.limits.maxSessionsPerUserAddress = 1 }
         _ = try await open(store, "ada", address: "10.0.0.1")
-        await Kit.expectError(SessionStoreError.Code.sessionsPerUserAddress) {
+        await expectError(SessionStoreError.Code.sessionsPerUserAddress) {
             try await open(store, "ada", address: "10.0.0.1")
         }
         _ = try await open(store, "ada", address: "10.0.0.2")
@@ -117,7 +117,7 @@ import Testing
         let store = try await test.open { $0.limits.maxSessionsPerDataSource = 2 }
         _ = try await open(store, "ada", dataSource: "telemetry")
         _ = try await open(store, "bob", dataSource: "telemetry")
-        await Kit.expectError(SessionStoreError.Code.sessionsPerDataSource) {
+        await expectError(SessionStoreError.Code.sessionsPerDataSource) {
             try await open(store, "cy", dataSource: "telemetry")
         }
         _ = try await open(store, "cy", dataSource: "billing")
@@ -137,16 +137,16 @@ import Testing
             $0.limits.maxSessionsPerAddress = 1
         }
         let first = try await open(store, "ada", address: "10.0.0.1")
-        await Kit.expectError(SessionStoreError.Code.sessionsPerUser) { try await open(store, "ada") }
-        await Kit.expectError(SessionStoreError.Code.sessionsPerAddress) { try await open(store, "bob", address: "10.0.0.1") }
+        await expectError(SessionStoreError.Code.sessionsPerUser) { try await open(store, "ada") }
+        await expectError(SessionStoreError.Code.sessionsPerAddress) { try await open(store, "bob", address: "10.0.0.1") }
         try await store.closeSession(key: first.key)
         let second = try await open(store, "ada", address: "10.0.0.1")
         #expect(second.isLive)
         _ = try await open(store, "bob")
-        await Kit.expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "cy") }
+        await expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "cy") }
         // Closing twice does not free a second slot.
         try await store.closeSession(key: first.key)
-        await Kit.expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "cy") }
+        await expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "cy") }
         #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'total'") == 2)
         #expect(try test.count("SELECT count(*) FROM sessions WHERE state = 'idle'") == 2)
         await store.close()
@@ -155,13 +155,13 @@ import Testing
     @Test func tooManyDetailsAreRefusedWithNothingWritten() async throws {
         let test = TestStore()
         let store = try await test.open { $0.limits.maxDetailsPerSession = 2 }
-        await Kit.expectError(SessionStoreError.Code.detailsPerSession) {
+        await expectError(SessionStoreError.Code.detailsPerSession) {
             try await store.openSession(userId: "ada", details: ["a": "1", "b": "2", "c": "3"])
         }
         #expect(try test.count("SELECT count(*) FROM sessions") == 0)
         let session = try await store.openSession(userId: "ada", details: ["a": "1"])
         let before = try Kit.tableCounts(test)
-        await Kit.expectError(SessionStoreError.Code.detailsPerSession) {
+        await expectError(SessionStoreError.Code.detailsPerSession) {
             try await store.updateDetails(key: session.key, ["b": "2", "c": "3"])
         }
         #expect(try Kit.tableCounts(test) == before)
@@ -220,10 +220,10 @@ import Testing
             $0.logger = log.logger
         }
         _ = try await open(store, "ada")
-        let limitError = await Kit.expectError(SessionStoreError.Code.sessionsPerUser) { try await open(store, "ada") }
+        let limitError = await expectError(SessionStoreError.Code.sessionsPerUser) { try await open(store, "ada") }
         var request = OpenSessionRequest(userId: "gateway")
         request.impersonatedUser = "ada"
-        let admissionError = await Kit.expectError(SessionStoreError.Code.impersonationDenied) {
+        let admissionError = await expectError(SessionStoreError.Code.impersonationDenied) {
             try await store.openSession(request)
         }
 
@@ -263,9 +263,9 @@ import Testing
         let store = try await test.open { $0.authenticator = TokenAuthenticator() }
         var request = OpenSessionRequest(userId: "ada")
         request.credentials = "wrong"
-        await Kit.expectError(SessionStoreError.Code.authenticationFailed) { try await store.openSession(request) }
+        await expectError(SessionStoreError.Code.authenticationFailed) { try await store.openSession(request) }
         request.credentials = nil
-        await Kit.expectError(SessionStoreError.Code.authenticationFailed) { try await store.openSession(request) }
+        await expectError(SessionStoreError.Code.authenticationFailed) { try await store.openSession(request) }
         #expect(try test.count("SELECT count(*) FROM sessions") == 0)
         #expect(try refusals(test, code: SessionStoreError.Code.authenticationFailed) == 2)
         #expect(
@@ -282,7 +282,7 @@ import Testing
     @Test func anAuthenticatorThatThrowsRefuses() async throws {
         let test = TestStore()
         let store = try await test.open { $0.authenticator = BrokenAuthenticator() }
-        await Kit.expectError(SessionStoreError.Code.authenticationFailed) {
+        await expectError(SessionStoreError.Code.authenticationFailed) {
             try await store.openSession(userId: "ada")
         }
         #expect(try test.count("SELECT count(*) FROM sessions") == 0)
@@ -295,7 +295,7 @@ import Testing
         let store = try await test.open()
         var request = OpenSessionRequest(userId: "gateway")
         request.impersonatedUser = "ada"
-        await Kit.expectError(SessionStoreError.Code.impersonationDenied) { try await store.openSession(request) }
+        await expectError(SessionStoreError.Code.impersonationDenied) { try await store.openSession(request) }
         #expect(try test.count("SELECT count(*) FROM sessions") == 0)
         #expect(try refusals(test, code: SessionStoreError.Code.impersonationDenied) == 1)
         let events = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
@@ -322,7 +322,7 @@ import Testing
 
         var other = OpenSessionRequest(userId: "mallory")
         other.impersonatedUser = "ada"
-        await Kit.expectError(SessionStoreError.Code.impersonationDenied) { try await store.openSession(other) }
+        await expectError(SessionStoreError.Code.impersonationDenied) { try await store.openSession(other) }
         #expect(try test.count("SELECT count(*) FROM sessions") == 1)
         #expect(try refusals(test, code: SessionStoreError.Code.impersonationDenied) == 1)
         await store.close()
