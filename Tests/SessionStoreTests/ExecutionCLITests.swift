@@ -258,18 +258,19 @@ import Testing
 
     @Test func listAbandonedShowsWhatMaintenanceAbandoned() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.detachedTimeout = .milliseconds(60_000) }
-        let session = try await store.openSession(userId: "ada")
-        let other = try await store.openSession(userId: "bob")
-        let abandoned = try await store.createExecution(key: session.key, reattachable: true)
-        try await store.detachExecution(key: session.key, operationId: abandoned.operationId)
-        let elsewhere = try await store.createExecution(key: other.key)
-        try await store.detachExecution(key: other.key, operationId: elsewhere.operationId)
-        let kept = try await store.createExecution(key: session.key)
-        test.clock.advance(by: .milliseconds(60_001))
-        let report = try await store.runExecutionMaintenance()
-        #expect(Set(report.abandonedOperations.keys) == [abandoned.operationId, elsewhere.operationId])
-        await store.close()
+        let (session, abandoned, elsewhere, kept) = try await test.withStore { $0.detachedTimeout = .milliseconds(60_000) } body: { store in
+            let session = try await store.openSession(userId: "ada")
+            let other = try await store.openSession(userId: "bob")
+            let abandoned = try await store.createExecution(key: session.key, reattachable: true)
+            try await store.detachExecution(key: session.key, operationId: abandoned.operationId)
+            let elsewhere = try await store.createExecution(key: other.key)
+            try await store.detachExecution(key: other.key, operationId: elsewhere.operationId)
+            let kept = try await store.createExecution(key: session.key)
+            test.clock.advance(by: .milliseconds(60_001))
+            let report = try await store.runExecutionMaintenance()
+            #expect(Set(report.abandonedOperations.keys) == [abandoned.operationId, elsewhere.operationId])
+            return (session, abandoned, elsewhere, kept)
+        }
 
         let cli = CLI(path: test.path)
         let listed = try await cli.array(["exec", "list", "--abandoned"])

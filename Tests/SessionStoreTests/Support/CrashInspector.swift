@@ -1,21 +1,7 @@
 import Foundation
 import SessionStore
 import SessionStoreSQLite
-import Subprocess
-import Synchronization
 import Testing
-
-#if canImport(System)
-import System
-#else
-import SystemPackage
-#endif
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 fileprivate extension ExecutionStatus {
     /// The statuses reachable from this one through ``allowedNext``, itself included.
@@ -30,7 +16,6 @@ fileprivate extension ExecutionStatus {
         return seen
     }
 }
-
 
 /// A read-only connection to a store file, as `sqlite3` would see it, with the checks a
 /// crash or several processes must never break.

@@ -1,21 +1,6 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
-import Subprocess
-import Synchronization
 import Testing
-
-#if canImport(System)
-import System
-#else
-import SystemPackage
-#endif
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Every change the loads printed before they died, accumulated over rounds on one file.
 struct ReportedChanges {

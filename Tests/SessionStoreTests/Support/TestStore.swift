@@ -20,6 +20,7 @@ final class TestStore: @unchecked Sendable {
 
     /// Opens a store on the file, runs `body` with it and closes it on every path: when
     /// `body` returns, and when it throws (a failed `#require` included).
+    @discardableResult
     func withStore<T>(
         _ configure: (inout SessionStoreConfiguration) -> Void = { _ in },
         body: (SessionStore) async throws -> T
