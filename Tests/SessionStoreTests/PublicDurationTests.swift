@@ -26,7 +26,7 @@ import Testing
     func aConfiguredDurationBeyondMillisecondsIsRefusedBeforeTheFileOpens(option: BadOption) async throws {
         let test = TestStore()
         let error = await #expect(throws: SessionStoreError.self) {
-            try await test.open(option.apply)
+            try await test.withStore(option.apply) { _ in }
         }
         #expect(error?.code == "INVALID_ARGUMENT.CONFIG_VALUE")
         #expect(error?.message.contains(option.name) == true, "\(error?.message ?? "")")

@@ -152,7 +152,7 @@ struct SchemaRevisionTests {
             try db.execute(sql: "UPDATE schema_migrations SET checksum = 'ffffffffffffffff' WHERE version = 1")
         }
         await expectError("SCHEMA.CHECKSUM_MISMATCH") {
-            try await test.open()
+            try await test.withStore { _ in }
         }
     }
 }

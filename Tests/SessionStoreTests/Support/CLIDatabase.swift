@@ -8,11 +8,17 @@ struct CLIDatabase {
     let directory = TemporaryDirectory()
     /// Global options added to every command, such as `--set NAME=VALUE`.
     var options: [String] = []
+    let path: String
 
-    var path: String { directory.path("sessions.sqlite") }
-
+    /// `sessions.sqlite` in the value's own directory.
     init(options: [String] = []) {
         self.options = options
+        path = directory.path("sessions.sqlite")
+    }
+
+    /// A file made elsewhere, such as a ``TestStore``'s.
+    init(path: String) {
+        self.path = path
     }
 
     /// Runs `sessionctl ARGUMENTS --db PATH OPTIONS`.
@@ -54,13 +60,20 @@ struct CLIDatabase {
     /// error object on stderr, and returns its code.
     @discardableResult
     func failure(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        try await error(arguments, sourceLocation: sourceLocation).code
+    }
+
+    /// ``failure(_:sourceLocation:)``, returning the error's code and message.
+    func error(
+        _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> (code: String, message: String) {
         let result = try await run(arguments + ["--json"])
         #expect(result.status == 1, "sessionctl \(arguments.joined(separator: " ")) exited \(result.status)", sourceLocation: sourceLocation)
         #expect(result.stdout.isEmpty, sourceLocation: sourceLocation)
         #expect(result.stderr.split(separator: "\n").count == 1, "stderr: \(result.stderr)", sourceLocation: sourceLocation)
         let error = try #require(result.error(), "stderr is not a JSON error: \(result.stderr)", sourceLocation: sourceLocation)
         #expect(!error.message.isEmpty, sourceLocation: sourceLocation)
-        return error.code
+        return error
     }
 
     /// The keys of a JSON array of sessions, in order.
