@@ -21,11 +21,7 @@ import Testing
             return outcomes
         }
 
-        let opened = outcomes.compactMap { try? $0.get() }
-        let refusals = outcomes.compactMap { outcome -> SessionStoreError? in
-            if case .failure(let error) = outcome { return error }
-            return nil
-        }
+        let (opened, refusals) = outcomes.partitioned()
         #expect(opened.count == 90)
         #expect(Set(opened).count == 90)
         #expect(refusals.count == 10)

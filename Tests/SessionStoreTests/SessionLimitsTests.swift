@@ -39,11 +39,7 @@ import Testing
                 for await outcome in group { outcomes.append(outcome) }
                 return outcomes
             }
-            let opened = outcomes.compactMap { try? $0.get() }
-            let refused = outcomes.compactMap { outcome -> SessionStoreError? in
-                if case .failure(let error) = outcome { return error }
-                return nil
-            }
+            let (opened, refused) = outcomes.partitioned()
             #expect(opened.count == 10)
             #expect(refused.count == 40)
             #expect(refused.allSatisfy { $0.code == SessionStoreError.Code.sessionsPerUser })

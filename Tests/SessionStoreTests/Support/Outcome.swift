@@ -15,3 +15,18 @@ func outcome<T>(
         return .failure(SessionStoreError(code: .storageError, message: "\(error)"))
     }
 }
+
+extension Sequence {
+    /// The values of the successes and the errors of the failures, each in order.
+    func partitioned<Value, Failure>() -> (values: [Value], errors: [Failure]) where Element == Result<Value, Failure> {
+        var values: [Value] = []
+        var errors: [Failure] = []
+        for result in self {
+            switch result {
+            case .success(let value): values.append(value)
+            case .failure(let error): errors.append(error)
+            }
+        }
+        return (values, errors)
+    }
+}
