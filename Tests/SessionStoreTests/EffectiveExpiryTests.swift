@@ -14,25 +14,20 @@ import Testing
     /// The tick of the process that reads and sweeps afterwards: touches round to it.
     static let readerTick: Int64 = 7
     static let timeout: Int64 = 10_000
-    /// Above Linux's and macOS's largest pid: `kill(pid, 0)` answers ESRCH.
-    static let impossiblePid: Int64 = 2_147_483_646
     static let sqlite3 = "/usr/bin/sqlite3"
 
     /// Three sessions written by a process that died with the file open (its `instances`
     /// row stays behind); the clock then moves past every expiry, off a tick boundary.
     static func crashedFile() async throws -> (test: TestStore, keys: [String]) {
         let test = TestStore()
-        let store = try await test.open { $0.tick = .milliseconds(recoveryTick) }
-        var keys: [String] = []
-        for user in ["ada", "bob", "cy"] {
-            keys.append(try await store.openSession(userId: user, dataSource: "warehouse", timeout: .after(.milliseconds(timeout))).key)
+        let keys = try await test.withStore { $0.tick = .milliseconds(recoveryTick) } body: { store in
+            var keys: [String] = []
+            for user in ["ada", "bob", "cy"] {
+                keys.append(try await store.openSession(userId: user, dataSource: "warehouse", timeout: .after(.milliseconds(timeout))).key)
+            }
+            return keys
         }
-        await store.close()
-        let now = test.clock.now()
-        let db = try Database(path: test.path)
-        try db.execute(
-            sql: "INSERT INTO instances (host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
-            [.text(ProcessInfo.processInfo.hostName), .integer(impossiblePid), .integer(now), .integer(now)])
+        try test.leaveDeadInstance()
         test.clock.advance(by: .milliseconds(3 * timeout + 123))
         return (test, keys)
     }
@@ -81,104 +76,104 @@ import Testing
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: sqlite3)))
     func afterARecoveryEveryReaderShowsTheExpiryTheSweeperWrites() async throws {
         let (test, keys) = try await Self.crashedFile()
-        let staleExpiry = Kit.roundUp(Kit.start + Self.timeout, Self.recoveryTick)
+        let staleExpiry = roundUp(TestStore.start + Self.timeout, Self.recoveryTick)
         let recoveredAt = test.clock.now()
-        let recovering = try await test.open { $0.tick = .milliseconds(Self.recoveryTick) }
-        #expect(recovering.recovery?.rearmEpoch?.milliseconds == recoveredAt)
-        await recovering.close()
+        try await test.withStore { $0.tick = .milliseconds(Self.recoveryTick) } body: { recovering in
+            #expect(recovering.recovery?.rearmEpoch?.milliseconds == recoveredAt)
+        }
         // Recovery wrote no session: the stored expiry is still the stale one.
         for key in keys {
             #expect(try Kit.timing(test, key: key)?.expireAt == staleExpiry, "session \(key)")
         }
 
         // Another process, with another tick, reads and sweeps the recovered file.
-        let store = try await test.open { $0.tick = .milliseconds(Self.readerTick) }
-        #expect(store.recovery == nil)
-        let rearmed = Kit.roundUp(recoveredAt + Self.timeout, Self.recoveryTick)
-        #expect(rearmed > test.clock.now())
-        #expect(rearmed != Kit.roundUp(recoveredAt + Self.timeout, Self.readerTick))
-        let shown = try await Self.shownExpiries(store, test, keys: keys)
-        #expect(shown == Dictionary(uniqueKeysWithValues: keys.map { ($0, rearmed) }))
+        try await test.withStore { $0.tick = .milliseconds(Self.readerTick) } body: { store in
+            #expect(store.recovery == nil)
+            let rearmed = roundUp(recoveredAt + Self.timeout, Self.recoveryTick)
+            #expect(rearmed > test.clock.now())
+            #expect(rearmed != roundUp(recoveredAt + Self.timeout, Self.readerTick))
+            let shown = try await Self.shownExpiries(store, test, keys: keys)
+            #expect(shown == Dictionary(uniqueKeysWithValues: keys.map { ($0, rearmed) }))
 
-        // A session touched after the recovery shows its touched expiry.
-        test.clock.advance(by: .milliseconds(2 * Self.recoveryTick))
-        let touchedAt = test.clock.now()
-        let touched = keys[2]
-        #expect(try await store.touch(key: touched))
-        let touchedExpiry = Kit.roundUp(touchedAt + Self.timeout, Self.readerTick)
-        #expect(touchedExpiry > rearmed)
-        #expect(try Kit.timing(test, key: touched) == Kit.Timing(state: "idle", expireAt: touchedExpiry, lastAccessAt: touchedAt))
-        let afterTouch = try await Self.shownExpiries(store, test, keys: keys)
-        #expect(afterTouch == [keys[0]: rearmed, keys[1]: rearmed, touched: touchedExpiry])
+            // A session touched after the recovery shows its touched expiry.
+            test.clock.advance(by: .milliseconds(2 * Self.recoveryTick))
+            let touchedAt = test.clock.now()
+            let touched = keys[2]
+            #expect(try await store.touch(key: touched))
+            let touchedExpiry = roundUp(touchedAt + Self.timeout, Self.readerTick)
+            #expect(touchedExpiry > rearmed)
+            #expect(try Kit.timing(test, key: touched) == Kit.Timing(state: "idle", expireAt: touchedExpiry, lastAccessAt: touchedAt))
+            let afterTouch = try await Self.shownExpiries(store, test, keys: keys)
+            #expect(afterTouch == [keys[0]: rearmed, keys[1]: rearmed, touched: touchedExpiry])
 
-        // The sweeper writes exactly what was shown, rounded to the recovering process's
-        // tick, and readers go on showing it.
-        let report = try await store.sweep()
-        #expect(report.expiredSessions.isEmpty)
-        #expect(report.rearmedSessions == 2)
-        for key in keys {
-            #expect(try Kit.timing(test, key: key)?.expireAt == afterTouch[key], "session \(key)")
+            // The sweeper writes exactly what was shown, rounded to the recovering process's
+            // tick, and readers go on showing it.
+            let report = try await store.sweep()
+            #expect(report.expiredSessions.isEmpty)
+            #expect(report.rearmedSessions == 2)
+            for key in keys {
+                #expect(try Kit.timing(test, key: key)?.expireAt == afterTouch[key], "session \(key)")
+            }
+            #expect(try await Self.shownExpiries(store, test, keys: keys) == afterTouch)
+
+            // Re-armed once: at that expiry the two untouched sessions expire.
+            test.clock.set(rearmed)
+            let later = try await store.sweep()
+            #expect(Set(later.expiredSessions.keys) == Set(keys[0...1]))
+            #expect(later.rearmedSessions == 0)
         }
-        #expect(try await Self.shownExpiries(store, test, keys: keys) == afterTouch)
-
-        // Re-armed once: at that expiry the two untouched sessions expire.
-        test.clock.set(rearmed)
-        let later = try await store.sweep()
-        #expect(Set(later.expiredSessions.keys) == Set(keys[0...1]))
-        #expect(later.rearmedSessions == 0)
-        await store.close()
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: sqlite3)))
     func afterTheStormGuardEveryReaderShowsTheExpiryTheSweeperWrites() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = .milliseconds(Self.recoveryTick) }
-        var keys: [String] = []
-        for user in ["ada", "bob", "cy"] {
-            keys.append(try await store.openSession(userId: user, dataSource: "warehouse", timeout: .after(.milliseconds(Self.timeout))).key)
-        }
-        let staleExpiry = Kit.roundUp(Kit.start + Self.timeout, Self.recoveryTick)
-        test.clock.advance(by: .milliseconds(100 * Self.recoveryTick + 456))
-        let guardedAt = test.clock.now()
-        try await store.rearmOverdueSessions(behindMs: 100 * Self.recoveryTick)
-        for key in keys {
-            #expect(try Kit.timing(test, key: key)?.expireAt == staleExpiry, "session \(key)")
-        }
-        let rearmed = Kit.roundUp(guardedAt + Self.timeout, Self.recoveryTick)
-        #expect(try await Self.shownExpiries(store, test, keys: keys) == Dictionary(uniqueKeysWithValues: keys.map { ($0, rearmed) }))
+        try await test.withStore { $0.tick = .milliseconds(Self.recoveryTick) } body: { store in
+            var keys: [String] = []
+            for user in ["ada", "bob", "cy"] {
+                keys.append(try await store.openSession(userId: user, dataSource: "warehouse", timeout: .after(.milliseconds(Self.timeout))).key)
+            }
+            let staleExpiry = roundUp(TestStore.start + Self.timeout, Self.recoveryTick)
+            test.clock.advance(by: .milliseconds(100 * Self.recoveryTick + 456))
+            let guardedAt = test.clock.now()
+            try await store.rearmOverdueSessions(behindMs: 100 * Self.recoveryTick)
+            for key in keys {
+                #expect(try Kit.timing(test, key: key)?.expireAt == staleExpiry, "session \(key)")
+            }
+            let rearmed = roundUp(guardedAt + Self.timeout, Self.recoveryTick)
+            #expect(try await Self.shownExpiries(store, test, keys: keys) == Dictionary(uniqueKeysWithValues: keys.map { ($0, rearmed) }))
 
-        test.clock.advance(by: .milliseconds(1_500))
-        let touchedAt = test.clock.now()
-        #expect(try await store.touch(key: keys[0]))
-        let touchedExpiry = Kit.roundUp(touchedAt + Self.timeout, Self.recoveryTick)
-        let shown = try await Self.shownExpiries(store, test, keys: keys)
-        #expect(shown == [keys[0]: touchedExpiry, keys[1]: rearmed, keys[2]: rearmed])
+            test.clock.advance(by: .milliseconds(1_500))
+            let touchedAt = test.clock.now()
+            #expect(try await store.touch(key: keys[0]))
+            let touchedExpiry = roundUp(touchedAt + Self.timeout, Self.recoveryTick)
+            let shown = try await Self.shownExpiries(store, test, keys: keys)
+            #expect(shown == [keys[0]: touchedExpiry, keys[1]: rearmed, keys[2]: rearmed])
 
-        let report = try await store.sweep()
-        #expect(report.rearmedSessions == 2)
-        #expect(report.expiredSessions.isEmpty)
-        for key in keys {
-            #expect(try Kit.timing(test, key: key)?.expireAt == shown[key], "session \(key)")
+            let report = try await store.sweep()
+            #expect(report.rearmedSessions == 2)
+            #expect(report.expiredSessions.isEmpty)
+            for key in keys {
+                #expect(try Kit.timing(test, key: key)?.expireAt == shown[key], "session \(key)")
+            }
         }
-        await store.close()
     }
 
     /// An epoch written without its tick (by an earlier version) re-arms to the
     /// millisecond, for readers and the sweeper alike.
     @Test func anEpochWithoutATickReArmsToTheMillisecond() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = .milliseconds(Self.recoveryTick) }
-        let key = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout))).key
-        test.clock.advance(by: .milliseconds(3 * Self.timeout + 123))
-        let epoch = test.clock.now()
-        try await store.rearmOverdueSessions(behindMs: 3 * Self.timeout)
-        let db = try Database(path: test.path)
-        try db.execute(sql: "DELETE FROM store_state WHERE name = 'rearm_tick'")
-        #expect(db.changesCount == 1)
-        #expect(try await store.session(key: key)?.expireAt?.milliseconds == epoch + Self.timeout)
-        #expect(try await store.sweep().rearmedSessions == 1)
-        #expect(try Kit.timing(test, key: key)?.expireAt == epoch + Self.timeout)
-        await store.close()
+        try await test.withStore { $0.tick = .milliseconds(Self.recoveryTick) } body: { store in
+            let key = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout))).key
+            test.clock.advance(by: .milliseconds(3 * Self.timeout + 123))
+            let epoch = test.clock.now()
+            try await store.rearmOverdueSessions(behindMs: 3 * Self.timeout)
+            let db = try Database(path: test.path)
+            try db.execute(sql: "DELETE FROM store_state WHERE name = 'rearm_tick'")
+            #expect(db.changesCount == 1)
+            #expect(try await store.session(key: key)?.expireAt?.milliseconds == epoch + Self.timeout)
+            #expect(try await store.sweep().rearmedSessions == 1)
+            #expect(try Kit.timing(test, key: key)?.expireAt == epoch + Self.timeout)
+        }
     }
 
     /// A timeout so long that `epoch + timeout` overflows: the re-armed expiry saturates
@@ -186,16 +181,16 @@ import Testing
     /// sweeper alike.
     @Test func aReArmedExpiryBeyondTheLastTickSaturates() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = .milliseconds(Self.recoveryTick) }
-        let key = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout))).key
-        let db = try Database(path: test.path)
-        try db.execute(sql: "UPDATE sessions SET timeout_ms = ? WHERE key = ?", [.integer(.max - 1), .text(key)])
-        test.clock.advance(by: .milliseconds(3 * Self.timeout))
-        try await store.rearmOverdueSessions(behindMs: 3 * Self.timeout)
-        let latest = Int64.max - Int64.max % Self.recoveryTick
-        #expect(try await store.session(key: key)?.expireAt?.milliseconds == latest)
-        #expect(try await store.sweep().rearmedSessions == 1)
-        #expect(try Kit.timing(test, key: key)?.expireAt == latest)
-        await store.close()
+        try await test.withStore { $0.tick = .milliseconds(Self.recoveryTick) } body: { store in
+            let key = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout))).key
+            let db = try Database(path: test.path)
+            try db.execute(sql: "UPDATE sessions SET timeout_ms = ? WHERE key = ?", [.integer(.max - 1), .text(key)])
+            test.clock.advance(by: .milliseconds(3 * Self.timeout))
+            try await store.rearmOverdueSessions(behindMs: 3 * Self.timeout)
+            let latest = Int64.max - Int64.max % Self.recoveryTick
+            #expect(try await store.session(key: key)?.expireAt?.milliseconds == latest)
+            #expect(try await store.sweep().rearmedSessions == 1)
+            #expect(try Kit.timing(test, key: key)?.expireAt == latest)
+        }
     }
 }

@@ -6,41 +6,40 @@ import Testing
 /// category, caught by pattern or by category, and no code spelled anywhere else.
 @Suite struct ErrorSurfaceTests {
     @Test func aStoreErrorIsCaughtByPatternAndTheRestPropagates() async throws {
-        let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada", sessionId: "s1")
-        _ = try await store.closeSession(key: session.key)
+        try await TestStore().withStore { store in
+            let session = try await store.openSession(userId: "ada", sessionId: "s1")
+            _ = try await store.closeSession(key: session.key)
 
-        var answer = "none"
-        do {
-            try await store.updateDetails(key: "0190aaaa-0000-7000-8000-000000000000", ["a": "1"])
-        } catch SessionStoreError.Code.sessionNotFound {
-            answer = "not found"
-        }
-        #expect(answer == "not found")
-
-        do {
-            try await store.updateDetails(key: session.key, ["a": "1"])
-        } catch SessionStoreError.Code.sessionNotFound {
-            answer = "not found again"
-        } catch let error as SessionStoreError where error.category == .failedPrecondition {
-            answer = "\(error.code)"
-        }
-        #expect(answer == "INVALID_HANDLE.SESSION_CLOSED")
-
-        // A code the clauses do not name propagates to the caller unchanged.
-        func mapped() async throws -> String {
+            var answer = "none"
             do {
-                try await store.updateDetails(key: "not-a-key", ["a": "1"])
-                return "ok"
+                try await store.updateDetails(key: "0190aaaa-0000-7000-8000-000000000000", ["a": "1"])
             } catch SessionStoreError.Code.sessionNotFound {
-                return "404"
+                answer = "not found"
             }
+            #expect(answer == "not found")
+
+            do {
+                try await store.updateDetails(key: session.key, ["a": "1"])
+            } catch SessionStoreError.Code.sessionNotFound {
+                answer = "not found again"
+            } catch let error as SessionStoreError where error.category == .failedPrecondition {
+                answer = "\(error.code)"
+            }
+            #expect(answer == "INVALID_HANDLE.SESSION_CLOSED")
+
+            // A code the clauses do not name propagates to the caller unchanged.
+            func mapped() async throws -> String {
+                do {
+                    try await store.updateDetails(key: "not-a-key", ["a": "1"])
+                    return "ok"
+                } catch SessionStoreError.Code.sessionNotFound {
+                    return "404"
+                }
+            }
+            let propagated = [await outcome { try await mapped() }].partitioned().errors
+            #expect(propagated.map(\.code) == [.handleFormat])
+            #expect(propagated.map(\.category) == [.invalidArgument])
         }
-        let propagated = await outcome { try await mapped() }
-        #expect(propagated.failure?.code == .handleFormat)
-        #expect(propagated.failure?.category == .invalidArgument)
-        await store.close()
     }
 
     @Test func everyCodeHasOneSpellingACategoryAndARowInTheReadme() throws {

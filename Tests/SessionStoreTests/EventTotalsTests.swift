@@ -18,20 +18,20 @@ struct EventTotalsTests {
 
     @Test func totalsCountEachKindAndTheDetailOfEndedRefusedAndStatusEvents() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.limits.maxSessionsPerUser = 2 }
-        let first = try await store.openSession(userId: "ada", config: ["state": "x", "code": "y", "to": "z"])
-        let second = try await store.openSession(userId: "ada")
-        await SessionTestKit.expectError("LIMIT_EXCEEDED.SESSIONS_PER_USER") {
-            try await store.openSession(userId: "ada")
+        try await test.withStore { $0.limits.maxSessionsPerUser = 2 } body: { store in
+            let first = try await store.openSession(userId: "ada", config: ["state": "x", "code": "y", "to": "z"])
+            let second = try await store.openSession(userId: "ada")
+            await expectError("LIMIT_EXCEEDED.SESSIONS_PER_USER") {
+                try await store.openSession(userId: "ada")
+            }
+            // Payload fields named like a detail do not make one for other kinds.
+            _ = try await store.setConfig(key: first.key, ["state": "changed"])
+            let execution = try await store.createExecution(key: first.key)
+            try await store.setExecutionStatus(key: first.key, operationId: execution.operationId, to: .started)
+            try await store.setExecutionStatus(key: first.key, operationId: execution.operationId, to: .finished)
+            _ = try await store.closeSession(key: first.key)
+            _ = try await store.closeSession(key: second.key)
         }
-        // Payload fields named like a detail do not make one for other kinds.
-        _ = try await store.setConfig(key: first.key, ["state": "changed"])
-        let execution = try await store.createExecution(key: first.key)
-        try await store.setExecutionStatus(key: first.key, operationId: execution.operationId, to: .started)
-        try await store.setExecutionStatus(key: first.key, operationId: execution.operationId, to: .finished)
-        _ = try await store.closeSession(key: first.key)
-        _ = try await store.closeSession(key: second.key)
-        await store.close()
 
         let totals = try Self.totals(test)
         #expect(totals["session.started/"] == 2)
@@ -55,7 +55,7 @@ struct EventTotalsTests {
             let db = try Database(path: test.path)
             let earlier = SessionStore.migrations.filter { $0.version <= 5 }
             #expect(earlier.count == 5)
-            _ = try Migrator(migrations: earlier).migrate(db, now: SessionTestKit.start)
+            _ = try Migrator(migrations: earlier).migrate(db, now: TestStore.start)
             for (kind, payload) in [
                 ("session.ended", #"{"state":"closed","reason":"closed by client"}"#),
                 ("session.ended", #"{"state":"expired","reason":"idle"}"#),
@@ -63,13 +63,13 @@ struct EventTotalsTests {
             ] {
                 try db.execute(
                     sql: "INSERT INTO events (at, kind, payload) VALUES (?, ?, ?)",
-                    [.integer(SessionTestKit.start), .text(kind), .text(payload)])
+                    [.integer(TestStore.start), .text(kind), .text(payload)])
             }
         }
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
-        _ = try await store.closeSession(key: session.key)
-        await store.close()
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
+            _ = try await store.closeSession(key: session.key)
+        }
 
         let version = try test.count("SELECT max(version) FROM schema_migrations")
         #expect(version == Int64(SessionStore.migrations.map(\.version).max() ?? 0))

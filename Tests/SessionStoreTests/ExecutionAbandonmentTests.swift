@@ -19,238 +19,238 @@ import Testing
 
     @Test func aDetachedExecutionIsAbandonedOnlyAfterTheDetachedTimeout() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) }
-        let session = try await store.openSession(userId: "ada")
-        let id = Kit.operationId()
-        try await store.createExecution(key: session.key, operationId: id, reattachable: true)
-        try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
-        test.clock.advance(by: .milliseconds(500))
-        let detached = try await store.detachExecution(key: session.key, operationId: id)
-        let detachedAt = test.clock.now()
-        #expect(!detached.attached)
-        #expect(detached.lastAttachedAt.milliseconds == detachedAt)
-        #expect(try Kit.events(test, kind: "execution.detached", operationId: id) == 1)
-
-        // Just short of the timeout: nothing happens.
-        test.clock.advance(by: .milliseconds(Self.detachedTimeout - 1))
-        let early = try await store.runExecutionMaintenance()
-        #expect(early.abandonedOperations.isEmpty)
-        #expect(early.timedOutOperations.isEmpty)
-        let stillRunning = try #require(try Kit.row(test, id))
-        #expect(stillRunning.status == "started")
-        #expect(stillRunning.abandonedAt == nil)
-        #expect(try await Self.running(store) == [id])
-        #expect(try await store.listAbandonedExecutions().isEmpty)
-
-        // Past it: abandoned, tombstoned, closed.
-        test.clock.advance(by: .milliseconds(2))
-        let now = test.clock.now()
-        let report = try await store.runExecutionMaintenance()
-        #expect(report.abandonedOperations.keys == [id])
-        let row = try #require(try Kit.row(test, id))
-        #expect(row.abandonedAt == now)
-        #expect(row.status == "closed")
-        #expect(row.closedAt == now)
-        #expect(row.endedAt == now)
-        #expect(row.attached == 0)
-        #expect(try Kit.events(test, kind: "execution.abandoned", operationId: id) == 1)
-        // It was still running, so it was canceled on the way (one status event).
-        #expect(
-            try test.count(
-                """
-                SELECT count(*) FROM events WHERE kind = 'execution.status_changed' AND operation_id = ?
-                    AND json_extract(payload, '$.to') = 'canceled' AND at = ?
-                """, [.text(id), .integer(now)]) == 1)
-
-        let abandoned = try await store.listAbandonedExecutions()
-        #expect(abandoned.map(\.operationId) == [id])
-        #expect(abandoned.first?.abandonedAt?.milliseconds == now)
-        #expect(abandoned.first?.sessionKey == session.key)
-        let runningNow = try await Self.running(store)
-        #expect(!runningNow.contains(id))
-        #expect(try await store.listActiveExecutions() == .idleSince(Timestamp(milliseconds: now)))
-        // The session has nothing running any more.
-        #expect(try Kit.sessionState(test, session.key) == "idle")
-
-        // A second pass finds nothing more to do.
-        let again = try await store.runExecutionMaintenance()
-        #expect(again.abandonedOperations.isEmpty)
-        #expect(try Kit.events(test, kind: "execution.abandoned", operationId: id) == 1)
-
-        // The id is a tombstone: it cannot be used again in this session.
-        let executions = try test.count("SELECT count(*) FROM executions")
-        await Kit.expectError("INVALID_HANDLE.OPERATION_ABANDONED") {
-            try await store.createExecution(key: session.key, operationId: id)
-        }
-        await Kit.expectError("INVALID_HANDLE.OPERATION_ABANDONED") {
-            try await store.createExecution(key: session.key, operationId: id.uppercased())
-        }
-        #expect(try test.count("SELECT count(*) FROM executions") == executions)
-
-        // Reattaching: the API documents OPERATION_ABANDONED; the implementation checks
-        // `closed` first (an abandoned execution is closed) and answers INVALID_TRANSITION.
-        // Either way nothing changes.
-        let events = try Kit.events(test)
-        let attachError = await Kit.expectError("INVALID_HANDLE.OPERATION_ABANDONED", SessionStoreError.Code.invalidTransition) {
-            try await store.attachExecution(key: session.key, operationId: id)
-        }
-        #expect(attachError != nil)
-        await Kit.expectError(SessionStoreError.Code.invalidTransition) {
+        try await test.withStore { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) } body: { store in
+            let session = try await store.openSession(userId: "ada")
+            let id = Kit.operationId()
+            try await store.createExecution(key: session.key, operationId: id, reattachable: true)
             try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
+            test.clock.advance(by: .milliseconds(500))
+            let detached = try await store.detachExecution(key: session.key, operationId: id)
+            let detachedAt = test.clock.now()
+            #expect(!detached.attached)
+            #expect(detached.lastAttachedAt.milliseconds == detachedAt)
+            #expect(try Kit.events(test, kind: "execution.detached", operationId: id) == 1)
+
+            // Just short of the timeout: nothing happens.
+            test.clock.advance(by: .milliseconds(Self.detachedTimeout - 1))
+            let early = try await store.runExecutionMaintenance()
+            #expect(early.abandonedOperations.isEmpty)
+            #expect(early.timedOutOperations.isEmpty)
+            let stillRunning = try #require(try Kit.row(test, id))
+            #expect(stillRunning.status == "started")
+            #expect(stillRunning.abandonedAt == nil)
+            #expect(try await Self.running(store) == [id])
+            #expect(try await store.listAbandonedExecutions().isEmpty)
+
+            // Past it: abandoned, tombstoned, closed.
+            test.clock.advance(by: .milliseconds(2))
+            let now = test.clock.now()
+            let report = try await store.runExecutionMaintenance()
+            #expect(report.abandonedOperations.keys == [id])
+            let row = try #require(try Kit.row(test, id))
+            #expect(row.abandonedAt == now)
+            #expect(row.status == "closed")
+            #expect(row.closedAt == now)
+            #expect(row.endedAt == now)
+            #expect(row.attached == 0)
+            #expect(try Kit.events(test, kind: "execution.abandoned", operationId: id) == 1)
+            // It was still running, so it was canceled on the way (one status event).
+            #expect(
+                try test.count(
+                    """
+                    SELECT count(*) FROM events WHERE kind = 'execution.status_changed' AND operation_id = ?
+                        AND json_extract(payload, '$.to') = 'canceled' AND at = ?
+                    """, [.text(id), .integer(now)]) == 1)
+
+            let abandoned = try await store.listAbandonedExecutions()
+            #expect(abandoned.map(\.operationId) == [id])
+            #expect(abandoned.first?.abandonedAt?.milliseconds == now)
+            #expect(abandoned.first?.sessionKey == session.key)
+            let runningNow = try await Self.running(store)
+            #expect(!runningNow.contains(id))
+            #expect(try await store.listActiveExecutions() == .idleSince(Timestamp(milliseconds: now)))
+            // The session has nothing running any more.
+            #expect(try Kit.sessionState(test, session.key) == "idle")
+
+            // A second pass finds nothing more to do.
+            let again = try await store.runExecutionMaintenance()
+            #expect(again.abandonedOperations.isEmpty)
+            #expect(try Kit.events(test, kind: "execution.abandoned", operationId: id) == 1)
+
+            // The id is a tombstone: it cannot be used again in this session.
+            let executions = try test.count("SELECT count(*) FROM executions")
+            await expectError("INVALID_HANDLE.OPERATION_ABANDONED") {
+                try await store.createExecution(key: session.key, operationId: id)
+            }
+            await expectError("INVALID_HANDLE.OPERATION_ABANDONED") {
+                try await store.createExecution(key: session.key, operationId: id.uppercased())
+            }
+            #expect(try test.count("SELECT count(*) FROM executions") == executions)
+
+            // Reattaching: the API documents OPERATION_ABANDONED; the implementation checks
+            // `closed` first (an abandoned execution is closed) and answers INVALID_TRANSITION.
+            // Either way nothing changes.
+            let events = try Kit.events(test)
+            let attachError = await expectError("INVALID_HANDLE.OPERATION_ABANDONED", SessionStoreError.Code.invalidTransition) {
+                try await store.attachExecution(key: session.key, operationId: id)
+            }
+            #expect(attachError != nil)
+            await expectError(SessionStoreError.Code.invalidTransition) {
+                try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
+            }
+            #expect(try Kit.row(test, id) == row)
+            #expect(try Kit.events(test) == events)
         }
-        #expect(try Kit.row(test, id) == row)
-        #expect(try Kit.events(test) == events)
-        await store.close()
     }
 
     @Test func anAttachedExecutionIsNeverAbandoned() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) }
-        let session = try await store.openSession(userId: "ada")
-        let attached = try await store.createExecution(key: session.key, reattachable: true)
-        let plain = try await store.createExecution(key: session.key)
-        try await store.setExecutionStatus(key: session.key, operationId: plain.operationId, to: .started)
+        try await test.withStore { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) } body: { store in
+            let session = try await store.openSession(userId: "ada")
+            let attached = try await store.createExecution(key: session.key, reattachable: true)
+            let plain = try await store.createExecution(key: session.key)
+            try await store.setExecutionStatus(key: session.key, operationId: plain.operationId, to: .started)
 
-        test.clock.advance(by: .milliseconds(Self.detachedTimeout * 10))
-        let report = try await store.runExecutionMaintenance()
-        #expect(report.abandonedOperations.isEmpty)
-        #expect(try Kit.row(test, attached.operationId)?.status == "pending")
-        #expect(try Kit.row(test, attached.operationId)?.abandonedAt == nil)
-        #expect(try Kit.row(test, plain.operationId)?.status == "started")
-        #expect(try Kit.events(test, kind: "execution.abandoned") == 0)
-        #expect(try await store.listAbandonedExecutions().isEmpty)
-        #expect(try await Set(Self.running(store)) == [attached.operationId, plain.operationId])
-        await store.close()
+            test.clock.advance(by: .milliseconds(Self.detachedTimeout * 10))
+            let report = try await store.runExecutionMaintenance()
+            #expect(report.abandonedOperations.isEmpty)
+            #expect(try Kit.row(test, attached.operationId)?.status == "pending")
+            #expect(try Kit.row(test, attached.operationId)?.abandonedAt == nil)
+            #expect(try Kit.row(test, plain.operationId)?.status == "started")
+            #expect(try Kit.events(test, kind: "execution.abandoned") == 0)
+            #expect(try await store.listAbandonedExecutions().isEmpty)
+            #expect(try await Set(Self.running(store)) == [attached.operationId, plain.operationId])
+        }
     }
 
     @Test func reattachingInTimeRestartsTheDetachedClock() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) }
-        let session = try await store.openSession(userId: "ada")
-        let execution = try await store.createExecution(key: session.key, reattachable: true)
-        let id = execution.operationId
-        try await store.detachExecution(key: session.key, operationId: id)
-        test.clock.advance(by: .milliseconds(Self.detachedTimeout - 1000))
-        let reattached = try await store.attachExecution(key: session.key, operationId: id)
-        #expect(reattached.attached)
-        #expect(reattached.lastAttachedAt.milliseconds == test.clock.now())
-        #expect(try Kit.events(test, kind: "execution.attached", operationId: id) == 1)
-        try await store.detachExecution(key: session.key, operationId: id)
-        // Long after the first detach, but within the timeout of the second one.
-        test.clock.advance(by: .milliseconds(Self.detachedTimeout - 1))
-        #expect(try await store.runExecutionMaintenance().abandonedOperations.isEmpty)
-        test.clock.advance(by: .milliseconds(1))
-        #expect(try await store.runExecutionMaintenance().abandonedOperations.keys == [id])
-        await store.close()
+        try await test.withStore { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) } body: { store in
+            let session = try await store.openSession(userId: "ada")
+            let execution = try await store.createExecution(key: session.key, reattachable: true)
+            let id = execution.operationId
+            try await store.detachExecution(key: session.key, operationId: id)
+            test.clock.advance(by: .milliseconds(Self.detachedTimeout - 1000))
+            let reattached = try await store.attachExecution(key: session.key, operationId: id)
+            #expect(reattached.attached)
+            #expect(reattached.lastAttachedAt.milliseconds == test.clock.now())
+            #expect(try Kit.events(test, kind: "execution.attached", operationId: id) == 1)
+            try await store.detachExecution(key: session.key, operationId: id)
+            // Long after the first detach, but within the timeout of the second one.
+            test.clock.advance(by: .milliseconds(Self.detachedTimeout - 1))
+            #expect(try await store.runExecutionMaintenance().abandonedOperations.isEmpty)
+            test.clock.advance(by: .milliseconds(1))
+            #expect(try await store.runExecutionMaintenance().abandonedOperations.keys == [id])
+        }
     }
 
     @Test func aFinishedButUnclosedDetachedExecutionIsAbandonedAndKeepsItsEnd() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) }
-        let session = try await store.openSession(userId: "ada")
-        let execution = try await store.createExecution(key: session.key)
-        let id = execution.operationId
-        try await Kit.bring(store, session: session.key, operationId: id, to: .finished)
-        let endedAt = try #require(try Kit.row(test, id)?.endedAt)
-        try await store.detachExecution(key: session.key, operationId: id)
-        test.clock.advance(by: .milliseconds(Self.detachedTimeout + 1))
-        #expect(try await store.runExecutionMaintenance().abandonedOperations.keys == [id])
-        let row = try #require(try Kit.row(test, id))
-        #expect(row.status == "closed")
-        #expect(row.endedAt == endedAt)
-        #expect(row.abandonedAt == test.clock.now())
-        #expect(try Kit.events(test, kind: "execution.abandoned", operationId: id) == 1)
-        // A closed, detached execution is not abandoned.
-        let closed = try await store.createExecution(key: session.key)
-        try await Kit.bring(store, session: session.key, operationId: closed.operationId, to: .closed)
-        await Kit.expectError(SessionStoreError.Code.invalidTransition) {
-            try await store.detachExecution(key: session.key, operationId: closed.operationId)
+        try await test.withStore { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) } body: { store in
+            let session = try await store.openSession(userId: "ada")
+            let execution = try await store.createExecution(key: session.key)
+            let id = execution.operationId
+            try await Kit.bring(store, session: session.key, operationId: id, to: .finished)
+            let endedAt = try #require(try Kit.row(test, id)?.endedAt)
+            try await store.detachExecution(key: session.key, operationId: id)
+            test.clock.advance(by: .milliseconds(Self.detachedTimeout + 1))
+            #expect(try await store.runExecutionMaintenance().abandonedOperations.keys == [id])
+            let row = try #require(try Kit.row(test, id))
+            #expect(row.status == "closed")
+            #expect(row.endedAt == endedAt)
+            #expect(row.abandonedAt == test.clock.now())
+            #expect(try Kit.events(test, kind: "execution.abandoned", operationId: id) == 1)
+            // A closed, detached execution is not abandoned.
+            let closed = try await store.createExecution(key: session.key)
+            try await Kit.bring(store, session: session.key, operationId: closed.operationId, to: .closed)
+            await expectError(SessionStoreError.Code.invalidTransition) {
+                try await store.detachExecution(key: session.key, operationId: closed.operationId)
+            }
+            test.clock.advance(by: .milliseconds(Self.detachedTimeout * 2))
+            #expect(try await store.runExecutionMaintenance().abandonedOperations.isEmpty)
+            #expect(try Kit.row(test, closed.operationId)?.abandonedAt == nil)
         }
-        test.clock.advance(by: .milliseconds(Self.detachedTimeout * 2))
-        #expect(try await store.runExecutionMaintenance().abandonedOperations.isEmpty)
-        #expect(try Kit.row(test, closed.operationId)?.abandonedAt == nil)
-        await store.close()
     }
 
     @Test func reattachingANonReattachableExecutionIsRefused() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
-        let execution = try await store.createExecution(key: session.key, reattachable: false)
-        let id = execution.operationId
-        #expect(!execution.reattachable)
-        // Attaching an attached execution is a no-op refresh, allowed even when not reattachable.
-        try await store.attachExecution(key: session.key, operationId: id)
-        try await store.detachExecution(key: session.key, operationId: id)
-        let before = try #require(try Kit.row(test, id))
-        let events = try Kit.events(test)
-        await Kit.expectError("INVALID_HANDLE.OPERATION_NOT_REATTACHABLE") {
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
+            let execution = try await store.createExecution(key: session.key, reattachable: false)
+            let id = execution.operationId
+            #expect(!execution.reattachable)
+            // Attaching an attached execution is a no-op refresh, allowed even when not reattachable.
             try await store.attachExecution(key: session.key, operationId: id)
+            try await store.detachExecution(key: session.key, operationId: id)
+            let before = try #require(try Kit.row(test, id))
+            let events = try Kit.events(test)
+            await expectError("INVALID_HANDLE.OPERATION_NOT_REATTACHABLE") {
+                try await store.attachExecution(key: session.key, operationId: id)
+            }
+            #expect(try Kit.row(test, id) == before)
+            #expect(before.attached == 0)
+            #expect(try Kit.events(test) == events)
         }
-        #expect(try Kit.row(test, id) == before)
-        #expect(before.attached == 0)
-        #expect(try Kit.events(test) == events)
-        await store.close()
     }
 
     @Test func abandoningAnEndedSessionsExecutionDoesNotReviveTheSession() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) }
-        let session = try await store.openSession(userId: "ada")
-        let execution = try await store.createExecution(key: session.key, reattachable: true)
-        try await store.detachExecution(key: session.key, operationId: execution.operationId)
-        try await store.closeSession(key: session.key)
-        #expect(try Kit.row(test, execution.operationId)?.status == "canceled")
-        test.clock.advance(by: .milliseconds(Self.detachedTimeout + 1))
-        _ = try await store.runExecutionMaintenance()
-        #expect(try Kit.sessionState(test, session.key) == "closed")
-        #expect(try await store.session(key: session.key)?.state == .closed)
-        // Whatever maintenance did with it, it is not running again.
-        let row = try #require(try Kit.row(test, execution.operationId))
-        #expect(row.status == "canceled" || row.status == "closed")
-        await store.close()
+        try await test.withStore { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) } body: { store in
+            let session = try await store.openSession(userId: "ada")
+            let execution = try await store.createExecution(key: session.key, reattachable: true)
+            try await store.detachExecution(key: session.key, operationId: execution.operationId)
+            try await store.closeSession(key: session.key)
+            #expect(try Kit.row(test, execution.operationId)?.status == "canceled")
+            test.clock.advance(by: .milliseconds(Self.detachedTimeout + 1))
+            _ = try await store.runExecutionMaintenance()
+            #expect(try Kit.sessionState(test, session.key) == "closed")
+            #expect(try await store.session(key: session.key)?.state == .closed)
+            // Whatever maintenance did with it, it is not running again.
+            let row = try #require(try Kit.row(test, execution.operationId))
+            #expect(row.status == "canceled" || row.status == "closed")
+        }
     }
 
     @Test func anExecutionPastItsOwnTimeoutIsTimedOut() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
-        let execution = try await store.createExecution(key: session.key, timeout: .seconds(10))
-        let id = execution.operationId
-        #expect(execution.timeout == .milliseconds(10_000))
-        let untimed = try await store.createExecution(key: session.key)
-        try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
-        #expect(try Kit.sessionState(test, session.key) == "active")
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
+            let execution = try await store.createExecution(key: session.key, timeout: .seconds(10))
+            let id = execution.operationId
+            #expect(execution.timeout == .milliseconds(10_000))
+            let untimed = try await store.createExecution(key: session.key)
+            try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
+            #expect(try Kit.sessionState(test, session.key) == "active")
 
-        test.clock.advance(by: .milliseconds(9_000))
-        #expect(try await store.runExecutionMaintenance().timedOutOperations.isEmpty)
-        #expect(try Kit.row(test, id)?.status == "started")
+            test.clock.advance(by: .milliseconds(9_000))
+            #expect(try await store.runExecutionMaintenance().timedOutOperations.isEmpty)
+            #expect(try Kit.row(test, id)?.status == "started")
 
-        test.clock.advance(by: .milliseconds(2_000))
-        let report = try await store.runExecutionMaintenance()
-        #expect(report.timedOutOperations.keys == [id])
-        #expect(report.abandonedOperations.isEmpty)
-        let row = try #require(try Kit.row(test, id))
-        #expect(row.status == "timedOut")
-        #expect(row.endedAt == test.clock.now())
-        #expect(
-            try test.count(
-                """
-                SELECT count(*) FROM events WHERE kind = 'execution.status_changed' AND operation_id = ?
-                    AND json_extract(payload, '$.to') = 'timedOut'
-                """, [.text(id)]) == 1)
-        #expect(try Kit.row(test, untimed.operationId)?.status == "pending")
-        // Timed out is terminal: it can be closed, not revived.
-        await Kit.expectError(SessionStoreError.Code.invalidTransition) {
-            try await store.setExecutionStatus(key: session.key, operationId: id, to: .finished)
+            test.clock.advance(by: .milliseconds(2_000))
+            let report = try await store.runExecutionMaintenance()
+            #expect(report.timedOutOperations.keys == [id])
+            #expect(report.abandonedOperations.isEmpty)
+            let row = try #require(try Kit.row(test, id))
+            #expect(row.status == "timedOut")
+            #expect(row.endedAt == test.clock.now())
+            #expect(
+                try test.count(
+                    """
+                    SELECT count(*) FROM events WHERE kind = 'execution.status_changed' AND operation_id = ?
+                        AND json_extract(payload, '$.to') = 'timedOut'
+                    """, [.text(id)]) == 1)
+            #expect(try Kit.row(test, untimed.operationId)?.status == "pending")
+            // Timed out is terminal: it can be closed, not revived.
+            await expectError(SessionStoreError.Code.invalidTransition) {
+                try await store.setExecutionStatus(key: session.key, operationId: id, to: .finished)
+            }
+            try await store.setExecutionStatus(key: session.key, operationId: id, to: .closed)
+            #expect(try await store.runExecutionMaintenance().timedOutOperations.isEmpty)
+
+            // The timeout must be positive.
+            await expectError("INVALID_ARGUMENT.TIMEOUT") {
+                try await store.createExecution(key: session.key, timeout: .zero)
+            }
         }
-        try await store.setExecutionStatus(key: session.key, operationId: id, to: .closed)
-        #expect(try await store.runExecutionMaintenance().timedOutOperations.isEmpty)
-
-        // The timeout must be positive.
-        await Kit.expectError("INVALID_ARGUMENT.TIMEOUT") {
-            try await store.createExecution(key: session.key, timeout: .zero)
-        }
-        await store.close()
     }
 }

@@ -7,52 +7,6 @@ import Testing
 @Suite struct ExecutionCLITests {
     typealias Kit = ExecutionTestKit
 
-    /// A database file driven through ``Sessionctl/run(_:environment:)`` with `--db`.
-    struct CLI {
-        let path: String
-
-        func run(_ arguments: [String]) async throws -> CommandResult {
-            try await Sessionctl.run(arguments + ["--db", path])
-        }
-
-        /// Runs with `--json`, requires exit 0 and an empty stderr; stdout parsed.
-        func json(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> Any {
-            let result = try await run(arguments + ["--json"])
-            try #require(
-                result.status == 0, "sessionctl \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)",
-                sourceLocation: sourceLocation)
-            #expect(result.stderr.isEmpty, "\(result.stderr)", sourceLocation: sourceLocation)
-            return try result.json()
-        }
-
-        func object(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String: Any] {
-            let value = try await json(arguments, sourceLocation: sourceLocation)
-            return try #require(value as? [String: Any], "not an object: \(value)", sourceLocation: sourceLocation)
-        }
-
-        func array(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [[String: Any]] {
-            let value = try await json(arguments, sourceLocation: sourceLocation)
-            return try #require(value as? [[String: Any]], "not an array of objects: \(value)", sourceLocation: sourceLocation)
-        }
-
-        /// Runs with `--json` expecting exit 1, nothing on stdout and one JSON error on stderr.
-        func failure(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> (code: String, message: String) {
-            let result = try await run(arguments + ["--json"])
-            #expect(result.status == 1, "exited \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
-            #expect(result.stdout.isEmpty, "\(result.stdout)", sourceLocation: sourceLocation)
-            return try #require(result.error(), "stderr is not a JSON error: \(result.stderr)", sourceLocation: sourceLocation)
-        }
-
-        func open(user: String) async throws -> String {
-            try #require(try await object(["open", "--user", user])["key"] as? String)
-        }
-
-        /// The ids of a JSON array of executions, in order.
-        func ids(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String] {
-            try await array(arguments, sourceLocation: sourceLocation).compactMap { $0["operationId"] as? String }
-        }
-    }
-
     static func isTime(_ value: Any?) -> Bool {
         guard let text = value as? String else { return false }
         return text.wholeMatch(of: #/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/#) != nil
@@ -69,9 +23,8 @@ import Testing
     ]
 
     @Test func execCreateSetAttachDetachAndList() async throws {
-        let directory = TemporaryDirectory()
-        let cli = CLI(path: directory.path("sessions.sqlite"))
-        let key = try await cli.open(user: "ada")
+        let cli = CLIDatabase()
+        let key = try await cli.open(["--user", "ada"])
         let id = Kit.operationId()
 
         // create with every option
@@ -117,7 +70,7 @@ import Testing
         #expect(try await cli.object(["exec", "set", key, id, "closed"])["status"] as? String == "closed")
 
         // an invalid transition
-        let invalid = try await cli.failure(["exec", "set", key, id, "started"])
+        let invalid = try await cli.error(["exec", "set", key, id, "started"])
         #expect(invalid.code == "INVALID_TRANSITION")
         #expect(invalid.message.contains("closed") && invalid.message.contains("started"), "\(invalid.message)")
         // an unknown status is a usage error
@@ -132,7 +85,7 @@ import Testing
         #expect(Self.isTime(failed["endedAt"]))
         let third = try #require(try await cli.object(["exec", "create", key])["operationId"] as? String)
         #expect(try await cli.object(["exec", "set", key, third, "canceled"])["status"] as? String == "canceled")
-        #expect(try await cli.failure(["exec", "set", key, third, "finished"]).code == "INVALID_TRANSITION")
+        #expect(try await cli.error(["exec", "set", key, third, "finished"]).code == "INVALID_TRANSITION")
 
         // attach / detach
         let reattachable = try #require(try await cli.object(["exec", "create", key, "--reattachable"])["operationId"] as? String)
@@ -143,17 +96,17 @@ import Testing
         #expect(Self.isTime(attached["lastAttachedAt"]))
         let fixed = try #require(try await cli.object(["exec", "create", key])["operationId"] as? String)
         _ = try await cli.object(["exec", "detach", key, fixed])
-        #expect(try await cli.failure(["exec", "attach", key, fixed]).code == "INVALID_HANDLE.OPERATION_NOT_REATTACHABLE")
-        #expect(try await cli.failure(["exec", "attach", key, id]).code == "INVALID_TRANSITION")
+        #expect(try await cli.error(["exec", "attach", key, fixed]).code == "INVALID_HANDLE.OPERATION_NOT_REATTACHABLE")
+        #expect(try await cli.error(["exec", "attach", key, id]).code == "INVALID_TRANSITION")
 
         // errors of create
-        #expect(try await cli.failure(["exec", "create", key, "--operation-id", id]).code == "INVALID_HANDLE.OPERATION_ALREADY_EXISTS")
-        #expect(try await cli.failure(["exec", "create", key, "--operation-id", "abc"]).code == "INVALID_HANDLE.FORMAT")
+        #expect(try await cli.error(["exec", "create", key, "--operation-id", id]).code == "INVALID_HANDLE.OPERATION_ALREADY_EXISTS")
+        #expect(try await cli.error(["exec", "create", key, "--operation-id", "abc"]).code == "INVALID_HANDLE.FORMAT")
         let badTimeout = try await cli.run(["exec", "create", key, "--timeout", "0s", "--json"])
         #expect(badTimeout.status != 0)
 
         // list: a session's executions oldest first, its running ones, the running ones everywhere
-        let other = try await cli.open(user: "bob")
+        let other = try await cli.open(["--user", "bob"])
         let elsewhere = try #require(try await cli.object(["exec", "create", other])["operationId"] as? String)
         let all = try await cli.array(["exec", "list", key])
         #expect(all.compactMap { $0["operationId"] as? String } == [id, plainId, third, reattachable, fixed])
@@ -168,13 +121,12 @@ import Testing
         // the session closed: its executions canceled, no more creates
         _ = try await cli.object(["close", key])
         #expect(try await cli.ids(["exec", "list", "--active"]) == [elsewhere])
-        #expect(try await cli.failure(["exec", "create", key]).code == "INVALID_HANDLE.SESSION_CLOSED")
+        #expect(try await cli.error(["exec", "create", key]).code == "INVALID_HANDLE.SESSION_CLOSED")
     }
 
     @Test func interruptQueriesAndResources() async throws {
-        let directory = TemporaryDirectory()
-        let cli = CLI(path: directory.path("sessions.sqlite"))
-        let key = try await cli.open(user: "ada")
+        let cli = CLIDatabase()
+        let key = try await cli.open(["--user", "ada"])
         func create(_ tags: [String]) async throws -> String {
             try #require(try await cli.object(["exec", "create", key] + tags.flatMap { ["--tag", $0] })["operationId"] as? String)
         }
@@ -198,14 +150,14 @@ import Testing
         #expect(q2["runId"] as? String == "run-2")
         #expect(q2["operationId"] as? String == c)
         _ = try await cli.object(["query", "register", key, "q3"])
-        #expect(try await cli.failure(["query", "register", key, "q3"]).code == "INVALID_HANDLE.STREAMING_QUERY_ALREADY_EXISTS")
+        #expect(try await cli.error(["query", "register", key, "q3"]).code == "INVALID_HANDLE.STREAMING_QUERY_ALREADY_EXISTS")
         let stopped = try await cli.object(["query", "stop", key, "q3", "--reason", "enough"])
         #expect(stopped["state"] as? String == "stopped")
         #expect(stopped["stopReason"] as? String == "enough")
         #expect(Self.isTime(stopped["stoppedAt"]))
         #expect(try await cli.array(["query", "list", key]).compactMap { $0["queryId"] as? String } == ["q1", "q2", "q3"])
         #expect(try await cli.array(["query", "list", key, "--active"]).compactMap { $0["queryId"] as? String } == ["q1", "q2"])
-        #expect(try await cli.failure(["query", "stop", key, "nope"]).code == "INVALID_HANDLE.STREAMING_QUERY_NOT_FOUND")
+        #expect(try await cli.error(["query", "stop", key, "nope"]).code == "INVALID_HANDLE.STREAMING_QUERY_NOT_FOUND")
 
         // interrupt by operation id: that one, no query stopped
         #expect(try await cli.object(["interrupt", key, "--operation-id", a])["interrupted"] as? [String] == [a])
@@ -232,22 +184,22 @@ import Testing
         #expect(Self.isTime(added["createdAt"]))
         _ = try await cli.object(["resource", "add", key, "view", "tmp_sales"])
         #expect(try await cli.array(["resource", "list", key]).compactMap { $0["name"] as? String } == ["lib.jar", "tmp_sales"])
-        #expect(try await cli.failure(["resource", "add", key, "view", "tmp_sales"]).code == "INVALID_HANDLE.RESOURCE_ALREADY_EXISTS")
-        let limited = try await cli.failure([
+        #expect(try await cli.error(["resource", "add", key, "view", "tmp_sales"]).code == "INVALID_HANDLE.RESOURCE_ALREADY_EXISTS")
+        let limited = try await cli.error([
             "resource", "add", key, "artifact", "big.bin", "--bytes", "10", "--set", "max-resource-bytes-per-session=1005",
         ])
         #expect(limited.code == "LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION")
         let released = try await cli.object(["resource", "release", key, "artifact", "lib.jar"])
         #expect(released["name"] as? String == "lib.jar")
         #expect(try await cli.array(["resource", "list", key]).compactMap { $0["name"] as? String } == ["tmp_sales"])
-        #expect(try await cli.failure(["resource", "release", key, "artifact", "lib.jar"]).code == "INVALID_HANDLE.RESOURCE_NOT_FOUND")
+        #expect(try await cli.error(["resource", "release", key, "artifact", "lib.jar"]).code == "INVALID_HANDLE.RESOURCE_NOT_FOUND")
 
         // limits through --set
         _ = try await cli.object(["query", "register", key, "q4"])
-        let queryLimit = try await cli.failure(["query", "register", key, "q5", "--set", "max-streaming-queries-per-session=1"])
+        let queryLimit = try await cli.error(["query", "register", key, "q5", "--set", "max-streaming-queries-per-session=1"])
         #expect(queryLimit.code == "LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION")
         _ = try await cli.object(["exec", "create", key])
-        let executionLimit = try await cli.failure(["exec", "create", key, "--set", "max-concurrent-executions-per-session=1"])
+        let executionLimit = try await cli.error(["exec", "create", key, "--set", "max-concurrent-executions-per-session=1"])
         #expect(executionLimit.code == "LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION")
 
         // closing releases the rest
@@ -258,20 +210,21 @@ import Testing
 
     @Test func listAbandonedShowsWhatMaintenanceAbandoned() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.detachedTimeout = .milliseconds(60_000) }
-        let session = try await store.openSession(userId: "ada")
-        let other = try await store.openSession(userId: "bob")
-        let abandoned = try await store.createExecution(key: session.key, reattachable: true)
-        try await store.detachExecution(key: session.key, operationId: abandoned.operationId)
-        let elsewhere = try await store.createExecution(key: other.key)
-        try await store.detachExecution(key: other.key, operationId: elsewhere.operationId)
-        let kept = try await store.createExecution(key: session.key)
-        test.clock.advance(by: .milliseconds(60_001))
-        let report = try await store.runExecutionMaintenance()
-        #expect(Set(report.abandonedOperations.keys) == [abandoned.operationId, elsewhere.operationId])
-        await store.close()
+        let (session, abandoned, elsewhere, kept) = try await test.withStore { $0.detachedTimeout = .milliseconds(60_000) } body: { store in
+            let session = try await store.openSession(userId: "ada")
+            let other = try await store.openSession(userId: "bob")
+            let abandoned = try await store.createExecution(key: session.key, reattachable: true)
+            try await store.detachExecution(key: session.key, operationId: abandoned.operationId)
+            let elsewhere = try await store.createExecution(key: other.key)
+            try await store.detachExecution(key: other.key, operationId: elsewhere.operationId)
+            let kept = try await store.createExecution(key: session.key)
+            test.clock.advance(by: .milliseconds(60_001))
+            let report = try await store.runExecutionMaintenance()
+            #expect(Set(report.abandonedOperations.keys) == [abandoned.operationId, elsewhere.operationId])
+            return (session, abandoned, elsewhere, kept)
+        }
 
-        let cli = CLI(path: test.path)
+        let cli = CLIDatabase(path: test.path)
         let listed = try await cli.array(["exec", "list", "--abandoned"])
         #expect(Set(listed.compactMap { $0["operationId"] as? String }) == [abandoned.operationId, elsewhere.operationId])
         for execution in listed {
@@ -280,7 +233,14 @@ import Testing
         }
         #expect(try await cli.ids(["exec", "list", session.key, "--abandoned"]) == [abandoned.operationId])
         #expect(try await cli.ids(["exec", "list", session.key, "--active"]) == [kept.operationId])
-        let reuse = try await cli.failure(["exec", "create", session.key, "--operation-id", abandoned.operationId])
+        let reuse = try await cli.error(["exec", "create", session.key, "--operation-id", abandoned.operationId])
         #expect(reuse.code == "INVALID_HANDLE.OPERATION_ABANDONED")
+    }
+}
+
+extension CLIDatabase {
+    /// The ids of a JSON array of executions, in order.
+    fileprivate func ids(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String] {
+        try await array(arguments, sourceLocation: sourceLocation).compactMap { $0["operationId"] as? String }
     }
 }

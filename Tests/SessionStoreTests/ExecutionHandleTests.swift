@@ -10,44 +10,44 @@ import Testing
 
     @Test func aDuplicateOperationIdIsRefusedInTheSameSessionOnly() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let a = try await store.openSession(userId: "ada")
-        let b = try await store.openSession(userId: "bob")
-        let id = Kit.operationId()
-        let first = try await store.createExecution(key: a.key, operationId: id, tags: ["x"], statement: "SELECT 1")
-        #expect(first.operationId == id)
-        #expect(first.sessionKey == a.key)
-        #expect(first.userId == "ada")
-        #expect(first.jobTag.contains(id))
+        try await test.withStore { store in
+            let a = try await store.openSession(userId: "ada")
+            let b = try await store.openSession(userId: "bob")
+            let id = Kit.operationId()
+            let first = try await store.createExecution(key: a.key, operationId: id, tags: ["x"], statement: "SELECT 1")
+            #expect(first.operationId == id)
+            #expect(first.sessionKey == a.key)
+            #expect(first.userId == "ada")
+            #expect(first.jobTag.contains(id))
 
-        let rows = try test.count("SELECT count(*) FROM executions")
-        let events = try Kit.events(test)
-        let statements = try await store.sessionStatistics(key: a.key).statements
-        await Kit.expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
-            try await store.createExecution(key: a.key, operationId: id)
-        }
-        // The same UUID in capitals is the same id.
-        await Kit.expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
-            try await store.createExecution(key: a.key, operationId: id.uppercased(), tags: ["y"])
-        }
-        // Even once the first has ended and closed, the id stays taken in its session.
-        try await Kit.bring(store, session: a.key, operationId: id, to: .closed)
-        await Kit.expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
-            try await store.createExecution(key: a.key, operationId: id)
-        }
-        #expect(try test.count("SELECT count(*) FROM executions") == rows)
-        #expect(try test.count("SELECT count(*) FROM execution_tags") == 1)
-        #expect(try Kit.events(test, kind: "execution.created") == 1)
-        #expect(try Kit.events(test) == events + Int64(ExecutionTestKit.path(to: .closed)?.count ?? 0))
-        #expect(try await store.sessionStatistics(key: a.key).statements == statements)
+            let rows = try test.count("SELECT count(*) FROM executions")
+            let events = try Kit.events(test)
+            let statements = try await store.sessionStatistics(key: a.key).statements
+            await expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
+                try await store.createExecution(key: a.key, operationId: id)
+            }
+            // The same UUID in capitals is the same id.
+            await expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
+                try await store.createExecution(key: a.key, operationId: id.uppercased(), tags: ["y"])
+            }
+            // Even once the first has ended and closed, the id stays taken in its session.
+            try await Kit.bring(store, session: a.key, operationId: id, to: .closed)
+            await expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
+                try await store.createExecution(key: a.key, operationId: id)
+            }
+            #expect(try test.count("SELECT count(*) FROM executions") == rows)
+            #expect(try test.count("SELECT count(*) FROM execution_tags") == 1)
+            #expect(try Kit.events(test, kind: "execution.created") == 1)
+            #expect(try Kit.events(test) == events + Int64(ExecutionTestKit.path(to: .closed)?.count ?? 0))
+            #expect(try await store.sessionStatistics(key: a.key).statements == statements)
 
-        // Another session may use it.
-        let other = try await store.createExecution(key: b.key, operationId: id)
-        #expect(other.operationId == id)
-        #expect(other.sessionKey == b.key)
-        #expect(try await store.execution(key: a.key, operationId: id)?.status == .closed)
-        #expect(try await store.execution(key: b.key, operationId: id)?.status == .pending)
-        await store.close()
+            // Another session may use it.
+            let other = try await store.createExecution(key: b.key, operationId: id)
+            #expect(other.operationId == id)
+            #expect(other.sessionKey == b.key)
+            #expect(try await store.execution(key: a.key, operationId: id)?.status == .closed)
+            #expect(try await store.execution(key: b.key, operationId: id)?.status == .pending)
+        }
     }
 
     @Test(arguments: [
@@ -56,148 +56,148 @@ import Testing
     ])
     func aMalformedOperationIdIsAFormatError(_ id: String) async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
-        let events = try Kit.events(test)
-        await Kit.expectError("INVALID_HANDLE.FORMAT") {
-            try await store.createExecution(key: session.key, operationId: id)
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
+            let events = try Kit.events(test)
+            await expectError("INVALID_HANDLE.FORMAT") {
+                try await store.createExecution(key: session.key, operationId: id)
+            }
+            await expectError("INVALID_HANDLE.FORMAT") {
+                try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
+            }
+            await expectError("INVALID_HANDLE.FORMAT") {
+                try await store.attachExecution(key: session.key, operationId: id)
+            }
+            await expectError("INVALID_HANDLE.FORMAT") {
+                try await store.interrupt(key: session.key, operationId: id)
+            }
+            await expectError("INVALID_HANDLE.FORMAT") {
+                try await store.execution(key: session.key, operationId: id)
+            }
+            // A malformed session key is the same error.
+            await expectError("INVALID_HANDLE.FORMAT") {
+                try await store.createExecution(key: id)
+            }
+            #expect(try test.count("SELECT count(*) FROM executions") == 0)
+            #expect(try test.count("SELECT count(*) FROM sqlite_schema WHERE name = 'executions'") == 1)
+            #expect(try Kit.events(test) == events)
         }
-        await Kit.expectError("INVALID_HANDLE.FORMAT") {
-            try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
-        }
-        await Kit.expectError("INVALID_HANDLE.FORMAT") {
-            try await store.attachExecution(key: session.key, operationId: id)
-        }
-        await Kit.expectError("INVALID_HANDLE.FORMAT") {
-            try await store.interrupt(key: session.key, operationId: id)
-        }
-        await Kit.expectError("INVALID_HANDLE.FORMAT") {
-            try await store.execution(key: session.key, operationId: id)
-        }
-        // A malformed session key is the same error.
-        await Kit.expectError("INVALID_HANDLE.FORMAT") {
-            try await store.createExecution(key: id)
-        }
-        #expect(try test.count("SELECT count(*) FROM executions") == 0)
-        #expect(try test.count("SELECT count(*) FROM sqlite_schema WHERE name = 'executions'") == 1)
-        #expect(try Kit.events(test) == events)
-        await store.close()
     }
 
     @Test func aClosedOrUnknownSessionTakesNoExecutions() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
-        let execution = try await store.createExecution(key: session.key, reattachable: true)
-        try await store.closeSession(key: session.key)
-        let events = try Kit.events(test)
-        await Kit.expectError("INVALID_HANDLE.SESSION_CLOSED") {
-            try await store.createExecution(key: session.key)
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
+            let execution = try await store.createExecution(key: session.key, reattachable: true)
+            try await store.closeSession(key: session.key)
+            let events = try Kit.events(test)
+            await expectError("INVALID_HANDLE.SESSION_CLOSED") {
+                try await store.createExecution(key: session.key)
+            }
+            await expectError("INVALID_HANDLE.SESSION_CLOSED") {
+                try await store.attachExecution(key: session.key, operationId: execution.operationId)
+            }
+            await expectError("INVALID_HANDLE.SESSION_CLOSED") {
+                try await store.interruptAll(key: session.key)
+            }
+            await expectError("INVALID_HANDLE.SESSION_CLOSED") {
+                try await store.registerQuery(key: session.key, queryId: "q", runId: "r")
+            }
+            await expectError("INVALID_HANDLE.SESSION_CLOSED") {
+                try await store.addResource(key: session.key, kind: "k", name: "n", bytes: 1)
+            }
+            await expectError("INVALID_HANDLE.SESSION_NOT_FOUND") {
+                try await store.createExecution(key: Kit.operationId())
+            }
+            #expect(try test.count("SELECT count(*) FROM executions") == 1)
+            #expect(try Kit.events(test) == events)
+            // Its executions can still be read.
+            #expect(try await store.listExecutions(key: session.key).map(\.status) == [.canceled])
         }
-        await Kit.expectError("INVALID_HANDLE.SESSION_CLOSED") {
-            try await store.attachExecution(key: session.key, operationId: execution.operationId)
-        }
-        await Kit.expectError("INVALID_HANDLE.SESSION_CLOSED") {
-            try await store.interruptAll(key: session.key)
-        }
-        await Kit.expectError("INVALID_HANDLE.SESSION_CLOSED") {
-            try await store.registerQuery(key: session.key, queryId: "q", runId: "r")
-        }
-        await Kit.expectError("INVALID_HANDLE.SESSION_CLOSED") {
-            try await store.addResource(key: session.key, kind: "k", name: "n", bytes: 1)
-        }
-        await Kit.expectError("INVALID_HANDLE.SESSION_NOT_FOUND") {
-            try await store.createExecution(key: Kit.operationId())
-        }
-        #expect(try test.count("SELECT count(*) FROM executions") == 1)
-        #expect(try Kit.events(test) == events)
-        // Its executions can still be read.
-        #expect(try await store.listExecutions(key: session.key).map(\.status) == [.canceled])
-        await store.close()
     }
 
     // MARK: Session state follows executions
 
     @Test func theSessionIsActiveWhileAnAttachedExecutionRuns() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
-        let key = session.key
-        func state() async throws -> SessionState? { try await store.session(key: key)?.state }
-        #expect(try await state() == .idle)
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
+            let key = session.key
+            func state() async throws -> SessionState? { try await store.session(key: key)?.state }
+            #expect(try await state() == .idle)
 
-        let first = try await store.createExecution(key: key, reattachable: true)
-        #expect(try await state() == .active)
-        #expect(try Kit.sessionState(test, key) == "active")
-        try await Kit.bring(store, session: key, operationId: first.operationId, to: .analyzed)
-        #expect(try await state() == .active)
-        try await store.setExecutionStatus(key: key, operationId: first.operationId, to: .finished)
-        #expect(try await state() == .idle)
+            let first = try await store.createExecution(key: key, reattachable: true)
+            #expect(try await state() == .active)
+            #expect(try Kit.sessionState(test, key) == "active")
+            try await Kit.bring(store, session: key, operationId: first.operationId, to: .analyzed)
+            #expect(try await state() == .active)
+            try await store.setExecutionStatus(key: key, operationId: first.operationId, to: .finished)
+            #expect(try await state() == .idle)
 
-        // Detaching the only running execution makes the session idle; reattaching, active.
-        let second = try await store.createExecution(key: key, reattachable: true)
-        #expect(try await state() == .active)
-        try await store.detachExecution(key: key, operationId: second.operationId)
-        #expect(try await state() == .idle)
-        try await store.attachExecution(key: key, operationId: second.operationId)
-        #expect(try await state() == .active)
+            // Detaching the only running execution makes the session idle; reattaching, active.
+            let second = try await store.createExecution(key: key, reattachable: true)
+            #expect(try await state() == .active)
+            try await store.detachExecution(key: key, operationId: second.operationId)
+            #expect(try await state() == .idle)
+            try await store.attachExecution(key: key, operationId: second.operationId)
+            #expect(try await state() == .active)
 
-        // Two running: still active until both are done.
-        let third = try await store.createExecution(key: key)
-        try await store.setExecutionStatus(key: key, operationId: second.operationId, to: .canceled)
-        #expect(try await state() == .active)
-        try await store.setExecutionStatus(key: key, operationId: third.operationId, to: .failed, error: "x")
-        #expect(try await state() == .idle)
-        // Closing terminal executions does not wake the session.
-        try await store.setExecutionStatus(key: key, operationId: third.operationId, to: .closed)
-        #expect(try await state() == .idle)
-        await store.close()
+            // Two running: still active until both are done.
+            let third = try await store.createExecution(key: key)
+            try await store.setExecutionStatus(key: key, operationId: second.operationId, to: .canceled)
+            #expect(try await state() == .active)
+            try await store.setExecutionStatus(key: key, operationId: third.operationId, to: .failed, error: "x")
+            #expect(try await state() == .idle)
+            // Closing terminal executions does not wake the session.
+            try await store.setExecutionStatus(key: key, operationId: third.operationId, to: .closed)
+            #expect(try await state() == .idle)
+        }
     }
 
     // MARK: listActiveExecutions
 
     @Test func listActiveExecutionsAnswersTheRunningOnesOrWhenTheLastEnded() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        #expect(try await store.listActiveExecutions() == .idleSince(nil))
+        try await test.withStore { store in
+            #expect(try await store.listActiveExecutions() == .idleSince(nil))
 
-        let a = try await store.openSession(userId: "ada")
-        let b = try await store.openSession(userId: "bob")
-        let first = try await store.createExecution(key: a.key)
-        test.clock.advance(by: .milliseconds(10))
-        let second = try await store.createExecution(key: b.key, reattachable: true)
-        test.clock.advance(by: .milliseconds(10))
-        let third = try await store.createExecution(key: a.key)
-        // Detached executions still run.
-        try await store.detachExecution(key: b.key, operationId: second.operationId)
+            let a = try await store.openSession(userId: "ada")
+            let b = try await store.openSession(userId: "bob")
+            let first = try await store.createExecution(key: a.key)
+            test.clock.advance(by: .milliseconds(10))
+            let second = try await store.createExecution(key: b.key, reattachable: true)
+            test.clock.advance(by: .milliseconds(10))
+            let third = try await store.createExecution(key: a.key)
+            // Detached executions still run.
+            try await store.detachExecution(key: b.key, operationId: second.operationId)
 
-        guard case .running(let running) = try await store.listActiveExecutions() else {
-            Issue.record("expected running executions")
-            return
+            guard case .running(let running) = try await store.listActiveExecutions() else {
+                Issue.record("expected running executions")
+                return
+            }
+            #expect(running.map(\.operationId) == [first.operationId, second.operationId, third.operationId])
+            #expect(running.map(\.sessionKey) == [a.key, b.key, a.key])
+            #expect(running.allSatisfy { $0.status.isRunning })
+
+            test.clock.advance(by: .milliseconds(1000))
+            try await store.setExecutionStatus(key: a.key, operationId: first.operationId, to: .canceled)
+            guard case .running(let fewer) = try await store.listActiveExecutions() else {
+                Issue.record("expected running executions")
+                return
+            }
+            #expect(fewer.map(\.operationId) == [second.operationId, third.operationId])
+
+            test.clock.advance(by: .milliseconds(1000))
+            try await store.setExecutionStatus(key: b.key, operationId: second.operationId, to: .timedOut)
+            test.clock.advance(by: .milliseconds(1000))
+            let lastEnd = test.clock.now()
+            try await Kit.bring(store, session: a.key, operationId: third.operationId, to: .finished)
+            #expect(try await store.listActiveExecutions() == .idleSince(Timestamp(milliseconds: lastEnd)))
+
+            // Closing later does not move "the last end".
+            test.clock.advance(by: .milliseconds(1000))
+            try await store.setExecutionStatus(key: a.key, operationId: third.operationId, to: .closed)
+            #expect(try await store.listActiveExecutions() == .idleSince(Timestamp(milliseconds: lastEnd)))
         }
-        #expect(running.map(\.operationId) == [first.operationId, second.operationId, third.operationId])
-        #expect(running.map(\.sessionKey) == [a.key, b.key, a.key])
-        #expect(running.allSatisfy { $0.status.isRunning })
-
-        test.clock.advance(by: .milliseconds(1000))
-        try await store.setExecutionStatus(key: a.key, operationId: first.operationId, to: .canceled)
-        guard case .running(let fewer) = try await store.listActiveExecutions() else {
-            Issue.record("expected running executions")
-            return
-        }
-        #expect(fewer.map(\.operationId) == [second.operationId, third.operationId])
-
-        test.clock.advance(by: .milliseconds(1000))
-        try await store.setExecutionStatus(key: b.key, operationId: second.operationId, to: .timedOut)
-        test.clock.advance(by: .milliseconds(1000))
-        let lastEnd = test.clock.now()
-        try await Kit.bring(store, session: a.key, operationId: third.operationId, to: .finished)
-        #expect(try await store.listActiveExecutions() == .idleSince(Timestamp(milliseconds: lastEnd)))
-
-        // Closing later does not move "the last end".
-        test.clock.advance(by: .milliseconds(1000))
-        try await store.setExecutionStatus(key: a.key, operationId: third.operationId, to: .closed)
-        #expect(try await store.listActiveExecutions() == .idleSince(Timestamp(milliseconds: lastEnd)))
-        await store.close()
     }
 }

@@ -46,174 +46,252 @@ import Testing
         }
     }
 
-    @Test func closingASessionEndsEverythingItOwnsInOneTransactionThenTellsTheHandler() async throws {
+    /// A session that owned three running executions and a finished one, two active
+    /// streaming queries and a stopped one, and four resources, just closed with reason
+    /// "done"; a bystander session of the same user owns one of each.
+    struct ClosedSession {
+        var key: String
+        var bystander: String
+        /// The executions that were running at the close.
+        var running: [String]
+        var finished: String
+        /// The bystander's execution.
+        var elsewhere: String
+        var resources: [(kind: String, name: String, bytes: Int64)]
+        var closeAt: Int64
+        /// The last event sequence number before the close.
+        var lastSeq: Int64
+    }
+
+    /// Opens a store whose release handler records into `releases`, builds the
+    /// ``ClosedSession`` in it, closes the session and runs `body`; the store is closed on
+    /// every path.
+    static func withClosedSession(
+        _ body: (SessionStore, TestStore, Releases, ClosedSession) async throws -> Void
+    ) async throws {
         let test = TestStore()
         let releases = Releases()
-        let store = try await test.open { $0.resourceReleaseHandler = releases.handler(path: test.path) }
-        let session = try await store.openSession(userId: "ada")
-        let key = session.key
-        let bystander = try await store.openSession(userId: "ada")
+        try await test.withStore { $0.resourceReleaseHandler = releases.handler(path: test.path) } body: { store in
+            let session = try await store.openSession(userId: "ada")
+            let key = session.key
+            let bystander = try await store.openSession(userId: "ada")
 
-        // Three running executions in different running statuses.
-        let pending = try await store.createExecution(key: key, tags: ["etl"])
-        let started = try await store.createExecution(key: key)
-        try await store.setExecutionStatus(key: key, operationId: started.operationId, to: .started)
-        let ready = try await store.createExecution(key: key, reattachable: true)
-        try await Kit.bring(store, session: key, operationId: ready.operationId, to: .readyForExecution)
-        try await store.detachExecution(key: key, operationId: ready.operationId)
-        let running = [pending.operationId, started.operationId, ready.operationId]
-        // One finished: ending the session leaves it as it is.
-        let finished = try await store.createExecution(key: key)
-        try await Kit.bring(store, session: key, operationId: finished.operationId, to: .finished)
-        // Another session's execution is not touched.
-        let elsewhere = try await store.createExecution(key: bystander.key)
+            // Three running executions in different running statuses.
+            let pending = try await store.createExecution(key: key, tags: ["etl"])
+            let started = try await store.createExecution(key: key)
+            try await store.setExecutionStatus(key: key, operationId: started.operationId, to: .started)
+            let ready = try await store.createExecution(key: key, reattachable: true)
+            try await Kit.bring(store, session: key, operationId: ready.operationId, to: .readyForExecution)
+            try await store.detachExecution(key: key, operationId: ready.operationId)
+            let running = [pending.operationId, started.operationId, ready.operationId]
+            // One finished: ending the session leaves it as it is.
+            let finished = try await store.createExecution(key: key)
+            try await Kit.bring(store, session: key, operationId: finished.operationId, to: .finished)
+            // Another session's execution is not touched.
+            let elsewhere = try await store.createExecution(key: bystander.key)
 
-        // Two active streaming queries and one stopped already.
-        try await store.registerQuery(key: key, queryId: "q1", runId: "r1", tags: ["etl"])
-        try await store.registerQuery(key: key, queryId: "q2", runId: "r2", name: "second")
-        try await store.registerQuery(key: key, queryId: "q3", runId: "r3")
-        try await store.stopQuery(key: key, queryId: "q3")
-        try await store.registerQuery(key: bystander.key, queryId: "q1", runId: "r1")
+            // Two active streaming queries and one stopped already.
+            try await store.registerQuery(key: key, queryId: "q1", runId: "r1", tags: ["etl"])
+            try await store.registerQuery(key: key, queryId: "q2", runId: "r2", name: "second")
+            try await store.registerQuery(key: key, queryId: "q3", runId: "r3")
+            try await store.stopQuery(key: key, queryId: "q3")
+            try await store.registerQuery(key: bystander.key, queryId: "q1", runId: "r1")
 
-        // Four resources.
-        let resources: [(kind: String, name: String, bytes: Int64)] = [
-            ("artifact", "lib.jar", 1000), ("artifact", "model.bin", 2000), ("view", "tmp_sales", 0), ("ephemeral", "/locks/a", 10),
-        ]
-        for resource in resources {
-            try await store.addResource(key: key, kind: resource.kind, name: resource.name, bytes: resource.bytes)
+            // Four resources.
+            let resources: [(kind: String, name: String, bytes: Int64)] = [
+                ("artifact", "lib.jar", 1000), ("artifact", "model.bin", 2000), ("view", "tmp_sales", 0), ("ephemeral", "/locks/a", 10),
+            ]
+            for resource in resources {
+                try await store.addResource(key: key, kind: resource.kind, name: resource.name, bytes: resource.bytes)
+            }
+            try await store.addResource(key: bystander.key, kind: "artifact", name: "lib.jar", bytes: 5)
+            #expect(releases.all.isEmpty)
+            #expect(try Kit.sessionState(test, key) == "active")
+
+            test.clock.advance(by: .milliseconds(5_000))
+            let closeAt = test.clock.now()
+            let lastSeq = try test.count("SELECT coalesce(max(seq), 0) FROM events")
+            let closed = try await store.closeSession(key: key, reason: "done")
+            #expect(closed.state == .closed)
+            #expect(closed.endedAt?.milliseconds == closeAt)
+
+            try await body(
+                store, test, releases,
+                ClosedSession(
+                    key: key, bystander: bystander.key, running: running, finished: finished.operationId,
+                    elsewhere: elsewhere.operationId, resources: resources, closeAt: closeAt, lastSeq: lastSeq))
         }
-        try await store.addResource(key: bystander.key, kind: "artifact", name: "lib.jar", bytes: 5)
-        #expect(releases.all.isEmpty)
-        #expect(try Kit.sessionState(test, key) == "active")
+    }
 
-        test.clock.advance(by: .milliseconds(5_000))
-        let closeAt = test.clock.now()
-        let lastSeq = try test.count("SELECT coalesce(max(seq), 0) FROM events")
-        let closed = try await store.closeSession(key: key, reason: "done")
-        #expect(closed.state == .closed)
-        #expect(closed.endedAt?.milliseconds == closeAt)
+    /// One event of the close, as another connection reads it.
+    struct Event: Equatable {
+        var kind: String
+        var at: Int64
+        var operationId: String?
+        var to: String?
+        var queryId: String?
+        var name: String?
+    }
 
-        // Executions: the running ones canceled, the finished one untouched.
-        #expect(try test.count(
-            """
-            SELECT count(*) FROM executions JOIN sessions ON sessions.id = executions.session_id
-            WHERE sessions.key = ? AND executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
-            """, [.text(key)]) == 0)
-        for id in running {
-            let row = try #require(try Kit.row(test, id))
-            #expect(row.status == "canceled", "\(id)")
-            #expect(row.endedAt == closeAt)
-        }
-        #expect(try Kit.row(test, finished.operationId)?.status == "finished")
-        #expect(try Kit.row(test, elsewhere.operationId)?.status == "pending")
-        let executions = try await store.listExecutions(key: key)
-        #expect(!executions.contains { $0.status.isRunning })
-
-        // Queries: both active ones stopped at the close.
-        let queries = try await store.listQueries(key: key)
-        #expect(queries.count == 3)
-        #expect(queries.allSatisfy { $0.state == .stopped })
-        for query in queries where query.queryId != "q3" {
-            #expect(query.stoppedAt?.milliseconds == closeAt)
-            #expect(query.stopReason == "session closed")
-        }
-        #expect(try await store.listActiveQueries(key: key).isEmpty)
-        #expect(try await store.listActiveQueries(key: bystander.key).map(\.queryId) == ["q1"])
-
-        // Resources: no rows left for the session; the other session keeps its own.
-        #expect(try test.count(
-            """
-            SELECT count(*) FROM session_resources JOIN sessions ON sessions.id = session_resources.session_id
-            WHERE sessions.key = ?
-            """, [.text(key)]) == 0)
-        #expect(try await store.listResources(key: bystander.key).count == 1)
-
-        // Events: exactly what the close did, all written by one transaction (one `at`).
-        struct Event: Equatable {
-            var kind: String
-            var at: Int64
-            var operationId: String?
-            var to: String?
-            var queryId: String?
-            var name: String?
-        }
-        let events = try test.inspect { db in
+    /// The events written after `seq`, in sequence order.
+    static func events(_ test: TestStore, after seq: Int64) throws -> [Event] {
+        try test.inspect { db in
             try db.fetchAll(
                 sql: """
                     SELECT kind, at, operation_id, json_extract(payload, '$.to'), json_extract(payload, '$.queryId'),
                         json_extract(payload, '$.name')
                     FROM events WHERE seq > ? ORDER BY seq
-                    """, [.integer(lastSeq)]
+                    """, [.integer(seq)]
             ) {
                 Event(
                     kind: $0.string(0), at: $0.int64(1), operationId: $0.optionalString(2), to: $0.optionalString(3),
                     queryId: $0.optionalString(4), name: $0.optionalString(5))
             }
         }
-        let canceled = events.filter { $0.kind == "execution.status_changed" }
-        #expect(canceled.count == 3)
-        #expect(canceled.allSatisfy { $0.to == "canceled" })
-        #expect(Set(canceled.compactMap(\.operationId)) == Set(running))
-        #expect(events.filter { $0.kind == "streaming_query.stopped" }.compactMap(\.queryId).sorted() == ["q1", "q2"])
-        #expect(
-            events.filter { $0.kind == "resource.released" }.compactMap(\.name).sorted()
-                == resources.map(\.name).sorted())
-        #expect(events.filter { $0.kind == "session.ended" }.count == 1)
-        #expect(events.last?.kind == "session.ended")
-        let kinds = events.map(\.kind)
-        #expect(kinds.count == 10, "\(kinds)")
-        #expect(Set(events.map(\.at)) == [closeAt])
-        // Ending a session is not an interrupt.
-        #expect(!events.contains { $0.kind == "execution.interrupted" })
+    }
 
-        // The handler: once per resource, after the commit.
-        let calls = releases.all
-        #expect(calls.count == 4)
-        #expect(calls.map(\.resource.name).sorted() == resources.map(\.name).sorted())
-        #expect(Set(calls.map { "\($0.resource.kind)/\($0.resource.name)" }).count == 4)
-        for call in calls {
-            #expect(call.failure == nil, "\(call.failure ?? "")")
-            #expect(call.resource.sessionKey == key)
-            #expect(call.sessionState == "closed", "the handler ran before the close was committed")
-            #expect(call.resourceRows == 0, "the handler ran before the release was committed")
+    /// The running executions end `canceled` at the close; finished ones and other
+    /// sessions' stay as they are.
+    @Test func closingCancelsTheSessionsRunningExecutionsAndNothingElse() async throws {
+        try await Self.withClosedSession { store, test, releases, closed in
+            let key = closed.key
+            let running = closed.running
+            let closeAt = closed.closeAt
+            // Executions: the running ones canceled, the finished one untouched.
+            #expect(try test.count(
+                """
+                SELECT count(*) FROM executions JOIN sessions ON sessions.id = executions.session_id
+                WHERE sessions.key = ? AND executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
+                """, [.text(key)]) == 0)
+            for id in running {
+                let row = try #require(try Kit.row(test, id))
+                #expect(row.status == "canceled", "\(id)")
+                #expect(row.endedAt == closeAt)
+            }
+            #expect(try Kit.row(test, closed.finished)?.status == "finished")
+            #expect(try Kit.row(test, closed.elsewhere)?.status == "pending")
+            let executions = try await store.listExecutions(key: key)
+            #expect(!executions.contains { $0.status.isRunning })
         }
-        let bytes = Dictionary(uniqueKeysWithValues: calls.map { ($0.resource.name, $0.resource.bytes) })
-        for resource in resources { #expect(bytes[resource.name] == resource.bytes) }
+    }
 
-        // Closing again writes nothing and tells nobody.
-        let eventCount = try Kit.events(test)
-        try await store.closeSession(key: key)
-        #expect(try Kit.events(test) == eventCount)
-        #expect(releases.all.count == 4)
-        await store.close()
+    /// Active streaming queries stop at the close with reason "session closed".
+    @Test func closingStopsTheSessionsActiveQueries() async throws {
+        try await Self.withClosedSession { store, test, releases, closed in
+            let key = closed.key
+            let closeAt = closed.closeAt
+            // Queries: both active ones stopped at the close.
+            let queries = try await store.listQueries(key: key)
+            #expect(queries.count == 3)
+            #expect(queries.allSatisfy { $0.state == .stopped })
+            for query in queries where query.queryId != "q3" {
+                #expect(query.stoppedAt?.milliseconds == closeAt)
+                #expect(query.stopReason == "session closed")
+            }
+            #expect(try await store.listActiveQueries(key: key).isEmpty)
+            #expect(try await store.listActiveQueries(key: closed.bystander).map(\.queryId) == ["q1"])
+        }
+    }
+
+    /// The session's resources rows go; the bystander keeps its own.
+    @Test func closingReleasesTheSessionsResources() async throws {
+        try await Self.withClosedSession { (store, test, _, closed) async throws in
+            let key = closed.key
+            // Resources: no rows left for the session; the other session keeps its own.
+            #expect(try test.count(
+                """
+                SELECT count(*) FROM session_resources JOIN sessions ON sessions.id = session_resources.session_id
+                WHERE sessions.key = ?
+                """, [.text(key)]) == 0)
+            #expect(try await store.listResources(key: closed.bystander).count == 1)
+        }
+    }
+
+    /// Exactly the events of the close, all with one `at`: written by one transaction.
+    @Test func closingWritesItsEventsInOneTransaction() async throws {
+        try await Self.withClosedSession { store, test, releases, closed in
+            let running = closed.running
+            let resources = closed.resources
+            let closeAt = closed.closeAt
+            // Events: exactly what the close did, all written by one transaction (one `at`).
+            let events = try Self.events(test, after: closed.lastSeq)
+            let canceled = events.filter { $0.kind == "execution.status_changed" }
+            #expect(canceled.count == 3)
+            #expect(canceled.allSatisfy { $0.to == "canceled" })
+            #expect(Set(canceled.compactMap(\.operationId)) == Set(running))
+            #expect(events.filter { $0.kind == "streaming_query.stopped" }.compactMap(\.queryId).sorted() == ["q1", "q2"])
+            #expect(
+                events.filter { $0.kind == "resource.released" }.compactMap(\.name).sorted()
+                    == resources.map(\.name).sorted())
+            #expect(events.filter { $0.kind == "session.ended" }.count == 1)
+            #expect(events.last?.kind == "session.ended")
+            let kinds = events.map(\.kind)
+            #expect(kinds.count == 10, "\(kinds)")
+            #expect(Set(events.map(\.at)) == [closeAt])
+            // Ending a session is not an interrupt.
+            #expect(!events.contains { $0.kind == "execution.interrupted" })
+        }
+    }
+
+    /// The release handler runs once per resource, after the close was committed.
+    @Test func theHandlerIsToldOncePerResourceAfterTheCommit() async throws {
+        try await Self.withClosedSession { store, test, releases, closed in
+            let key = closed.key
+            let resources = closed.resources
+            // The handler: once per resource, after the commit.
+            let calls = releases.all
+            #expect(calls.count == 4)
+            #expect(calls.map(\.resource.name).sorted() == resources.map(\.name).sorted())
+            #expect(Set(calls.map { "\($0.resource.kind)/\($0.resource.name)" }).count == 4)
+            for call in calls {
+                #expect(call.failure == nil, "\(call.failure ?? "")")
+                #expect(call.resource.sessionKey == key)
+                #expect(call.sessionState == "closed", "the handler ran before the close was committed")
+                #expect(call.resourceRows == 0, "the handler ran before the release was committed")
+            }
+            let bytes = Dictionary(uniqueKeysWithValues: calls.map { ($0.resource.name, $0.resource.bytes) })
+            for resource in resources { #expect(bytes[resource.name] == resource.bytes) }
+        }
+    }
+
+    /// A second close of the ended session writes no event and calls no handler.
+    @Test func closingAgainWritesNothingAndTellsNobody() async throws {
+        try await Self.withClosedSession { store, test, releases, closed in
+            let key = closed.key
+            // Closing again writes nothing and tells nobody.
+            let eventCount = try Kit.events(test)
+            try await store.closeSession(key: key)
+            #expect(try Kit.events(test) == eventCount)
+            #expect(releases.all.count == 4)
+        }
     }
 
     @Test func releasingOneResourceTellsTheHandlerAfterCommit() async throws {
         let test = TestStore()
         let releases = Releases()
-        let store = try await test.open { $0.resourceReleaseHandler = releases.handler(path: test.path) }
-        let session = try await store.openSession(userId: "ada")
-        try await store.addResource(key: session.key, kind: "artifact", name: "a.jar", bytes: 7)
-        try await store.addResource(key: session.key, kind: "artifact", name: "b.jar", bytes: 8)
-        let released = try await store.releaseResource(key: session.key, kind: "artifact", name: "a.jar")
-        #expect(released.bytes == 7)
-        let calls = releases.all
-        #expect(calls.count == 1)
-        #expect(calls.first?.resource.name == "a.jar")
-        #expect(calls.first?.resourceRows == 0)
-        #expect(calls.first?.sessionState == "idle")
-        #expect(try await store.listResources(key: session.key).map(\.name) == ["b.jar"])
-        #expect(try Kit.events(test, kind: "resource.released") == 1)
+        try await test.withStore { $0.resourceReleaseHandler = releases.handler(path: test.path) } body: { store in
+            let session = try await store.openSession(userId: "ada")
+            try await store.addResource(key: session.key, kind: "artifact", name: "a.jar", bytes: 7)
+            try await store.addResource(key: session.key, kind: "artifact", name: "b.jar", bytes: 8)
+            let released = try await store.releaseResource(key: session.key, kind: "artifact", name: "a.jar")
+            #expect(released.bytes == 7)
+            let calls = releases.all
+            #expect(calls.count == 1)
+            #expect(calls.first?.resource.name == "a.jar")
+            #expect(calls.first?.resourceRows == 0)
+            #expect(calls.first?.sessionState == "idle")
+            #expect(try await store.listResources(key: session.key).map(\.name) == ["b.jar"])
+            #expect(try Kit.events(test, kind: "resource.released") == 1)
 
-        // Releasing what is not owned fails, writes nothing, tells nobody.
-        await Kit.expectError(SessionStoreError.Code.resourceNotFound) {
-            try await store.releaseResource(key: session.key, kind: "artifact", name: "a.jar")
+            // Releasing what is not owned fails, writes nothing, tells nobody.
+            await expectError(SessionStoreError.Code.resourceNotFound) {
+                try await store.releaseResource(key: session.key, kind: "artifact", name: "a.jar")
+            }
+            #expect(releases.all.count == 1)
+            #expect(try Kit.events(test, kind: "resource.released") == 1)
+
+            try await store.closeSession(key: session.key)
+            #expect(releases.all.map(\.resource.name) == ["a.jar", "b.jar"])
         }
-        #expect(releases.all.count == 1)
-        #expect(try Kit.events(test, kind: "resource.released") == 1)
-
-        try await store.closeSession(key: session.key)
-        #expect(releases.all.map(\.resource.name) == ["a.jar", "b.jar"])
-        await store.close()
     }
 }

@@ -3,146 +3,6 @@ import SessionStore
 import SessionStoreSQLite
 import Testing
 
-/// Helpers shared by the `Execution*Tests` suites (kept here so TestSupport stays as it is).
-enum ExecutionTestKit {
-    /// The status machine as the design states it, written out by hand so that any change
-    /// to ``ExecutionStatus/allowedNext`` is caught:
-    /// pending → started → analyzed → readyForExecution → finished | failed | canceled |
-    /// timedOut → closed, plus Spark's shortcuts (finish from started or analyzed,
-    /// analyzed again, fail / cancel / time out from any running status).
-    static let expectedAllowedNext: [ExecutionStatus: Set<ExecutionStatus>] = [
-        .pending: [.started, .failed, .canceled, .timedOut],
-        .started: [.analyzed, .finished, .failed, .canceled, .timedOut],
-        .analyzed: [.analyzed, .readyForExecution, .finished, .failed, .canceled, .timedOut],
-        .readyForExecution: [.finished, .failed, .canceled, .timedOut],
-        .finished: [.closed],
-        .failed: [.closed],
-        .canceled: [.closed],
-        .timedOut: [.closed],
-        .closed: [],
-    ]
-
-    /// A fresh operation id (lower-case UUID, as the store returns them).
-    static func operationId() -> String {
-        UUID().uuidString.lowercased()
-    }
-
-    /// The statuses to move a fresh (`pending`) execution through to reach `target`, found
-    /// breadth-first over ``ExecutionStatus/allowedNext`` (neighbours in `allCases` order,
-    /// so the path is deterministic). `[]` for `pending`; `nil` when unreachable.
-    static func path(to target: ExecutionStatus) -> [ExecutionStatus]? {
-        var previous: [ExecutionStatus: ExecutionStatus] = [:]
-        var queue: [ExecutionStatus] = [.pending]
-        var seen: Set<ExecutionStatus> = [.pending]
-        while !queue.isEmpty {
-            let current = queue.removeFirst()
-            if current == target {
-                var path: [ExecutionStatus] = []
-                var step = current
-                while step != .pending, let before = previous[step] {
-                    path.insert(step, at: 0)
-                    step = before
-                }
-                return path
-            }
-            for next in ExecutionStatus.allCases where current.allowedNext.contains(next) && !seen.contains(next) {
-                seen.insert(next)
-                previous[next] = current
-                queue.append(next)
-            }
-        }
-        return nil
-    }
-
-    /// Moves the execution along `path(to: status)`; `failed` steps carry an error.
-    static func bring(
-        _ store: SessionStore, session key: String, operationId: String, to status: ExecutionStatus,
-        sourceLocation: SourceLocation = #_sourceLocation
-    ) async throws {
-        let steps = try #require(path(to: status), "no path to \(status)", sourceLocation: sourceLocation)
-        for step in steps {
-            try await store.setExecutionStatus(
-                key: key, operationId: operationId, to: step, error: step == .failed ? "failed on the way" : nil)
-        }
-    }
-
-    /// Runs `body`, expecting a ``SessionStoreError`` whose code is one of `codes`.
-    @discardableResult
-    static func expectError<R>(
-        _ codes: SessionStoreError.Code..., sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> R
-    ) async -> SessionStoreError? {
-        do {
-            let value = try await body()
-            Issue.record("expected \(codes.map(\.rawValue).joined(separator: " or ")), but the call succeeded: \(value)", sourceLocation: sourceLocation)
-            return nil
-        } catch let error as SessionStoreError {
-            #expect(codes.contains(error.code), "\(error)", sourceLocation: sourceLocation)
-            return error
-        } catch {
-            Issue.record("expected \(codes.map(\.rawValue).joined(separator: " or ")), got \(error)", sourceLocation: sourceLocation)
-            return nil
-        }
-    }
-
-    /// The columns of an `executions` row that a status change may touch.
-    struct RowState: Equatable, CustomStringConvertible {
-        var status: String
-        var attached: Int64
-        var startedAt: Int64?
-        var lastAttachedAt: Int64
-        var endedAt: Int64?
-        var closedAt: Int64?
-        var abandonedAt: Int64?
-        var error: String?
-
-        var description: String {
-            "status \(status), attached \(attached), started \(startedAt.map(String.init) ?? "-"), "
-                + "lastAttached \(lastAttachedAt), ended \(endedAt.map(String.init) ?? "-"), "
-                + "closed \(closedAt.map(String.init) ?? "-"), abandoned \(abandonedAt.map(String.init) ?? "-"), "
-                + "error \(error ?? "-")"
-        }
-    }
-
-    /// The row of operation `operationId` as another connection sees it.
-    static func row(_ test: TestStore, _ operationId: String) throws -> RowState? {
-        try test.inspect { db in
-            try db.fetchOne(
-                sql: """
-                    SELECT status, attached, started_at, last_attached_at, ended_at, closed_at, abandoned_at, error
-                    FROM executions WHERE operation_id = ?
-                    """, [.text(operationId)]
-            ) {
-                RowState(
-                    status: $0.string(0), attached: $0.int64(1), startedAt: $0.optionalInt64(2), lastAttachedAt: $0.int64(3),
-                    endedAt: $0.optionalInt64(4), closedAt: $0.optionalInt64(5), abandonedAt: $0.optionalInt64(6),
-                    error: $0.optionalString(7))
-            }
-        }
-    }
-
-    /// Rows of `events`, optionally of one kind and one operation.
-    static func events(_ test: TestStore, kind: EventKind? = nil, operationId: String? = nil) throws -> Int64 {
-        var sql = "SELECT count(*) FROM events WHERE 1 = 1"
-        var arguments: [DatabaseValue] = []
-        if let kind {
-            sql += " AND kind = ?"
-            arguments.append(.text(kind.rawValue))
-        }
-        if let operationId {
-            sql += " AND operation_id = ?"
-            arguments.append(.text(operationId))
-        }
-        return try test.count(sql, arguments)
-    }
-
-    /// The session's state column.
-    static func sessionState(_ test: TestStore, _ key: String) throws -> String? {
-        try test.inspect { db in
-            try db.fetchOne(sql: "SELECT state FROM sessions WHERE key = ?", [.text(key)]) { $0.string(0) }
-        }
-    }
-}
-
 @Suite struct ExecutionStatusTests {
     typealias Kit = ExecutionTestKit
 
@@ -199,148 +59,148 @@ enum ExecutionTestKit {
     @Test(arguments: ExecutionStatus.allCases, ExecutionStatus.allCases)
     func transition(from: ExecutionStatus, to: ExecutionStatus) async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
-        let operationId = Kit.operationId()
-        let created = try await store.createExecution(key: session.key, operationId: operationId)
-        #expect(created.status == .pending)
-        try await Kit.bring(store, session: session.key, operationId: operationId, to: from)
-        let before = try #require(try Kit.row(test, operationId))
-        #expect(before.status == from.rawValue)
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
+            let operationId = Kit.operationId()
+            let created = try await store.createExecution(key: session.key, operationId: operationId)
+            #expect(created.status == .pending)
+            try await Kit.bring(store, session: session.key, operationId: operationId, to: from)
+            let before = try #require(try Kit.row(test, operationId))
+            #expect(before.status == from.rawValue)
 
-        test.clock.advance(by: .milliseconds(1000))
-        let now = test.clock.now()
-        let eventsBefore = try Kit.events(test)
-        let failuresBefore = try await store.sessionStatistics(key: session.key).failures
-        let error: String? = to == .failed ? "boom: \(from.rawValue)" : nil
+            test.clock.advance(by: .milliseconds(1000))
+            let now = test.clock.now()
+            let eventsBefore = try Kit.events(test)
+            let failuresBefore = try await store.sessionStatistics(key: session.key).failures
+            let error: String? = to == .failed ? "boom: \(from.rawValue)" : nil
 
-        if Kit.expectedAllowedNext[from]?.contains(to) == true {
-            let moved = try await store.setExecutionStatus(
-                key: session.key, operationId: operationId, to: to, error: error)
-            #expect(moved.status == to)
-            let after = try #require(try Kit.row(test, operationId))
-            #expect(after.status == to.rawValue)
-            #expect(try Kit.events(test) == eventsBefore + 1)
-            #expect(
-                try test.count(
-                    """
-                    SELECT count(*) FROM events
-                    WHERE kind = 'execution.status_changed' AND operation_id = ? AND at = ?
-                        AND json_extract(payload, '$.from') = ? AND json_extract(payload, '$.to') = ?
-                    """, [.text(operationId), .integer(now), .text(from.rawValue), .text(to.rawValue)]) == 1)
-            let failures = try await store.sessionStatistics(key: session.key).failures
-            if to == .failed {
-                #expect(after.error == error)
-                #expect(moved.error == error)
-                #expect(failures == failuresBefore + 1)
+            if Kit.expectedAllowedNext[from]?.contains(to) == true {
+                let moved = try await store.setExecutionStatus(
+                    key: session.key, operationId: operationId, to: to, error: error)
+                #expect(moved.status == to)
+                let after = try #require(try Kit.row(test, operationId))
+                #expect(after.status == to.rawValue)
+                #expect(try Kit.events(test) == eventsBefore + 1)
+                #expect(
+                    try test.count(
+                        """
+                        SELECT count(*) FROM events
+                        WHERE kind = 'execution.status_changed' AND operation_id = ? AND at = ?
+                            AND json_extract(payload, '$.from') = ? AND json_extract(payload, '$.to') = ?
+                        """, [.text(operationId), .integer(now), .text(from.rawValue), .text(to.rawValue)]) == 1)
+                let failures = try await store.sessionStatistics(key: session.key).failures
+                if to == .failed {
+                    #expect(after.error == error)
+                    #expect(moved.error == error)
+                    #expect(failures == failuresBefore + 1)
+                } else {
+                    #expect(after.error == before.error)
+                    #expect(failures == failuresBefore)
+                }
+                #expect(after.startedAt == (to == .started ? now : before.startedAt))
+                #expect(after.endedAt == (to.isTerminal ? now : before.endedAt))
+                #expect(after.closedAt == (to == .closed ? now : before.closedAt))
             } else {
-                #expect(after.error == before.error)
-                #expect(failures == failuresBefore)
+                let thrown = await expectError(SessionStoreError.Code.invalidTransition) {
+                    try await store.setExecutionStatus(key: session.key, operationId: operationId, to: to, error: error)
+                }
+                let message = try #require(thrown?.message)
+                #expect(message.contains("from \(from.rawValue)"), "\(message)")
+                #expect(message.contains("to \(to.rawValue)"), "\(message)")
+                #expect(try Kit.row(test, operationId) == before)
+                #expect(try Kit.events(test) == eventsBefore)
+                #expect(try await store.sessionStatistics(key: session.key).failures == failuresBefore)
             }
-            #expect(after.startedAt == (to == .started ? now : before.startedAt))
-            #expect(after.endedAt == (to.isTerminal ? now : before.endedAt))
-            #expect(after.closedAt == (to == .closed ? now : before.closedAt))
-        } else {
-            let thrown = await Kit.expectError(SessionStoreError.Code.invalidTransition) {
-                try await store.setExecutionStatus(key: session.key, operationId: operationId, to: to, error: error)
-            }
-            let message = try #require(thrown?.message)
-            #expect(message.contains("from \(from.rawValue)"), "\(message)")
-            #expect(message.contains("to \(to.rawValue)"), "\(message)")
-            #expect(try Kit.row(test, operationId) == before)
-            #expect(try Kit.events(test) == eventsBefore)
-            #expect(try await store.sessionStatistics(key: session.key).failures == failuresBefore)
         }
-        await store.close()
     }
 
     // MARK: Counters and error text
 
     @Test func creatingCountsStatementsAndFailingCountsFailures() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
-        let other = try await store.openSession(userId: "ada")
-        #expect(try await store.sessionStatistics(key: session.key).statements == 0)
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
+            let other = try await store.openSession(userId: "ada")
+            #expect(try await store.sessionStatistics(key: session.key).statements == 0)
 
-        let first = try await store.createExecution(key: session.key, statement: "SELECT 1")
-        let second = try await store.createExecution(key: session.key, statement: "SELECT 2")
-        let third = try await store.createExecution(key: session.key)
-        try await store.createExecution(key: other.key)
-        var statistics = try await store.sessionStatistics(key: session.key)
-        #expect(statistics.statements == 3)
-        #expect(statistics.failures == 0)
-        #expect(try Kit.events(test, kind: "execution.created") == 4)
+            let first = try await store.createExecution(key: session.key, statement: "SELECT 1")
+            let second = try await store.createExecution(key: session.key, statement: "SELECT 2")
+            let third = try await store.createExecution(key: session.key)
+            try await store.createExecution(key: other.key)
+            var statistics = try await store.sessionStatistics(key: session.key)
+            #expect(statistics.statements == 3)
+            #expect(statistics.failures == 0)
+            #expect(try Kit.events(test, kind: "execution.created") == 4)
 
-        try await store.setExecutionStatus(key: session.key, operationId: first.operationId, to: .started)
-        let failed = try await store.setExecutionStatus(
-            key: session.key, operationId: first.operationId, to: .failed, error: "division by zero")
-        #expect(failed.error == "division by zero")
-        #expect(try Kit.row(test, first.operationId)?.error == "division by zero")
-        // An error given with any other status is not recorded.
-        try await store.setExecutionStatus(key: session.key, operationId: second.operationId, to: .canceled, error: "ignored")
-        #expect(try Kit.row(test, second.operationId)?.error == nil)
-        // Failing without a message still counts.
-        try await store.setExecutionStatus(key: session.key, operationId: third.operationId, to: .failed)
-        #expect(try Kit.row(test, third.operationId)?.error == nil)
-        // Closing a failed execution keeps its message.
-        try await store.setExecutionStatus(key: session.key, operationId: first.operationId, to: .closed)
-        #expect(try Kit.row(test, first.operationId)?.error == "division by zero")
+            try await store.setExecutionStatus(key: session.key, operationId: first.operationId, to: .started)
+            let failed = try await store.setExecutionStatus(
+                key: session.key, operationId: first.operationId, to: .failed, error: "division by zero")
+            #expect(failed.error == "division by zero")
+            #expect(try Kit.row(test, first.operationId)?.error == "division by zero")
+            // An error given with any other status is not recorded.
+            try await store.setExecutionStatus(key: session.key, operationId: second.operationId, to: .canceled, error: "ignored")
+            #expect(try Kit.row(test, second.operationId)?.error == nil)
+            // Failing without a message still counts.
+            try await store.setExecutionStatus(key: session.key, operationId: third.operationId, to: .failed)
+            #expect(try Kit.row(test, third.operationId)?.error == nil)
+            // Closing a failed execution keeps its message.
+            try await store.setExecutionStatus(key: session.key, operationId: first.operationId, to: .closed)
+            #expect(try Kit.row(test, first.operationId)?.error == "division by zero")
 
-        statistics = try await store.sessionStatistics(key: session.key)
-        #expect(statistics.statements == 3)
-        #expect(statistics.failures == 2)
-        #expect(try await store.sessionStatistics(key: other.key).failures == 0)
-        #expect(try test.count("SELECT failures FROM sessions WHERE key = ?", [.text(session.key)]) == 2)
-        #expect(try test.count("SELECT statements FROM sessions WHERE key = ?", [.text(session.key)]) == 3)
-        await store.close()
+            statistics = try await store.sessionStatistics(key: session.key)
+            #expect(statistics.statements == 3)
+            #expect(statistics.failures == 2)
+            #expect(try await store.sessionStatistics(key: other.key).failures == 0)
+            #expect(try test.count("SELECT failures FROM sessions WHERE key = ?", [.text(session.key)]) == 2)
+            #expect(try test.count("SELECT statements FROM sessions WHERE key = ?", [.text(session.key)]) == 3)
+        }
     }
 
     @Test func timesFollowTheStatuses() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
-        let created = try await store.createExecution(key: session.key)
-        let id = created.operationId
-        let start = test.clock.now()
-        #expect(created.createdAt.milliseconds == start)
-        #expect(created.lastAttachedAt.milliseconds == start)
-        #expect(created.startedAt == nil && created.endedAt == nil && created.closedAt == nil)
-        test.clock.advance(by: .milliseconds(250))
-        let started = try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
-        #expect(started.startedAt?.milliseconds == start + 250)
-        #expect(started.queuedTime == .milliseconds(250))
-        test.clock.advance(by: .milliseconds(1000))
-        let finished = try await store.setExecutionStatus(key: session.key, operationId: id, to: .finished)
-        #expect(finished.endedAt?.milliseconds == start + 1250)
-        #expect(finished.runTime == .milliseconds(1000))
-        test.clock.advance(by: .milliseconds(10))
-        let closed = try await store.setExecutionStatus(key: session.key, operationId: id, to: .closed)
-        #expect(closed.closedAt?.milliseconds == start + 1260)
-        #expect(closed.endedAt?.milliseconds == start + 1250)
-        await store.close()
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
+            let created = try await store.createExecution(key: session.key)
+            let id = created.operationId
+            let start = test.clock.now()
+            #expect(created.createdAt.milliseconds == start)
+            #expect(created.lastAttachedAt.milliseconds == start)
+            #expect(created.startedAt == nil && created.endedAt == nil && created.closedAt == nil)
+            test.clock.advance(by: .milliseconds(250))
+            let started = try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
+            #expect(started.startedAt?.milliseconds == start + 250)
+            #expect(started.queuedTime == .milliseconds(250))
+            test.clock.advance(by: .milliseconds(1000))
+            let finished = try await store.setExecutionStatus(key: session.key, operationId: id, to: .finished)
+            #expect(finished.endedAt?.milliseconds == start + 1250)
+            #expect(finished.runTime == .milliseconds(1000))
+            test.clock.advance(by: .milliseconds(10))
+            let closed = try await store.setExecutionStatus(key: session.key, operationId: id, to: .closed)
+            #expect(closed.closedAt?.milliseconds == start + 1260)
+            #expect(closed.endedAt?.milliseconds == start + 1250)
+        }
     }
 
     @Test func unknownOperationAndClosedSessionRefuseAStatusChange() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
-        await Kit.expectError(SessionStoreError.Code.operationNotFound) {
-            try await store.setExecutionStatus(key: session.key, operationId: Kit.operationId(), to: .started)
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
+            await expectError(SessionStoreError.Code.operationNotFound) {
+                try await store.setExecutionStatus(key: session.key, operationId: Kit.operationId(), to: .started)
+            }
+            await expectError(SessionStoreError.Code.handleFormat) {
+                try await store.setExecutionStatus(key: session.key, operationId: "not-a-uuid", to: .started)
+            }
+            let execution = try await store.createExecution(key: session.key)
+            try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .started)
+            try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .finished)
+            try await store.closeSession(key: session.key)
+            let events = try Kit.events(test)
+            await expectError(SessionStoreError.Code.sessionClosed) {
+                try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .closed)
+            }
+            #expect(try Kit.row(test, execution.operationId)?.status == "finished")
+            #expect(try Kit.events(test) == events)
         }
-        await Kit.expectError(SessionStoreError.Code.handleFormat) {
-            try await store.setExecutionStatus(key: session.key, operationId: "not-a-uuid", to: .started)
-        }
-        let execution = try await store.createExecution(key: session.key)
-        try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .started)
-        try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .finished)
-        try await store.closeSession(key: session.key)
-        let events = try Kit.events(test)
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) {
-            try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .closed)
-        }
-        #expect(try Kit.row(test, execution.operationId)?.status == "finished")
-        #expect(try Kit.events(test) == events)
-        await store.close()
     }
 }

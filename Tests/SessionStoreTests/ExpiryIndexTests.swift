@@ -41,53 +41,54 @@ import Testing
     static func measure(live: Int) async throws -> Measurement {
         let test = TestStore()
         let recorder = PreparedStatementPlanTests.Recorder()
-        let store = try await test.open {
+        let (plan, rows, steps, fullScan, report) = try await test.withStore {
             $0.tick = .milliseconds(1_000)
             $0.statementObserver = { recorder.record($0) }
-        }
-        // The 20 that will be due, through the API.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<dueSessions {
-                group.addTask {
-                    _ = try await store.openSession(userId: "due-\(index)", timeout: .after(.milliseconds(10_000)))
+        } body: { store in
+            // The 20 that will be due, through the API.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<dueSessions {
+                    group.addTask {
+                        _ = try await store.openSession(userId: "due-\(index)", timeout: .after(.milliseconds(10_000)))
+                    }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
-        }
-        // The live ones, straight into the table (every NOT NULL and CHECK column of
-        // 0001/0002 given): an hour's timeout, so none is due.
-        let now = test.clock.now()
-        let writer = try Database(path: test.path)
-        try writer.execute(
-            sql: """
-                INSERT INTO sessions (
-                    key, user_id, data_source, type, version, utc_offset_seconds, state, timeout_ms,
-                    created_at, last_access_at, expire_at, config_changes, statements, failures
-                )
-                WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-                SELECT printf('%08x-0000-4000-8000-%012x', i, i), 'bulk-' || (i % 97), 'default', 'Session', 1, 0,
-                    'idle', 3600000, ?, ?, ?, 0, 0, 0
-                FROM n
-                """, [.integer(Int64(live)), .integer(now), .integer(now), .integer(now + 3_600_000)])
-        #expect(writer.changesCount == live)
-        #expect(try test.count("SELECT count(*) FROM sessions WHERE state IN ('idle', 'active')") == Int64(live + dueSessions))
+            // The live ones, straight into the table (every NOT NULL and CHECK column of
+            // 0001/0002 given): an hour's timeout, so none is due.
+            let now = test.clock.now()
+            let writer = try Database(path: test.path)
+            try writer.execute(
+                sql: """
+                    INSERT INTO sessions (
+                        key, user_id, data_source, type, version, utc_offset_seconds, state, timeout_ms,
+                        created_at, last_access_at, expire_at, config_changes, statements, failures
+                    )
+                    WITH RECURSIVE n (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                    SELECT printf('%08x-0000-4000-8000-%012x', i, i), 'bulk-' || (i % 97), 'default', 'Session', 1, 0,
+                        'idle', 3600000, ?, ?, ?, 0, 0, 0
+                    FROM n
+                    """, [.integer(Int64(live)), .integer(now), .integer(now), .integer(now + 3_600_000)])
+            #expect(writer.changesCount == live)
+            #expect(try test.count("SELECT count(*) FROM sessions WHERE state IN ('idle', 'active')") == Int64(live + dueSessions))
 
-        // A pass while nothing is due prepares the due query, which is then measured as
-        // the store wrote it.
-        #expect(try await store.sweep().rowsExamined == 0)
-        let dueSQL = try Self.dueSQL(recorder)
-        test.clock.advance(by: .milliseconds(11_000))
-        let sweepAt = test.clock.now()
-        let plan = try test.queryPlan(dueSQL, [.integer(sweepAt), .integer(batch)])
-        let (rows, steps, fullScan) = try test.inspect { db -> (Int, Int, Int) in
-            let statement = try db.makeStatement(sql: dueSQL)
-            try statement.bind([.integer(sweepAt), .integer(batch)])
-            var rows = 0
-            while try statement.step() { rows += 1 }
-            return (rows, statement.virtualMachineSteps, statement.fullScanSteps)
+            // A pass while nothing is due prepares the due query, which is then measured as
+            // the store wrote it.
+            #expect(try await store.sweep().rowsExamined == 0)
+            let dueSQL = try Self.dueSQL(recorder)
+            test.clock.advance(by: .milliseconds(11_000))
+            let sweepAt = test.clock.now()
+            let plan = try test.queryPlan(dueSQL, [.integer(sweepAt), .integer(batch)])
+            let (rows, steps, fullScan) = try test.inspect { db -> (Int, Int, Int) in
+                let statement = try db.makeStatement(sql: dueSQL)
+                try statement.bind([.integer(sweepAt), .integer(batch)])
+                var rows = 0
+                while try statement.step() { rows += 1 }
+                return (rows, statement.virtualMachineSteps, statement.fullScanSteps)
+            }
+            let report = try await store.sweep()
+            return (plan, rows, steps, fullScan, report)
         }
-        let report = try await store.sweep()
-        await store.close()
         return Measurement(
             live: Int64(live), dueRows: rows, steps: steps, fullScanSteps: fullScan, plan: plan,
             rowsExamined: report.rowsExamined, expired: report.expiredSessions.count)

@@ -9,8 +9,6 @@ import Testing
     typealias Kit = ExpiryKit
     static let tick: Int64 = 1_000
     static let timeout: Int64 = 10_000
-    /// Above Linux's and macOS's largest pid: `kill(pid, 0)` answers ESRCH.
-    static let impossiblePid: Int64 = 2_147_483_646
 
     /// What the crashed process left behind.
     struct Crash {
@@ -30,24 +28,21 @@ import Testing
     /// every session's expiry, as if the process had crashed and restarted later.
     static func crash() async throws -> Crash {
         let test = TestStore()
-        let store = try await test.open { $0.tick = .milliseconds(tick) }
-        let failing = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(timeout)))
-        let detaching = try await store.openSession(userId: "bob", timeout: .after(.milliseconds(timeout)))
-        let plain = try await store.openSession(userId: "cy", timeout: .after(.milliseconds(timeout)))
-        let failingExecution = try await store.createExecution(key: failing.key, statement: "SELECT 1")
-        try await store.setExecutionStatus(key: failing.key, operationId: failingExecution.operationId, to: .started)
-        let detachingExecution = try await store.createExecution(key: detaching.key, statement: "SELECT 2", reattachable: true)
-        try await store.setExecutionStatus(key: detaching.key, operationId: detachingExecution.operationId, to: .started)
-        #expect(try Kit.timing(test, key: failing.key)?.state == "active")
-        #expect(try Kit.timing(test, key: detaching.key)?.state == "active")
-        await store.close()
+        let (failing, detaching, plain, failingExecution, detachingExecution) = try await test.withStore { $0.tick = .milliseconds(tick) } body: { store in
+            let failing = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(timeout)))
+            let detaching = try await store.openSession(userId: "bob", timeout: .after(.milliseconds(timeout)))
+            let plain = try await store.openSession(userId: "cy", timeout: .after(.milliseconds(timeout)))
+            let failingExecution = try await store.createExecution(key: failing.key, statement: "SELECT 1")
+            try await store.setExecutionStatus(key: failing.key, operationId: failingExecution.operationId, to: .started)
+            let detachingExecution = try await store.createExecution(key: detaching.key, statement: "SELECT 2", reattachable: true)
+            try await store.setExecutionStatus(key: detaching.key, operationId: detachingExecution.operationId, to: .started)
+            #expect(try Kit.timing(test, key: failing.key)?.state == "active")
+            #expect(try Kit.timing(test, key: detaching.key)?.state == "active")
+            return (failing, detaching, plain, failingExecution, detachingExecution)
+        }
 
-        let now = test.clock.now()
+        let fakeInstance = try test.leaveDeadInstance()
         let db = try Database(path: test.path)
-        try db.execute(
-            sql: "INSERT INTO instances (host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
-            [.text(ProcessInfo.processInfo.hostName), .integer(impossiblePid), .integer(now), .integer(now)])
-        let fakeInstance = db.lastInsertedRowID
         try db.execute(sql: "UPDATE executions SET instance_id = ?", [.integer(fakeInstance)])
         #expect(db.changesCount == 2)
         #expect(try db.fetchInt64(sql: "SELECT count(*) FROM instances") == 1)
@@ -67,102 +62,102 @@ import Testing
         let crash = try await Self.crash()
         let test = crash.test
         let reopenedAt = test.clock.now()
-        let store = try await test.open { $0.tick = .milliseconds(Self.tick) }
-        let recovery = try #require(store.recovery)
-        #expect(recovery.deadInstances == 1)
-        #expect(recovery.failedExecutions == 1)
-        #expect(recovery.detachedExecutions == 1)
-        #expect(recovery.endedSessions == 0)
-        #expect(recovery.rearmEpoch?.milliseconds == reopenedAt)
-        #expect(try test.count("SELECT count(*) FROM instances WHERE id = ?", [.integer(crash.fakeInstance)]) == 0)
+        try await test.withStore { $0.tick = .milliseconds(Self.tick) } body: { store in
+            let recovery = try #require(store.recovery)
+            #expect(recovery.deadInstances == 1)
+            #expect(recovery.failedExecutions == 1)
+            #expect(recovery.detachedExecutions == 1)
+            #expect(recovery.endedSessions == 0)
+            #expect(recovery.rearmEpoch?.milliseconds == reopenedAt)
+            #expect(try test.count("SELECT count(*) FROM instances WHERE id = ?", [.integer(crash.fakeInstance)]) == 0)
 
-        let events = try await Self.recoveredEvents(store)
-        #expect(events.count == 1)
-        let event = try #require(events.first)
-        #expect(event.payload["deadInstances"] == "1")
-        #expect(event.payload["failedExecutions"] == "1")
-        #expect(event.payload["detachedExecutions"] == "1")
-        #expect(event.payload["endedSessions"] == "0")
-        #expect(event.payload["rearmEpoch"] != nil)
+            let events = try await Self.recoveredEvents(store)
+            #expect(events.count == 1)
+            let event = try #require(events.first)
+            #expect(event.payload["deadInstances"] == "1")
+            #expect(event.payload["failedExecutions"] == "1")
+            #expect(event.payload["detachedExecutions"] == "1")
+            #expect(event.payload["endedSessions"] == "0")
+            #expect(event.payload["rearmEpoch"] != nil)
 
-        let failed = try #require(try await store.execution(key: crash.failing.key, operationId: crash.failing.operationId))
-        #expect(failed.status == .failed)
-        #expect(failed.error == "server restarted")
-        let detached = try #require(try await store.execution(key: crash.detaching.key, operationId: crash.detaching.operationId))
-        #expect(detached.status == .started)
-        #expect(!detached.attached)
-        for key in crash.keys {
-            #expect(try Kit.timing(test, key: key)?.state == "idle", "session \(key)")
+            let failed = try #require(try await store.execution(key: crash.failing.key, operationId: crash.failing.operationId))
+            #expect(failed.status == .failed)
+            #expect(failed.error == "server restarted")
+            let detached = try #require(try await store.execution(key: crash.detaching.key, operationId: crash.detaching.operationId))
+            #expect(detached.status == .started)
+            #expect(!detached.attached)
+            for key in crash.keys {
+                #expect(try Kit.timing(test, key: key)?.state == "idle", "session \(key)")
+            }
+
+            // Every session was due during the downtime: re-armed, not expired.
+            let originalExpiry = roundUp(TestStore.start + Self.timeout, Self.tick)
+            #expect(originalExpiry < reopenedAt)
+            let report = try await store.sweep()
+            #expect(report.expiredSessions.isEmpty)
+            #expect(report.rearmedSessions == 3)
+            #expect(report.sparedActiveSessions == 0)
+            let rearmedTo = roundUp(reopenedAt + Self.timeout, Self.tick)
+            for key in crash.keys {
+                #expect(try Kit.timing(test, key: key)?.state == "idle", "session \(key)")
+                #expect(try Kit.timing(test, key: key)?.expireAt == rearmedTo, "session \(key)")
+            }
+            #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'session.ended'") == 0)
+
+            // The reattachable execution can be reattached within the detached timeout.
+            let reattached = try await store.attachExecution(key: crash.detaching.key, operationId: crash.detaching.operationId)
+            #expect(reattached.attached)
+
+            // Re-armed once: at the new expiry the idle ones expire.
+            test.clock.set(rearmedTo)
+            let later = try await store.sweep()
+            #expect(Set(later.expiredSessions.keys) == Set([crash.failing.key, crash.plain]))
+            #expect(later.sparedActiveSessions == 1)
         }
-
-        // Every session was due during the downtime: re-armed, not expired.
-        let originalExpiry = Kit.roundUp(Kit.start + Self.timeout, Self.tick)
-        #expect(originalExpiry < reopenedAt)
-        let report = try await store.sweep()
-        #expect(report.expiredSessions.isEmpty)
-        #expect(report.rearmedSessions == 3)
-        #expect(report.sparedActiveSessions == 0)
-        let rearmedTo = Kit.roundUp(reopenedAt + Self.timeout, Self.tick)
-        for key in crash.keys {
-            #expect(try Kit.timing(test, key: key)?.state == "idle", "session \(key)")
-            #expect(try Kit.timing(test, key: key)?.expireAt == rearmedTo, "session \(key)")
-        }
-        #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'session.ended'") == 0)
-
-        // The reattachable execution can be reattached within the detached timeout.
-        let reattached = try await store.attachExecution(key: crash.detaching.key, operationId: crash.detaching.operationId)
-        #expect(reattached.attached)
-
-        // Re-armed once: at the new expiry the idle ones expire.
-        test.clock.set(rearmedTo)
-        let later = try await store.sweep()
-        #expect(Set(later.expiredSessions.keys) == Set([crash.failing.key, crash.plain]))
-        #expect(later.sparedActiveSessions == 1)
-        await store.close()
 
         // Opening an already recovered file does nothing.
-        let again = try await test.open { $0.tick = .milliseconds(Self.tick) }
-        #expect(again.recovery == nil)
-        #expect(try await Self.recoveredEvents(again).count == 1)
-        await again.close()
-        let third = try await test.open { $0.tick = .milliseconds(Self.tick) }
-        #expect(third.recovery == nil)
-        #expect(try await Self.recoveredEvents(third).count == 1)
-        await third.close()
+        try await test.withStore { $0.tick = .milliseconds(Self.tick) } body: { (again) async throws in
+            #expect(again.recovery == nil)
+            #expect(try await Self.recoveredEvents(again).count == 1)
+        }
+        try await test.withStore { $0.tick = .milliseconds(Self.tick) } body: { (third) async throws in
+            #expect(third.recovery == nil)
+            #expect(try await Self.recoveredEvents(third).count == 1)
+        }
     }
 
     @Test func strictRecoveryLetsDueSessionsExpireInTheFirstSweep() async throws {
         let crash = try await Self.crash()
         let test = crash.test
-        let store = try await test.open {
+        try await test.withStore {
             $0.tick = .milliseconds(Self.tick)
             $0.recoveryMode = .strict
-        }
-        let recovery = try #require(store.recovery)
-        #expect(recovery.deadInstances == 1)
-        #expect(recovery.failedExecutions == 1)
-        #expect(recovery.detachedExecutions == 1)
-        #expect(recovery.rearmEpoch == nil)
-        let events = try await Self.recoveredEvents(store)
-        #expect(events.count == 1)
-        #expect(events.first?.payload["rearmEpoch"] == nil)
+        } body: { store in
+            let recovery = try #require(store.recovery)
+            #expect(recovery.deadInstances == 1)
+            #expect(recovery.failedExecutions == 1)
+            #expect(recovery.detachedExecutions == 1)
+            #expect(recovery.rearmEpoch == nil)
+            let events = try await Self.recoveredEvents(store)
+            #expect(events.count == 1)
+            #expect(events.first?.payload["rearmEpoch"] == nil)
 
-        let report = try await store.sweep()
-        #expect(Set(report.expiredSessions.keys) == Set(crash.keys))
-        #expect(report.rearmedSessions == 0)
-        for key in crash.keys {
-            #expect(try Kit.timing(test, key: key)?.state == "expired", "session \(key)")
-            #expect(try Kit.endedEventStates(test, key: key) == ["expired"], "session \(key)")
+            let report = try await store.sweep()
+            #expect(Set(report.expiredSessions.keys) == Set(crash.keys))
+            #expect(report.rearmedSessions == 0)
+            for key in crash.keys {
+                #expect(try Kit.timing(test, key: key)?.state == "expired", "session \(key)")
+                #expect(try Kit.endedEventStates(test, key: key) == ["expired"], "session \(key)")
+            }
+            // The detached execution was still running: ending its session canceled it.
+            #expect(try Kit.executionStatus(test, operationId: crash.detaching.operationId) == "canceled")
+            #expect(try Kit.executionStatus(test, operationId: crash.failing.operationId) == "failed")
         }
-        // The detached execution was still running: ending its session canceled it.
-        #expect(try Kit.executionStatus(test, operationId: crash.detaching.operationId) == "canceled")
-        #expect(try Kit.executionStatus(test, operationId: crash.failing.operationId) == "failed")
-        await store.close()
 
-        let again = try await test.open { $0.tick = .milliseconds(Self.tick) }
-        #expect(again.recovery == nil)
-        #expect(try await Self.recoveredEvents(again).count == 1)
-        await again.close()
+        try await test.withStore { $0.tick = .milliseconds(Self.tick) } body: { (again) async throws in
+            #expect(again.recovery == nil)
+            #expect(try await Self.recoveredEvents(again).count == 1)
+        }
     }
 
     /// While another instance is alive (it keeps sweeping), recovery finishes the dead
@@ -177,18 +172,18 @@ import Testing
             sql: "INSERT INTO instances (host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
             [.text(ProcessInfo.processInfo.hostName), .integer(Int64(getpid())), .integer(now), .integer(now)])
         let alive = db.lastInsertedRowID
-        let store = try await test.open { $0.tick = .milliseconds(Self.tick) }
-        let recovery = try #require(store.recovery)
-        #expect(recovery.deadInstances == 1)
-        #expect(recovery.failedExecutions == 1)
-        #expect(recovery.detachedExecutions == 1)
-        #expect(recovery.rearmEpoch == nil)
-        #expect(try test.count("SELECT count(*) FROM instances WHERE id = ?", [.integer(alive)]) == 1)
-        #expect(try test.count("SELECT count(*) FROM instances WHERE id = ?", [.integer(crash.fakeInstance)]) == 0)
-        let report = try await store.sweep()
-        #expect(Set(report.expiredSessions.keys) == Set(crash.keys))
-        #expect(report.rearmedSessions == 0)
-        await store.close()
+        try await test.withStore { $0.tick = .milliseconds(Self.tick) } body: { store in
+            let recovery = try #require(store.recovery)
+            #expect(recovery.deadInstances == 1)
+            #expect(recovery.failedExecutions == 1)
+            #expect(recovery.detachedExecutions == 1)
+            #expect(recovery.rearmEpoch == nil)
+            #expect(try test.count("SELECT count(*) FROM instances WHERE id = ?", [.integer(alive)]) == 1)
+            #expect(try test.count("SELECT count(*) FROM instances WHERE id = ?", [.integer(crash.fakeInstance)]) == 0)
+            let report = try await store.sweep()
+            #expect(Set(report.expiredSessions.keys) == Set(crash.keys))
+            #expect(report.rearmedSessions == 0)
+        }
         try db.execute(sql: "DELETE FROM instances WHERE id = ?", [.integer(alive)])
     }
 
@@ -197,37 +192,36 @@ import Testing
     @Test(arguments: [(Int64(29_000), false), (31_000, true)])
     func anInstanceOnAnotherHostIsDeadWhenItsHeartbeatIsTooOld(age: Int64, dead: Bool) async throws {
         let test = TestStore()
-        let first = try await test.open { $0.tick = .milliseconds(Self.tick) }
-        await first.close()
+        try await test.withStore { $0.tick = .milliseconds(Self.tick) } body: { _ in }
         let now = test.clock.now()
         let db = try Database(path: test.path)
         try db.execute(
             sql: "INSERT INTO instances (host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
             [.text("elsewhere.invalid"), .integer(1), .integer(now - 60_000), .integer(now - age)])
-        let store = try await test.open {
+        try await test.withStore {
             $0.tick = .milliseconds(Self.tick)
             $0.instanceTimeout = .milliseconds(30_000)
+        } body: { (store) async throws in
+            #expect(store.configuration.instanceTimeout == .seconds(30))
+            if dead {
+                #expect(store.recovery?.deadInstances == 1)
+                #expect(try test.count("SELECT count(*) FROM instances WHERE host = 'elsewhere.invalid'") == 0)
+            } else {
+                #expect(store.recovery == nil)
+                #expect(try test.count("SELECT count(*) FROM instances WHERE host = 'elsewhere.invalid'") == 1)
+            }
         }
-        #expect(store.configuration.instanceTimeout == .seconds(30))
-        if dead {
-            #expect(store.recovery?.deadInstances == 1)
-            #expect(try test.count("SELECT count(*) FROM instances WHERE host = 'elsewhere.invalid'") == 0)
-        } else {
-            #expect(store.recovery == nil)
-            #expect(try test.count("SELECT count(*) FROM instances WHERE host = 'elsewhere.invalid'") == 1)
-        }
-        await store.close()
     }
 
     /// A live instance (this process's pid) is not taken for dead, and recovery does not
     /// re-arm while another instance is alive.
     @Test func anInstanceWhoseProcessIsAliveIsNotRecovered() async throws {
         let test = TestStore()
-        let first = try await test.open { $0.tick = .milliseconds(Self.tick) }
-        let second = try await test.open { $0.tick = .milliseconds(Self.tick) }
-        #expect(second.recovery == nil)
-        #expect(try await Self.recoveredEvents(second).isEmpty)
-        await second.close()
-        await first.close()
+        try await test.withStore { $0.tick = .milliseconds(Self.tick) } body: { first in
+            try await test.withStore { $0.tick = .milliseconds(Self.tick) } body: { (second) async throws in
+                #expect(second.recovery == nil)
+                #expect(try await Self.recoveredEvents(second).isEmpty)
+            }
+        }
     }
 }

@@ -36,78 +36,78 @@ import Testing
 
     @Test func aClockJumpOf100TicksReArmsInsteadOfExpiringThenTheyExpireNormally() async throws {
         let test = TestStore()
-        let store = try await test.open(Self.configure)
-        let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), interval: .milliseconds(Self.tick), jitter: .zero)
-        let t0 = test.clock.now()
-        let keys = try await Self.openSessions(store)
-        let first = try await sweeper.runPass()
-        #expect(first.expiredSessions.isEmpty)
-        #expect(first.rearmedSessions == 0)
+        try await test.withStore(Self.configure) { store in
+            let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), interval: .milliseconds(Self.tick), jitter: .zero)
+            let t0 = test.clock.now()
+            let keys = try await Self.openSessions(store)
+            let first = try await sweeper.runPass()
+            #expect(first.expiredSessions.isEmpty)
+            #expect(first.rearmedSessions == 0)
 
-        // The wall clock jumps 100 ticks: every session is 95 ticks overdue.
-        test.clock.advance(by: .milliseconds(100 * Self.tick))
-        let jumpedAt = test.clock.now()
-        let guarded = try await sweeper.runPass()
-        #expect(guarded.expiredSessions.isEmpty)
-        #expect(guarded.rearmedSessions == Self.sessions)
-        #expect(guarded.rowsExamined == Self.sessions)
-        let rearmedTo = Kit.roundUp(jumpedAt + Self.timeout, Self.tick)
-        for key in keys {
-            #expect(try Kit.timing(test, key: key) == Kit.Timing(state: "idle", expireAt: rearmedTo, lastAccessAt: t0))
-            #expect(try await store.session(key: key)?.state == .idle)
+            // The wall clock jumps 100 ticks: every session is 95 ticks overdue.
+            test.clock.advance(by: .milliseconds(100 * Self.tick))
+            let jumpedAt = test.clock.now()
+            let guarded = try await sweeper.runPass()
+            #expect(guarded.expiredSessions.isEmpty)
+            #expect(guarded.rearmedSessions == Self.sessions)
+            #expect(guarded.rowsExamined == Self.sessions)
+            let rearmedTo = roundUp(jumpedAt + Self.timeout, Self.tick)
+            for key in keys {
+                #expect(try Kit.timing(test, key: key) == Kit.Timing(state: "idle", expireAt: rearmedTo, lastAccessAt: t0))
+                #expect(try await store.session(key: key)?.state == .idle)
+            }
+            #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'session.ended'") == 0)
+
+            let storms = try await Self.stormEvents(store)
+            #expect(storms.count == 1)
+            let storm = try #require(storms.first)
+            let behindTicks = try #require(Int64(storm.payload["behindTicks"] ?? ""), "payload: \(storm.payload)")
+            #expect(behindTicks >= 100)
+            let behindMs = try #require(Int64(storm.payload["behindMs"] ?? ""), "payload: \(storm.payload)")
+            #expect(behindMs >= 100 * Self.tick)
+            #expect(!(storm.payload["reason"] ?? "").isEmpty, "payload: \(storm.payload)")
+            #expect(storm.at.milliseconds == jumpedAt)
+            #expect(
+                try test.count(
+                    "SELECT count(*) FROM events WHERE kind = 'sweeper.storm_guard' AND json_extract(payload, '$.behindTicks') >= 100 AND length(json_extract(payload, '$.reason')) > 0"
+                ) == 1)
+
+            // A full timeout and a tick later they expire normally; the lag is small, so no
+            // second storm event.
+            test.clock.advance(by: .milliseconds(Self.timeout + Self.tick))
+            let normal = try await sweeper.runPass()
+            #expect(Set(normal.expiredSessions.keys) == Set(keys))
+            #expect(normal.expiredSessions.count == Self.sessions)
+            #expect(normal.rearmedSessions == 0)
+            #expect(try await Self.stormEvents(store).count == 1)
+            for key in keys {
+                #expect(try Kit.timing(test, key: key)?.state == "expired")
+                #expect(try Kit.endedEventStates(test, key: key) == ["expired"])
+            }
         }
-        #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'session.ended'") == 0)
-
-        let storms = try await Self.stormEvents(store)
-        #expect(storms.count == 1)
-        let storm = try #require(storms.first)
-        let behindTicks = try #require(Int64(storm.payload["behindTicks"] ?? ""), "payload: \(storm.payload)")
-        #expect(behindTicks >= 100)
-        let behindMs = try #require(Int64(storm.payload["behindMs"] ?? ""), "payload: \(storm.payload)")
-        #expect(behindMs >= 100 * Self.tick)
-        #expect(!(storm.payload["reason"] ?? "").isEmpty, "payload: \(storm.payload)")
-        #expect(storm.at.milliseconds == jumpedAt)
-        #expect(
-            try test.count(
-                "SELECT count(*) FROM events WHERE kind = 'sweeper.storm_guard' AND json_extract(payload, '$.behindTicks') >= 100 AND length(json_extract(payload, '$.reason')) > 0"
-            ) == 1)
-
-        // A full timeout and a tick later they expire normally; the lag is small, so no
-        // second storm event.
-        test.clock.advance(by: .milliseconds(Self.timeout + Self.tick))
-        let normal = try await sweeper.runPass()
-        #expect(Set(normal.expiredSessions.keys) == Set(keys))
-        #expect(normal.expiredSessions.count == Self.sessions)
-        #expect(normal.rearmedSessions == 0)
-        #expect(try await Self.stormEvents(store).count == 1)
-        for key in keys {
-            #expect(try Kit.timing(test, key: key)?.state == "expired")
-            #expect(try Kit.endedEventStates(test, key: key) == ["expired"])
-        }
-        await store.close()
     }
 
     /// A pass after a small advance (two ticks, within the allowed lag) expires due
     /// sessions as usual and records no storm event.
     @Test func aNormalPassAfterASmallAdvanceDoesNotTriggerTheGuard() async throws {
         let test = TestStore()
-        let store = try await test.open(Self.configure)
-        let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), interval: .milliseconds(Self.tick), jitter: .zero)
-        let keys = try await Self.openSessions(store)
-        _ = try await sweeper.runPass()
-        var expired: [String] = []
-        // Passes one or two ticks apart until past the expiry: never the guard.
-        for step in [Self.tick, 2 * Self.tick, 2 * Self.tick, Self.tick] {
-            test.clock.advance(by: .milliseconds(step))
-            let report = try await sweeper.runPass()
-            #expect(report.rearmedSessions == 0)
-            expired += report.expiredSessions.keys
+        try await test.withStore(Self.configure) { store in
+            let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), interval: .milliseconds(Self.tick), jitter: .zero)
+            let keys = try await Self.openSessions(store)
+            _ = try await sweeper.runPass()
+            var expired: [String] = []
+            // Passes one or two ticks apart until past the expiry: never the guard.
+            for step in [Self.tick, 2 * Self.tick, 2 * Self.tick, Self.tick] {
+                test.clock.advance(by: .milliseconds(step))
+                let report = try await sweeper.runPass()
+                #expect(report.rearmedSessions == 0)
+                expired += report.expiredSessions.keys
+            }
+            #expect(test.clock.now() == TestStore.start + 6 * Self.tick)
+            #expect(Set(expired) == Set(keys))
+            #expect(expired.count == Self.sessions)
+            #expect(try await Self.stormEvents(store).isEmpty)
         }
-        #expect(test.clock.now() == Kit.start + 6 * Self.tick)
-        #expect(Set(expired) == Set(keys))
-        #expect(expired.count == Self.sessions)
-        #expect(try await Self.stormEvents(store).isEmpty)
-        await store.close()
     }
 
     /// The guard also looks at the sweeper's own (monotonic) clock: a pass that finds the
@@ -115,79 +115,79 @@ import Testing
     /// re-arms even though the wall clock moved only a little.
     @Test func aLagOnTheMonotonicClockAloneAlsoTriggersTheGuard() async throws {
         let test = TestStore()
-        let store = try await test.open(Self.configure)
-        let clock = SteppedClock()
-        let sweeper = ExpirySweeper(store: store, clock: clock, interval: .milliseconds(Self.tick), jitter: .zero)
-        let keys = try await Self.openSessions(store)
-        _ = try await sweeper.runPass()
-        test.clock.advance(by: .milliseconds(Self.timeout + Self.tick))
-        clock.advance(by: .milliseconds(100 * Self.tick))
-        let report = try await sweeper.runPass()
-        #expect(report.expiredSessions.isEmpty)
-        #expect(report.rearmedSessions == Self.sessions)
-        let storms = try await Self.stormEvents(store)
-        #expect(storms.count == 1)
-        #expect(storms.first?.payload["behindTicks"] == "100")
-        let rearmedTo = Kit.roundUp(test.clock.now() + Self.timeout, Self.tick)
-        for key in keys {
-            #expect(try Kit.timing(test, key: key)?.expireAt == rearmedTo)
+        try await test.withStore(Self.configure) { store in
+            let clock = SteppedClock()
+            let sweeper = ExpirySweeper(store: store, clock: clock, interval: .milliseconds(Self.tick), jitter: .zero)
+            let keys = try await Self.openSessions(store)
+            _ = try await sweeper.runPass()
+            test.clock.advance(by: .milliseconds(Self.timeout + Self.tick))
+            clock.advance(by: .milliseconds(100 * Self.tick))
+            let report = try await sweeper.runPass()
+            #expect(report.expiredSessions.isEmpty)
+            #expect(report.rearmedSessions == Self.sessions)
+            let storms = try await Self.stormEvents(store)
+            #expect(storms.count == 1)
+            #expect(storms.first?.payload["behindTicks"] == "100")
+            let rearmedTo = roundUp(test.clock.now() + Self.timeout, Self.tick)
+            for key in keys {
+                #expect(try Kit.timing(test, key: key)?.expireAt == rearmedTo)
+            }
+            // Back in step (both clocks one tick apart per pass): they expire, no new storm.
+            var expired: [String] = []
+            for _ in 0..<5 {
+                test.clock.advance(by: .milliseconds(Self.tick))
+                clock.advance(by: .milliseconds(Self.tick))
+                expired += try await sweeper.runPass().expiredSessions.keys
+            }
+            #expect(Set(expired) == Set(keys))
+            #expect(try await Self.stormEvents(store).count == 1)
         }
-        // Back in step (both clocks one tick apart per pass): they expire, no new storm.
-        var expired: [String] = []
-        for _ in 0..<5 {
-            test.clock.advance(by: .milliseconds(Self.tick))
-            clock.advance(by: .milliseconds(Self.tick))
-            expired += try await sweeper.runPass().expiredSessions.keys
-        }
-        #expect(Set(expired) == Set(keys))
-        #expect(try await Self.stormEvents(store).count == 1)
-        await store.close()
     }
 
     /// Exactly at the allowed lag (maxSweepLagTicks ticks plus the interval) the guard
     /// does not fire; one millisecond more and it does.
     @Test func theGuardFiresOnlyBeyondTheAllowedLag() async throws {
         let test = TestStore()
-        let store = try await test.open(Self.configure)
-        let clock = SteppedClock()
-        let sweeper = ExpirySweeper(store: store, clock: clock, interval: .milliseconds(Self.tick), jitter: .zero)
-        let allowed = store.configuration.maxSweepLagTicks * Self.tick + Self.tick
-        _ = try await sweeper.runPass()
-        test.clock.advance(by: .milliseconds(allowed))
-        clock.advance(by: .milliseconds(allowed))
-        _ = try await sweeper.runPass()
-        #expect(try await Self.stormEvents(store).isEmpty)
-        test.clock.advance(by: .milliseconds(allowed + 1))
-        clock.advance(by: .milliseconds(allowed + 1))
-        _ = try await sweeper.runPass()
-        #expect(try await Self.stormEvents(store).count == 1)
-        await store.close()
+        try await test.withStore(Self.configure) { store in
+            let clock = SteppedClock()
+            let sweeper = ExpirySweeper(store: store, clock: clock, interval: .milliseconds(Self.tick), jitter: .zero)
+            let allowed = store.configuration.maxSweepLagTicks * Self.tick + Self.tick
+            _ = try await sweeper.runPass()
+            test.clock.advance(by: .milliseconds(allowed))
+            clock.advance(by: .milliseconds(allowed))
+            _ = try await sweeper.runPass()
+            #expect(try await Self.stormEvents(store).isEmpty)
+            test.clock.advance(by: .milliseconds(allowed + 1))
+            clock.advance(by: .milliseconds(allowed + 1))
+            _ = try await sweeper.runPass()
+            #expect(try await Self.stormEvents(store).count == 1)
+        }
     }
 
     /// A session accessed after the guard fired is not re-armed: it follows its own
     /// expiry.
     @Test func aSessionTouchedAfterTheGuardExpiresByItsOwnTouch() async throws {
         let test = TestStore()
-        let store = try await test.open(Self.configure)
-        let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), interval: .milliseconds(Self.tick), jitter: .zero)
-        let keys = try await Self.openSessions(store)
-        _ = try await sweeper.runPass()
-        test.clock.advance(by: .milliseconds(100 * Self.tick))
-        #expect(try await sweeper.runPass().rearmedSessions == Self.sessions)
-        // One session is used two ticks after the guard.
-        test.clock.advance(by: .milliseconds(2 * Self.tick))
-        #expect(try await store.touch(key: keys[0]))
-        let touchedExpiry = Kit.roundUp(test.clock.now() + Self.timeout, Self.tick)
-        #expect(try Kit.timing(test, key: keys[0])?.expireAt == touchedExpiry)
-        // At the re-armed expiry the others go; the touched one stays until its own.
-        test.clock.advance(by: .milliseconds(4 * Self.tick))
-        let report = try await sweeper.runPass()
-        #expect(Set(report.expiredSessions.keys) == Set(keys.dropFirst()))
-        #expect(try Kit.timing(test, key: keys[0])?.state == "idle")
-        test.clock.set(touchedExpiry)
-        #expect(try await sweeper.runPass().expiredSessions.keys == [keys[0]])
-        #expect(try await Self.stormEvents(store).count == 1)
-        await store.close()
+        try await test.withStore(Self.configure) { store in
+            let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), interval: .milliseconds(Self.tick), jitter: .zero)
+            let keys = try await Self.openSessions(store)
+            _ = try await sweeper.runPass()
+            test.clock.advance(by: .milliseconds(100 * Self.tick))
+            #expect(try await sweeper.runPass().rearmedSessions == Self.sessions)
+            // One session is used two ticks after the guard.
+            test.clock.advance(by: .milliseconds(2 * Self.tick))
+            #expect(try await store.touch(key: keys[0]))
+            let touchedExpiry = roundUp(test.clock.now() + Self.timeout, Self.tick)
+            #expect(try Kit.timing(test, key: keys[0])?.expireAt == touchedExpiry)
+            // At the re-armed expiry the others go; the touched one stays until its own.
+            test.clock.advance(by: .milliseconds(4 * Self.tick))
+            let report = try await sweeper.runPass()
+            #expect(Set(report.expiredSessions.keys) == Set(keys.dropFirst()))
+            #expect(try Kit.timing(test, key: keys[0])?.state == "idle")
+            test.clock.set(touchedExpiry)
+            #expect(try await sweeper.runPass().expiredSessions.keys == [keys[0]])
+            #expect(try await Self.stormEvents(store).count == 1)
+        }
     }
 }
 

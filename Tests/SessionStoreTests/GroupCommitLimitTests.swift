@@ -7,24 +7,21 @@ import Testing
 @Suite struct GroupCommitLimitTests {
     @Test func hundredConcurrentOpensAgainstALimitOfNinety() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.limits.maxSessions = 90 }
-        let outcomes = await withTaskGroup(of: Result<String, SessionStoreError>.self) { group in
-            for index in 0..<100 {
-                group.addTask {
-                    return await outcome { try await store.openSession(userId: "user-\(index)").key }
+        let outcomes = try await test.withStore { $0.limits.maxSessions = 90 } body: { store in
+            let outcomes = await withTaskGroup(of: Result<String, SessionStoreError>.self) { group in
+                for index in 0..<100 {
+                    group.addTask {
+                        return await outcome { try await store.openSession(userId: "user-\(index)").key }
+                    }
                 }
+                var outcomes: [Result<String, SessionStoreError>] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
             }
-            var outcomes: [Result<String, SessionStoreError>] = []
-            for await outcome in group { outcomes.append(outcome) }
             return outcomes
         }
-        await store.close()
 
-        let opened = outcomes.compactMap { try? $0.get() }
-        let refusals = outcomes.compactMap { outcome -> SessionStoreError? in
-            if case .failure(let error) = outcome { return error }
-            return nil
-        }
+        let (opened, refusals) = outcomes.partitioned()
         #expect(opened.count == 90)
         #expect(Set(opened).count == 90)
         #expect(refusals.count == 10)

@@ -58,6 +58,26 @@ import Darwin
         #expect(failedSweeps.isEmpty, "serve \(serve.pid) had failing sweeps: \(failedSweeps.prefix(5))", sourceLocation: sourceLocation)
     }
 
+    /// The loads' error lines other than limit refusals, split into expiries the file shows
+    /// were not early (a load paused past the timeout: accepted) and everything else.
+    static func classify(
+        _ errors: [(seed: UInt64, code: String, message: String)], stateByKey: [String: String], early: [String]
+    ) -> (unexpected: [String], lateExpiries: [String]) {
+        var unexpected: [String] = []
+        var lateExpiries: [String] = []
+        for error in errors where !error.code.hasPrefix("LIMIT_EXCEEDED") {
+            if error.code == "INVALID_HANDLE.SESSION_CLOSED", error.message.hasSuffix(" is expired"),
+                let key = error.message.split(separator: " ").dropFirst().first,
+                stateByKey[String(key)] == "expired", !early.contains(where: { $0.hasPrefix(key + "|") })
+            {
+                lateExpiries.append("seed \(error.seed): \(error.message)")
+                continue
+            }
+            unexpected.append("seed \(error.seed): \(error.code): \(error.message)")
+        }
+        return (unexpected, lateExpiries)
+    }
+
     @Test func threeLoadsAndTwoSweepersOnOneFile() async throws {
         let directory = TemporaryDirectory()
         let path = directory.path("shared.sqlite")
@@ -138,18 +158,7 @@ import Darwin
         // Errors: only documented limit refusals are acceptable. A load that paused longer
         // than the 2 s timeout between two calls legitimately finds its session expired;
         // that is accepted only when the file shows the expiry was not early.
-        var unexpected: [String] = []
-        var lateExpiries: [String] = []
-        for error in errors where !error.code.hasPrefix("LIMIT_EXCEEDED") {
-            if error.code == "INVALID_HANDLE.SESSION_CLOSED", error.message.hasSuffix(" is expired"),
-                let key = error.message.split(separator: " ").dropFirst().first,
-                stateByKey[String(key)] == "expired", !early.contains(where: { $0.hasPrefix(key + "|") })
-            {
-                lateExpiries.append("seed \(error.seed): \(error.message)")
-                continue
-            }
-            unexpected.append("seed \(error.seed): \(error.code): \(error.message)")
-        }
+        let (unexpected, lateExpiries) = Self.classify(errors, stateByKey: stateByKey, early: early)
         let busy = unexpected.filter { $0.contains("STORAGE.BUSY") }
         #expect(busy.isEmpty, "STORAGE.BUSY seen by the loads (\(busy.count)): \(busy.prefix(5))")
         #expect(unexpected.isEmpty, "load errors other than limits (\(unexpected.count)): \(unexpected.prefix(10))")
@@ -165,14 +174,15 @@ import Darwin
     @Test func sweepPrintsAJSONReport() async throws {
         // Sessions opened by a store whose clock is in 2023: due long ago by the real clock.
         let test = TestStore()
-        let store = try await test.open()
-        var request = OpenSessionRequest(userId: "ada")
-        request.timeout = .after(.milliseconds(1000))
-        let due = try await store.openSession(request)
-        var forever = OpenSessionRequest(userId: "ada")
-        forever.timeout = .never
-        let kept = try await store.openSession(forever)
-        await store.close()
+        let (due, kept) = try await test.withStore { store in
+            var request = OpenSessionRequest(userId: "ada")
+            request.timeout = .after(.milliseconds(1000))
+            let due = try await store.openSession(request)
+            var forever = OpenSessionRequest(userId: "ada")
+            forever.timeout = .never
+            let kept = try await store.openSession(forever)
+            return (due, kept)
+        }
 
         let result = try await Sessionctl.run(["sweep", "--json", "--db", test.path])
         #expect(result.status == 0, "\(result.stderr)")
@@ -204,11 +214,12 @@ import Darwin
 
     @Test func serveSweepsAndStopsCleanlyOnSIGINT() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        var request = OpenSessionRequest(userId: "grace")
-        request.timeout = .after(.milliseconds(1000))
-        let due = try await store.openSession(request)
-        await store.close()
+        let due = try await test.withStore { store in
+            var request = OpenSessionRequest(userId: "grace")
+            request.timeout = .after(.milliseconds(1000))
+            let due = try await store.openSession(request)
+            return due
+        }
 
         let serve = try await SpawnedSessionctl(["serve", "--db", test.path] + Self.serveSettings)
         try await Self.waitUntilServing([serve], path: test.path)

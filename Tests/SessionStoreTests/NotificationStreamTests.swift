@@ -3,41 +3,6 @@ import SessionStore
 import SessionStoreSQLite
 import Testing
 
-/// Helpers of the `Notification*Tests` files.
-enum NotificationKit {
-    /// The first `count` elements of `sequence`, collected in a child task raced against
-    /// `limit`; `nil` when they did not all arrive in time (the collector is then
-    /// cancelled). Only a guard against hanging: no test asserts on durations.
-    static func first<S: AsyncSequence & Sendable>(
-        _ count: Int, of sequence: S, within limit: Duration = .seconds(10)
-    ) async throws -> [S.Element]? where S.Element: Sendable {
-        try await withThrowingTaskGroup(of: [S.Element]?.self) { group in
-            group.addTask {
-                var collected: [S.Element] = []
-                guard count > 0 else { return collected }
-                for try await element in sequence {
-                    collected.append(element)
-                    if collected.count == count { return collected }
-                }
-                return nil
-            }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? nil
-        }
-    }
-
-    /// Starts collecting now, in a child task, so the elements are delivered live.
-    static func collect<S: AsyncSequence & Sendable>(
-        _ count: Int, of sequence: S, within limit: Duration = .seconds(10)
-    ) -> Task<[S.Element]?, any Error> where S.Element: Sendable {
-        Task { try await first(count, of: sequence, within: limit) }
-    }
-}
-
 /// The Stream API's start/stop notifications: filtered by data source, no history,
 /// delivered after commit, also for changes made by another process; and the raw
 /// `events(from:)` stream in sequence order.
@@ -46,129 +11,129 @@ enum NotificationKit {
 
     @Test func startAndStopNotificationsAreFilteredByDataSourceAndHaveNoHistory() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        // Before subscribing: one start in ds1, and one stop in ds1.
-        let before = try await store.openSession(userId: "ada", dataSource: "ds1")
-        let closedBefore = try await store.openSession(userId: "ada", dataSource: "ds1")
-        try await store.closeSession(key: closedBefore.key)
+        try await test.withStore { store in
+            // Before subscribing: one start in ds1, and one stop in ds1.
+            let before = try await store.openSession(userId: "ada", dataSource: "ds1")
+            let closedBefore = try await store.openSession(userId: "ada", dataSource: "ds1")
+            try await store.closeSession(key: closedBefore.key)
 
-        let starts = try await store.sessionStarts(dataSource: "ds1", pollInterval: .milliseconds(10))
-        let stops = try await store.sessionStops(dataSource: "ds1", pollInterval: .milliseconds(10))
-        let allStarts = try await store.sessionStarts(pollInterval: .milliseconds(10))
-        let startsTask = Kit.collect(2, of: starts)
-        let stopsTask = Kit.collect(2, of: stops)
-        let allStartsTask = Kit.collect(3, of: allStarts)
+            let starts = try await store.sessionStarts(dataSource: "ds1", pollInterval: .milliseconds(10))
+            let stops = try await store.sessionStops(dataSource: "ds1", pollInterval: .milliseconds(10))
+            let allStarts = try await store.sessionStarts(pollInterval: .milliseconds(10))
+            let startsTask = Kit.collect(2, of: starts)
+            let stopsTask = Kit.collect(2, of: stops)
+            let allStartsTask = Kit.collect(3, of: allStarts)
 
-        // After subscribing: ds2 first, then two in ds1.
-        let other = try await store.openSession(userId: "bob", dataSource: "ds2")
-        let first = try await store.openSession(userId: "ada", dataSource: "ds1")
-        let second = try await store.openSession(userId: "cy", dataSource: "ds1")
-        try await store.closeSession(key: other.key)
-        try await store.closeSession(key: before.key)
-        try await store.closeSession(key: first.key)
+            // After subscribing: ds2 first, then two in ds1.
+            let other = try await store.openSession(userId: "bob", dataSource: "ds2")
+            let first = try await store.openSession(userId: "ada", dataSource: "ds1")
+            let second = try await store.openSession(userId: "cy", dataSource: "ds1")
+            try await store.closeSession(key: other.key)
+            try await store.closeSession(key: before.key)
+            try await store.closeSession(key: first.key)
 
-        let started = try #require(try await startsTask.value, "ds1 start notifications did not arrive")
-        #expect(started.map(\.sessionKey) == [first.key, second.key])
-        #expect(started.allSatisfy { $0.dataSource == "ds1" })
-        #expect(started[0].seq < started[1].seq)
+            let started = try #require(try await startsTask.value, "ds1 start notifications did not arrive")
+            #expect(started.map(\.sessionKey) == [first.key, second.key])
+            #expect(started.allSatisfy { $0.dataSource == "ds1" })
+            #expect(started[0].seq < started[1].seq)
 
-        let stopped = try #require(try await stopsTask.value, "ds1 stop notifications did not arrive")
-        // The session opened before subscribing stops after it: that stop is news.
-        #expect(stopped.map(\.sessionKey) == [before.key, first.key])
-        #expect(stopped.allSatisfy { $0.dataSource == "ds1" })
+            let stopped = try #require(try await stopsTask.value, "ds1 stop notifications did not arrive")
+            // The session opened before subscribing stops after it: that stop is news.
+            #expect(stopped.map(\.sessionKey) == [before.key, first.key])
+            #expect(stopped.allSatisfy { $0.dataSource == "ds1" })
 
-        let everyStart = try #require(try await allStartsTask.value, "start notifications did not arrive")
-        #expect(everyStart.map(\.sessionKey) == [other.key, first.key, second.key])
-        #expect(everyStart.map(\.dataSource) == ["ds2", "ds1", "ds1"])
+            let everyStart = try #require(try await allStartsTask.value, "start notifications did not arrive")
+            #expect(everyStart.map(\.sessionKey) == [other.key, first.key, second.key])
+            #expect(everyStart.map(\.dataSource) == ["ds2", "ds1", "ds1"])
 
-        // Each notification is the committed event it names.
-        for notification in started + stopped {
-            let events = try await store.listEvents(after: notification.seq - 1, limit: 1)
-            #expect(events.first?.seq == notification.seq)
-            #expect(events.first?.sessionKey == notification.sessionKey)
+            // Each notification is the committed event it names.
+            for notification in started + stopped {
+                let events = try await store.listEvents(after: notification.seq - 1, limit: 1)
+                #expect(events.first?.seq == notification.seq)
+                #expect(events.first?.sessionKey == notification.sessionKey)
+            }
         }
-        await store.close()
     }
 
     @Test func expiryIsAStopNotification() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = .milliseconds(1_000) }
-        let stops = try await store.sessionStops(dataSource: "ds1", pollInterval: .milliseconds(10))
-        let task = Kit.collect(1, of: stops)
-        let session = try await store.openSession(userId: "ada", dataSource: "ds1", timeout: .after(.milliseconds(5_000)))
-        test.clock.advance(by: .milliseconds(5_000))
-        #expect(try await store.sweep().expiredSessions.keys == [session.key])
-        let stopped = try #require(try await task.value, "the expiry was not notified")
-        #expect(stopped.map(\.sessionKey) == [session.key])
-        let event = try await store.listEvents(after: stopped[0].seq - 1, limit: 1).first
-        #expect(event?.kind == EventKind.sessionEnded)
-        #expect(event?.payload["state"] == "expired")
-        await store.close()
+        try await test.withStore { $0.tick = .milliseconds(1_000) } body: { store in
+            let stops = try await store.sessionStops(dataSource: "ds1", pollInterval: .milliseconds(10))
+            let task = Kit.collect(1, of: stops)
+            let session = try await store.openSession(userId: "ada", dataSource: "ds1", timeout: .after(.milliseconds(5_000)))
+            test.clock.advance(by: .milliseconds(5_000))
+            #expect(try await store.sweep().expiredSessions.keys == [session.key])
+            let stopped = try #require(try await task.value, "the expiry was not notified")
+            #expect(stopped.map(\.sessionKey) == [session.key])
+            let event = try await store.listEvents(after: stopped[0].seq - 1, limit: 1).first
+            #expect(event?.kind == EventKind.sessionEnded)
+            #expect(event?.payload["state"] == "expired")
+        }
     }
 
     /// Sessions opened and closed by another process (the built `sessionctl`) reach a
     /// subscriber in this process.
     @Test func notificationsIncludeSessionsOpenedAndClosedByAnotherProcess() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        _ = try await store.openSession(userId: "before", dataSource: "ds1")
-        let starts = try await store.sessionStarts(dataSource: "ds1", pollInterval: .milliseconds(10))
-        let stops = try await store.sessionStops(dataSource: "ds1", pollInterval: .milliseconds(10))
-        let startsTask = Kit.collect(1, of: starts, within: .seconds(30))
-        let stopsTask = Kit.collect(1, of: stops, within: .seconds(30))
+        try await test.withStore { store in
+            _ = try await store.openSession(userId: "before", dataSource: "ds1")
+            let starts = try await store.sessionStarts(dataSource: "ds1", pollInterval: .milliseconds(10))
+            let stops = try await store.sessionStops(dataSource: "ds1", pollInterval: .milliseconds(10))
+            let startsTask = Kit.collect(1, of: starts, within: .seconds(30))
+            let stopsTask = Kit.collect(1, of: stops, within: .seconds(30))
 
-        let opened = try await Self.sessionctl(["--db", test.path, "open", "--user", "u", "--data-source", "ds1", "--json"])
-        #expect(opened.status == 0, "open: \(opened.stderr)")
-        let object = try #require(try opened.json() as? [String: Any])
-        let key = try #require(object["key"] as? String)
-        #expect(object["dataSource"] as? String == "ds1")
-        let closed = try await Self.sessionctl(["--db", test.path, "close", key, "--json"])
-        #expect(closed.status == 0, "close: \(closed.stderr)")
+            let opened = try await Self.sessionctl(["--db", test.path, "open", "--user", "u", "--data-source", "ds1", "--json"])
+            #expect(opened.status == 0, "open: \(opened.stderr)")
+            let object = try #require(try opened.json() as? [String: Any])
+            let key = try #require(object["key"] as? String)
+            #expect(object["dataSource"] as? String == "ds1")
+            let closed = try await Self.sessionctl(["--db", test.path, "close", key, "--json"])
+            #expect(closed.status == 0, "close: \(closed.stderr)")
 
-        let started = try #require(try await startsTask.value, "the other process's start was not notified")
-        #expect(started.map(\.sessionKey) == [key])
-        #expect(started.first?.dataSource == "ds1")
-        let stopped = try #require(try await stopsTask.value, "the other process's stop was not notified")
-        #expect(stopped.map(\.sessionKey) == [key])
-        #expect(started[0].seq < stopped[0].seq)
-        #expect(try await store.session(key: key)?.state == .closed)
-        await store.close()
+            let started = try #require(try await startsTask.value, "the other process's start was not notified")
+            #expect(started.map(\.sessionKey) == [key])
+            #expect(started.first?.dataSource == "ds1")
+            let stopped = try #require(try await stopsTask.value, "the other process's stop was not notified")
+            #expect(stopped.map(\.sessionKey) == [key])
+            #expect(started[0].seq < stopped[0].seq)
+            #expect(try await store.session(key: key)?.state == .closed)
+        }
     }
 
     /// `events(from:)` yields the events after `from` in sequence order, including those
     /// committed after it started.
     @Test func eventsFromYieldsInSequenceOrderIncludingLaterCommits() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let early = try await store.openSession(userId: "ada")
-        try await store.updateDetails(key: early.key, ["k": "v"])
-        let from = try await store.latestEventSeq()
-        let beforeStart = try await store.openSession(userId: "bob")
-        try await store.setConfig(key: beforeStart.key, ["spark.x": "1"])
-        let committedBefore = try await store.listEvents(after: from, limit: 100)
-        #expect(committedBefore.count == 2)
+        try await test.withStore { store in
+            let early = try await store.openSession(userId: "ada")
+            try await store.updateDetails(key: early.key, ["k": "v"])
+            let from = try await store.latestEventSeq()
+            let beforeStart = try await store.openSession(userId: "bob")
+            try await store.setConfig(key: beforeStart.key, ["spark.x": "1"])
+            let committedBefore = try await store.listEvents(after: from, limit: 100)
+            #expect(committedBefore.count == 2)
 
-        let task = Kit.collect(6, of: store.events(from: from, pollInterval: .milliseconds(10)))
-        let later = try await store.openSession(userId: "cy")
-        try await store.updateIdentifier(key: later.key, "id-1")
-        try await store.closeSession(key: beforeStart.key)
-        try await store.closeSession(key: later.key)
+            let task = Kit.collect(6, of: store.events(from: from, pollInterval: .milliseconds(10)))
+            let later = try await store.openSession(userId: "cy")
+            try await store.updateIdentifier(key: later.key, "id-1")
+            try await store.closeSession(key: beforeStart.key)
+            try await store.closeSession(key: later.key)
 
-        let events = try #require(try await task.value, "events(from:) did not deliver six events")
-        let seqs = events.map(\.seq)
-        #expect(seqs == seqs.sorted())
-        #expect(Set(seqs).count == seqs.count)
-        #expect(seqs.allSatisfy { $0 > from })
-        let logged = try await store.listEvents(after: from, limit: 100)
-        #expect(seqs == logged.prefix(6).map(\.seq))
-        #expect(
-            events.map(\.kind) == [
-                EventKind.sessionStarted, EventKind.configChanged, EventKind.sessionStarted, EventKind.identifierChanged,
-                EventKind.sessionEnded, EventKind.sessionEnded,
-            ])
-        #expect(events[2].sessionKey == later.key)
-        #expect(events.last?.sessionKey == later.key)
-        await store.close()
+            let events = try #require(try await task.value, "events(from:) did not deliver six events")
+            let seqs = events.map(\.seq)
+            #expect(seqs == seqs.sorted())
+            #expect(Set(seqs).count == seqs.count)
+            #expect(seqs.allSatisfy { $0 > from })
+            let logged = try await store.listEvents(after: from, limit: 100)
+            #expect(seqs == logged.prefix(6).map(\.seq))
+            #expect(
+                events.map(\.kind) == [
+                    EventKind.sessionStarted, EventKind.configChanged, EventKind.sessionStarted, EventKind.identifierChanged,
+                    EventKind.sessionEnded, EventKind.sessionEnded,
+                ])
+            #expect(events[2].sessionKey == later.key)
+            #expect(events.last?.sessionKey == later.key)
+        }
     }
 
     static func sessionctl(_ arguments: [String]) async throws -> CommandResult {

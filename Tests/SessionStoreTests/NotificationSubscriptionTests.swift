@@ -21,94 +21,97 @@ import Testing
 
     @Test func pendingStartsAfterTheAcknowledgedSeqAndSurvivesARestart() async throws {
         let test = TestStore()
-        var store = try await test.open()
-        try await Self.makeEvents(store, user: "ada", count: 4)  // 8 events
-        var subscription = try store.subscription(named: "billing")
-        #expect(try await subscription.acknowledgedSeq() == 0)
-        let all = try await Self.allSeqs(store)
-        #expect(all.count == 8)
-
-        // Nothing acknowledged: everything is pending.
-        let firstRead = try await subscription.listPendingEvents()
-        #expect(firstRead.map(\.seq) == all)
-
-        // Handle and acknowledge the first five.
         var handled: [Int64] = []
-        for event in firstRead.prefix(5) {
-            handled.append(event.seq)
-            try await subscription.acknowledge(through: event.seq)
+        let (all, acknowledged) = try await test.withStore { store in
+            try await Self.makeEvents(store, user: "ada", count: 4)  // 8 events
+            let subscription = try store.subscription(named: "billing")
+            #expect(try await subscription.acknowledgedSeq() == 0)
+            let all = try await Self.allSeqs(store)
+            #expect(all.count == 8)
+
+            // Nothing acknowledged: everything is pending.
+            let firstRead = try await subscription.listPendingEvents()
+            #expect(firstRead.map(\.seq) == all)
+
+            // Handle and acknowledge the first five.
+            for event in firstRead.prefix(5) {
+                handled.append(event.seq)
+                try await subscription.acknowledge(through: event.seq)
+            }
+            let acknowledged = handled.last!
+            #expect(try await subscription.acknowledgedSeq() == acknowledged)
+            #expect(try await subscription.listPendingEvents().map(\.seq) == Array(all.drop { $0 <= acknowledged }))
+
+            // Acknowledging a lower seq never moves it back.
+            try await subscription.acknowledge(through: all[1])
+            try await subscription.acknowledge(through: 0)
+            #expect(try await subscription.acknowledgedSeq() == acknowledged)
+            #expect(try await subscription.listPendingEvents().first?.seq == all[5])
+
+            // Another subscription is independent.
+            let other = try store.subscription(named: "audit")
+            #expect(try await other.acknowledgedSeq() == 0)
+            #expect(try await other.listPendingEvents().count == all.count)
+
+            // More events, then a restart.
+            try await Self.makeEvents(store, user: "bob", count: 2)
+            return (all, acknowledged)
         }
-        let acknowledged = handled.last!
-        #expect(try await subscription.acknowledgedSeq() == acknowledged)
-        #expect(try await subscription.listPendingEvents().map(\.seq) == Array(all.drop { $0 <= acknowledged }))
+        let everything = try await test.withStore { store in
+            let subscription = try store.subscription(named: "billing")
+            #expect(try await subscription.acknowledgedSeq() == acknowledged)
+            let afterRestart = try await Self.allSeqs(store)
+            #expect(afterRestart.count == 12)
 
-        // Acknowledging a lower seq never moves it back.
-        try await subscription.acknowledge(through: all[1])
-        try await subscription.acknowledge(through: 0)
-        #expect(try await subscription.acknowledgedSeq() == acknowledged)
-        #expect(try await subscription.listPendingEvents().first?.seq == all[5])
-
-        // Another subscription is independent.
-        let other = try store.subscription(named: "audit")
-        #expect(try await other.acknowledgedSeq() == 0)
-        #expect(try await other.listPendingEvents().count == all.count)
-
-        // More events, then a restart.
-        try await Self.makeEvents(store, user: "bob", count: 2)
-        await store.close()
-        store = try await test.open()
-        subscription = try store.subscription(named: "billing")
-        #expect(try await subscription.acknowledgedSeq() == acknowledged)
-        let afterRestart = try await Self.allSeqs(store)
-        #expect(afterRestart.count == 12)
-
-        // Resume through the live stream: the unacknowledged ones, then a new one.
-        let expectedCount = afterRestart.filter { $0 > acknowledged }.count + 2
-        let task = Kit.collect(expectedCount, of: try await subscription.events(pollInterval: .milliseconds(10)))
-        try await Self.makeEvents(store, user: "cy", count: 1)
-        let resumed = try #require(try await task.value, "the subscription did not resume")
-        for event in resumed {
-            handled.append(event.seq)
-            try await subscription.acknowledge(through: event.seq)
+            // Resume through the live stream: the unacknowledged ones, then a new one.
+            let expectedCount = afterRestart.filter { $0 > acknowledged }.count + 2
+            let task = Kit.collect(expectedCount, of: try await subscription.events(pollInterval: .milliseconds(10)))
+            try await Self.makeEvents(store, user: "cy", count: 1)
+            let resumed = try #require(try await task.value, "the subscription did not resume")
+            for event in resumed {
+                handled.append(event.seq)
+                try await subscription.acknowledge(through: event.seq)
+            }
+            let everything = try await Self.allSeqs(store)
+            // No acknowledged event repeats, none is missed, in order.
+            #expect(handled == everything)
+            #expect(Set(handled).count == handled.count)
+            #expect(resumed.first?.seq == all[5])
+            #expect(try await subscription.acknowledgedSeq() == everything.last)
+            #expect(try await subscription.listPendingEvents().isEmpty)
+            return everything
         }
-        let everything = try await Self.allSeqs(store)
-        // No acknowledged event repeats, none is missed, in order.
-        #expect(handled == everything)
-        #expect(Set(handled).count == handled.count)
-        #expect(resumed.first?.seq == all[5])
-        #expect(try await subscription.acknowledgedSeq() == everything.last)
-        #expect(try await subscription.listPendingEvents().isEmpty)
-        await store.close()
 
         // And after another restart, nothing is pending.
-        let reopened = try await test.open()
-        #expect(try await reopened.subscription(named: "billing").listPendingEvents().isEmpty)
-        #expect(try await reopened.subscription(named: "billing").acknowledgedSeq() == everything.last)
-        await reopened.close()
+        try await test.withStore { (reopened) async throws in
+            #expect(try await reopened.subscription(named: "billing").listPendingEvents().isEmpty)
+            #expect(try await reopened.subscription(named: "billing").acknowledgedSeq() == everything.last)
+        }
     }
 
     /// Delivered but not acknowledged events are delivered again after a restart.
     @Test func unacknowledgedEventsAreDeliveredAgainAfterARestart() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        try await Self.makeEvents(store, user: "ada", count: 2)
-        let subscription = try store.subscription(named: "billing")
-        let seen = try await subscription.listPendingEvents()
-        #expect(seen.count == 4)
-        try await subscription.acknowledge(through: seen[1].seq)
-        await store.close()
+        let seen = try await test.withStore { store in
+            try await Self.makeEvents(store, user: "ada", count: 2)
+            let subscription = try store.subscription(named: "billing")
+            let seen = try await subscription.listPendingEvents()
+            #expect(seen.count == 4)
+            try await subscription.acknowledge(through: seen[1].seq)
+            return seen
+        }
 
-        let reopened = try await test.open()
-        let again = try await reopened.subscription(named: "billing").listPendingEvents()
-        #expect(again.map(\.seq) == seen.dropFirst(2).map(\.seq))
-        await reopened.close()
+        try await test.withStore { reopened in
+            let again = try await reopened.subscription(named: "billing").listPendingEvents()
+            #expect(again.map(\.seq) == seen.dropFirst(2).map(\.seq))
+        }
     }
 
     @Test func subscriptionNamesAreValidated() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        #expect(throws: SessionStoreError.self) { try store.subscription(named: "") }
-        await store.close()
+        try await test.withStore { store in
+            #expect(throws: SessionStoreError.self) { try store.subscription(named: "") }
+        }
     }
 
     /// `sessionctl subscribe NAME --ack --json` prints the pending events once; the next

@@ -10,15 +10,15 @@ import Testing
 
     @Test func metricsCommandFollowsThePrometheusTextRules() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.limits.maxSessionsPerUser = 2 }
-        let first = try await store.openSession(userId: "ada", dataSource: "north")
-        let second = try await store.openSession(userId: "ada", dataSource: "south")
-        _ = try? await store.openSession(userId: "ada")
-        _ = try await store.closeSession(key: first.key)
-        let execution = try await store.createExecution(key: second.key)
-        try await store.setExecutionStatus(key: second.key, operationId: execution.operationId, to: .started)
-        _ = try await store.sweep()
-        await store.close()
+        try await test.withStore { $0.limits.maxSessionsPerUser = 2 } body: { store in
+            let first = try await store.openSession(userId: "ada", dataSource: "north")
+            let second = try await store.openSession(userId: "ada", dataSource: "south")
+            _ = try? await store.openSession(userId: "ada")
+            _ = try await store.closeSession(key: first.key)
+            let execution = try await store.createExecution(key: second.key)
+            try await store.setExecutionStatus(key: second.key, operationId: execution.operationId, to: .started)
+            _ = try await store.sweep()
+        }
 
         var runs: [CommandResult] = []
         for _ in 0..<2 { runs.append(try await Sessionctl.run(["metrics", "--db", test.path])) }
@@ -61,33 +61,33 @@ import Testing
     @Test func theMetricsFactorySeesOperationTimersAndFileCounters() async throws {
         let test = TestStore()
         let factory = RecordingMetricsFactory()
-        let store = try await test.open { $0.metricsFactory = factory }
-        let session = try await store.openSession(userId: "ada")
-        _ = try await store.openIsolatedSession(userId: "ada", sessionId: "nb-1")
-        test.clock.advance(by: .milliseconds(60_000))
-        #expect(try await store.touch(key: session.key))
-        _ = try await store.closeSession(key: session.key)
-        _ = try await store.sweep()
+        try await test.withStore { $0.metricsFactory = factory } body: { store in
+            let session = try await store.openSession(userId: "ada")
+            _ = try await store.openIsolatedSession(userId: "ada", sessionId: "nb-1")
+            test.clock.advance(by: .milliseconds(60_000))
+            #expect(try await store.touch(key: session.key))
+            _ = try await store.closeSession(key: session.key)
+            _ = try await store.sweep()
 
-        let timer = "sessionstore_operation_duration_seconds"
-        #expect(factory.timerValues(timer, ["operation": "open_session"]).count == 2)
-        #expect(factory.timerValues(timer, ["operation": "touch"]).count == 1)
-        #expect(factory.timerValues(timer, ["operation": "close_session"]).count == 1)
-        #expect(factory.timerValues(timer, ["operation": "sweep"]).count == 1)
-        #expect(factory.timerValues(timer, ["operation": "touch"]).allSatisfy { $0 > 0 })
+            let timer = "sessionstore_operation_duration_seconds"
+            #expect(factory.timerValues(timer, ["operation": "open_session"]).count == 2)
+            #expect(factory.timerValues(timer, ["operation": "touch"]).count == 1)
+            #expect(factory.timerValues(timer, ["operation": "close_session"]).count == 1)
+            #expect(factory.timerValues(timer, ["operation": "sweep"]).count == 1)
+            #expect(factory.timerValues(timer, ["operation": "touch"]).allSatisfy { $0 > 0 })
 
-        // The file's totals become counters that only grow by what the file's total grew.
-        let opened = "sessionstore_file_sessions_opened_total"
-        try await store.recordMetricsSnapshot()
-        #expect(factory.counterTotal(opened) == 2)
-        try await store.recordMetricsSnapshot()
-        #expect(factory.counterTotal(opened) == 2)
-        _ = try await store.openSession(userId: "bob")
-        try await store.recordMetricsSnapshot()
-        #expect(factory.counterTotal(opened) == 3)
-        #expect(factory.counterTotal("sessionstore_file_sessions_ended_total", ["state": "closed"]) == 1)
-        #expect(factory.gaugeValue("sessionstore_sessions", ["state": "idle", "data_source": "default"]) == 2)
-        await store.close()
+            // The file's totals become counters that only grow by what the file's total grew.
+            let opened = "sessionstore_file_sessions_opened_total"
+            try await store.recordMetricsSnapshot()
+            #expect(factory.counterTotal(opened) == 2)
+            try await store.recordMetricsSnapshot()
+            #expect(factory.counterTotal(opened) == 2)
+            _ = try await store.openSession(userId: "bob")
+            try await store.recordMetricsSnapshot()
+            #expect(factory.counterTotal(opened) == 3)
+            #expect(factory.counterTotal("sessionstore_file_sessions_ended_total", ["state": "closed"]) == 1)
+            #expect(factory.gaugeValue("sessionstore_sessions", ["state": "idle", "data_source": "default"]) == 2)
+        }
     }
 
     // MARK: Logging
@@ -95,18 +95,19 @@ import Testing
     @Test func callMetadataReachesTheLinesOfCallsInsideTheScopeOnly() async throws {
         let test = TestStore()
         let lines = CapturedLogLines()
-        let store = try await test.open { $0.logger = lines.logger() }
-        let inside = try await SessionStore.withLogMetadata(["request.id": "r1"]) {
-            try await store.openSession(userId: "ada")
-        }
-        let outside = try await store.openSession(userId: "bob")
-        try await SessionStore.withLogMetadata(["request.id": "r2"]) {
-            try await SessionStore.withLogMetadata(["tenant.id": "t9"]) {
-                _ = try await store.closeSession(key: outside.key)
+        let (inside, outside) = try await test.withStore { $0.logger = lines.logger() } body: { store in
+            let inside = try await SessionStore.withLogMetadata(["request.id": "r1"]) {
+                try await store.openSession(userId: "ada")
             }
+            let outside = try await store.openSession(userId: "bob")
+            try await SessionStore.withLogMetadata(["request.id": "r2"]) {
+                try await SessionStore.withLogMetadata(["tenant.id": "t9"]) {
+                    _ = try await store.closeSession(key: outside.key)
+                }
+            }
+            _ = try await store.closeSession(key: inside.key)
+            return (inside, outside)
         }
-        _ = try await store.closeSession(key: inside.key)
-        await store.close()
 
         let opened = lines.matching("session opened")
         #expect(opened.count == 2)
@@ -125,19 +126,19 @@ import Testing
             $0.logger = lines.logger()
             $0.limits.maxSessionsPerUser = 1
         }
-        let store = try await test.open(configure)
-        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(5_000)))
-        _ = try? await store.openSession(userId: "ada")
-        #expect(try await store.touch(key: session.key))
-        let execution = try await store.createExecution(key: session.key)
-        try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .started)
-        test.clock.advance(by: .milliseconds(3_600_000))
-        _ = try await store.sweep()
-        _ = try await store.openSession(userId: "bob")
-        await store.close()
+        try await test.withStore(configure) { store in
+            let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(5_000)))
+            _ = try? await store.openSession(userId: "ada")
+            #expect(try await store.touch(key: session.key))
+            let execution = try await store.createExecution(key: session.key)
+            try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .started)
+            test.clock.advance(by: .milliseconds(3_600_000))
+            _ = try await store.sweep()
+            _ = try await store.openSession(userId: "bob")
+        }
         // Reopened after a close: migrations already applied, nothing to recover.
-        let reopened = try await test.open(configure)
-        await reopened.close()
+        try await test.withStore(configure) { reopened in
+        }
 
         #expect(!lines.matching("session opened").isEmpty && !lines.matching("session refused").isEmpty)
         let loud = lines.all().filter { $0.level >= .info }
@@ -178,19 +179,20 @@ import Testing
 
     @Test func eventsPagesPastTheLimitWithSince() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let total = 10_050
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<8 {
-                group.addTask {
-                    for index in stride(from: worker, to: total, by: 8) {
-                        _ = try await store.openSession(userId: "user-\(index % 97)")
+        let total = try await test.withStore { store in
+            let total = 10_050
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<8 {
+                    group.addTask {
+                        for index in stride(from: worker, to: total, by: 8) {
+                            _ = try await store.openSession(userId: "user-\(index % 97)")
+                        }
                     }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+            return total
         }
-        await store.close()
 
         let help = try await Sessionctl.run(["events", "--help"])
         #expect(help.stdout.contains("10000") && help.stdout.contains("--since"), "\(help.stdout)")

@@ -257,13 +257,13 @@ import Testing
     static func capturedStatements() async throws -> (TestStore, [String]) {
         let test = TestStore()
         let recorder = Recorder()
-        let store = try await test.open { configuration in
+        try await test.withStore { configuration in
             configuration.statementObserver = { recorder.record($0) }
             configuration.limits.maxSessionsPerUser = 100
             configuration.limits.maxConcurrentExecutionsPerSession = 100
+        } body: { store in
+            try await workload(store, test)
         }
-        try await workload(store, test)
-        await store.close()
         let planned = recorder.statements.withLock { $0 }.filter { sql in
             let keyword = sql.split(whereSeparator: \.isWhitespace).first?.uppercased() ?? ""
             return ["SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "REPLACE"].contains(keyword)

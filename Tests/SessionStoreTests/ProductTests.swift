@@ -39,16 +39,16 @@ import Testing
 
     @Test func metricsArePrometheusTextThatMatchesTheFile() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.limits.maxSessionsPerUser = 2 }
-        var keys: [String] = []
-        for index in 0..<3 {
-            keys.append(try await store.openSession(userId: "ada", sessionId: "s\(index)", dataSource: "metrics").key)
-            if index == 1 { try await store.closeSession(key: keys[0]) }
+        try await test.withStore { $0.limits.maxSessionsPerUser = 2 } body: { store in
+            var keys: [String] = []
+            for index in 0..<3 {
+                keys.append(try await store.openSession(userId: "ada", sessionId: "s\(index)", dataSource: "metrics").key)
+                if index == 1 { try await store.closeSession(key: keys[0]) }
+            }
+            _ = try? await store.openSession(userId: "ada", dataSource: "metrics")
+            let execution = try await store.createExecution(key: keys[1])
+            try await store.setExecutionStatus(key: keys[1], operationId: execution.operationId, to: .started)
         }
-        _ = try? await store.openSession(userId: "ada", dataSource: "metrics")
-        let execution = try await store.createExecution(key: keys[1])
-        try await store.setExecutionStatus(key: keys[1], operationId: execution.operationId, to: .started)
-        await store.close()
 
         let result = try await Sessionctl.run(["metrics", "--db", test.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")

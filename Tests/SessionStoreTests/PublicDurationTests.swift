@@ -26,7 +26,7 @@ import Testing
     func aConfiguredDurationBeyondMillisecondsIsRefusedBeforeTheFileOpens(option: BadOption) async throws {
         let test = TestStore()
         let error = await #expect(throws: SessionStoreError.self) {
-            try await test.open(option.apply)
+            try await test.withStore(option.apply) { _ in }
         }
         #expect(error?.code == "INVALID_ARGUMENT.CONFIG_VALUE")
         #expect(error?.message.contains(option.name) == true, "\(error?.message ?? "")")
@@ -35,52 +35,53 @@ import Testing
 
     @Test func aRequestedTimeoutBeyondMillisecondsIsClamped() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.maxTimeout = .seconds(3600) }
-        let session = try await store.openSession(userId: "ada", timeout: .after(.seconds(Int64.max)))
-        #expect(session.timeout == .after(.seconds(3600)))
-        let execution = try await store.createExecution(key: session.key, timeout: .seconds(Int64.max))
-        #expect(execution.timeout == .milliseconds(Int64.max))
-        await store.close()
+        try await test.withStore { $0.maxTimeout = .seconds(3600) } body: { store in
+            let session = try await store.openSession(userId: "ada", timeout: .after(.seconds(Int64.max)))
+            #expect(session.timeout == .after(.seconds(3600)))
+            let execution = try await store.createExecution(key: session.key, timeout: .seconds(Int64.max))
+            #expect(execution.timeout == .milliseconds(Int64.max))
+        }
     }
 
     @Test func theLargestDurationsThatFitRunWithoutOverflow() async throws {
         let test = TestStore()
-        let store = try await test.open {
+        try await test.withStore {
             $0.tick = .milliseconds(Int64.max)
             $0.maxTimeout = .milliseconds(Int64.max)
             $0.tombstoneRetention = .milliseconds(Int64.max)
             $0.eventRetention = .milliseconds(Int64.max)
             $0.detachedTimeout = .milliseconds(Int64.max)
             $0.heartbeatInterval = .milliseconds(Int64.max)
+        } body: { store in
+            let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Int64.max)))
+            #expect(session.timeout == .after(.milliseconds(Int64.max)))
+            #expect(try await store.touch(key: session.key))
+            let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), jitter: .zero)
+            for _ in 0..<2 {
+                let report = try await sweeper.runPass()
+                #expect(report.expiredSessions.isEmpty)
+            }
         }
-        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Int64.max)))
-        #expect(session.timeout == .after(.milliseconds(Int64.max)))
-        #expect(try await store.touch(key: session.key))
-        let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), jitter: .zero)
-        for _ in 0..<2 {
-            let report = try await sweeper.runPass()
-            #expect(report.expiredSessions.isEmpty)
-        }
-        await store.close()
     }
 
     @Test func durationsAreKeptInWholeMilliseconds() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = .microseconds(2_000_900) }
-        let session = try await store.openSession(userId: "ada", timeout: .after(.microseconds(45_500_700)))
-        #expect(session.timeout == .after(.milliseconds(45_500)))
-        #expect(session.expireAt == Timestamp(milliseconds: 1_700_000_046_000))
-        let execution = try await store.createExecution(key: session.key, timeout: .microseconds(30_000_999))
-        #expect(execution.timeout == .milliseconds(30_000))
-        await store.close()
+        try await test.withStore { $0.tick = .microseconds(2_000_900) } body: { store in
+            let session = try await store.openSession(userId: "ada", timeout: .after(.microseconds(45_500_700)))
+            #expect(session.timeout == .after(.milliseconds(45_500)))
+            #expect(session.expireAt == Timestamp(milliseconds: 1_700_000_046_000))
+            let execution = try await store.createExecution(key: session.key, timeout: .microseconds(30_000_999))
+            #expect(execution.timeout == .milliseconds(30_000))
+        }
     }
 
     @Test func sessionJSONCarriesTheTimeoutInMilliseconds() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let timed = try await store.openSession(userId: "ada", timeout: .after(.seconds(90)))
-        let endless = try await store.openSession(userId: "bob", timeout: .never)
-        await store.close()
+        let (timed, endless) = try await test.withStore { store in
+            let timed = try await store.openSession(userId: "ada", timeout: .after(.seconds(90)))
+            let endless = try await store.openSession(userId: "bob", timeout: .never)
+            return (timed, endless)
+        }
 
         let encoder = JSONEncoder()
         let timedJSON = try #require(try JSONSerialization.jsonObject(with: encoder.encode(timed)) as? [String: Any])

@@ -11,7 +11,7 @@ import Testing
 struct SchemaRevisionTests {
     private static func migrate(_ test: TestStore, upTo version: Int) throws -> Database {
         let db = try Database(path: test.path)
-        _ = try Migrator(migrations: SessionStore.migrations.filter { $0.version <= version }).migrate(db, now: SessionTestKit.start)
+        _ = try Migrator(migrations: SessionStore.migrations.filter { $0.version <= version }).migrate(db, now: TestStore.start)
         return db
     }
 
@@ -43,9 +43,10 @@ struct SchemaRevisionTests {
             try Self.insertSession(db, key: "k3", source: "a", state: "active", ended: false)
             try Self.insertSession(db, key: "k4", source: "b", state: "closed", ended: true)
         }
-        let store = try await test.open()
-        let opened = try await store.openSession(userId: "bob", dataSource: "b")
-        await store.close()
+        let opened = try await test.withStore { store in
+            let opened = try await store.openSession(userId: "bob", dataSource: "b")
+            return opened
+        }
 
         #expect(try Self.countsByState(test) == ["a/idle": 2, "a/active": 1, "b/idle": 1])
         #expect(try test.count("SELECT count(*) FROM sessions WHERE key = ?", [.text(opened.key)]) == 1)
@@ -68,9 +69,9 @@ struct SchemaRevisionTests {
             try db.execute(sql: "UPDATE schema_migrations SET checksum = ? WHERE version = 1", [.text(edited)])
             try db.execute(sql: "DELETE FROM schema_migrations WHERE version = 7")
         }
-        let store = try await test.open()
-        _ = try await store.openSession(userId: "bob", dataSource: "a")
-        await store.close()
+        try await test.withStore { store in
+            _ = try await store.openSession(userId: "bob", dataSource: "a")
+        }
         #expect(try Self.countsByState(test) == ["a/idle": 2])
         #expect(try test.count("SELECT count(*) FROM schema_migrations WHERE version = 7") == 1)
     }
@@ -130,11 +131,11 @@ struct SchemaRevisionTests {
         let test = TestStore()
         do {
             let earlier = SessionStore.migrations.filter { $0.version < revision.migration.version }
-            _ = try Migrator(migrations: earlier + [revision.migration]).migrate(try Database(path: test.path), now: SessionTestKit.start)
+            _ = try Migrator(migrations: earlier + [revision.migration]).migrate(try Database(path: test.path), now: TestStore.start)
         }
-        let store = try await test.open()
-        _ = try await store.openSession(userId: "ada", sessionId: "nb-1")
-        await store.close()
+        try await test.withStore { store in
+            _ = try await store.openSession(userId: "ada", sessionId: "nb-1")
+        }
         let recorded = try test.inspect { db in
             try db.fetchOne(sql: "SELECT checksum FROM schema_migrations WHERE version = ?", [.integer(Int64(revision.migration.version))]) {
                 $0.string(0)
@@ -150,8 +151,8 @@ struct SchemaRevisionTests {
             let db = try Self.migrate(test, upTo: 7)
             try db.execute(sql: "UPDATE schema_migrations SET checksum = 'ffffffffffffffff' WHERE version = 1")
         }
-        await SessionTestKit.expectError("SCHEMA.CHECKSUM_MISMATCH") {
-            try await test.open()
+        await expectError("SCHEMA.CHECKSUM_MISMATCH") {
+            try await test.withStore { _ in }
         }
     }
 }

@@ -50,13 +50,15 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
 @Suite struct SessionBadInputTests {
     typealias Kit = SessionTestKit
 
-    /// A store holding one live session, so every table has something to compare.
-    func seeded() async throws -> (TestStore, SessionStore, Session) {
+    /// Runs `body` with a store holding one live session, so every table has something to
+    /// compare; the store is closed on every path.
+    func withSeeded(_ body: (TestStore, SessionStore, Session) async throws -> Void) async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(
-            userId: "ada", sessionId: "s1", details: ["d": "1"], config: ["c": "1"])
-        return (test, store, session)
+        try await test.withStore { store in
+            let session = try await store.openSession(
+                userId: "ada", sessionId: "s1", details: ["d": "1"], config: ["c": "1"])
+            try await body(test, store, session)
+        }
     }
 
     /// Runs `body`, expecting `code`, then checks that no table changed and the file is
@@ -66,7 +68,7 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
         _ body: () async throws -> R
     ) async throws {
         let before = try Kit.tableCounts(test)
-        await Kit.expectError(code, sourceLocation: sourceLocation, body)
+        await expectError(code, sourceLocation: sourceLocation, body)
         #expect(try Kit.tableCounts(test) == before, sourceLocation: sourceLocation)
         #expect(try await store.checkIntegrity().isHealthy, sourceLocation: sourceLocation)
     }
@@ -99,49 +101,49 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
 
     @Test(arguments: RequestField.allCases, SessionBadText.ids)
     func openRefusesABadIdField(field: RequestField, text: SessionBadText) async throws {
-        let (test, store, _) = try await seeded()
-        var request = OpenSessionRequest(userId: "bob", sessionId: "s2")
-        field.apply(text.value, to: &request)
-        try await expectRefused(SessionStoreError.Code(rawValue: "INVALID_ARGUMENT.\(field.rawValue)"), test, store) { try await store.openSession(request) }
-        await store.close()
+        try await withSeeded { test, store, _ in
+            var request = OpenSessionRequest(userId: "bob", sessionId: "s2")
+            field.apply(text.value, to: &request)
+            try await expectRefused(SessionStoreError.Code(rawValue: "INVALID_ARGUMENT.\(field.rawValue)"), test, store) { try await store.openSession(request) }
+        }
     }
 
     @Test(arguments: SessionBadText.ids)
     func otherCallsRefuseBadIdsAndNames(text: SessionBadText) async throws {
-        let (test, store, session) = try await seeded()
-        try await expectRefused("INVALID_ARGUMENT.USER_ID", test, store) {
-            try await store.isolatedSession(userId: text.value, sessionId: "s1")
+        try await withSeeded { test, store, session in
+            try await expectRefused("INVALID_ARGUMENT.USER_ID", test, store) {
+                try await store.isolatedSession(userId: text.value, sessionId: "s1")
+            }
+            try await expectRefused("INVALID_ARGUMENT.SESSION_ID", test, store) {
+                try await store.isolatedSession(userId: "ada", sessionId: text.value)
+            }
+            try await expectRefused("INVALID_ARGUMENT.USER_ID", test, store) {
+                try await store.openIsolatedSession(userId: text.value, sessionId: "s1")
+            }
+            try await expectRefused("INVALID_ARGUMENT.SESSION_ID", test, store) {
+                try await store.openIsolatedSession(userId: "ada", sessionId: text.value)
+            }
+            try await expectRefused("INVALID_ARGUMENT.DATA_SOURCE", test, store) {
+                try await store.listCurrentSessions(dataSource: text.value)
+            }
+            try await expectRefused("INVALID_ARGUMENT.DETAIL_NAME", test, store) {
+                try await store.updateDetails(key: session.key, ["ok": "1", text.value: "v"])
+            }
+            try await expectRefused("INVALID_ARGUMENT.DETAIL_NAME", test, store) {
+                try await store.removeDetails(key: session.key, names: ["d", text.value])
+            }
+            try await expectRefused("INVALID_ARGUMENT.CONFIG_NAME", test, store) {
+                try await store.setConfig(key: session.key, ["c": "2", text.value: "v"])
+            }
+            try await expectRefused("INVALID_ARGUMENT.IDENTIFIER", test, store) {
+                try await store.updateIdentifier(key: session.key, text.value)
+            }
+            // The session is as it was.
+            let now = try #require(try await store.session(key: session.key))
+            #expect(now.details == ["d": "1"])
+            #expect(now.config == ["c": "1"])
+            #expect(now.identifier == nil)
         }
-        try await expectRefused("INVALID_ARGUMENT.SESSION_ID", test, store) {
-            try await store.isolatedSession(userId: "ada", sessionId: text.value)
-        }
-        try await expectRefused("INVALID_ARGUMENT.USER_ID", test, store) {
-            try await store.openIsolatedSession(userId: text.value, sessionId: "s1")
-        }
-        try await expectRefused("INVALID_ARGUMENT.SESSION_ID", test, store) {
-            try await store.openIsolatedSession(userId: "ada", sessionId: text.value)
-        }
-        try await expectRefused("INVALID_ARGUMENT.DATA_SOURCE", test, store) {
-            try await store.listCurrentSessions(dataSource: text.value)
-        }
-        try await expectRefused("INVALID_ARGUMENT.DETAIL_NAME", test, store) {
-            try await store.updateDetails(key: session.key, ["ok": "1", text.value: "v"])
-        }
-        try await expectRefused("INVALID_ARGUMENT.DETAIL_NAME", test, store) {
-            try await store.removeDetails(key: session.key, names: ["d", text.value])
-        }
-        try await expectRefused("INVALID_ARGUMENT.CONFIG_NAME", test, store) {
-            try await store.setConfig(key: session.key, ["c": "2", text.value: "v"])
-        }
-        try await expectRefused("INVALID_ARGUMENT.IDENTIFIER", test, store) {
-            try await store.updateIdentifier(key: session.key, text.value)
-        }
-        // The session is as it was.
-        let now = try #require(try await store.session(key: session.key))
-        #expect(now.details == ["d": "1"])
-        #expect(now.config == ["c": "1"])
-        #expect(now.identifier == nil)
-        await store.close()
     }
 
     enum KeyedCall: String, CaseIterable, Sendable {
@@ -173,128 +175,128 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
 
     @Test(arguments: KeyedCall.allCases, SessionBadText.keys)
     func malformedKeysAreAHandleFormatError(call: KeyedCall, key: SessionBadText) async throws {
-        let (test, store, session) = try await seeded()
-        try await expectRefused(SessionStoreError.Code.handleFormat, test, store) {
-            try await call.call(store, key: key.value, live: session.key)
+        try await withSeeded { test, store, session in
+            try await expectRefused(SessionStoreError.Code.handleFormat, test, store) {
+                try await call.call(store, key: key.value, live: session.key)
+            }
+            #expect(try await store.session(key: session.key)?.state == .idle)
         }
-        #expect(try await store.session(key: session.key)?.state == .idle)
-        await store.close()
     }
 
     @Test(arguments: SessionBadText.values)
     func oddValuesAreStoredVerbatim(text: SessionBadText) async throws {
         let test = TestStore()
-        let store = try await test.open()
-        var request = OpenSessionRequest(userId: "ada")
-        request.details = ["at-open": text.value]
-        request.config = ["at-open": text.value]
-        let session = try await store.openSession(request)
-        #expect(session.details["at-open"] == text.value)
-        try await store.updateDetails(key: session.key, ["later": text.value, "name'; DROP TABLE sessions; --": text.value])
-        try await store.setConfig(key: session.key, ["later": text.value])
-        try await store.closeSession(key: session.key, reason: text.value)
+        try await test.withStore { store in
+            var request = OpenSessionRequest(userId: "ada")
+            request.details = ["at-open": text.value]
+            request.config = ["at-open": text.value]
+            let session = try await store.openSession(request)
+            #expect(session.details["at-open"] == text.value)
+            try await store.updateDetails(key: session.key, ["later": text.value, "name'; DROP TABLE sessions; --": text.value])
+            try await store.setConfig(key: session.key, ["later": text.value])
+            try await store.closeSession(key: session.key, reason: text.value)
 
-        let read = try #require(try await store.session(key: session.key))
-        #expect(read.details == ["at-open": text.value, "later": text.value, "name'; DROP TABLE sessions; --": text.value])
-        #expect(read.config == ["at-open": text.value, "later": text.value])
-        #expect(read.endReason == text.value)
+            let read = try #require(try await store.session(key: session.key))
+            #expect(read.details == ["at-open": text.value, "later": text.value, "name'; DROP TABLE sessions; --": text.value])
+            #expect(read.config == ["at-open": text.value, "later": text.value])
+            #expect(read.endReason == text.value)
 
-        // Byte for byte in the file, as sqlite3 would see it.
-        let stored = try test.inspect { db in
-            try db.fetchAll(
-                sql: "SELECT value, length(CAST(value AS BLOB)), typeof(value) FROM session_details ORDER BY name"
-            ) { ($0.string(0), $0.int64(1), $0.string(2)) }
+            // Byte for byte in the file, as sqlite3 would see it.
+            let stored = try test.inspect { db in
+                try db.fetchAll(
+                    sql: "SELECT value, length(CAST(value AS BLOB)), typeof(value) FROM session_details ORDER BY name"
+                ) { ($0.string(0), $0.int64(1), $0.string(2)) }
+            }
+            #expect(stored.count == 3)
+            for (value, bytes, type) in stored {
+                #expect(value == text.value)
+                #expect(bytes == Int64(text.value.utf8.count))
+                #expect(type == "text")
+            }
+            #expect(try test.count("SELECT count(*) FROM sessions") == 1)
+            // Event payloads are still valid JSON and carry the value back.
+            let ended = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionEnded))
+            #expect(ended.first?.payload["reason"] == text.value)
+            let changed = try await store.listEvents(filter: EventFilter(kind: EventKind.configChanged))
+            #expect(changed.map { $0.payload["new"] } == [text.value])
+            #expect(try await store.checkIntegrity().isHealthy)
         }
-        #expect(stored.count == 3)
-        for (value, bytes, type) in stored {
-            #expect(value == text.value)
-            #expect(bytes == Int64(text.value.utf8.count))
-            #expect(type == "text")
-        }
-        #expect(try test.count("SELECT count(*) FROM sessions") == 1)
-        // Event payloads are still valid JSON and carry the value back.
-        let ended = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionEnded))
-        #expect(ended.first?.payload["reason"] == text.value)
-        let changed = try await store.listEvents(filter: EventFilter(kind: EventKind.configChanged))
-        #expect(changed.map { $0.payload["new"] } == [text.value])
-        #expect(try await store.checkIntegrity().isHealthy)
-        await store.close()
     }
 
     @Test func tenMegabyteValuesAreRefused() async throws {
-        let (test, store, session) = try await seeded()
-        let huge = SessionBadText.tenMegabytes
-        try await expectRefused("INVALID_ARGUMENT.DETAIL_VALUE", test, store) {
-            try await store.openSession(userId: "bob", details: ["big": huge])
+        try await withSeeded { test, store, session in
+            let huge = SessionBadText.tenMegabytes
+            try await expectRefused("INVALID_ARGUMENT.DETAIL_VALUE", test, store) {
+                try await store.openSession(userId: "bob", details: ["big": huge])
+            }
+            try await expectRefused("INVALID_ARGUMENT.DETAIL_VALUE", test, store) {
+                try await store.updateDetails(key: session.key, ["ok": "1", "big": huge])
+            }
+            try await expectRefused("INVALID_ARGUMENT.CONFIG_VALUE", test, store) {
+                try await store.openSession(userId: "bob", config: ["big": huge])
+            }
+            try await expectRefused("INVALID_ARGUMENT.CONFIG_VALUE", test, store) {
+                try await store.setConfig(key: session.key, ["big": huge])
+            }
+            try await expectRefused("INVALID_ARGUMENT.REASON", test, store) {
+                try await store.closeSession(key: session.key, reason: huge)
+            }
+            var request = OpenSessionRequest(userId: "bob")
+            request.credentials = huge
+            try await expectRefused("INVALID_ARGUMENT.CREDENTIALS", test, store) { try await store.openSession(request) }
+            #expect(try await store.session(key: session.key)?.isLive == true)
         }
-        try await expectRefused("INVALID_ARGUMENT.DETAIL_VALUE", test, store) {
-            try await store.updateDetails(key: session.key, ["ok": "1", "big": huge])
-        }
-        try await expectRefused("INVALID_ARGUMENT.CONFIG_VALUE", test, store) {
-            try await store.openSession(userId: "bob", config: ["big": huge])
-        }
-        try await expectRefused("INVALID_ARGUMENT.CONFIG_VALUE", test, store) {
-            try await store.setConfig(key: session.key, ["big": huge])
-        }
-        try await expectRefused("INVALID_ARGUMENT.REASON", test, store) {
-            try await store.closeSession(key: session.key, reason: huge)
-        }
-        var request = OpenSessionRequest(userId: "bob")
-        request.credentials = huge
-        try await expectRefused("INVALID_ARGUMENT.CREDENTIALS", test, store) { try await store.openSession(request) }
-        #expect(try await store.session(key: session.key)?.isLive == true)
-        await store.close()
     }
 
     static let negativeTimeouts: [Int64] = [-1, -1_000, .min]
 
     @Test(arguments: negativeTimeouts)
     func negativeTimeoutsAreRefused(milliseconds: Int64) async throws {
-        let (test, store, _) = try await seeded()
-        try await expectRefused("INVALID_ARGUMENT.TIMEOUT", test, store) {
-            try await store.openSession(userId: "bob", timeout: .after(.milliseconds(milliseconds)))
+        try await withSeeded { test, store, _ in
+            try await expectRefused("INVALID_ARGUMENT.TIMEOUT", test, store) {
+                try await store.openSession(userId: "bob", timeout: .after(.milliseconds(milliseconds)))
+            }
         }
-        await store.close()
     }
 
     @Test func zeroAndHugeTimeoutsAreClamped() async throws {
         let test = TestStore()
-        let store = try await test.open {
+        try await test.withStore {
             $0.minTimeout = .milliseconds(2_000)
             $0.maxTimeout = .milliseconds(3_600_000)
+        } body: { store in
+            let zero = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(0)))
+            #expect(zero.timeout == .after(.milliseconds(2_000)))
+            #expect(zero.expireAt?.milliseconds == TestStore.start + 2_000)
+            let huge = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Int64.max)))
+            #expect(huge.timeout == .after(.milliseconds(3_600_000)))
+            #expect(huge.expireAt?.milliseconds == TestStore.start + 3_600_000)
+            let duration = try await store.openSession(userId: "ada", timeout: .after(.seconds(Int64.max)))
+            #expect(duration.timeout == .after(.milliseconds(3_600_000)))
+            #expect(try test.count("SELECT count(*) FROM sessions WHERE timeout_ms IN (2000, 3600000)") == 3)
         }
-        let zero = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(0)))
-        #expect(zero.timeout == .after(.milliseconds(2_000)))
-        #expect(zero.expireAt?.milliseconds == Kit.start + 2_000)
-        let huge = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Int64.max)))
-        #expect(huge.timeout == .after(.milliseconds(3_600_000)))
-        #expect(huge.expireAt?.milliseconds == Kit.start + 3_600_000)
-        let duration = try await store.openSession(userId: "ada", timeout: .after(.seconds(Int64.max)))
-        #expect(duration.timeout == .after(.milliseconds(3_600_000)))
-        #expect(try test.count("SELECT count(*) FROM sessions WHERE timeout_ms IN (2000, 3600000)") == 3)
-        await store.close()
     }
 
     static let badVersions: [Int64] = [0, -1, .min]
 
     @Test(arguments: badVersions)
     func versionsBelowOneAreRefused(version: Int64) async throws {
-        let (test, store, _) = try await seeded()
-        var request = OpenSessionRequest(userId: "bob")
-        request.version = version
-        try await expectRefused("INVALID_ARGUMENT.VERSION", test, store) { try await store.openSession(request) }
-        await store.close()
+        try await withSeeded { test, store, _ in
+            var request = OpenSessionRequest(userId: "bob")
+            request.version = version
+            try await expectRefused("INVALID_ARGUMENT.VERSION", test, store) { try await store.openSession(request) }
+        }
     }
 
     static let offsetsBeyond: [Int64] = [18 * 3600 + 1, -(18 * 3600 + 1), 86_400, .max, .min + 1]
 
     @Test(arguments: offsetsBeyond)
     func utcOffsetsBeyondEighteenHoursAreRefused(offset: Int64) async throws {
-        let (test, store, _) = try await seeded()
-        var request = OpenSessionRequest(userId: "bob")
-        request.utcOffsetSeconds = offset
-        try await expectRefused("INVALID_ARGUMENT.UTC_OFFSET", test, store) { try await store.openSession(request) }
-        await store.close()
+        try await withSeeded { test, store, _ in
+            var request = OpenSessionRequest(userId: "bob")
+            request.utcOffsetSeconds = offset
+            try await expectRefused("INVALID_ARGUMENT.UTC_OFFSET", test, store) { try await store.openSession(request) }
+        }
     }
 
     /// `Int64.min` is beyond ±18 hours like any other: it must be refused, not crash the
@@ -302,17 +304,17 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
     @Test func utcOffsetOfInt64MinIsRefusedWithoutCrashing() async {
         await #expect(processExitsWith: .success) {
             let test = TestStore()
-            let store = try await test.open()
-            var request = OpenSessionRequest(userId: "bob")
-            request.utcOffsetSeconds = .min
-            do {
-                _ = try await store.openSession(request)
-                exit(3)
-            } catch let error as SessionStoreError {
-                if error.code != "INVALID_ARGUMENT.UTC_OFFSET" { exit(4) }
+            try await test.withStore { store in
+                var request = OpenSessionRequest(userId: "bob")
+                request.utcOffsetSeconds = .min
+                do {
+                    _ = try await store.openSession(request)
+                    exit(3)
+                } catch let error as SessionStoreError {
+                    if error.code != "INVALID_ARGUMENT.UTC_OFFSET" { exit(4) }
+                }
+                if try test.count("SELECT count(*) FROM sessions") != 0 { exit(5) }
             }
-            if try test.count("SELECT count(*) FROM sessions") != 0 { exit(5) }
-            await store.close()
         }
     }
 
@@ -321,31 +323,31 @@ struct SessionBadText: Sendable, CustomTestStringConvertible {
     @Test(arguments: offsetsWithin)
     func utcOffsetsWithinEighteenHoursAreKept(offset: Int64) async throws {
         let test = TestStore()
-        let store = try await test.open()
-        var request = OpenSessionRequest(userId: "ada")
-        request.utcOffsetSeconds = offset
-        let session = try await store.openSession(request)
-        #expect(session.utcOffsetSeconds == offset)
-        #expect(try test.count("SELECT utc_offset_seconds FROM sessions WHERE key = ?", [.text(session.key)]) == offset)
-        await store.close()
+        try await test.withStore { store in
+            var request = OpenSessionRequest(userId: "ada")
+            request.utcOffsetSeconds = offset
+            let session = try await store.openSession(request)
+            #expect(session.utcOffsetSeconds == offset)
+            #expect(try test.count("SELECT utc_offset_seconds FROM sessions WHERE key = ?", [.text(session.key)]) == offset)
+        }
     }
 
     static let badLimits: [Int] = [0, 10_001, -1, .min, .max]
 
     @Test(arguments: badLimits)
     func listLimitsOutsideOneToTenThousandAreRefused(limit: Int) async throws {
-        let (test, store, _) = try await seeded()
-        try await expectRefused("INVALID_ARGUMENT.LIMIT", test, store) {
-            try await store.listSessions(SessionFilter(limit: limit))
+        try await withSeeded { test, store, _ in
+            try await expectRefused("INVALID_ARGUMENT.LIMIT", test, store) {
+                try await store.listSessions(SessionFilter(limit: limit))
+            }
+            try await expectRefused("INVALID_ARGUMENT.LIMIT", test, store) {
+                try await store.listCurrentSessions(dataSource: "default", limit: limit)
+            }
+            try await expectRefused("INVALID_ARGUMENT.LIMIT", test, store) {
+                try await store.listEvents(limit: limit)
+            }
+            #expect(try await store.listSessions(SessionFilter(limit: 1)).count == 1)
+            #expect(try await store.listSessions(SessionFilter(limit: 10_000)).count == 1)
         }
-        try await expectRefused("INVALID_ARGUMENT.LIMIT", test, store) {
-            try await store.listCurrentSessions(dataSource: "default", limit: limit)
-        }
-        try await expectRefused("INVALID_ARGUMENT.LIMIT", test, store) {
-            try await store.listEvents(limit: limit)
-        }
-        #expect(try await store.listSessions(SessionFilter(limit: 1)).count == 1)
-        #expect(try await store.listSessions(SessionFilter(limit: 10_000)).count == 1)
-        await store.close()
     }
 }

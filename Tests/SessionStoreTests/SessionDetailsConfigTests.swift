@@ -33,152 +33,152 @@ import Testing
 
     @Test func updateDetailsInsertsAndReplacesAndRemoveDetailsDeletes() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada", details: ["a": "1", "b": "2"])
-        let other = try await store.openSession(userId: "ada", details: ["a": "other"])
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada", details: ["a": "1", "b": "2"])
+            let other = try await store.openSession(userId: "ada", details: ["a": "other"])
 
-        try await store.updateDetails(key: session.key, ["b": "20", "c": "3"])
-        #expect(try await store.session(key: session.key)?.details == ["a": "1", "b": "20", "c": "3"])
-        #expect(try detailRows(test, session.key) == ["a": "1", "b": "20", "c": "3"])
-        #expect(try detailRows(test, other.key) == ["a": "other"])
-        let updated = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.detailsUpdated))
-        #expect(updated.map(\.payload) == [["names": "b,c"]])
+            try await store.updateDetails(key: session.key, ["b": "20", "c": "3"])
+            #expect(try await store.session(key: session.key)?.details == ["a": "1", "b": "20", "c": "3"])
+            #expect(try detailRows(test, session.key) == ["a": "1", "b": "20", "c": "3"])
+            #expect(try detailRows(test, other.key) == ["a": "other"])
+            let updated = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.detailsUpdated))
+            #expect(updated.map(\.payload) == [["names": "b,c"]])
 
-        try await store.removeDetails(key: session.key, names: ["a", "missing"])
-        #expect(try detailRows(test, session.key) == ["b": "20", "c": "3"])
-        let removed = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.detailsRemoved))
-        #expect(removed.map(\.payload) == [["names": "a"]])
+            try await store.removeDetails(key: session.key, names: ["a", "missing"])
+            #expect(try detailRows(test, session.key) == ["b": "20", "c": "3"])
+            let removed = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.detailsRemoved))
+            #expect(removed.map(\.payload) == [["names": "a"]])
 
-        // Removing only names that are not set changes nothing and writes no event.
-        try await store.removeDetails(key: session.key, names: ["missing"])
-        #expect(try Kit.eventCount(test, kind: EventKind.detailsRemoved) == 1)
-        #expect(try detailRows(test, session.key) == ["b": "20", "c": "3"])
-        #expect(try detailRows(test, other.key) == ["a": "other"])
-        await store.close()
+            // Removing only names that are not set changes nothing and writes no event.
+            try await store.removeDetails(key: session.key, names: ["missing"])
+            #expect(try Kit.eventCount(test, kind: EventKind.detailsRemoved) == 1)
+            #expect(try detailRows(test, session.key) == ["b": "20", "c": "3"])
+            #expect(try detailRows(test, other.key) == ["a": "other"])
+        }
     }
 
     @Test func sameDetailUnderTwentyConcurrentWritersLosesNothingAndNeverFails() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada", details: ["color": "initial"])
-        let key = session.key
-        let values = (0..<20).map { "value-\($0)" }
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada", details: ["color": "initial"])
+            let key = session.key
+            let values = (0..<20).map { "value-\($0)" }
 
-        let outcomes = await withTaskGroup(of: Result<String, SessionStoreError>.self) { group in
-            for value in values {
-                group.addTask {
-                    await outcome {
-                        try await store.updateDetails(key: key, ["color": value])
-                        return value
+            let outcomes = await withTaskGroup(of: Result<String, SessionStoreError>.self) { group in
+                for value in values {
+                    group.addTask {
+                        await outcome {
+                            try await store.updateDetails(key: key, ["color": value])
+                            return value
+                        }
                     }
                 }
+                var outcomes: [Result<String, SessionStoreError>] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
             }
-            var outcomes: [Result<String, SessionStoreError>] = []
-            for await outcome in group { outcomes.append(outcome) }
-            return outcomes
-        }
-        let succeeded = outcomes.compactMap { try? $0.get() }
-        #expect(outcomes.count == 20)
-        #expect(Set(succeeded) == Set(values), "failures: \(outcomes.filter { (try? $0.get()) == nil })")
+            let succeeded = outcomes.compactMap { try? $0.get() }
+            #expect(outcomes.count == 20)
+            #expect(Set(succeeded) == Set(values), "failures: \(outcomes.filter { (try? $0.get()) == nil })")
 
-        let final = try #require(try await store.session(key: key)?.details["color"])
-        #expect(values.contains(final))
-        #expect(try detailRows(test, key) == ["color": final])
-        #expect(try Kit.eventCount(test, kind: EventKind.detailsUpdated, key: key) == 20)
-        #expect(try await store.checkIntegrity().isHealthy)
-        await store.close()
+            let final = try #require(try await store.session(key: key)?.details["color"])
+            #expect(values.contains(final))
+            #expect(try detailRows(test, key) == ["color": final])
+            #expect(try Kit.eventCount(test, kind: EventKind.detailsUpdated, key: key) == 20)
+            #expect(try await store.checkIntegrity().isHealthy)
+        }
     }
 
     @Test func twentyConcurrentWritersOfDifferentNamesAllLand() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
-        let key = session.key
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
+            let key = session.key
 
-        let failures = await withTaskGroup(of: SessionStoreError?.self) { group in
-            for index in 0..<20 {
-                group.addTask {
-                    let result = await outcome { try await store.updateDetails(key: key, ["name-\(index)": "value-\(index)"]) }
-                    if case .failure(let error) = result { return error }
-                    return nil
+            let failures = await withTaskGroup(of: SessionStoreError?.self) { group in
+                for index in 0..<20 {
+                    group.addTask {
+                        let result = await outcome { try await store.updateDetails(key: key, ["name-\(index)": "value-\(index)"]) }
+                        if case .failure(let error) = result { return error }
+                        return nil
+                    }
                 }
+                var failures: [SessionStoreError] = []
+                for await failure in group { if let failure { failures.append(failure) } }
+                return failures
             }
-            var failures: [SessionStoreError] = []
-            for await failure in group { if let failure { failures.append(failure) } }
-            return failures
+            #expect(failures.isEmpty)
+            let expected = Dictionary(uniqueKeysWithValues: (0..<20).map { ("name-\($0)", "value-\($0)") })
+            #expect(try await store.session(key: key)?.details == expected)
+            #expect(try detailRows(test, key) == expected)
+            #expect(try Kit.eventCount(test, kind: EventKind.detailsUpdated, key: key) == 20)
         }
-        #expect(failures.isEmpty)
-        let expected = Dictionary(uniqueKeysWithValues: (0..<20).map { ("name-\($0)", "value-\($0)") })
-        #expect(try await store.session(key: key)?.details == expected)
-        #expect(try detailRows(test, key) == expected)
-        #expect(try Kit.eventCount(test, kind: EventKind.detailsUpdated, key: key) == 20)
-        await store.close()
     }
 
     @Test func setConfigWritesOneEventPerChangedNameWithOldAndNew() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada", config: ["a": "1"])
-        // Config set at open is not a change event.
-        #expect(try Kit.eventCount(test, kind: EventKind.configChanged) == 0)
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada", config: ["a": "1"])
+            // Config set at open is not a change event.
+            #expect(try Kit.eventCount(test, kind: EventKind.configChanged) == 0)
 
-        let changed = try await store.setConfig(key: session.key, ["a": "1", "c": "3", "b": "2"])
-        #expect(changed == ["b", "c"])
-        var events = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.configChanged))
-        #expect(events.map(\.payload) == [["name": "b", "new": "2"], ["name": "c", "new": "3"]])
-        #expect(events.allSatisfy { $0.userId == "ada" && $0.dataSource == "default" })
+            let changed = try await store.setConfig(key: session.key, ["a": "1", "c": "3", "b": "2"])
+            #expect(changed == ["b", "c"])
+            var events = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.configChanged))
+            #expect(events.map(\.payload) == [["name": "b", "new": "2"], ["name": "c", "new": "3"]])
+            #expect(events.allSatisfy { $0.userId == "ada" && $0.dataSource == "default" })
 
-        let seen = events.last?.seq ?? 0
-        #expect(try await store.setConfig(key: session.key, ["a": "9", "b": "2"]) == ["a"])
-        events = try await store.listEvents(after: seen, filter: EventFilter(sessionKey: session.key, kind: EventKind.configChanged))
-        #expect(events.map(\.payload) == [["name": "a", "old": "1", "new": "9"]])
-        #expect(
-            try test.count(
-                """
-                SELECT count(*) FROM events WHERE kind = 'session.config_changed'
-                AND json_extract(payload, '$.name') = 'a' AND json_extract(payload, '$.old') = '1'
-                AND json_extract(payload, '$.new') = '9'
-                """) == 1)
+            let seen = events.last?.seq ?? 0
+            #expect(try await store.setConfig(key: session.key, ["a": "9", "b": "2"]) == ["a"])
+            events = try await store.listEvents(after: seen, filter: EventFilter(sessionKey: session.key, kind: EventKind.configChanged))
+            #expect(events.map(\.payload) == [["name": "a", "old": "1", "new": "9"]])
+            #expect(
+                try test.count(
+                    """
+                    SELECT count(*) FROM events WHERE kind = 'session.config_changed'
+                    AND json_extract(payload, '$.name') = 'a' AND json_extract(payload, '$.old') = '1'
+                    AND json_extract(payload, '$.new') = '9'
+                    """) == 1)
 
-        // Nothing changes: no names, no events, no rows touched.
-        let before = try Kit.tableCounts(test)
-        #expect(try await store.setConfig(key: session.key, ["a": "9", "b": "2", "c": "3"]) == [])
-        #expect(try await store.setConfig(key: session.key, [:]) == [])
-        #expect(try Kit.tableCounts(test) == before)
-        #expect(try Kit.eventCount(test, kind: EventKind.configChanged, key: session.key) == 3)
+            // Nothing changes: no names, no events, no rows touched.
+            let before = try Kit.tableCounts(test)
+            #expect(try await store.setConfig(key: session.key, ["a": "9", "b": "2", "c": "3"]) == [])
+            #expect(try await store.setConfig(key: session.key, [:]) == [])
+            #expect(try Kit.tableCounts(test) == before)
+            #expect(try Kit.eventCount(test, kind: EventKind.configChanged, key: session.key) == 3)
 
-        #expect(try configRows(test, session.key) == ["a": "9", "b": "2", "c": "3"])
-        #expect(try await store.session(key: session.key)?.config == ["a": "9", "b": "2", "c": "3"])
-        // Details and config are separate namespaces.
-        #expect(try await store.session(key: session.key)?.details == [:])
-        await store.close()
+            #expect(try configRows(test, session.key) == ["a": "9", "b": "2", "c": "3"])
+            #expect(try await store.session(key: session.key)?.config == ["a": "9", "b": "2", "c": "3"])
+            // Details and config are separate namespaces.
+            #expect(try await store.session(key: session.key)?.details == [:])
+        }
     }
 
     @Test func updateIdentifierRecordsOldAndNew() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
 
-        try await store.updateIdentifier(key: session.key, "first")
-        try await store.updateIdentifier(key: session.key, "second")
-        try await store.updateIdentifier(key: session.key, "second")  // unchanged: no event
-        #expect(try await store.session(key: session.key)?.identifier == "second")
-        #expect(
-            try test.count("SELECT count(*) FROM sessions WHERE key = ? AND identifier = 'second'", [.text(session.key)]) == 1)
+            try await store.updateIdentifier(key: session.key, "first")
+            try await store.updateIdentifier(key: session.key, "second")
+            try await store.updateIdentifier(key: session.key, "second")  // unchanged: no event
+            #expect(try await store.session(key: session.key)?.identifier == "second")
+            #expect(
+                try test.count("SELECT count(*) FROM sessions WHERE key = ? AND identifier = 'second'", [.text(session.key)]) == 1)
 
-        try await store.updateIdentifier(key: session.key, nil)
-        #expect(try await store.session(key: session.key)?.identifier == nil)
-        #expect(
-            try test.count("SELECT count(*) FROM sessions WHERE key = ? AND identifier IS NULL", [.text(session.key)]) == 1)
+            try await store.updateIdentifier(key: session.key, nil)
+            #expect(try await store.session(key: session.key)?.identifier == nil)
+            #expect(
+                try test.count("SELECT count(*) FROM sessions WHERE key = ? AND identifier IS NULL", [.text(session.key)]) == 1)
 
-        let events = try await store.listEvents(
-            filter: EventFilter(sessionKey: session.key, kind: EventKind.identifierChanged))
-        #expect(
-            events.map(\.payload) == [
-                ["new": "first"],
-                ["old": "first", "new": "second"],
-                ["old": "second"],
-            ])
-        await store.close()
+            let events = try await store.listEvents(
+                filter: EventFilter(sessionKey: session.key, kind: EventKind.identifierChanged))
+            #expect(
+                events.map(\.payload) == [
+                    ["new": "first"],
+                    ["old": "first", "new": "second"],
+                    ["old": "second"],
+                ])
+        }
     }
 }

@@ -13,65 +13,65 @@ import Testing
 
     @Test func addAssociateLinksAndChildrenParentsAndTreeReadThem() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let a = try await store.openSession(userId: "ada", sessionId: "a")
-        let b = try await store.openSession(userId: "ada", sessionId: "b")
-        let c = try await store.openSession(userId: "ada", sessionId: "c")
-        let d = try await store.openSession(userId: "bob", sessionId: "d")
+        try await test.withStore { store in
+            let a = try await store.openSession(userId: "ada", sessionId: "a")
+            let b = try await store.openSession(userId: "ada", sessionId: "b")
+            let c = try await store.openSession(userId: "ada", sessionId: "c")
+            let d = try await store.openSession(userId: "bob", sessionId: "d")
 
-        try await store.addAssociate(parentKey: a.key, childKey: b.key)
-        try await store.addAssociate(parentKey: a.key, childKey: c.key.uppercased())
-        try await store.addAssociate(parentKey: b.key, childKey: d.key)
-        #expect(try linkCount(test) == 3)
+            try await store.addAssociate(parentKey: a.key, childKey: b.key)
+            try await store.addAssociate(parentKey: a.key, childKey: c.key.uppercased())
+            try await store.addAssociate(parentKey: b.key, childKey: d.key)
+            #expect(try linkCount(test) == 3)
 
-        #expect(try await store.listChildren(key: a.key).map(\.key) == [b.key, c.key])
-        #expect(try await store.listChildren(key: b.key).map(\.key) == [d.key])
-        #expect(try await store.listChildren(key: d.key) == [])
-        #expect(try await store.listParents(key: d.key).map(\.key) == [b.key])
-        #expect(try await store.listParents(key: b.key).map(\.key) == [a.key])
-        #expect(try await store.listParents(key: a.key) == [])
-        #expect(try await store.session(key: a.key)?.children == [b.key, c.key])
-        #expect(try await store.session(key: c.key)?.parents == [a.key])
+            #expect(try await store.listChildren(key: a.key).map(\.key) == [b.key, c.key])
+            #expect(try await store.listChildren(key: b.key).map(\.key) == [d.key])
+            #expect(try await store.listChildren(key: d.key) == [])
+            #expect(try await store.listParents(key: d.key).map(\.key) == [b.key])
+            #expect(try await store.listParents(key: b.key).map(\.key) == [a.key])
+            #expect(try await store.listParents(key: a.key) == [])
+            #expect(try await store.session(key: a.key)?.children == [b.key, c.key])
+            #expect(try await store.session(key: c.key)?.parents == [a.key])
 
-        let tree = try await store.sessionTree(key: a.key)
-        #expect(tree.session.key == a.key)
-        #expect(tree.children.map(\.session.key) == [b.key, c.key])
-        #expect(tree.children[0].children.map(\.session.key) == [d.key])
-        #expect(tree.children[0].children[0].children.isEmpty)
-        #expect(tree.children[1].children.isEmpty)
+            let tree = try await store.sessionTree(key: a.key)
+            #expect(tree.session.key == a.key)
+            #expect(tree.children.map(\.session.key) == [b.key, c.key])
+            #expect(tree.children[0].children.map(\.session.key) == [d.key])
+            #expect(tree.children[0].children[0].children.isEmpty)
+            #expect(tree.children[1].children.isEmpty)
 
-        // One session.linked event per new link, on the parent, naming the child.
-        let linked = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionLinked))
-        #expect(linked.map(\.sessionKey) == [a.key, a.key, b.key])
-        #expect(linked.map { $0.payload["child"] } == [b.key, c.key, d.key])
+            // One session.linked event per new link, on the parent, naming the child.
+            let linked = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionLinked))
+            #expect(linked.map(\.sessionKey) == [a.key, a.key, b.key])
+            #expect(linked.map { $0.payload["child"] } == [b.key, c.key, d.key])
 
-        // Linking again is a no-op: no row, no event.
-        try await store.addAssociate(parentKey: a.key, childKey: b.key)
-        #expect(try linkCount(test) == 3)
-        #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 3)
+            // Linking again is a no-op: no row, no event.
+            try await store.addAssociate(parentKey: a.key, childKey: b.key)
+            #expect(try linkCount(test) == 3)
+            #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 3)
 
-        // Links stay readable after the child ends.
-        try await store.closeSession(key: b.key)
-        let children = try await store.listChildren(key: a.key)
-        #expect(children.map(\.key) == [b.key, c.key])
-        #expect(children.map(\.state) == [.closed, .idle])
-        #expect(try await store.sessionTree(key: a.key).children[0].children.map(\.session.key) == [d.key])
-        await store.close()
+            // Links stay readable after the child ends.
+            try await store.closeSession(key: b.key)
+            let children = try await store.listChildren(key: a.key)
+            #expect(children.map(\.key) == [b.key, c.key])
+            #expect(children.map(\.state) == [.closed, .idle])
+            #expect(try await store.sessionTree(key: a.key).children[0].children.map(\.session.key) == [d.key])
+        }
     }
 
     @Test func associatesGivenAtOpenBecomeChildren() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let first = try await store.openSession(userId: "ada")
-        let second = try await store.openSession(userId: "ada")
-        var request = OpenSessionRequest(userId: "ada")
-        request.associates = [second.key, first.key]
-        let parent = try await store.openSession(request)
-        #expect(Set(parent.children) == [first.key, second.key])
-        #expect(try await store.listParents(key: first.key).map(\.key) == [parent.key])
-        #expect(try await store.listParents(key: second.key).map(\.key) == [parent.key])
-        #expect(try linkCount(test) == 2)
-        await store.close()
+        try await test.withStore { store in
+            let first = try await store.openSession(userId: "ada")
+            let second = try await store.openSession(userId: "ada")
+            var request = OpenSessionRequest(userId: "ada")
+            request.associates = [second.key, first.key]
+            let parent = try await store.openSession(request)
+            #expect(Set(parent.children) == [first.key, second.key])
+            #expect(try await store.listParents(key: first.key).map(\.key) == [parent.key])
+            #expect(try await store.listParents(key: second.key).map(\.key) == [parent.key])
+            #expect(try linkCount(test) == 2)
+        }
     }
 
     enum AssociateProblem: String, CaseIterable, Sendable {
@@ -83,91 +83,91 @@ import Testing
     @Test(arguments: AssociateProblem.allCases)
     func associatesThatAreNotLiveRefuseTheOpenWithNothingWritten(problem: AssociateProblem) async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let live = try await store.openSession(userId: "ada")
-        let ended = try await store.openSession(userId: "ada")
-        try await store.closeSession(key: ended.key)
-        let before = try Kit.tableCounts(test)
+        try await test.withStore { store in
+            let live = try await store.openSession(userId: "ada")
+            let ended = try await store.openSession(userId: "ada")
+            try await store.closeSession(key: ended.key)
+            let before = try Kit.tableCounts(test)
 
-        var request = OpenSessionRequest(userId: "ada", sessionId: "parent")
-        request.details = ["d": "1"]
-        request.config = ["c": "1"]
-        switch problem {
-        case .ended:
-            request.associates = [live.key, ended.key]
-            await Kit.expectError(SessionStoreError.Code.sessionClosed) { try await store.openSession(request) }
-        case .unknown:
-            request.associates = [live.key, UUID().uuidString]
-            await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.openSession(request) }
+            var request = OpenSessionRequest(userId: "ada", sessionId: "parent")
+            request.details = ["d": "1"]
+            request.config = ["c": "1"]
+            switch problem {
+            case .ended:
+                request.associates = [live.key, ended.key]
+                await expectError(SessionStoreError.Code.sessionClosed) { try await store.openSession(request) }
+            case .unknown:
+                request.associates = [live.key, UUID().uuidString]
+                await expectError(SessionStoreError.Code.sessionNotFound) { try await store.openSession(request) }
+            }
+            #expect(try Kit.tableCounts(test) == before)
+            #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id = 'parent'") == 0)
+            #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 1)
+            #expect(try await store.listParents(key: live.key) == [])
+            #expect(try await store.checkIntegrity().isHealthy)
         }
-        #expect(try Kit.tableCounts(test) == before)
-        #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id = 'parent'") == 0)
-        #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 1)
-        #expect(try await store.listParents(key: live.key) == [])
-        #expect(try await store.checkIntegrity().isHealthy)
-        await store.close()
     }
 
     @Test func cyclesAreRefusedAndAddNoLink() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let a = try await store.openSession(userId: "ada", sessionId: "a")
-        let b = try await store.openSession(userId: "ada", sessionId: "b")
-        let c = try await store.openSession(userId: "ada", sessionId: "c")
-        try await store.addAssociate(parentKey: a.key, childKey: b.key)
-        try await store.addAssociate(parentKey: b.key, childKey: c.key)
-        let before = try Kit.tableCounts(test)
-        #expect(before["session_links"] == 2)
+        try await test.withStore { store in
+            let a = try await store.openSession(userId: "ada", sessionId: "a")
+            let b = try await store.openSession(userId: "ada", sessionId: "b")
+            let c = try await store.openSession(userId: "ada", sessionId: "c")
+            try await store.addAssociate(parentKey: a.key, childKey: b.key)
+            try await store.addAssociate(parentKey: b.key, childKey: c.key)
+            let before = try Kit.tableCounts(test)
+            #expect(before["session_links"] == 2)
 
-        for (parent, child) in [(c.key, a.key), (a.key, a.key), (b.key, a.key), (c.key, b.key), (c.key, c.key)] {
-            await Kit.expectError(SessionStoreError.Code.linkCycle) {
-                try await store.addAssociate(parentKey: parent, childKey: child)
+            for (parent, child) in [(c.key, a.key), (a.key, a.key), (b.key, a.key), (c.key, b.key), (c.key, c.key)] {
+                await expectError(SessionStoreError.Code.linkCycle) {
+                    try await store.addAssociate(parentKey: parent, childKey: child)
+                }
             }
-        }
-        #expect(try Kit.tableCounts(test) == before)
-        #expect(try linkCount(test) == 2)
-        #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 2)
-        #expect(try await store.listChildren(key: c.key) == [])
-        #expect(try await store.listParents(key: a.key) == [])
+            #expect(try Kit.tableCounts(test) == before)
+            #expect(try linkCount(test) == 2)
+            #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 2)
+            #expect(try await store.listChildren(key: c.key) == [])
+            #expect(try await store.listParents(key: a.key) == [])
 
-        // A link that closes no cycle is still fine: a diamond.
-        let d = try await store.openSession(userId: "ada", sessionId: "d")
-        try await store.addAssociate(parentKey: a.key, childKey: d.key)
-        try await store.addAssociate(parentKey: d.key, childKey: c.key)
-        #expect(try linkCount(test) == 4)
-        #expect(try await store.listParents(key: c.key).map(\.key) == [b.key, d.key])
-        await Kit.expectError(SessionStoreError.Code.linkCycle) {
-            try await store.addAssociate(parentKey: c.key, childKey: d.key)
+            // A link that closes no cycle is still fine: a diamond.
+            let d = try await store.openSession(userId: "ada", sessionId: "d")
+            try await store.addAssociate(parentKey: a.key, childKey: d.key)
+            try await store.addAssociate(parentKey: d.key, childKey: c.key)
+            #expect(try linkCount(test) == 4)
+            #expect(try await store.listParents(key: c.key).map(\.key) == [b.key, d.key])
+            await expectError(SessionStoreError.Code.linkCycle) {
+                try await store.addAssociate(parentKey: c.key, childKey: d.key)
+            }
+            #expect(try linkCount(test) == 4)
         }
-        #expect(try linkCount(test) == 4)
-        await store.close()
     }
 
     @Test func linksNeedTwoLiveSessions() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let live = try await store.openSession(userId: "ada")
-        let ended = try await store.openSession(userId: "ada")
-        try await store.closeSession(key: ended.key)
-        let unknown = UUID().uuidString
+        try await test.withStore { store in
+            let live = try await store.openSession(userId: "ada")
+            let ended = try await store.openSession(userId: "ada")
+            try await store.closeSession(key: ended.key)
+            let unknown = UUID().uuidString
 
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) {
-            try await store.addAssociate(parentKey: live.key, childKey: ended.key)
+            await expectError(SessionStoreError.Code.sessionClosed) {
+                try await store.addAssociate(parentKey: live.key, childKey: ended.key)
+            }
+            await expectError(SessionStoreError.Code.sessionClosed) {
+                try await store.addAssociate(parentKey: ended.key, childKey: live.key)
+            }
+            await expectError(SessionStoreError.Code.sessionNotFound) {
+                try await store.addAssociate(parentKey: live.key, childKey: unknown)
+            }
+            await expectError(SessionStoreError.Code.sessionNotFound) {
+                try await store.addAssociate(parentKey: unknown, childKey: live.key)
+            }
+            await expectError(SessionStoreError.Code.sessionNotFound) { try await store.listChildren(key: unknown) }
+            await expectError(SessionStoreError.Code.sessionNotFound) { try await store.listParents(key: unknown) }
+            await expectError(SessionStoreError.Code.sessionNotFound) { try await store.sessionTree(key: unknown) }
+            #expect(try linkCount(test) == 0)
+            #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 0)
         }
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) {
-            try await store.addAssociate(parentKey: ended.key, childKey: live.key)
-        }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) {
-            try await store.addAssociate(parentKey: live.key, childKey: unknown)
-        }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) {
-            try await store.addAssociate(parentKey: unknown, childKey: live.key)
-        }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.listChildren(key: unknown) }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.listParents(key: unknown) }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.sessionTree(key: unknown) }
-        #expect(try linkCount(test) == 0)
-        #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 0)
-        await store.close()
     }
 }

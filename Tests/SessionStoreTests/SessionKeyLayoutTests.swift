@@ -15,14 +15,15 @@ struct SessionKeyLayoutTests {
 
     @Test func keysAreVersion7UUIDsStampedWithTheTimeOfTheOpen() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let before = Self.systemMilliseconds()
-        var keys: [String] = []
-        for index in 0..<200 {
-            keys.append(try await store.openSession(userId: "user-\(index % 7)").key)
+        let (keys, before, after) = try await test.withStore { store in
+            let before = Self.systemMilliseconds()
+            var keys: [String] = []
+            for index in 0..<200 {
+                keys.append(try await store.openSession(userId: "user-\(index % 7)").key)
+            }
+            let after = Self.systemMilliseconds()
+            return (keys, before, after)
         }
-        let after = Self.systemMilliseconds()
-        await store.close()
 
         #expect(Set(keys).count == keys.count)
         for key in keys {
@@ -43,14 +44,15 @@ struct SessionKeyLayoutTests {
 
     @Test func keysOfOneMillisecondDifferInTheirRandomBits() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let keys = try await withThrowingTaskGroup(of: String.self) { group in
-            for index in 0..<64 {
-                group.addTask { try await store.openSession(userId: "user-\(index)").key }
+        let keys = try await test.withStore { store in
+            let keys = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<64 {
+                    group.addTask { try await store.openSession(userId: "user-\(index)").key }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
             }
-            return try await group.reduce(into: [String]()) { $0.append($1) }
+            return keys
         }
-        await store.close()
         #expect(Set(keys).count == 64)
         // The 74 random bits: the last 16 hex digits hold 62 of them. Sixty-four keys
         // agreeing in all of those would mean the generator is not random.

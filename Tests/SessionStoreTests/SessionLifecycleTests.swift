@@ -3,143 +3,29 @@ import SessionStore
 import SessionStoreSQLite
 import Testing
 
-/// Helpers shared by the `Session*Tests` suites (kept here so TestSupport stays as it is).
-enum SessionTestKit {
-    /// Where every ``TestStore`` clock starts: a whole number of seconds.
-    static let start: Int64 = 1_700_000_000_000
-
-    /// `roundUp(value, tick)` for positive values, as the design defines expiry.
-    static func roundUp(_ value: Int64, _ tick: Int64) -> Int64 {
-        (value + tick - 1) / tick * tick
-    }
-
-    /// Runs `body`, expecting it to fail with a ``SessionStoreError`` of `code`.
-    @discardableResult
-    static func expectError<R>(
-        _ code: SessionStoreError.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> R
-    ) async -> SessionStoreError? {
-        do {
-            _ = try await body()
-            Issue.record("expected \(code), but the call succeeded", sourceLocation: sourceLocation)
-            return nil
-        } catch let error as SessionStoreError {
-            #expect(error.code == code, "\(error.message)", sourceLocation: sourceLocation)
-            return error
-        } catch {
-            Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
-            return nil
-        }
-    }
-
-    /// `SELECT count(*)` of every table in the file, by table name.
-    static func tableCounts(_ test: TestStore) throws -> [String: Int64] {
-        try test.inspect { db in
-            let tables = try db.fetchAll(sql: "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") {
-                $0.string(0)
-            }
-            var counts: [String: Int64] = [:]
-            for table in tables {
-                counts[table] = try db.fetchInt64(sql: "SELECT count(*) FROM \"\(table)\"") ?? -1
-            }
-            return counts
-        }
-    }
-
-    /// The expiry columns of a session's row.
-    struct RowTiming: Equatable, CustomStringConvertible {
-        var expireAt: Int64?
-        var lastAccessAt: Int64
-        var description: String { "expire_at \(expireAt.map(String.init) ?? "NULL"), last_access_at \(lastAccessAt)" }
-    }
-
-    static func timing(_ test: TestStore, key: String) throws -> RowTiming? {
-        try test.inspect { db in
-            try db.fetchOne(sql: "SELECT expire_at, last_access_at FROM sessions WHERE key = ?", [.text(key)]) {
-                RowTiming(expireAt: $0.optionalInt64(0), lastAccessAt: $0.int64(1))
-            }
-        }
-    }
-
-    /// Rows of `events` of `kind`, for one session when `key` is given.
-    static func eventCount(_ test: TestStore, kind: EventKind, key: String? = nil) throws -> Int64 {
-        if let key {
-            return try test.count("SELECT count(*) FROM events WHERE kind = ? AND session_key = ?", [.text(kind.rawValue), .text(key)])
-        }
-        return try test.count("SELECT count(*) FROM events WHERE kind = ?", [.text(kind.rawValue)])
-    }
-}
-
 @Suite struct SessionLifecycleTests {
     typealias Kit = SessionTestKit
 
     // MARK: openSession
 
-    @Test func openStoresAndReturnsEveryRequestField() async throws {
-        let test = TestStore()
-        let store = try await test.open { $0.impersonationPolicy = ProxyUsersImpersonation(proxyUsers: ["gateway"]) }
-        let first = try await store.openSession(userId: "gateway", sessionId: "child-1")
-        let second = try await store.openSession(userId: "gateway")
+    /// The request columns of a `sessions` row, as sqlite3 would see them.
+    struct Stored: Equatable {
+        var userId, sessionId, dataSource, type: String
+        var version: Int64
+        var identifier: String
+        var utcOffset: Int64
+        var address, impersonated, state: String
+        var timeout, expireAt: Int64
+    }
 
-        var request = OpenSessionRequest(userId: "gateway", sessionId: "parent")
-        request.dataSource = "telemetry"
-        request.type = "Stream"
-        request.version = 3
-        request.identifier = "device-7"
-        request.utcOffsetSeconds = -18_000
-        request.details = ["device": "sensor-7", "site": "north"]
-        request.config = ["spark.sql.shuffle.partitions": "8"]
-        request.associates = [first.key, second.key.uppercased()]
-        request.clientAddress = "10.0.0.5"
-        request.impersonatedUser = "ada"
-        request.timeout = .after(.milliseconds(90_000))
-        let session = try await store.openSession(request)
-
-        #expect(session.key.count == 36)
-        #expect(session.key == session.key.lowercased())
-        #expect(UUID(uuidString: session.key) != nil)
-        #expect(session.userId == "gateway")
-        #expect(session.sessionId == "parent")
-        #expect(session.dataSource == "telemetry")
-        #expect(session.type == "Stream")
-        #expect(session.version == 3)
-        #expect(session.identifier == "device-7")
-        #expect(session.utcOffsetSeconds == -18_000)
-        #expect(session.details == ["device": "sensor-7", "site": "north"])
-        #expect(session.config == ["spark.sql.shuffle.partitions": "8"])
-        #expect(session.children == [first.key, second.key])
-        #expect(session.parents == [])
-        #expect(session.clientAddress == "10.0.0.5")
-        #expect(session.impersonatedUser == "ada")
-        #expect(session.state == .idle)
-        #expect(session.isLive)
-        #expect(session.timeout == .after(.milliseconds(90_000)))
-        #expect(session.createdAt.milliseconds == Kit.start)
-        #expect(session.lastAccessAt.milliseconds == Kit.start)
-        #expect(session.expireAt?.milliseconds == Kit.start + 90_000)
-        #expect(session.endedAt == nil)
-        #expect(session.endReason == nil)
-
-        // Read back through the API: identical.
-        #expect(try await store.session(key: session.key) == session)
-        #expect(try await store.session(key: first.key)?.parents == [session.key])
-        #expect(try await store.session(key: second.key)?.parents == [session.key])
-
-        // The row as sqlite3 would see it.
-        struct Stored: Equatable {
-            var userId, sessionId, dataSource, type: String
-            var version: Int64
-            var identifier: String
-            var utcOffset: Int64
-            var address, impersonated, state: String
-            var timeout, expireAt: Int64
-        }
-        let stored = try test.inspect { db in
+    static func storedRow(_ test: TestStore, key: String) throws -> Stored? {
+        try test.inspect { db in
             try db.fetchOne(
                 sql: """
                     SELECT user_id, client_session_id, data_source, type, version, identifier, utc_offset_seconds,
                         client_address, impersonated_user, state, timeout_ms, expire_at
                     FROM sessions WHERE key = ?
-                    """, [.text(session.key)]
+                    """, [.text(key)]
             ) {
                 Stored(
                     userId: $0.string(0), sessionId: $0.string(1), dataSource: $0.string(2), type: $0.string(3),
@@ -147,58 +33,112 @@ enum SessionTestKit {
                     impersonated: $0.string(8), state: $0.string(9), timeout: $0.int64(10), expireAt: $0.int64(11))
             }
         }
-        #expect(
-            stored
-                == Stored(
-                    userId: "gateway", sessionId: "parent", dataSource: "telemetry", type: "Stream", version: 3,
-                    identifier: "device-7", utcOffset: -18_000, address: "10.0.0.5", impersonated: "ada", state: "idle",
-                    timeout: 90_000, expireAt: Kit.start + 90_000))
-        let sessionIdArg: [DatabaseValue] = [.text(session.key)]
-        #expect(
-            try test.count(
-                "SELECT count(*) FROM session_details JOIN sessions ON sessions.id = session_id WHERE key = ?", sessionIdArg)
-                == 2)
-        #expect(
-            try test.count(
-                "SELECT count(*) FROM session_config JOIN sessions ON sessions.id = session_id WHERE key = ?", sessionIdArg)
-                == 1)
-        #expect(
-            try test.count(
-                "SELECT count(*) FROM session_links JOIN sessions ON sessions.id = parent_id WHERE key = ?", sessionIdArg)
-                == 2)
+    }
 
-        // One session.started event describing it.
-        let started = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionStarted))
-        #expect(started.count == 1)
-        let event = try #require(started.first)
-        #expect(event.userId == "gateway")
-        #expect(event.dataSource == "telemetry")
-        #expect(event.at.milliseconds == Kit.start)
-        #expect(event.payload["type"] == "Stream")
-        #expect(event.payload["timeoutMs"] == "90000")
-        #expect(event.payload["sessionId"] == "parent")
-        #expect(event.payload["clientAddress"] == "10.0.0.5")
-        #expect(event.payload["impersonatedUser"] == "ada")
-        await store.close()
+    @Test func openStoresAndReturnsEveryRequestField() async throws {
+        let test = TestStore()
+        try await test.withStore { $0.impersonationPolicy = ProxyUsersImpersonation(proxyUsers: ["gateway"]) } body: { store in
+            let first = try await store.openSession(userId: "gateway", sessionId: "child-1")
+            let second = try await store.openSession(userId: "gateway")
+
+            var request = OpenSessionRequest(userId: "gateway", sessionId: "parent")
+            request.dataSource = "telemetry"
+            request.type = "Stream"
+            request.version = 3
+            request.identifier = "device-7"
+            request.utcOffsetSeconds = -18_000
+            request.details = ["device": "sensor-7", "site": "north"]
+            request.config = ["spark.sql.shuffle.partitions": "8"]
+            request.associates = [first.key, second.key.uppercased()]
+            request.clientAddress = "10.0.0.5"
+            request.impersonatedUser = "ada"
+            request.timeout = .after(.milliseconds(90_000))
+            let session = try await store.openSession(request)
+
+            #expect(session.key.count == 36)
+            #expect(session.key == session.key.lowercased())
+            #expect(UUID(uuidString: session.key) != nil)
+            #expect(session.userId == "gateway")
+            #expect(session.sessionId == "parent")
+            #expect(session.dataSource == "telemetry")
+            #expect(session.type == "Stream")
+            #expect(session.version == 3)
+            #expect(session.identifier == "device-7")
+            #expect(session.utcOffsetSeconds == -18_000)
+            #expect(session.details == ["device": "sensor-7", "site": "north"])
+            #expect(session.config == ["spark.sql.shuffle.partitions": "8"])
+            #expect(session.children == [first.key, second.key])
+            #expect(session.parents == [])
+            #expect(session.clientAddress == "10.0.0.5")
+            #expect(session.impersonatedUser == "ada")
+            #expect(session.state == .idle)
+            #expect(session.isLive)
+            #expect(session.timeout == .after(.milliseconds(90_000)))
+            #expect(session.createdAt.milliseconds == TestStore.start)
+            #expect(session.lastAccessAt.milliseconds == TestStore.start)
+            #expect(session.expireAt?.milliseconds == TestStore.start + 90_000)
+            #expect(session.endedAt == nil)
+            #expect(session.endReason == nil)
+
+            // Read back through the API: identical.
+            #expect(try await store.session(key: session.key) == session)
+            #expect(try await store.session(key: first.key)?.parents == [session.key])
+            #expect(try await store.session(key: second.key)?.parents == [session.key])
+
+            // The row as sqlite3 would see it.
+            let stored = try Self.storedRow(test, key: session.key)
+            #expect(
+                stored
+                    == Stored(
+                        userId: "gateway", sessionId: "parent", dataSource: "telemetry", type: "Stream", version: 3,
+                        identifier: "device-7", utcOffset: -18_000, address: "10.0.0.5", impersonated: "ada", state: "idle",
+                        timeout: 90_000, expireAt: TestStore.start + 90_000))
+            let sessionIdArg: [DatabaseValue] = [.text(session.key)]
+            #expect(
+                try test.count(
+                    "SELECT count(*) FROM session_details JOIN sessions ON sessions.id = session_id WHERE key = ?", sessionIdArg)
+                    == 2)
+            #expect(
+                try test.count(
+                    "SELECT count(*) FROM session_config JOIN sessions ON sessions.id = session_id WHERE key = ?", sessionIdArg)
+                    == 1)
+            #expect(
+                try test.count(
+                    "SELECT count(*) FROM session_links JOIN sessions ON sessions.id = parent_id WHERE key = ?", sessionIdArg)
+                    == 2)
+
+            // One session.started event describing it.
+            let started = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionStarted))
+            #expect(started.count == 1)
+            let event = try #require(started.first)
+            #expect(event.userId == "gateway")
+            #expect(event.dataSource == "telemetry")
+            #expect(event.at.milliseconds == TestStore.start)
+            #expect(event.payload["type"] == "Stream")
+            #expect(event.payload["timeoutMs"] == "90000")
+            #expect(event.payload["sessionId"] == "parent")
+            #expect(event.payload["clientAddress"] == "10.0.0.5")
+            #expect(event.payload["impersonatedUser"] == "ada")
+        }
     }
 
     @Test func openWithDefaultsFillsTheDocumentedDefaults() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
-        #expect(session.sessionId == nil)
-        #expect(session.dataSource == "default")
-        #expect(session.type == "Session")
-        #expect(session.version == 1)
-        #expect(session.identifier == nil)
-        #expect(session.utcOffsetSeconds == 0)
-        #expect(session.details.isEmpty)
-        #expect(session.config.isEmpty)
-        #expect(session.clientAddress == nil)
-        #expect(session.impersonatedUser == nil)
-        #expect(session.timeout == .after(.milliseconds(3_600_000)))
-        #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id IS NULL AND identifier IS NULL") == 1)
-        await store.close()
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
+            #expect(session.sessionId == nil)
+            #expect(session.dataSource == "default")
+            #expect(session.type == "Session")
+            #expect(session.version == 1)
+            #expect(session.identifier == nil)
+            #expect(session.utcOffsetSeconds == 0)
+            #expect(session.details.isEmpty)
+            #expect(session.config.isEmpty)
+            #expect(session.clientAddress == nil)
+            #expect(session.impersonatedUser == nil)
+            #expect(session.timeout == .after(.milliseconds(3_600_000)))
+            #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id IS NULL AND identifier IS NULL") == 1)
+        }
     }
 
     /// (requested, negotiated) with the default configuration: default 1 h, min 1 s,
@@ -218,431 +158,431 @@ enum SessionTestKit {
     func timeoutIsNegotiated(requested: SessionTimeout?, expected: Int64?) async throws {
         let test = TestStore()
         test.clock.advance(by: .milliseconds(123))
-        let store = try await test.open()
-        let now = Kit.start + 123
-        let session = try await store.openSession(userId: "ada", timeout: requested)
-        #expect(session.timeout == (expected.map { .after(.milliseconds($0)) } ?? .never))
-        let expireAt = expected.map { Kit.roundUp(now + $0, 1000) }
-        #expect(session.expireAt?.milliseconds == expireAt)
-        #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: expireAt, lastAccessAt: now))
-        let timeoutColumn = try test.inspect { db in
-            try db.fetchOne(sql: "SELECT timeout_ms FROM sessions WHERE key = ?", [.text(session.key)]) {
-                $0.optionalInt64(0)
+        try await test.withStore { store in
+            let now = TestStore.start + 123
+            let session = try await store.openSession(userId: "ada", timeout: requested)
+            #expect(session.timeout == (expected.map { .after(.milliseconds($0)) } ?? .never))
+            let expireAt = expected.map { roundUp(now + $0, 1000) }
+            #expect(session.expireAt?.milliseconds == expireAt)
+            #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: expireAt, lastAccessAt: now))
+            let timeoutColumn = try test.inspect { db in
+                try db.fetchOne(sql: "SELECT timeout_ms FROM sessions WHERE key = ?", [.text(session.key)]) {
+                    $0.optionalInt64(0)
+                }
             }
+            #expect(timeoutColumn == .some(expected))
         }
-        #expect(timeoutColumn == .some(expected))
-        await store.close()
     }
 
     @Test func neverBecomesTheMaximumWhenNotAllowed() async throws {
         let test = TestStore()
-        let store = try await test.open {
+        try await test.withStore {
             $0.allowNeverTimeout = false
             $0.maxTimeout = .milliseconds(600_000)
+        } body: { store in
+            let session = try await store.openSession(userId: "ada", timeout: .never)
+            #expect(session.timeout == .after(.milliseconds(600_000)))
+            #expect(session.expireAt?.milliseconds == TestStore.start + 600_000)
         }
-        let session = try await store.openSession(userId: "ada", timeout: .never)
-        #expect(session.timeout == .after(.milliseconds(600_000)))
-        #expect(session.expireAt?.milliseconds == Kit.start + 600_000)
-        await store.close()
     }
 
     @Test func configuredDefaultAndBoundsApply() async throws {
         let test = TestStore()
-        let store = try await test.open {
+        try await test.withStore {
             $0.defaultTimeout = .after(.milliseconds(30_000))
             $0.minTimeout = .milliseconds(5_000)
             $0.maxTimeout = .milliseconds(60_000)
             $0.tick = .milliseconds(2_000)
+        } body: { store in
+            #expect(try await store.openSession(userId: "ada").timeout == .after(.milliseconds(30_000)))
+            #expect(try await store.openSession(userId: "ada", timeout: .after(.milliseconds(1))).timeout == .after(.milliseconds(5_000)))
+            #expect(try await store.openSession(userId: "ada", timeout: .after(.milliseconds(61_000))).timeout == .after(.milliseconds(60_000)))
+            test.clock.advance(by: .milliseconds(1))
+            let rounded = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(7_000)))
+            #expect(rounded.expireAt?.milliseconds == roundUp(TestStore.start + 1 + 7_000, 2_000))
         }
-        #expect(try await store.openSession(userId: "ada").timeout == .after(.milliseconds(30_000)))
-        #expect(try await store.openSession(userId: "ada", timeout: .after(.milliseconds(1))).timeout == .after(.milliseconds(5_000)))
-        #expect(try await store.openSession(userId: "ada", timeout: .after(.milliseconds(61_000))).timeout == .after(.milliseconds(60_000)))
-        test.clock.advance(by: .milliseconds(1))
-        let rounded = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(7_000)))
-        #expect(rounded.expireAt?.milliseconds == Kit.roundUp(Kit.start + 1 + 7_000, 2_000))
-        await store.close()
     }
 
     // MARK: Re-open, reconnect, isolated sessions
 
     @Test func reopeningAClosedSessionIdFailsUnlessReconnecting() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let first = try await store.openSession(userId: "ada", sessionId: "s1")
-        try await store.closeSession(key: first.key)
-        let before = try Kit.tableCounts(test)
+        try await test.withStore { store in
+            let first = try await store.openSession(userId: "ada", sessionId: "s1")
+            try await store.closeSession(key: first.key)
+            let before = try Kit.tableCounts(test)
 
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) {
-            try await store.openSession(userId: "ada", sessionId: "s1")
+            await expectError(SessionStoreError.Code.sessionClosed) {
+                try await store.openSession(userId: "ada", sessionId: "s1")
+            }
+            #expect(try Kit.tableCounts(test) == before)
+
+            var request = OpenSessionRequest(userId: "ada", sessionId: "s1")
+            request.reconnect = true
+            let second = try await store.openSession(request)
+            #expect(second.key != first.key)
+            #expect(second.state == .idle)
+            #expect(second.sessionId == "s1")
+            #expect(try await store.session(key: first.key)?.state == .closed)
+            #expect(try test.count("SELECT count(*) FROM sessions WHERE user_id = 'ada' AND client_session_id = 's1'") == 2)
+            #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id = 's1' AND state = 'idle'") == 1)
+            // The isolated lookup now finds the new, live one.
+            #expect(try await store.isolatedSession(userId: "ada", sessionId: "s1")?.key == second.key)
         }
-        #expect(try Kit.tableCounts(test) == before)
-
-        var request = OpenSessionRequest(userId: "ada", sessionId: "s1")
-        request.reconnect = true
-        let second = try await store.openSession(request)
-        #expect(second.key != first.key)
-        #expect(second.state == .idle)
-        #expect(second.sessionId == "s1")
-        #expect(try await store.session(key: first.key)?.state == .closed)
-        #expect(try test.count("SELECT count(*) FROM sessions WHERE user_id = 'ada' AND client_session_id = 's1'") == 2)
-        #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id = 's1' AND state = 'idle'") == 1)
-        // The isolated lookup now finds the new, live one.
-        #expect(try await store.isolatedSession(userId: "ada", sessionId: "s1")?.key == second.key)
-        await store.close()
     }
 
     @Test func openingALiveSessionIdTwiceFailsAndReconnectReturnsIt() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let first = try await store.openSession(userId: "ada", sessionId: "s1")
-        await Kit.expectError(SessionStoreError.Code.sessionAlreadyExists) {
-            try await store.openSession(userId: "ada", sessionId: "s1")
+        try await test.withStore { store in
+            let first = try await store.openSession(userId: "ada", sessionId: "s1")
+            await expectError(SessionStoreError.Code.sessionAlreadyExists) {
+                try await store.openSession(userId: "ada", sessionId: "s1")
+            }
+            var request = OpenSessionRequest(userId: "ada", sessionId: "s1")
+            request.reconnect = true
+            let again = try await store.openSession(request)
+            #expect(again.key == first.key)
+            #expect(try test.count("SELECT count(*) FROM sessions") == 1)
+            #expect(try Kit.eventCount(test, kind: EventKind.sessionStarted) == 1)
+            // Another user may use the same session id.
+            let bobs = try await store.openSession(userId: "bob", sessionId: "s1")
+            #expect(bobs.key != first.key)
         }
-        var request = OpenSessionRequest(userId: "ada", sessionId: "s1")
-        request.reconnect = true
-        let again = try await store.openSession(request)
-        #expect(again.key == first.key)
-        #expect(try test.count("SELECT count(*) FROM sessions") == 1)
-        #expect(try Kit.eventCount(test, kind: EventKind.sessionStarted) == 1)
-        // Another user may use the same session id.
-        let bobs = try await store.openSession(userId: "bob", sessionId: "s1")
-        #expect(bobs.key != first.key)
-        await store.close()
     }
 
     @Test func getOrCreateIsolatedSessionCreatesThenReturnsTheSameKey() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let created = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
-        #expect(created.userId == "ada")
-        #expect(created.sessionId == "nb")
-        #expect(created.isLive)
-        #expect(try test.count("SELECT count(*) FROM sessions") == 1)
+        try await test.withStore { store in
+            let created = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
+            #expect(created.userId == "ada")
+            #expect(created.sessionId == "nb")
+            #expect(created.isLive)
+            #expect(try test.count("SELECT count(*) FROM sessions") == 1)
 
-        test.clock.advance(by: .milliseconds(5_000))
-        let again = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
-        #expect(again.key == created.key)
-        #expect(try test.count("SELECT count(*) FROM sessions") == 1)
-        #expect(try Kit.eventCount(test, kind: EventKind.sessionStarted) == 1)
-        // Returning it counted as an access.
-        #expect(
-            try Kit.timing(test, key: created.key)
-                == Kit.RowTiming(expireAt: Kit.start + 5_000 + 3_600_000, lastAccessAt: Kit.start + 5_000))
+            test.clock.advance(by: .milliseconds(5_000))
+            let again = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
+            #expect(again.key == created.key)
+            #expect(try test.count("SELECT count(*) FROM sessions") == 1)
+            #expect(try Kit.eventCount(test, kind: EventKind.sessionStarted) == 1)
+            // Returning it counted as an access.
+            #expect(
+                try Kit.timing(test, key: created.key)
+                    == Kit.RowTiming(expireAt: TestStore.start + 5_000 + 3_600_000, lastAccessAt: TestStore.start + 5_000))
 
-        let bobs = try await store.openIsolatedSession(userId: "bob", sessionId: "nb")
-        #expect(bobs.key != created.key)
-        #expect(bobs.userId == "bob")
+            let bobs = try await store.openIsolatedSession(userId: "bob", sessionId: "nb")
+            #expect(bobs.key != created.key)
+            #expect(bobs.userId == "bob")
 
-        try await store.closeSession(key: created.key)
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) {
-            try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
+            try await store.closeSession(key: created.key)
+            await expectError(SessionStoreError.Code.sessionClosed) {
+                try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
+            }
+            #expect(try test.count("SELECT count(*) FROM sessions") == 2)
         }
-        #expect(try test.count("SELECT count(*) FROM sessions") == 2)
-        await store.close()
     }
 
     /// A session handed back after an access should be the session as stored after
     /// that access, not the snapshot read before it.
     @Test func sessionsReturnedAfterAnAccessShowTheAccess() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let created = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
-        test.clock.advance(by: .milliseconds(5_000))
-        let again = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
-        let stored = try await store.session(key: created.key)
-        #expect(again.lastAccessAt == stored?.lastAccessAt)
-        #expect(again.expireAt == stored?.expireAt)
+        try await test.withStore { store in
+            let created = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
+            test.clock.advance(by: .milliseconds(5_000))
+            let again = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
+            let stored = try await store.session(key: created.key)
+            #expect(again.lastAccessAt == stored?.lastAccessAt)
+            #expect(again.expireAt == stored?.expireAt)
 
-        test.clock.advance(by: .milliseconds(5_000))
-        let found = try await store.isolatedSession(userId: "ada", sessionId: "nb")
-        let storedAfterLookup = try await store.session(key: created.key)
-        #expect(found?.lastAccessAt == storedAfterLookup?.lastAccessAt)
-        #expect(found?.expireAt == storedAfterLookup?.expireAt)
-        await store.close()
+            test.clock.advance(by: .milliseconds(5_000))
+            let found = try await store.isolatedSession(userId: "ada", sessionId: "nb")
+            let storedAfterLookup = try await store.session(key: created.key)
+            #expect(found?.lastAccessAt == storedAfterLookup?.lastAccessAt)
+            #expect(found?.expireAt == storedAfterLookup?.expireAt)
+        }
     }
 
     @Test func getIsolatedSessionFindsOnlyTheCallersOwnSession() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared") == nil)
+        try await test.withStore { store in
+            #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared") == nil)
 
-        let adas = try await store.openSession(userId: "ada", sessionId: "shared")
-        #expect(try await store.isolatedSession(userId: "bob", sessionId: "shared") == nil)
-        #expect(try await store.isolatedSession(userId: "ada", sessionId: "other") == nil)
-        #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared")?.key == adas.key)
+            let adas = try await store.openSession(userId: "ada", sessionId: "shared")
+            #expect(try await store.isolatedSession(userId: "bob", sessionId: "shared") == nil)
+            #expect(try await store.isolatedSession(userId: "ada", sessionId: "other") == nil)
+            #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared")?.key == adas.key)
 
-        let bobs = try await store.openSession(userId: "bob", sessionId: "shared")
-        #expect(try await store.isolatedSession(userId: "bob", sessionId: "shared")?.key == bobs.key)
-        #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared")?.key == adas.key)
+            let bobs = try await store.openSession(userId: "bob", sessionId: "shared")
+            #expect(try await store.isolatedSession(userId: "bob", sessionId: "shared")?.key == bobs.key)
+            #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared")?.key == adas.key)
 
-        // Bob's session ending never reveals Ada's.
-        try await store.closeSession(key: bobs.key)
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) {
-            try await store.isolatedSession(userId: "bob", sessionId: "shared")
+            // Bob's session ending never reveals Ada's.
+            try await store.closeSession(key: bobs.key)
+            await expectError(SessionStoreError.Code.sessionClosed) {
+                try await store.isolatedSession(userId: "bob", sessionId: "shared")
+            }
+            #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared")?.key == adas.key)
         }
-        #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared")?.key == adas.key)
-        await store.close()
     }
 
     @Test func getIsolatedSessionCountsAsAnAccess() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada", sessionId: "s1", timeout: .after(.milliseconds(10_000)))
-        test.clock.advance(by: .milliseconds(4_000))
-        _ = try await store.isolatedSession(userId: "ada", sessionId: "s1")
-        #expect(
-            try Kit.timing(test, key: session.key)
-                == Kit.RowTiming(expireAt: Kit.start + 14_000, lastAccessAt: Kit.start + 4_000))
-        await store.close()
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada", sessionId: "s1", timeout: .after(.milliseconds(10_000)))
+            test.clock.advance(by: .milliseconds(4_000))
+            _ = try await store.isolatedSession(userId: "ada", sessionId: "s1")
+            #expect(
+                try Kit.timing(test, key: session.key)
+                    == Kit.RowTiming(expireAt: TestStore.start + 14_000, lastAccessAt: TestStore.start + 4_000))
+        }
     }
 
     // MARK: session(key:), touch, close
 
     @Test func sessionByKeyFindsLiveAndEndedSessionsAndNilForUnknown() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        #expect(try await store.session(key: UUID().uuidString) == nil)
-        #expect(try await store.session(key: "00000000-0000-0000-0000-000000000000") == nil)
+        try await test.withStore { store in
+            #expect(try await store.session(key: UUID().uuidString) == nil)
+            #expect(try await store.session(key: "00000000-0000-0000-0000-000000000000") == nil)
 
-        let session = try await store.openSession(userId: "ada")
-        #expect(try await store.session(key: session.key)?.state == .idle)
-        #expect(try await store.session(key: session.key.uppercased())?.key == session.key)
+            let session = try await store.openSession(userId: "ada")
+            #expect(try await store.session(key: session.key)?.state == .idle)
+            #expect(try await store.session(key: session.key.uppercased())?.key == session.key)
 
-        test.clock.advance(by: .milliseconds(2_500))
-        try await store.closeSession(key: session.key, reason: "done")
-        let tombstone = try #require(try await store.session(key: session.key))
-        #expect(tombstone.state == .closed)
-        #expect(!tombstone.isLive)
-        #expect(tombstone.endedAt?.milliseconds == Kit.start + 2_500)
-        #expect(tombstone.endReason == "done")
-        #expect(tombstone.expireAt == nil)
+            test.clock.advance(by: .milliseconds(2_500))
+            try await store.closeSession(key: session.key, reason: "done")
+            let tombstone = try #require(try await store.session(key: session.key))
+            #expect(tombstone.state == .closed)
+            #expect(!tombstone.isLive)
+            #expect(tombstone.endedAt?.milliseconds == TestStore.start + 2_500)
+            #expect(tombstone.endReason == "done")
+            #expect(tombstone.expireAt == nil)
 
-        // Reading does not count as an access.
-        let live = try await store.openSession(userId: "ada")
-        test.clock.advance(by: .milliseconds(5_000))
-        _ = try await store.session(key: live.key)
-        #expect(try Kit.timing(test, key: live.key)?.lastAccessAt == Kit.start + 2_500)
-        await store.close()
+            // Reading does not count as an access.
+            let live = try await store.openSession(userId: "ada")
+            test.clock.advance(by: .milliseconds(5_000))
+            _ = try await store.session(key: live.key)
+            #expect(try Kit.timing(test, key: live.key)?.lastAccessAt == TestStore.start + 2_500)
+        }
     }
 
     @Test func touchIsTrueWhileLiveAndFalseAfterCloseOrForUnknownKeys() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada")
-        #expect(try await store.touch(key: session.key))
-        #expect(try await store.touch(key: session.key.uppercased()))
-        #expect(try await !store.touch(key: UUID().uuidString))
-        #expect(try await !store.touch(key: "ffffffff-ffff-ffff-ffff-ffffffffffff"))
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada")
+            #expect(try await store.touch(key: session.key))
+            #expect(try await store.touch(key: session.key.uppercased()))
+            #expect(try await !store.touch(key: UUID().uuidString))
+            #expect(try await !store.touch(key: "ffffffff-ffff-ffff-ffff-ffffffffffff"))
 
-        try await store.closeSession(key: session.key)
-        let before = try Kit.tableCounts(test)
-        test.clock.advance(by: .milliseconds(60_000))
-        #expect(try await !store.touch(key: session.key))
-        #expect(try Kit.tableCounts(test) == before)
-        #expect(try Kit.timing(test, key: session.key)?.expireAt == nil)
-        await store.close()
+            try await store.closeSession(key: session.key)
+            let before = try Kit.tableCounts(test)
+            test.clock.advance(by: .milliseconds(60_000))
+            #expect(try await !store.touch(key: session.key))
+            #expect(try Kit.tableCounts(test) == before)
+            #expect(try Kit.timing(test, key: session.key)?.expireAt == nil)
+        }
     }
 
     @Test func closeEndsTheSessionOnceAndIsIdempotent() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada", sessionId: "s1", dataSource: "ds")
-        #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 1)
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada", sessionId: "s1", dataSource: "ds")
+            #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 1)
 
-        test.clock.advance(by: .milliseconds(1_000))
-        let closed = try await store.closeSession(key: session.key, reason: "bye")
-        #expect(closed.key == session.key)
-        #expect(closed.state == .closed)
-        #expect(closed.endedAt?.milliseconds == Kit.start + 1_000)
-        #expect(closed.endReason == "bye")
-        #expect(closed.expireAt == nil)
+            test.clock.advance(by: .milliseconds(1_000))
+            let closed = try await store.closeSession(key: session.key, reason: "bye")
+            #expect(closed.key == session.key)
+            #expect(closed.state == .closed)
+            #expect(closed.endedAt?.milliseconds == TestStore.start + 1_000)
+            #expect(closed.endReason == "bye")
+            #expect(closed.expireAt == nil)
 
-        test.clock.advance(by: .milliseconds(1_000))
-        let again = try await store.closeSession(key: session.key, reason: "second")
-        #expect(again == closed)
+            test.clock.advance(by: .milliseconds(1_000))
+            let again = try await store.closeSession(key: session.key, reason: "second")
+            #expect(again == closed)
 
-        #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded, key: session.key) == 1)
-        #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 1)
-        let ended = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionEnded))
-        #expect(ended.map(\.payload) == [["state": "closed", "reason": "bye"]])
-        #expect(
-            try test.count(
-                "SELECT count(*) FROM sessions WHERE key = ? AND state = 'closed' AND ended_at = ? AND end_reason = 'bye'",
-                [.text(session.key), .integer(Kit.start + 1_000)]) == 1)
-        #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 0)
-        #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'total' AND name = ''") == 0)
+            #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded, key: session.key) == 1)
+            #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 1)
+            let ended = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionEnded))
+            #expect(ended.map(\.payload) == [["state": "closed", "reason": "bye"]])
+            #expect(
+                try test.count(
+                    "SELECT count(*) FROM sessions WHERE key = ? AND state = 'closed' AND ended_at = ? AND end_reason = 'bye'",
+                    [.text(session.key), .integer(TestStore.start + 1_000)]) == 1)
+            #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 0)
+            #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'total' AND name = ''") == 0)
 
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) {
-            try await store.closeSession(key: UUID().uuidString)
+            await expectError(SessionStoreError.Code.sessionNotFound) {
+                try await store.closeSession(key: UUID().uuidString)
+            }
         }
-        await store.close()
     }
 
     @Test func changesToAnEndedSessionAreRefused() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada", details: ["a": "1"])
-        try await store.closeSession(key: session.key)
-        let before = try Kit.tableCounts(test)
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) { try await store.updateDetails(key: session.key, ["a": "2"]) }
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) { try await store.removeDetails(key: session.key, names: ["a"]) }
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) { try await store.setConfig(key: session.key, ["c": "1"]) }
-        await Kit.expectError(SessionStoreError.Code.sessionClosed) { try await store.updateIdentifier(key: session.key, "x") }
-        let unknown = UUID().uuidString
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.updateDetails(key: unknown, ["a": "2"]) }
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) { try await store.sessionStatistics(key: unknown) }
-        #expect(try Kit.tableCounts(test) == before)
-        #expect(try await store.session(key: session.key)?.details == ["a": "1"])
-        await store.close()
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada", details: ["a": "1"])
+            try await store.closeSession(key: session.key)
+            let before = try Kit.tableCounts(test)
+            await expectError(SessionStoreError.Code.sessionClosed) { try await store.updateDetails(key: session.key, ["a": "2"]) }
+            await expectError(SessionStoreError.Code.sessionClosed) { try await store.removeDetails(key: session.key, names: ["a"]) }
+            await expectError(SessionStoreError.Code.sessionClosed) { try await store.setConfig(key: session.key, ["c": "1"]) }
+            await expectError(SessionStoreError.Code.sessionClosed) { try await store.updateIdentifier(key: session.key, "x") }
+            let unknown = UUID().uuidString
+            await expectError(SessionStoreError.Code.sessionNotFound) { try await store.updateDetails(key: unknown, ["a": "2"]) }
+            await expectError(SessionStoreError.Code.sessionNotFound) { try await store.sessionStatistics(key: unknown) }
+            #expect(try Kit.tableCounts(test) == before)
+            #expect(try await store.session(key: session.key)?.details == ["a": "1"])
+        }
     }
 
     // MARK: Listing
 
     @Test func listSessionsFiltersByStateUserAndDataSourceAndPages() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let a1 = try await store.openSession(userId: "ada", dataSource: "x")
-        let a2 = try await store.openSession(userId: "ada", dataSource: "y")
-        let b1 = try await store.openSession(userId: "bob", dataSource: "x")
-        let b2 = try await store.openSession(userId: "bob", dataSource: "x")
-        let a3 = try await store.openSession(userId: "ada", dataSource: "x")
-        try await store.closeSession(key: b2.key)
+        try await test.withStore { store in
+            let a1 = try await store.openSession(userId: "ada", dataSource: "x")
+            let a2 = try await store.openSession(userId: "ada", dataSource: "y")
+            let b1 = try await store.openSession(userId: "bob", dataSource: "x")
+            let b2 = try await store.openSession(userId: "bob", dataSource: "x")
+            let a3 = try await store.openSession(userId: "ada", dataSource: "x")
+            try await store.closeSession(key: b2.key)
 
-        func keys(_ filter: SessionFilter) async throws -> [String] {
-            try await store.listSessions(filter).map(\.key)
-        }
-        #expect(try await keys(SessionFilter()) == [a1.key, a2.key, b1.key, a3.key])
-        #expect(try await keys(SessionFilter(states: .live)) == [a1.key, a2.key, b1.key, a3.key])
-        #expect(try await keys(SessionFilter(states: .ended)) == [b2.key])
-        #expect(try await keys(SessionFilter(states: .all)) == [a1.key, a2.key, b1.key, b2.key, a3.key])
-        #expect(try await keys(SessionFilter(states: .only(.closed))) == [b2.key])
-        #expect(try await keys(SessionFilter(states: .only(.idle))) == [a1.key, a2.key, b1.key, a3.key])
-        #expect(try await keys(SessionFilter(states: .only(.expired))) == [])
-        #expect(try await keys(SessionFilter(userId: "ada")) == [a1.key, a2.key, a3.key])
-        #expect(try await keys(SessionFilter(states: .all, userId: "bob")) == [b1.key, b2.key])
-        #expect(try await keys(SessionFilter(dataSource: "x")) == [a1.key, b1.key, a3.key])
-        #expect(try await keys(SessionFilter(states: .all, userId: "bob", dataSource: "x")) == [b1.key, b2.key])
-        #expect(try await keys(SessionFilter(userId: "nobody")) == [])
-        #expect(try await keys(SessionFilter(limit: 2)) == [a1.key, a2.key])
+            func keys(_ filter: SessionFilter) async throws -> [String] {
+                try await store.listSessions(filter).map(\.key)
+            }
+            #expect(try await keys(SessionFilter()) == [a1.key, a2.key, b1.key, a3.key])
+            #expect(try await keys(SessionFilter(states: .live)) == [a1.key, a2.key, b1.key, a3.key])
+            #expect(try await keys(SessionFilter(states: .ended)) == [b2.key])
+            #expect(try await keys(SessionFilter(states: .all)) == [a1.key, a2.key, b1.key, b2.key, a3.key])
+            #expect(try await keys(SessionFilter(states: .only(.closed))) == [b2.key])
+            #expect(try await keys(SessionFilter(states: .only(.idle))) == [a1.key, a2.key, b1.key, a3.key])
+            #expect(try await keys(SessionFilter(states: .only(.expired))) == [])
+            #expect(try await keys(SessionFilter(userId: "ada")) == [a1.key, a2.key, a3.key])
+            #expect(try await keys(SessionFilter(states: .all, userId: "bob")) == [b1.key, b2.key])
+            #expect(try await keys(SessionFilter(dataSource: "x")) == [a1.key, b1.key, a3.key])
+            #expect(try await keys(SessionFilter(states: .all, userId: "bob", dataSource: "x")) == [b1.key, b2.key])
+            #expect(try await keys(SessionFilter(userId: "nobody")) == [])
+            #expect(try await keys(SessionFilter(limit: 2)) == [a1.key, a2.key])
 
-        // Paging with `after`: every live session once, in order.
-        var pages: [[String]] = []
-        var after: String?
-        while true {
-            let page = try await keys(SessionFilter(states: .all, limit: 2, after: after))
-            if page.isEmpty { break }
-            pages.append(page)
-            after = page.last
-        }
-        #expect(pages == [[a1.key, a2.key], [b1.key, b2.key], [a3.key]])
-        #expect(try await keys(SessionFilter(states: .live, userId: "ada", limit: 1, after: a1.key)) == [a2.key])
-        #expect(try await keys(SessionFilter(after: a1.key.uppercased())) == [a2.key, b1.key, a3.key])
+            // Paging with `after`: every live session once, in order.
+            var pages: [[String]] = []
+            var after: String?
+            while true {
+                let page = try await keys(SessionFilter(states: .all, limit: 2, after: after))
+                if page.isEmpty { break }
+                pages.append(page)
+                after = page.last
+            }
+            #expect(pages == [[a1.key, a2.key], [b1.key, b2.key], [a3.key]])
+            #expect(try await keys(SessionFilter(states: .live, userId: "ada", limit: 1, after: a1.key)) == [a2.key])
+            #expect(try await keys(SessionFilter(after: a1.key.uppercased())) == [a2.key, b1.key, a3.key])
 
-        // Listed sessions carry their details, config and links.
-        let listed = try await store.listSessions(SessionFilter(states: .all))
-        for session in listed {
-            #expect(try await store.session(key: session.key) == session)
-        }
+            // Listed sessions carry their details, config and links.
+            let listed = try await store.listSessions(SessionFilter(states: .all))
+            for session in listed {
+                #expect(try await store.session(key: session.key) == session)
+            }
 
-        await Kit.expectError(SessionStoreError.Code.sessionNotFound) {
-            try await store.listSessions(SessionFilter(after: UUID().uuidString))
+            await expectError(SessionStoreError.Code.sessionNotFound) {
+                try await store.listSessions(SessionFilter(after: UUID().uuidString))
+            }
+            await expectError(SessionStoreError.Code.handleFormat) {
+                try await store.listSessions(SessionFilter(after: "page-2"))
+            }
         }
-        await Kit.expectError(SessionStoreError.Code.handleFormat) {
-            try await store.listSessions(SessionFilter(after: "page-2"))
-        }
-        await store.close()
     }
 
     @Test func currentSessionsListsOnlyLiveSessionsOfTheDataSource() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let x1 = try await store.openSession(userId: "ada", dataSource: "x")
-        let x2 = try await store.openSession(userId: "bob", dataSource: "x")
-        _ = try await store.openSession(userId: "ada", dataSource: "y")
-        let x3 = try await store.openSession(userId: "cy", dataSource: "x")
-        #expect(try await store.listCurrentSessions(dataSource: "x").map(\.key) == [x1.key, x2.key, x3.key])
+        try await test.withStore { store in
+            let x1 = try await store.openSession(userId: "ada", dataSource: "x")
+            let x2 = try await store.openSession(userId: "bob", dataSource: "x")
+            _ = try await store.openSession(userId: "ada", dataSource: "y")
+            let x3 = try await store.openSession(userId: "cy", dataSource: "x")
+            #expect(try await store.listCurrentSessions(dataSource: "x").map(\.key) == [x1.key, x2.key, x3.key])
 
-        try await store.closeSession(key: x2.key)
-        let current = try await store.listCurrentSessions(dataSource: "x")
-        #expect(current.map(\.key) == [x1.key, x3.key])
-        #expect(current.allSatisfy { $0.isLive })
-        #expect(try await store.listCurrentSessions(dataSource: "x", limit: 1).map(\.key) == [x1.key])
-        #expect(try await store.listCurrentSessions(dataSource: "nothing-here") == [])
+            try await store.closeSession(key: x2.key)
+            let current = try await store.listCurrentSessions(dataSource: "x")
+            #expect(current.map(\.key) == [x1.key, x3.key])
+            #expect(current.allSatisfy { $0.isLive })
+            #expect(try await store.listCurrentSessions(dataSource: "x", limit: 1).map(\.key) == [x1.key])
+            #expect(try await store.listCurrentSessions(dataSource: "nothing-here") == [])
 
-        try await store.closeSession(key: x1.key)
-        try await store.closeSession(key: x3.key)
-        #expect(try await store.listCurrentSessions(dataSource: "x") == [])
-        await store.close()
+            try await store.closeSession(key: x1.key)
+            try await store.closeSession(key: x3.key)
+            #expect(try await store.listCurrentSessions(dataSource: "x") == [])
+        }
     }
 
     // MARK: Events and statistics
 
     @Test func eventsAreOrderedPagedAndFiltered() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let s1 = try await store.openSession(userId: "ada", dataSource: "x")
-        test.clock.advance(by: .milliseconds(10))
-        try await store.updateDetails(key: s1.key, ["b": "2", "a": "1"])
-        test.clock.advance(by: .milliseconds(10))
-        try await store.closeSession(key: s1.key, reason: "done")
-        let s2 = try await store.openSession(userId: "bob", dataSource: "y")
+        try await test.withStore { store in
+            let s1 = try await store.openSession(userId: "ada", dataSource: "x")
+            test.clock.advance(by: .milliseconds(10))
+            try await store.updateDetails(key: s1.key, ["b": "2", "a": "1"])
+            test.clock.advance(by: .milliseconds(10))
+            try await store.closeSession(key: s1.key, reason: "done")
+            let s2 = try await store.openSession(userId: "bob", dataSource: "y")
 
-        let all = try await store.listEvents()
-        #expect(
-            all.map(\.kind) == [
-                EventKind.sessionStarted, EventKind.detailsUpdated, EventKind.sessionEnded, EventKind.sessionStarted,
-            ])
-        #expect(all.map(\.sessionKey) == [s1.key, s1.key, s1.key, s2.key])
-        #expect(all.map(\.userId) == ["ada", "ada", "ada", "bob"])
-        #expect(all.map(\.dataSource) == ["x", "x", "x", "y"])
-        #expect(all.map(\.at.milliseconds) == [Kit.start, Kit.start + 10, Kit.start + 20, Kit.start + 20])
-        #expect(zip(all, all.dropFirst()).allSatisfy { $0.seq < $1.seq })
-        #expect(all[1].payload == ["names": "a,b"])
-        #expect(try test.count("SELECT count(*) FROM events") == Int64(all.count))
+            let all = try await store.listEvents()
+            #expect(
+                all.map(\.kind) == [
+                    EventKind.sessionStarted, EventKind.detailsUpdated, EventKind.sessionEnded, EventKind.sessionStarted,
+                ])
+            #expect(all.map(\.sessionKey) == [s1.key, s1.key, s1.key, s2.key])
+            #expect(all.map(\.userId) == ["ada", "ada", "ada", "bob"])
+            #expect(all.map(\.dataSource) == ["x", "x", "x", "y"])
+            #expect(all.map(\.at.milliseconds) == [TestStore.start, TestStore.start + 10, TestStore.start + 20, TestStore.start + 20])
+            #expect(zip(all, all.dropFirst()).allSatisfy { $0.seq < $1.seq })
+            #expect(all[1].payload == ["names": "a,b"])
+            #expect(try test.count("SELECT count(*) FROM events") == Int64(all.count))
 
-        #expect(try await store.listEvents(after: all[1].seq) == Array(all[2...]))
-        #expect(try await store.listEvents(after: all[0].seq, limit: 2) == [all[1], all[2]])
-        #expect(try await store.listEvents(after: all[3].seq) == [])
-        #expect(try await store.listEvents(filter: EventFilter(sessionKey: s1.key)) == Array(all[0...2]))
-        #expect(try await store.listEvents(filter: EventFilter(sessionKey: s1.key.uppercased())) == Array(all[0...2]))
-        #expect(try await store.listEvents(filter: EventFilter(kind: EventKind.sessionStarted)) == [all[0], all[3]])
-        #expect(
-            try await store.listEvents(after: all[0].seq, filter: EventFilter(kind: EventKind.sessionStarted)) == [all[3]])
-        #expect(
-            try await store.listEvents(filter: EventFilter(sessionKey: s2.key, kind: EventKind.sessionStarted)) == [all[3]])
-        #expect(
-            try await store.listEvents(filter: EventFilter(sessionKey: s2.key, kind: EventKind.sessionEnded)) == [])
-        await Kit.expectError("INVALID_ARGUMENT.LIMIT") { try await store.listEvents(limit: 0) }
-        await Kit.expectError(SessionStoreError.Code.handleFormat) {
-            try await store.listEvents(filter: EventFilter(sessionKey: "nope"))
+            #expect(try await store.listEvents(after: all[1].seq) == Array(all[2...]))
+            #expect(try await store.listEvents(after: all[0].seq, limit: 2) == [all[1], all[2]])
+            #expect(try await store.listEvents(after: all[3].seq) == [])
+            #expect(try await store.listEvents(filter: EventFilter(sessionKey: s1.key)) == Array(all[0...2]))
+            #expect(try await store.listEvents(filter: EventFilter(sessionKey: s1.key.uppercased())) == Array(all[0...2]))
+            #expect(try await store.listEvents(filter: EventFilter(kind: EventKind.sessionStarted)) == [all[0], all[3]])
+            #expect(
+                try await store.listEvents(after: all[0].seq, filter: EventFilter(kind: EventKind.sessionStarted)) == [all[3]])
+            #expect(
+                try await store.listEvents(filter: EventFilter(sessionKey: s2.key, kind: EventKind.sessionStarted)) == [all[3]])
+            #expect(
+                try await store.listEvents(filter: EventFilter(sessionKey: s2.key, kind: EventKind.sessionEnded)) == [])
+            await expectError("INVALID_ARGUMENT.LIMIT") { try await store.listEvents(limit: 0) }
+            await expectError(SessionStoreError.Code.handleFormat) {
+                try await store.listEvents(filter: EventFilter(sessionKey: "nope"))
+            }
         }
-        await store.close()
     }
 
     @Test func statisticsReportDurationAndConfigChanges() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada", config: ["a": "1"])
-        var statistics = try await store.sessionStatistics(key: session.key)
-        #expect(statistics.key == session.key)
-        #expect(statistics.duration == .milliseconds(0))
-        #expect(statistics.configChanges == 1)
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada", config: ["a": "1"])
+            var statistics = try await store.sessionStatistics(key: session.key)
+            #expect(statistics.key == session.key)
+            #expect(statistics.duration == .milliseconds(0))
+            #expect(statistics.configChanges == 1)
 
-        test.clock.advance(by: .milliseconds(5_000))
-        try await store.setConfig(key: session.key, ["a": "1", "b": "2"])
-        try await store.setConfig(key: session.key, ["a": "3"])
-        statistics = try await store.sessionStatistics(key: session.key.uppercased())
-        #expect(statistics.key == session.key)
-        #expect(statistics.duration == .milliseconds(5_000))
-        #expect(statistics.configChanges == 3)
+            test.clock.advance(by: .milliseconds(5_000))
+            try await store.setConfig(key: session.key, ["a": "1", "b": "2"])
+            try await store.setConfig(key: session.key, ["a": "3"])
+            statistics = try await store.sessionStatistics(key: session.key.uppercased())
+            #expect(statistics.key == session.key)
+            #expect(statistics.duration == .milliseconds(5_000))
+            #expect(statistics.configChanges == 3)
 
-        test.clock.advance(by: .milliseconds(1_000))
-        try await store.closeSession(key: session.key)
-        test.clock.advance(by: .milliseconds(60_000))
-        statistics = try await store.sessionStatistics(key: session.key)
-        #expect(statistics.duration == .milliseconds(6_000))
-        #expect(statistics.configChanges == 3)
-        #expect(try test.count("SELECT config_changes FROM sessions WHERE key = ?", [.text(session.key)]) == 3)
-        await store.close()
+            test.clock.advance(by: .milliseconds(1_000))
+            try await store.closeSession(key: session.key)
+            test.clock.advance(by: .milliseconds(60_000))
+            statistics = try await store.sessionStatistics(key: session.key)
+            #expect(statistics.duration == .milliseconds(6_000))
+            #expect(statistics.configChanges == 3)
+            #expect(try test.count("SELECT config_changes FROM sessions WHERE key = ?", [.text(session.key)]) == 3)
+        }
     }
 }

@@ -28,158 +28,154 @@ import Testing
 
     @Test func fiftyConcurrentOpensAgainstAPerUserLimitOfTen() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.limits.maxSessionsPerUser = 10 }
-        let outcomes = await withTaskGroup(of: Result<Session, SessionStoreError>.self) { group in
-            for index in 0..<50 {
-                group.addTask {
-                    return await outcome { try await store.openSession(userId: "ada", sessionId: "s\(index)") }
+        try await test.withStore { $0.limits.maxSessionsPerUser = 10 } body: { store in
+            let outcomes = await withTaskGroup(of: Result<Session, SessionStoreError>.self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        return await outcome { try await store.openSession(userId: "ada", sessionId: "s\(index)") }
+                    }
                 }
+                var outcomes: [Result<Session, SessionStoreError>] = []
+                for await outcome in group { outcomes.append(outcome) }
+                return outcomes
             }
-            var outcomes: [Result<Session, SessionStoreError>] = []
-            for await outcome in group { outcomes.append(outcome) }
-            return outcomes
-        }
-        let opened = outcomes.compactMap { try? $0.get() }
-        let refused = outcomes.compactMap { outcome -> SessionStoreError? in
-            if case .failure(let error) = outcome { return error }
-            return nil
-        }
-        #expect(opened.count == 10)
-        #expect(refused.count == 40)
-        #expect(refused.allSatisfy { $0.code == SessionStoreError.Code.sessionsPerUser })
-        #expect(refused.allSatisfy { $0.message.contains("10") })
-        #expect(Set(opened.map(\.key)).count == 10)
+            let (opened, refused) = outcomes.partitioned()
+            #expect(opened.count == 10)
+            #expect(refused.count == 40)
+            #expect(refused.allSatisfy { $0.code == SessionStoreError.Code.sessionsPerUser })
+            #expect(refused.allSatisfy { $0.message.contains("10") })
+            #expect(Set(opened.map(\.key)).count == 10)
 
-        #expect(try test.count("SELECT count(*) FROM sessions") == 10)
-        #expect(try test.count("SELECT count(*) FROM sessions WHERE user_id = 'ada' AND state = 'idle'") == 10)
-        #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 10)
-        #expect(try Kit.eventCount(test, kind: EventKind.sessionStarted) == 10)
-        #expect(try Kit.eventCount(test, kind: EventKind.sessionRefused) == 40)
-        #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerUser) == 40)
-        #expect(
-            try test.count(
-                """
-                SELECT count(*) FROM events WHERE kind = 'session.refused' AND user_id = 'ada'
-                AND json_extract(payload, '$.limit') = '10'
-                """) == 40)
+            #expect(try test.count("SELECT count(*) FROM sessions") == 10)
+            #expect(try test.count("SELECT count(*) FROM sessions WHERE user_id = 'ada' AND state = 'idle'") == 10)
+            #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 10)
+            #expect(try Kit.eventCount(test, kind: EventKind.sessionStarted) == 10)
+            #expect(try Kit.eventCount(test, kind: EventKind.sessionRefused) == 40)
+            #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerUser) == 40)
+            #expect(
+                try test.count(
+                    """
+                    SELECT count(*) FROM events WHERE kind = 'session.refused' AND user_id = 'ada'
+                    AND json_extract(payload, '$.limit') = '10'
+                    """) == 40)
 
-        // Another user is not affected.
-        _ = try await store.openSession(userId: "bob")
-        #expect(try await store.checkIntegrity().isHealthy)
-        await store.close()
+            // Another user is not affected.
+            _ = try await store.openSession(userId: "bob")
+            #expect(try await store.checkIntegrity().isHealthy)
+        }
     }
 
     @Test func maxSessionsLimitsTheWholeStore() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.limits.maxSessions = 3 }
-        _ = try await open(store, "ada")
-        _ = try await open(store, "bob", dataSource: "other")
-        _ = try await open(store, "cy", address: "10.0.0.1")
-        let before = try test.count("SELECT count(*) FROM sessions")
-        let error = await Kit.expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "dee") }
-        #expect(error?.message.contains("3") == true)
-        #expect(try test.count("SELECT count(*) FROM sessions") == before)
-        #expect(try refusals(test, code: SessionStoreError.Code.sessionsTotal) == 1)
-        await store.close()
+        try await test.withStore { $0.limits.maxSessions = 3 } body: { store in
+            _ = try await open(store, "ada")
+            _ = try await open(store, "bob", dataSource: "other")
+            _ = try await open(store, "cy", address: "10.0.0.1")
+            let before = try test.count("SELECT count(*) FROM sessions")
+            let error = await expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "dee") }
+            #expect(error?.message.contains("3") == true)
+            #expect(try test.count("SELECT count(*) FROM sessions") == before)
+            #expect(try refusals(test, code: SessionStoreError.Code.sessionsTotal) == 1)
+        }
     }
 
     @Test func maxSessionsPerAddressCountsEveryUserFromThatAddress() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.limits.maxSessionsPerAddress = 2 }
-        _ = try await open(store, "ada", address: "10.0.0.1")
-        _ = try await open(store, "bob", address: "10.0.0.1")
-        await Kit.expectError(SessionStoreError.Code.sessionsPerAddress) { try await open(store, "cy", address: "10.0.0.1") }
-        _ = try await open(store, "cy", address: "10.0.0.2")
-        _ = try await open(store, "cy")  // no address: not counted
-        #expect(try test.count("SELECT count(*) FROM sessions") == 4)
-        #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'address' AND name = '10.0.0.1'") == 2)
-        #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerAddress) == 1)
-        await store.close()
+        try await test.withStore { $0.limits.maxSessionsPerAddress = 2 } body: { store in
+            _ = try await open(store, "ada", address: "10.0.0.1")
+            _ = try await open(store, "bob", address: "10.0.0.1")
+            await expectError(SessionStoreError.Code.sessionsPerAddress) { try await open(store, "cy", address: "10.0.0.1") }
+            _ = try await open(store, "cy", address: "10.0.0.2")
+            _ = try await open(store, "cy")  // no address: not counted
+            #expect(try test.count("SELECT count(*) FROM sessions") == 4)
+            #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'address' AND name = '10.0.0.1'") == 2)
+            #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerAddress) == 1)
+        }
     }
 
     @Test func maxSessionsPerUserAddressCountsOneUserFromOneAddress() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.limits.maxSessionsPerUserAddress = 1 }
-        _ = try await open(store, "ada", address: "10.0.0.1")
-        await Kit.expectError(SessionStoreError.Code.sessionsPerUserAddress) {
-            try await open(store, "ada", address: "10.0.0.1")
+        try await test.withStore { $0.limits.maxSessionsPerUserAddress = 1 } body: { store in
+            _ = try await open(store, "ada", address: "10.0.0.1")
+            await expectError(SessionStoreError.Code.sessionsPerUserAddress) {
+                try await open(store, "ada", address: "10.0.0.1")
+            }
+            _ = try await open(store, "ada", address: "10.0.0.2")
+            _ = try await open(store, "bob", address: "10.0.0.1")
+            _ = try await open(store, "ada")
+            #expect(try test.count("SELECT count(*) FROM sessions") == 4)
+            #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerUserAddress) == 1)
         }
-        _ = try await open(store, "ada", address: "10.0.0.2")
-        _ = try await open(store, "bob", address: "10.0.0.1")
-        _ = try await open(store, "ada")
-        #expect(try test.count("SELECT count(*) FROM sessions") == 4)
-        #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerUserAddress) == 1)
-        await store.close()
     }
 
     @Test func maxSessionsPerDataSourceCountsOneDataSource() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.limits.maxSessionsPerDataSource = 2 }
-        _ = try await open(store, "ada", dataSource: "telemetry")
-        _ = try await open(store, "bob", dataSource: "telemetry")
-        await Kit.expectError(SessionStoreError.Code.sessionsPerDataSource) {
-            try await open(store, "cy", dataSource: "telemetry")
+        try await test.withStore { $0.limits.maxSessionsPerDataSource = 2 } body: { store in
+            _ = try await open(store, "ada", dataSource: "telemetry")
+            _ = try await open(store, "bob", dataSource: "telemetry")
+            await expectError(SessionStoreError.Code.sessionsPerDataSource) {
+                try await open(store, "cy", dataSource: "telemetry")
+            }
+            _ = try await open(store, "cy", dataSource: "billing")
+            #expect(try test.count("SELECT count(*) FROM sessions WHERE data_source = 'telemetry'") == 2)
+            #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerDataSource) == 1)
+            let refusal = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
+            #expect(refusal.map(\.dataSource) == ["telemetry"])
+            #expect(refusal.map(\.userId) == ["cy"])
         }
-        _ = try await open(store, "cy", dataSource: "billing")
-        #expect(try test.count("SELECT count(*) FROM sessions WHERE data_source = 'telemetry'") == 2)
-        #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerDataSource) == 1)
-        let refusal = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
-        #expect(refusal.map(\.dataSource) == ["telemetry"])
-        #expect(refusal.map(\.userId) == ["cy"])
-        await store.close()
     }
 
     @Test func closingASessionFreesItsSlot() async throws {
         let test = TestStore()
-        let store = try await test.open {
+        try await test.withStore {
             $0.limits.maxSessionsPerUser = 1
             $0.limits.maxSessions = 2
             $0.limits.maxSessionsPerAddress = 1
+        } body: { store in
+            let first = try await open(store, "ada", address: "10.0.0.1")
+            await expectError(SessionStoreError.Code.sessionsPerUser) { try await open(store, "ada") }
+            await expectError(SessionStoreError.Code.sessionsPerAddress) { try await open(store, "bob", address: "10.0.0.1") }
+            try await store.closeSession(key: first.key)
+            let second = try await open(store, "ada", address: "10.0.0.1")
+            #expect(second.isLive)
+            _ = try await open(store, "bob")
+            await expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "cy") }
+            // Closing twice does not free a second slot.
+            try await store.closeSession(key: first.key)
+            await expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "cy") }
+            #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'total'") == 2)
+            #expect(try test.count("SELECT count(*) FROM sessions WHERE state = 'idle'") == 2)
         }
-        let first = try await open(store, "ada", address: "10.0.0.1")
-        await Kit.expectError(SessionStoreError.Code.sessionsPerUser) { try await open(store, "ada") }
-        await Kit.expectError(SessionStoreError.Code.sessionsPerAddress) { try await open(store, "bob", address: "10.0.0.1") }
-        try await store.closeSession(key: first.key)
-        let second = try await open(store, "ada", address: "10.0.0.1")
-        #expect(second.isLive)
-        _ = try await open(store, "bob")
-        await Kit.expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "cy") }
-        // Closing twice does not free a second slot.
-        try await store.closeSession(key: first.key)
-        await Kit.expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "cy") }
-        #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'total'") == 2)
-        #expect(try test.count("SELECT count(*) FROM sessions WHERE state = 'idle'") == 2)
-        await store.close()
     }
 
     @Test func tooManyDetailsAreRefusedWithNothingWritten() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.limits.maxDetailsPerSession = 2 }
-        await Kit.expectError(SessionStoreError.Code.detailsPerSession) {
-            try await store.openSession(userId: "ada", details: ["a": "1", "b": "2", "c": "3"])
+        try await test.withStore { $0.limits.maxDetailsPerSession = 2 } body: { store in
+            await expectError(SessionStoreError.Code.detailsPerSession) {
+                try await store.openSession(userId: "ada", details: ["a": "1", "b": "2", "c": "3"])
+            }
+            #expect(try test.count("SELECT count(*) FROM sessions") == 0)
+            let session = try await store.openSession(userId: "ada", details: ["a": "1"])
+            let before = try Kit.tableCounts(test)
+            await expectError(SessionStoreError.Code.detailsPerSession) {
+                try await store.updateDetails(key: session.key, ["b": "2", "c": "3"])
+            }
+            #expect(try Kit.tableCounts(test) == before)
+            #expect(try await store.session(key: session.key)?.details == ["a": "1"])
+            #expect(try Kit.eventCount(test, kind: EventKind.detailsUpdated) == 0)
         }
-        #expect(try test.count("SELECT count(*) FROM sessions") == 0)
-        let session = try await store.openSession(userId: "ada", details: ["a": "1"])
-        let before = try Kit.tableCounts(test)
-        await Kit.expectError(SessionStoreError.Code.detailsPerSession) {
-            try await store.updateDetails(key: session.key, ["b": "2", "c": "3"])
-        }
-        #expect(try Kit.tableCounts(test) == before)
-        #expect(try await store.session(key: session.key)?.details == ["a": "1"])
-        #expect(try Kit.eventCount(test, kind: EventKind.detailsUpdated) == 0)
-        await store.close()
     }
 
     @Test func replacingADetailDoesNotCountAgainstTheLimit() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.limits.maxDetailsPerSession = 2 }
-        let session = try await store.openSession(userId: "ada", details: ["a": "1", "b": "2"])
-        try await store.updateDetails(key: session.key, ["a": "10", "b": "20"])
-        #expect(try await store.session(key: session.key)?.details == ["a": "10", "b": "20"])
-        try await store.removeDetails(key: session.key, names: ["a"])
-        try await store.updateDetails(key: session.key, ["c": "3"])
-        #expect(try await store.session(key: session.key)?.details == ["b": "20", "c": "3"])
-        await store.close()
+        try await test.withStore { $0.limits.maxDetailsPerSession = 2 } body: { store in
+            let session = try await store.openSession(userId: "ada", details: ["a": "1", "b": "2"])
+            try await store.updateDetails(key: session.key, ["a": "10", "b": "20"])
+            #expect(try await store.session(key: session.key)?.details == ["a": "10", "b": "20"])
+            try await store.removeDetails(key: session.key, names: ["a"])
+            try await store.updateDetails(key: session.key, ["c": "3"])
+            #expect(try await store.session(key: session.key)?.details == ["b": "20", "c": "3"])
+        }
     }
 
     // MARK: Admission
@@ -215,34 +211,34 @@ import Testing
     @Test func aLimitRefusalAndAnAdmissionRefusalWriteOnePayloadShapeAndOneDebugLine() async throws {
         let test = TestStore()
         let log = LogLines()
-        let store = try await test.open {
+        try await test.withStore {
             $0.limits.maxSessionsPerUser = 1
             $0.logger = log.logger
-        }
-        _ = try await open(store, "ada")
-        let limitError = await Kit.expectError(SessionStoreError.Code.sessionsPerUser) { try await open(store, "ada") }
-        var request = OpenSessionRequest(userId: "gateway")
-        request.impersonatedUser = "ada"
-        let admissionError = await Kit.expectError(SessionStoreError.Code.impersonationDenied) {
-            try await store.openSession(request)
-        }
+        } body: { store in
+            _ = try await open(store, "ada")
+            let limitError = await expectError(SessionStoreError.Code.sessionsPerUser) { try await open(store, "ada") }
+            var request = OpenSessionRequest(userId: "gateway")
+            request.impersonatedUser = "ada"
+            let admissionError = await expectError(SessionStoreError.Code.impersonationDenied) {
+                try await store.openSession(request)
+            }
 
-        let events = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
-        #expect(events.map { $0.payload.keys.sorted() } == [["code", "limit", "live", "message"], ["code", "message"]])
-        #expect(events.first?.payload["code"] == SessionStoreError.Code.sessionsPerUser.rawValue)
-        #expect(events.first?.payload["message"] == limitError?.message)
-        #expect(events.first?.payload["limit"] == "1")
-        #expect(events.first?.payload["live"] == "1")
-        #expect(events.last?.payload["code"] == SessionStoreError.Code.impersonationDenied.rawValue)
-        #expect(events.last?.payload["message"] == admissionError?.message)
+            let events = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
+            #expect(events.map { $0.payload.keys.sorted() } == [["code", "limit", "live", "message"], ["code", "message"]])
+            #expect(events.first?.payload["code"] == SessionStoreError.Code.sessionsPerUser.rawValue)
+            #expect(events.first?.payload["message"] == limitError?.message)
+            #expect(events.first?.payload["limit"] == "1")
+            #expect(events.first?.payload["live"] == "1")
+            #expect(events.last?.payload["code"] == SessionStoreError.Code.impersonationDenied.rawValue)
+            #expect(events.last?.payload["message"] == admissionError?.message)
 
-        let lines = log.with(message: "session refused")
-        #expect(lines.map(\.level) == [.debug, .debug])
-        #expect(lines.map { $0.metadata["session.user"] } == ["ada", "gateway"])
-        #expect(
-            lines.map { $0.metadata["error.code"] }
-                == [SessionStoreError.Code.sessionsPerUser.rawValue, SessionStoreError.Code.impersonationDenied.rawValue])
-        await store.close()
+            let lines = log.with(message: "session refused")
+            #expect(lines.map(\.level) == [.debug, .debug])
+            #expect(lines.map { $0.metadata["session.user"] } == ["ada", "gateway"])
+            #expect(
+                lines.map { $0.metadata["error.code"] }
+                    == [SessionStoreError.Code.sessionsPerUser.rawValue, SessionStoreError.Code.impersonationDenied.rawValue])
+        }
     }
 
     struct TokenAuthenticator: SessionAuthenticator {
@@ -260,71 +256,71 @@ import Testing
 
     @Test func anAuthenticatorRefusalIsATypedErrorAndAnEvent() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.authenticator = TokenAuthenticator() }
-        var request = OpenSessionRequest(userId: "ada")
-        request.credentials = "wrong"
-        await Kit.expectError(SessionStoreError.Code.authenticationFailed) { try await store.openSession(request) }
-        request.credentials = nil
-        await Kit.expectError(SessionStoreError.Code.authenticationFailed) { try await store.openSession(request) }
-        #expect(try test.count("SELECT count(*) FROM sessions") == 0)
-        #expect(try refusals(test, code: SessionStoreError.Code.authenticationFailed) == 2)
-        #expect(
-            try test.count("SELECT count(*) FROM events WHERE kind = 'session.refused' AND user_id = 'ada' AND session_key IS NULL")
-                == 2)
+        try await test.withStore { $0.authenticator = TokenAuthenticator() } body: { store in
+            var request = OpenSessionRequest(userId: "ada")
+            request.credentials = "wrong"
+            await expectError(SessionStoreError.Code.authenticationFailed) { try await store.openSession(request) }
+            request.credentials = nil
+            await expectError(SessionStoreError.Code.authenticationFailed) { try await store.openSession(request) }
+            #expect(try test.count("SELECT count(*) FROM sessions") == 0)
+            #expect(try refusals(test, code: SessionStoreError.Code.authenticationFailed) == 2)
+            #expect(
+                try test.count("SELECT count(*) FROM events WHERE kind = 'session.refused' AND user_id = 'ada' AND session_key IS NULL")
+                    == 2)
 
-        request.credentials = "secret-for-ada"
-        let session = try await store.openSession(request)
-        #expect(session.isLive)
-        #expect(try test.count("SELECT count(*) FROM sessions") == 1)
-        await store.close()
+            request.credentials = "secret-for-ada"
+            let session = try await store.openSession(request)
+            #expect(session.isLive)
+            #expect(try test.count("SELECT count(*) FROM sessions") == 1)
+        }
     }
 
     @Test func anAuthenticatorThatThrowsRefuses() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.authenticator = BrokenAuthenticator() }
-        await Kit.expectError(SessionStoreError.Code.authenticationFailed) {
-            try await store.openSession(userId: "ada")
+        try await test.withStore { $0.authenticator = BrokenAuthenticator() } body: { (store) async throws in
+            await expectError(SessionStoreError.Code.authenticationFailed) {
+                try await store.openSession(userId: "ada")
+            }
+            #expect(try test.count("SELECT count(*) FROM sessions") == 0)
+            #expect(try refusals(test, code: SessionStoreError.Code.authenticationFailed) == 1)
         }
-        #expect(try test.count("SELECT count(*) FROM sessions") == 0)
-        #expect(try refusals(test, code: SessionStoreError.Code.authenticationFailed) == 1)
-        await store.close()
     }
 
     @Test func impersonationIsRefusedByDefault() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        var request = OpenSessionRequest(userId: "gateway")
-        request.impersonatedUser = "ada"
-        await Kit.expectError(SessionStoreError.Code.impersonationDenied) { try await store.openSession(request) }
-        #expect(try test.count("SELECT count(*) FROM sessions") == 0)
-        #expect(try refusals(test, code: SessionStoreError.Code.impersonationDenied) == 1)
-        let events = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
-        #expect(events.map(\.userId) == ["gateway"])
+        try await test.withStore { store in
+            var request = OpenSessionRequest(userId: "gateway")
+            request.impersonatedUser = "ada"
+            await expectError(SessionStoreError.Code.impersonationDenied) { try await store.openSession(request) }
+            #expect(try test.count("SELECT count(*) FROM sessions") == 0)
+            #expect(try refusals(test, code: SessionStoreError.Code.impersonationDenied) == 1)
+            let events = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
+            #expect(events.map(\.userId) == ["gateway"])
 
-        // Acting as oneself is not impersonation.
-        request.impersonatedUser = "gateway"
-        #expect(try await store.openSession(request).impersonatedUser == "gateway")
-        await store.close()
+            // Acting as oneself is not impersonation.
+            request.impersonatedUser = "gateway"
+            #expect(try await store.openSession(request).impersonatedUser == "gateway")
+        }
     }
 
     @Test func proxyUsersMayImpersonateAndOthersMayNot() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.impersonationPolicy = ProxyUsersImpersonation(proxyUsers: ["gateway"]) }
-        var request = OpenSessionRequest(userId: "gateway", sessionId: "s1")
-        request.impersonatedUser = "ada"
-        let session = try await store.openSession(request)
-        #expect(session.userId == "gateway")
-        #expect(session.impersonatedUser == "ada")
-        #expect(
-            try test.count("SELECT count(*) FROM sessions WHERE user_id = 'gateway' AND impersonated_user = 'ada'") == 1)
-        let started = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionStarted))
-        #expect(started.first?.payload["impersonatedUser"] == "ada")
+        try await test.withStore { $0.impersonationPolicy = ProxyUsersImpersonation(proxyUsers: ["gateway"]) } body: { store in
+            var request = OpenSessionRequest(userId: "gateway", sessionId: "s1")
+            request.impersonatedUser = "ada"
+            let session = try await store.openSession(request)
+            #expect(session.userId == "gateway")
+            #expect(session.impersonatedUser == "ada")
+            #expect(
+                try test.count("SELECT count(*) FROM sessions WHERE user_id = 'gateway' AND impersonated_user = 'ada'") == 1)
+            let started = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionStarted))
+            #expect(started.first?.payload["impersonatedUser"] == "ada")
 
-        var other = OpenSessionRequest(userId: "mallory")
-        other.impersonatedUser = "ada"
-        await Kit.expectError(SessionStoreError.Code.impersonationDenied) { try await store.openSession(other) }
-        #expect(try test.count("SELECT count(*) FROM sessions") == 1)
-        #expect(try refusals(test, code: SessionStoreError.Code.impersonationDenied) == 1)
-        await store.close()
+            var other = OpenSessionRequest(userId: "mallory")
+            other.impersonatedUser = "ada"
+            await expectError(SessionStoreError.Code.impersonationDenied) { try await store.openSession(other) }
+            #expect(try test.count("SELECT count(*) FROM sessions") == 1)
+            #expect(try refusals(test, code: SessionStoreError.Code.impersonationDenied) == 1)
+        }
     }
 }

@@ -8,131 +8,119 @@ import Testing
 @Suite struct SessionTouchTests {
     typealias Kit = SessionTestKit
 
-    /// A separate read-only connection on the store's file; its `PRAGMA data_version`
-    /// changes only when another connection commits.
-    final class CommitWatcher {
-        let database: Database
-        init(path: String) throws {
-            database = try Database(path: path, configuration: DatabaseConfiguration(readOnly: true))
-        }
-        func dataVersion() throws -> Int64 {
-            try database.fetchInt64(sql: "PRAGMA data_version") ?? -1
-        }
-    }
-
     @Test func touchWithinTheBucketWritesNothingAndACrossingTouchMovesExpiryExactly() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = .milliseconds(1_000) }
-        // Start one millisecond past a tick so the bucket is [start+1, start+1000].
-        test.clock.advance(by: .milliseconds(1))
-        let opened = Kit.start + 1
-        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(10_000)))
-        let firstBucket = Kit.roundUp(opened + 10_000, 1_000)
-        #expect(firstBucket == Kit.start + 11_000)
-        #expect(session.expireAt?.milliseconds == firstBucket)
-        #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: firstBucket, lastAccessAt: opened))
+        try await test.withStore { $0.tick = .milliseconds(1_000) } body: { store in
+            // Start one millisecond past a tick so the bucket is [start+1, start+1000].
+            test.clock.advance(by: .milliseconds(1))
+            let opened = TestStore.start + 1
+            let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(10_000)))
+            let firstBucket = roundUp(opened + 10_000, 1_000)
+            #expect(firstBucket == TestStore.start + 11_000)
+            #expect(session.expireAt?.milliseconds == firstBucket)
+            #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: firstBucket, lastAccessAt: opened))
 
-        let watcher = try CommitWatcher(path: test.path)
-        let version = try watcher.dataVersion()
+            let watcher = try CommitCounter(path: test.path)
+            let version = try watcher.version()
 
-        // Same bucket: true, nothing written.
-        test.clock.advance(by: .milliseconds(998))  // start + 999
-        #expect(try await store.touch(key: session.key))
-        test.clock.advance(by: .milliseconds(1))  // start + 1000: still roundUp(start + 11000) == start + 11000
-        #expect(try await store.touch(key: session.key))
-        #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: firstBucket, lastAccessAt: opened))
-        #expect(try watcher.dataVersion() == version, "a touch within the bucket committed a write")
+            // Same bucket: true, nothing written.
+            test.clock.advance(by: .milliseconds(998))  // start + 999
+            #expect(try await store.touch(key: session.key))
+            test.clock.advance(by: .milliseconds(1))  // start + 1000: still roundUp(start + 11000) == start + 11000
+            #expect(try await store.touch(key: session.key))
+            #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: firstBucket, lastAccessAt: opened))
+            #expect(try watcher.version() == version, "a touch within the bucket committed a write")
 
-        // Next bucket: expire_at = roundUp(now + timeout, tick) exactly.
-        test.clock.advance(by: .milliseconds(1))  // start + 1001
-        let now = Kit.start + 1_001
-        #expect(try await store.touch(key: session.key))
-        let secondBucket = Kit.roundUp(now + 10_000, 1_000)
-        #expect(secondBucket == Kit.start + 12_000)
-        #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: secondBucket, lastAccessAt: now))
-        let afterMove = try watcher.dataVersion()
-        #expect(afterMove != version, "a touch that moved the bucket did not commit")
-        #expect(try await store.session(key: session.key)?.expireAt?.milliseconds == secondBucket)
+            // Next bucket: expire_at = roundUp(now + timeout, tick) exactly.
+            test.clock.advance(by: .milliseconds(1))  // start + 1001
+            let now = TestStore.start + 1_001
+            #expect(try await store.touch(key: session.key))
+            let secondBucket = roundUp(now + 10_000, 1_000)
+            #expect(secondBucket == TestStore.start + 12_000)
+            #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: secondBucket, lastAccessAt: now))
+            let afterMove = try watcher.version()
+            #expect(afterMove != version, "a touch that moved the bucket did not commit")
+            #expect(try await store.session(key: session.key)?.expireAt?.milliseconds == secondBucket)
 
-        // A late touch (clock set back) never moves expiry backwards and writes nothing.
-        test.clock.set(Kit.start - 5_000)
-        #expect(try await store.touch(key: session.key))
-        #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: secondBucket, lastAccessAt: now))
-        #expect(try watcher.dataVersion() == afterMove)
+            // A late touch (clock set back) never moves expiry backwards and writes nothing.
+            test.clock.set(TestStore.start - 5_000)
+            #expect(try await store.touch(key: session.key))
+            #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: secondBucket, lastAccessAt: now))
+            #expect(try watcher.version() == afterMove)
 
-        // Far ahead: moves again, to the bucket of the new time.
-        test.clock.set(Kit.start + 100_500)
-        #expect(try await store.touch(key: session.key))
-        #expect(
-            try Kit.timing(test, key: session.key)
-                == Kit.RowTiming(expireAt: Kit.roundUp(Kit.start + 110_500, 1_000), lastAccessAt: Kit.start + 100_500))
-        await store.close()
+            // Far ahead: moves again, to the bucket of the new time.
+            test.clock.set(TestStore.start + 100_500)
+            #expect(try await store.touch(key: session.key))
+            #expect(
+                try Kit.timing(test, key: session.key)
+                    == Kit.RowTiming(expireAt: roundUp(TestStore.start + 110_500, 1_000), lastAccessAt: TestStore.start + 100_500))
+        }
     }
 
     @Test func touchWithALargeTickGroupsManyTouchesIntoOneWrite() async throws {
         let test = TestStore()
-        let store = try await test.open { $0.tick = .milliseconds(60_000) }
-        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(120_000)))
-        // The start is 20 s into a minute: the bucket ends 160 s later.
-        let expireAt = Kit.roundUp(Kit.start + 120_000, 60_000)
-        #expect(expireAt == Kit.start + 160_000)
-        #expect(try Kit.timing(test, key: session.key)?.expireAt == expireAt)
+        try await test.withStore { $0.tick = .milliseconds(60_000) } body: { store in
+            let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(120_000)))
+            // The start is 20 s into a minute: the bucket ends 160 s later.
+            let expireAt = roundUp(TestStore.start + 120_000, 60_000)
+            #expect(expireAt == TestStore.start + 160_000)
+            #expect(try Kit.timing(test, key: session.key)?.expireAt == expireAt)
 
-        let watcher = try CommitWatcher(path: test.path)
-        let version = try watcher.dataVersion()
-        for _ in 0..<20 {
-            test.clock.advance(by: .milliseconds(1_000))
-            #expect(try await store.touch(key: session.key))
+            let watcher = try CommitCounter(path: test.path)
+            let version = try watcher.version()
+            for _ in 0..<20 {
+                test.clock.advance(by: .milliseconds(1_000))
+                #expect(try await store.touch(key: session.key))
+            }
+            #expect(try watcher.version() == version)
+            #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: expireAt, lastAccessAt: TestStore.start))
         }
-        #expect(try watcher.dataVersion() == version)
-        #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: expireAt, lastAccessAt: Kit.start))
-        await store.close()
     }
 
     @Test func touchOfANeverExpiringSessionIsTrueAndWritesNothing() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada", timeout: .never)
-        let watcher = try CommitWatcher(path: test.path)
-        let version = try watcher.dataVersion()
-        test.clock.advance(by: .milliseconds(86_400_000))
-        #expect(try await store.touch(key: session.key))
-        #expect(try watcher.dataVersion() == version)
-        #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: nil, lastAccessAt: Kit.start))
-        await store.close()
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada", timeout: .never)
+            let watcher = try CommitCounter(path: test.path)
+            let version = try watcher.version()
+            test.clock.advance(by: .milliseconds(86_400_000))
+            #expect(try await store.touch(key: session.key))
+            #expect(try watcher.version() == version)
+            #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: nil, lastAccessAt: TestStore.start))
+        }
     }
 
     @Test func anySuccessfulAccessCountsAsATouch() async throws {
         let test = TestStore()
-        let store = try await test.open()
-        let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(10_000)))
+        try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(10_000)))
 
-        test.clock.advance(by: .milliseconds(3_000))
-        try await store.updateDetails(key: session.key, ["a": "1"])
-        #expect(
-            try Kit.timing(test, key: session.key)
-                == Kit.RowTiming(expireAt: Kit.start + 13_000, lastAccessAt: Kit.start + 3_000))
+            test.clock.advance(by: .milliseconds(3_000))
+            try await store.updateDetails(key: session.key, ["a": "1"])
+            #expect(
+                try Kit.timing(test, key: session.key)
+                    == Kit.RowTiming(expireAt: TestStore.start + 13_000, lastAccessAt: TestStore.start + 3_000))
 
-        test.clock.advance(by: .milliseconds(3_000))
-        try await store.setConfig(key: session.key, ["c": "1"])
-        #expect(try Kit.timing(test, key: session.key)?.expireAt == Kit.start + 16_000)
+            test.clock.advance(by: .milliseconds(3_000))
+            try await store.setConfig(key: session.key, ["c": "1"])
+            #expect(try Kit.timing(test, key: session.key)?.expireAt == TestStore.start + 16_000)
 
-        test.clock.advance(by: .milliseconds(3_000))
-        try await store.updateIdentifier(key: session.key, "id-1")
-        #expect(try Kit.timing(test, key: session.key)?.expireAt == Kit.start + 19_000)
+            test.clock.advance(by: .milliseconds(3_000))
+            try await store.updateIdentifier(key: session.key, "id-1")
+            #expect(try Kit.timing(test, key: session.key)?.expireAt == TestStore.start + 19_000)
 
-        test.clock.advance(by: .milliseconds(3_000))
-        try await store.removeDetails(key: session.key, names: ["a"])
-        #expect(
-            try Kit.timing(test, key: session.key)
-                == Kit.RowTiming(expireAt: Kit.start + 22_000, lastAccessAt: Kit.start + 12_000))
+            test.clock.advance(by: .milliseconds(3_000))
+            try await store.removeDetails(key: session.key, names: ["a"])
+            #expect(
+                try Kit.timing(test, key: session.key)
+                    == Kit.RowTiming(expireAt: TestStore.start + 22_000, lastAccessAt: TestStore.start + 12_000))
 
-        // A late access never moves expiry back.
-        test.clock.set(Kit.start)
-        try await store.updateDetails(key: session.key, ["b": "2"])
-        #expect(
-            try Kit.timing(test, key: session.key)
-                == Kit.RowTiming(expireAt: Kit.start + 22_000, lastAccessAt: Kit.start + 12_000))
-        await store.close()
+            // A late access never moves expiry back.
+            test.clock.set(TestStore.start)
+            try await store.updateDetails(key: session.key, ["b": "2"])
+            #expect(
+                try Kit.timing(test, key: session.key)
+                    == Kit.RowTiming(expireAt: TestStore.start + 22_000, lastAccessAt: TestStore.start + 12_000))
+        }
     }
 }

@@ -16,19 +16,6 @@ import Testing
         #expect(database.changesCount == 1)
     }
 
-    /// Opens a store on `test`'s file, runs `body` and closes the store, also when `body`
-    /// throws.
-    static func withStore(_ test: TestStore, _ body: (SessionStore) async throws -> Void) async throws {
-        let store = try await test.open()
-        do {
-            try await body(store)
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
-    }
-
     /// Expects `body` to fail with `STORAGE.CORRUPT`, its message naming `column` and `value`.
     static func expectCorrupt<R>(
         _ column: String, _ value: String, sourceLocation: SourceLocation = #_sourceLocation,
@@ -45,7 +32,7 @@ import Testing
 
     @Test func anUnknownSessionStateIsACorruptionError() async throws {
         let test = TestStore()
-        try await Self.withStore(test) { store in
+        try await test.withStore { store in
             let session = try await store.openSession(userId: "ada", sessionId: "s1")
 
             try Self.writeAroundChecks(test, "UPDATE sessions SET state = 'hibernating' WHERE key = ?", [.text(session.key)])
@@ -59,7 +46,7 @@ import Testing
 
     @Test func anUnknownExecutionStatusIsACorruptionError() async throws {
         let test = TestStore()
-        try await Self.withStore(test) { store in
+        try await test.withStore { store in
             let session = try await store.openSession(userId: "ada", sessionId: "s1")
             let execution = try await store.createExecution(key: session.key)
 
@@ -75,7 +62,7 @@ import Testing
 
     @Test func anUnknownStreamingQueryStateIsACorruptionError() async throws {
         let test = TestStore()
-        try await Self.withStore(test) { store in
+        try await test.withStore { store in
             let session = try await store.openSession(userId: "ada", sessionId: "s1")
             _ = try await store.registerQuery(key: session.key, queryId: "q-1", runId: "r-1")
 

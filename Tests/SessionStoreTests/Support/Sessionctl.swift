@@ -10,56 +10,6 @@ import System
 import SystemPackage
 #endif
 
-/// A fresh directory under the system's temporary directory, removed on deinit.
-final class TemporaryDirectory: @unchecked Sendable {
-    let url: URL
-
-    init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("sessionstore-tests-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: url)
-    }
-
-    func path(_ name: String) -> String {
-        url.appendingPathComponent(name).path
-    }
-}
-
-/// A database file in its own temporary directory, with a manual clock, opened through
-/// the public API.
-final class TestStore: @unchecked Sendable {
-    let directory = TemporaryDirectory()
-    let clock = ManualWallClock(now: 1_700_000_000_000)
-    var path: String { directory.path("sessions.sqlite") }
-
-    /// Opens a store on the file; `configure` adjusts the configuration first.
-    func open(_ configure: (inout SessionStoreConfiguration) -> Void = { _ in }) async throws -> SessionStore {
-        var configuration = SessionStoreConfiguration(clock: clock)
-        configure(&configuration)
-        return try await SessionStore.open(path: path, configuration: configuration)
-    }
-
-    /// Runs `body` on a separate read-only connection: what `sqlite3` would see.
-    func inspect<T>(_ body: (Database) throws -> T) throws -> T {
-        let database = try Database(path: path, configuration: DatabaseConfiguration(readOnly: true))
-        return try body(database)
-    }
-
-    func count(_ sql: String, _ arguments: [DatabaseValue] = []) throws -> Int64 {
-        try inspect { try $0.fetchInt64(sql: sql, arguments) ?? -1 }
-    }
-
-    /// The details column of `EXPLAIN QUERY PLAN` for `sql`, one line per step.
-    func queryPlan(_ sql: String, _ arguments: [DatabaseValue] = []) throws -> [String] {
-        try inspect { db in
-            try db.fetchAll(sql: "EXPLAIN QUERY PLAN " + sql, arguments) { $0.string(3) }
-        }
-    }
-}
-
 /// The result of running the built `sessionctl`.
 struct CommandResult {
     let status: Int32
@@ -149,28 +99,5 @@ extension TerminationStatus {
         case .exited(let status): status
         case .signaled(let signal): 128 + signal
         }
-    }
-}
-
-/// The outcome of a store call: its value, or the ``SessionStoreError`` it threw. The
-/// store throws nothing else; another error fails the test.
-func outcome<T>(
-    sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T
-) async -> Result<T, SessionStoreError> {
-    do {
-        return .success(try await body())
-    } catch let error as SessionStoreError {
-        return .failure(error)
-    } catch {
-        Issue.record("the store threw \(type(of: error)), not SessionStoreError: \(error)", sourceLocation: sourceLocation)
-        return .failure(SessionStoreError(code: .storageError, message: "\(error)"))
-    }
-}
-
-extension Result {
-    /// The error of a failure; `nil` for a success.
-    var failure: Failure? {
-        if case .failure(let error) = self { return error }
-        return nil
     }
 }
