@@ -30,6 +30,23 @@ struct Expiry: Sendable {
     }
 }
 
+extension Expiry {
+    /// The expiry a session has, the one every reader shows and the sweeper applies.
+    ///
+    /// Re-arming after a recovery or the storm guard is lazy: both only record
+    /// `rearm_epoch` and the tick they used. A live session with a timeout whose last
+    /// access is older than the epoch expires at `max(stored, roundUp(epoch + timeout,
+    /// tick))`; the sweeper writes that value when it meets the session due by its
+    /// stored expiry. Every other session's expiry is the stored one. The
+    /// `live_sessions` view computes the same in SQL (migration 0010).
+    static func effectiveExpireAt(
+        stored: Int64?, isLive: Bool, timeoutMs: Int64?, lastAccessAt: Int64, rearmEpoch: Int64?, rearmTick: Int64?
+    ) -> Int64? {
+        guard let stored, isLive, let timeoutMs, let rearmEpoch, lastAccessAt < rearmEpoch else { return stored }
+        return max(stored, Expiry(tick: rearmTick ?? 1).expireAt(now: rearmEpoch, timeoutMs: timeoutMs))
+    }
+}
+
 extension SessionStoreConfiguration {
     /// The timeout a session gets for `requested`: the default when `nil`, clamped to
     /// [``minTimeout``, ``maxTimeout``]; `nil` when it never expires.

@@ -20,7 +20,7 @@ public struct RecoveryReport: Sendable, Hashable, Codable {
 /// Finishing the work of instances that died: the one place crash recovery is decided.
 /// Its cost follows the dead instances' unfinished work, never the number of sessions:
 /// live sessions are re-armed by recording `rearm_epoch` and `rearm_tick` only. Reads
-/// show the re-armed expiry from then on (``SessionRecords/effectiveExpireAt``), and the
+/// show the re-armed expiry from then on (``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearmEpoch:rearmTick:)``), and the
 /// sweeper writes it as it meets each session.
 enum Recovery {
     static let reason = "server restarted"

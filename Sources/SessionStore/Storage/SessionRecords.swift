@@ -18,7 +18,7 @@ struct SessionRow: Sendable {
     var timeoutMs: Int64?
     var createdAt: Int64
     var lastAccessAt: Int64
-    /// The effective expiry when read (``SessionRecords/effectiveExpireAt``): the one the
+    /// The effective expiry when read (``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearmEpoch:rearmTick:)``): the one the
     /// sweeper applies, which may be later than the stored `expire_at`.
     var expireAt: Int64?
     var endedAt: Int64?
@@ -34,51 +34,38 @@ struct SessionRow: Sendable {
 
 /// The SQL of `sessions` and the tables that hang off it. Policy lives in the service.
 enum SessionRecords {
-    /// The columns of a ``SessionRow``, in order; the expiry is the effective one.
+    /// The columns of a ``SessionRow``, in order, with what its effective expiry needs:
+    /// the stored `expire_at`, then the `rearm_epoch` and `rearm_tick` of `store_state`
+    /// (uncorrelated subqueries: SQLite runs each once per statement, a primary-key
+    /// lookup). ``row(_:)`` applies ``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearmEpoch:rearmTick:)``,
+    /// the rule the sweeper applies and the `live_sessions` view computes in SQL
+    /// (migration 0010).
     static let columns = """
         id, key, user_id, client_session_id, data_source, type, version, identifier, utc_offset_seconds,
-        client_address, impersonated_user, state, timeout_ms, created_at, last_access_at, \(effectiveExpireAt),
-        ended_at, end_reason, config_changes, statements, failures
+        client_address, impersonated_user, state, timeout_ms, created_at, last_access_at, expire_at,
+        \(rearmColumns), ended_at, end_reason, config_changes, statements, failures
         """
 
-    /// The expiry of a `sessions` row as the sweeper applies it, the one every reader
-    /// shows (the `live_sessions` view computes the same, migration 0010).
-    ///
-    /// Re-arming after a recovery or the storm guard is lazy: both only record
-    /// `rearm_epoch` (and `rearm_tick`), and a live session with a timeout whose last
-    /// access is older than the epoch expires at `max(expire_at, roundUp(epoch + timeout,
-    /// tick))`; the sweeper writes that value when it meets the session due by
-    /// `expire_at`. Any other row's expiry is `expire_at`. The subqueries on
-    /// `store_state` are uncorrelated, so SQLite runs each at most once per statement,
-    /// and those of the rounding only when a row needs them: a read that meets no such
-    /// session costs one primary-key lookup more.
-    ///
-    /// The rounding is ``Expiry/expireAt(now:timeoutMs:)``'s, saturation included.
-    static let effectiveExpireAt: String = {
-        let epoch = "(SELECT value FROM store_state WHERE name = '\(StoreStateRecords.Key.rearmEpoch.rawValue)')"
-        let tick = "max(1, coalesce((SELECT value FROM store_state WHERE name = '\(StoreStateRecords.Key.rearmTick.rawValue)'), 1))"
-        let sum = "(\(epoch) + timeout_ms)"
-        let latest = "(9223372036854775807 - 9223372036854775807 % \(tick))"
-        let rearmed = """
-            CASE WHEN timeout_ms > \(latest) - \(tick) - \(epoch) THEN \(latest) \
-            WHEN \(sum) % \(tick) = 0 THEN \(sum) \
-            ELSE \(sum) - \(sum) % \(tick) + \(tick) END
-            """
-        return """
-            CASE WHEN state IN ('idle', 'active') AND timeout_ms IS NOT NULL AND last_access_at < \(epoch) \
-            THEN max(expire_at, \(rearmed)) ELSE expire_at END
-            """
-    }()
+    /// `rearm_epoch` and `rearm_tick`, `NULL` when no recovery or storm guard set them.
+    static let rearmColumns = """
+        (SELECT value FROM store_state WHERE name = '\(StoreStateRecords.Key.rearmEpoch.rawValue)'), \
+        (SELECT value FROM store_state WHERE name = '\(StoreStateRecords.Key.rearmTick.rawValue)')
+        """
 
     static func row(_ row: Row) throws(SQLiteError) -> SessionRow {
-        try SessionRow(
+        let state = try SessionState(stored: row.string(11), table: "sessions", column: "state")
+        let timeoutMs = row.optionalInt64(12)
+        let lastAccessAt = row.int64(14)
+        let expireAt = Expiry.effectiveExpireAt(
+            stored: row.optionalInt64(15), isLive: state.isLive, timeoutMs: timeoutMs, lastAccessAt: lastAccessAt,
+            rearmEpoch: row.optionalInt64(16), rearmTick: row.optionalInt64(17))
+        return SessionRow(
             id: row.int64(0), key: row.string(1), userId: row.string(2), clientSessionId: row.optionalString(3),
             dataSource: row.string(4), type: row.string(5), version: row.int64(6), identifier: row.optionalString(7),
             utcOffsetSeconds: row.int64(8), clientAddress: row.optionalString(9), impersonatedUser: row.optionalString(10),
-            state: SessionState(stored: row.string(11), table: "sessions", column: "state"),
-            timeoutMs: row.optionalInt64(12), createdAt: row.int64(13), lastAccessAt: row.int64(14),
-            expireAt: row.optionalInt64(15), endedAt: row.optionalInt64(16), endReason: row.optionalString(17),
-            configChanges: row.int64(18), statements: row.int64(19), failures: row.int64(20))
+            state: state, timeoutMs: timeoutMs, createdAt: row.int64(13), lastAccessAt: lastAccessAt,
+            expireAt: expireAt, endedAt: row.optionalInt64(18), endReason: row.optionalString(19),
+            configChanges: row.int64(20), statements: row.int64(21), failures: row.int64(22))
     }
 
     /// Inserts a new live (`idle`) session from `request`, with its details and config,
@@ -118,20 +105,28 @@ enum SessionRecords {
         return row
     }
 
+    static let findByKeySQL = "SELECT \(columns) FROM sessions WHERE key = ?"
+
     static func find(_ db: Database, key: String) throws(SQLiteError) -> SessionRow? {
-        try db.fetchOne(sql: "SELECT \(columns) FROM sessions WHERE key = ?", [.text(key)], map: row)
+        try db.fetchOne(sql: findByKeySQL, [.text(key)], map: row)
     }
 
     /// What a touch needs to decide: the row id, state, timeout and effective expiry of
     /// `key`, read without materialising the rest of the row.
+    static let expiryProbeSQL = """
+        SELECT id, state IN ('idle', 'active'), timeout_ms, last_access_at, expire_at, \(rearmColumns)
+        FROM sessions WHERE key = ?
+        """
+
     static func expiryProbe(_ db: Database, key: String) throws(SQLiteError) -> ExpiryProbe? {
-        try db.fetchOne(
-            sql: "SELECT id, state IN ('idle', 'active'), timeout_ms, \(effectiveExpireAt) FROM sessions WHERE key = ?",
-            [.text(key)]
-        ) { row in
-            ExpiryProbe(
-                id: row.int64(0), isLive: row.bool(1),
-                timeoutMs: row.optionalInt64(2), expireAt: row.optionalInt64(3))
+        try db.fetchOne(sql: expiryProbeSQL, [.text(key)]) { row in
+            let isLive = row.bool(1)
+            let timeoutMs = row.optionalInt64(2)
+            return ExpiryProbe(
+                id: row.int64(0), isLive: isLive, timeoutMs: timeoutMs,
+                expireAt: Expiry.effectiveExpireAt(
+                    stored: row.optionalInt64(4), isLive: isLive, timeoutMs: timeoutMs, lastAccessAt: row.int64(3),
+                    rearmEpoch: row.optionalInt64(5), rearmTick: row.optionalInt64(6)))
         }
     }
 

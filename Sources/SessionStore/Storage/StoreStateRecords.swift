@@ -6,7 +6,7 @@ enum StoreStateRecords {
     enum Key: String {
         /// When a recovery or the storm guard last re-armed live sessions: a live session
         /// not accessed since gets a full timeout from this time before it may expire
-        /// (see ``SessionRecords/effectiveExpireAt``).
+        /// (see ``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearmEpoch:rearmTick:)``).
         case rearmEpoch = "rearm_epoch"
         /// The tick, in milliseconds, of the process that wrote `rearm_epoch`: re-armed
         /// expiries are rounded up to it, whichever process reads or sweeps them. Missing
