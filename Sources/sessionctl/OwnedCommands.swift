@@ -3,8 +3,8 @@ import SessionStore
 
 struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "query", abstract: "Register, stop and list a session's streaming queries.",
-        subcommands: [Register.self, Stop.self, List.self])
+        commandName: "query", abstract: "Register, stop, show, remove and list a session's streaming queries.",
+        subcommands: [Register.self, Stop.self, Get.self, Remove.self, List.self])
 
     struct Register: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register an active streaming query.")
@@ -36,6 +36,39 @@ struct QueryCommand: AsyncParsableCommand {
 
         func run() async throws {
             let query = try await withStore(global) { try await $0.stopQuery(key: key, queryId: queryId, reason: reason) }
+            try global.output.printQueries([query], single: true)
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print one streaming query, active or stopped.")
+
+        @Argument var key: String
+        @Argument var queryId: String
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let query = try await withStore(global) { store -> StreamingQuery in
+                guard let query = try await store.query(key: key, queryId: queryId) else {
+                    throw SessionStoreError(
+                        code: SessionStoreError.Code.queryNotFound, message: "no streaming query \(queryId) in session \(key)")
+                }
+                return query
+            }
+            try global.output.printQueries([query], single: true)
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Forget a streaming query, stopping it first if it is active; prints it as removed.")
+
+        @Argument var key: String
+        @Argument var queryId: String
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let query = try await withStore(global) { try await $0.removeQuery(key: key, queryId: queryId) }
             try global.output.printQueries([query], single: true)
         }
     }

@@ -13,7 +13,8 @@ extension SessionStore {
     ///   - operationId: the execution that started it; with `tags`, it decides which
     ///     interrupts stop the query.
     ///   - tags: labels that ``SessionStore/interrupt(key:tag:)`` and
-    ///     ``SessionStore/interruptAll(key:)`` match.
+    ///     ``SessionStore/interruptAll(key:)`` match. A query started by an execution of the
+    ///     session also carries that execution's tags.
     /// - Throws: `LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION`,
     ///   `INVALID_HANDLE.STREAMING_QUERY_ALREADY_EXISTS`, `INVALID_HANDLE.SESSION_CLOSED`.
     @discardableResult
@@ -38,9 +39,13 @@ extension SessionStore {
             try Limits.enforcePerSession(
                 maxQueries, code: .streamingQueriesPerSession, key: key, what: "active streaming queries"
             ) { try OwnedRecords.activeQueryCount(db, sessionRowId: session.id) }
+            var inherited: [String] = []
+            if let operationId, let execution = try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId) {
+                inherited = try ExecutionRecords.tags(db, executionRowId: execution.id)
+            }
             let query = StreamingQuery(
                 queryId: queryId, runId: runId, name: name, sessionKey: key, operationId: operationId,
-                tags: Array(Set(tags)).sorted(), state: .active, registeredAt: Timestamp(milliseconds: now),
+                tags: Array(Set(tags + inherited)).sorted(), state: .active, registeredAt: Timestamp(milliseconds: now),
                 stoppedAt: nil, stopReason: nil)
             try OwnedRecords.insertQuery(db, sessionRowId: session.id, query)
             try EventLog.append(
@@ -93,18 +98,25 @@ extension SessionStore {
         }
     }
 
-    /// Forgets a streaming query, stopping it first if it is active.
-    public func removeQuery(key: String, queryId: String) async throws {
+    /// Forgets a streaming query, stopping it first if it is active. Returns the query as
+    /// it was when removed (stopped, if this call stopped it).
+    @discardableResult
+    public func removeQuery(key: String, queryId: String) async throws -> StreamingQuery {
         let key = try configuration.validator.key(key)
-        try await mutate(key: key) { db, session, now in
+        return try await mutate(key: key) { db, session, now in
             guard let (rowId, query) = try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) else {
                 throw Self.queryNotFound(queryId, key)
             }
+            var removed = query
             if query.state == .active {
                 try ExecutionTransitions.stop(db, queryRowId: rowId, queryId: queryId, of: session, reason: "removed", at: now)
+                removed.state = .stopped
+                removed.stoppedAt = Timestamp(milliseconds: now)
+                removed.stopReason = "removed"
             }
             try OwnedRecords.deleteQuery(db, queryRowId: rowId)
             try EventLog.append(db, at: now, kind: EventKind.queryRemoved, subject: session.subject, payload: ["queryId": queryId])
+            return removed
         }
     }
 
