@@ -130,7 +130,7 @@ struct DemoCommand: AsyncParsableCommand {
         try await store.setExecutionStatus(key: sessions.bob.key, operationId: etl1.operationId, to: .started)
         try await store.registerQuery(key: sessions.bob.key, queryId: "ingest-stream", runId: "run-1", tags: ["etl"])
         let interrupted = try await store.interrupt(key: sessions.bob.key, tag: "etl")
-        narrator.note("interrupt(tag: etl) in bob's session canceled \(interrupted.count) executions and stopped the etl streaming query; the adhoc one runs on.")
+        narrator.note("interrupt(tag: etl) in bob's session canceled \(interrupted.operationIds.count) executions and stopped the etl streaming query \(interrupted.queryIds.joined(separator: ", ")); the adhoc one runs on.")
         try await store.setExecutionStatus(key: sessions.bob.key, operationId: other.operationId, to: .started)
 
         let long = try await store.createExecution(key: sessions.carol.key, tags: ["dashboard"], statement: "SELECT * FROM live_view", reattachable: true)

@@ -124,7 +124,7 @@ struct ExecCommand: AsyncParsableCommand {
 struct InterruptCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interrupt", abstract: "Cancel running executions of a session; prints the interrupted operation ids.",
-        discussion: "--all and --tag also stop the session's matching streaming queries. Finished executions are not touched.")
+        discussion: "--all and --tag also stop the session's matching streaming queries, printed as \"query ID\" (JSON: stoppedQueries). Finished executions are not touched.")
 
     @Argument var key: String
     @Flag var all = false
@@ -145,9 +145,10 @@ struct InterruptCommand: AsyncParsableCommand {
             return try await store.interruptAll(key: key)
         }
         if global.json {
-            try global.output.printJSON(["interrupted": interrupted])
+            try global.output.printJSON(["interrupted": interrupted.operationIds, "stoppedQueries": interrupted.queryIds])
         } else {
-            interrupted.forEach { print($0) }
+            interrupted.operationIds.forEach { print($0) }
+            interrupted.queryIds.forEach { print("query \($0)") }
         }
     }
 }

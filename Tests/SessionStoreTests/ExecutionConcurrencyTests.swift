@@ -72,7 +72,7 @@ import Testing
 
             // Any way out of running frees a slot: cancel (interrupt) one.
             let interrupted = try await store.interrupt(key: key, operationId: replacement.operationId)
-            #expect(interrupted == [replacement.operationId])
+            #expect(interrupted.operationIds == [replacement.operationId])
             try await store.createExecution(key: key)
             await expectError("LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION") {
                 try await store.createExecution(key: key)

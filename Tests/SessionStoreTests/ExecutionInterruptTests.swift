@@ -55,7 +55,7 @@ import Testing
             try await store.registerQuery(key: other.key, queryId: "q1", runId: "r1", tags: ["t1"])
 
             // By operation id: that execution only; no query is stopped, not even its own.
-            #expect(try await store.interrupt(key: key, operationId: a.operationId) == [a.operationId])
+            #expect(try await store.interrupt(key: key, operationId: a.operationId).operationIds == [a.operationId])
             #expect(try Kit.row(test, a.operationId)?.status == "canceled")
             #expect(try await Self.activeQueryIds(store, key) == ["q1", "q2", "q3"])
             #expect(try Kit.events(test, kind: "execution.interrupted", operationId: a.operationId) == 1)
@@ -67,8 +67,8 @@ import Testing
                     """, [.text(a.operationId)]) == 1)
             // Again, or on a finished one: nothing to interrupt, nothing touched.
             let events = try Kit.events(test)
-            #expect(try await store.interrupt(key: key, operationId: a.operationId) == [])
-            #expect(try await store.interrupt(key: key, operationId: d.operationId) == [])
+            #expect(try await store.interrupt(key: key, operationId: a.operationId).operationIds == [])
+            #expect(try await store.interrupt(key: key, operationId: d.operationId).operationIds == [])
             #expect(try Kit.row(test, d.operationId)?.status == "finished")
             #expect(try Kit.events(test) == events)
             await expectError(SessionStoreError.Code.operationNotFound) {
@@ -81,7 +81,7 @@ import Testing
 
             // By tag: the running executions carrying it (attached or not), oldest first, and
             // the queries with that tag; finished ones and other sessions untouched.
-            #expect(try await store.interrupt(key: key, tag: "t1") == [b.operationId, e.operationId])
+            #expect(try await store.interrupt(key: key, tag: "t1").operationIds == [b.operationId, e.operationId])
             #expect(try Kit.row(test, b.operationId)?.status == "canceled")
             #expect(try Kit.row(test, e.operationId)?.status == "canceled")
             #expect(try Kit.row(test, d.operationId)?.status == "finished")
@@ -92,15 +92,15 @@ import Testing
             let q1 = try #require(try await store.query(key: key, queryId: "q1"))
             #expect(q1.state == .stopped)
             #expect(q1.stopReason?.contains("t1") == true)
-            #expect(try await store.interrupt(key: key, tag: "nothing-carries-this") == [])
+            #expect(try await store.interrupt(key: key, tag: "nothing-carries-this").operationIds == [])
 
             // All: every running execution of the session and every active query.
-            #expect(try await store.interruptAll(key: key) == [c.operationId])
+            #expect(try await store.interruptAll(key: key).operationIds == [c.operationId])
             #expect(try await Self.activeQueryIds(store, key) == [])
             #expect(try Kit.row(test, foreign.operationId)?.status == "pending")
             #expect(try await Self.activeQueryIds(store, other.key) == ["q1"])
             #expect(try Kit.row(test, d.operationId)?.status == "finished")
-            #expect(try await store.interruptAll(key: key) == [])
+            #expect(try await store.interruptAll(key: key).operationIds == [])
 
             #expect(try Kit.events(test, kind: "execution.interrupted") == 4)
             #expect(
@@ -117,11 +117,11 @@ import Testing
             let session = try await store.openSession(userId: "ada")
             try await store.registerQuery(key: session.key, queryId: "q1", runId: "r1", tags: ["etl", "nightly"])
             try await store.registerQuery(key: session.key, queryId: "q2", runId: "r2", tags: ["adhoc"])
-            #expect(try await store.interrupt(key: session.key, tag: "nightly") == [])
+            #expect(try await store.interrupt(key: session.key, tag: "nightly").operationIds == [])
             #expect(try await Self.activeQueryIds(store, session.key) == ["q2"])
             #expect(try Kit.events(test, kind: "streaming_query.stopped") == 1)
             // Already stopped: no second event.
-            #expect(try await store.interrupt(key: session.key, tag: "etl") == [])
+            #expect(try await store.interrupt(key: session.key, tag: "etl").operationIds == [])
             #expect(try Kit.events(test, kind: "streaming_query.stopped") == 1)
         }
     }

@@ -19,12 +19,28 @@ import Testing
             #expect(try await store.query(key: key, queryId: "q1")?.tags == ["etl", "nightly", "own"])
             try await store.registerQuery(key: key, queryId: "q2", runId: "r2", tags: ["adhoc"])
 
-            // The execution has finished; an interrupt by its tag still stops the query it started.
-            #expect(try await store.interrupt(key: key, tag: "nightly") == [])
+            // The execution has finished; an interrupt by its tag still stops the query it
+            // started, and names it.
+            #expect(try await store.interrupt(key: key, tag: "nightly") == Interruption(operationIds: [], queryIds: ["q1"]))
             let stopped = try #require(try await store.query(key: key, queryId: "q1"))
             #expect(stopped.state == .stopped)
             #expect(stopped.stopReason?.contains("nightly") == true)
             #expect(try await store.query(key: key, queryId: "q2")?.state == .active)
+            // Stopped already: not named again.
+            #expect(try await store.interrupt(key: key, tag: "etl") == Interruption(operationIds: []))
+
+            // All: the running executions and every query still active.
+            let running = try await store.createExecution(key: key)
+            try await store.registerQuery(key: key, queryId: "q3", runId: "r3", operationId: running.operationId)
+            #expect(
+                try await store.interruptAll(key: key)
+                    == Interruption(operationIds: [running.operationId], queryIds: ["q2", "q3"]))
+            // By operation id: no query is stopped.
+            try await store.registerQuery(key: key, queryId: "q4", runId: "r4")
+            let another = try await store.createExecution(key: key)
+            #expect(
+                try await store.interrupt(key: key, operationId: another.operationId)
+                    == Interruption(operationIds: [another.operationId]))
         }
     }
 
@@ -71,11 +87,22 @@ import Testing
         #expect(text.stdout.contains("first"))
         #expect(try await cli.error(["query", "get", key, "nope"]).code == "INVALID_HANDLE.STREAMING_QUERY_NOT_FOUND")
 
+        // interrupt by tag names the query the operation started
+        let interrupted = try await cli.object(["interrupt", key, "--tag", "etl"])
+        #expect(interrupted["interrupted"] as? [String] == [operation])
+        #expect(interrupted["stoppedQueries"] as? [String] == ["q1"])
+        let again = try await cli.run(["interrupt", key, "--all"])
+        #expect(again.status == 0)
+        #expect(again.stdout.isEmpty)
+        #expect(try await cli.object(["query", "get", key, "q1"])["state"] as? String == "stopped")
+
         // remove: prints the query as removed (stopped by the removal if it was active)
-        let removed = try await cli.object(["query", "remove", key, "q1"])
-        #expect(removed["queryId"] as? String == "q1")
+        _ = try await cli.object(["query", "register", key, "q3"])
+        let removed = try await cli.object(["query", "remove", key, "q3"])
+        #expect(removed["queryId"] as? String == "q3")
         #expect(removed["state"] as? String == "stopped")
         #expect(removed["stopReason"] as? String == "removed")
+        #expect(try await cli.object(["query", "remove", key, "q1"])["stopReason"] as? String == "interrupted by tag etl")
         #expect(try await cli.array(["query", "list", key]).compactMap { $0["queryId"] as? String } == ["q2"])
         #expect(try await cli.error(["query", "get", key, "q1"]).code == "INVALID_HANDLE.STREAMING_QUERY_NOT_FOUND")
         #expect(try await cli.error(["query", "remove", key, "q1"]).code == "INVALID_HANDLE.STREAMING_QUERY_NOT_FOUND")

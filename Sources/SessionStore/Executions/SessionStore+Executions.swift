@@ -160,8 +160,8 @@ extension SessionStore {
     }
 
     /// Cancels one running execution. Returns its id, or nothing when it had already
-    /// finished (terminal executions are not touched).
-    public func interrupt(key: String, operationId: String) async throws -> [String] {
+    /// finished (terminal executions are not touched); it stops no streaming query.
+    public func interrupt(key: String, operationId: String) async throws -> Interruption {
         let operationId = try configuration.validator.operationId(operationId)
         return try await interrupt(key: key, reason: "interrupted by operation id", stopsQueriesTagged: nil) { db, session in
             [try Self.executionRow(db, session: session, operationId: operationId)]
@@ -169,8 +169,8 @@ extension SessionStore {
     }
 
     /// Cancels the running executions carrying `tag`, and stops the session's streaming
-    /// queries with that tag. Returns the canceled operation ids.
-    public func interrupt(key: String, tag: String) async throws -> [String] {
+    /// queries with that tag. Returns the canceled operation ids and the stopped query ids.
+    public func interrupt(key: String, tag: String) async throws -> Interruption {
         try configuration.validator.id(tag, field: .invalidTag)
         return try await interrupt(key: key, reason: "interrupted by tag \(tag)", stopsQueriesTagged: .some(tag)) { db, session in
             try ExecutionRecords.running(db, sessionRowId: session.id, tag: tag)
@@ -178,8 +178,8 @@ extension SessionStore {
     }
 
     /// Cancels every running execution of the session and stops all its streaming
-    /// queries. Returns the canceled operation ids.
-    public func interruptAll(key: String) async throws -> [String] {
+    /// queries. Returns the canceled operation ids and the stopped query ids.
+    public func interruptAll(key: String) async throws -> Interruption {
         try await interrupt(key: key, reason: "interrupted: all", stopsQueriesTagged: .some(nil)) { db, session in
             try ExecutionRecords.running(db, sessionRowId: session.id)
         }
@@ -190,18 +190,21 @@ extension SessionStore {
     private func interrupt(
         key: String, reason: String, stopsQueriesTagged: String??,
         select: @escaping @Sendable (Database, SessionRow) throws -> [ExecutionRow]
-    ) async throws(SessionStoreError) -> [String] {
+    ) async throws(SessionStoreError) -> Interruption {
         let key = try configuration.validator.key(key)
         return try await mutate(key: key) { db, session, now in
             let canceled = try ExecutionTransitions.cancel(db, select(db, session), reason: reason, interrupted: true, at: now)
+            var stopped: [String] = []
             if let tag = stopsQueriesTagged {
                 for (rowId, query) in try OwnedRecords.activeQueries(db, sessionRowId: session.id)
                 where tag.map(query.tags.contains) ?? true {
-                    try ExecutionTransitions.stop(db, queryRowId: rowId, queryId: query.queryId, of: session, reason: reason, at: now)
+                    if try ExecutionTransitions.stop(db, queryRowId: rowId, queryId: query.queryId, of: session, reason: reason, at: now) {
+                        stopped.append(query.queryId)
+                    }
                 }
             }
             try ExecutionTransitions.refreshActivity(db, sessionRowId: session.id)
-            return canceled
+            return Interruption(operationIds: canceled, queryIds: stopped)
         }
     }
 
