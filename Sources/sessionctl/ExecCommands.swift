@@ -5,7 +5,7 @@ import SessionStore
 struct ExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec", abstract: "Create and drive executions inside sessions.",
-        subcommands: [Create.self, SetStatus.self, Attach.self, Detach.self, List.self])
+        subcommands: [Create.self, Get.self, SetStatus.self, Attach.self, Detach.self, List.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a pending, attached execution and print it.")
@@ -14,6 +14,7 @@ struct ExecCommand: AsyncParsableCommand {
         @Option(name: .customLong("operation-id"), help: "A UUID; generated when absent.") var operationId: String?
         @Option(name: .customLong("tag"), help: "A tag (repeatable).") var tags: [String] = []
         @Option var statement: String?
+        @Option(help: "The client's request, stored as its UTF-8 bytes (at most max-payload-bytes).") var request: String?
         @Flag(help: "Whether a client may reattach after detaching.") var reattachable = false
         @Option(help: "The execution's own timeout, e.g. 30s.") var timeout: String?
         @OptionGroup var global: GlobalOptions
@@ -28,9 +29,29 @@ struct ExecCommand: AsyncParsableCommand {
             let execution = try await withStore(global) {
                 try await $0.createExecution(
                     key: key, operationId: operationId, tags: tags, statement: statement,
-                    reattachable: reattachable, timeout: limit)
+                    request: request.map { Data($0.utf8) }, reattachable: reattachable, timeout: limit)
             }
             try global.output.printExecution(execution)
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print one execution with its request: JSON (the request as Base64), or its fields one a line.")
+
+        @Argument var key: String
+        @Argument(help: "The operation id.") var operationId: String
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let execution = try await withStore(global) { store -> Execution in
+                guard let found = try await store.execution(key: key, operationId: operationId) else {
+                    throw SessionStoreError(
+                        code: SessionStoreError.Code.operationNotFound, message: "no operation \(operationId) in session \(key)")
+                }
+                return found
+            }
+            try global.output.printExecutionFields(execution)
         }
     }
 
@@ -92,7 +113,11 @@ struct ExecCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List a session's executions, or across sessions the running (--active) or abandoned (--abandoned) ones.")
+            abstract: "List a session's executions, or across sessions the running (--active) or abandoned (--abandoned) ones.",
+            discussion: """
+                Across sessions, --active with nothing running says when the last execution ended; \
+                with --json it prints {"executions": [], "lastEndedAt": TIME or null} instead of an array.
+                """)
 
         @Argument(help: "The session key; all sessions when absent.") var key: String?
         @Flag(help: "Only running executions.") var active = false
@@ -105,18 +130,23 @@ struct ExecCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let executions = try await withStore(global) { store -> [Execution] in
+            let listed = try await withStore(global) { store -> ActiveExecutions in
                 if abandoned {
-                    return try await store.listAbandonedExecutions().filter { key == nil || $0.sessionKey == key?.lowercased() }
+                    return .running(
+                        try await store.listAbandonedExecutions().filter { key == nil || $0.sessionKey == key?.lowercased() })
                 }
                 if active && key == nil {
-                    guard case .running(let running) = try await store.listActiveExecutions() else { return [] }
-                    return running
+                    return try await store.listActiveExecutions()
                 }
                 let all = try await store.listExecutions(key: key ?? "")
-                return active ? all.filter(\.status.isRunning) : all
+                return .running(active ? all.filter(\.status.isRunning) : all)
             }
-            try global.output.printExecutions(executions)
+            switch listed {
+            case .running(let executions):
+                try global.output.printExecutions(executions)
+            case .idleSince(let lastEndedAt):
+                try global.output.printIdle(since: lastEndedAt)
+            }
         }
     }
 }
@@ -156,6 +186,60 @@ struct InterruptCommand: AsyncParsableCommand {
 extension Output {
     func printExecution(_ execution: Execution) throws {
         try printExecutions([execution], single: true)
+    }
+
+    /// One execution: JSON object, or its fields one a line with the request as text
+    /// (Base64 when it is not UTF-8).
+    func printExecutionFields(_ execution: Execution) throws {
+        if json {
+            try printJSON(execution)
+            return
+        }
+        let request = execution.request.map { String(validating: $0, as: UTF8.self) ?? "base64:\($0.base64EncodedString())" }
+        let fields: [(String, String)] = [
+            ("operation", execution.operationId),
+            ("session", execution.sessionKey),
+            ("user", execution.userId),
+            ("job tag", execution.jobTag),
+            ("status", execution.status.rawValue),
+            ("attached", execution.attached ? "yes" : "no"),
+            ("reattachable", execution.reattachable ? "yes" : "no"),
+            ("tags", execution.tags.isEmpty ? "-" : execution.tags.joined(separator: ",")),
+            ("statement", execution.statement ?? "-"),
+            ("request", request ?? "-"),
+            ("timeout", execution.timeout?.description ?? "-"),
+            ("created", execution.createdAt.iso8601),
+            ("started", execution.startedAt?.iso8601 ?? "-"),
+            ("last attached", execution.lastAttachedAt.iso8601),
+            ("ended", execution.endedAt?.iso8601 ?? "-"),
+            ("closed", execution.closedAt?.iso8601 ?? "-"),
+            ("abandoned", execution.abandonedAt?.iso8601 ?? "-"),
+            ("error", execution.error ?? "-"),
+        ]
+        for (name, value) in fields {
+            print("\((name + ":").padding(toLength: 16, withPad: " ", startingAt: 0))\(value)")
+        }
+    }
+
+    /// Nothing runs anywhere: when the last execution ended (`nil` if none ever did).
+    func printIdle(since lastEndedAt: Timestamp?) throws {
+        if json {
+            struct Idle: Encodable {
+                let executions: [Execution] = []
+                let lastEndedAt: Timestamp?
+
+                private enum CodingKeys: String, CodingKey { case executions, lastEndedAt }
+
+                func encode(to encoder: any Encoder) throws {
+                    var container = encoder.container(keyedBy: CodingKeys.self)
+                    try container.encode(executions, forKey: .executions)
+                    try container.encode(lastEndedAt, forKey: .lastEndedAt)
+                }
+            }
+            try printJSON(Idle(lastEndedAt: lastEndedAt))
+            return
+        }
+        print(lastEndedAt.map { "no running executions; the last one ended at \($0.iso8601)" } ?? "no running executions; none has ended yet")
     }
 
     func printExecutions(_ executions: [Execution], single: Bool = false) throws {

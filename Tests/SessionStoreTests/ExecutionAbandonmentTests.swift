@@ -87,19 +87,65 @@ import Testing
             }
             #expect(try test.count("SELECT count(*) FROM executions") == executions)
 
-            // Reattaching: the API documents OPERATION_ABANDONED; the implementation checks
-            // `closed` first (an abandoned execution is closed) and answers INVALID_TRANSITION.
-            // Either way nothing changes.
+            // Reattaching or moving it: OPERATION_ABANDONED, and nothing changes.
             let events = try Kit.events(test)
             let attachError = await expectError("INVALID_HANDLE.OPERATION_ABANDONED", SessionStoreError.Code.invalidTransition) {
                 try await store.attachExecution(key: session.key, operationId: id)
             }
             #expect(attachError != nil)
-            await expectError(SessionStoreError.Code.invalidTransition) {
+            await expectError(SessionStoreError.Code.operationAbandoned) {
                 try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
             }
             #expect(try Kit.row(test, id) == row)
             #expect(try Kit.events(test) == events)
+        }
+    }
+
+    @Test func everyUseOfAnAbandonedOperationIdAnswersOperationAbandoned() async throws {
+        let test = TestStore()
+        try await test.withStore { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) } body: { store in
+            let session = try await store.openSession(userId: "ada")
+            // One abandoned while running (canceled, then closed), one after it finished.
+            let running = try await store.createExecution(key: session.key, reattachable: true)
+            try await store.setExecutionStatus(key: session.key, operationId: running.operationId, to: .started)
+            let finished = try await store.createExecution(key: session.key, reattachable: true)
+            try await Kit.bring(store, session: session.key, operationId: finished.operationId, to: .finished)
+            for id in [running.operationId, finished.operationId] {
+                try await store.detachExecution(key: session.key, operationId: id)
+            }
+            test.clock.advance(by: .milliseconds(Self.detachedTimeout + 1))
+            #expect(try await store.runExecutionMaintenance().abandonedOperations.count == 2)
+
+            for id in [running.operationId, finished.operationId] {
+                let row = try #require(try Kit.row(test, id))
+                let events = try Kit.events(test)
+                for status in ExecutionStatus.allCases {
+                    await expectError(SessionStoreError.Code.operationAbandoned) {
+                        try await store.setExecutionStatus(key: session.key, operationId: id, to: status)
+                    }
+                }
+                await expectError(SessionStoreError.Code.operationAbandoned) {
+                    try await store.attachExecution(key: session.key, operationId: id)
+                }
+                await expectError(SessionStoreError.Code.operationAbandoned) {
+                    try await store.detachExecution(key: session.key, operationId: id)
+                }
+                await expectError(SessionStoreError.Code.operationAbandoned) {
+                    try await store.interrupt(key: session.key, operationId: id)
+                }
+                await expectError(SessionStoreError.Code.operationAbandoned) {
+                    try await store.interrupt(key: session.key, operationId: id.uppercased())
+                }
+                #expect(try Kit.row(test, id) == row)
+                #expect(try Kit.events(test) == events)
+            }
+            // A closed execution that was never abandoned keeps INVALID_TRANSITION.
+            let closed = try await store.createExecution(key: session.key)
+            try await Kit.bring(store, session: session.key, operationId: closed.operationId, to: .closed)
+            await expectError(SessionStoreError.Code.invalidTransition) {
+                try await store.setExecutionStatus(key: session.key, operationId: closed.operationId, to: .closed)
+            }
+            #expect(try await store.interrupt(key: session.key, operationId: closed.operationId).operationIds == [])
         }
     }
 

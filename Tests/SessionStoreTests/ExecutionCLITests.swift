@@ -124,6 +124,62 @@ import Testing
         #expect(try await cli.error(["exec", "create", key]).code == "INVALID_HANDLE.SESSION_CLOSED")
     }
 
+    @Test func execRequestAndGet() async throws {
+        let cli = CLIDatabase()
+        let key = try await cli.open(["--user", "ada"])
+        let request = "plan: SELECT * FROM sales"
+        let created = try await cli.object(["exec", "create", key, "--request", request, "--statement", "SELECT 1"])
+        let id = try #require(created["operationId"] as? String)
+        #expect(created["request"] as? String == Data(request.utf8).base64EncodedString())
+        let plain = try await cli.object(["exec", "create", key])
+        #expect(Self.isNull(plain["request"]))
+
+        // exec get: JSON with the request as Base64, text with it as it was given
+        let got = try await cli.object(["exec", "get", key, id.uppercased()])
+        #expect(got["operationId"] as? String == id)
+        #expect(got["request"] as? String == Data(request.utf8).base64EncodedString())
+        #expect(Self.executionFields.isSubset(of: Set(got.keys)), "\(got.keys.sorted())")
+        let text = try await cli.run(["exec", "get", key, id])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("request:        \(request)\n"), "\(text.stdout)")
+        #expect(text.stdout.contains("statement:      SELECT 1\n"), "\(text.stdout)")
+        #expect(try await cli.array(["exec", "list", key]).map { $0["request"] as? String } == [got["request"] as? String, nil])
+        #expect(try await cli.error(["exec", "get", key, Kit.operationId()]).code == "INVALID_HANDLE.OPERATION_NOT_FOUND")
+
+        // bounded by the payload limit
+        let limited = try await cli.error(["exec", "create", key, "--request", "12345", "--set", "max-payload-bytes=4"])
+        #expect(limited.code == "INVALID_ARGUMENT.REQUEST")
+        #expect(try await cli.object(["exec", "create", key, "--request", "1234", "--set", "max-payload-bytes=4"])["request"] as? String
+            == Data("1234".utf8).base64EncodedString())
+    }
+
+    @Test func execListActiveSaysWhenTheLastExecutionEnded() async throws {
+        let cli = CLIDatabase()
+        // nothing ever ran
+        let never = try await cli.object(["exec", "list", "--active"])
+        #expect(never["executions"] as? [Any] != nil && (never["executions"] as? [Any])?.isEmpty == true)
+        #expect(Self.isNull(never["lastEndedAt"]))
+        let neverText = try await cli.run(["exec", "list", "--active"])
+        #expect(neverText.status == 0)
+        #expect(neverText.stdout == "no running executions; none has ended yet\n")
+
+        let key = try await cli.open(["--user", "ada"])
+        let id = try #require(try await cli.object(["exec", "create", key])["operationId"] as? String)
+        #expect(try await cli.ids(["exec", "list", "--active"]) == [id])
+        _ = try await cli.object(["exec", "set", key, id, "started"])
+        let endedAt = try #require(try await cli.object(["exec", "set", key, id, "finished"])["endedAt"] as? String)
+        _ = try await cli.object(["exec", "set", key, id, "closed"])
+
+        // idle: the last end, in JSON and text
+        let idle = try await cli.object(["exec", "list", "--active"])
+        #expect((idle["executions"] as? [Any])?.isEmpty == true)
+        #expect(idle["lastEndedAt"] as? String == endedAt)
+        let idleText = try await cli.run(["exec", "list", "--active"])
+        #expect(idleText.stdout == "no running executions; the last one ended at \(endedAt)\n")
+        // a session's own --active list stays an array
+        #expect(try await cli.ids(["exec", "list", key, "--active"]) == [])
+    }
+
     @Test func interruptQueriesAndResources() async throws {
         let cli = CLIDatabase()
         let key = try await cli.open(["--user", "ada"])

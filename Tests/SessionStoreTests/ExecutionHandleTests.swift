@@ -154,6 +154,43 @@ import Testing
         }
     }
 
+    // MARK: request
+
+    @Test func theRequestIsPartOfTheExecutionByteForByte() async throws {
+        let test = TestStore()
+        try await test.withStore { $0.limits.maxPayloadBytes = 8 } body: { store in
+            let session = try await store.openSession(userId: "ada")
+            let request = Data([0x0A, 0x00, 0xFF, 0x12, 0x34, 0x56, 0x78, 0x9A])
+            let created = try await store.createExecution(key: session.key, request: request)
+            #expect(created.request == request)
+            let plain = try await store.createExecution(key: session.key)
+            #expect(plain.request == nil)
+            let empty = try await store.createExecution(key: session.key, request: Data())
+            #expect(empty.request == Data())
+
+            #expect(try await store.execution(key: session.key, operationId: created.operationId)?.request == request)
+            #expect(try await store.listExecutions(key: session.key).map(\.request) == [request, nil, Data()])
+            guard case .running(let running) = try await store.listActiveExecutions() else {
+                Issue.record("expected running executions")
+                return
+            }
+            #expect(running.map(\.request) == [request, nil, Data()])
+            let moved = try await store.setExecutionStatus(key: session.key, operationId: created.operationId, to: .started)
+            #expect(moved.request == request)
+
+            // JSON carries it as Base64, null when absent.
+            let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(created)) as? [String: Any]
+            #expect(object?["request"] as? String == request.base64EncodedString())
+            let none = try JSONSerialization.jsonObject(with: JSONEncoder().encode(plain)) as? [String: Any]
+            #expect(none?["request"] is NSNull)
+
+            // Bounded by the payload limit.
+            await expectError(SessionStoreError.Code.invalidRequest) {
+                try await store.createExecution(key: session.key, request: Data(count: 9))
+            }
+        }
+    }
+
     // MARK: listActiveExecutions
 
     @Test func listActiveExecutionsAnswersTheRunningOnesOrWhenTheLastEnded() async throws {

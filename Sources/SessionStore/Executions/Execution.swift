@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where an execution is in its life (Spark Connect's `ExecuteStatus`, with Hive's
 /// query timeout as `timedOut`).
 ///
@@ -73,6 +75,9 @@ public struct Execution: Sendable, Hashable, Encodable {
     public var tags: [String]
     /// The statement it runs, if the client gave one.
     public var statement: String?
+    /// The client's request as it gave it (Spark Connect's `ExecuteInfo.request`), stored
+    /// and returned byte for byte; `nil` if it gave none. JSON carries it as Base64 text.
+    public var request: Data?
     /// Whether a client may attach again after detaching, and a crash detaches it instead
     /// of failing it.
     public var reattachable: Bool
@@ -108,7 +113,7 @@ public struct Execution: Sendable, Hashable, Encodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case operationId, sessionKey, userId, jobTag, status, tags, statement, reattachable, attached
+        case operationId, sessionKey, userId, jobTag, status, tags, statement, request, reattachable, attached
         case timeout = "timeoutMs"
         case createdAt, startedAt, lastAttachedAt, endedAt, closedAt, abandonedAt, error
     }
@@ -122,6 +127,7 @@ public struct Execution: Sendable, Hashable, Encodable {
         try container.encode(status, forKey: .status)
         try container.encode(tags, forKey: .tags)
         try container.encode(statement, forKey: .statement)
+        try container.encode(request?.base64EncodedString(), forKey: .request)
         try container.encode(reattachable, forKey: .reattachable)
         try container.encode(attached, forKey: .attached)
         try container.encode(timeout?.wholeMilliseconds, forKey: .timeout)

@@ -93,6 +93,7 @@ extension SessionStore {
     /// is recorded with `failed`. A closed session's executions can no longer change.
     ///
     /// - Throws: `INVALID_TRANSITION` naming from and to, changing nothing;
+    ///   `INVALID_HANDLE.OPERATION_ABANDONED` after abandonment;
     ///   `INVALID_HANDLE.OPERATION_NOT_FOUND`.
     @discardableResult
     public func setExecutionStatus(
@@ -123,6 +124,9 @@ extension SessionStore {
     }
 
     /// Detaches the client from an execution; past the detached timeout it is abandoned.
+    ///
+    /// - Throws: `INVALID_HANDLE.OPERATION_ABANDONED` after abandonment;
+    ///   `INVALID_TRANSITION` for a closed one.
     @discardableResult
     public func detachExecution(key: String, operationId: String) async throws -> Execution {
         try await setAttached(false, key: key, operationId: operationId)
@@ -133,11 +137,6 @@ extension SessionStore {
         let operationId = try configuration.validator.operationId(operationId)
         return try await mutate(key: key) { db, session, now in
             let row = try Self.executionRow(db, session: session, operationId: operationId)
-            guard row.abandonedAt == nil else {
-                throw SessionStoreError(
-                    code: SessionStoreError.Code.operationAbandoned,
-                    message: "operation \(operationId) was abandoned and cannot be attached again")
-            }
             guard row.status != .closed else {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.invalidTransition,
@@ -161,6 +160,9 @@ extension SessionStore {
 
     /// Cancels one running execution. Returns its id, or nothing when it had already
     /// finished (terminal executions are not touched); it stops no streaming query.
+    ///
+    /// - Throws: `INVALID_HANDLE.OPERATION_ABANDONED` after abandonment;
+    ///   `INVALID_HANDLE.OPERATION_NOT_FOUND`.
     public func interrupt(key: String, operationId: String) async throws -> Interruption {
         let operationId = try configuration.validator.operationId(operationId)
         return try await interrupt(key: key, reason: "interrupted by operation id", stopsQueriesTagged: nil) { db, session in
@@ -227,11 +229,19 @@ extension SessionStore {
         }
     }
 
+    /// The execution a call names by id: `INVALID_HANDLE.OPERATION_NOT_FOUND` when there
+    /// is none, `INVALID_HANDLE.OPERATION_ABANDONED` when it was abandoned (whatever the
+    /// call would have done with it).
     static func executionRow(_ db: Database, session: SessionRow, operationId: String) throws -> ExecutionRow {
         guard let row = try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId) else {
             throw SessionStoreError(
                 code: SessionStoreError.Code.operationNotFound,
                 message: "no operation \(operationId) in session \(session.key)")
+        }
+        guard row.abandonedAt == nil else {
+            throw SessionStoreError(
+                code: SessionStoreError.Code.operationAbandoned,
+                message: "operation \(operationId) was abandoned and cannot be used again")
         }
         return row
     }

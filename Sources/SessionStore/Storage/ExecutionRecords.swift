@@ -12,6 +12,7 @@ struct ExecutionRow: Sendable {
     var jobTag: String
     var status: ExecutionStatus
     var statement: String?
+    var request: Data?
     var reattachable: Bool
     var attached: Bool
     var timeoutMs: Int64?
@@ -35,7 +36,7 @@ enum ExecutionRecords {
             executions.operation_id, executions.job_tag, executions.status, executions.statement,
             executions.reattachable, executions.attached, executions.timeout_ms, executions.created_at,
             executions.started_at, executions.last_attached_at, executions.ended_at, executions.closed_at,
-            executions.abandoned_at, executions.error
+            executions.abandoned_at, executions.error, executions.request
         FROM executions JOIN sessions ON sessions.id = executions.session_id
         """
 
@@ -51,7 +52,7 @@ enum ExecutionRecords {
             id: row.int64(0), sessionRowId: row.int64(1), sessionKey: row.string(2), userId: row.string(3),
             dataSource: row.string(4), operationId: row.string(5), jobTag: row.string(6),
             status: ExecutionStatus(stored: row.string(7), table: "executions", column: "status"),
-            statement: row.optionalString(8),
+            statement: row.optionalString(8), request: row.optionalData(19),
             reattachable: row.bool(9), attached: row.bool(10), timeoutMs: row.optionalInt64(11),
             createdAt: row.int64(12), startedAt: row.optionalInt64(13), lastAttachedAt: row.int64(14),
             endedAt: row.optionalInt64(15), closedAt: row.optionalInt64(16), abandonedAt: row.optionalInt64(17),
@@ -95,7 +96,7 @@ enum ExecutionRecords {
         return ExecutionRow(
             id: id, sessionRowId: session.id, sessionKey: session.key, userId: session.userId,
             dataSource: session.dataSource, operationId: operationId, jobTag: jobTag, status: .pending,
-            statement: statement, reattachable: reattachable, attached: true, timeoutMs: timeoutMs, createdAt: time,
+            statement: statement, request: request, reattachable: reattachable, attached: true, timeoutMs: timeoutMs, createdAt: time,
             startedAt: nil, lastAttachedAt: time, endedAt: nil, closedAt: nil, abandonedAt: nil, error: nil)
     }
 
@@ -286,7 +287,7 @@ enum ExecutionRecords {
     static func execution(_ row: ExecutionRow, tags: [String]) -> Execution {
         Execution(
             operationId: row.operationId, sessionKey: row.sessionKey, userId: row.userId, jobTag: row.jobTag,
-            status: row.status, tags: tags, statement: row.statement,
+            status: row.status, tags: tags, statement: row.statement, request: row.request,
             reattachable: row.reattachable, attached: row.attached, timeout: row.timeoutMs.map(Duration.milliseconds),
             createdAt: Timestamp(milliseconds: row.createdAt), startedAt: row.startedAt.map(Timestamp.init),
             lastAttachedAt: Timestamp(milliseconds: row.lastAttachedAt), endedAt: row.endedAt.map(Timestamp.init),
