@@ -44,12 +44,9 @@ struct ExecCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let execution = try await withStore(global) { store -> Execution in
-                guard let found = try await store.execution(key: key, operationId: operationId) else {
-                    throw SessionStoreError(
-                        code: SessionStoreError.Code.operationNotFound, message: "no operation \(operationId) in session \(key)")
-                }
-                return found
+            let execution = try await withStore(global) { store in
+                try await store.execution(key: key, operationId: operationId)
+                    .orNotFound(.operationNotFound, "no operation \(operationId) in session \(key)")
             }
             try global.output.printExecutionFields(execution)
         }

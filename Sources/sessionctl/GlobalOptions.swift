@@ -108,3 +108,12 @@ func keyValuePairs(_ arguments: [String], option: String) throws -> [String: Str
     }
     return pairs
 }
+
+extension Optional {
+    /// The value, or a `code` error for a lookup that found nothing; the library answers
+    /// an unknown id of a single read with `nil`, a command with an error.
+    func orNotFound(_ code: SessionStoreError.Code, _ message: @autoclosure () -> String) throws -> Wrapped {
+        guard let self else { throw SessionStoreError(code: code, message: message()) }
+        return self
+    }
+}

@@ -48,12 +48,9 @@ struct QueryCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let query = try await withStore(global) { store -> StreamingQuery in
-                guard let query = try await store.query(key: key, queryId: queryId) else {
-                    throw SessionStoreError(
-                        code: SessionStoreError.Code.queryNotFound, message: "no streaming query \(queryId) in session \(key)")
-                }
-                return query
+            let query = try await withStore(global) { store in
+                try await store.query(key: key, queryId: queryId)
+                    .orNotFound(.queryNotFound, "no streaming query \(queryId) in session \(key)")
             }
             try global.output.printQueries([query], single: true)
         }

@@ -76,10 +76,7 @@ struct GetCommand: AsyncParsableCommand {
             } else {
                 found = try await store.isolatedSession(userId: user ?? "", sessionId: sessionId ?? "")
             }
-            guard let found else {
-                throw SessionStoreError(code: SessionStoreError.Code.sessionNotFound, message: "no such session")
-            }
-            return found
+            return try found.orNotFound(.sessionNotFound, "no such session")
         }
         try global.output.printSession(session)
     }
