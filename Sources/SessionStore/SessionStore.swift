@@ -129,6 +129,10 @@ public final class SessionStore: Sendable {
     /// Finishes queued writes and closes every connection. Calls made afterwards fail
     /// with `STORAGE.CLOSED`.
     ///
+    /// A store whose sweeper was running stops serving here (see
+    /// ``ExpirySweeper``): when it was the last serving process, the next open gives the
+    /// sessions that fall due in between a full timeout.
+    ///
     /// The clients attached to this process's running executions go away with it, so
     /// those executions are detached: a client may reattach to a reattachable one through
     /// another process within the detached timeout, after which the sweeper abandons it.
@@ -137,7 +141,9 @@ public final class SessionStore: Sendable {
         let clock = self.clock
         do {
             try await pool.write { db in
-                try Recovery.detachRunning(db, instance: instanceId, reason: "server stopped", at: clock.now())
+                let now = clock.now()
+                try Recovery.detachRunning(db, instance: instanceId, reason: "server stopped", at: now)
+                try Recovery.endServing(db, instance: instanceId, at: now)
                 try InstanceRecords.unregister(db, id: instanceId)
             }
         } catch {

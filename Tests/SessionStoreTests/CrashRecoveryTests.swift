@@ -79,7 +79,9 @@ import Darwin
             #expect(
                 report.failedExecutions + report.detachedExecutions == Int(orphaned),
                 "round \(round): \(orphaned) running executions were left by the killed load: \(report)")
-            #expect(report.rearmEpoch != nil, "round \(round): no other instance survived, so live sessions are re-armed: \(report)")
+            #expect(
+                report.rearmEpoch == nil,
+                "round \(round): the killed load ran no sweeper, so its death re-arms nothing: \(report)")
 
             print(
                 "CrashRecoveryTests round \(round): seed \(seed), killed after \(threshold) lines (\(lines.count) complete),"

@@ -3,8 +3,8 @@ import SessionStore
 import SessionStoreSQLite
 import Testing
 
-/// After a recovery in `rearm` mode or the storm guard, live sessions are re-armed lazily
-/// (only `rearm_epoch` and `rearm_tick` are written), yet every reader — the library's
+/// After a recovery in `rearm` mode, live sessions are re-armed lazily (only the
+/// re-arm state of `store_state` is written), yet every reader — the library's
 /// reads and the `live_sessions` view in the `sqlite3` shell — shows the expiry the
 /// sweeper then writes, never the stored one that lies in the past.
 @Suite struct EffectiveExpiryTests {
@@ -125,7 +125,7 @@ import Testing
     }
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: sqlite3)))
-    func afterTheStormGuardEveryReaderShowsTheExpiryTheSweeperWrites() async throws {
+    func afterARearmWrittenByAnotherProcessEveryReaderShowsTheExpiryTheSweeperWrites() async throws {
         let test = TestStore()
         try await test.withStore { $0.tick = .milliseconds(Self.recoveryTick) } body: { store in
             var keys: [String] = []
@@ -135,7 +135,7 @@ import Testing
             let staleExpiry = roundUp(TestStore.start + Self.timeout, Self.recoveryTick)
             test.clock.advance(by: .milliseconds(100 * Self.recoveryTick + 456))
             let guardedAt = test.clock.now()
-            try await store.rearmOverdueSessions(behindMs: 100 * Self.recoveryTick)
+            try Kit.rearm(test, epoch: guardedAt, tick: Self.recoveryTick)
             for key in keys {
                 #expect(try Kit.timing(test, key: key)?.expireAt == staleExpiry, "session \(key)")
             }
@@ -166,7 +166,7 @@ import Testing
             let key = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout))).key
             test.clock.advance(by: .milliseconds(3 * Self.timeout + 123))
             let epoch = test.clock.now()
-            try await store.rearmOverdueSessions(behindMs: 3 * Self.timeout)
+            try Kit.rearm(test, epoch: epoch, tick: Self.recoveryTick)
             let db = try Database(path: test.path)
             try db.execute(sql: "DELETE FROM store_state WHERE name = 'rearm_tick'")
             #expect(db.changesCount == 1)
@@ -186,7 +186,7 @@ import Testing
             let db = try Database(path: test.path)
             try db.execute(sql: "UPDATE sessions SET timeout_ms = ? WHERE key = ?", [.integer(.max - 1), .text(key)])
             test.clock.advance(by: .milliseconds(3 * Self.timeout))
-            try await store.rearmOverdueSessions(behindMs: 3 * Self.timeout)
+            try Kit.rearm(test, epoch: test.clock.now(), tick: Self.recoveryTick)
             let latest = Int64.max - Int64.max % Self.recoveryTick
             #expect(try await store.session(key: key)?.expireAt?.milliseconds == latest)
             #expect(try await store.sweep().rearmedSessions == 1)

@@ -160,16 +160,16 @@ import Testing
         }
     }
 
-    /// While another instance is alive (it keeps sweeping), recovery finishes the dead
-    /// one's work but does not re-arm: due sessions expire at the first sweep.
-    @Test func recoveryDoesNotReArmWhileAnotherInstanceIsAlive() async throws {
+    /// While another serving instance is alive (it keeps sweeping), recovery finishes the
+    /// dead one's work but does not re-arm: due sessions expire at the first sweep.
+    @Test func recoveryDoesNotReArmWhileAnotherServingInstanceIsAlive() async throws {
         let crash = try await Self.crash()
         let test = crash.test
         // This process's own pid: alive.
         let db = try Database(path: test.path)
         let now = test.clock.now()
         try db.execute(
-            sql: "INSERT INTO instances (host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
+            sql: "INSERT INTO instances (host, pid, started_at, heartbeat_at, serving) VALUES (?, ?, ?, ?, 1)",
             [.text(ProcessInfo.processInfo.hostName), .integer(Int64(getpid())), .integer(now), .integer(now)])
         let alive = db.lastInsertedRowID
         try await test.withStore { $0.tick = .milliseconds(Self.tick) } body: { store in

@@ -99,7 +99,7 @@ import Testing
         _ = try await store.openSession(userId: "bob", timeout: .after(.milliseconds(60_000)))
         test.clock.advance(by: .milliseconds(3_600_000))
         // The due sessions were not accessed since this epoch: the sweep re-arms them.
-        try await store.rearmOverdueSessions(behindMs: 1)
+        try ExpiryKit.rearm(test, epoch: test.clock.now(), tick: 1)
         _ = try await store.sweep()
         // Past the retention of tombstones, events and stopped queries: the sweep prunes.
         test.clock.advance(by: .milliseconds(8 * 86_400_000))

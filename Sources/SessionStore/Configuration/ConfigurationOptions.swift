@@ -68,7 +68,7 @@ extension SessionStoreConfiguration {
                 configuration.busyTimeout = .milliseconds(try parseDuration(text, "busy-timeout"))
             }),
         ConfigurationOption(
-            name: "recovery-mode", summary: "After a crash: `rearm` (a full timeout for every live session, ZooKeeper's rule) or `strict`.",
+            name: "recovery-mode", summary: "After the last serving process went away: `rearm` (a full timeout for sessions due since, ZooKeeper's rule) or `strict`.",
             get: { $0.recoveryMode.rawValue },
             set: { configuration, text throws(SessionStoreError) in
                 guard let value = RecoveryMode(rawValue: text) else { throw badValue("recovery-mode", text, "rearm or strict") }
@@ -77,7 +77,7 @@ extension SessionStoreConfiguration {
         duration("instance-timeout", "An instance on another host silent this long is taken for dead.", \.instanceTimeout, minimum: 1),
         duration("heartbeat-interval", "How often a running sweeper records its heartbeat.", \.heartbeatInterval, minimum: 1),
         ConfigurationOption(
-            name: "max-sweep-lag-ticks", summary: "Storm guard: a sweeper this many ticks behind re-arms overdue sessions instead of expiring them.",
+            name: "max-sweep-lag-ticks", summary: "Storm guard: a sweeper this many ticks behind records a storm-guard event and a warning.",
             get: { "\($0.maxSweepLagTicks)" },
             set: { configuration, text throws(SessionStoreError) in
                 guard let value = Int64(text), value >= 1 else { throw badValue("max-sweep-lag-ticks", text, "a whole number of at least 1") }

@@ -50,8 +50,9 @@ public struct SessionStoreConfiguration: Sendable {
     /// How often a running sweeper records its instance's heartbeat. Default 5 s.
     public var heartbeatInterval: Duration = .seconds(5)
     /// The storm guard: a sweeper that finds its previous pass more than this many ticks
-    /// ago (suspended process, clock jump) re-arms overdue sessions instead of expiring
-    /// them in one burst. Default 10.
+    /// ago (suspended process, clock jump) records a `sweeper.storm_guard` event and a
+    /// warning. The sessions that fell due meanwhile are expired for every reader already;
+    /// the sweeper ends them in batches of ``sweepBatchSize``. Default 10.
     public var maxSweepLagTicks: Int64 = 10
     /// Sessions one expiry transaction ends at most; the rest wait for the next batch.
     /// Default 100.
@@ -123,13 +124,16 @@ extension SessionStoreConfiguration {
     var heartbeatIntervalMs: Int64 { heartbeatInterval.wholeMilliseconds }
 }
 
-/// What recovery on open does with the live sessions of a crashed store.
+/// What the first open after the last serving process (one running ``ExpirySweeper``)
+/// went away, crashed or stopped cleanly, does with the live sessions.
 public enum RecoveryMode: String, Sendable, CaseIterable {
-    /// ZooKeeper's rule: a session not accessed since the crash gets a full timeout from
-    /// the recovery before it may expire, so a restart does not expire everything at once.
+    /// ZooKeeper's rule: the time no server was there does not count. A live session that
+    /// fell due after the serving process was last seen gets a full timeout from the open
+    /// before it may expire; one due before stays expired. No session once expired for a
+    /// reader lives again.
     case rearm
-    /// Sessions keep their expiry times; those due during the downtime expire at the
-    /// first sweep.
+    /// Sessions keep their expiry times; those due while no serving process ran are
+    /// expired.
     case strict
 }
 

@@ -105,12 +105,13 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     /// A resource was released, by the client or at the session's end; payload `kind`,
     /// `name` and `bytes`.
     public static let resourceReleased: EventKind = "resource.released"
-    /// Recovery finished dead instances' work (no session); payload `deadInstances`,
-    /// `failedExecutions`, `detachedExecutions`, `endedSessions`, and `rearmEpoch` when
-    /// set.
+    /// Recovery finished dead instances' work, or re-armed sessions after the last
+    /// serving process went away (no session); payload `deadInstances`,
+    /// `failedExecutions`, `detachedExecutions`, `endedSessions`, and `rearmEpoch` and
+    /// `servingLastSeen` when sessions were re-armed.
     public static let storeRecovered: EventKind = "store.recovered"
-    /// The sweeper fell behind and re-armed overdue sessions instead of expiring them (no
-    /// session); payload `behindMs`, `behindTicks` and `reason`.
+    /// The sweeper found its previous pass far behind (no session); the overdue sessions
+    /// expire in batches. Payload `behindMs`, `behindTicks` and `reason`.
     public static let stormGuard: EventKind = "sweeper.storm_guard"
 }
 

@@ -30,20 +30,47 @@ struct Expiry: Sendable {
     }
 }
 
+/// What `store_state` says about re-arming, read with every session row (four primary-key
+/// lookups). See ``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearm:)``.
+struct RearmState: Sendable, Hashable {
+    /// `rearm_epoch`: when the last re-arm happened.
+    var epoch: Int64?
+    /// `rearm_tick`: the tick re-armed expiries are rounded up to; 1 ms when missing.
+    var tick: Int64?
+    /// `rearm_since`: only sessions whose expiry is later than this are re-armed; no
+    /// bound when missing (an epoch an earlier version wrote).
+    var since: Int64?
+    /// `serving_stopped_at`: the last serving process stopped cleanly at this time, and
+    /// no process has opened the store since.
+    var servingStoppedAt: Int64?
+}
+
 extension Expiry {
     /// The expiry a session has, the one every reader shows and the sweeper applies.
     ///
-    /// Re-arming after a recovery or the storm guard is lazy: both only record
-    /// `rearm_epoch` and the tick they used. A live session with a timeout whose last
-    /// access is older than the epoch expires at `max(stored, roundUp(epoch + timeout,
-    /// tick))`; the sweeper writes that value when it meets the session due by its
-    /// stored expiry. Every other session's expiry is the stored one. The
-    /// `live_sessions` view computes the same in SQL (migration 0010).
-    static func effectiveExpireAt(
-        stored: Int64?, isLive: Bool, timeoutMs: Int64?, lastAccessAt: Int64, rearmEpoch: Int64?, rearmTick: Int64?
-    ) -> Int64? {
-        guard let stored, isLive, let timeoutMs, let rearmEpoch, lastAccessAt < rearmEpoch else { return stored }
-        return max(stored, Expiry(tick: rearmTick ?? 1).expireAt(now: rearmEpoch, timeoutMs: timeoutMs))
+    /// ZooKeeper's rule: the time no serving process (one running the sweeper) was there
+    /// does not count against sessions, yet no session once expired ever lives again.
+    /// When the last serving process goes away, crashed or stopped, the next open records
+    /// `rearm_epoch` (its time), `rearm_tick` and `rearm_since` (the last time a serving
+    /// process was known alive). A live session with a timeout, not accessed since the
+    /// epoch, whose expiry was later than `rearm_since`, expires at
+    /// `max(stored, roundUp(epoch + timeout, tick))`; the sweeper writes that value when
+    /// it meets the session due by its stored expiry. A session that was due before
+    /// `rearm_since` keeps its expiry: it was already expired.
+    ///
+    /// Between a clean stop of the last serving process and the next open, a session due
+    /// after the stop is suspended: `nil`, no expiry, until that open re-arms it. The
+    /// `live_sessions` view computes the same in SQL.
+    static func effectiveExpireAt(stored: Int64?, isLive: Bool, timeoutMs: Int64?, lastAccessAt: Int64, rearm: RearmState) -> Int64? {
+        guard let stored, isLive, let timeoutMs else { return stored }
+        var effective = stored
+        if let epoch = rearm.epoch, lastAccessAt < epoch, stored > rearm.since ?? .min {
+            effective = max(stored, Expiry(tick: rearm.tick ?? 1).expireAt(now: epoch, timeoutMs: timeoutMs))
+        }
+        if let stoppedAt = rearm.servingStoppedAt, effective > stoppedAt {
+            return nil
+        }
+        return effective
     }
 }
 

@@ -14,12 +14,17 @@ import Synchronization
 /// try await group.run()
 /// ```
 ///
+/// A process running it is a *serving* process. When the last one goes away, crashed or
+/// stopped (its ``SessionStore/close()``), the next process to open the store gives the
+/// live sessions that fell due after it was last seen a full timeout: ZooKeeper's rule
+/// that time without a server does not count. Sessions due before stay expired.
+///
 /// Scheduling uses `clock` (monotonic by default) so wall-clock jumps never make it
 /// sweep in a burst; expiry itself compares the store's wall clock with `expire_at`. If a
 /// pass finds the previous one more than
 /// ``SessionStoreConfiguration/maxSweepLagTicks`` ticks ago, by either clock (a suspended
-/// process, a jump of the wall clock), it re-arms the overdue sessions instead of
-/// expiring them: the storm guard.
+/// process, a jump of the wall clock), it records a `sweeper.storm_guard` event and a
+/// warning; the overdue sessions, already expired for every reader, end in batches.
 public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
     /// The store it sweeps.
     public let store: SessionStore
@@ -49,6 +54,11 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
 
     /// Sweeps every `interval` until graceful shutdown or cancellation.
     public func run() async throws {
+        do {
+            try await store.beginServing()
+        } catch {
+            store.logger.warning("could not mark the store as served", metadata: ["error.message": "\(error)"])
+        }
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
@@ -63,6 +73,11 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
                     break
                 }
             }
+        }
+        do {
+            try await store.endServing()
+        } catch {
+            store.logger.warning("could not record the end of serving", metadata: ["error.message": "\(error)"])
         }
         store.logger.debug("sweeper stopped", metadata: ["store.path": "\(store.path)"])
     }
@@ -98,7 +113,7 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
             behind = max(behind, lastInstant.duration(to: instantNow).wholeMilliseconds)
         }
         if behind > allowed {
-            try await store.rearmOverdueSessions(behindMs: behind)
+            try await store.recordSweeperLag(behindMs: behind)
         }
         let jitter = self.jitter
         let clock = self.clock

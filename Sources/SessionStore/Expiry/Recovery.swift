@@ -12,15 +12,20 @@ public struct RecoveryReport: Sendable, Hashable, Codable {
     public var detachedExecutions = 0
     /// Sessions found half-way through ending, now `failed`.
     public var endedSessions = 0
-    /// When no instance survived and the mode is `rearm`: from this time live sessions
-    /// get a full timeout before they may expire.
+    /// When the last serving process (one running the sweeper) had gone away, crashed or
+    /// stopped, and the mode is `rearm`: from this time, live sessions that fell due
+    /// after ``servingLastSeen`` get a full timeout before they may expire.
     public var rearmEpoch: Timestamp?
+    /// The last time a serving process was known alive (its last heartbeat, or its clean
+    /// stop); sessions due before it stay expired. Set with ``rearmEpoch``.
+    public var servingLastSeen: Timestamp?
 }
 
-/// Finishing the work of instances that died: the one place crash recovery is decided.
-/// Its cost follows the dead instances' unfinished work, never the number of sessions:
-/// live sessions are re-armed by recording `rearm_epoch` and `rearm_tick` only. Reads
-/// show the re-armed expiry from then on (``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearmEpoch:rearmTick:)``), and the
+/// Finishing the work of instances that died, and re-arming sessions after the last
+/// serving process went away: the one place both are decided. Its cost follows the dead
+/// instances' unfinished work, never the number of sessions: live sessions are re-armed
+/// by recording a ``RearmState`` only. Reads show the re-armed expiry from then on
+/// (``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearm:)``), and the
 /// sweeper writes it as it meets each session.
 enum Recovery {
     static let reason = "server restarted"
@@ -32,30 +37,22 @@ enum Recovery {
         }
     }
 
-    /// Finishes the work of instances whose process is gone, in the caller's
-    /// transaction. The report is `nil` when nothing was to be recovered. `tick` is the
-    /// one re-armed expiries are rounded up to.
+    /// Finishes the work of instances whose process is gone, and re-arms sessions when
+    /// the last serving process went away, in the caller's transaction. The report is
+    /// `nil` when there was nothing to do. `tick` is the one re-armed expiries are
+    /// rounded up to.
     static func run(
         _ db: Database, instance: Int64, mode: RecoveryMode, instanceTimeout: Int64, tick: Int64, at now: Int64
     ) throws -> (RecoveryReport, [EndedSession])? {
         let others = try InstanceRecords.others(db, than: instance)
         let host = InstanceRecords.currentHost
         let dead = others.filter { isGone($0, now: now, timeout: instanceTimeout, host: host) }
-        guard !dead.isEmpty else { return nil }
+        let stoppedAt = try StoreStateRecords.value(db, .servingStoppedAt)
+        guard !dead.isEmpty || stoppedAt != nil else { return nil }
 
         var report = RecoveryReport(deadInstances: dead.count)
         for instanceRow in dead {
-            for row in try ExecutionRecords.running(db, instance: instanceRow.id) {
-                if row.reattachable {
-                    try ExecutionTransitions.detach(db, row, reason: reason, at: now)
-                    report.detachedExecutions += 1
-                } else {
-                    _ = try ExecutionTransitions.move(db, row, to: .failed, error: reason, reason: reason, at: now)
-                    try ExecutionTransitions.refreshActivity(db, sessionRowId: row.sessionRowId)
-                    report.failedExecutions += 1
-                }
-            }
-            try InstanceRecords.unregister(db, id: instanceRow.id)
+            try finishWork(db, of: instanceRow, report: &report, at: now)
         }
         var ended: [EndedSession] = []
         for row in try SessionRecords.closing(db) {
@@ -64,17 +61,85 @@ enum Recovery {
             }
         }
         report.endedSessions = ended.count
-        if mode == .rearm && dead.count == others.count {
-            try StoreStateRecords.setRearmEpoch(db, now, tick: tick)
-            report.rearmEpoch = Timestamp(milliseconds: now)
+        let deadIds = Set(dead.map(\.id))
+        let lastSeen = ([stoppedAt] + dead.filter(\.serving).map(\.heartbeatAt)).compactMap { $0 }.max()
+        if let lastSeen, !others.contains(where: { $0.serving && !deadIds.contains($0.id) }) {
+            try rearm(db, lastSeen: lastSeen, mode: mode, tick: tick, report: &report, at: now)
         }
+        guard !dead.isEmpty || report.rearmEpoch != nil else { return nil }
+        try record(db, report, at: now)
+        return (report, ended)
+    }
+
+    /// The `store.recovered` event of `report`.
+    private static func record(_ db: Database, _ report: RecoveryReport, at now: Int64) throws(SQLiteError) {
         var payload = [
             "deadInstances": "\(report.deadInstances)", "failedExecutions": "\(report.failedExecutions)",
             "detachedExecutions": "\(report.detachedExecutions)", "endedSessions": "\(report.endedSessions)",
         ]
         payload["rearmEpoch"] = report.rearmEpoch?.iso8601
+        payload["servingLastSeen"] = report.servingLastSeen?.iso8601
         try EventLog.append(db, at: now, kind: EventKind.storeRecovered, subject: EventLog.Subject(), payload: payload)
-        return (report, ended)
+    }
+
+    /// Fails or detaches the running executions of a dead instance and removes its row.
+    private static func finishWork(_ db: Database, of instanceRow: InstanceRow, report: inout RecoveryReport, at now: Int64) throws {
+        for row in try ExecutionRecords.running(db, instance: instanceRow.id) {
+            if row.reattachable {
+                try ExecutionTransitions.detach(db, row, reason: reason, at: now)
+                report.detachedExecutions += 1
+            } else {
+                _ = try ExecutionTransitions.move(db, row, to: .failed, error: reason, reason: reason, at: now)
+                try ExecutionTransitions.refreshActivity(db, sessionRowId: row.sessionRowId)
+                report.failedExecutions += 1
+            }
+        }
+        try InstanceRecords.unregister(db, id: instanceRow.id)
+    }
+
+    /// The last serving process was last seen at `lastSeen`: in `rearm` mode, live
+    /// sessions due after it get a full timeout from `now`. Consumes a recorded clean stop
+    /// in either mode.
+    ///
+    /// When the previous re-arm was never followed by a completed sweep pass (the serving
+    /// process that followed it went away within its first tick), the sessions it re-armed
+    /// were not written yet: the new re-arm keeps the earlier `rearm_since`, so they are
+    /// re-armed again rather than expiring.
+    private static func rearm(
+        _ db: Database, lastSeen: Int64, mode: RecoveryMode, tick: Int64, report: inout RecoveryReport, at now: Int64
+    ) throws(SQLiteError) {
+        try StoreStateRecords.removeValue(db, .servingStoppedAt)
+        guard mode == .rearm else { return }
+        var since: Int64? = lastSeen
+        if let previousEpoch = try StoreStateRecords.value(db, .rearmEpoch),
+            try StoreStateRecords.value(db, .sweepLastPassAt) ?? .min < previousEpoch
+        {
+            since = try StoreStateRecords.value(db, .rearmSince).map { min(lastSeen, $0) }
+        }
+        try StoreStateRecords.setRearm(db, epoch: now, tick: tick, since: since)
+        report.rearmEpoch = Timestamp(milliseconds: now)
+        report.servingLastSeen = Timestamp(milliseconds: lastSeen)
+    }
+
+    /// The instance starts serving (its sweeper runs). A clean stop of the last serving
+    /// process recorded since this process opened the store is re-armed from now.
+    static func beginServing(_ db: Database, instance: Int64, mode: RecoveryMode, tick: Int64, at now: Int64) throws(SQLiteError) {
+        guard try InstanceRecords.setServing(db, id: instance, true, at: now) else { return }
+        guard let stoppedAt = try StoreStateRecords.value(db, .servingStoppedAt) else { return }
+        var report = RecoveryReport()
+        try rearm(db, lastSeen: stoppedAt, mode: mode, tick: tick, report: &report, at: now)
+        if report.rearmEpoch != nil {
+            try record(db, report, at: now)
+        }
+    }
+
+    /// The instance stops serving. When no other instance serves, the time is recorded:
+    /// the next open re-arms the sessions due after it, and until then they are suspended.
+    static func endServing(_ db: Database, instance: Int64, at now: Int64) throws(SQLiteError) {
+        guard try InstanceRecords.setServing(db, id: instance, false, at: now) else { return }
+        if try !InstanceRecords.anotherServes(db, than: instance) {
+            try StoreStateRecords.setValue(db, .servingStoppedAt, now)
+        }
     }
 
     /// Whether the process behind `instance` is gone: on this host, no process has its

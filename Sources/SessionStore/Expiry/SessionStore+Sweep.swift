@@ -5,8 +5,8 @@ import SessionStoreSQLite
 public struct SweepReport: Sendable, Hashable, Codable {
     /// The sessions this pass expired: how many, and the keys of the first of them.
     public var expiredSessions = KeySample()
-    /// Due sessions given a full timeout instead, by ZooKeeper's rule after a restart or
-    /// by the storm guard.
+    /// Due sessions given a full timeout instead, by ZooKeeper's rule after the last
+    /// serving process went away (their effective expiry is written).
     public var rearmedSessions = 0
     /// Due sessions spared because an attached execution is running in them.
     public var sparedActiveSessions = 0
@@ -32,8 +32,8 @@ extension SessionStore {
     /// checkpoint. Safe while other processes sweep the same file: each batch selects and
     /// ends its sessions inside one write transaction, so no session ends twice.
     ///
-    /// A due session not accessed since the last re-arm epoch (a recovery or the storm
-    /// guard) is re-armed with a full timeout from that epoch instead, once: its
+    /// A due session re-armed after the last serving process went away gets its full
+    /// timeout from the re-arm epoch instead, once: its
     /// effective expiry, which readers already showed, is written. One with an
     /// attached running execution gets a full timeout from now when
     /// ``SessionStoreConfiguration/runningSessionsDoNotExpire`` is on.
@@ -63,15 +63,19 @@ extension SessionStore {
         return report
     }
 
-    /// Records when the last pass ended and how long it took, for the sweeper gauges.
+    /// Records when the last pass ended and how long it took, for the sweeper gauges, and
+    /// this process's heartbeat: a serving process that dies is last seen at its last pass.
     /// Written after every pass, an idle one too: `sessionstore_sweeper_lag_seconds` is the
     /// time since this write, read by any process, so a pass that skipped it would look
     /// like a sweeper falling behind.
     private func recordPass(took milliseconds: Int64) async throws(SessionStoreError) {
         let clock = self.clock
+        let instanceId = self.instanceId
         try await write { db in
-            try StoreStateRecords.setValue(db, .sweepLastPassAt, clock.now())
+            let now = clock.now()
+            try StoreStateRecords.setValue(db, .sweepLastPassAt, now)
             try StoreStateRecords.setValue(db, .sweepLastPassMs, milliseconds)
+            try InstanceRecords.heartbeat(db, id: instanceId, at: now)
         }
     }
 
@@ -112,26 +116,37 @@ extension SessionStore {
         }
     }
 
-    /// Storm guard: from now on, due sessions not accessed since now get a full timeout
-    /// before they may expire. Only the epoch and this process's tick are written: every
-    /// read shows the new expiry at once, and the sweeper writes it as it meets each
-    /// session. Records a `sweeper.storm_guard` event and a log line.
-    package func rearmOverdueSessions(behindMs: Int64) async throws(SessionStoreError) {
+    /// The sweeper found its previous pass `behindMs` ago, far beyond its interval (a
+    /// suspended process, a jump of the wall clock): records a `sweeper.storm_guard`
+    /// event and a warning. Sessions that fell due meanwhile are expired, as every reader
+    /// already showed them; the sweeper ends them in batches.
+    package func recordSweeperLag(behindMs: Int64) async throws(SessionStoreError) {
         let clock = self.clock
         let tick = configuration.tickMs
         try await write { db in
-            let now = clock.now()
-            try StoreStateRecords.setRearmEpoch(db, now, tick: tick)
             try EventLog.append(
-                db, at: now, kind: EventKind.stormGuard, subject: EventLog.Subject(),
+                db, at: clock.now(), kind: EventKind.stormGuard, subject: EventLog.Subject(),
                 payload: [
                     "behindMs": "\(behindMs)", "behindTicks": "\(behindMs / max(1, tick))",
-                    "reason": "the sweeper fell behind; overdue sessions get a full timeout instead of expiring at once",
+                    "reason": "the sweeper fell behind; overdue sessions expire in batches",
                 ])
         }
         logger.warning(
-            "sweeper fell behind; re-arming overdue sessions instead of expiring them",
+            "sweeper fell behind; expiring the overdue sessions in batches",
             metadata: ["sweeper.behind_ms": "\(behindMs)"])
+    }
+
+    /// Marks this process as serving: its sweeper runs. A clean stop of the last serving
+    /// process recorded since this store opened is re-armed now.
+    package func beginServing() async throws(SessionStoreError) {
+        let (clock, instanceId, mode, tick) = (self.clock, self.instanceId, configuration.recoveryMode, configuration.tickMs)
+        try await write { db in try Recovery.beginServing(db, instance: instanceId, mode: mode, tick: tick, at: clock.now()) }
+    }
+
+    /// Marks this process as no longer serving; when it was the last, records the stop.
+    package func endServing() async throws(SessionStoreError) {
+        let (clock, instanceId) = (self.clock, self.instanceId)
+        try await write { db in try Recovery.endServing(db, instance: instanceId, at: clock.now()) }
     }
 
     /// Records this process's heartbeat, so other processes know it is alive.

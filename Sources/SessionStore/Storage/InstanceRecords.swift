@@ -8,6 +8,8 @@ struct InstanceRow: Sendable {
     let pid: Int64
     let startedAt: Int64
     let heartbeatAt: Int64
+    /// Whether it runs the sweeper: a serving process, whose going away re-arms sessions.
+    let serving: Bool
 }
 
 /// The SQL of `instances`: one row per process that has the store open.
@@ -33,9 +35,25 @@ enum InstanceRecords {
 
     static func others(_ db: Database, than id: Int64) throws(SQLiteError) -> [InstanceRow] {
         try db.fetchAll(
-            sql: "SELECT id, host, pid, started_at, heartbeat_at FROM instances WHERE id <> ? ORDER BY id", [.integer(id)]
+            sql: "SELECT id, host, pid, started_at, heartbeat_at, serving FROM instances WHERE id <> ? ORDER BY id",
+            [.integer(id)]
         ) {
-            InstanceRow(id: $0.int64(0), host: $0.string(1), pid: $0.int64(2), startedAt: $0.int64(3), heartbeatAt: $0.int64(4))
+            InstanceRow(
+                id: $0.int64(0), host: $0.string(1), pid: $0.int64(2), startedAt: $0.int64(3), heartbeatAt: $0.int64(4),
+                serving: $0.bool(5))
         }
+    }
+
+    /// Marks the instance as serving or not; returns whether this changed it.
+    static func setServing(_ db: Database, id: Int64, _ serving: Bool, at time: Int64) throws(SQLiteError) -> Bool {
+        try db.execute(
+            sql: "UPDATE instances SET serving = ?, heartbeat_at = max(heartbeat_at, ?) WHERE id = ? AND serving <> ?",
+            [.integer(serving ? 1 : 0), .integer(time), .integer(id), .integer(serving ? 1 : 0)])
+        return db.changesCount == 1
+    }
+
+    /// Whether an instance other than `id` is registered as serving.
+    static func anotherServes(_ db: Database, than id: Int64) throws(SQLiteError) -> Bool {
+        try db.fetchInt64(sql: "SELECT count(*) FROM instances WHERE serving = 1 AND id <> ?", [.integer(id)]) ?? 0 > 0
     }
 }

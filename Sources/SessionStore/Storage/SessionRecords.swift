@@ -18,7 +18,7 @@ struct SessionRow: Sendable {
     var timeoutMs: Int64?
     var createdAt: Int64
     var lastAccessAt: Int64
-    /// The effective expiry when read (``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearmEpoch:rearmTick:)``): the one the
+    /// The effective expiry when read (``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearm:)``): the one the
     /// sweeper applies, which may be later than the stored `expire_at`.
     var expireAt: Int64?
     var endedAt: Int64?
@@ -34,23 +34,29 @@ struct SessionRow: Sendable {
 
 /// The SQL of `sessions` and the tables that hang off it. Policy lives in the service.
 enum SessionRecords {
-    /// The columns of a ``SessionRow``, in order, with what its effective expiry needs:
-    /// the stored `expire_at`, then the `rearm_epoch` and `rearm_tick` of `store_state`
-    /// (uncorrelated subqueries: SQLite runs each once per statement, a primary-key
-    /// lookup). ``row(_:)`` applies ``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearmEpoch:rearmTick:)``,
-    /// the rule the sweeper applies and the `live_sessions` view computes in SQL
-    /// (migration 0010).
+    /// The columns of a ``SessionRow``, in order, then what its effective expiry needs
+    /// besides the stored `expire_at`: the ``RearmState`` of `store_state` (uncorrelated
+    /// subqueries: SQLite runs each once per statement, a primary-key lookup). ``row(_:)``
+    /// applies ``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearm:)``,
+    /// the rule the sweeper applies and the `live_sessions` view computes in SQL.
     static let columns = """
         id, key, user_id, client_session_id, data_source, type, version, identifier, utc_offset_seconds,
         client_address, impersonated_user, state, timeout_ms, created_at, last_access_at, expire_at,
-        \(rearmColumns), ended_at, end_reason, config_changes, statements, failures
+        ended_at, end_reason, config_changes, statements, failures, \(rearmColumns)
         """
 
-    /// `rearm_epoch` and `rearm_tick`, `NULL` when no recovery or storm guard set them.
-    static let rearmColumns = """
-        (SELECT value FROM store_state WHERE name = '\(StoreStateRecords.Key.rearmEpoch.rawValue)'), \
-        (SELECT value FROM store_state WHERE name = '\(StoreStateRecords.Key.rearmTick.rawValue)')
-        """
+    /// `rearm_epoch`, `rearm_tick`, `rearm_since` and `serving_stopped_at`, each `NULL`
+    /// when not set.
+    static let rearmColumns = [
+        StoreStateRecords.Key.rearmEpoch, .rearmTick, .rearmSince, .servingStoppedAt,
+    ].map { "(SELECT value FROM store_state WHERE name = '\($0.rawValue)')" }.joined(separator: ", ")
+
+    /// The ``RearmState`` read by ``rearmColumns`` starting at column `index`.
+    static func rearmState(_ row: Row, at index: Int) -> RearmState {
+        RearmState(
+            epoch: row.optionalInt64(index), tick: row.optionalInt64(index + 1), since: row.optionalInt64(index + 2),
+            servingStoppedAt: row.optionalInt64(index + 3))
+    }
 
     static func row(_ row: Row) throws(SQLiteError) -> SessionRow {
         let state = try SessionState(stored: row.string(11), table: "sessions", column: "state")
@@ -58,14 +64,14 @@ enum SessionRecords {
         let lastAccessAt = row.int64(14)
         let expireAt = Expiry.effectiveExpireAt(
             stored: row.optionalInt64(15), isLive: state.isLive, timeoutMs: timeoutMs, lastAccessAt: lastAccessAt,
-            rearmEpoch: row.optionalInt64(16), rearmTick: row.optionalInt64(17))
+            rearm: rearmState(row, at: 21))
         return SessionRow(
             id: row.int64(0), key: row.string(1), userId: row.string(2), clientSessionId: row.optionalString(3),
             dataSource: row.string(4), type: row.string(5), version: row.int64(6), identifier: row.optionalString(7),
             utcOffsetSeconds: row.int64(8), clientAddress: row.optionalString(9), impersonatedUser: row.optionalString(10),
             state: state, timeoutMs: timeoutMs, createdAt: row.int64(13), lastAccessAt: lastAccessAt,
-            expireAt: expireAt, endedAt: row.optionalInt64(18), endReason: row.optionalString(19),
-            configChanges: row.int64(20), statements: row.int64(21), failures: row.int64(22))
+            expireAt: expireAt, endedAt: row.optionalInt64(16), endReason: row.optionalString(17),
+            configChanges: row.int64(18), statements: row.int64(19), failures: row.int64(20))
     }
 
     /// Inserts a new live (`idle`) session from `request`, with its details and config,
@@ -126,7 +132,7 @@ enum SessionRecords {
                 id: row.int64(0), isLive: isLive, timeoutMs: timeoutMs,
                 expireAt: Expiry.effectiveExpireAt(
                     stored: row.optionalInt64(4), isLive: isLive, timeoutMs: timeoutMs, lastAccessAt: row.int64(3),
-                    rearmEpoch: row.optionalInt64(5), rearmTick: row.optionalInt64(6)))
+                    rearm: rearmState(row, at: 5)))
         }
     }
 

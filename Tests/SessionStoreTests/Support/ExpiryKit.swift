@@ -38,6 +38,19 @@ enum ExpiryKit {
         }
     }
 
+    /// Writes a re-arm to `store_state` as recovery does after the last serving process
+    /// went away: from `epoch`, rounded to `tick`, for sessions due after `since`.
+    static func rearm(_ test: TestStore, epoch: Int64, tick: Int64, since: Int64? = nil) throws {
+        let db = try Database(path: test.path)
+        var values: [(String, Int64)] = [("rearm_epoch", epoch), ("rearm_tick", tick)]
+        if let since { values.append(("rearm_since", since)) }
+        for (name, value) in values {
+            try db.execute(
+                sql: "INSERT INTO store_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                [.text(name), .integer(value)])
+        }
+    }
+
     static func executionStatus(_ test: TestStore, operationId: String) throws -> String? {
         try test.inspect { db in
             try db.fetchOne(sql: "SELECT status FROM executions WHERE operation_id = ?", [.text(operationId)]) { $0.string(0) }
