@@ -231,4 +231,45 @@ import Darwin
         await Self.stop(serve, with: SIGINT)
         #expect(try CrashInspector(path: test.path).count("SELECT count(*) FROM instances") == 0)
     }
+
+    /// A real `serve`, the only serving process, is killed with SIGKILL; a session falls
+    /// due while nothing serves. The next open (in this process, on the real clock) finds
+    /// the dead serving instance, last seen at its last pass, and gives the session a full
+    /// timeout: it is live and the first sweep expires nothing. Real time passes here
+    /// because a real process must be gone across the session's expiry.
+    @Test func aKilledServeLeavesTheSessionsDueSinceItDiedAFullTimeout() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("sessions.sqlite")
+        await (try await SessionStore.open(path: path)).close()
+        let serve = try await SpawnedSessionctl(["serve", "--db", path] + Self.serveSettings)
+        try await Self.waitUntilServing([serve], path: path)
+        #expect(try CrashInspector(path: path).count("SELECT count(*) FROM instances WHERE serving = 1") == 1)
+
+        let opener = try await SessionStore.open(path: path)
+        let session = try await opener.openSession(userId: "grace", timeout: .after(.seconds(2)))
+        await opener.close()
+        let storedExpiry = try #require(session.expireAt?.milliseconds)
+        #expect(kill(serve.pid, SIGKILL) == 0)
+        _ = await serve.exit(within: .seconds(60))
+
+        let pastExpiry = await Self.eventually(within: .seconds(30)) {
+            Int64(Date().timeIntervalSince1970 * 1000) > storedExpiry + 200
+        }
+        try #require(pastExpiry)
+        let store = try await SessionStore.open(path: path)
+        let recovery = store.recovery
+        let reopened = try await store.session(key: session.key)
+        let report = try await store.sweep()
+        await store.close()
+
+        let found = try #require(recovery, "the reopen after the kill did no recovery")
+        #expect(found.deadInstances == 1)
+        let lastSeen = try #require(found.servingLastSeen?.milliseconds, "\(found)")
+        let epoch = try #require(found.rearmEpoch?.milliseconds, "\(found)")
+        #expect(lastSeen < storedExpiry && storedExpiry < epoch, "last seen \(lastSeen), due \(storedExpiry), re-armed \(epoch)")
+        #expect(reopened?.state == .idle)
+        #expect((reopened?.expireAt?.milliseconds ?? 0) >= epoch + 2_000)
+        #expect(report.expiredSessions.isEmpty)
+        #expect(report.rearmedSessions == 1)
+    }
 }
