@@ -63,15 +63,18 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.logger = logger
         try await withStore(global, configuration: configuration) { store in
             if let recovery = store.recovery {
-                logger.info(
-                    "recovered",
-                    metadata: [
-                        "recovery.dead_instances": "\(recovery.deadInstances)",
-                        "recovery.failed_executions": "\(recovery.failedExecutions)",
-                        "recovery.detached_executions": "\(recovery.detachedExecutions)",
-                        "recovery.ended_sessions": "\(recovery.endedSessions)",
-                    ])
+                var metadata: Logger.Metadata = [
+                    "recovery.dead_instances": "\(recovery.deadInstances)",
+                    "recovery.failed_executions": "\(recovery.failedExecutions)",
+                    "recovery.detached_executions": "\(recovery.detachedExecutions)",
+                    "recovery.ended_sessions": "\(recovery.endedSessions)",
+                ]
+                metadata["recovery.rearm_epoch"] = recovery.rearmEpoch.map { "\($0.iso8601)" }
+                metadata["recovery.serving_last_seen"] = recovery.servingLastSeen.map { "\($0.iso8601)" }
+                logger.info("recovered", metadata: metadata)
             }
+            // Serving from here: a kill after the "serving" line re-arms at the next open.
+            try await store.beginServing()
             let sweeper = ExpirySweeper(store: store)
             let group = ServiceGroup(
                 configuration: .init(
