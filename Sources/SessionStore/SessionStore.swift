@@ -65,8 +65,12 @@ public final class SessionStore: Sendable {
     /// registers this process and recovers the work of processes that died with the
     /// file open (see ``RecoveryReport``).
     ///
+    /// `path` is a file path, never an SQLite URI. A symbolic link is refused, and so is a
+    /// file another user owns; a file of this user's that others may read is brought to
+    /// mode 0600 (with its `-wal` and `-shm`), which a `debug` log line reports.
+    ///
     /// - Throws: ``SessionStoreError`` with `STORAGE.CANTOPEN` when the file cannot be
-    ///   opened or created, `STORAGE.NOTADB` when it is not a database (it is left
+    ///   opened or created, is a symbolic link or belongs to another user, `STORAGE.NOTADB` when it is not a database (it is left
     ///   untouched), `SCHEMA.TOO_NEW` when a newer build wrote it,
     ///   `SCHEMA.UNKNOWN_MIGRATION` when it records a migration this build skipped, and
     ///   `SCHEMA.CHECKSUM_MISMATCH` when a migration it recorded differs from this build's;
@@ -81,6 +85,11 @@ public final class SessionStore: Sendable {
         var databaseConfiguration = DatabaseConfiguration(
             durability: configuration.durability, busyTimeout: configuration.busyTimeout)
         databaseConfiguration.statementObserver = configuration.statementObserver
+        databaseConfiguration.permissionsTightened = { file, oldMode in
+            logger.debug(
+                "made a database file private (mode 0600)",
+                metadata: ["store.path": "\(path)", "file.path": "\(file)", "file.old_mode": "\(String(oldMode, radix: 8))"])
+        }
         do {
             let migrator = try Migrator(migrations: migrations)
             let pool = try await DatabasePool.open(

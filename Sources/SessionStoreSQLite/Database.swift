@@ -13,7 +13,9 @@ import Foundation
 /// let names = try db.fetchAll(sql: "SELECT name FROM t") { $0.string(0) }
 /// ```
 ///
-/// Opening applies, in order: file creation with mode 0600 when missing, extended result
+/// Opening applies, in order: the file checks (a symbolic link is refused, so is a file
+/// another user owns; a file of this user's that others may read is brought to mode 0600,
+/// with its `-wal` and `-shm`), file creation with mode 0600 when missing, extended result
 /// codes, the busy timeout, double-quoted string literals off, a probe that fails at once
 /// with `SQLITE_NOTADB` for a file that is not a database (before anything is written
 /// beside it), then WAL, `foreign_keys=ON` and the configured `synchronous` level.
@@ -35,10 +37,10 @@ public final class Database {
         self.configuration = configuration
         try Self.prepareFile(at: path, configuration: configuration)
 
-        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW
         flags |= configuration.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
         var handle: OpaquePointer?
-        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        let code = sqlite3_open_v2(Self.plainFilename(path), &handle, flags, nil)
         guard code == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
             sqlite3_close_v2(handle)
@@ -53,21 +55,38 @@ public final class Database {
         sqlite3_close_v2(handle)
     }
 
-    /// Creates a missing file with mode 0600 so neither the database nor its `-wal` and
-    /// `-shm` companions (which SQLite creates with the database file's mode) are ever
-    /// readable by other users.
+    /// `path` as SQLite takes a plain file name: a relative path that begins with `file:`
+    /// would be read as a URI (whose query parameters change how the file is opened) where
+    /// URI names are enabled, so it is prefixed with `./`. Other paths are unchanged.
+    static func plainFilename(_ path: String) -> String {
+        path.hasPrefix("file:") ? "./" + path : path
+    }
+
+    /// Checks the file before SQLite opens it, and creates a missing one with mode 0600 so
+    /// neither the database nor its `-wal` and `-shm` companions (which SQLite creates with
+    /// the database file's mode) are ever readable by other users.
+    ///
+    /// A symbolic link is refused (SQLite would open and convert whatever it points to),
+    /// and so is a file owned by another user when opening for writing. A file of this
+    /// user's that others may read or write is brought to mode 0600, with its companions.
     private static func prepareFile(at path: String, configuration: DatabaseConfiguration) throws(SQLiteError) {
         guard !path.isEmpty, !path.contains("\0") else {
             throw SQLiteError(code: .cantOpen, message: "database path is empty or contains NUL")
         }
-        if FileManager.default.fileExists(atPath: path) { return }
+        if let status = try FileStatus(path) {
+            try status.check(configuration: configuration)
+            return
+        }
         guard configuration.createIfMissing, !configuration.readOnly else {
             throw SQLiteError(code: .cantOpen, message: "no database file at \(path)")
         }
-        let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0o600)
         if descriptor < 0 {
             let reason = String(cString: strerror(errno))
-            if errno == EEXIST { return }
+            if errno == EEXIST, let status = try FileStatus(path) {
+                try status.check(configuration: configuration)
+                return
+            }
             throw SQLiteError(code: .cantOpen, message: "cannot create database file at \(path): \(reason)")
         }
         close(descriptor)

@@ -29,6 +29,9 @@ public struct DatabaseConfiguration: Sendable {
     /// statement). The package's tests use it to check the query plan of each statement
     /// the store really runs.
     package var statementObserver: (@Sendable (String) -> Void)?
+    /// Called when opening brought a file of this user's (the database, its `-wal` or
+    /// `-shm`) that others could read or write to mode 0600: with its path and old mode.
+    public var permissionsTightened: (@Sendable (_ path: String, _ oldMode: UInt32) -> Void)?
 
     /// Options with the given values; by default `normal` durability, a 5 s busy timeout,
     /// read-write, the file created when missing, and the WAL trimmed back to 32 MiB
