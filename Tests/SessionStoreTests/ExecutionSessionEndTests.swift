@@ -111,7 +111,7 @@ import Testing
             test.clock.advance(by: .milliseconds(5_000))
             let closeAt = test.clock.now()
             let lastSeq = try test.count("SELECT coalesce(max(seq), 0) FROM events")
-            let closed = try await store.closeSession(key: key, reason: "done")
+            let closed = try await store.closeSession(key: key, reason: "done").session
             #expect(closed.state == .closed)
             #expect(closed.endedAt?.milliseconds == closeAt)
 
