@@ -3,7 +3,8 @@ import SessionStore
 import Testing
 
 /// `sessionctl` says what a call did: `close` whether it closed the session,
-/// `open --reconnect` whether the session is new and what of the request it did not take.
+/// `open --reconnect` whether the session is new and what of the request it did not take,
+/// `exec create --help` that its executions detach when the command exits.
 @Suite struct CLIOutcomeTests {
     @Test func closeSaysWhetherItClosedOrTheSessionHadEnded() async throws {
         let db = CLIDatabase()
@@ -55,5 +56,16 @@ import Testing
         #expect(plain["ignoredFields"] == nil)
         let plainText = try await db.run(["open", "--user", "ada"])
         #expect(!plainText.stdout.contains("opened:"))
+    }
+
+    @Test func execCreateHelpSaysACLIProcessIsAClientThatLeaves() async throws {
+        let help = try await Sessionctl.run(["exec", "create", "--help"])
+        #expect(help.status == 0, "stderr: \(help.stderr)")
+        // Help text wraps at the terminal's width: compare with whitespace collapsed.
+        let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(text.contains("A CLI process is a client that leaves: when this command exits, the execution it created detaches"))
+        #expect(text.contains("--reattachable"))
+        #expect(text.contains("sessionctl exec attach KEY OPERATION_ID"))
+        #expect(text.contains("detached-timeout"))
     }
 }
