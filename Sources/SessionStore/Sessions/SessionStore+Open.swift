@@ -13,6 +13,10 @@ extension SessionStore {
     /// in the same transaction as the insert, so concurrent opens can never exceed them.
     /// Every refusal is a typed error and a `session.refused` event.
     ///
+    /// With `reconnect` the session returned may be an existing one;
+    /// ``openSessionReportingOutcome(_:)`` says so, and which fields of the request it did
+    /// not take.
+    ///
     /// - Throws: `INVALID_ARGUMENT.*` for bad input (nothing written);
     ///   `INVALID_HANDLE.SESSION_ALREADY_EXISTS` when the user has a live session with this
     ///   session id (unless `reconnect`, which returns it);
@@ -52,7 +56,8 @@ extension SessionStore {
 
     /// The live session of `userId` named `sessionId`, opened if it does not exist
     /// (Spark Connect's `getOrCreateIsolatedSession`). Returning an existing session
-    /// counts as an access.
+    /// counts as an access; ``openIsolatedSessionReportingOutcome(userId:sessionId:)``
+    /// tells which it did.
     ///
     /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when that session id was closed and
     ///   its tombstone is still kept.
