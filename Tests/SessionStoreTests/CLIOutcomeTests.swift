@@ -67,5 +67,15 @@ import Testing
         #expect(text.contains("--reattachable"))
         #expect(text.contains("sessionctl exec attach KEY OPERATION_ID"))
         #expect(text.contains("detached-timeout"))
+
+        // As it says: the execution is detached once the command has exited, and a
+        // reattachable one can be attached again from another command.
+        let db = CLIDatabase()
+        let key = try await db.open(["--user", "ada"])
+        let created = try await db.object(["exec", "create", key, "--reattachable"])
+        #expect(created["attached"] as? Bool == true)
+        let id = try #require(created["operationId"] as? String)
+        #expect(try await db.object(["exec", "get", key, id])["attached"] as? Bool == false)
+        #expect(try await db.object(["exec", "attach", key, id])["attached"] as? Bool == true)
     }
 }
