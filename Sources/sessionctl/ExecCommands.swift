@@ -8,7 +8,14 @@ struct ExecCommand: AsyncParsableCommand {
         subcommands: [Create.self, Get.self, SetStatus.self, Attach.self, Detach.self, List.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a pending, attached execution and print it.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a pending, attached execution and print it.",
+            discussion: """
+                A CLI process is a client that leaves: when this command exits, the execution it created detaches \
+                (the printed "attached" is true only while the command runs). To reattach, create it with \
+                --reattachable and run `sessionctl exec attach KEY OPERATION_ID` within the store's \
+                detached-timeout; a detached execution not reattached by then is abandoned.
+                """)
 
         @Argument(help: "The session key.") var key: String
         @Option(name: .customLong("operation-id"), help: "A UUID; generated when absent.") var operationId: String?

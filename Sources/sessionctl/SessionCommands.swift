@@ -20,7 +20,13 @@ struct OpenCommand: AsyncParsableCommand {
     @Option(name: .customLong("associate"), help: ArgumentHelp("Key of a live session to link as a child (repeatable).", valueName: "KEY")) var associates: [String] = []
     @Option(name: .customLong("client-address")) var clientAddress: String?
     @Option(help: "Act as this user (the impersonation policy decides).") var impersonate: String?
-    @Flag(help: "Open a new session even if this session id was closed; return it if it is live.") var reconnect = false
+    @Flag(
+        help: """
+            Open a new session even if this session id was closed; return it if it is live. Prints whether the \
+            session is new ("opened:") and the request's fields the existing one did not take ("not applied:"); \
+            --json adds "created" and "ignoredFields".
+            """)
+    var reconnect = false
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -39,8 +45,18 @@ struct OpenCommand: AsyncParsableCommand {
         if let timeout {
             request.timeout = try parseTimeout(timeout)
         }
-        let session = try await withStore(global) { try await $0.openSession(request) }
-        try global.output.printSession(session)
+        let opened = try await withStore(global) { try await $0.openSessionReportingOutcome(request) }
+        guard reconnect else {
+            try global.output.printSession(opened.session)
+            return
+        }
+        if global.json {
+            try global.output.printJSON(opened)
+        } else {
+            try global.output.printSession(opened.session)
+            global.output.printField("opened", opened.created ? "new session" : "existing session")
+            global.output.printField("not applied", opened.ignoredFields.isEmpty ? "-" : opened.ignoredFields.joined(separator: ", "))
+        }
     }
 }
 
@@ -149,14 +165,23 @@ struct TouchCommand: AsyncParsableCommand {
 
 struct CloseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "close", abstract: "End a session; closing an ended session changes nothing.")
+        commandName: "close", abstract: "End a session; closing an ended session changes nothing.",
+        discussion: """
+            Prints the session and whether this call closed it ("outcome: closed by this call") or it \
+            had ended already ("outcome: already ended"); --json adds "closedByThisCall". Exits 0 either way.
+            """)
 
     @Argument var key: String
     @Option var reason = "closed by client"
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let session = try await withStore(global) { try await $0.closeSession(key: key, reason: reason) }
-        try global.output.printSession(session)
+        let closing = try await withStore(global) { try await $0.closeSession(key: key, reason: reason) }
+        if global.json {
+            try global.output.printJSON(closing)
+        } else {
+            try global.output.printSession(closing.session)
+            global.output.printField("outcome", closing.closedByThisCall ? "closed by this call" : "already ended")
+        }
     }
 }

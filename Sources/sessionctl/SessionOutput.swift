@@ -28,8 +28,13 @@ extension Output {
             ("children", session.children.isEmpty ? "-" : session.children.joined(separator: ", ")),
         ]
         for (name, value) in fields {
-            print("\((name + ":").padding(toLength: 16, withPad: " ", startingAt: 0))\(value)")
+            printField(name, value)
         }
+    }
+
+    /// One `name: value` line, aligned with ``printSession(_:)``'s.
+    func printField(_ name: String, _ value: String) {
+        print("\((name + ":").padding(toLength: 16, withPad: " ", startingAt: 0))\(value)")
     }
 
     /// Sessions: JSON array, or a table.

@@ -246,14 +246,15 @@ import Testing
             let execution = try await store.createExecution(key: session.key, reattachable: true)
             try await store.detachExecution(key: session.key, operationId: execution.operationId)
             try await store.closeSession(key: session.key)
-            #expect(try Kit.row(test, execution.operationId)?.status == "canceled")
+            #expect(try Kit.row(test, execution.operationId)?.status == "closed")
             test.clock.advance(by: .milliseconds(Self.detachedTimeout + 1))
             _ = try await store.runExecutionMaintenance()
             #expect(try Kit.sessionState(test, session.key) == "closed")
             #expect(try await store.session(key: session.key)?.state == .closed)
-            // Whatever maintenance did with it, it is not running again.
+            // Closed with its session, it is not abandoned, nor running again.
             let row = try #require(try Kit.row(test, execution.operationId))
-            #expect(row.status == "canceled" || row.status == "closed")
+            #expect(row.status == "closed")
+            #expect(row.abandonedAt == nil)
         }
     }
 

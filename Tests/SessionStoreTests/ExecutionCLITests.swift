@@ -118,8 +118,11 @@ import Testing
         #expect(try await cli.run(["exec", "list", "--json"]).status != 0)
         #expect(try await cli.run(["exec", "list", key, "--active", "--abandoned", "--json"]).status != 0)
 
-        // the session closed: its executions canceled, no more creates
+        // the session closed: its executions closed, no more creates
         _ = try await cli.object(["close", key])
+        let released = try await cli.array(["exec", "list", key])
+        #expect(released.count == 5)
+        #expect(released.allSatisfy { $0["status"] as? String == "closed" && $0["closedAt"] is String })
         #expect(try await cli.ids(["exec", "list", "--active"]) == [elsewhere])
         #expect(try await cli.error(["exec", "create", key]).code == "INVALID_HANDLE.SESSION_CLOSED")
     }

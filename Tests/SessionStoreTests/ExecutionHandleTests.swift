@@ -111,8 +111,8 @@ import Testing
             }
             #expect(try test.count("SELECT count(*) FROM executions") == 1)
             #expect(try Kit.events(test) == events)
-            // Its executions can still be read.
-            #expect(try await store.listExecutions(key: session.key).map(\.status) == [.canceled])
+            // Its executions, closed with it, can still be read.
+            #expect(try await store.listExecutions(key: session.key).map(\.status) == [.closed])
         }
     }
 

@@ -84,7 +84,7 @@ import Testing
             try await Kit.bring(store, session: key, operationId: ready.operationId, to: .readyForExecution)
             try await store.detachExecution(key: key, operationId: ready.operationId)
             let running = [pending.operationId, started.operationId, ready.operationId]
-            // One finished: ending the session leaves it as it is.
+            // One finished: ending the session closes it.
             let finished = try await store.createExecution(key: key)
             try await Kit.bring(store, session: key, operationId: finished.operationId, to: .finished)
             // Another session's execution is not touched.
@@ -111,7 +111,7 @@ import Testing
             test.clock.advance(by: .milliseconds(5_000))
             let closeAt = test.clock.now()
             let lastSeq = try test.count("SELECT coalesce(max(seq), 0) FROM events")
-            let closed = try await store.closeSession(key: key, reason: "done")
+            let closed = try await store.closeSession(key: key, reason: "done").session
             #expect(closed.state == .closed)
             #expect(closed.endedAt?.milliseconds == closeAt)
 
@@ -150,14 +150,14 @@ import Testing
         }
     }
 
-    /// The running executions end `canceled` at the close; finished ones and other
-    /// sessions' stay as they are.
+    /// Every execution of the session ends `closed` at the close, the running ones
+    /// canceled on the way; other sessions' stay as they are.
     @Test func closingCancelsTheSessionsRunningExecutionsAndNothingElse() async throws {
         try await Self.withClosedSession { store, test, releases, closed in
             let key = closed.key
             let running = closed.running
             let closeAt = closed.closeAt
-            // Executions: the running ones canceled, the finished one untouched.
+            // Executions: the running ones canceled then closed, the finished one closed.
             #expect(try test.count(
                 """
                 SELECT count(*) FROM executions JOIN sessions ON sessions.id = executions.session_id
@@ -165,10 +165,14 @@ import Testing
                 """, [.text(key)]) == 0)
             for id in running {
                 let row = try #require(try Kit.row(test, id))
-                #expect(row.status == "canceled", "\(id)")
+                #expect(row.status == "closed", "\(id)")
                 #expect(row.endedAt == closeAt)
+                #expect(row.closedAt == closeAt)
             }
-            #expect(try Kit.row(test, closed.finished)?.status == "finished")
+            let finished = try #require(try Kit.row(test, closed.finished))
+            #expect(finished.status == "closed")
+            #expect(finished.closedAt == closeAt)
+            #expect(finished.endedAt.map { $0 < closeAt } == true)
             #expect(try Kit.row(test, closed.elsewhere)?.status == "pending")
             let executions = try await store.listExecutions(key: key)
             #expect(!executions.contains { $0.status.isRunning })
@@ -215,10 +219,15 @@ import Testing
             let closeAt = closed.closeAt
             // Events: exactly what the close did, all written by one transaction (one `at`).
             let events = try Self.events(test, after: closed.lastSeq)
-            let canceled = events.filter { $0.kind == "execution.status_changed" }
-            #expect(canceled.count == 3)
-            #expect(canceled.allSatisfy { $0.to == "canceled" })
+            let statusChanges = events.filter { $0.kind == "execution.status_changed" }
+            let canceled = statusChanges.filter { $0.to == "canceled" }
             #expect(Set(canceled.compactMap(\.operationId)) == Set(running))
+            #expect(canceled.count == 3)
+            // Then every one of them closed, the finished one too: the session released them.
+            let closedOnes = statusChanges.filter { $0.to == "closed" }
+            #expect(Set(closedOnes.compactMap(\.operationId)) == Set(running + [closed.finished]))
+            #expect(closedOnes.count == 4)
+            #expect(statusChanges.count == 7)
             #expect(events.filter { $0.kind == "streaming_query.stopped" }.compactMap(\.queryId).sorted() == ["q1", "q2"])
             #expect(
                 events.filter { $0.kind == "resource.released" }.compactMap(\.name).sorted()
@@ -226,7 +235,7 @@ import Testing
             #expect(events.filter { $0.kind == "session.ended" }.count == 1)
             #expect(events.last?.kind == "session.ended")
             let kinds = events.map(\.kind)
-            #expect(kinds.count == 10, "\(kinds)")
+            #expect(kinds.count == 14, "\(kinds)")
             #expect(Set(events.map(\.at)) == [closeAt])
             // Ending a session is not an interrupt.
             #expect(!events.contains { $0.kind == "execution.interrupted" })

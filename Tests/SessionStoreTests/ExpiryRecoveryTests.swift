@@ -149,9 +149,12 @@ import Testing
                 #expect(try Kit.timing(test, key: key)?.state == "expired", "session \(key)")
                 #expect(try Kit.endedEventStates(test, key: key) == ["expired"], "session \(key)")
             }
-            // The detached execution was still running: ending its session canceled it.
-            #expect(try Kit.executionStatus(test, operationId: crash.detaching.operationId) == "canceled")
-            #expect(try Kit.executionStatus(test, operationId: crash.failing.operationId) == "failed")
+            // Ending the sessions closed their executions: the detached one, still running,
+            // canceled on the way; the one recovery failed keeps its error.
+            #expect(try Kit.executionStatus(test, operationId: crash.detaching.operationId) == "closed")
+            #expect(try ExecutionTestKit.row(test, crash.detaching.operationId)?.endedAt != nil)
+            #expect(try Kit.executionStatus(test, operationId: crash.failing.operationId) == "closed")
+            #expect(try ExecutionTestKit.row(test, crash.failing.operationId)?.error == "server restarted")
         }
 
         try await test.withStore { $0.tick = .milliseconds(Self.tick) } body: { (again) async throws in

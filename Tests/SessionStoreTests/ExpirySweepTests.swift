@@ -150,7 +150,8 @@ import Testing
     }
 
     /// With `runningSessionsDoNotExpire` off the same session expires and its running
-    /// execution is canceled, in the same transaction as the one `session.ended` event.
+    /// execution is canceled and closed, in the same transaction as the one `session.ended`
+    /// event.
     @Test func withTheRuleOffARunningSessionExpiresAndItsExecutionIsCanceled() async throws {
         let test = TestStore()
         try await test.withStore {
@@ -170,8 +171,12 @@ import Testing
             #expect(report.expiredSessions.keys == [session.key])
             #expect(report.sparedActiveSessions == 0)
             #expect(try Kit.timing(test, key: session.key)?.state == "expired")
-            #expect(try Kit.executionStatus(test, operationId: execution.operationId) == "canceled")
-            #expect(try await store.execution(key: session.key, operationId: execution.operationId)?.status == .canceled)
+            #expect(try Kit.executionStatus(test, operationId: execution.operationId) == "closed")
+            #expect(try await store.execution(key: session.key, operationId: execution.operationId)?.status == .closed)
+            #expect(
+                try test.count(
+                    "SELECT count(*) FROM events WHERE kind = 'execution.status_changed' AND operation_id = ? AND json_extract(payload, '$.to') = 'canceled'",
+                    [.text(execution.operationId)]) == 1)
             #expect(try Kit.endedEventStates(test, key: session.key) == ["expired"])
             #expect(
                 try test.count(
@@ -194,7 +199,7 @@ import Testing
             let report = try await store.sweep()
             #expect(report.expiredSessions.keys == [session.key])
             #expect(report.sparedActiveSessions == 0)
-            #expect(try Kit.executionStatus(test, operationId: execution.operationId) == "canceled")
+            #expect(try Kit.executionStatus(test, operationId: execution.operationId) == "closed")
             #expect(try Kit.endedEventStates(test, key: session.key) == ["expired"])
         }
     }

@@ -55,11 +55,11 @@ import Testing
             #expect(try await store.stopQuery(key: opened.key, queryId: "q-1", reason: "again") == stopped)
 
             test.clock.advance(by: .milliseconds(1))
-            let ended = try await store.closeSession(key: opened.key, reason: "bye")
+            let ended = try await store.closeSession(key: opened.key, reason: "bye").session
             #expect(ended.state == .closed)
             #expect(ended.expireAt == nil)
             #expect(try await store.session(key: opened.key) == ended)
-            #expect(try await store.closeSession(key: opened.key) == ended)
+            #expect(try await store.closeSession(key: opened.key) == ClosedSession(session: ended, closedByThisCall: false))
         }
     }
 }

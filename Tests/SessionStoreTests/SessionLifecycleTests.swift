@@ -390,7 +390,9 @@ import Testing
             #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 1)
 
             test.clock.advance(by: .milliseconds(1_000))
-            let closed = try await store.closeSession(key: session.key, reason: "bye")
+            let closing = try await store.closeSession(key: session.key, reason: "bye")
+            #expect(closing.closedByThisCall)
+            let closed = closing.session
             #expect(closed.key == session.key)
             #expect(closed.state == .closed)
             #expect(closed.endedAt?.milliseconds == TestStore.start + 1_000)
@@ -399,7 +401,8 @@ import Testing
 
             test.clock.advance(by: .milliseconds(1_000))
             let again = try await store.closeSession(key: session.key, reason: "second")
-            #expect(again == closed)
+            #expect(again.session == closed)
+            #expect(!again.closedByThisCall)
 
             #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded, key: session.key) == 1)
             #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 1)

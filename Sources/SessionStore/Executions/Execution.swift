@@ -10,6 +10,11 @@ import Foundation
 /// Spark's shortcuts are allowed too: a command finishes straight from `started` or
 /// `analyzed`, analysis may be reported again (`analyzed → analyzed`), and any running
 /// status may fail, be canceled or time out. ``allowedNext`` is the whole table.
+///
+/// When its session ends (closed, expired or failed), every execution ends `closed`
+/// with `closedAt` set, as Spark Connect releases a session's executions: a running one
+/// is canceled, then closed (`ExecuteHolder.close`), a finished one closed, each step a
+/// status change the table allows, with its event.
 public enum ExecutionStatus: String, Sendable, Codable, CaseIterable {
     case pending
     case started
@@ -94,7 +99,8 @@ public struct Execution: Sendable, Hashable, Encodable {
     public var lastAttachedAt: Timestamp
     /// When it finished, failed, was canceled or timed out.
     public var endedAt: Timestamp?
-    /// When it was closed; `nil` before.
+    /// When it was closed (by its client, by abandonment, or by the end of its
+    /// session); `nil` before.
     public var closedAt: Timestamp?
     /// When it was abandoned: detached longer than the detached timeout.
     public var abandonedAt: Timestamp?

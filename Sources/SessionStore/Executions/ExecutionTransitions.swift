@@ -69,6 +69,15 @@ enum ExecutionTransitions {
         return canceled
     }
 
+    /// Closes the finished executions among `rows` (finished, failed, canceled or timed
+    /// out; others are skipped), one status event each: what Spark Connect's
+    /// `ExecuteHolder.close` does when their session ends and releases them.
+    static func close(_ db: Database, _ rows: [ExecutionRow], reason: String, at time: Int64) throws {
+        for row in rows where row.status.isTerminal {
+            _ = try move(db, row, to: .closed, reason: reason, at: time)
+        }
+    }
+
     /// Detaches `row` because its client is gone (the serving process stopped or died)
     /// and keeps the session's state in step.
     static func detach(_ db: Database, _ row: ExecutionRow, reason: String, at time: Int64) throws {

@@ -15,9 +15,15 @@ struct EndedSession: Sendable {
 /// transaction, so the session and everything it owns end together or not at all.
 enum SessionEnding {
     /// Ends `row` in state `state` (closed, expired or failed): running executions are
-    /// canceled, active streaming queries stopped, owned resources released, one event
+    /// canceled, then every execution not yet closed is closed (Spark Connect releases a
+    /// session's executions with it: `ExecuteHolder.close` interrupts a running one, then
+    /// closes it), active streaming queries stopped, owned resources released, one event
     /// each, then the session's end event. `nil` when it had ended already: nothing is
     /// written twice.
+    ///
+    /// The work is proportional to what the session holds: its unclosed executions
+    /// (the running ones bounded by the concurrent-executions limit), queries and
+    /// resources, each found through an index on the session.
     static func end(
         _ db: Database, _ row: SessionRow, as state: SessionState, reason: String, at time: Int64
     ) throws -> EndedSession? {
@@ -27,6 +33,8 @@ enum SessionEnding {
         let canceled = try ExecutionTransitions.cancel(
             db, ExecutionRecords.running(db, sessionRowId: row.id), reason: "session \(state.rawValue)", interrupted: false,
             at: time)
+        try ExecutionTransitions.close(
+            db, ExecutionRecords.unclosed(db, sessionRowId: row.id), reason: "session \(state.rawValue)", at: time)
         var stopped: [String] = []
         for (rowId, query) in try OwnedRecords.activeQueries(db, sessionRowId: row.id)
         where try ExecutionTransitions.stop(

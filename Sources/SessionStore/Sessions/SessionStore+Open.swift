@@ -13,6 +13,10 @@ extension SessionStore {
     /// in the same transaction as the insert, so concurrent opens can never exceed them.
     /// Every refusal is a typed error and a `session.refused` event.
     ///
+    /// With `reconnect` the session returned may be an existing one;
+    /// ``openSessionReportingOutcome(_:)`` says so, and which fields of the request it did
+    /// not take.
+    ///
     /// - Throws: `INVALID_ARGUMENT.*` for bad input (nothing written);
     ///   `INVALID_HANDLE.SESSION_ALREADY_EXISTS` when the user has a live session with this
     ///   session id (unless `reconnect`, which returns it);
@@ -21,9 +25,20 @@ extension SessionStore {
     ///   `INVALID_HANDLE.SESSION_CLOSED` for an associate that is not live;
     ///   `LIMIT_EXCEEDED.*`; `PERMISSION_DENIED.*`.
     public func openSession(_ request: OpenSessionRequest) async throws -> Session {
+        try await openSessionReportingOutcome(request).session
+    }
+
+    /// Opens a session as ``openSession(_:)`` does, and tells whether it is new: with
+    /// `reconnect`, a live session with the request's session id is returned as it is,
+    /// and ``OpenedSession/ignoredFields`` names the request's fields it does not have
+    /// (a different data source, details, config…), so a caller can answer without a
+    /// second, racing read.
+    ///
+    /// - Throws: what ``openSession(_:)`` throws.
+    public func openSessionReportingOutcome(_ request: OpenSessionRequest) async throws -> OpenedSession {
         let started = ContinuousClock.now
         defer { metrics.operations.openSession.record(since: started) }
-        return try await open(request, returningLive: request.reconnect)
+        return try await open(request, returningLive: request.reconnect, reportsIgnoredFields: true)
     }
 
     /// Opens a session from its parts; see ``openSession(_:)``.
@@ -41,14 +56,25 @@ extension SessionStore {
 
     /// The live session of `userId` named `sessionId`, opened if it does not exist
     /// (Spark Connect's `getOrCreateIsolatedSession`). Returning an existing session
-    /// counts as an access.
+    /// counts as an access; ``openIsolatedSessionReportingOutcome(userId:sessionId:)``
+    /// tells which it did.
     ///
     /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when that session id was closed and
     ///   its tombstone is still kept.
     public func openIsolatedSession(userId: String, sessionId: String) async throws -> Session {
+        try await openIsolatedSessionReportingOutcome(userId: userId, sessionId: sessionId).session
+    }
+
+    /// ``openIsolatedSession(userId:sessionId:)`` telling whether the session is new
+    /// (``OpenedSession/created``). Its ``OpenedSession/ignoredFields`` is always empty:
+    /// the call names only the user and the session id.
+    ///
+    /// - Throws: what ``openIsolatedSession(userId:sessionId:)`` throws.
+    public func openIsolatedSessionReportingOutcome(userId: String, sessionId: String) async throws -> OpenedSession {
         let started = ContinuousClock.now
         defer { metrics.operations.openSession.record(since: started) }
-        return try await open(OpenSessionRequest(userId: userId, sessionId: sessionId), returningLive: true)
+        return try await open(
+            OpenSessionRequest(userId: userId, sessionId: sessionId), returningLive: true, reportsIgnoredFields: false)
     }
 
     private enum OpenOutcome: Sendable {
@@ -66,7 +92,12 @@ extension SessionStore {
     /// Validate, admit, create: bad input throws before anything is written; an
     /// admission refusal is recorded in its own transaction; the limits are checked in
     /// the transaction that inserts.
-    private func open(_ request: OpenSessionRequest, returningLive: Bool) async throws(SessionStoreError) -> Session {
+    ///
+    /// - Parameter reportsIgnoredFields: whether an existing session is compared with the
+    ///   request (``OpenedSession/ignoredFields``).
+    private func open(
+        _ request: OpenSessionRequest, returningLive: Bool, reportsIgnoredFields: Bool
+    ) async throws(SessionStoreError) -> OpenedSession {
         let valid = try validate(request)
         try await admit(request)
         switch try await create(request, valid, returningLive: returningLive) {
@@ -75,9 +106,12 @@ extension SessionStore {
             logger.debug(
                 "session opened",
                 metadata: ["session.key": "\(session.key)", "session.user": "\(session.userId)", "session.data_source": "\(session.dataSource)"])
-            return session
+            return OpenedSession(session: session, created: true)
         case .existing(let session):
-            return session
+            let ignored =
+                reportsIgnoredFields
+                ? request.fieldsNotApplied(to: session, associates: valid.associates, timeoutMs: valid.timeoutMs) : []
+            return OpenedSession(session: session, created: false, ignoredFields: ignored)
         case .refused(let refusal):
             didRefuse(refusal, request: request)
             throw refusal.error

@@ -173,10 +173,12 @@ extension SessionStore {
     /// `session.ended` event, all in one transaction. Idempotent: closing an ended
     /// session changes nothing and writes no second event.
     ///
-    /// - Returns: the session as it is now (ended).
+    /// - Returns: the session as it is now (ended), and whether this call ended it —
+    ///   decided in the transaction, so of concurrent closes of one key exactly one says
+    ///   it closed.
     /// - Throws: `INVALID_HANDLE.SESSION_NOT_FOUND` for an unknown key.
     @discardableResult
-    public func closeSession(key: String, reason: String = "closed by client") async throws -> Session {
+    public func closeSession(key: String, reason: String = "closed by client") async throws -> ClosedSession {
         let started = ContinuousClock.now
         defer { metrics.operations.closeSession.record(since: started) }
         let key = try configuration.validator.key(key)
@@ -192,7 +194,7 @@ extension SessionStore {
         if let ended {
             didEnd(ended)
         }
-        return session
+        return ClosedSession(session: session, closedByThisCall: ended != nil)
     }
 
     /// Metrics, log line and resource callbacks for a session ended by a committed

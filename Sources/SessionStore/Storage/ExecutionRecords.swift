@@ -151,6 +151,18 @@ enum ExecutionRecords {
                 """, [.integer(sessionRowId), .text(tag)], map: row)
     }
 
+    /// Executions of a session not yet closed, oldest first, read through the session's
+    /// rows of the `(session_id, operation_id)` index: what ending the session closes.
+    static func unclosed(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [ExecutionRow] {
+        try db.fetchAll(
+            sql: """
+                \(select)
+                WHERE executions.session_id = ?
+                    AND executions.status <> 'closed'
+                ORDER BY executions.id
+                """, [.integer(sessionRowId)], map: row)
+    }
+
     /// Every execution of a session, oldest first.
     static func all(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [ExecutionRow] {
         try db.fetchAll(
