@@ -1,0 +1,42 @@
+import SessionStoreSQLite
+
+/// A page of the event log read by notification consumers: the events after a position,
+/// of some kinds, and how far the page covers the log.
+struct EventPage: Sendable {
+    /// The events read, in sequence order.
+    var events: [StoreEvent]
+    /// Every event of the wanted kinds up to this sequence number is in `events` (or was
+    /// before the page's start): the last event read when the page is full, else the
+    /// newest event of the log when it was read.
+    var through: Int64
+}
+
+extension EventLog {
+    /// Up to `limit` events after `seq`, only those of `kinds` (every kind when `nil`),
+    /// read in one snapshot with the newest sequence number, so the page tells how far it
+    /// covers the log even when no event of those kinds is new.
+    static func page(_ db: Database, after seq: Int64, kinds: Set<EventKind>?, limit: Int) throws(SQLiteError) -> EventPage {
+        let newest = try lastSequence(db)
+        guard newest > seq else { return EventPage(events: [], through: max(seq, newest)) }
+        let columns = "seq, at, kind, session_key, user_id, data_source, operation_id, payload"
+        var arguments: [DatabaseValue] = [.integer(seq), .integer(newest)]
+        let kindClause: String
+        if let kinds {
+            // Sorted, so one set of kinds is always the same cached statement.
+            let names = kinds.map(\.rawValue).sorted()
+            arguments += names.map { .text($0) }
+            kindClause = "AND kind IN (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
+        } else {
+            kindClause = ""
+        }
+        arguments.append(.integer(Int64(limit)))
+        let events = try db.fetchAll(
+            sql: """
+                SELECT \(columns) FROM events
+                WHERE seq > ? AND seq <= ? \(kindClause)
+                ORDER BY seq LIMIT ?
+                """, arguments, map: event)
+        let through = events.count == limit ? events[events.count - 1].seq : newest
+        return EventPage(events: events, through: through)
+    }
+}
