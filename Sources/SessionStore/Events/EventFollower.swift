@@ -47,9 +47,10 @@ package final class EventFollower: Sendable {
     private let pool: DatabasePool
     private let logger: Logger
     /// The most events buffered for one consumer before it reads the log itself.
-    let consumerCapacity: Int
+    package let consumerCapacity: Int
     private let state = Mutex(State())
     private let reads = Atomic<Int>(0)
+    private let checks = Atomic<Int>(0)
 
     init(pool: DatabasePool, logger: Logger, consumerCapacity: Int = 1024) {
         self.pool = pool
@@ -60,6 +61,9 @@ package final class EventFollower: Sendable {
     /// Queries of the event log made for consumers since the store opened: the
     /// follower's reads of new events and consumers' own reads when behind.
     package var eventReads: Int { reads.load(ordering: .relaxed) }
+    /// Wake-ups the follower has handled (each checked the file for a change) since the
+    /// store opened.
+    package var changeChecks: Int { checks.load(ordering: .relaxed) }
     /// Consumers registered now.
     package var consumerCount: Int { state.withLock { $0.consumers.count } }
     /// Follower tasks that have not ended yet.
@@ -189,7 +193,9 @@ package final class EventFollower: Sendable {
         var failed = false
         for await _ in wakes {
             // Checked before reading, so a commit that lands during the read is seen next time.
-            guard detector?.hasChanged() ?? true || failed else { continue }
+            let changed = detector?.hasChanged() ?? true
+            checks.add(1, ordering: .relaxed)
+            guard changed || failed else { continue }
             do {
                 if let start = position {
                     position = try await readAndOffer(run: id, after: start)

@@ -19,16 +19,18 @@ extension EventLog {
         let newest = try lastSequence(db)
         guard newest > seq else { return EventPage(events: [], through: max(seq, newest)) }
         let columns = "seq, at, kind, session_key, user_id, data_source, operation_id, payload"
-        var arguments: [DatabaseValue] = [.integer(seq), .integer(newest)]
-        let kindClause: String
-        if let kinds {
-            // Sorted, so one set of kinds is always the same cached statement.
-            let names = kinds.map(\.rawValue).sorted()
-            arguments += names.map { .text($0) }
-            kindClause = "AND kind IN (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
-        } else {
-            kindClause = ""
-        }
+        // Sorted, so one set of kinds is always the same cached statement.
+        let names = kinds.map { $0.map(\.rawValue).sorted() }
+        var arguments: [DatabaseValue] = [.integer(seq), .integer(newest)] + (names ?? []).map { .text($0) }
+        // One kind: its index gives the rows in order. Several: the rows in sequence
+        // order (`+kind` keeps SQLite off that index, with which it would sort every match
+        // of the range to return the first page), read until the page is full.
+        let kindClause =
+            switch names?.count {
+            case nil: ""
+            case 1?: "AND kind = ?"
+            case let count?: "AND +kind IN (\(Array(repeating: "?", count: count).joined(separator: ", ")))"
+            }
         arguments.append(.integer(Int64(limit)))
         let events = try db.fetchAll(
             sql: """
