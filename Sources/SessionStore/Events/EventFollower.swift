@@ -143,12 +143,14 @@ package final class EventFollower: Sendable {
 
     // MARK: The follower task
 
-    /// Starts a run. A task of its own, not a child of a caller's: it serves every
-    /// consumer and outlives each of them, and ends when the last one goes (or at close).
+    /// Starts a run. A task of its own, not a child of a caller's, and detached so it
+    /// takes neither the priority nor the task-local values of the consumer that happened
+    /// to come first: it serves every consumer, outlives each of them, and ends when the
+    /// last one goes (or at close).
     private func startRun(id: Int, in state: inout State) -> Run {
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         wake.yield()
-        let task = Task {
+        let task = Task.detached {
             await self.follow(run: id, wakes: wakes, wake: wake)
             self.state.withLock { _ = $0.tasks.removeValue(forKey: id) }
         }

@@ -34,6 +34,9 @@ extension SessionStore {
     ///
     /// Events older than ``SessionStoreConfiguration/eventRetention`` are gone: a resume
     /// from before them starts at the oldest retained event.
+    ///
+    /// - Parameter pollInterval: how soon, at most, a start in another process is noticed;
+    ///   see ``events(from:kinds:pollInterval:)``.
     public func sessionStarts(
         dataSource: String? = nil, after seq: Int64? = nil, pollInterval: Duration = .milliseconds(50)
     ) async throws -> EventStream<SessionNotification> {
