@@ -26,6 +26,8 @@ public final class SessionStore: Sendable {
     let instanceId: Int64
     let pool: DatabasePool
     let metrics: StoreMetrics
+    /// Reads new events once per commit for every notification stream of the store.
+    package let eventFollower: EventFollower
     var logger: Logger { configuration.logger.withCallMetadata() }
     var clock: any WallClock { configuration.clock }
 
@@ -39,6 +41,7 @@ public final class SessionStore: Sendable {
         self.instanceId = instanceId
         self.recovery = recovery
         self.metrics = StoreMetrics(factory: configuration.metricsFactory)
+        self.eventFollower = EventFollower(pool: pool, logger: configuration.logger)
     }
 
     /// The migrations compiled into this build, from the package's `Migrations/` folder.
@@ -136,7 +139,8 @@ public final class SessionStore: Sendable {
     }
 
     /// Finishes queued writes and closes every connection. Calls made afterwards fail
-    /// with `STORAGE.CLOSED`.
+    /// with `STORAGE.CLOSED`, and so do the store's notification streams once they have
+    /// delivered what they buffered.
     ///
     /// A store whose sweeper was running stops serving here (see
     /// ``ExpirySweeper``): when it was the last serving process, the next open gives the
@@ -146,6 +150,7 @@ public final class SessionStore: Sendable {
     /// those executions are detached: a client may reattach to a reattachable one through
     /// another process within the detached timeout, after which the sweeper abandons it.
     public func close() async {
+        await eventFollower.close()
         let instanceId = self.instanceId
         let clock = self.clock
         do {
@@ -189,7 +194,9 @@ public final class SessionStore: Sendable {
     /// ``SessionStoreError``. Returns after the commit.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(SessionStoreError) -> T {
         do {
-            return try await pool.write(body)
+            let result = try await pool.write(body)
+            eventFollower.commitObserved()
+            return result
         } catch {
             throw SessionStoreError.wrap(error)
         }

@@ -131,13 +131,13 @@ struct EventsCommand: AsyncParsableCommand {
         let filter = EventFilter(sessionKey: session, kind: kind.map(EventKind.init(rawValue:)))
         if follow {
             try await withStore(global) { store in
-                for try await event in store.events(from: since) {
+                for try await event in store.events(from: since, kinds: filter.kind.map { [$0] }) {
                     if let session = filter.sessionKey, event.sessionKey != session.lowercased() { continue }
                     if let kind = filter.kind, event.kind != kind { continue }
                     if global.json {
                         try global.output.printJSON(event)
                     } else {
-                        print("\(event.seq)  \(event.at.iso8601)  \(event.kind)  \(event.sessionKey ?? "-")  \(Output.pairs(event.payload))")
+                        Output.printLine("\(event.seq)  \(event.at.iso8601)  \(event.kind)  \(event.sessionKey ?? "-")  \(Output.pairs(event.payload))")
                     }
                 }
             }

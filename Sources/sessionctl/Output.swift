@@ -11,6 +11,14 @@ struct Output {
         FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
 
+    /// Writes `line` and a newline to stdout at once, in one write, not into the C
+    /// library's buffer (which holds a few KiB before writing to a pipe or a file): for
+    /// commands that print as things happen, so a reader sees each line as it happens and
+    /// a SIGTERM loses none. ``printJSON(_:)`` writes the same way.
+    static func printLine(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
     func printError(code: String, message: String) {
         let line: String
         if json {

@@ -99,7 +99,7 @@ struct WatchCommand: AsyncParsableCommand {
         try await withStore(global) { store in
             let start = try await store.latestEventSeq()
             let dataSource = self.dataSource
-            let stream = store.events(from: start)
+            let stream = store.events(from: start, kinds: [EventKind.sessionStarted, EventKind.sessionEnded])
             for try await event in stream {
                 guard event.kind == EventKind.sessionStarted || event.kind == EventKind.sessionEnded,
                     let key = event.sessionKey, let source = event.dataSource,
@@ -109,7 +109,7 @@ struct WatchCommand: AsyncParsableCommand {
                 if global.json {
                     try global.output.printJSON(["event": change, "sessionKey": key, "dataSource": source, "seq": "\(event.seq)"])
                 } else {
-                    print("\(event.at.iso8601)  \(change.padding(toLength: 5, withPad: " ", startingAt: 0))  \(key)  \(source)")
+                    Output.printLine("\(event.at.iso8601)  \(change.padding(toLength: 5, withPad: " ", startingAt: 0))  \(key)  \(source)")
                 }
             }
         }
@@ -150,7 +150,7 @@ struct SubscribeCommand: AsyncParsableCommand {
         if global.json {
             try global.output.printJSON(event)
         } else {
-            print("\(event.seq)  \(event.at.iso8601)  \(event.kind)  \(event.sessionKey ?? "-")  \(Output.pairs(event.payload))")
+            Output.printLine("\(event.seq)  \(event.at.iso8601)  \(event.kind)  \(event.sessionKey ?? "-")  \(Output.pairs(event.payload))")
         }
     }
 }

@@ -38,6 +38,7 @@ struct Sessionctl: AsyncParsableCommand {
             ServeCommand.self,
             WatchCommand.self,
             SubscribeCommand.self,
+            ReleasesCommand.self,
             LoadCommand.self,
             MetricsCommand.self,
             TopCommand.self,

@@ -87,6 +87,9 @@ import Testing
         _ = try await store.listEvents(after: 0, limit: 10, filter: EventFilter(sessionKey: parent.key))
         _ = try await store.listEvents(after: 0, limit: 10, filter: EventFilter(kind: "session.started"))
         _ = try await store.latestEventSeq()
+        _ = try await NotificationKit.first(1, of: store.events(from: 0))
+        _ = try await NotificationKit.first(1, of: store.events(from: 0, kinds: [EventKind.sessionStarted]))
+        _ = try await NotificationKit.first(1, of: store.events(from: 0, kinds: [EventKind.sessionStarted, EventKind.sessionEnded]))
         let subscription = try store.subscription(named: "audit")
         _ = try await subscription.listPendingEvents(limit: 10)
         try await subscription.acknowledge(through: 1)
@@ -186,6 +189,14 @@ import Testing
             uses: "USING INDEX streaming_queries_stopped"),
         IndexCase(name: "events of a session", fragment: "FROM events WHERE session_key = ? AND seq > ?", uses: "USING INDEX events_by_session"),
         IndexCase(name: "events of a kind", fragment: "FROM events WHERE kind = ? AND seq > ?", uses: "USING INDEX events_by_kind"),
+        IndexCase(
+            name: "new events", fragment: "FROM events WHERE seq > ? AND seq <= ? ORDER BY seq", uses: "USING INTEGER PRIMARY KEY"),
+        IndexCase(
+            name: "new events of one kind", fragment: "FROM events WHERE seq > ? AND seq <= ? AND kind = ?",
+            uses: "USING INDEX events_by_kind"),
+        IndexCase(
+            name: "new events of several kinds", fragment: "FROM events WHERE seq > ? AND seq <= ? AND +kind IN",
+            uses: "USING INTEGER PRIMARY KEY"),
         IndexCase(name: "events past retention", fragment: "FROM events WHERE at <= ?", uses: "USING COVERING INDEX events_by_time"),
     ]
 

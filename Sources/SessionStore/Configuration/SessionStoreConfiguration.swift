@@ -60,6 +60,13 @@ public struct SessionStoreConfiguration: Sendable {
     /// Told about each owned resource released when a session ends or by
     /// ``SessionStore/releaseResource(key:kind:name:)``, after the release is
     /// committed, so the service can delete the real thing. Default: nobody.
+    ///
+    /// The guarantee is narrow: it is called in the process that released the resource
+    /// only, at most once. Releases done by another process (the sweeper of `sessionctl
+    /// serve`, another service on the file) never reach it, and a crash between the
+    /// commit and the call loses the call. To learn of every release from any process,
+    /// at least once, also while the service was down, follow
+    /// ``SessionStore/resourceReleases(subscription:pollInterval:)`` instead.
     public var resourceReleaseHandler: (@Sendable (OwnedResource) -> Void)?
     /// How commits reach the disk. Default `.normal`.
     public var durability: Durability = .normal

@@ -103,7 +103,9 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     /// The session took ownership of a resource; payload `kind`, `name` and `bytes`.
     public static let resourceAdded: EventKind = "resource.added"
     /// A resource was released, by the client or at the session's end; payload `kind`,
-    /// `name` and `bytes`.
+    /// `name`, `bytes`, `createdAt` (milliseconds since the Unix epoch) and `reason`
+    /// (`released by client`, or `session closed`, `session expired`, `session failed`).
+    /// ``SessionStore/resourceReleases(subscription:pollInterval:)`` reads them.
     public static let resourceReleased: EventKind = "resource.released"
     /// Recovery finished dead instances' work, or re-armed sessions after the last
     /// serving process went away (no session); payload `deadInstances`,

@@ -129,8 +129,9 @@ extension SessionStore {
     // MARK: Owned resources
 
     /// Records that the session owns a resource of `bytes` bytes. It is released when
-    /// the session ends, and ``SessionStoreConfiguration/resourceReleaseHandler`` is told
-    /// after that commits.
+    /// the session ends; ``resourceReleases(subscription:pollInterval:)`` delivers the
+    /// release to the owner, and ``SessionStoreConfiguration/resourceReleaseHandler`` is
+    /// told after that commits (in the releasing process only).
     ///
     /// - Throws: `LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION` (nothing written),
     ///   `INVALID_HANDLE.RESOURCE_ALREADY_EXISTS`, `INVALID_ARGUMENT.BYTES` for a negative
@@ -191,7 +192,7 @@ extension SessionStore {
             }
             try EventLog.append(
                 db, at: now, kind: EventKind.resourceReleased, subject: session.subject,
-                payload: ["kind": kind, "name": name, "bytes": "\(resource.bytes)"])
+                payload: resource.releasePayload(reason: "released by client"))
             return resource
         }
         configuration.resourceReleaseHandler?(released)

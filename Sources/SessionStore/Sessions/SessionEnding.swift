@@ -47,7 +47,7 @@ enum SessionEnding {
         for resource in resources {
             try EventLog.append(
                 db, at: time, kind: EventKind.resourceReleased, subject: row.subject,
-                payload: ["kind": resource.kind, "name": resource.name, "bytes": "\(resource.bytes)"])
+                payload: resource.releasePayload(reason: "session \(state.rawValue)"))
         }
         try EventLog.append(
             db, at: time, kind: EventKind.sessionEnded, subject: row.subject,

@@ -65,7 +65,7 @@ enum EventLog {
         }
     }
 
-    private static func event(_ row: Row) -> StoreEvent {
+    static func event(_ row: Row) -> StoreEvent {
         StoreEvent(
             seq: row.int64(0), at: Timestamp(milliseconds: row.int64(1)), kind: EventKind(rawValue: row.string(2)),
             sessionKey: row.optionalString(3), userId: row.optionalString(4), dataSource: row.optionalString(5),

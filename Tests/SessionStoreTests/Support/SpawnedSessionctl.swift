@@ -59,25 +59,32 @@ final class SpawnedSessionctl: Sendable {
     let pid: pid_t
     private let shared: Shared
 
-    /// Starts `sessionctl` with `arguments`; returns once it runs.
-    init(_ arguments: [String]) async throws {
+    /// Starts `sessionctl` with `arguments`; returns once it runs. With
+    /// `standardOutputPath` its stdout is that file (created or truncated) rather than a
+    /// pipe read here, and no lines are collected.
+    init(_ arguments: [String], standardOutputPath: String? = nil) async throws {
         self.arguments = arguments
         let shared = Shared()
         self.shared = shared
         pid = try await withCheckedThrowingContinuation { (started: CheckedContinuation<pid_t, any Error>) in
             Task {
                 do {
-                    let result = try await Subprocess.run(
-                        .path(FilePath(Sessionctl.executable.path)), arguments: Arguments(arguments),
-                        environment: Sessionctl.environment(), input: .none, output: .sequence, error: .sequence
-                    ) { execution in
-                        shared.started.store(true, ordering: .sequentiallyConsistent)
-                        started.resume(returning: execution.processIdentifier.value)
-                        async let error: Void = Self.collect(execution.standardError, into: shared)
-                        await Self.readLines(execution.standardOutput, into: shared)
-                        await error
+                    let termination: TerminationStatus
+                    if let standardOutputPath {
+                        termination = try await Self.run(arguments, standardOutputPath: standardOutputPath, shared, started)
+                    } else {
+                        termination = try await Subprocess.run(
+                            .path(FilePath(Sessionctl.executable.path)), arguments: Arguments(arguments),
+                            environment: Sessionctl.environment(), input: .none, output: .sequence, error: .sequence
+                        ) { execution in
+                            shared.started.store(true, ordering: .sequentiallyConsistent)
+                            started.resume(returning: execution.processIdentifier.value)
+                            async let error: Void = Self.collect(execution.standardError, into: shared)
+                            await Self.readLines(execution.standardOutput, into: shared)
+                            await error
+                        }.terminationStatus
                     }
-                    shared.ended(result.terminationStatus)
+                    shared.ended(termination)
                 } catch {
                     if shared.started.load(ordering: .sequentiallyConsistent) {
                         // Waiting for the process failed after it started: no status to report.
@@ -96,6 +103,23 @@ final class SpawnedSessionctl: Sendable {
         if isRunning {
             kill(pid, SIGKILL)
         }
+    }
+
+    /// Runs the process with stdout written to `path`, collecting stderr.
+    private static func run(
+        _ arguments: [String], standardOutputPath path: String, _ shared: Shared,
+        _ started: CheckedContinuation<pid_t, any Error>
+    ) async throws -> TerminationStatus {
+        shared.output.withLock { $0.finished = true }
+        return try await Subprocess.run(
+            .path(FilePath(Sessionctl.executable.path)), arguments: Arguments(arguments),
+            environment: Sessionctl.environment(), input: .none,
+            output: .fileDescriptor(try ChildOutput.file(path), closeAfterSpawningProcess: true), error: .sequence
+        ) { execution in
+            shared.started.store(true, ordering: .sequentiallyConsistent)
+            started.resume(returning: execution.processIdentifier.value)
+            await Self.collect(execution.standardError, into: shared)
+        }.terminationStatus
     }
 
     /// Reads `output` to its end; a read error ends it as the end of the stream would.

@@ -1,0 +1,44 @@
+import SessionStoreSQLite
+
+/// A page of the event log read by notification consumers: the events after a position,
+/// of some kinds, and how far the page covers the log.
+struct EventPage: Sendable {
+    /// The events read, in sequence order.
+    var events: [StoreEvent]
+    /// Every event of the wanted kinds up to this sequence number is in `events` (or was
+    /// before the page's start): the last event read when the page is full, else the
+    /// newest event of the log when it was read.
+    var through: Int64
+}
+
+extension EventLog {
+    /// Up to `limit` events after `seq`, only those of `kinds` (every kind when `nil`),
+    /// read in one snapshot with the newest sequence number, so the page tells how far it
+    /// covers the log even when no event of those kinds is new.
+    static func page(_ db: Database, after seq: Int64, kinds: Set<EventKind>?, limit: Int) throws(SQLiteError) -> EventPage {
+        let newest = try lastSequence(db)
+        guard newest > seq else { return EventPage(events: [], through: max(seq, newest)) }
+        let columns = "seq, at, kind, session_key, user_id, data_source, operation_id, payload"
+        // Sorted, so one set of kinds is always the same cached statement.
+        let names = kinds.map { $0.map(\.rawValue).sorted() }
+        var arguments: [DatabaseValue] = [.integer(seq), .integer(newest)] + (names ?? []).map { .text($0) }
+        // One kind: its index gives the rows in order. Several: the rows in sequence
+        // order (`+kind` keeps SQLite off that index, with which it would sort every match
+        // of the range to return the first page), read until the page is full.
+        let kindClause =
+            switch names?.count {
+            case nil: ""
+            case 1?: "AND kind = ?"
+            case let count?: "AND +kind IN (\(Array(repeating: "?", count: count).joined(separator: ", ")))"
+            }
+        arguments.append(.integer(Int64(limit)))
+        let events = try db.fetchAll(
+            sql: """
+                SELECT \(columns) FROM events
+                WHERE seq > ? AND seq <= ? \(kindClause)
+                ORDER BY seq LIMIT ?
+                """, arguments, map: event)
+        let through = events.count == limit ? events[events.count - 1].seq : newest
+        return EventPage(events: events, through: through)
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import SessionStore
+
+struct ReleasesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "releases",
+        abstract: "Print the resource releases a durable subscription has not acknowledged yet.",
+        discussion: """
+            Releases done by any process on the file (a close, the sweeper of `serve`, another service), \
+            one a line, oldest first. With --ack each printed release is acknowledged after it is printed, \
+            so the next run starts after it; without it they are printed again next time (at least once). \
+            With --follow the command keeps printing new releases until interrupted.
+            """)
+
+    @Option(help: "The durable subscription's name (its acknowledged position is kept under it).") var subscription: String
+    @Flag(help: "Acknowledge the printed releases.") var ack = false
+    @Flag(help: "Keep printing new releases until interrupted.") var follow = false
+    @Option(help: "Without --follow, at most this many releases.") var limit = 1000
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await withStore(global) { store in
+            let releases = try store.resourceReleases(subscription: subscription)
+            if follow {
+                for try await release in releases {
+                    try printRelease(release)
+                    if ack { try await releases.acknowledge(through: release.seq) }
+                }
+                return
+            }
+            let pending = try await releases.listPending(limit: limit)
+            try pending.forEach(printRelease)
+            if ack, let last = pending.last {
+                try await releases.acknowledge(through: last.seq)
+            }
+        }
+    }
+
+    private func printRelease(_ release: ResourceRelease) throws {
+        if global.json {
+            try global.output.printJSON(release)
+        } else {
+            Output.printLine(
+                "\(release.seq)  \(release.releasedAt.iso8601)  \(release.sessionKey)  \(release.kind)  \(release.name)  "
+                    + "\(release.bytes)  \(release.reason ?? "-")")
+        }
+    }
+}

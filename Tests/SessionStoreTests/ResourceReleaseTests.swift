@@ -1,0 +1,151 @@
+import Foundation
+import SessionStore
+import SessionStoreSQLite
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Resource releases reach their owner from the event log through a durable
+/// subscription: at least once, from any process, also when the owner was down, and not
+/// again once acknowledged.
+@Suite struct ResourceReleaseTests {
+    typealias Kit = NotificationKit
+
+    static func names(_ releases: [ResourceRelease]) -> [String] {
+        releases.map { "\($0.kind)/\($0.name)" }
+    }
+
+    @Test func releasesAreDeliveredUntilAcknowledgedAlsoAfterARestart() async throws {
+        let test = TestStore()
+        let delivered = try await test.withStore { store in
+            let session = try await store.openSession(userId: "ada", dataSource: "ds1")
+            let jar = try await store.addResource(key: session.key, kind: "artifact", name: "a.jar", bytes: 10)
+            _ = try await store.addResource(key: session.key, kind: "artifact", name: "b.jar", bytes: 20)
+            _ = try await store.addResource(key: session.key, kind: "view", name: "v1", bytes: 0)
+            _ = try await store.releaseResource(key: session.key, kind: "view", name: "v1")
+            _ = try await store.closeSession(key: session.key)
+
+            let releases = try store.resourceReleases(subscription: "artifacts")
+            let delivered = try #require(try await Kit.first(3, of: releases), "the releases did not arrive")
+            #expect(Self.names(delivered) == ["view/v1", "artifact/a.jar", "artifact/b.jar"])
+            #expect(delivered.allSatisfy { $0.sessionKey == session.key && $0.userId == "ada" && $0.dataSource == "ds1" })
+            #expect(delivered.map(\.bytes) == [0, 10, 20])
+            #expect(delivered.map(\.reason) == ["released by client", "session closed", "session closed"])
+            #expect(delivered[1].createdAt == jar.createdAt)
+            #expect(delivered.map(\.seq) == delivered.map(\.seq).sorted())
+            #expect(try await releases.listPending().map(\.seq) == delivered.map(\.seq))
+
+            // The owner deleted the first one only, then went down.
+            try await releases.acknowledge(through: delivered[0].seq)
+            return delivered
+        }
+
+        try await test.withStore { store in
+            let releases = try store.resourceReleases(subscription: "artifacts")
+            #expect(try await releases.acknowledgedSeq() == delivered[0].seq)
+            #expect(try await releases.listPending().map(\.seq) == delivered.dropFirst().map(\.seq))
+            let again = try #require(try await Kit.first(2, of: releases), "the unacknowledged releases did not arrive again")
+            #expect(again == Array(delivered.dropFirst()))
+            try await releases.acknowledge(through: again[1].seq)
+
+            // Another name has its own position.
+            #expect(try await store.resourceReleases(subscription: "audit").listPending().count == 3)
+            await expectError(SessionStoreError.Code.invalidSubscription) { try store.resourceReleases(subscription: "") }
+        }
+
+        try await test.withStore { store in
+            let releases = try store.resourceReleases(subscription: "artifacts")
+            #expect(try await releases.listPending().isEmpty)
+            // Live: only the new release, none of the acknowledged ones.
+            let task = Kit.collect(1, of: releases)
+            let session = try await store.openSession(userId: "bob")
+            _ = try await store.addResource(key: session.key, kind: "artifact", name: "c.jar", bytes: 30)
+            _ = try await store.closeSession(key: session.key)
+            let live = try #require(try await task.value, "the new release did not arrive")
+            #expect(Self.names(live) == ["artifact/c.jar"])
+            #expect(live.first?.sessionKey == session.key)
+        }
+    }
+
+    /// The owner creates a session owning resources and goes away; `sessionctl serve`, in
+    /// another process, expires it; the owner, opened afterwards, receives every release
+    /// once, acknowledges, and gets none of them again after reopening. `sessionctl
+    /// releases` reads the same releases.
+    @Test func releasesDoneByServeReachTheOwnerStartedAfterwards() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("sessions.sqlite")
+        let owned = ["artifact/a.jar", "artifact/b.jar", "view/v1"]
+        let key = try await Self.withOwner(path) { store in
+            let session = try await store.openSession(userId: "owner", timeout: .after(.seconds(1)))
+            for name in owned {
+                let parts = name.split(separator: "/").map(String.init)
+                _ = try await store.addResource(key: session.key, kind: parts[0], name: parts[1], bytes: 5)
+            }
+            return session.key
+        }
+
+        // Process B expires the session while the owner is down.
+        let serve = try await SpawnedSessionctl(["--db", path, "serve"] + MultiProcessSweepTests.serveSettings)
+        try await MultiProcessSweepTests.waitUntilServing([serve], path: path)
+        let expired = await MultiProcessSweepTests.eventually(within: .seconds(60)) {
+            try CrashInspector(path: path).count("SELECT count(*) FROM sessions WHERE state = 'expired'") == 1
+        }
+        #expect(expired, "serve did not expire the session: \(serve.stderrText().suffix(2000))")
+        await MultiProcessSweepTests.stop(serve, with: SIGTERM)
+
+        // The owner starts, subscribes, deletes and acknowledges.
+        let received = try await Self.withOwner(path) { store in
+            let releases = try store.resourceReleases(subscription: "artifacts")
+            let received = try #require(try await Kit.first(3, of: releases, within: .seconds(30)), "the releases did not arrive")
+            #expect(Self.names(received).sorted() == owned)
+            #expect(received.allSatisfy { $0.sessionKey == key && $0.reason == "session expired" && $0.bytes == 5 })
+            try await releases.acknowledge(through: received.map(\.seq).max() ?? 0)
+            return received
+        }
+        #expect(Set(received.map(\.seq)).count == 3)
+
+        try await Self.withOwner(path) { store in
+            let releases = try store.resourceReleases(subscription: "artifacts")
+            #expect(try await releases.listPending().isEmpty)
+            let task = Kit.collect(1, of: releases, within: .seconds(30))
+            let session = try await store.openSession(userId: "owner")
+            _ = try await store.addResource(key: session.key, kind: "artifact", name: "new.jar", bytes: 1)
+            _ = try await store.releaseResource(key: session.key, kind: "artifact", name: "new.jar")
+            let next = try #require(try await task.value, "the new release did not arrive")
+            #expect(Self.names(next) == ["artifact/new.jar"])
+        }
+
+        // The CLI follows releases too: printed until acknowledged, then not again.
+        func releases(_ extra: [String]) async throws -> [String] {
+            let result = try await Sessionctl.run(["--db", path, "releases", "--subscription", "cli", "--json"] + extra)
+            #expect(result.status == 0, "releases: \(result.stderr)")
+            return try result.stdout.split(separator: "\n").map { line in
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return "\(object["kind"] ?? "?")/\(object["name"] ?? "?")"
+            }
+        }
+        let peek = try await releases([])
+        #expect(peek.sorted() == (owned + ["artifact/new.jar"]).sorted())
+        #expect(try await releases([]) == peek)
+        #expect(try await releases(["--ack"]) == peek)
+        #expect(try await releases([]).isEmpty)
+    }
+
+    /// Opens a store with the real clock (another process shares the file), runs `body`,
+    /// closes it.
+    static func withOwner<T>(_ path: String, _ body: (SessionStore) async throws -> T) async throws -> T {
+        let store = try await SessionStore.open(path: path)
+        do {
+            let value = try await body(store)
+            await store.close()
+            return value
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+}
