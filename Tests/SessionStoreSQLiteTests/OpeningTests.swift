@@ -1,5 +1,6 @@
 import Foundation
 import SessionStoreSQLite
+import Synchronization
 import Testing
 
 @Suite("Opening a file: refusals, permissions and connection settings")
@@ -90,11 +91,19 @@ struct OpeningTests {
         }
     }
 
-    @Test func existingFileKeepsItsPermissions() throws {
+    /// A file of this user's that the group could read is made private, and the change
+    /// is reported; a read-only connection changes nothing.
+    @Test func anExistingFileOthersCouldReadIsMadePrivate() throws {
         let path = directory.path("shared.sqlite")
         #expect(FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640]))
-        _ = try Database(path: path)
+        _ = try Database(path: path, configuration: DatabaseConfiguration(readOnly: true))
         #expect(try posixPermissions(path) == 0o640)
+        let reported = Mutex<[String: UInt32]>([:])
+        var configuration = DatabaseConfiguration()
+        configuration.permissionsTightened = { file, mode in reported.withLock { $0[file] = mode } }
+        _ = try Database(path: path, configuration: configuration)
+        #expect(try posixPermissions(path) == 0o600)
+        #expect(reported.withLock { $0 } == [path: 0o640])
     }
 
     @Test(arguments: zip([Durability.normal, .full], [Int64(1), 2]))
