@@ -99,7 +99,7 @@ import Testing
             test.clock.advance(by: .milliseconds(2 * Self.recoveryTick))
             let touchedAt = test.clock.now()
             let touched = keys[2]
-            #expect(try await store.touch(key: touched))
+            #expect(try await store.touch(key: touched) == .live)
             let touchedExpiry = roundUp(touchedAt + Self.timeout, Self.readerTick)
             #expect(touchedExpiry > rearmed)
             #expect(try Kit.timing(test, key: touched) == Kit.Timing(state: "idle", expireAt: touchedExpiry, lastAccessAt: touchedAt))
@@ -144,7 +144,7 @@ import Testing
 
             test.clock.advance(by: .milliseconds(1_500))
             let touchedAt = test.clock.now()
-            #expect(try await store.touch(key: keys[0]))
+            #expect(try await store.touch(key: keys[0]) == .live)
             let touchedExpiry = roundUp(touchedAt + Self.timeout, Self.recoveryTick)
             let shown = try await Self.shownExpiries(store, test, keys: keys)
             #expect(shown == [keys[0]: touchedExpiry, keys[1]: rearmed, keys[2]: rearmed])

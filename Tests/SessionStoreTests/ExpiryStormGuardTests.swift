@@ -176,7 +176,7 @@ import Testing
             #expect(try await sweeper.runPass().rearmedSessions == Self.sessions)
             // One session is used two ticks after the guard.
             test.clock.advance(by: .milliseconds(2 * Self.tick))
-            #expect(try await store.touch(key: keys[0]))
+            #expect(try await store.touch(key: keys[0]) == .live)
             let touchedExpiry = roundUp(test.clock.now() + Self.timeout, Self.tick)
             #expect(try Kit.timing(test, key: keys[0])?.expireAt == touchedExpiry)
             // At the re-armed expiry the others go; the touched one stays until its own.
