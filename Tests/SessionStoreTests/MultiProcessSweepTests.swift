@@ -66,7 +66,7 @@ import Darwin
         var unexpected: [String] = []
         var lateExpiries: [String] = []
         for error in errors where !error.code.hasPrefix("LIMIT_EXCEEDED") {
-            if error.code == "INVALID_HANDLE.SESSION_CLOSED", error.message.hasSuffix(" is expired"),
+            if error.code == "INVALID_HANDLE.SESSION_EXPIRED", error.message.hasSuffix(" is expired"),
                 let key = error.message.split(separator: " ").dropFirst().first,
                 stateByKey[String(key)] == "expired", !early.contains(where: { $0.hasPrefix(key + "|") })
             {

@@ -9,7 +9,7 @@ import Testing
     // MARK: Metrics
 
     @Test func metricsCommandFollowsThePrometheusTextRules() async throws {
-        let test = TestStore()
+        let test = TestStore(start: TestStore.realTime(offsetBy: 86_400))
         try await test.withStore { $0.limits.maxSessionsPerUser = 2 } body: { store in
             let first = try await store.openSession(userId: "ada", dataSource: "north")
             let second = try await store.openSession(userId: "ada", dataSource: "south")

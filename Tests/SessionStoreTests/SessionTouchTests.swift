@@ -48,12 +48,20 @@ import Testing
             #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: secondBucket, lastAccessAt: now))
             #expect(try watcher.version() == afterMove)
 
-            // Far ahead: moves again, to the bucket of the new time.
-            test.clock.set(TestStore.start + 100_500)
+            // Just before the expiry: moves again, to the bucket of the new time.
+            test.clock.set(TestStore.start + 11_500)
             #expect(try await store.touch(key: session.key) == .live)
-            #expect(
-                try Kit.timing(test, key: session.key)
-                    == Kit.RowTiming(expireAt: roundUp(TestStore.start + 110_500, 1_000), lastAccessAt: TestStore.start + 100_500))
+            let thirdBucket = roundUp(TestStore.start + 21_500, 1_000)
+            #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: thirdBucket, lastAccessAt: TestStore.start + 11_500))
+
+            // At or past the expiry the session is expired: the touch writes nothing.
+            let beforeExpiry = try watcher.version()
+            test.clock.set(thirdBucket)
+            #expect(try await store.touch(key: session.key) == .expired)
+            test.clock.set(TestStore.start + 100_500)
+            #expect(try await store.touch(key: session.key) == .expired)
+            #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: thirdBucket, lastAccessAt: TestStore.start + 11_500))
+            #expect(try watcher.version() == beforeExpiry)
         }
     }
 
