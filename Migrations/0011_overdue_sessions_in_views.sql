@@ -4,13 +4,16 @@
 --   CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
 -- (milliseconds since the Unix epoch, as the *_at columns). `session_expiry` computes
 -- each session's effective expiry (the expression of 0010) and whether it is overdue,
--- once, for every other view. Their columns are as before.
+-- once, for every other view. Their columns are as before. An `active` session (an
+-- attached execution running) is never overdue here: the sweeper spares it by default
+-- (running-sessions-do-not-expire); where that is off, the views show it live until the
+-- sweeper ends it, never expired and then live again.
 
 CREATE VIEW session_expiry AS
 SELECT
     session_id,
     effective_expire_at,
-    state IN ('idle', 'active') AND effective_expire_at IS NOT NULL
+    state = 'idle' AND effective_expire_at IS NOT NULL
         AND effective_expire_at <= CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) AS overdue
 FROM (
     SELECT

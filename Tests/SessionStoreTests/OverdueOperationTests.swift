@@ -12,7 +12,9 @@ import Testing
     typealias Kit = SessionTestKit
 
     /// A 1 s session owning a running execution, a streaming query and a resource, and a
-    /// live two-day session; the clock then passes the first one's expiry.
+    /// live two-day session; the clock then passes the first one's expiry. The store must
+    /// not spare active sessions (`runningSessionsDoNotExpire` off) for the first to be
+    /// overdue.
     static func overdueOwner(_ test: TestStore, _ store: SessionStore) async throws -> (key: String, operationId: String, live: String) {
         let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(1_000)))
         let live = try await store.openSession(userId: "bob", timeout: .after(.seconds(2 * 86_400)))
@@ -27,7 +29,10 @@ import Testing
     @Test func theFirstWriteEndsItAsTheSweeperWouldAndEveryCallAnswersSessionExpired() async throws {
         let test = TestStore()
         let released = ReleasedResources()
-        try await test.withStore { $0.resourceReleaseHandler = released.record } body: { store in
+        try await test.withStore {
+            $0.resourceReleaseHandler = released.record
+            $0.runningSessionsDoNotExpire = false
+        } body: { store in
             let (key, operationId, live) = try await Self.overdueOwner(test, store)
             await expectError(SessionStoreError.Code.sessionExpired) { try await store.updateDetails(key: key, ["a": "1"]) }
             // Committed although the call failed: ended as expired, what it owned released.
@@ -70,7 +75,7 @@ import Testing
 
     @Test func closingAnOverdueSessionEndsItAsExpired() async throws {
         let test = TestStore()
-        try await test.withStore { store in
+        try await test.withStore { $0.runningSessionsDoNotExpire = false } body: { store in
             let (key, _, _) = try await Self.overdueOwner(test, store)
             await expectError(SessionStoreError.Code.sessionExpired) { try await store.closeSession(key: key) }
             #expect(try ExpiryKit.endedEventStates(test, key: key) == ["expired"])

@@ -151,6 +151,29 @@ import Testing
         }
     }
 
+    /// An active session (an attached execution running) past its expiry is spared by the
+    /// sweeper under `runningSessionsDoNotExpire`: readers show it live, as the sweeper
+    /// keeps it. Without that option it is expired like any other.
+    @Test(arguments: [true, false])
+    func anActiveSessionIsOverdueOnlyWhenTheSweeperWouldExpireIt(spared: Bool) async throws {
+        let test = TestStore()
+        try await test.withStore { $0.runningSessionsDoNotExpire = spared } body: { store in
+            let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.shortTimeout)))
+            let execution = try await store.createExecution(key: session.key)
+            try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .started)
+            #expect(try await store.session(key: session.key)?.state == .active)
+            test.clock.advance(by: .milliseconds(2 * Self.shortTimeout))
+
+            let shown = try #require(try await store.session(key: session.key)?.state)
+            #expect(shown == (spared ? .active : .expired))
+            #expect(try await store.listCurrentSessions().map(\.key) == (spared ? [session.key] : []))
+            #expect(try await store.touch(key: session.key) == (spared ? .live : .expired))
+            let report = try await store.sweep()
+            #expect(report.expiredSessions.keys == (spared ? [] : [session.key]))
+            #expect(try await store.session(key: session.key)?.state == shown)
+        }
+    }
+
     /// The rows `sqlite3` prints for `sql`, one string a row.
     static func shell(_ path: String, _ sql: String) throws -> [String] {
         let process = Process()

@@ -23,12 +23,12 @@ enum Limits {
     /// The refusal of the first limit `request` would exceed, `nil` when there is room;
     /// the overdue sessions ended to make room are appended to `ended`.
     static func refusal(
-        _ db: Database, limits: SessionLimits, request: OpenSessionRequest, now: Int64, ended: inout [EndedSession]
+        _ db: Database, limits: SessionLimits, request: OpenSessionRequest, at instant: ExpiryInstant, ended: inout [EndedSession]
     ) throws -> OpenRefusal? {
         for check in checks(limits, request) {
             var live = try SessionRecords.liveCount(db, scope: check.scope, name: check.name)
             if live >= Int64(check.limit) {
-                let freed = try endOverdue(db, check, now: now)
+                let freed = try endOverdue(db, check, at: instant)
                 ended += freed
                 if !freed.isEmpty {
                     live = try SessionRecords.liveCount(db, scope: check.scope, name: check.name)
@@ -44,11 +44,11 @@ enum Limits {
     }
 
     /// Ends up to ``overdueBatch`` overdue sessions counted against `check`, as expired.
-    private static func endOverdue(_ db: Database, _ check: Check, now: Int64) throws -> [EndedSession] {
+    private static func endOverdue(_ db: Database, _ check: Check, at instant: ExpiryInstant) throws -> [EndedSession] {
         var ended: [EndedSession] = []
-        for row in try SessionRecords.mayBeOverdue(db, scope: check.columns, now: now, limit: overdueBatch)
-        where row.isOverdue(at: now) {
-            if let expired = try SessionEnding.endExpired(db, row, at: now) { ended.append(expired) }
+        for row in try SessionRecords.mayBeOverdue(db, scope: check.columns, now: instant.now, limit: overdueBatch)
+        where row.isOverdue(at: instant) {
+            if let expired = try SessionEnding.endExpired(db, row, at: instant.now) { ended.append(expired) }
         }
         return ended
     }

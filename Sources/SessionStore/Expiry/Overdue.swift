@@ -1,30 +1,48 @@
+/// The instant at which calls judge expiry, with the one policy that decides it besides
+/// time: whether a session with an attached running execution is spared
+/// (``SessionStoreConfiguration/runningSessionsDoNotExpire``), as the sweeper spares it.
+struct ExpiryInstant: Sendable {
+    /// Milliseconds since the Unix epoch.
+    let now: Int64
+    /// Whether an `active` session is spared when its expiry passes.
+    let sparesActive: Bool
+}
+
+extension SessionStoreConfiguration {
+    /// The instant `now`, judged by this configuration's expiry policy.
+    func expiryInstant(_ now: Int64) -> ExpiryInstant {
+        ExpiryInstant(now: now, sparesActive: runningSessionsDoNotExpire)
+    }
+}
+
 extension Expiry {
-    /// Whether a session is overdue at `now`: live, with an effective expiry
+    /// Whether a session is overdue at `instant`: live, with an effective expiry
     /// (``effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearmEpoch:rearmTick:)``)
-    /// at or before `now`, the comparison the sweeper's selection makes. An overdue session
-    /// is expired for every call whether or not a sweeper has ended it yet: reads show it
-    /// expired, touches write nothing, operations answer `INVALID_HANDLE.SESSION_EXPIRED`.
+    /// at or before it — the comparison the sweeper's selection makes — and not an
+    /// `active` session the sweeper would spare. An overdue session is expired for every
+    /// call whether or not a sweeper has ended it yet: reads show it expired, touches write
+    /// nothing, operations answer `INVALID_HANDLE.SESSION_EXPIRED`.
     ///
     /// The one place this is decided in Swift; SQL filters use
     /// ``SessionRecords/notOverdueSQL`` and ``SessionRecords/mayBeOverdueSQL`` and leave
     /// the exact decision to this function.
-    static func isOverdue(isLive: Bool, effectiveExpireAt: Int64?, at now: Int64) -> Bool {
-        guard isLive, let effectiveExpireAt else { return false }
-        return effectiveExpireAt <= now
+    static func isOverdue(state: SessionState, effectiveExpireAt: Int64?, at instant: ExpiryInstant) -> Bool {
+        guard state.isLive, let effectiveExpireAt, effectiveExpireAt <= instant.now else { return false }
+        return !(instant.sparesActive && state == .active)
     }
 }
 
 extension SessionRow {
-    /// Whether this session is overdue at `now` (``Expiry/isOverdue(isLive:effectiveExpireAt:at:)``).
-    func isOverdue(at now: Int64) -> Bool {
-        Expiry.isOverdue(isLive: state.isLive, effectiveExpireAt: expireAt, at: now)
+    /// Whether this session is overdue at `instant` (``Expiry/isOverdue(state:effectiveExpireAt:at:)``).
+    func isOverdue(at instant: ExpiryInstant) -> Bool {
+        Expiry.isOverdue(state: state, effectiveExpireAt: expireAt, at: instant)
     }
 
-    /// The row as every reader shows it at `now`: an overdue session as the sweeper would
-    /// leave it (state `expired`, ended at its expiry, reason "expired", no expiry); any
-    /// other row as stored.
-    func seen(at now: Int64) -> SessionRow {
-        guard isOverdue(at: now) else { return self }
+    /// The row as every reader shows it at `instant`: an overdue session as the sweeper
+    /// would leave it (state `expired`, ended at its expiry, reason "expired", no expiry);
+    /// any other row as stored.
+    func seen(at instant: ExpiryInstant) -> SessionRow {
+        guard isOverdue(at: instant) else { return self }
         var expired = self
         expired.state = .expired
         expired.endedAt = expireAt
@@ -38,8 +56,8 @@ extension SessionRow {
 }
 
 extension SessionRecords.ExpiryProbe {
-    /// Whether the probed session is overdue at `now` (``Expiry/isOverdue(isLive:effectiveExpireAt:at:)``).
-    func isOverdue(at now: Int64) -> Bool {
-        Expiry.isOverdue(isLive: isLive, effectiveExpireAt: expireAt, at: now)
+    /// Whether the probed session is overdue at `instant` (``Expiry/isOverdue(state:effectiveExpireAt:at:)``).
+    func isOverdue(at instant: ExpiryInstant) -> Bool {
+        Expiry.isOverdue(state: state, effectiveExpireAt: expireAt, at: instant)
     }
 }

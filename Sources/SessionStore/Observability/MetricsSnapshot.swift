@@ -66,10 +66,11 @@ extension SessionStore {
     /// has passed are not counted live); never a scan of sessions.
     public func metricsSnapshot() async throws -> MetricsSnapshot {
         let now = clock.now()
+        let instant = configuration.expiryInstant(now)
         return try await read { db in
             let lastPass = try StoreStateRecords.value(db, .sweepLastPassAt)
             return MetricsSnapshot(
-                sessions: try MetricsRecords.liveSessionCounts(db, now: now),
+                sessions: try MetricsRecords.liveSessionCounts(db, at: instant),
                 opened: try MetricsRecords.eventTotals(db, kind: EventKind.sessionStarted).reduce(0) { $0 + $1.total },
                 ended: try MetricsRecords.eventTotals(db, kind: EventKind.sessionEnded),
                 refusals: try MetricsRecords.eventTotals(db, kind: EventKind.sessionRefused),

@@ -2,18 +2,18 @@ import SessionStoreSQLite
 
 /// Finding the session a call is about, and recording that it was used.
 enum Access {
-    /// The session with `key` if it is live at `now`; otherwise
+    /// The session with `key` if it is live at `instant`; otherwise
     /// `INVALID_HANDLE.SESSION_NOT_FOUND` (no such key), `INVALID_HANDLE.SESSION_EXPIRED`
     /// (overdue, or ended by expiry) or `INVALID_HANDLE.SESSION_CLOSED` (closing or ended
     /// otherwise). Writes nothing.
-    static func liveRow(_ db: Database, key: String, now: Int64) throws -> SessionRow {
+    static func liveRow(_ db: Database, key: String, at instant: ExpiryInstant) throws -> SessionRow {
         let row = try storedLiveRow(db, key: key)
-        guard !row.isOverdue(at: now) else { throw sessionExpired(key) }
+        guard !row.isOverdue(at: instant) else { throw sessionExpired(key) }
         return row
     }
 
     /// The session with `key` if its stored state is live, overdue or not; otherwise
-    /// ``liveRow(_:key:now:)``'s errors. For writes that end an overdue session they meet.
+    /// ``liveRow(_:key:at:)``'s errors. For writes that end an overdue session they meet.
     static func storedLiveRow(_ db: Database, key: String) throws -> SessionRow {
         guard let row = try SessionRecords.find(db, key: key) else {
             throw SessionStoreError.sessionNotFound(key)

@@ -42,7 +42,7 @@ extension SessionStore {
             throw SessionStoreError.invalidArgument(.invalidLimit, "limit must be within 1...10000 (got \(filter.limit))")
         }
         let after = try filter.after.map { (key) throws in try configuration.validator.key(key) }
-        let now = clock.now()
+        let instant = configuration.expiryInstant(clock.now())
         return try await read { db in
             var afterRowId: Int64 = 0
             if let after {
@@ -51,7 +51,7 @@ extension SessionStore {
                 }
                 afterRowId = row.id
             }
-            return try SessionListRecords.list(db, filter, afterRowId: afterRowId, now: now).map { try SessionRecords.load(db, $0) }
+            return try SessionListRecords.list(db, filter, afterRowId: afterRowId, at: instant).map { try SessionRecords.load(db, $0) }
         }
     }
 
@@ -100,8 +100,9 @@ extension SessionStore {
     public func sessionStatistics(key: String) async throws -> SessionStatistics {
         let key = try configuration.validator.key(key)
         let now = clock.now()
+        let instant = configuration.expiryInstant(now)
         return try await read { db in
-            guard let row = try SessionRecords.find(db, key: key)?.seen(at: now) else {
+            guard let row = try SessionRecords.find(db, key: key)?.seen(at: instant) else {
                 throw SessionStoreError.sessionNotFound(key)
             }
             return SessionStatistics(

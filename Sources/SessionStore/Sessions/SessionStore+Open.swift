@@ -142,6 +142,7 @@ extension SessionStore {
     ) async throws(SessionStoreError) -> (OpenOutcome, [EndedSession]) {
         let limits = configuration.limits
         let expiry = configuration.expiry
+        let configuration = self.configuration
         let clock = self.clock
         let key = SessionKey.make()
         // Payloads are encoded here, on the caller's task: the writer thread only runs SQL.
@@ -153,13 +154,14 @@ extension SessionStore {
         let links = valid.associates.map { (key: $0, payloadJSON: JSONText.object(["child": $0])) }
         return try await write { db throws -> (OpenOutcome, [EndedSession]) in
             let now = clock.now()
+            let instant = configuration.expiryInstant(now)
             var ended: [EndedSession] = []
             if let existing = try Self.existing(
-                db, request, returningLive: returningLive, now: now, expiry: expiry, ended: &ended)
+                db, request, returningLive: returningLive, at: instant, expiry: expiry, ended: &ended)
             {
                 return (.existing(existing), ended)
             }
-            if let refusal = try Limits.refusal(db, limits: limits, request: request, now: now, ended: &ended) {
+            if let refusal = try Limits.refusal(db, limits: limits, request: request, at: instant, ended: &ended) {
                 try refusal.record(db, request: request, at: now)
                 return (.refused(refusal), ended)
             }
@@ -167,7 +169,7 @@ extension SessionStore {
                 db, key: key, request: request, timeoutMs: valid.timeoutMs,
                 expireAt: valid.timeoutMs.map { expiry.expireAt(now: now, timeoutMs: $0) }, at: now)
             try EventLog.append(db, at: now, kind: EventKind.sessionStarted, subject: row.subject, payloadJSON: startedPayloadJSON)
-            let children = try Self.link(db, row, to: links, at: now)
+            let children = try Self.link(db, row, to: links, at: instant)
             // Everything the session holds was just written from the request: no need to
             // read it back.
             return (
@@ -183,13 +185,14 @@ extension SessionStore {
     /// never returned: `reconnect` and get-or-create open a new one, after ending it (into
     /// `ended`) when it is overdue.
     private static func existing(
-        _ db: Database, _ request: OpenSessionRequest, returningLive: Bool, now: Int64, expiry: Expiry,
+        _ db: Database, _ request: OpenSessionRequest, returningLive: Bool, at instant: ExpiryInstant, expiry: Expiry,
         ended: inout [EndedSession]
     ) throws -> Session? {
+        let now = instant.now
         guard let sessionId = request.sessionId,
             let stored = try SessionRecords.newest(db, userId: request.userId, clientSessionId: sessionId)
         else { return nil }
-        let newest = stored.seen(at: now)
+        let newest = stored.seen(at: instant)
         if newest.state.isLive || newest.state == .closing {
             guard returningLive, newest.state.isLive else {
                 throw SessionStoreError(
@@ -203,7 +206,7 @@ extension SessionStore {
                 code: SessionStoreError.Code.sessionClosed,
                 message: "session \(sessionId.debugDescriptionPrefix) of user \(request.userId.debugDescriptionPrefix) was \(newest.state.rawValue); open it with reconnect to start a new one")
         }
-        if stored.isOverdue(at: now), let overdue = try SessionEnding.endExpired(db, stored, at: now) {
+        if stored.isOverdue(at: instant), let overdue = try SessionEnding.endExpired(db, stored, at: now) {
             ended.append(overdue)
         }
         return nil
@@ -212,11 +215,12 @@ extension SessionStore {
     /// Links the new session to its live associates, one `session.linked` event each;
     /// returns the children's keys in link order.
     private static func link(
-        _ db: Database, _ row: SessionRow, to links: [(key: String, payloadJSON: String)], at now: Int64
+        _ db: Database, _ row: SessionRow, to links: [(key: String, payloadJSON: String)], at instant: ExpiryInstant
     ) throws -> [String] {
+        let now = instant.now
         var children: [Int64: String] = [:]
         for (key, payloadJSON) in links {
-            let child = try Access.liveRow(db, key: key, now: now)
+            let child = try Access.liveRow(db, key: key, at: instant)
             children[child.id] = key
             if try SessionLinkRecords.link(db, parentRowId: row.id, childRowId: child.id, at: now) {
                 try EventLog.append(db, at: now, kind: EventKind.sessionLinked, subject: row.subject, payloadJSON: payloadJSON)

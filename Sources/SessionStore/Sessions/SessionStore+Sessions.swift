@@ -8,9 +8,9 @@ extension SessionStore {
     /// - Throws: `INVALID_HANDLE.FORMAT` when `key` is not a UUID.
     public func session(key: String) async throws -> Session? {
         let key = try configuration.validator.key(key)
-        let now = clock.now()
+        let instant = configuration.expiryInstant(clock.now())
         return try await quickRead { db in
-            try SessionRecords.find(db, key: key).map { try SessionRecords.load(db, $0.seen(at: now)) }
+            try SessionRecords.find(db, key: key).map { try SessionRecords.load(db, $0.seen(at: instant)) }
         }
     }
 
@@ -26,9 +26,11 @@ extension SessionStore {
         try validator.id(userId, field: .invalidUserId)
         try validator.id(sessionId, field: .invalidSessionId)
         let now = clock.now()
+        let instant = configuration.expiryInstant(now)
         let found = try await quickRead { db -> (SessionRow, Session)? in
-            try SessionRecords.newest(db, userId: userId, clientSessionId: sessionId).map {
-                ($0.seen(at: now), try SessionRecords.load(db, $0.seen(at: now)))
+            try SessionRecords.newest(db, userId: userId, clientSessionId: sessionId).map { stored in
+                let row = stored.seen(at: instant)
+                return (row, try SessionRecords.load(db, row))
             }
         }
         guard let (row, session) = found else { return nil }
@@ -79,7 +81,9 @@ extension SessionStore {
         let now = clock.now()
         let snapshot = try await quickRead(snapshot: false) { db in try SessionRecords.expiryProbe(db, key: key) }
         guard let snapshot else { return .gone(.unknown) }
-        guard snapshot.isLive, !snapshot.isOverdue(at: now) else { return .gone(TouchResult(notLive: snapshot.state)) }
+        guard snapshot.isLive, !snapshot.isOverdue(at: configuration.expiryInstant(now)) else {
+            return .gone(TouchResult(notLive: snapshot.state))
+        }
         guard let expireAt = configuration.expiry.movedExpiry(now: now, timeoutMs: snapshot.timeoutMs, current: snapshot.expireAt)
         else { return .unmoved }
         return try await writeTouch(id: snapshot.id, now: now, expireAt: expireAt)
@@ -192,13 +196,14 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         try configuration.validator.value(reason, field: .invalidReason)
         let clock = self.clock
+        let configuration = self.configuration
         let outcome = try await write { db throws -> KeyedWrite<(Session, EndedSession?)> in
             guard let row = try SessionRecords.find(db, key: key) else {
                 throw SessionStoreError.sessionNotFound(key)
             }
             let now = clock.now()
             guard row.state != .expired else { throw Access.sessionExpired(key) }
-            if row.isOverdue(at: now) {
+            if row.isOverdue(at: configuration.expiryInstant(now)) {
                 return .expired(try SessionEnding.endExpired(db, row, at: now))
             }
             let ended = try SessionEnding.end(db, row, as: .closed, reason: reason, at: now)
@@ -234,11 +239,12 @@ extension SessionStore {
         key: String, _ body: @escaping @Sendable (Database, SessionRow, Int64) throws -> T
     ) async throws(SessionStoreError) -> T {
         let clock = self.clock
+        let configuration = self.configuration
         let expiry = configuration.expiry
         let outcome = try await write { db -> KeyedWrite<T> in
             let row = try Access.storedLiveRow(db, key: key)
             let now = clock.now()
-            if row.isOverdue(at: now) {
+            if row.isOverdue(at: configuration.expiryInstant(now)) {
                 return .expired(try SessionEnding.endExpired(db, row, at: now))
             }
             try Access.record(db, row, now: now, expiry: expiry)

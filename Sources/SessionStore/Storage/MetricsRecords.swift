@@ -6,13 +6,13 @@ enum MetricsRecords {
     /// The most overdue sessions a snapshot reads to leave them out of the live counts.
     static let overdueReadLimit = 10_000
 
-    /// Live sessions by data source and state at `now`, ordered by data source then state.
-    /// Sessions overdue at `now` are not counted: they are expired for every reader. They
+    /// Live sessions by data source and state at `instant`, ordered by data source then
+    /// state. Sessions overdue at `instant` are not counted: they are expired for every reader. They
     /// are read through the expiry index (up to ``overdueReadLimit``, the earliest), so the
     /// cost follows the number overdue, not the number live.
-    static func liveSessionCounts(_ db: Database, now: Int64) throws(SQLiteError) -> [MetricsSnapshot.SessionCount] {
+    static func liveSessionCounts(_ db: Database, at instant: ExpiryInstant) throws(SQLiteError) -> [MetricsSnapshot.SessionCount] {
         var overdue: [String: Int64] = [:]
-        for row in try SessionRecords.due(db, now: now, limit: overdueReadLimit) where row.isOverdue(at: now) {
+        for row in try SessionRecords.due(db, now: instant.now, limit: overdueReadLimit) where row.isOverdue(at: instant) {
             overdue[row.dataSource + "\t" + row.state.rawValue, default: 0] += 1
         }
         return try storedLiveSessionCounts(db).map { count in

@@ -2,19 +2,19 @@ import SessionStoreSQLite
 
 /// The SQL of listing sessions by filter, page by page.
 enum SessionListRecords {
-    /// Sessions matching the filter at `now`, oldest first, each as readers see it
+    /// Sessions matching the filter at `instant`, oldest first, each as readers see it
     /// (``SessionRow/seen(at:)``): an overdue session is listed as expired, so it is left
     /// out of live lists and included in lists of ended or expired sessions. The state
     /// condition is written with literal states so SQLite can use the partial indexes; the
     /// expiry conditions select a superset, decided exactly in Swift, and a page that lost
     /// rows to that decision is filled from the rows after it.
-    static func list(_ db: Database, _ filter: SessionFilter, afterRowId: Int64, now: Int64) throws(SQLiteError) -> [SessionRow] {
+    static func list(_ db: Database, _ filter: SessionFilter, afterRowId: Int64, at instant: ExpiryInstant) throws(SQLiteError) -> [SessionRow] {
         var listed: [SessionRow] = []
         var after = afterRowId
         while listed.count < filter.limit {
             let wanted = filter.limit - listed.count
-            let page = try db.fetchAll(sql: sql(filter), arguments(filter, afterRowId: after, now: now, limit: wanted), map: SessionRecords.row)
-            listed += page.lazy.map { $0.seen(at: now) }.filter { filter.states.includes($0.state) }
+            let page = try db.fetchAll(sql: sql(filter), arguments(filter, afterRowId: after, now: instant.now, limit: wanted), map: SessionRecords.row)
+            listed += page.lazy.map { $0.seen(at: instant) }.filter { filter.states.includes($0.state) }
             guard page.count == wanted, let last = page.last else { break }
             after = last.id
         }

@@ -2,12 +2,14 @@ import SessionStoreSQLite
 
 extension SessionRecords {
     /// A condition true for every row not overdue at `now`, bound as its one `?`: no
-    /// expiry, a stored expiry after `now`, or a last access before the re-arm epoch (whose
-    /// effective expiry may be later than the stored one). A superset: callers decide
+    /// expiry, a stored expiry after `now`, a last access before the re-arm epoch (whose
+    /// effective expiry may be later than the stored one), or `active` (which the sweeper
+    /// may spare). A superset: callers decide
     /// exactly with ``SessionRow/isOverdue(at:)``. Lists of live sessions use it.
     static let notOverdueSQL = """
         (expire_at IS NULL OR expire_at > ? \
-        OR last_access_at < (SELECT value FROM store_state WHERE name = '\(StoreStateRecords.Key.rearmEpoch.rawValue)'))
+        OR last_access_at < (SELECT value FROM store_state WHERE name = '\(StoreStateRecords.Key.rearmEpoch.rawValue)') \
+        OR state = 'active')
         """
 
     /// A condition true for every live row overdue at `now`, bound as its one `?`: the
