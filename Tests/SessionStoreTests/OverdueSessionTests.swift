@@ -148,6 +148,13 @@ import Testing
 
             #expect(try await store.sweep().expiredSessions.keys.isEmpty)
             #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 2)
+
+            // Swept or not, an expired session id gets a new session from get-or-create.
+            let swept = try await store.openIsolatedSession(userId: "ada", sessionId: "nb-4")
+            test.clock.advance(by: .seconds(2 * 3_600))
+            #expect(try await store.sweep().expiredSessions.keys.contains(swept.key))
+            let fresh = try await store.openIsolatedSession(userId: "ada", sessionId: "nb-4")
+            #expect(fresh.key != swept.key && fresh.isLive)
         }
     }
 

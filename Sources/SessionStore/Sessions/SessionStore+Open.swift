@@ -140,9 +140,9 @@ extension SessionStore {
     private func create(
         _ request: OpenSessionRequest, _ valid: ValidOpen, returningLive: Bool
     ) async throws(SessionStoreError) -> (OpenOutcome, [EndedSession]) {
+        let configuration = self.configuration
         let limits = configuration.limits
         let expiry = configuration.expiry
-        let configuration = self.configuration
         let clock = self.clock
         let key = SessionKey.make()
         // Payloads are encoded here, on the caller's task: the writer thread only runs SQL.
