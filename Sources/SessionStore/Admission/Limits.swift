@@ -61,21 +61,33 @@ enum Limits {
             checks.append(Check(code: SessionStoreError.Code.sessionsTotal, limit: limit, scope: "total", name: "") { "the store" })
         }
         if let limit = limits.maxSessionsPerUser {
-            checks.append(Check(code: SessionStoreError.Code.sessionsPerUser, limit: limit, scope: "user", name: user, columns: [.init(name: .userId, value: user)]) {
-                "user \(user.debugDescriptionPrefix)"
-            })
+            checks.append(
+                Check(
+                    code: SessionStoreError.Code.sessionsPerUser, limit: limit, scope: "user", name: user,
+                    columns: [.init(name: .userId, value: user)]
+                ) {
+                    "user \(user.debugDescriptionPrefix)"
+                })
         }
         if let limit = limits.maxSessionsPerDataSource {
             let source = request.dataSource
-            checks.append(Check(code: SessionStoreError.Code.sessionsPerDataSource, limit: limit, scope: "data_source", name: source, columns: [.init(name: .dataSource, value: source)]) {
-                "data source \(source.debugDescriptionPrefix)"
-            })
+            checks.append(
+                Check(
+                    code: SessionStoreError.Code.sessionsPerDataSource, limit: limit, scope: "data_source", name: source,
+                    columns: [.init(name: .dataSource, value: source)]
+                ) {
+                    "data source \(source.debugDescriptionPrefix)"
+                })
         }
         if let address = request.clientAddress {
             if let limit = limits.maxSessionsPerAddress {
-                checks.append(Check(code: SessionStoreError.Code.sessionsPerAddress, limit: limit, scope: "address", name: address, columns: [.init(name: .clientAddress, value: address)]) {
-                    "address \(address.debugDescriptionPrefix)"
-                })
+                checks.append(
+                    Check(
+                        code: SessionStoreError.Code.sessionsPerAddress, limit: limit, scope: "address", name: address,
+                        columns: [.init(name: .clientAddress, value: address)]
+                    ) {
+                        "address \(address.debugDescriptionPrefix)"
+                    })
             }
             if let limit = limits.maxSessionsPerUserAddress {
                 checks.append(
