@@ -49,6 +49,9 @@ extension SessionStoreError {
         public static let sessionNotFound = Code("INVALID_HANDLE.SESSION_NOT_FOUND", .notFound)
         /// The session is closing or ended; or that (user, session id) was closed.
         public static let sessionClosed = Code("INVALID_HANDLE.SESSION_CLOSED", .failedPrecondition)
+        /// The session expired: its expiry passed, whether or not a sweeper has ended it yet
+        /// (ZooKeeper's `SESSION_EXPIRED`). The client must open a new session.
+        public static let sessionExpired = Code("INVALID_HANDLE.SESSION_EXPIRED", .failedPrecondition)
         /// The user has a live session with that session id.
         public static let sessionAlreadyExists = Code("INVALID_HANDLE.SESSION_ALREADY_EXISTS", .alreadyExists)
         /// A session key or operation id is not a UUID.
@@ -230,6 +233,7 @@ extension SessionStoreError {
         public static let allCases: [Code] = [
             sessionNotFound,
             sessionClosed,
+            sessionExpired,
             sessionAlreadyExists,
             handleFormat,
             operationNotFound,

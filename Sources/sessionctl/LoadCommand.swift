@@ -56,7 +56,7 @@ struct LoadCommand: AsyncParsableCommand {
         emit(["op": "open", "key": key, "userId": session.userId, "dataSource": session.dataSource])
 
         if let live = await attempt({ try await store.touch(key: key) }) {
-            emit(["op": "touch", "key": key, "live": live])
+            emit(["op": "touch", "key": key, "live": live.isLive])
         }
         let value = "v\(random.next() % 1000)"
         if await attempt({ try await store.updateDetails(key: key, ["step": value]) }) != nil {

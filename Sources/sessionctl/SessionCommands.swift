@@ -128,10 +128,11 @@ struct ListCommand: AsyncParsableCommand {
 
 struct CurrentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "current", abstract: "List the live sessions of a data source (never ended ones).",
+        commandName: "current", abstract: "List the live sessions, of every data source or of one (never ended or expired ones).",
         discussion: "A listed session's parents and children may be ended sessions: a link outlives the sessions it joins until the tombstone is pruned (tombstone-retention).")
 
-    @Option(name: .customLong("data-source")) var dataSource = "default"
+    @Option(name: .customLong("data-source"), help: "Only the sessions of this data source (default: every data source).")
+    var dataSource: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -142,24 +143,30 @@ struct CurrentCommand: AsyncParsableCommand {
 
 struct TouchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "touch", abstract: "Record an access; prints whether the session is live.",
-        discussion: "Writes nothing when the expiry bucket does not move. Exits 0 either way; prints false for an unknown, closing or ended session.")
+        commandName: "touch", abstract: "Record an access; prints live, unknown, closed or expired.",
+        discussion: """
+            Writes nothing when the expiry bucket does not move, nor for a session that is not live. \
+            Prints live, unknown (no such session), closed (closing, or ended other than by expiry) or \
+            expired (its expiry passed, whether or not a sweeper has ended it yet); with --json \
+            {"key":...,"live":...,"result":...}. Exits 0 for every one of them.
+            """)
 
     @Argument var key: String
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let live = try await withStore(global) { try await $0.touch(key: key) }
+        let result = try await withStore(global) { try await $0.touch(key: key) }
         if global.json {
-            try global.output.printJSON(TouchResult(key: key, live: live))
+            try global.output.printJSON(Touched(key: key, live: result.isLive, result: result))
         } else {
-            print(live)
+            print(result.rawValue)
         }
     }
 
-    private struct TouchResult: Encodable {
+    private struct Touched: Encodable {
         let key: String
         let live: Bool
+        let result: TouchResult
     }
 }
 

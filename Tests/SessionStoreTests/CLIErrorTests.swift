@@ -43,6 +43,7 @@ import Testing
         #expect(try await db.failure(["open", "--user", "ada", "--associate", unknown]) == "INVALID_HANDLE.SESSION_NOT_FOUND")
         let untouched = try await db.object(["touch", unknown])
         #expect(untouched["live"] as? Bool == false)
+        #expect(untouched["result"] as? String == "unknown")
         let badKeyText = try await db.run(["get", "not-a-uuid"])
         #expect(badKeyText.status == 1)
         #expect(badKeyText.stderr.hasPrefix("error: INVALID_HANDLE.FORMAT: ") && badKeyText.stderr.split(separator: "\n").count == 1)

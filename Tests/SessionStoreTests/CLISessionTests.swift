@@ -166,9 +166,10 @@ enum CLIJSON {
         let third = try await db.open(["--user", "u1", "--data-source", "ds2"])
 
         let touched = try await db.object(["touch", first])
-        #expect(Set(touched.keys) == ["key", "live"])
+        #expect(Set(touched.keys) == ["key", "live", "result"])
         #expect(touched["key"] as? String == first)
         #expect(touched["live"] as? Bool == true)
+        #expect(touched["result"] as? String == "live")
 
         let closed = try await db.object(["close", second, "--reason", "user logged out"])
         #expect(closed["key"] as? String == second)
@@ -190,9 +191,13 @@ enum CLIJSON {
         let touchedClosed = try await db.object(["touch", second])
         #expect(touchedClosed["key"] as? String == second)
         #expect(touchedClosed["live"] as? Bool == false)
+        #expect(touchedClosed["result"] as? String == "closed")
         let touchText = try await db.run(["touch", first])
         #expect(touchText.status == 0)
-        #expect(touchText.stdout == "true\n")
+        #expect(touchText.stdout == "live\n")
+        let touchClosedText = try await db.run(["touch", second])
+        #expect(touchClosedText.status == 0)
+        #expect(touchClosedText.stdout == "closed\n")
 
         #expect(CLIDatabase.keys(try await db.array(["list"])) == [first, third])
         #expect(CLIDatabase.keys(try await db.array(["list", "--state", "live"])) == [first, third])
@@ -210,10 +215,11 @@ enum CLIJSON {
         #expect(badState.status == 64)
         #expect(badState.stderr.contains("--state"))
 
-        // current lists live sessions of one data source, never the closed one.
+        // current lists the live sessions of every data source, or of one, never the closed one.
         #expect(CLIDatabase.keys(try await db.array(["current", "--data-source", "ds1"])) == [first])
         #expect(CLIDatabase.keys(try await db.array(["current", "--data-source", "ds2"])) == [third])
-        #expect(CLIDatabase.keys(try await db.array(["current"])) == [])
+        #expect(CLIDatabase.keys(try await db.array(["current", "--data-source", "default"])) == [])
+        #expect(CLIDatabase.keys(try await db.array(["current"])) == [first, third])
 
         let closedFirst = try await db.object(["close", first, "--reason", "done"])
         #expect(closedFirst["state"] as? String == "closed")

@@ -30,16 +30,17 @@ import Testing
         }
     }
 
-    /// A session that expired is already ended: the close says so and writes nothing.
-    @Test func closingAnExpiredSessionSaysItHadEnded() async throws {
+    /// A session that expired answers SESSION_EXPIRED to a close, as to every other
+    /// operation (ZooKeeper's SESSIONEXPIRED: the client must start a new session), and
+    /// the close writes nothing.
+    @Test func closingAnExpiredSessionAnswersSessionExpiredAndWritesNothing() async throws {
         let test = TestStore()
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada", timeout: .after(.seconds(1)))
             test.clock.advance(by: .seconds(5))
             #expect(try await store.sweep().expiredSessions.keys == [session.key])
-            let closing = try await store.closeSession(key: session.key)
-            #expect(!closing.closedByThisCall)
-            #expect(closing.session.state == .expired)
+            await expectError(.sessionExpired) { try await store.closeSession(key: session.key) }
+            #expect(try await store.session(key: session.key)?.state == .expired)
             #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded, key: session.key) == 1)
         }
     }

@@ -19,7 +19,7 @@ import Testing
     /// Three sessions written by a process that died with the file open (its `instances`
     /// row stays behind); the clock then moves past every expiry, off a tick boundary.
     static func crashedFile() async throws -> (test: TestStore, keys: [String]) {
-        let test = TestStore()
+        let test = TestStore(start: TestStore.realTime(offsetBy: 86_400))
         let keys = try await test.withStore { $0.tick = .milliseconds(recoveryTick) } body: { store in
             var keys: [String] = []
             for user in ["ada", "bob", "cy"] {
@@ -76,7 +76,7 @@ import Testing
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: sqlite3)))
     func afterARecoveryEveryReaderShowsTheExpiryTheSweeperWrites() async throws {
         let (test, keys) = try await Self.crashedFile()
-        let staleExpiry = roundUp(TestStore.start + Self.timeout, Self.recoveryTick)
+        let staleExpiry = roundUp(test.start + Self.timeout, Self.recoveryTick)
         let recoveredAt = test.clock.now()
         try await test.withStore { $0.tick = .milliseconds(Self.recoveryTick) } body: { recovering in
             #expect(recovering.recovery?.rearmEpoch?.milliseconds == recoveredAt)
@@ -99,7 +99,7 @@ import Testing
             test.clock.advance(by: .milliseconds(2 * Self.recoveryTick))
             let touchedAt = test.clock.now()
             let touched = keys[2]
-            #expect(try await store.touch(key: touched))
+            #expect(try await store.touch(key: touched) == .live)
             let touchedExpiry = roundUp(touchedAt + Self.timeout, Self.readerTick)
             #expect(touchedExpiry > rearmed)
             #expect(try Kit.timing(test, key: touched) == Kit.Timing(state: "idle", expireAt: touchedExpiry, lastAccessAt: touchedAt))
@@ -126,13 +126,13 @@ import Testing
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: sqlite3)))
     func afterARearmWrittenByAnotherProcessEveryReaderShowsTheExpiryTheSweeperWrites() async throws {
-        let test = TestStore()
+        let test = TestStore(start: TestStore.realTime(offsetBy: 86_400))
         try await test.withStore { $0.tick = .milliseconds(Self.recoveryTick) } body: { store in
             var keys: [String] = []
             for user in ["ada", "bob", "cy"] {
                 keys.append(try await store.openSession(userId: user, dataSource: "warehouse", timeout: .after(.milliseconds(Self.timeout))).key)
             }
-            let staleExpiry = roundUp(TestStore.start + Self.timeout, Self.recoveryTick)
+            let staleExpiry = roundUp(test.start + Self.timeout, Self.recoveryTick)
             test.clock.advance(by: .milliseconds(100 * Self.recoveryTick + 456))
             let guardedAt = test.clock.now()
             try Kit.rearm(test, epoch: guardedAt, tick: Self.recoveryTick)
@@ -144,7 +144,7 @@ import Testing
 
             test.clock.advance(by: .milliseconds(1_500))
             let touchedAt = test.clock.now()
-            #expect(try await store.touch(key: keys[0]))
+            #expect(try await store.touch(key: keys[0]) == .live)
             let touchedExpiry = roundUp(touchedAt + Self.timeout, Self.recoveryTick)
             let shown = try await Self.shownExpiries(store, test, keys: keys)
             #expect(shown == [keys[0]: touchedExpiry, keys[1]: rearmed, keys[2]: rearmed])
@@ -161,7 +161,7 @@ import Testing
     /// An epoch written without its tick (by an earlier version) re-arms to the
     /// millisecond, for readers and the sweeper alike.
     @Test func anEpochWithoutATickReArmsToTheMillisecond() async throws {
-        let test = TestStore()
+        let test = TestStore(start: TestStore.realTime(offsetBy: 86_400))
         try await test.withStore { $0.tick = .milliseconds(Self.recoveryTick) } body: { store in
             let key = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout))).key
             test.clock.advance(by: .milliseconds(3 * Self.timeout + 123))
@@ -180,7 +180,7 @@ import Testing
     /// at the largest tick below `Int64.max`, as a touch's would, for readers and the
     /// sweeper alike.
     @Test func aReArmedExpiryBeyondTheLastTickSaturates() async throws {
-        let test = TestStore()
+        let test = TestStore(start: TestStore.realTime(offsetBy: 86_400))
         try await test.withStore { $0.tick = .milliseconds(Self.recoveryTick) } body: { store in
             let key = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.timeout))).key
             let db = try Database(path: test.path)

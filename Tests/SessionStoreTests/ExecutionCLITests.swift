@@ -268,7 +268,7 @@ import Testing
     }
 
     @Test func listAbandonedShowsWhatMaintenanceAbandoned() async throws {
-        let test = TestStore()
+        let test = TestStore(start: TestStore.realTime(offsetBy: 86_400))
         let (session, abandoned, elsewhere, kept) = try await test.withStore { $0.detachedTimeout = .milliseconds(60_000) } body: { store in
             let session = try await store.openSession(userId: "ada")
             let other = try await store.openSession(userId: "bob")

@@ -58,7 +58,7 @@ import Testing
             #expect(later.rowsExamined == 0)
             #expect(try Kit.endedEventStates(test, key: session.key) == ["expired"])
             #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'session.ended'") == 1)
-            #expect(try await store.touch(key: session.key) == false)
+            #expect(try await store.touch(key: session.key) == .expired)
         }
     }
 
@@ -83,7 +83,7 @@ import Testing
             // start+1 .. start+1000 all round to the same bucket: nothing is written.
             for step: Int64 in [0, 500, 499] {
                 test.clock.advance(by: .milliseconds(step))
-                #expect(try await store.touch(key: session.key))
+                #expect(try await store.touch(key: session.key) == .live)
             }
             #expect(test.clock.now() == TestStore.start + 1_000)
             #expect(try commits.version() == before, "a touch that did not move the bucket committed a write")
@@ -92,7 +92,7 @@ import Testing
             // The next millisecond moves the bucket: one commit, the exact new expiry.
             test.clock.advance(by: .milliseconds(1))
             let movedAt = test.clock.now()
-            #expect(try await store.touch(key: session.key))
+            #expect(try await store.touch(key: session.key) == .live)
             let secondBucket = roundUp(movedAt + Self.timeout, Self.tick)
             #expect(secondBucket == TestStore.start + 12_000)
             let afterMove = try commits.version()
@@ -101,7 +101,7 @@ import Testing
 
             // The clock set back (a late or skewed touch): expiry and last access stay, no commit.
             test.clock.set(TestStore.start - 30_000)
-            #expect(try await store.touch(key: session.key))
+            #expect(try await store.touch(key: session.key) == .live)
             #expect(try Kit.timing(test, key: session.key) == Kit.Timing(state: "idle", expireAt: secondBucket, lastAccessAt: movedAt))
             #expect(try commits.version() == afterMove, "a touch with an earlier clock committed a write")
             #expect(try await store.session(key: session.key)?.expireAt?.milliseconds == secondBucket)

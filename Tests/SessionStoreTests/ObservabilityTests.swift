@@ -9,7 +9,7 @@ import Testing
     // MARK: Metrics
 
     @Test func metricsCommandFollowsThePrometheusTextRules() async throws {
-        let test = TestStore()
+        let test = TestStore(start: TestStore.realTime(offsetBy: 86_400))
         try await test.withStore { $0.limits.maxSessionsPerUser = 2 } body: { store in
             let first = try await store.openSession(userId: "ada", dataSource: "north")
             let second = try await store.openSession(userId: "ada", dataSource: "south")
@@ -65,7 +65,7 @@ import Testing
             let session = try await store.openSession(userId: "ada")
             _ = try await store.openIsolatedSession(userId: "ada", sessionId: "nb-1")
             test.clock.advance(by: .milliseconds(60_000))
-            #expect(try await store.touch(key: session.key))
+            #expect(try await store.touch(key: session.key) == .live)
             _ = try await store.closeSession(key: session.key)
             _ = try await store.sweep()
 
@@ -129,7 +129,7 @@ import Testing
         try await test.withStore(configure) { store in
             let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(5_000)))
             _ = try? await store.openSession(userId: "ada")
-            #expect(try await store.touch(key: session.key))
+            #expect(try await store.touch(key: session.key) == .live)
             let execution = try await store.createExecution(key: session.key)
             try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .started)
             test.clock.advance(by: .milliseconds(3_600_000))

@@ -98,6 +98,8 @@ import Testing
         _ = try await store.storageStatus()
         try await store.heartbeat()
 
+        try await overdueWorkload(store, test)
+
         _ = try await store.closeSession(key: child.key)
         _ = try await store.openSession(userId: "bob", timeout: .after(.milliseconds(60_000)))
         test.clock.advance(by: .milliseconds(3_600_000))
@@ -107,6 +109,30 @@ import Testing
         // Past the retention of tombstones, events and stopped queries: the sweep prunes.
         test.clock.advance(by: .milliseconds(8 * 86_400_000))
         _ = try await store.sweep()
+    }
+
+    /// Sessions past their expiry: reads show them expired, a write ends one, and limits
+    /// of an address and of a user at an address each end the overdue sessions holding
+    /// their slots.
+    static func overdueWorkload(_ store: SessionStore, _ test: TestStore) async throws {
+        var request = OpenSessionRequest(userId: "eve")
+        request.clientAddress = "10.0.0.2"
+        request.timeout = .after(.milliseconds(1_000))
+        let written = try await store.openSession(userId: "eve", timeout: .after(.milliseconds(1_000)))
+        _ = try await store.openSession(request)
+        test.clock.advance(by: .milliseconds(2_000))
+        _ = try await store.touch(key: written.key)
+        _ = try await store.listSessions(SessionFilter(states: .only(.expired)))
+        _ = try await store.metricsSnapshot()
+        _ = try? await store.updateDetails(key: written.key, ["a": "1"])
+        // The user-at-address limit (1) ends the overdue session of eve at that address.
+        _ = try await store.openSession(request)
+        request.userId = "fay"
+        _ = try await store.openSession(request)
+        test.clock.advance(by: .milliseconds(2_000))
+        // The address limit (2) ends fay's overdue session.
+        request.userId = "gus"
+        _ = try await store.openSession(request)
     }
 
     /// A query the store runs, known by a fragment of its SQL (whitespace collapsed to
@@ -271,6 +297,8 @@ import Testing
         try await test.withStore { configuration in
             configuration.statementObserver = { recorder.record($0) }
             configuration.limits.maxSessionsPerUser = 100
+            configuration.limits.maxSessionsPerAddress = 2
+            configuration.limits.maxSessionsPerUserAddress = 1
             configuration.limits.maxConcurrentExecutionsPerSession = 100
         } body: { store in
             try await workload(store, test)
@@ -288,6 +316,7 @@ import Testing
         for fragment in [
             "UPDATE sessions SET last_access_at", "SET state = ?, ended_at = ?", "WHERE expire_at <= ?", "INSERT INTO events",
             "UPDATE executions", "DELETE FROM sessions", "DELETE FROM events", "streaming_queries", "session_resources",
+            "AND expire_at <= ? AND client_address = ?", "AND expire_at <= ? AND user_id = ? AND client_address = ?",
         ] {
             #expect(planned.contains { $0.contains(fragment) }, "no statement containing \(fragment) was prepared")
         }

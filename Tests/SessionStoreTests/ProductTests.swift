@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func metricsArePrometheusTextThatMatchesTheFile() async throws {
-        let test = TestStore()
+        let test = TestStore(start: TestStore.realTime(offsetBy: 86_400))
         try await test.withStore { $0.limits.maxSessionsPerUser = 2 } body: { store in
             var keys: [String] = []
             for index in 0..<3 {

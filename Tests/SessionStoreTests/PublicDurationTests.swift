@@ -55,7 +55,7 @@ import Testing
         } body: { store in
             let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Int64.max)))
             #expect(session.timeout == .after(.milliseconds(Int64.max)))
-            #expect(try await store.touch(key: session.key))
+            #expect(try await store.touch(key: session.key) == .live)
             let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), jitter: .zero)
             for _ in 0..<2 {
                 let report = try await sweeper.runPass()

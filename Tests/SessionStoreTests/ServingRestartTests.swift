@@ -180,8 +180,10 @@ import Testing
             test.clock.advance(by: .milliseconds(20_000))
             try await observations.read(reader, sessions.keys, now: test.clock.now())
             #expect(try await reader.session(key: sessions.late)?.expireAt == nil)
-            #expect(try await reader.session(key: sessions.early)?.expireAt?.milliseconds == roundUp(TestStore.start + Self.shortTimeout, Self.tick))
-            #expect(try await reader.touch(key: sessions.late))
+            let early = try #require(try await reader.session(key: sessions.early))
+            #expect(early.state == .expired)
+            #expect(early.endedAt?.milliseconds == roundUp(TestStore.start + Self.shortTimeout, Self.tick))
+            #expect(try await reader.touch(key: sessions.late) == .live)
             try await Self.expectReArmed(test, sessions, lastSeen: stoppedAt, observations: observations)
         }
     }

@@ -365,19 +365,19 @@ import Testing
         }
     }
 
-    @Test func touchIsTrueWhileLiveAndFalseAfterCloseOrForUnknownKeys() async throws {
+    @Test func touchIsLiveWhileLiveClosedAfterCloseAndUnknownForUnknownKeys() async throws {
         let test = TestStore()
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
-            #expect(try await store.touch(key: session.key))
-            #expect(try await store.touch(key: session.key.uppercased()))
-            #expect(try await !store.touch(key: UUID().uuidString))
-            #expect(try await !store.touch(key: "ffffffff-ffff-ffff-ffff-ffffffffffff"))
+            #expect(try await store.touch(key: session.key) == .live)
+            #expect(try await store.touch(key: session.key.uppercased()) == .live)
+            #expect(try await store.touch(key: UUID().uuidString) == .unknown)
+            #expect(try await store.touch(key: "ffffffff-ffff-ffff-ffff-ffffffffffff") == .unknown)
 
             try await store.closeSession(key: session.key)
             let before = try Kit.tableCounts(test)
             test.clock.advance(by: .milliseconds(60_000))
-            #expect(try await !store.touch(key: session.key))
+            #expect(try await store.touch(key: session.key) == .closed)
             #expect(try Kit.tableCounts(test) == before)
             #expect(try Kit.timing(test, key: session.key)?.expireAt == nil)
         }

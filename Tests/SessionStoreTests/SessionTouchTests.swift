@@ -25,16 +25,16 @@ import Testing
 
             // Same bucket: true, nothing written.
             test.clock.advance(by: .milliseconds(998))  // start + 999
-            #expect(try await store.touch(key: session.key))
+            #expect(try await store.touch(key: session.key) == .live)
             test.clock.advance(by: .milliseconds(1))  // start + 1000: still roundUp(start + 11000) == start + 11000
-            #expect(try await store.touch(key: session.key))
+            #expect(try await store.touch(key: session.key) == .live)
             #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: firstBucket, lastAccessAt: opened))
             #expect(try watcher.version() == version, "a touch within the bucket committed a write")
 
             // Next bucket: expire_at = roundUp(now + timeout, tick) exactly.
             test.clock.advance(by: .milliseconds(1))  // start + 1001
             let now = TestStore.start + 1_001
-            #expect(try await store.touch(key: session.key))
+            #expect(try await store.touch(key: session.key) == .live)
             let secondBucket = roundUp(now + 10_000, 1_000)
             #expect(secondBucket == TestStore.start + 12_000)
             #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: secondBucket, lastAccessAt: now))
@@ -44,16 +44,24 @@ import Testing
 
             // A late touch (clock set back) never moves expiry backwards and writes nothing.
             test.clock.set(TestStore.start - 5_000)
-            #expect(try await store.touch(key: session.key))
+            #expect(try await store.touch(key: session.key) == .live)
             #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: secondBucket, lastAccessAt: now))
             #expect(try watcher.version() == afterMove)
 
-            // Far ahead: moves again, to the bucket of the new time.
+            // Just before the expiry: moves again, to the bucket of the new time.
+            test.clock.set(TestStore.start + 11_500)
+            #expect(try await store.touch(key: session.key) == .live)
+            let thirdBucket = roundUp(TestStore.start + 21_500, 1_000)
+            #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: thirdBucket, lastAccessAt: TestStore.start + 11_500))
+
+            // At or past the expiry the session is expired: the touch writes nothing.
+            let beforeExpiry = try watcher.version()
+            test.clock.set(thirdBucket)
+            #expect(try await store.touch(key: session.key) == .expired)
             test.clock.set(TestStore.start + 100_500)
-            #expect(try await store.touch(key: session.key))
-            #expect(
-                try Kit.timing(test, key: session.key)
-                    == Kit.RowTiming(expireAt: roundUp(TestStore.start + 110_500, 1_000), lastAccessAt: TestStore.start + 100_500))
+            #expect(try await store.touch(key: session.key) == .expired)
+            #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: thirdBucket, lastAccessAt: TestStore.start + 11_500))
+            #expect(try watcher.version() == beforeExpiry)
         }
     }
 
@@ -70,7 +78,7 @@ import Testing
             let version = try watcher.version()
             for _ in 0..<20 {
                 test.clock.advance(by: .milliseconds(1_000))
-                #expect(try await store.touch(key: session.key))
+                #expect(try await store.touch(key: session.key) == .live)
             }
             #expect(try watcher.version() == version)
             #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: expireAt, lastAccessAt: TestStore.start))
@@ -84,7 +92,7 @@ import Testing
             let watcher = try CommitCounter(path: test.path)
             let version = try watcher.version()
             test.clock.advance(by: .milliseconds(86_400_000))
-            #expect(try await store.touch(key: session.key))
+            #expect(try await store.touch(key: session.key) == .live)
             #expect(try watcher.version() == version)
             #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: nil, lastAccessAt: TestStore.start))
         }

@@ -1,8 +1,13 @@
 import SessionStoreSQLite
 
 /// The session-count limits, read from `live_session_counts` inside the transaction that
-/// would insert, so no two opens can both see room for one.
+/// would insert, so no two opens can both see room for one. Overdue sessions hold no slot:
+/// a limit that would refuse first ends (as expired, as the sweeper would) up to
+/// ``overdueBatch`` overdue sessions counted against it, then decides.
 enum Limits {
+    /// The most overdue sessions one limit check ends before it decides.
+    static let overdueBatch = 100
+
     /// One session-count limit as it applies to an open: its row in
     /// `live_session_counts` and how to name it in a refusal.
     private struct Check {
@@ -10,12 +15,25 @@ enum Limits {
         let limit: Int
         let scope: String
         let name: String
+        /// The columns that select the sessions this limit counts.
+        var columns: [SessionRecords.ScopeColumn] = []
         let subject: () -> String
     }
 
-    static func refusal(_ db: Database, limits: SessionLimits, request: OpenSessionRequest) throws(SQLiteError) -> OpenRefusal? {
+    /// The refusal of the first limit `request` would exceed, `nil` when there is room;
+    /// the overdue sessions ended to make room are appended to `ended`.
+    static func refusal(
+        _ db: Database, limits: SessionLimits, request: OpenSessionRequest, at instant: ExpiryInstant, ended: inout [EndedSession]
+    ) throws -> OpenRefusal? {
         for check in checks(limits, request) {
-            let live = try SessionRecords.liveCount(db, scope: check.scope, name: check.name)
+            var live = try SessionRecords.liveCount(db, scope: check.scope, name: check.name)
+            if live >= Int64(check.limit) {
+                let freed = try endOverdue(db, check, at: instant)
+                ended += freed
+                if !freed.isEmpty {
+                    live = try SessionRecords.liveCount(db, scope: check.scope, name: check.name)
+                }
+            }
             if live >= Int64(check.limit) {
                 let error = SessionStoreError(
                     code: check.code, message: "\(check.subject()) has \(live) live sessions; the limit is \(check.limit)")
@@ -23,6 +41,16 @@ enum Limits {
             }
         }
         return nil
+    }
+
+    /// Ends up to ``overdueBatch`` overdue sessions counted against `check`, as expired.
+    private static func endOverdue(_ db: Database, _ check: Check, at instant: ExpiryInstant) throws -> [EndedSession] {
+        var ended: [EndedSession] = []
+        for row in try SessionRecords.mayBeOverdue(db, scope: check.columns, now: instant.now, limit: overdueBatch)
+        where row.isOverdue(at: instant) {
+            if let expired = try SessionEnding.endExpired(db, row, at: instant.now) { ended.append(expired) }
+        }
+        return ended
     }
 
     /// The configured limits that apply to `request`; empty (and free) when none is set.
@@ -33,25 +61,40 @@ enum Limits {
             checks.append(Check(code: SessionStoreError.Code.sessionsTotal, limit: limit, scope: "total", name: "") { "the store" })
         }
         if let limit = limits.maxSessionsPerUser {
-            checks.append(Check(code: SessionStoreError.Code.sessionsPerUser, limit: limit, scope: "user", name: user) {
-                "user \(user.debugDescriptionPrefix)"
-            })
+            checks.append(
+                Check(
+                    code: SessionStoreError.Code.sessionsPerUser, limit: limit, scope: "user", name: user,
+                    columns: [.init(name: .userId, value: user)]
+                ) {
+                    "user \(user.debugDescriptionPrefix)"
+                })
         }
         if let limit = limits.maxSessionsPerDataSource {
             let source = request.dataSource
-            checks.append(Check(code: SessionStoreError.Code.sessionsPerDataSource, limit: limit, scope: "data_source", name: source) {
-                "data source \(source.debugDescriptionPrefix)"
-            })
+            checks.append(
+                Check(
+                    code: SessionStoreError.Code.sessionsPerDataSource, limit: limit, scope: "data_source", name: source,
+                    columns: [.init(name: .dataSource, value: source)]
+                ) {
+                    "data source \(source.debugDescriptionPrefix)"
+                })
         }
         if let address = request.clientAddress {
             if let limit = limits.maxSessionsPerAddress {
-                checks.append(Check(code: SessionStoreError.Code.sessionsPerAddress, limit: limit, scope: "address", name: address) {
-                    "address \(address.debugDescriptionPrefix)"
-                })
+                checks.append(
+                    Check(
+                        code: SessionStoreError.Code.sessionsPerAddress, limit: limit, scope: "address", name: address,
+                        columns: [.init(name: .clientAddress, value: address)]
+                    ) {
+                        "address \(address.debugDescriptionPrefix)"
+                    })
             }
             if let limit = limits.maxSessionsPerUserAddress {
                 checks.append(
-                    Check(code: SessionStoreError.Code.sessionsPerUserAddress, limit: limit, scope: "user_address", name: user + "\t" + address) {
+                    Check(
+                        code: SessionStoreError.Code.sessionsPerUserAddress, limit: limit, scope: "user_address", name: user + "\t" + address,
+                        columns: [.init(name: .userId, value: user), .init(name: .clientAddress, value: address)]
+                    ) {
                         "user \(user.debugDescriptionPrefix) from \(address.debugDescriptionPrefix)"
                     })
             }

@@ -62,13 +62,15 @@ public struct MetricsSnapshot: Sendable, Hashable, Encodable {
 
 extension SessionStore {
     /// Reads the figures of ``MetricsSnapshot``. Cost: a handful of index lookups, plus
-    /// one row per running execution status; never a scan of sessions.
+    /// one row per running execution status and per overdue session (sessions whose expiry
+    /// has passed are not counted live); never a scan of sessions.
     public func metricsSnapshot() async throws -> MetricsSnapshot {
         let now = clock.now()
+        let instant = configuration.expiryInstant(now)
         return try await read { db in
             let lastPass = try StoreStateRecords.value(db, .sweepLastPassAt)
             return MetricsSnapshot(
-                sessions: try MetricsRecords.liveSessionCounts(db),
+                sessions: try MetricsRecords.liveSessionCounts(db, at: instant),
                 opened: try MetricsRecords.eventTotals(db, kind: EventKind.sessionStarted).reduce(0) { $0 + $1.total },
                 ended: try MetricsRecords.eventTotals(db, kind: EventKind.sessionEnded),
                 refusals: try MetricsRecords.eventTotals(db, kind: EventKind.sessionRefused),

@@ -19,8 +19,9 @@ extension SessionStore {
         let validator = configuration.validator
         let parentKey = try validator.key(parent)
         let childKey = try validator.key(child)
+        let configuration = self.configuration
         try await mutate(key: parentKey) { db, parentRow, now in
-            let childRow = try Access.liveRow(db, key: childKey)
+            let childRow = try Access.liveRow(db, key: childKey, at: configuration.expiryInstant(now))
             guard try !SessionLinkRecords.isDescendant(db, parentRow.id, of: childRow.id) else {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.linkCycle,
@@ -55,30 +56,33 @@ extension SessionStore {
     /// (``SessionStoreConfiguration/tombstoneRetention``).
     public func sessionTree(key: String) async throws -> SessionTree {
         let key = try configuration.validator.key(key)
+        let instant = configuration.expiryInstant(clock.now())
         return try await read { db in
             guard let row = try SessionRecords.find(db, key: key) else {
                 throw SessionStoreError.sessionNotFound(key)
             }
-            return try Self.subtree(db, row)
+            return try Self.subtree(db, row, at: instant)
         }
     }
 
-    private static func subtree(_ db: Database, _ row: SessionRow) throws -> SessionTree {
-        let session = try SessionRecords.load(db, row)
+    /// `row`'s tree, each session as readers see it at `instant` (an overdue one expired).
+    private static func subtree(_ db: Database, _ row: SessionRow, at instant: ExpiryInstant) throws -> SessionTree {
+        let session = try SessionRecords.load(db, row.seen(at: instant))
         let children = try session.children.compactMap { try SessionRecords.find(db, key: $0) }
-        return SessionTree(session: session, children: try children.map { try subtree(db, $0) })
+        return SessionTree(session: session, children: try children.map { try subtree(db, $0, at: instant) })
     }
 
     private func related(
         _ key: String, _ keys: @escaping @Sendable (Database, SessionRow) throws -> [String]
     ) async throws(SessionStoreError) -> [Session] {
         let key = try configuration.validator.key(key)
+        let instant = configuration.expiryInstant(clock.now())
         return try await read { db in
             guard let row = try SessionRecords.find(db, key: key) else {
                 throw SessionStoreError.sessionNotFound(key)
             }
             return try keys(db, row).compactMap { try SessionRecords.find(db, key: $0) }.map {
-                try SessionRecords.load(db, $0)
+                try SessionRecords.load(db, $0.seen(at: instant))
             }
         }
     }

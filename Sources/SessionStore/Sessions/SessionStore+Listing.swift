@@ -32,7 +32,9 @@ public struct SessionStatistics: Sendable, Hashable, Encodable {
 }
 
 extension SessionStore {
-    /// Sessions matching `filter`, oldest first, with their details, config and links.
+    /// Sessions matching `filter`, oldest first, with their details, config and links. A
+    /// session whose expiry has passed is listed as expired (ended at its expiry), whether
+    /// or not a sweeper has ended it yet: never among the live ones.
     ///
     /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listSessions(_ filter: SessionFilter = SessionFilter()) async throws -> [Session] {
@@ -40,6 +42,7 @@ extension SessionStore {
             throw SessionStoreError.invalidArgument(.invalidLimit, "limit must be within 1...10000 (got \(filter.limit))")
         }
         let after = try filter.after.map { (key) throws in try configuration.validator.key(key) }
+        let instant = configuration.expiryInstant(clock.now())
         return try await read { db in
             var afterRowId: Int64 = 0
             if let after {
@@ -48,17 +51,18 @@ extension SessionStore {
                 }
                 afterRowId = row.id
             }
-            return try SessionListRecords.list(db, filter, afterRowId: afterRowId).map { try SessionRecords.load(db, $0) }
+            return try SessionListRecords.list(db, filter, afterRowId: afterRowId, at: instant).map { try SessionRecords.load(db, $0) }
         }
     }
 
-    /// The live sessions of a data source (Stream API `GetCurrentSessions`), oldest
-    /// first. Ended sessions are never listed themselves, but a listed session's
+    /// The live sessions of a data source, or of every data source when `dataSource` is
+    /// `nil` (Stream API `GetCurrentSessions`), oldest first. Ended sessions, and those
+    /// whose expiry has passed, are never listed themselves, but a listed session's
     /// ``Session/parents`` and ``Session/children`` may name ended ones: links outlive the
     /// sessions they join, until the tombstone is pruned
     /// (``SessionStoreConfiguration/tombstoneRetention``).
-    public func listCurrentSessions(dataSource: String, limit: Int = 10_000) async throws -> [Session] {
-        try configuration.validator.id(dataSource, field: .invalidDataSource)
+    public func listCurrentSessions(dataSource: String? = nil, limit: Int = 10_000) async throws -> [Session] {
+        try configuration.validator.optionalId(dataSource, field: .invalidDataSource)
         return try await listSessions(SessionFilter(states: .live, dataSource: dataSource, limit: limit))
     }
 
@@ -91,12 +95,14 @@ extension SessionStore {
         return try await read { db in try EventLog.read(db, after: seq, limit: limit, filter: filter) }
     }
 
-    /// Duration and counters of one session.
+    /// Duration and counters of one session. A session whose expiry has passed counts as
+    /// ended at its expiry.
     public func sessionStatistics(key: String) async throws -> SessionStatistics {
         let key = try configuration.validator.key(key)
         let now = clock.now()
+        let instant = configuration.expiryInstant(now)
         return try await read { db in
-            guard let row = try SessionRecords.find(db, key: key) else {
+            guard let row = try SessionRecords.find(db, key: key)?.seen(at: instant) else {
                 throw SessionStoreError.sessionNotFound(key)
             }
             return SessionStatistics(

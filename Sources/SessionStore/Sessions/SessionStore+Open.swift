@@ -20,10 +20,12 @@ extension SessionStore {
     /// - Throws: `INVALID_ARGUMENT.*` for bad input (nothing written);
     ///   `INVALID_HANDLE.SESSION_ALREADY_EXISTS` when the user has a live session with this
     ///   session id (unless `reconnect`, which returns it);
-    ///   `INVALID_HANDLE.SESSION_CLOSED` when that session id was closed (unless
-    ///   `reconnect`, which opens a new one); `INVALID_HANDLE.SESSION_NOT_FOUND` or
-    ///   `INVALID_HANDLE.SESSION_CLOSED` for an associate that is not live;
-    ///   `LIMIT_EXCEEDED.*`; `PERMISSION_DENIED.*`.
+    ///   `INVALID_HANDLE.SESSION_CLOSED` when that session id was closed or expired (unless
+    ///   `reconnect`, which opens a new one, never reviving an expired session);
+    ///   `INVALID_HANDLE.SESSION_NOT_FOUND`, `INVALID_HANDLE.SESSION_CLOSED` or
+    ///   `INVALID_HANDLE.SESSION_EXPIRED` for an associate that is not live;
+    ///   `LIMIT_EXCEEDED.*` (after the sessions counted against that limit whose expiry
+    ///   has passed were ended as expired, so they hold no slot); `PERMISSION_DENIED.*`.
     public func openSession(_ request: OpenSessionRequest) async throws -> Session {
         try await openSessionReportingOutcome(request).session
     }
@@ -57,7 +59,8 @@ extension SessionStore {
     /// The live session of `userId` named `sessionId`, opened if it does not exist
     /// (Spark Connect's `getOrCreateIsolatedSession`). Returning an existing session
     /// counts as an access; ``openIsolatedSessionReportingOutcome(userId:sessionId:)``
-    /// tells which it did.
+    /// tells which it did. An expired session is never revived: a new one is opened (one
+    /// whose expiry has passed is ended as expired first, as the sweeper would).
     ///
     /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when that session id was closed and
     ///   its tombstone is still kept.
@@ -100,7 +103,9 @@ extension SessionStore {
     ) async throws(SessionStoreError) -> OpenedSession {
         let valid = try validate(request)
         try await admit(request)
-        switch try await create(request, valid, returningLive: returningLive) {
+        let (outcome, ended) = try await create(request, valid, returningLive: returningLive)
+        ended.forEach(didEnd)
+        switch outcome {
         case .opened(let session):
             sessionMetrics.opened(session)
             logger.debug(
@@ -163,10 +168,13 @@ extension SessionStore {
     }
 
     /// The write of an open: the existing session when the request names a live one,
-    /// else the limits, then the new session with its events and links.
+    /// else the limits, then the new session with its events and links. Also returns the
+    /// overdue sessions it ended on the way (the one the request names, those holding a
+    /// limit's slots).
     private func create(
         _ request: OpenSessionRequest, _ valid: ValidOpen, returningLive: Bool
-    ) async throws(SessionStoreError) -> OpenOutcome {
+    ) async throws(SessionStoreError) -> (OpenOutcome, [EndedSession]) {
+        let configuration = self.configuration
         let limits = configuration.limits
         let expiry = configuration.expiry
         let clock = self.clock
@@ -178,35 +186,47 @@ extension SessionStore {
         startedPayload["impersonatedUser"] = request.impersonatedUser
         let startedPayloadJSON = JSONText.object(startedPayload)
         let links = valid.associates.map { (key: $0, payloadJSON: JSONText.object(["child": $0])) }
-        return try await write { db throws -> OpenOutcome in
+        return try await write { db throws -> (OpenOutcome, [EndedSession]) in
             let now = clock.now()
-            if let existing = try Self.existing(db, request, returningLive: returningLive, now: now, expiry: expiry) {
-                return .existing(existing)
+            let instant = configuration.expiryInstant(now)
+            var ended: [EndedSession] = []
+            if let existing = try Self.existing(
+                db, request, returningLive: returningLive, at: instant, expiry: expiry, ended: &ended)
+            {
+                return (.existing(existing), ended)
             }
-            if let refusal = try Limits.refusal(db, limits: limits, request: request) {
+            if let refusal = try Limits.refusal(db, limits: limits, request: request, at: instant, ended: &ended) {
                 try refusal.record(db, request: request, at: now)
-                return .refused(refusal)
+                return (.refused(refusal), ended)
             }
             let row = try SessionRecords.create(
                 db, key: key, request: request, timeoutMs: valid.timeoutMs,
                 expireAt: valid.timeoutMs.map { expiry.expireAt(now: now, timeoutMs: $0) }, at: now)
             try EventLog.append(db, at: now, kind: EventKind.sessionStarted, subject: row.subject, payloadJSON: startedPayloadJSON)
-            let children = try Self.link(db, row, to: links, at: now)
+            let children = try Self.link(db, row, to: links, at: instant)
             // Everything the session holds was just written from the request: no need to
             // read it back.
-            return .opened(
-                SessionRecords.session(row, details: request.details, config: request.config, parents: [], children: children))
+            return (
+                .opened(
+                    SessionRecords.session(row, details: request.details, config: request.config, parents: [], children: children)),
+                ended
+            )
         }
     }
 
     /// The live session the request's session id names, counted as an access, when
-    /// `returningLive`; `nil` when a new session is to be opened.
+    /// `returningLive`; `nil` when a new session is to be opened. An expired session is
+    /// never returned: `reconnect` and get-or-create open a new one, after ending it (into
+    /// `ended`) when it is overdue.
     private static func existing(
-        _ db: Database, _ request: OpenSessionRequest, returningLive: Bool, now: Int64, expiry: Expiry
+        _ db: Database, _ request: OpenSessionRequest, returningLive: Bool, at instant: ExpiryInstant, expiry: Expiry,
+        ended: inout [EndedSession]
     ) throws -> Session? {
+        let now = instant.now
         guard let sessionId = request.sessionId,
-            let newest = try SessionRecords.newest(db, userId: request.userId, clientSessionId: sessionId)
+            let stored = try SessionRecords.newest(db, userId: request.userId, clientSessionId: sessionId)
         else { return nil }
+        let newest = stored.seen(at: instant)
         if newest.state.isLive || newest.state == .closing {
             guard returningLive, newest.state.isLive else {
                 throw SessionStoreError(
@@ -215,10 +235,13 @@ extension SessionStore {
             }
             return try SessionRecords.load(db, Access.record(db, newest, now: now, expiry: expiry))
         }
-        guard request.reconnect else {
+        guard request.reconnect || (returningLive && newest.state == .expired) else {
             throw SessionStoreError(
                 code: SessionStoreError.Code.sessionClosed,
                 message: "session \(sessionId.debugDescriptionPrefix) of user \(request.userId.debugDescriptionPrefix) was \(newest.state.rawValue); open it with reconnect to start a new one")
+        }
+        if stored.isOverdue(at: instant), let overdue = try SessionEnding.endExpired(db, stored, at: now) {
+            ended.append(overdue)
         }
         return nil
     }
@@ -226,11 +249,12 @@ extension SessionStore {
     /// Links the new session to its live associates, one `session.linked` event each;
     /// returns the children's keys in link order.
     private static func link(
-        _ db: Database, _ row: SessionRow, to links: [(key: String, payloadJSON: String)], at now: Int64
+        _ db: Database, _ row: SessionRow, to links: [(key: String, payloadJSON: String)], at instant: ExpiryInstant
     ) throws -> [String] {
+        let now = instant.now
         var children: [Int64: String] = [:]
         for (key, payloadJSON) in links {
-            let child = try Access.liveRow(db, key: key)
+            let child = try Access.liveRow(db, key: key, at: instant)
             children[child.id] = key
             if try SessionLinkRecords.link(db, parentRowId: row.id, childRowId: child.id, at: now) {
                 try EventLog.append(db, at: now, kind: EventKind.sessionLinked, subject: row.subject, payloadJSON: payloadJSON)

@@ -2,13 +2,15 @@ import SessionStoreSQLite
 
 extension SessionStore {
     /// The session with `key`, live or ended (a tombstone); `nil` when there is none.
-    /// Does not count as an access.
+    /// Does not count as an access. A session whose expiry has passed is shown expired
+    /// (ended at its expiry, reason "expired") whether or not a sweeper has ended it yet.
     ///
     /// - Throws: `INVALID_HANDLE.FORMAT` when `key` is not a UUID.
     public func session(key: String) async throws -> Session? {
         let key = try configuration.validator.key(key)
+        let instant = configuration.expiryInstant(clock.now())
         return try await quickRead { db in
-            try SessionRecords.find(db, key: key).map { try SessionRecords.load(db, $0) }
+            try SessionRecords.find(db, key: key).map { try SessionRecords.load(db, $0.seen(at: instant)) }
         }
     }
 
@@ -16,20 +18,24 @@ extension SessionStore {
     /// user's sessions are searched: another user's session id is never found. Counts as
     /// an access (a touch).
     ///
-    /// - Throws: `INVALID_HANDLE.SESSION_CLOSED` when the newest such session has ended.
+    /// - Throws: `INVALID_HANDLE.SESSION_EXPIRED` when the newest such session expired
+    ///   (its expiry passed, whether or not a sweeper has ended it yet),
+    ///   `INVALID_HANDLE.SESSION_CLOSED` when it is closing or ended otherwise.
     public func isolatedSession(userId: String, sessionId: String) async throws -> Session? {
         let validator = configuration.validator
         try validator.id(userId, field: .invalidUserId)
         try validator.id(sessionId, field: .invalidSessionId)
         let now = clock.now()
+        let instant = configuration.expiryInstant(now)
         let found = try await quickRead { db -> (SessionRow, Session)? in
-            try SessionRecords.newest(db, userId: userId, clientSessionId: sessionId).map { ($0, try SessionRecords.load(db, $0)) }
+            try SessionRecords.newest(db, userId: userId, clientSessionId: sessionId).map { stored in
+                let row = stored.seen(at: instant)
+                return (row, try SessionRecords.load(db, row))
+            }
         }
         guard let (row, session) = found else { return nil }
         guard row.state.isLive else {
-            throw SessionStoreError(
-                code: SessionStoreError.Code.sessionClosed,
-                message: "session \(sessionId.debugDescriptionPrefix) of user \(userId.debugDescriptionPrefix) is \(row.state.rawValue)")
+            throw Access.notLive(row, named: "session \(sessionId.debugDescriptionPrefix) of user \(userId.debugDescriptionPrefix)")
         }
         guard let expireAt = configuration.expiry.movedExpiry(now: now, timeoutMs: row.timeoutMs, current: row.expireAt),
             case .moved = try await writeTouch(id: row.id, now: now, expireAt: expireAt)
@@ -44,23 +50,25 @@ extension SessionStore {
     /// `roundUp(now + timeout, tick)` (ZooKeeper's `touchSession`).
     ///
     /// Writes nothing when that bucket is not later than the current expiry, so touching
-    /// on every request is cheap; a late touch never moves expiry backwards.
+    /// on every request is cheap; a late touch never moves expiry backwards. A session
+    /// whose expiry has passed is expired, whether or not a sweeper has ended it: the
+    /// touch writes nothing and answers ``TouchResult/expired``.
     ///
-    /// - Returns: true while the session is live; false for an unknown, closing or ended
-    ///   session.
-    public func touch(key: String) async throws -> Bool {
+    /// - Returns: ``TouchResult/live`` while the session is live; otherwise whether it is
+    ///   unknown, closed (closing, or ended other than by expiry) or expired.
+    public func touch(key: String) async throws -> TouchResult {
         let started = ContinuousClock.now
         defer { metrics.operations.touch.record(since: started) }
         return switch try await touchOutcome(key: configuration.validator.key(key)) {
-        case .gone: false
-        case .unmoved, .moved: true
+        case .gone(let result): result
+        case .unmoved, .moved: .live
         }
     }
 
     /// What a touch did.
     enum TouchOutcome: Sendable {
-        /// Unknown, closing or ended.
-        case gone
+        /// Not live: unknown, closed or expired. Nothing was written.
+        case gone(TouchResult)
         /// Live; the bucket did not move, so nothing was written.
         case unmoved
         /// Live; the access and the new expiry were written.
@@ -72,7 +80,10 @@ extension SessionStore {
     func touchOutcome(key: String) async throws(SessionStoreError) -> TouchOutcome {
         let now = clock.now()
         let snapshot = try await quickRead(snapshot: false) { db in try SessionRecords.expiryProbe(db, key: key) }
-        guard let snapshot, snapshot.isLive else { return .gone }
+        guard let snapshot else { return .gone(.unknown) }
+        guard snapshot.isLive, !snapshot.isOverdue(at: configuration.expiryInstant(now)) else {
+            return .gone(TouchResult(notLive: snapshot.state))
+        }
         guard let expireAt = configuration.expiry.movedExpiry(now: now, timeoutMs: snapshot.timeoutMs, current: snapshot.expireAt)
         else { return .unmoved }
         return try await writeTouch(id: snapshot.id, now: now, expireAt: expireAt)
@@ -85,7 +96,8 @@ extension SessionStore {
             if try SessionRecords.touch(db, sessionRowId: id, now: now, expireAt: expireAt) {
                 return .moved(lastAccessAt: now, expireAt: expireAt)
             }
-            return try SessionRecords.isLive(db, sessionRowId: id) ? .unmoved : .gone
+            guard let state = try SessionRecords.state(db, sessionRowId: id) else { return .gone(.unknown) }
+            return state.isLive ? .unmoved : .gone(TouchResult(notLive: state))
         }
     }
 
@@ -176,7 +188,9 @@ extension SessionStore {
     /// - Returns: the session as it is now (ended), and whether this call ended it —
     ///   decided in the transaction, so of concurrent closes of one key exactly one says
     ///   it closed.
-    /// - Throws: `INVALID_HANDLE.SESSION_NOT_FOUND` for an unknown key.
+    /// - Throws: `INVALID_HANDLE.SESSION_NOT_FOUND` for an unknown key;
+    ///   `INVALID_HANDLE.SESSION_EXPIRED` for a session that expired (ended by expiry, or
+    ///   overdue: then this call ends it as expired, as the sweeper would).
     @discardableResult
     public func closeSession(key: String, reason: String = "closed by client") async throws -> ClosedSession {
         let started = ContinuousClock.now
@@ -184,13 +198,20 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         try configuration.validator.value(reason, field: .invalidReason)
         let clock = self.clock
-        let (session, ended) = try await write { db throws -> (Session, EndedSession?) in
+        let configuration = self.configuration
+        let outcome = try await write { db throws -> KeyedWrite<(Session, EndedSession?)> in
             guard let row = try SessionRecords.find(db, key: key) else {
                 throw SessionStoreError.sessionNotFound(key)
             }
-            let ended = try SessionEnding.end(db, row, as: .closed, reason: reason, at: clock.now())
-            return (try SessionRecords.load(db, ended?.row ?? row), ended)
+            let now = clock.now()
+            guard row.state != .expired else { throw Access.sessionExpired(key) }
+            if row.isOverdue(at: configuration.expiryInstant(now)) {
+                return .expired(try SessionEnding.endExpired(db, row, at: now))
+            }
+            let ended = try SessionEnding.end(db, row, as: .closed, reason: reason, at: now)
+            return .done((try SessionRecords.load(db, ended?.row ?? row), ended))
         }
+        let (session, ended) = try finish(outcome, key: key)
         if let ended {
             didEnd(ended)
         }
@@ -214,17 +235,23 @@ extension SessionStore {
     }
 
     /// Runs `body` on the live session `key` in a write transaction, after recording the
-    /// access.
+    /// access. A session found overdue is ended as the sweeper would end it (committed,
+    /// one `session.ended` event) and the call answers `INVALID_HANDLE.SESSION_EXPIRED`.
     func mutate<T: Sendable>(
         key: String, _ body: @escaping @Sendable (Database, SessionRow, Int64) throws -> T
     ) async throws(SessionStoreError) -> T {
         let clock = self.clock
+        let configuration = self.configuration
         let expiry = configuration.expiry
-        return try await write { db in
-            let row = try Access.liveRow(db, key: key)
+        let outcome = try await write { db -> KeyedWrite<T> in
+            let row = try Access.storedLiveRow(db, key: key)
             let now = clock.now()
+            if row.isOverdue(at: configuration.expiryInstant(now)) {
+                return .expired(try SessionEnding.endExpired(db, row, at: now))
+            }
             try Access.record(db, row, now: now, expiry: expiry)
-            return try body(db, row, now)
+            return .done(try body(db, row, now))
         }
+        return try finish(outcome, key: key)
     }
 }

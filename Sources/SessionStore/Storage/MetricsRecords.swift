@@ -3,8 +3,27 @@ import SessionStoreSQLite
 /// The SQL of ``MetricsSnapshot``: the counters the triggers keep (`live_session_counts`,
 /// `event_totals`) and the running executions by status.
 enum MetricsRecords {
-    /// Live sessions by data source and state, ordered by data source then state.
-    static func liveSessionCounts(_ db: Database) throws(SQLiteError) -> [MetricsSnapshot.SessionCount] {
+    /// The most overdue sessions a snapshot reads to leave them out of the live counts.
+    static let overdueReadLimit = 10_000
+
+    /// Live sessions by data source and state at `instant`, ordered by data source then
+    /// state. Sessions overdue at `instant` are not counted: they are expired for every reader. They
+    /// are read through the expiry index (up to ``overdueReadLimit``, the earliest), so the
+    /// cost follows the number overdue, not the number live.
+    static func liveSessionCounts(_ db: Database, at instant: ExpiryInstant) throws(SQLiteError) -> [MetricsSnapshot.SessionCount] {
+        var overdue: [String: Int64] = [:]
+        for row in try SessionRecords.due(db, now: instant.now, limit: overdueReadLimit) where row.isOverdue(at: instant) {
+            overdue[row.dataSource + "\t" + row.state.rawValue, default: 0] += 1
+        }
+        return try storedLiveSessionCounts(db).map { count in
+            var count = count
+            count.count -= overdue[count.dataSource + "\t" + count.state.rawValue] ?? 0
+            return count
+        }
+    }
+
+    /// The live counts the triggers keep, overdue sessions included.
+    private static func storedLiveSessionCounts(_ db: Database) throws(SQLiteError) -> [MetricsSnapshot.SessionCount] {
         try db.fetchAll(
             sql: """
                 SELECT name, live FROM live_session_counts

@@ -120,31 +120,35 @@ enum SessionRecords {
     /// What a touch needs to decide: the row id, state, timeout and effective expiry of
     /// `key`, read without materialising the rest of the row.
     static let expiryProbeSQL = """
-        SELECT id, state IN ('idle', 'active'), timeout_ms, last_access_at, expire_at, \(rearmColumns)
+        SELECT id, state, timeout_ms, last_access_at, expire_at, \(rearmColumns)
         FROM sessions WHERE key = ?
         """
 
     static func expiryProbe(_ db: Database, key: String) throws(SQLiteError) -> ExpiryProbe? {
-        try db.fetchOne(sql: expiryProbeSQL, [.text(key)]) { row in
-            let isLive = row.bool(1)
+        try db.fetchOne(sql: expiryProbeSQL, [.text(key)]) { row throws(SQLiteError) in
+            let state = try SessionState(stored: row.string(1), table: "sessions", column: "state")
+            let isLive = state.isLive
             let timeoutMs = row.optionalInt64(2)
             return ExpiryProbe(
-                id: row.int64(0), isLive: isLive, timeoutMs: timeoutMs,
+                id: row.int64(0), state: state, timeoutMs: timeoutMs,
                 expireAt: Expiry.effectiveExpireAt(
                     stored: row.optionalInt64(4), isLive: isLive, timeoutMs: timeoutMs, lastAccessAt: row.int64(3),
                     rearm: rearmState(row, at: 5)))
         }
     }
 
-    /// Whether the session with row id `id` is live: the one column a touch that lost a
-    /// race needs.
-    static func isLive(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Bool {
-        try db.fetchInt64(sql: "SELECT state IN ('idle', 'active') FROM sessions WHERE id = ?", [.integer(sessionRowId)]) == 1
+    /// The stored state of the session with row id `id`: the one column a touch that lost
+    /// a race needs. `nil` when the row is gone.
+    static func state(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> SessionState? {
+        try db.fetchOne(sql: "SELECT state FROM sessions WHERE id = ?", [.integer(sessionRowId)]) { row throws(SQLiteError) in
+            try SessionState(stored: row.string(0), table: "sessions", column: "state")
+        }
     }
 
     struct ExpiryProbe: Sendable {
         let id: Int64
-        let isLive: Bool
+        let state: SessionState
+        var isLive: Bool { state.isLive }
         let timeoutMs: Int64?
         let expireAt: Int64?
     }

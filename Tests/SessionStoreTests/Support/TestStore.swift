@@ -7,9 +7,23 @@ final class TestStore: @unchecked Sendable {
     /// Where every test store's clock starts: a whole number of seconds.
     static let start: Int64 = 1_700_000_000_000
 
+    /// Whole seconds of the real clock, `seconds` away from now: a start for stores whose
+    /// file is also read on the real clock (`sessionctl`, the `sqlite3` views), which show
+    /// a session expired once its expiry has passed in real time.
+    static func realTime(offsetBy seconds: Int64 = 0) -> Int64 {
+        (SystemWallClock().now() / 1_000 + seconds) * 1_000
+    }
+
     let directory = TemporaryDirectory()
-    let clock = ManualWallClock(now: TestStore.start)
+    /// Where this store's clock started.
+    let start: Int64
+    let clock: ManualWallClock
     var path: String { directory.path("sessions.sqlite") }
+
+    init(start: Int64 = TestStore.start) {
+        self.start = start
+        clock = ManualWallClock(now: start)
+    }
 
     /// Opens a store on the file; `configure` adjusts the configuration first.
     func open(_ configure: (inout SessionStoreConfiguration) -> Void = { _ in }) async throws -> SessionStore {

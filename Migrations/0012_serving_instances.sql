@@ -7,16 +7,16 @@
 -- yet; until one does, sessions due after it are suspended: no expiry).
 ALTER TABLE instances ADD COLUMN serving INTEGER NOT NULL DEFAULT 0;
 
--- `live_sessions` shows the effective expiry (`expires`, NULL while suspended), computed as
--- the library's `Expiry.effectiveExpireAt`: a live session with a timeout, not accessed
--- since 'rearm_epoch' and due after 'rearm_since', expires at
+-- `session_expiry` (0011), which every view reads, computes the effective expiry as the
+-- library's `Expiry.effectiveExpireAt`: a live session with a timeout, not accessed since
+-- 'rearm_epoch' and due after 'rearm_since', expires at
 --   max(expire_at, roundUp(rearm_epoch + timeout_ms, rearm_tick))
 -- (rounding as the library's, saturating at the largest tick below 2^63; a missing tick is
--- 1 ms); then, while 'serving_stopped_at' is set, one due after it has no expiry. Columns
--- and rows are as in 0010.
-DROP VIEW live_sessions;
+-- 1 ms); then, while 'serving_stopped_at' is set, one due after it has no expiry
+-- (suspended) and is not overdue. Its columns are as in 0011.
+DROP VIEW session_expiry;
 
-CREATE VIEW live_sessions AS
+CREATE VIEW session_expiry AS
 WITH rearm AS (
     SELECT
         (SELECT value FROM store_state WHERE name = 'rearm_epoch') AS epoch,
@@ -25,8 +25,13 @@ WITH rearm AS (
         (SELECT value FROM store_state WHERE name = 'serving_stopped_at') AS stopped
 ),
 rearmed AS (
-    SELECT sessions.*, rearm.stopped,
-        CASE WHEN timeout_ms IS NOT NULL AND last_access_at < rearm.epoch AND expire_at > rearm.since
+    SELECT
+        sessions.id AS session_id,
+        sessions.state,
+        sessions.timeout_ms,
+        rearm.stopped,
+        CASE WHEN state IN ('idle', 'active') AND timeout_ms IS NOT NULL
+            AND last_access_at < rearm.epoch AND expire_at > rearm.since
         THEN max(expire_at,
             CASE
             WHEN timeout_ms > 9223372036854775807 - 9223372036854775807 % rearm.tick - rearm.tick - rearm.epoch
@@ -34,26 +39,21 @@ rearmed AS (
             WHEN (rearm.epoch + timeout_ms) % rearm.tick = 0 THEN rearm.epoch + timeout_ms
             ELSE rearm.epoch + timeout_ms - (rearm.epoch + timeout_ms) % rearm.tick + rearm.tick
             END)
-        ELSE expire_at END AS effective
+        ELSE expire_at END AS rearmed_expire_at
     FROM sessions, rearm
-    WHERE state IN ('idle', 'active')
+),
+effective AS (
+    SELECT
+        session_id,
+        state,
+        CASE WHEN state IN ('idle', 'active') AND timeout_ms IS NOT NULL
+            AND stopped IS NOT NULL AND rearmed_expire_at > stopped
+        THEN NULL ELSE rearmed_expire_at END AS effective_expire_at
+    FROM rearmed
 )
 SELECT
-    key,
-    user_id,
-    client_session_id,
-    data_source,
-    type,
-    state,
-    CASE WHEN timeout_ms IS NULL THEN 'never' ELSE (timeout_ms / 1000) || 's' END AS timeout,
-    strftime('%Y-%m-%dT%H:%M:%fZ', created_at / 1000.0, 'unixepoch') AS created,
-    strftime('%Y-%m-%dT%H:%M:%fZ', last_access_at / 1000.0, 'unixepoch') AS last_access,
-    strftime('%Y-%m-%dT%H:%M:%fZ', (
-        CASE WHEN timeout_ms IS NOT NULL AND stopped IS NOT NULL AND effective > stopped THEN NULL ELSE effective END
-    ) / 1000.0, 'unixepoch') AS expires,
-    client_address,
-    impersonated_user,
-    statements,
-    failures
-FROM rearmed
-ORDER BY id;
+    session_id,
+    effective_expire_at,
+    state = 'idle' AND effective_expire_at IS NOT NULL
+        AND effective_expire_at <= CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) AS overdue
+FROM effective;
