@@ -240,18 +240,17 @@ import Darwin
     @Test func aKilledServeLeavesTheSessionsDueSinceItDiedAFullTimeout() async throws {
         let directory = TemporaryDirectory()
         let path = directory.path("sessions.sqlite")
-        // Due long enough after it is opened that `serve` is killed first, even on a
-        // loaded machine.
-        let opener = try await SessionStore.open(path: path)
-        let session = try await opener.openSession(userId: "grace", timeout: .after(.seconds(8)))
-        await opener.close()
-        let storedExpiry = try #require(session.expireAt?.milliseconds)
-
         let serve = try await SpawnedSessionctl(["serve", "--db", path] + Self.serveSettings)
         try await Self.waitUntilServing([serve], path: path)
         #expect(try CrashInspector(path: path).count("SELECT count(*) FROM instances WHERE serving = 1") == 1)
+
+        // Opened while `serve` runs, and due well after it is killed (right away).
+        let opener = try await SessionStore.open(path: path)
+        let session = try await opener.openSession(userId: "grace", timeout: .after(.seconds(4)))
         #expect(kill(serve.pid, SIGKILL) == 0)
+        await opener.close()
         _ = await serve.exit(within: .seconds(60))
+        let storedExpiry = try #require(session.expireAt?.milliseconds)
         try #require(
             try CrashInspector(path: path).count("SELECT count(*) FROM sessions WHERE state = 'idle'") == 1,
             "the session expired before serve was killed")

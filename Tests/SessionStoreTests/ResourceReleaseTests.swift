@@ -80,7 +80,8 @@ import Darwin
         let path = directory.path("sessions.sqlite")
         let owned = ["artifact/a.jar", "artifact/b.jar", "view/v1"]
         let key = try await Self.withOwner(path) { store in
-            let session = try await store.openSession(userId: "owner", timeout: .after(.seconds(1)))
+            // Long enough to add its resources on a loaded machine before it expires.
+            let session = try await store.openSession(userId: "owner", timeout: .after(.seconds(5)))
             for name in owned {
                 let parts = name.split(separator: "/").map(String.init)
                 _ = try await store.addResource(key: session.key, kind: parts[0], name: parts[1], bytes: 5)
