@@ -3,41 +3,59 @@
 -- they show as live, using the real clock:
 --   CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
 -- (milliseconds since the Unix epoch, as the *_at columns). `session_expiry` computes
--- each session's effective expiry (the expression of 0010) and whether it is overdue,
--- once, for every other view. Their columns are as before. An `active` session (an
--- attached execution running) is never overdue here: the sweeper spares it by default
--- (running-sessions-do-not-expire); where that is off, the views show it live until the
--- sweeper ends it, never expired and then live again.
+-- each session's effective expiry and whether it is overdue, once, for every other view,
+-- as the library's `Expiry.effectiveExpireAt`: a live session with a timeout, not
+-- accessed since 'rearm_epoch' and due after 'rearm_since' (no bound when missing),
+-- expires at max(expire_at, roundUp(rearm_epoch + timeout_ms, rearm_tick)) (rounding as
+-- the library's, saturating at the largest tick below 2^63; a missing tick is 1 ms);
+-- then, while 'serving_stopped_at' is set (the last serving process stopped cleanly and
+-- no open has re-armed since), one due after it has no expiry (suspended). The views'
+-- columns are as before. An `active` session (an attached execution running) is never
+-- overdue here: the sweeper spares it by default (running-sessions-do-not-expire); where
+-- that is off, the views show it live until the sweeper ends it, never expired and then
+-- live again.
 
 CREATE VIEW session_expiry AS
+WITH rearm AS (
+    SELECT
+        (SELECT value FROM store_state WHERE name = 'rearm_epoch') AS epoch,
+        max(1, coalesce((SELECT value FROM store_state WHERE name = 'rearm_tick'), 1)) AS tick,
+        coalesce((SELECT value FROM store_state WHERE name = 'rearm_since'), -9223372036854775808) AS since,
+        (SELECT value FROM store_state WHERE name = 'serving_stopped_at') AS stopped
+),
+rearmed AS (
+    SELECT
+        sessions.id AS session_id,
+        sessions.state,
+        sessions.timeout_ms,
+        rearm.stopped,
+        CASE WHEN state IN ('idle', 'active') AND timeout_ms IS NOT NULL
+            AND last_access_at < rearm.epoch AND expire_at > rearm.since
+        THEN max(expire_at,
+            CASE
+            WHEN timeout_ms > 9223372036854775807 - 9223372036854775807 % rearm.tick - rearm.tick - rearm.epoch
+            THEN 9223372036854775807 - 9223372036854775807 % rearm.tick
+            WHEN (rearm.epoch + timeout_ms) % rearm.tick = 0 THEN rearm.epoch + timeout_ms
+            ELSE rearm.epoch + timeout_ms - (rearm.epoch + timeout_ms) % rearm.tick + rearm.tick
+            END)
+        ELSE expire_at END AS rearmed_expire_at
+    FROM sessions, rearm
+),
+effective AS (
+    SELECT
+        session_id,
+        state,
+        CASE WHEN state IN ('idle', 'active') AND timeout_ms IS NOT NULL
+            AND stopped IS NOT NULL AND rearmed_expire_at > stopped
+        THEN NULL ELSE rearmed_expire_at END AS effective_expire_at
+    FROM rearmed
+)
 SELECT
     session_id,
     effective_expire_at,
     state = 'idle' AND effective_expire_at IS NOT NULL
         AND effective_expire_at <= CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) AS overdue
-FROM (
-    SELECT
-        id AS session_id,
-        state,
-        CASE WHEN state IN ('idle', 'active') AND timeout_ms IS NOT NULL
-            AND last_access_at < (SELECT value FROM store_state WHERE name = 'rearm_epoch')
-        THEN max(expire_at,
-            CASE
-            WHEN timeout_ms > (9223372036854775807 - 9223372036854775807 % max(1, coalesce((SELECT value FROM store_state WHERE name = 'rearm_tick'), 1)))
-                - max(1, coalesce((SELECT value FROM store_state WHERE name = 'rearm_tick'), 1))
-                - (SELECT value FROM store_state WHERE name = 'rearm_epoch')
-            THEN 9223372036854775807 - 9223372036854775807 % max(1, coalesce((SELECT value FROM store_state WHERE name = 'rearm_tick'), 1))
-            WHEN ((SELECT value FROM store_state WHERE name = 'rearm_epoch') + timeout_ms)
-                % max(1, coalesce((SELECT value FROM store_state WHERE name = 'rearm_tick'), 1)) = 0
-            THEN (SELECT value FROM store_state WHERE name = 'rearm_epoch') + timeout_ms
-            ELSE (SELECT value FROM store_state WHERE name = 'rearm_epoch') + timeout_ms
-                - ((SELECT value FROM store_state WHERE name = 'rearm_epoch') + timeout_ms)
-                    % max(1, coalesce((SELECT value FROM store_state WHERE name = 'rearm_tick'), 1))
-                + max(1, coalesce((SELECT value FROM store_state WHERE name = 'rearm_tick'), 1))
-            END)
-        ELSE expire_at END AS effective_expire_at
-    FROM sessions
-);
+FROM effective;
 
 DROP VIEW live_sessions;
 
