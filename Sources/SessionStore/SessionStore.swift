@@ -73,8 +73,9 @@ public final class SessionStore: Sendable {
     /// mode 0600 (with its `-wal` and `-shm`), which a `debug` log line reports.
     ///
     /// - Throws: ``SessionStoreError`` with `STORAGE.CANTOPEN` when the file cannot be
-    ///   opened or created, is a symbolic link or belongs to another user, `STORAGE.NOTADB` when it is not a database (it is left
-    ///   untouched), `SCHEMA.TOO_NEW` when a newer build wrote it,
+    ///   opened or created, is a symbolic link or belongs to another user,
+    ///   `STORAGE.NOTADB` when it is not a database (it is left untouched),
+    ///   `SCHEMA.TOO_NEW` when a newer build wrote it,
     ///   `SCHEMA.UNKNOWN_MIGRATION` when it records a migration this build skipped, and
     ///   `SCHEMA.CHECKSUM_MISMATCH` when a migration it recorded differs from this build's;
     ///   `INVALID_ARGUMENT.CONFIG_VALUE` for a configured duration that is negative or
