@@ -120,6 +120,39 @@ import Testing
         }
     }
 
+    struct LeakyAuthenticator: SessionAuthenticator {
+        struct DirectoryDown: Error, CustomStringConvertible {
+            var description: String { "user db password is hunter2" }
+        }
+        func authenticate(_ request: AuthenticationRequest) async throws -> Bool {
+            throw DirectoryDown()
+        }
+    }
+
+    @Test func anAuthenticatorsErrorTextReachesOnlyADebugLogLine() async throws {
+        let test = TestStore()
+        let log = CapturedLogLines()
+        try await test.withStore({
+            $0.authenticator = LeakyAuthenticator()
+            $0.logger = log.logger()
+        }) { store in
+            var request = OpenSessionRequest(userId: "ada")
+            request.credentials = "tok-s3cr3t"
+            let error = await expectError(SessionStoreError.Code.authenticationFailed) { try await store.openSession(request) }
+            let message = try #require(error?.message)
+            #expect(!message.contains("hunter2") && !message.contains("password"), "\(message)")
+            #expect(!"\(String(describing: error))".contains("hunter2"))
+
+            let refusals = try payloads(test, kind: EventKind.sessionRefused.rawValue).map(Self.strings)
+            #expect(refusals == [["code": SessionStoreError.Code.authenticationFailed.rawValue, "message": message]])
+
+            let leaking = log.all().filter { line in line.metadata.values.contains { $0.contains("hunter2") } || line.message.contains("hunter2") }
+            #expect(leaking.count == 1)
+            #expect(leaking.allSatisfy { $0.level == .debug && $0.message == "authenticator failed" })
+            #expect(!logTexts(log).contains { $0.contains("tok-s3cr3t") })
+        }
+    }
+
     @Test func sessionctlListingsAndEventsShowNoSecret() async throws {
         let db = CLIDatabase()
         let key = try await db.open(["--user", "ada", "--conf", "spark.hadoop.fs.s3a.secret.key=\(Self.secret)", "--conf", "spark.app.name=etl"])
