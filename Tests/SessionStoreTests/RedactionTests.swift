@@ -153,6 +153,48 @@ import Testing
         }
     }
 
+    /// Keeps the request the store hands to the authenticator.
+    final class CapturingAuthenticator: SessionAuthenticator {
+        let requests = Mutex<[AuthenticationRequest]>([])
+        func authenticate(_ request: AuthenticationRequest) async throws -> Bool {
+            requests.withLock { $0.append(request) }
+            return true
+        }
+    }
+
+    /// What a value shows through every way Swift prints it.
+    static func printed(_ value: some Any) -> [String] {
+        var dumped = ""
+        dump(value, to: &dumped)
+        return ["\(value)", String(describing: value), String(reflecting: value), dumped]
+    }
+
+    @Test func requestsDoNotPrintCredentialsOrSecretConfig() async throws {
+        var request = OpenSessionRequest(userId: "ada", sessionId: "nb-1")
+        request.credentials = "tok-s3cr3t"
+        request.config = ["spark.hadoop.fs.s3a.secret.key": Self.secret, "spark.app.name": "etl-app"]
+        request.clientAddress = "10.1.2.3"
+        for text in Self.printed(request) {
+            #expect(!text.contains("tok-s3cr3t") && !text.contains(Self.secret), "\(text)")
+            #expect(text.contains("ada") && text.contains("etl-app") && text.contains("10.1.2.3"), "\(text)")
+            #expect(text.contains(Self.redacted), "\(text)")
+        }
+        // The value itself keeps them.
+        #expect(request.credentials == "tok-s3cr3t")
+
+        let authenticator = CapturingAuthenticator()
+        let test = TestStore()
+        try await test.withStore { $0.authenticator = authenticator } body: { store in
+            _ = try await store.openSession(request)
+        }
+        let seen = try #require(authenticator.requests.withLock { $0.first })
+        #expect(seen.credentials == "tok-s3cr3t")
+        for text in Self.printed(seen) {
+            #expect(!text.contains("tok-s3cr3t"), "\(text)")
+            #expect(text.contains("ada") && text.contains("10.1.2.3") && text.contains(Self.redacted), "\(text)")
+        }
+    }
+
     @Test func sessionctlListingsAndEventsShowNoSecret() async throws {
         let db = CLIDatabase()
         let key = try await db.open(["--user", "ada", "--conf", "spark.hadoop.fs.s3a.secret.key=\(Self.secret)", "--conf", "spark.app.name=etl"])
