@@ -28,15 +28,18 @@ public final class SessionStore: Sendable {
     let metrics: StoreMetrics
     /// Reads new events once per commit for every notification stream of the store.
     package let eventFollower: EventFollower
+    /// The compiled ``SessionStoreConfiguration/redactionPattern``.
+    package let redaction: Redaction
     var logger: Logger { configuration.logger.withCallMetadata() }
     var clock: any WallClock { configuration.clock }
 
     private init(
-        path: String, configuration: SessionStoreConfiguration, pool: DatabasePool, instanceId: Int64,
-        recovery: RecoveryReport?
+        path: String, configuration: SessionStoreConfiguration, redaction: Redaction, pool: DatabasePool,
+        instanceId: Int64, recovery: RecoveryReport?
     ) {
         self.path = path
         self.configuration = configuration
+        self.redaction = redaction
         self.pool = pool
         self.instanceId = instanceId
         self.recovery = recovery
@@ -79,11 +82,13 @@ public final class SessionStore: Sendable {
     ///   `SCHEMA.UNKNOWN_MIGRATION` when it records a migration this build skipped, and
     ///   `SCHEMA.CHECKSUM_MISMATCH` when a migration it recorded differs from this build's;
     ///   `INVALID_ARGUMENT.CONFIG_VALUE` for a configured duration that is negative or
-    ///   beyond `Int64` milliseconds, before the file is opened.
+    ///   beyond `Int64` milliseconds, or a ``SessionStoreConfiguration/redactionPattern``
+    ///   that is not a regular expression, before the file is opened.
     public static func open(
         path: String, configuration: SessionStoreConfiguration = SessionStoreConfiguration()
     ) async throws -> SessionStore {
         try configuration.checkDurations()
+        let redaction = try Redaction(pattern: configuration.redactionPattern)
         let clock = configuration.clock
         let logger = configuration.logger.withCallMetadata()
         var databaseConfiguration = DatabaseConfiguration(
@@ -119,7 +124,8 @@ public final class SessionStore: Sendable {
                 return (instanceId, recovered)
             }
             let store = SessionStore(
-                path: path, configuration: configuration, pool: pool, instanceId: instanceId, recovery: recovered?.0)
+                path: path, configuration: configuration, redaction: redaction, pool: pool, instanceId: instanceId,
+                recovery: recovered?.0)
             if let (report, ended) = recovered {
                 logger.debug(
                     "recovered after a crash",

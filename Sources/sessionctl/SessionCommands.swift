@@ -121,7 +121,10 @@ struct ListCommand: AsyncParsableCommand {
             states = .only(only)
         }
         let filter = SessionFilter(states: states, userId: user, dataSource: dataSource, limit: limit)
-        let sessions = try await withStore(global) { try await $0.listSessions(filter) }
+        // A listing shows other users' sessions: their secrets are redacted.
+        let sessions = try await withStore(global) { store in
+            try await store.listSessions(filter).map(store.redaction.session)
+        }
         try global.output.printSessions(sessions)
     }
 }
@@ -136,7 +139,9 @@ struct CurrentCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let sessions = try await withStore(global) { try await $0.listCurrentSessions(dataSource: dataSource) }
+        let sessions = try await withStore(global) { store in
+            try await store.listCurrentSessions(dataSource: dataSource).map(store.redaction.session)
+        }
         try global.output.printSessions(sessions)
     }
 }

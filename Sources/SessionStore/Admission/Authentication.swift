@@ -10,7 +10,9 @@ public struct AuthenticationRequest: Sendable, Hashable {
 
 /// Decides at open whether the presented credentials admit the user (Hive's
 /// authentication hook). A refusal becomes `PERMISSION_DENIED.AUTHENTICATION` and an
-/// `session.refused` event.
+/// `session.refused` event. So does an error thrown, whose text may describe the
+/// authenticator's own secrets: the caller and the event get a generic message, and the
+/// error reaches only a `debug` log line of the store's logger.
 ///
 /// ```swift
 /// struct TokenAuthenticator: SessionAuthenticator {

@@ -130,6 +130,14 @@ extension SessionStoreConfiguration {
                 default: throw badValue("impersonation", text, "none, any or proxy:USER,USER")
                 }
             }),
+        ConfigurationOption(
+            name: "redaction-pattern",
+            summary: "Config names whose values events, logs and listings redact: a regular expression, case-insensitive (Spark's spark.redaction.regex).",
+            get: { $0.redactionPattern },
+            set: { configuration, text throws(SessionStoreError) in
+                _ = try Redaction(pattern: text)
+                configuration.redactionPattern = text
+            }),
     ]
 
     private static func parseDuration(_ text: String, _ name: String) throws(SessionStoreError) -> Int64 {

@@ -83,6 +83,13 @@ public struct SessionStoreConfiguration: Sendable {
     /// Decides which principal may act as which user. Default: nobody may act as
     /// someone else.
     public var impersonationPolicy: any ImpersonationPolicy = NoImpersonation()
+    /// Config names whose values are redacted in `session.config_changed` events, log
+    /// lines and `sessionctl` listings (Spark's `spark.redaction.regex`): a regular
+    /// expression matched case-insensitively anywhere in the name. The stored config keeps
+    /// the real values for the owner. Checked when the store opens. To redact nothing, use
+    /// a pattern no name matches, such as `^$`. Default
+    /// ``defaultRedactionPattern``.
+    public var redactionPattern = SessionStoreConfiguration.defaultRedactionPattern
     /// Where the library logs; it never bootstraps logging itself. Default: discards.
     public var logger = Logger(label: "SessionStore", factory: { _ in SwiftLogNoOpLogHandler() })
     /// Where the library records metrics; `nil` uses whatever the process bootstrapped

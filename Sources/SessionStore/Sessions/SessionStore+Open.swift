@@ -271,9 +271,14 @@ extension SessionStore {
         do {
             admitted = try await configuration.authenticator.authenticate(authentication)
         } catch {
+            // The authenticator's error may describe its own secrets (a connection string,
+            // a password): the event and the caller get a generic message, the debug log
+            // the detail.
+            logger.debug(
+                "authenticator failed", metadata: ["session.user": "\(request.userId)", "error.message": "\(error)"])
             return SessionStoreError(
                 code: SessionStoreError.Code.authenticationFailed,
-                message: "authentication of \(request.userId.debugDescriptionPrefix) failed: \(error)")
+                message: "authentication of \(request.userId.debugDescriptionPrefix) failed")
         }
         guard admitted else {
             return SessionStoreError(

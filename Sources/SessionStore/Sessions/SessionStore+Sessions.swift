@@ -144,22 +144,27 @@ extension SessionStore {
     }
 
     /// Sets configuration values. Each name whose value changes is recorded as a
-    /// `session.config_changed` event with the old and new value; setting a name to the
-    /// value it has writes nothing for it. Counts as an access.
+    /// `session.config_changed` event with the old and new value — both replaced by
+    /// ``SessionStoreConfiguration/redactedValue`` when the name matches the
+    /// ``SessionStoreConfiguration/redactionPattern``, so the event log never holds them;
+    /// setting a name to the value it has writes nothing for it. Counts as an access.
     ///
     /// - Returns: the names whose value changed.
     @discardableResult
     public func setConfig(key: String, _ config: [String: String]) async throws -> [String] {
         let key = try configuration.validator.key(key)
         try configuration.validator.pairs(config, nameField: .invalidConfigName, valueField: .invalidConfigValue)
+        // Matched here, on the caller's task: the writer thread only runs SQL.
+        let redacted = Set(config.keys.filter(redaction.redacts))
         return try await mutate(key: key) { db, row, now in
             var changed: [String] = []
             for (name, value) in config.sorted(by: { $0.key < $1.key }) {
                 let old = try SessionDetailRecords.configValue(db, sessionRowId: row.id, name: name)
                 guard old != value else { continue }
                 try SessionDetailRecords.upsertConfig(db, sessionRowId: row.id, name: name, value: value, at: now)
-                var payload = ["name": name, "new": value]
-                payload["old"] = old
+                let shown = { (value: String) in redacted.contains(name) ? SessionStoreConfiguration.redactedValue : value }
+                var payload = ["name": name, "new": shown(value)]
+                payload["old"] = old.map(shown)
                 try EventLog.append(db, at: now, kind: EventKind.configChanged, subject: row.subject, payload: payload)
                 changed.append(name)
             }
