@@ -171,6 +171,9 @@ public struct SessionLimits: Sendable, Hashable {
     public var maxResourceBytesPerSession: Int64?
     /// Bytes of an execution's statement or request payload. Default 1 MiB.
     public var maxPayloadBytes = 1_048_576
+    /// Links one session may take part in, as parent or as child; a link past it is
+    /// refused with `LIMIT_EXCEEDED.LINKS_PER_SESSION`. Default 1024.
+    public var maxLinksPerSession = 1024
 
     /// No count limits; the default size limits.
     public init() {}

@@ -13,8 +13,10 @@ extension SessionStore {
     /// no-op. Counts as an access to the parent.
     ///
     /// - Throws: `INVALID_ARGUMENT.LINK_CYCLE` when `parent` is `child` or one of its
-    ///   descendants; `INVALID_HANDLE.SESSION_NOT_FOUND` / `SESSION_CLOSED` when either
-    ///   session is not live.
+    ///   descendants; `LIMIT_EXCEEDED.LINKS_PER_SESSION` when either session already takes
+    ///   part in ``SessionLimits/maxLinksPerSession`` links;
+    ///   `INVALID_HANDLE.SESSION_NOT_FOUND` / `SESSION_CLOSED` when either session is not
+    ///   live. A refused link writes nothing.
     public func addAssociate(parentKey parent: String, childKey child: String) async throws {
         let validator = configuration.validator
         let parentKey = try validator.key(parent)
@@ -27,7 +29,7 @@ extension SessionStore {
                     code: SessionStoreError.Code.linkCycle,
                     message: "linking \(childKey) under \(parentKey) would make a cycle")
             }
-            if try SessionLinkRecords.link(db, parentRowId: parentRow.id, childRowId: childRow.id, at: now) {
+            if try SessionLinking.link(db, parent: parentRow, child: childRow, limit: configuration.limits.maxLinksPerSession, at: now) {
                 try EventLog.append(
                     db, at: now, kind: EventKind.sessionLinked, subject: parentRow.subject, payload: ["child": childKey])
             }
