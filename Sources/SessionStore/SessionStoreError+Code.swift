@@ -101,6 +101,9 @@ extension SessionStoreError {
         public static let resourceBytesPerSession = Code("LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION", .capacityExceeded)
         /// The session would hold more details than allowed.
         public static let detailsPerSession = Code("LIMIT_EXCEEDED.DETAILS_PER_SESSION", .sizeExceeded)
+        /// A new link would exceed the links one session may take part in, as parent or as
+        /// child (``SessionLimits/maxLinksPerSession``); nothing was written.
+        public static let linksPerSession = Code("LIMIT_EXCEEDED.LINKS_PER_SESSION", .capacityExceeded)
 
         // MARK: Authentication
 
@@ -255,6 +258,7 @@ extension SessionStoreError {
             streamingQueriesPerSession,
             resourceBytesPerSession,
             detailsPerSession,
+            linksPerSession,
             authenticationFailed,
             impersonationDenied,
             invalidUserId,

@@ -99,7 +99,9 @@ struct DemoCommand: AsyncParsableCommand {
                 ]
             })
         let tree = try await store.sessionTree(key: carol.key)
-        narrator.note("carol's session tree: \(tree.session.sessionId ?? "") → \(tree.children.map { $0.session.sessionId ?? $0.session.key }.joined(separator: ", "))")
+        let root = tree.node(tree.root)?.session
+        let children = tree.children(of: tree.root).map { $0.session.sessionId ?? $0.session.key }
+        narrator.note("carol's session tree: \(root?.sessionId ?? "") → \(children.joined(separator: ", "))")
         let configChanges = try await store.listEvents(filter: EventFilter(sessionKey: bob.key, kind: EventKind.configChanged))
         for event in configChanges {
             narrator.note("config change on bob's session: \(event.payload["name"] ?? "") \(event.payload["old"] ?? "(unset)") → \(event.payload["new"] ?? "")")

@@ -91,23 +91,19 @@ struct LinkCommand: AsyncParsableCommand {
 struct TreeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tree", abstract: "Print a session and its descendants.",
-        discussion: "Ended descendants are printed with their state: a link outlives the sessions it joins until the tombstone is pruned (tombstone-retention).")
+        discussion: """
+            Ended descendants are printed with their state: a link outlives the sessions it joins until the \
+            tombstone is pruned (tombstone-retention). Each session is printed once; one reached again through \
+            another parent prints as "KEY  (shown above)". The tree stops at max-tree-depth links from KEY and \
+            at max-tree-nodes sessions; a cut-off tree says so on stderr ("truncated": true with --json).
+            """)
 
     @Argument var key: String
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let tree = try await withStore(global) { try await $0.sessionTree(key: key) }
-        if global.json {
-            try global.output.printJSON(tree)
-            return
-        }
-        func show(_ node: SessionTree, depth: Int) {
-            let session = node.session
-            print("\(String(repeating: "  ", count: depth))\(session.key)  \(session.userId)  \(session.state.rawValue)")
-            for child in node.children { show(child, depth: depth + 1) }
-        }
-        show(tree, depth: 0)
+        try global.output.printTree(tree)
     }
 }
 

@@ -252,7 +252,7 @@ enum CLIJSON {
         #expect(renamed["identifier"] as? String == "ident-2")
         #expect(try await db.object(["get", parent])["identifier"] as? String == "ident-2")
 
-        // parent → child → grandchild; the tree nests them.
+        // parent → child → grandchild: the tree lists each session once, with its links.
         let child = try await db.open(["--user", "bob"])
         let grandchild = try await db.open(["--user", "bob"])
         let linked = try await db.object(["link", parent, child])
@@ -260,14 +260,16 @@ enum CLIJSON {
         #expect(linked["children"] as? [String] == [child])
         _ = try await db.object(["link", child, grandchild])
         let tree = try await db.object(["tree", parent])
-        #expect((tree["session"] as? [String: Any])?["key"] as? String == parent)
-        let level1 = try #require(tree["children"] as? [[String: Any]])
-        #expect(level1.count == 1)
-        #expect((level1.first?["session"] as? [String: Any])?["key"] as? String == child)
-        let level2 = try #require(level1.first?["children"] as? [[String: Any]])
-        #expect(level2.count == 1)
-        #expect((level2.first?["session"] as? [String: Any])?["key"] as? String == grandchild)
-        #expect((level2.first?["children"] as? [Any])?.isEmpty == true)
+        #expect(tree["root"] as? String == parent)
+        let nodes = try #require(tree["nodes"] as? [[String: Any]])
+        #expect(nodes.map { ($0["session"] as? [String: Any])?["key"] as? String } == [parent, child, grandchild])
+        #expect(nodes.map { $0["depth"] as? Int } == [0, 1, 2])
+        let edges = try #require(tree["edges"] as? [[String: String]])
+        #expect(edges == [["parent": parent, "child": child], ["parent": child, "child": grandchild]])
+        #expect(tree["truncated"] as? Bool == false)
+        let text = try await db.run(["tree", parent])
+        #expect(text.status == 0 && text.stderr.isEmpty)
+        #expect(text.stdout == "\(parent)  ada  idle\n  \(child)  bob  idle\n    \(grandchild)  bob  idle\n")
 
         // A link that would close a loop is refused and changes nothing.
         #expect(try await db.failure(["link", child, parent]) == "INVALID_ARGUMENT.LINK_CYCLE")

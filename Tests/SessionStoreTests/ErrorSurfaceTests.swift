@@ -58,7 +58,7 @@ import Testing
     @Test func capacityLimitsAreRetryableAndSizeLimitsAreNot() {
         let capacity: [SessionStoreError.Code] = [
             .sessionsTotal, .sessionsPerUser, .sessionsPerAddress, .sessionsPerUserAddress, .sessionsPerDataSource,
-            .executionsPerSession, .streamingQueriesPerSession, .resourceBytesPerSession,
+            .executionsPerSession, .streamingQueriesPerSession, .resourceBytesPerSession, .linksPerSession,
         ]
         #expect(capacity.allSatisfy { $0.category == .capacityExceeded })
         #expect(SessionStoreError.Code.detailsPerSession.category == .sizeExceeded)

@@ -86,7 +86,7 @@ import Testing
             #expect(try await store.listChildren(key: live.key).map(\.state) == [.expired])
             #expect(try await store.listParents(key: overdue.key).map(\.state) == [.idle])
             let tree = try await store.sessionTree(key: live.key)
-            #expect(tree.children.map(\.session) == [shown])
+            #expect(tree.children(of: live.key).map(\.session) == [shown])
             let statistics = try await store.sessionStatistics(key: overdue.key)
             #expect(statistics.duration == .milliseconds(expiry.milliseconds - overdue.createdAt.milliseconds))
             await expectError(SessionStoreError.Code.sessionExpired) {

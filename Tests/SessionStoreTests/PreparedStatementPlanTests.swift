@@ -181,6 +181,15 @@ import Testing
             name: "children of a session", fragment: "ON sessions.id = session_links.child_id WHERE session_links.parent_id = ?",
             uses: "SEARCH session_links USING PRIMARY KEY"),
         IndexCase(
+            name: "whether a link exists", fragment: "FROM session_links WHERE parent_id = ? AND child_id = ?",
+            uses: "SEARCH session_links USING PRIMARY KEY"),
+        IndexCase(
+            name: "links of a session, as parent", fragment: "+ (SELECT count(*) FROM session_links WHERE child_id = ?)",
+            uses: "SEARCH session_links USING PRIMARY KEY"),
+        IndexCase(
+            name: "links of a session, as child", fragment: "+ (SELECT count(*) FROM session_links WHERE child_id = ?)",
+            uses: "session_links_by_child"),
+        IndexCase(
             name: "running executions of a session",
             fragment: "WHERE executions.session_id = ? AND executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')",
             uses: "USING INDEX executions_running"),

@@ -34,11 +34,16 @@ import Testing
             #expect(try await store.session(key: c.key)?.parents == [a.key])
 
             let tree = try await store.sessionTree(key: a.key)
-            #expect(tree.session.key == a.key)
-            #expect(tree.children.map(\.session.key) == [b.key, c.key])
-            #expect(tree.children[0].children.map(\.session.key) == [d.key])
-            #expect(tree.children[0].children[0].children.isEmpty)
-            #expect(tree.children[1].children.isEmpty)
+            #expect(tree.root == a.key)
+            #expect(tree.nodes.map(\.session.key) == [a.key, b.key, c.key, d.key])
+            #expect(tree.nodes.map(\.depth) == [0, 1, 1, 2])
+            #expect(tree.edges.map { [$0.parent, $0.child] } == [[a.key, b.key], [a.key, c.key], [b.key, d.key]])
+            #expect(tree.children(of: a.key).map(\.session.key) == [b.key, c.key])
+            #expect(tree.children(of: b.key).map(\.session.key) == [d.key])
+            #expect(tree.children(of: d.key).isEmpty)
+            #expect(tree.children(of: c.key).isEmpty)
+            #expect(tree.node(d.key.uppercased())?.session.userId == "bob")
+            #expect(!tree.truncated)
 
             // One session.linked event per new link, on the parent, naming the child.
             let linked = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionLinked))
@@ -55,7 +60,7 @@ import Testing
             let children = try await store.listChildren(key: a.key)
             #expect(children.map(\.key) == [b.key, c.key])
             #expect(children.map(\.state) == [.closed, .idle])
-            #expect(try await store.sessionTree(key: a.key).children[0].children.map(\.session.key) == [d.key])
+            #expect(try await store.sessionTree(key: a.key).children(of: b.key).map(\.session.key) == [d.key])
         }
     }
 

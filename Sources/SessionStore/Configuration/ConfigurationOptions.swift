@@ -110,6 +110,9 @@ extension SessionStoreConfiguration {
         count("max-details-per-session", "Details one session may hold.", \.limits.maxDetailsPerSession, range: 0...1_000_000),
         count("max-id-bytes", "UTF-8 bytes of an id or name.", \.limits.maxIdBytes, range: 1...1_048_576),
         count("max-value-bytes", "UTF-8 bytes of a detail or config value.", \.limits.maxValueBytes, range: 0...67_108_864),
+        count("max-links-per-session", "Links one session may take part in, as parent or child.", \.limits.maxLinksPerSession, range: 0...1_000_000),
+        count("max-tree-nodes", "Sessions one tree read returns at most; past it the tree is marked truncated.", \.limits.maxTreeNodes, range: 1...1_000_000),
+        count("max-tree-depth", "Links from the root a tree read follows at most; deeper sessions are left out and the tree marked truncated.", \.limits.maxTreeDepth, range: 0...1_000_000),
         ConfigurationOption(
             name: "impersonation", summary: "Who may act as another user: `none`, `any`, or `proxy:USER,USER` (Hive's proxy users).",
             get: { configuration in

@@ -178,6 +178,17 @@ public struct SessionLimits: Sendable, Hashable {
     public var maxResourceBytesPerSession: Int64?
     /// Bytes of an execution's statement or request payload. Default 1 MiB.
     public var maxPayloadBytes = 1_048_576
+    /// Links one session may take part in, as parent or as child; a link past it is
+    /// refused with `LIMIT_EXCEEDED.LINKS_PER_SESSION`. Default 1024.
+    public var maxLinksPerSession = 1024
+    /// Sessions one ``SessionStore/sessionTree(key:)`` returns at most, the root
+    /// included (at least 1); past it the tree is cut off and marked
+    /// ``SessionTree/truncated``. Default 10,000.
+    public var maxTreeNodes = 10_000
+    /// Links from the root past which ``SessionStore/sessionTree(key:)`` reads no
+    /// deeper: the tree holds depths 0 through this and is marked
+    /// ``SessionTree/truncated`` when a session lies beyond. Default 64.
+    public var maxTreeDepth = 64
 
     /// No count limits; the default size limits.
     public init() {}

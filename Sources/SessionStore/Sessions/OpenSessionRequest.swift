@@ -27,7 +27,8 @@ public struct OpenSessionRequest: Sendable, Hashable {
     public var details: [String: String] = [:]
     /// Per-session configuration (Spark conf, Hive conf overlay).
     public var config: [String: String] = [:]
-    /// Keys of live sessions to link as children of the new one.
+    /// Keys of live sessions to link as children of the new one; at most
+    /// ``SessionLimits/maxLinksPerSession``, each with room for one more link.
     public var associates: [String] = []
     /// Where the client connects from; counted by the per-address limits.
     public var clientAddress: String?

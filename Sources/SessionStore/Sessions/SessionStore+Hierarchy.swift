@@ -1,20 +1,14 @@
 import SessionStoreSQLite
 
-/// A session and its descendants, as ``SessionStore/sessionTree(key:)`` returns them.
-public struct SessionTree: Sendable, Hashable, Codable {
-    /// The session at this node.
-    public var session: Session
-    /// The trees of the sessions linked under it.
-    public var children: [SessionTree]
-}
-
 extension SessionStore {
     /// Links `child` under `parent` (a Stream API associate session). Linking twice is a
     /// no-op. Counts as an access to the parent.
     ///
     /// - Throws: `INVALID_ARGUMENT.LINK_CYCLE` when `parent` is `child` or one of its
-    ///   descendants; `INVALID_HANDLE.SESSION_NOT_FOUND` / `SESSION_CLOSED` when either
-    ///   session is not live.
+    ///   descendants; `LIMIT_EXCEEDED.LINKS_PER_SESSION` when either session already takes
+    ///   part in ``SessionLimits/maxLinksPerSession`` links;
+    ///   `INVALID_HANDLE.SESSION_NOT_FOUND` / `SESSION_CLOSED` when either session is not
+    ///   live. A refused link writes nothing.
     public func addAssociate(parentKey parent: String, childKey child: String) async throws {
         let validator = configuration.validator
         let parentKey = try validator.key(parent)
@@ -27,7 +21,7 @@ extension SessionStore {
                     code: SessionStoreError.Code.linkCycle,
                     message: "linking \(childKey) under \(parentKey) would make a cycle")
             }
-            if try SessionLinkRecords.link(db, parentRowId: parentRow.id, childRowId: childRow.id, at: now) {
+            if try SessionLinking.link(db, parent: parentRow, child: childRow, limit: configuration.limits.maxLinksPerSession, at: now) {
                 try EventLog.append(
                     db, at: now, kind: EventKind.sessionLinked, subject: parentRow.subject, payload: ["child": childKey])
             }
@@ -50,26 +44,26 @@ extension SessionStore {
         try await related(key) { db, row in try SessionLinkRecords.parentKeys(db, sessionRowId: row.id) }
     }
 
-    /// `key` with all its descendants, live or ended, read in one snapshot. Links outlive
-    /// the sessions they join: `key` may be ended, and an ended descendant stays in the
-    /// tree, as a tombstone with its own links, until it is pruned
+    /// `key` with its descendants, live or ended, read in one snapshot: each session once,
+    /// with the links between them (``SessionTree``). Links outlive the sessions they
+    /// join: `key` may be ended, and an ended descendant stays in the tree, as a tombstone
+    /// with its own links, until it is pruned
     /// (``SessionStoreConfiguration/tombstoneRetention``).
+    ///
+    /// The walk stops at ``SessionLimits/maxTreeNodes`` sessions and
+    /// ``SessionLimits/maxTreeDepth`` links from `key`, and then sets
+    /// ``SessionTree/truncated``: a deep chain or a wide graph of links costs at most that
+    /// much, never a stack per link or a copy per path.
     public func sessionTree(key: String) async throws -> SessionTree {
         let key = try configuration.validator.key(key)
         let instant = configuration.expiryInstant(clock.now())
+        let limits = configuration.limits
         return try await read { db in
             guard let row = try SessionRecords.find(db, key: key) else {
                 throw SessionStoreError.sessionNotFound(key)
             }
-            return try Self.subtree(db, row, at: instant)
+            return try SessionTreeWalk.walk(db, root: row, at: instant, maxNodes: limits.maxTreeNodes, maxDepth: limits.maxTreeDepth)
         }
-    }
-
-    /// `row`'s tree, each session as readers see it at `instant` (an overdue one expired).
-    private static func subtree(_ db: Database, _ row: SessionRow, at instant: ExpiryInstant) throws -> SessionTree {
-        let session = try SessionRecords.load(db, row.seen(at: instant))
-        let children = try session.children.compactMap { try SessionRecords.find(db, key: $0) }
-        return SessionTree(session: session, children: try children.map { try subtree(db, $0, at: instant) })
     }
 
     private func related(

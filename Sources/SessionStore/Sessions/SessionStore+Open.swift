@@ -24,6 +24,8 @@ extension SessionStore {
     ///   `reconnect`, which opens a new one, never reviving an expired session);
     ///   `INVALID_HANDLE.SESSION_NOT_FOUND`, `INVALID_HANDLE.SESSION_CLOSED` or
     ///   `INVALID_HANDLE.SESSION_EXPIRED` for an associate that is not live;
+    ///   `LIMIT_EXCEEDED.LINKS_PER_SESSION` for more associates than
+    ///   ``SessionLimits/maxLinksPerSession``, or an associate at that limit (nothing written);
     ///   `LIMIT_EXCEEDED.*` (after the sessions counted against that limit whose expiry
     ///   has passed were ended as expired, so they hold no slot); `PERMISSION_DENIED.*`.
     public func openSession(_ request: OpenSessionRequest) async throws -> Session {
@@ -147,6 +149,13 @@ extension SessionStore {
                 message: "\(request.details.count) details exceed the limit of \(configuration.limits.maxDetailsPerSession)")
         }
         let associates = try request.associates.map { (key) throws(SessionStoreError) in try validator.key(key) }
+        let linkLimit = configuration.limits.maxLinksPerSession
+        let distinctAssociates = Set(associates).count
+        guard distinctAssociates <= linkLimit else {
+            throw SessionStoreError(
+                code: SessionStoreError.Code.linksPerSession,
+                message: "\(distinctAssociates) associates exceed the limit of \(linkLimit) links per session")
+        }
         return ValidOpen(associates: associates, timeoutMs: try configuration.negotiateTimeout(request.timeout))
     }
 
@@ -203,7 +212,7 @@ extension SessionStore {
                 db, key: key, request: request, timeoutMs: valid.timeoutMs,
                 expireAt: valid.timeoutMs.map { expiry.expireAt(now: now, timeoutMs: $0) }, at: now)
             try EventLog.append(db, at: now, kind: EventKind.sessionStarted, subject: row.subject, payloadJSON: startedPayloadJSON)
-            let children = try Self.link(db, row, to: links, at: instant)
+            let children = try Self.link(db, row, to: links, limit: limits.maxLinksPerSession, at: instant)
             // Everything the session holds was just written from the request: no need to
             // read it back.
             return (
@@ -247,16 +256,17 @@ extension SessionStore {
     }
 
     /// Links the new session to its live associates, one `session.linked` event each;
-    /// returns the children's keys in link order.
+    /// returns the children's keys in link order. An associate at its
+    /// ``SessionLimits/maxLinksPerSession`` refuses the open.
     private static func link(
-        _ db: Database, _ row: SessionRow, to links: [(key: String, payloadJSON: String)], at instant: ExpiryInstant
+        _ db: Database, _ row: SessionRow, to links: [(key: String, payloadJSON: String)], limit: Int, at instant: ExpiryInstant
     ) throws -> [String] {
         let now = instant.now
         var children: [Int64: String] = [:]
         for (key, payloadJSON) in links {
             let child = try Access.liveRow(db, key: key, at: instant)
             children[child.id] = key
-            if try SessionLinkRecords.link(db, parentRowId: row.id, childRowId: child.id, at: now) {
+            if try SessionLinking.link(db, parent: row, child: child, limit: limit, at: now) {
                 try EventLog.append(db, at: now, kind: EventKind.sessionLinked, subject: row.subject, payloadJSON: payloadJSON)
             }
         }

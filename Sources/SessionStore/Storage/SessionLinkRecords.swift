@@ -12,6 +12,23 @@ enum SessionLinkRecords {
         return db.changesCount == 1
     }
 
+    /// Whether `child` is linked under `parent`.
+    static func exists(_ db: Database, parentRowId: Int64, childRowId: Int64) throws(SQLiteError) -> Bool {
+        try db.fetchInt64(
+            sql: "SELECT 1 FROM session_links WHERE parent_id = ? AND child_id = ?",
+            [.integer(parentRowId), .integer(childRowId)]) == 1
+    }
+
+    /// The links the session takes part in, as parent or as child: two index searches,
+    /// the primary key for its children and `session_links_by_child` for its parents.
+    static func linkCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(
+            sql: """
+                SELECT (SELECT count(*) FROM session_links WHERE parent_id = ?)
+                    + (SELECT count(*) FROM session_links WHERE child_id = ?)
+                """, [.integer(sessionRowId), .integer(sessionRowId)]) ?? 0
+    }
+
     /// Whether `target` is `start` or one of its descendants: a link from `target` to
     /// `start` would then close a cycle.
     static func isDescendant(_ db: Database, _ target: Int64, of start: Int64) throws(SQLiteError) -> Bool {
