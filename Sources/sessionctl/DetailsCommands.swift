@@ -102,7 +102,7 @@ struct TreeCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let tree = try await withStore(global) { try await $0.sessionTree(key: key) }
+        let tree = try await withStore(global) { store in store.redaction.tree(try await store.sessionTree(key: key)) }
         try global.output.printTree(tree)
     }
 }

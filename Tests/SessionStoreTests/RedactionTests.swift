@@ -216,4 +216,17 @@ import Testing
             ["spark.hadoop.fs.s3a.secret.key": Self.redacted, "spark.app.name": "etl", "spark.sql.shuffle.partitions": "200"],
         ])
     }
+
+    /// `sessionctl tree` shows the root's own config as it is and redacts the secret
+    /// config of the other sessions in the tree, which may belong to other users.
+    @Test func sessionctlTreeRedactsTheOtherSessionsConfig() async throws {
+        let db = CLIDatabase()
+        let parent = try await db.open(["--user", "ada", "--conf", "spark.hadoop.fs.s3a.secret.key=\(Self.secret)"])
+        let child = try await db.open(["--user", "bob", "--conf", "spark.hadoop.fs.s3a.secret.key=\(Self.newSecret)"])
+        _ = try await db.object(["link", parent, child])
+        let tree = try await db.object(["tree", parent])
+        let nodes = try #require(tree["nodes"] as? [[String: Any]])
+        let configs = nodes.map { (($0["session"] as? [String: Any])?["config"] as? [String: String]) ?? [:] }
+        #expect(configs == [["spark.hadoop.fs.s3a.secret.key": Self.secret], ["spark.hadoop.fs.s3a.secret.key": Self.redacted]])
+    }
 }

@@ -72,6 +72,15 @@ package struct Redaction: Sendable {
         redacted.config = config(session.config)
         return redacted
     }
+
+    /// `tree` with the config of every session but its root redacted: the descendants
+    /// and other parents' sessions may belong to other users.
+    package func tree(_ tree: SessionTree) -> SessionTree {
+        let nodes = tree.nodes.map { node in
+            node.session.key == tree.root ? node : SessionTreeNode(session: session(node.session), depth: node.depth)
+        }
+        return SessionTree(root: tree.root, nodes: nodes, edges: tree.edges, truncated: tree.truncated)
+    }
 }
 
 extension Mirror {
