@@ -101,6 +101,17 @@ extension SessionStoreError {
         public static let resourceBytesPerSession = Code("LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION", .capacityExceeded)
         /// The session would hold more details than allowed.
         public static let detailsPerSession = Code("LIMIT_EXCEEDED.DETAILS_PER_SESSION", .sizeExceeded)
+        /// The session would hold more config entries than allowed (at open or on a change); nothing is
+        /// written.
+        public static let configPerSession = Code("LIMIT_EXCEEDED.CONFIG_PER_SESSION", .sizeExceeded)
+        /// An execution or streaming query would carry more tags than allowed; nothing is written.
+        public static let tagsPerExecution = Code("LIMIT_EXCEEDED.TAGS_PER_EXECUTION", .sizeExceeded)
+        /// Adding the resource would exceed the resources one session may own at once, whatever their size;
+        /// releasing others makes room.
+        public static let resourcesPerSession = Code("LIMIT_EXCEEDED.RESOURCES_PER_SESSION", .capacityExceeded)
+        /// Registering the query would exceed the streaming queries one session keeps, active or stopped;
+        /// removing stopped ones (or their retention passing) makes room.
+        public static let queriesPerSession = Code("LIMIT_EXCEEDED.QUERIES_PER_SESSION", .capacityExceeded)
 
         // MARK: Authentication
 
@@ -255,6 +266,10 @@ extension SessionStoreError {
             streamingQueriesPerSession,
             resourceBytesPerSession,
             detailsPerSession,
+            configPerSession,
+            tagsPerExecution,
+            resourcesPerSession,
+            queriesPerSession,
             authenticationFailed,
             impersonationDenied,
             invalidUserId,

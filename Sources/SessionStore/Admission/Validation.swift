@@ -59,6 +59,17 @@ struct Validator {
         return SessionKey.lowercased(id)
     }
 
+    /// The tags of an execution or streaming query: at most `maxTagsPerExecution` of them
+    /// (a repeated tag counts each time), each an identifier.
+    func tags(_ tags: [String]) throws(SessionStoreError) {
+        guard tags.count <= limits.maxTagsPerExecution else {
+            throw SessionStoreError(
+                code: SessionStoreError.Code.tagsPerExecution,
+                message: "\(tags.count) tags exceed the limit of \(limits.maxTagsPerExecution)")
+        }
+        for tag in tags { try id(tag, field: .invalidTag) }
+    }
+
     /// A statement or request of `bytes` bytes: at most `maxPayloadBytes`.
     func payload(_ bytes: Int, field: SessionStoreError.Code) throws(SessionStoreError) {
         guard bytes <= limits.maxPayloadBytes else {

@@ -108,6 +108,14 @@ extension SessionStoreConfiguration {
             }),
         count("max-payload-bytes", "Bytes of an execution's statement or request.", \.limits.maxPayloadBytes, range: 0...268_435_456),
         count("max-details-per-session", "Details one session may hold.", \.limits.maxDetailsPerSession, range: 0...1_000_000),
+        count("max-config-per-session", "Config entries one session may hold.", \.limits.maxConfigPerSession, range: 0...1_000_000),
+        count("max-tags-per-execution", "Tags one execution or streaming query may carry.", \.limits.maxTagsPerExecution, range: 0...100_000),
+        count(
+            "max-resources-per-session", "Resources one session owns at once, whatever their size.", \.limits.maxResourcesPerSession,
+            range: 0...10_000_000),
+        count(
+            "max-queries-per-session", "Streaming queries one session keeps, active or stopped.", \.limits.maxQueriesPerSession,
+            range: 0...1_000_000),
         count("max-id-bytes", "UTF-8 bytes of an id or name.", \.limits.maxIdBytes, range: 1...1_048_576),
         count("max-value-bytes", "UTF-8 bytes of a detail or config value.", \.limits.maxValueBytes, range: 0...67_108_864),
         ConfigurationOption(

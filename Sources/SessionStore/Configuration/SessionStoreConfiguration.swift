@@ -145,6 +145,10 @@ public enum RecoveryMode: String, Sendable, CaseIterable {
 }
 
 /// Limits on what sessions may hold and how many may be live. `nil` means unlimited.
+///
+/// What one session may hold is bounded by default, so no client can grow a session (and
+/// the transaction that ends it) without limit: config entries, details, tags, resources
+/// and streaming queries each have a default cap, and ids, values and payloads a size.
 public struct SessionLimits: Sendable, Hashable {
     /// Live sessions in the whole store.
     public var maxSessions: Int?
@@ -158,6 +162,18 @@ public struct SessionLimits: Sendable, Hashable {
     public var maxSessionsPerDataSource: Int?
     /// Details one session may hold. Default 256.
     public var maxDetailsPerSession = 256
+    /// Config entries one session may hold, those set at open included. Default 256.
+    public var maxConfigPerSession = 256
+    /// Tags one execution, or one streaming query, may carry (a query started by an
+    /// execution carries the execution's tags as well). Default 64.
+    public var maxTagsPerExecution = 64
+    /// Resources one session owns at once, whatever their size; releasing one makes
+    /// room. Default 10,000.
+    public var maxResourcesPerSession = 10_000
+    /// Streaming queries one session keeps, active or stopped (a stopped query is kept
+    /// until it is removed or ``SessionStoreConfiguration/streamingQueryRetention``
+    /// passes). Default 1,000.
+    public var maxQueriesPerSession = 1_000
     /// Bytes (UTF-8) of an id: user id, client session id, data source, type,
     /// identifier, address, detail and config names. Default 1024.
     public var maxIdBytes = 1024
@@ -172,7 +188,7 @@ public struct SessionLimits: Sendable, Hashable {
     /// Bytes of an execution's statement or request payload. Default 1 MiB.
     public var maxPayloadBytes = 1_048_576
 
-    /// No count limits; the default size limits.
+    /// No limits on live sessions; the default per-session and size limits.
     public init() {}
 }
 

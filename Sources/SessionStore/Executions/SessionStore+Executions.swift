@@ -23,7 +23,8 @@ extension SessionStore {
     /// - Throws: `INVALID_HANDLE.FORMAT` (operation id not a UUID),
     ///   `INVALID_HANDLE.OPERATION_ALREADY_EXISTS`, `INVALID_HANDLE.OPERATION_ABANDONED`,
     ///   `INVALID_HANDLE.SESSION_CLOSED`, `INVALID_HANDLE.SESSION_NOT_FOUND`,
-    ///   `LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION`, `INVALID_ARGUMENT.*`.
+    ///   `LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION`, `LIMIT_EXCEEDED.TAGS_PER_EXECUTION`,
+    ///   `INVALID_ARGUMENT.*`.
     @discardableResult
     public func createExecution(
         key: String, operationId: String? = nil, tags: [String] = [], statement: String? = nil,
@@ -32,7 +33,7 @@ extension SessionStore {
         let validator = configuration.validator
         let key = try validator.key(key)
         let operationId = try operationId.map { (id) throws in try validator.operationId(id) } ?? SessionKey.make()
-        for tag in tags { try validator.id(tag, field: .invalidTag) }
+        try validator.tags(tags)
         if let statement { try validator.payload(statement.utf8.count, field: .invalidStatement) }
         if let request { try validator.payload(request.count, field: .invalidRequest) }
         let timeoutMs = timeout?.wholeMilliseconds
