@@ -6,7 +6,7 @@ import Testing
 
 /// Every per-session collection has a cap with a safe default: exactly the cap is
 /// accepted, one more is refused with its `LIMIT_EXCEEDED.*` code and leaves every table
-/// as it was (no row, no event).
+/// as it was (no row, no event). List calls refuse a limit outside 1...10,000.
 @Suite struct InputBoundsTests {
     typealias Kit = SessionTestKit
 
@@ -182,6 +182,34 @@ import Testing
             try await store.removeQuery(key: session.key, queryId: "q1")
             try await store.registerQuery(key: session.key, queryId: "q3", runId: "r3")
             #expect(try await store.listQueries(key: session.key).map(\.queryId) == ["q2", "q3"])
+        }
+    }
+
+    // MARK: List limits
+
+    @Test func everyListCallRefusesANegativeZeroOrOversizedLimit() async throws {
+        let test = TestStore()
+        try await test.withStore { store in
+            _ = try await store.openSession(userId: "ada")
+            let subscription = try store.subscription(named: "audit")
+            let releases = try store.resourceReleases(subscription: "cleaner")
+            for limit in [-1, 0, Int.min, 10_001, Int.max] {
+                await expectError(SessionStoreError.Code.invalidLimit) { try await store.listActiveExecutions(limit: limit) }
+                await expectError(SessionStoreError.Code.invalidLimit) { try await store.listAbandonedExecutions(limit: limit) }
+                await expectError(SessionStoreError.Code.invalidLimit) {
+                    try await store.listSessions(SessionFilter(limit: limit))
+                }
+                await expectError(SessionStoreError.Code.invalidLimit) { try await store.listCurrentSessions(limit: limit) }
+                await expectError(SessionStoreError.Code.invalidLimit) { try await store.listEvents(limit: limit) }
+                await expectError(SessionStoreError.Code.invalidLimit) { try await subscription.listPendingEvents(limit: limit) }
+                await expectError(SessionStoreError.Code.invalidLimit) { try await releases.listPending(limit: limit) }
+            }
+            // The bounds themselves are accepted.
+            for limit in [1, 10_000] {
+                _ = try await store.listActiveExecutions(limit: limit)
+                #expect(try await store.listAbandonedExecutions(limit: limit).isEmpty)
+                #expect(try await store.listCurrentSessions(limit: limit).count == 1)
+            }
         }
     }
 }

@@ -70,6 +70,17 @@ struct Validator {
         for tag in tags { try id(tag, field: .invalidTag) }
     }
 
+    /// The most items one list call returns.
+    static let maxListLimit = 10_000
+
+    /// A list call's `limit`: within 1...``maxListLimit``. A negative limit is refused, not
+    /// taken for "unlimited", and so is one beyond the cap: page with the call's cursor.
+    func listLimit(_ limit: Int) throws(SessionStoreError) {
+        guard (1...Self.maxListLimit).contains(limit) else {
+            throw SessionStoreError.invalidArgument(.invalidLimit, "limit must be within 1...\(Self.maxListLimit) (got \(limit))")
+        }
+    }
+
     /// A statement or request of `bytes` bytes: at most `maxPayloadBytes`.
     func payload(_ bytes: Int, field: SessionStoreError.Code) throws(SessionStoreError) {
         guard bytes <= limits.maxPayloadBytes else {

@@ -36,6 +36,8 @@ public struct DurableSubscription: Sendable {
     }
 
     /// Up to `limit` events after the acknowledged position, without waiting.
+    ///
+    /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listPendingEvents(limit: Int = 1000) async throws -> [StoreEvent] {
         try await store.listEvents(after: try await acknowledgedSeq(), limit: limit)
     }

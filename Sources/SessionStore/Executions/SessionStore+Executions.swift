@@ -211,10 +211,14 @@ extension SessionStore {
         }
     }
 
-    /// The running executions across all sessions, or — when none runs — the time the
-    /// last execution ended (Spark Connect's `listActiveExecutions`).
+    /// The running executions across all sessions, oldest first, up to `limit`; or — when
+    /// none runs — the time the last execution ended (Spark Connect's
+    /// `listActiveExecutions`).
+    ///
+    /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listActiveExecutions(limit: Int = 10_000) async throws -> ActiveExecutions {
-        try await read { db in
+        try configuration.validator.listLimit(limit)
+        return try await read { db in
             let running = try ExecutionRecords.running(db, limit: limit)
             if running.isEmpty {
                 return .idleSince(try ExecutionRecords.lastEndedAt(db).map(Timestamp.init))
@@ -223,9 +227,12 @@ extension SessionStore {
         }
     }
 
-    /// The abandoned executions still kept as tombstones, newest first.
+    /// The abandoned executions still kept as tombstones, newest first, up to `limit`.
+    ///
+    /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listAbandonedExecutions(limit: Int = 10_000) async throws -> [Execution] {
-        try await read { db in
+        try configuration.validator.listLimit(limit)
+        return try await read { db in
             try ExecutionRecords.abandoned(db, limit: limit).map { try ExecutionRecords.load(db, $0) }
         }
     }
