@@ -189,6 +189,9 @@ extension SessionStoreError {
         public static let storageLocked = Code("STORAGE.LOCKED", .unavailable)
         /// A call after `close()`.
         public static let storageClosed = Code("STORAGE.CLOSED", .unavailable)
+        /// `max-pending-writes` calls already wait for the writer, or `max-pending-reads` reads for a
+        /// reader connection: the call was refused at once, nothing ran. A retry after a pause may pass.
+        public static let storageOverloaded = Code("STORAGE.OVERLOADED", .unavailable)
         /// SQLite's generic error, or a failure below the service layer that is not SQLite's.
         public static let storageError = Code("STORAGE.ERROR", .storageFailure)
         /// A malfunction inside SQLite.
@@ -304,6 +307,7 @@ extension SessionStoreError {
             storageBusy,
             storageLocked,
             storageClosed,
+            storageOverloaded,
             storageError,
             storageInternal,
             storagePermission,

@@ -86,6 +86,12 @@ extension SessionStoreConfiguration {
         count("sweep-batch-size", "Sessions one expiry transaction ends at most.", \.sweepBatchSize, range: 1...100_000),
         count("reader-count", "Reader connections beside the writer.", \.readerCount, range: 1...64),
         count("max-write-batch", "Most write requests one transaction groups; 1 turns group commit off.", \.maxWriteBatch, range: 1...100_000),
+        count(
+            "max-pending-writes", "Most calls waiting for the writer; one more fails at once with STORAGE.OVERLOADED.", \.maxPendingWrites,
+            range: 1...10_000_000),
+        count(
+            "max-pending-reads", "Most reads waiting for a reader connection; one more fails at once with STORAGE.OVERLOADED.",
+            \.maxPendingReads, range: 1...10_000_000),
         limit("max-sessions", "Live sessions in the store.", \.limits.maxSessions),
         limit("max-sessions-per-user", "Live sessions of one user (Hive's limit.connections.per.user).", \.limits.maxSessionsPerUser),
         limit("max-sessions-per-address", "Live sessions from one client address (Hive's ...per.ipaddress).", \.limits.maxSessionsPerAddress),

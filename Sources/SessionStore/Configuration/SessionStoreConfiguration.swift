@@ -77,6 +77,13 @@ public struct SessionStoreConfiguration: Sendable {
     /// The most write requests one transaction groups; 1 turns group commit off.
     /// Default 256.
     public var maxWriteBatch = 256
+    /// The most calls that may wait for the writer connection; one more fails at once
+    /// with `STORAGE.OVERLOADED` instead of queuing, so memory stays bounded when calls
+    /// arrive faster than they commit. Default 10,000.
+    public var maxPendingWrites = 10_000
+    /// The most reads that may wait for a reader connection; one more fails at once with
+    /// `STORAGE.OVERLOADED`. Default 10,000.
+    public var maxPendingReads = 10_000
     /// Decides whether the credentials given at open admit the user. Default: trust
     /// the calling service.
     public var authenticator: any SessionAuthenticator = TrustingAuthenticator()
