@@ -3,6 +3,11 @@
 -- live_session_counts: a row whose count falls to 0 is deleted in the same trigger, so
 -- a data source, user or address with no live session leaves no row behind (and no
 -- metrics series); a missing row reads as 0. Existing rows at 0 are deleted once here.
+--
+-- executions_with_request: executions that still hold their request payload, by end
+-- time, so the sweeper clears the payloads of executions ended longer ago than the
+-- tombstone retention by reading only those (a session's executions stay as long as the
+-- session; their payloads need not).
 
 DROP TRIGGER IF EXISTS sessions_count_state;
 CREATE TRIGGER sessions_count_state AFTER UPDATE OF state ON sessions
@@ -38,3 +43,6 @@ BEGIN
 END;
 
 DELETE FROM live_session_counts WHERE live = 0;
+
+CREATE INDEX executions_with_request ON executions (ended_at)
+    WHERE request IS NOT NULL AND ended_at IS NOT NULL;

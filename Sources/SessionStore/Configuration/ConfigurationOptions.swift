@@ -51,6 +51,9 @@ extension SessionStoreConfiguration {
         duration("tick", "Expiry granularity: expiry is rounded up to whole ticks (ZooKeeper's tickTime).", \.tick, minimum: 1),
         duration("tombstone-retention", "How long ended sessions are kept (Spark Connect's closed-session cache, unbounded in count).", \.tombstoneRetention),
         duration("event-retention", "How long events are kept.", \.eventRetention),
+        duration(
+            "subscription-retention", "A durable subscription not acknowledged for this long is forgotten.",
+            \.subscriptionRetention),
         duration("detached-timeout", "A detached execution not reattached within this is abandoned (Spark Connect's detachedTimeout).", \.detachedTimeout),
         duration("streaming-query-retention", "How long stopped streaming queries stay listed.", \.streamingQueryRetention),
         boolean("running-sessions-do-not-expire", "Whether expiry spares a session with an attached running execution (Hive's check-operation rule).", \.runningSessionsDoNotExpire),

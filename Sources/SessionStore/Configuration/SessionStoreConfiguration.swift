@@ -34,6 +34,10 @@ public struct SessionStoreConfiguration: Sendable {
     public var tombstoneRetention: Duration = .seconds(7 * 86_400)
     /// How long events are kept. Default 7 days.
     public var eventRetention: Duration = .seconds(7 * 86_400)
+    /// A durable subscription (``SessionStore/subscription(named:)``) not acknowledged
+    /// for this long is forgotten by the sweeper; it starts again from the oldest retained
+    /// event if it comes back. Default 30 days.
+    public var subscriptionRetention: Duration = .seconds(30 * 86_400)
     /// A detached execution not reattached within this is abandoned (Spark Connect's
     /// `spark.connect.execute.manager.detachedTimeout`). Default 5 min.
     public var detachedTimeout: Duration = .seconds(300)
@@ -118,6 +122,7 @@ extension SessionStoreConfiguration {
         var durations: [(String, Duration)] = [
             ("min-timeout", minTimeout), ("max-timeout", maxTimeout), ("tick", tick),
             ("tombstone-retention", tombstoneRetention), ("event-retention", eventRetention),
+            ("subscription-retention", subscriptionRetention),
             ("detached-timeout", detachedTimeout), ("streaming-query-retention", streamingQueryRetention),
             ("instance-timeout", instanceTimeout), ("heartbeat-interval", heartbeatInterval),
         ]
@@ -132,6 +137,7 @@ extension SessionStoreConfiguration {
     var tickMs: Int64 { tick.wholeMilliseconds }
     var tombstoneRetentionMs: Int64 { tombstoneRetention.wholeMilliseconds }
     var eventRetentionMs: Int64 { eventRetention.wholeMilliseconds }
+    var subscriptionRetentionMs: Int64 { subscriptionRetention.wholeMilliseconds }
     var detachedTimeoutMs: Int64 { detachedTimeout.wholeMilliseconds }
     var streamingQueryRetentionMs: Int64 { streamingQueryRetention.wholeMilliseconds }
     var instanceTimeoutMs: Int64 { instanceTimeout.wholeMilliseconds }

@@ -9,6 +9,10 @@ extension SessionStore {
     ///     try await subscription.acknowledge(through: event.seq)
     /// }
     /// ```
+    ///
+    /// A subscription not acknowledged for
+    /// ``SessionStoreConfiguration/subscriptionRetention`` is forgotten by the sweeper:
+    /// used again, it starts from the oldest retained event.
     public func subscription(named name: String) throws -> DurableSubscription {
         try configuration.validator.id(name, field: .invalidSubscription)
         return DurableSubscription(store: self, name: name)
