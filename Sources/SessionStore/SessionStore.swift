@@ -106,6 +106,8 @@ public final class SessionStore: Sendable {
                 configuration: databaseConfiguration,
                 readerCount: configuration.readerCount,
                 maxBatchSize: configuration.maxWriteBatch,
+                maxPendingWrites: configuration.maxPendingWrites,
+                maxPendingReads: configuration.maxPendingReads,
                 prepare: { db in
                     let applied = try migrator.migrate(db, now: clock.now())
                     if !applied.isEmpty {
@@ -172,6 +174,14 @@ public final class SessionStore: Sendable {
         }
         await pool.close()
     }
+
+    /// Calls waiting for the writer connection now (see
+    /// ``SessionStoreConfiguration/maxPendingWrites``).
+    package var pendingWrites: Int { pool.pendingWrites }
+
+    /// Reads waiting for a reader connection now (see
+    /// ``SessionStoreConfiguration/maxPendingReads``).
+    package var pendingReads: Int { pool.pendingReads }
 
     /// Runs a read on a reader connection, mapping every error to ``SessionStoreError``.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(SessionStoreError) -> T {

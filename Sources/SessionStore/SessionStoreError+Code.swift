@@ -104,6 +104,17 @@ extension SessionStoreError {
         /// A new link would exceed the links one session may take part in, as parent or as
         /// child (``SessionLimits/maxLinksPerSession``); nothing was written.
         public static let linksPerSession = Code("LIMIT_EXCEEDED.LINKS_PER_SESSION", .capacityExceeded)
+        /// The session would hold more config entries than allowed (at open or on a change); nothing is
+        /// written.
+        public static let configPerSession = Code("LIMIT_EXCEEDED.CONFIG_PER_SESSION", .sizeExceeded)
+        /// An execution or streaming query would carry more tags than allowed; nothing is written.
+        public static let tagsPerExecution = Code("LIMIT_EXCEEDED.TAGS_PER_EXECUTION", .sizeExceeded)
+        /// Adding the resource would exceed the resources one session may own at once, whatever their size;
+        /// releasing others makes room.
+        public static let resourcesPerSession = Code("LIMIT_EXCEEDED.RESOURCES_PER_SESSION", .capacityExceeded)
+        /// Registering the query would exceed the streaming queries one session keeps, active or stopped;
+        /// removing stopped ones (or their retention passing) makes room.
+        public static let queriesPerSession = Code("LIMIT_EXCEEDED.QUERIES_PER_SESSION", .capacityExceeded)
 
         // MARK: Authentication
 
@@ -181,6 +192,9 @@ extension SessionStoreError {
         public static let storageLocked = Code("STORAGE.LOCKED", .unavailable)
         /// A call after `close()`.
         public static let storageClosed = Code("STORAGE.CLOSED", .unavailable)
+        /// `max-pending-writes` calls already wait for the writer, or `max-pending-reads` reads for a
+        /// reader connection: the call was refused at once, nothing ran. A retry after a pause may pass.
+        public static let storageOverloaded = Code("STORAGE.OVERLOADED", .unavailable)
         /// SQLite's generic error, or a failure below the service layer that is not SQLite's.
         public static let storageError = Code("STORAGE.ERROR", .storageFailure)
         /// A malfunction inside SQLite.
@@ -259,6 +273,10 @@ extension SessionStoreError {
             resourceBytesPerSession,
             detailsPerSession,
             linksPerSession,
+            configPerSession,
+            tagsPerExecution,
+            resourcesPerSession,
+            queriesPerSession,
             authenticationFailed,
             impersonationDenied,
             invalidUserId,
@@ -293,6 +311,7 @@ extension SessionStoreError {
             storageBusy,
             storageLocked,
             storageClosed,
+            storageOverloaded,
             storageError,
             storageInternal,
             storagePermission,

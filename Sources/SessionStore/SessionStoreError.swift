@@ -64,6 +64,8 @@ public struct SessionStoreError: Error, Sendable, Equatable, CustomStringConvert
                 code: .storage(error.code), message: error.message, sqliteCode: error.code.rawValue, sql: error.sql)
         case is DatabaseClosedError:
             return SessionStoreError(code: .storageClosed, message: "the store is closed")
+        case let error as DatabaseOverloadedError:
+            return SessionStoreError(code: .storageOverloaded, message: error.description)
         case let error as MigrationError:
             return SessionStoreError(code: .schema(error.kind), message: error.message)
         default:
@@ -94,7 +96,8 @@ extension SessionStoreError {
         case sizeExceeded
         /// The authenticator or the impersonation policy refused.
         case permissionDenied
-        /// The database is busy or the store is closed; a retry may pass.
+        /// The database is busy, the store is closed, or too many calls already wait for
+        /// it; a retry may pass.
         case unavailable
         /// The database failed: I/O, corruption, a full disk, a file that is not a
         /// database.

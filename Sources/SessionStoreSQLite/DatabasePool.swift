@@ -53,14 +53,21 @@ public final class DatabasePool: Sendable {
     ///   - readerCount: connections available for concurrent reads.
     ///   - maxBatchSize: the most requests one transaction groups; 1 turns group commit
     ///     off, each request then committing in a transaction of its own.
+    ///   - maxPendingWrites: the most writes that may wait for the writer (the batch being
+    ///     written not counted); one more fails at once with ``DatabaseOverloadedError``
+    ///     instead of queuing, so memory stays bounded when writes arrive faster than they
+    ///     commit.
+    ///   - maxPendingReads: the same bound for reads waiting for a reader connection.
     public static func open(
         path: String,
         configuration: DatabaseConfiguration = DatabaseConfiguration(),
         readerCount: Int = 2,
         maxBatchSize: Int = 256,
+        maxPendingWrites: Int = 10_000,
+        maxPendingReads: Int = 10_000,
         prepare: @escaping @Sendable (Database) throws -> Void = { _ in }
     ) async throws -> DatabasePool {
-        let writer = WriterThread(maxBatchSize: maxBatchSize)
+        let writer = WriterThread(maxBatchSize: maxBatchSize, maxPending: maxPendingWrites)
         let checkpointer = configuration.durability == .normal ? CheckpointerThread() : nil
         checkpointer?.start(name: "sstore-checkpoint") { try Database(path: path, configuration: configuration) }
         do {
@@ -82,7 +89,7 @@ public final class DatabasePool: Sendable {
             throw error
         }
         let readerConfiguration = configuration.forReading(busyTimeout: configuration.busyTimeout)
-        let readers = ReaderThreads(count: readerCount, name: "sstore") {
+        let readers = ReaderThreads(count: readerCount, name: "sstore", maxPending: maxPendingReads) {
             try Database(path: path, configuration: readerConfiguration)
         }
         let inlineConfiguration = configuration.forReading(busyTimeout: .zero)
@@ -113,6 +120,9 @@ public final class DatabasePool: Sendable {
     /// fails, every request of the batch gets that error, so a caller never hears of a
     /// change that is not committed. Cancelling the calling task does not withdraw a
     /// request that was queued.
+    ///
+    /// Throws ``DatabaseOverloadedError`` at once, running nothing, when `maxPendingWrites`
+    /// writes already wait.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await enqueueWrite(transactional: true, body)
     }
@@ -149,27 +159,41 @@ public final class DatabasePool: Sendable {
                     }
                 },
                 isTransactional: transactional)
-            if !writer.enqueue(request) {
-                continuation.resume(throwing: Self.closedError)
+            switch writer.enqueue(request) {
+            case .accepted: break
+            case .closed: continuation.resume(throwing: Self.closedError)
+            case .overloaded: continuation.resume(throwing: DatabaseOverloadedError(queue: .writes, bound: writer.maxPendingBound))
             }
         }
     }
 
     /// Runs `body` on a reader connection inside a deferred transaction, so every query
     /// in it sees the same committed snapshot.
+    ///
+    /// Throws ``DatabaseOverloadedError`` at once, running nothing, when `maxPendingReads`
+    /// reads already wait for a connection.
     public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let accepted = readers.enqueue { connection in
+            let outcome = readers.enqueue { connection in
                 continuation.resume(with: Result {
                     let database = try connection.get()
                     return try database.inTransaction(.deferred) { try body(database) }
                 })
             }
-            if !accepted {
-                continuation.resume(throwing: Self.closedError)
+            switch outcome {
+            case .accepted: break
+            case .closed: continuation.resume(throwing: Self.closedError)
+            case .overloaded: continuation.resume(throwing: DatabaseOverloadedError(queue: .reads, bound: readers.maxPendingBound))
             }
         }
     }
+
+    /// Writes waiting for the writer connection now, the batch being written not
+    /// included.
+    public var pendingWrites: Int { writer.pendingCount }
+
+    /// Reads waiting for a reader connection now, those running not included.
+    public var pendingReads: Int { readers.pendingCount }
 
     /// Runs a point read on the calling thread, on a connection that never waits for a
     /// lock; `nil` when no such connection is idle or SQLite would have had to wait, in
@@ -217,6 +241,30 @@ public final class DatabasePool: Sendable {
     }
 
     private static let closedError = DatabaseClosedError()
+}
+
+/// A read or write was refused at once because its queue already held its bound of
+/// waiting requests (`maxPendingWrites` or `maxPendingReads` of
+/// ``DatabasePool/open(path:configuration:readerCount:maxBatchSize:maxPendingWrites:maxPendingReads:prepare:)``).
+/// Nothing ran; a retry may pass once the queue drains.
+public struct DatabaseOverloadedError: Error, Sendable, CustomStringConvertible {
+    /// Which queue was full.
+    public enum Queue: String, Sendable {
+        /// Writes waiting for the writer connection.
+        case writes
+        /// Reads waiting for a reader connection.
+        case reads
+    }
+
+    /// Which queue was full.
+    public let queue: Queue
+    /// How many requests that queue holds at most.
+    public let bound: Int
+
+    /// Says which queue was full and its bound.
+    public var description: String {
+        "\(bound) \(queue.rawValue) are already waiting for the database; retry later"
+    }
 }
 
 /// A read or write was asked of a ``DatabasePool`` after ``DatabasePool/close()``.

@@ -15,10 +15,13 @@ final class ReaderThreads: StoppableThreads, @unchecked Sendable {
     var isShuttingDown = false
 
     private let open: @Sendable () throws -> Database
+    /// The most jobs that may wait for a reader; past it ``enqueue(_:)`` refuses.
+    let maxPendingBound: Int
     let exit: ThreadExit
 
-    init(count: Int, name: String, open: @escaping @Sendable () throws -> Database) {
+    init(count: Int, name: String, maxPending: Int = .max, open: @escaping @Sendable () throws -> Database) {
         self.open = open
+        self.maxPendingBound = max(1, maxPending)
         let count = max(1, count)
         exit = ThreadExit(count: count)
         for index in 0..<count {
@@ -26,13 +29,23 @@ final class ReaderThreads: StoppableThreads, @unchecked Sendable {
         }
     }
 
-    func enqueue(_ job: @escaping Job) -> Bool {
+    /// Queues a job, unless the threads are shutting down or `maxPending` jobs already
+    /// wait (those running do not count).
+    func enqueue(_ job: @escaping Job) -> Enqueued {
         condition.lock()
         defer { condition.unlock() }
-        guard !isShuttingDown else { return false }
+        guard !isShuttingDown else { return .closed }
+        guard queue.count - head < maxPendingBound else { return .overloaded }
         queue.append(job)
         condition.signal()
-        return true
+        return .accepted
+    }
+
+    /// Jobs waiting for a reader, those running not included.
+    var pendingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count - head
     }
 
     private func next() -> Job? {

@@ -11,6 +11,16 @@ struct WriteRequest: Sendable {
     var isTransactional = true
 }
 
+/// What became of a request handed to a thread's queue.
+enum Enqueued {
+    /// Queued; it will run.
+    case accepted
+    /// The thread is shutting down; the request will not run.
+    case closed
+    /// The queue already holds its bound of waiting requests; the request will not run.
+    case overloaded
+}
+
 /// The one connection that writes, on a thread of its own.
 ///
 /// Requests that queue up while a batch is being written form the next batch: one
@@ -26,6 +36,8 @@ final class WriterThread: StoppableThreads, @unchecked Sendable {
     var isShuttingDown = false
 
     private let maxBatchSize: Int
+    /// The most requests that may wait for the writer; past it ``enqueue(_:)`` refuses.
+    let maxPendingBound: Int
 
     private var committedBatchCount = 0
 
@@ -36,8 +48,9 @@ final class WriterThread: StoppableThreads, @unchecked Sendable {
         return committedBatchCount
     }
 
-    init(maxBatchSize: Int) {
+    init(maxBatchSize: Int, maxPending: Int = .max) {
         self.maxBatchSize = max(1, maxBatchSize)
+        self.maxPendingBound = max(1, maxPending)
     }
 
     /// Starts the thread; `open` runs on it and makes its connection.
@@ -61,14 +74,23 @@ final class WriterThread: StoppableThreads, @unchecked Sendable {
         loop(database)
     }
 
-    /// Queues a request; false when the thread is shutting down.
-    func enqueue(_ request: WriteRequest) -> Bool {
+    /// Queues a request, unless the thread is shutting down or `maxPending` requests
+    /// already wait (the batch being written does not count).
+    func enqueue(_ request: WriteRequest) -> Enqueued {
         condition.lock()
         defer { condition.unlock() }
-        guard !isShuttingDown else { return false }
+        guard !isShuttingDown else { return .closed }
+        guard queue.count < maxPendingBound else { return .overloaded }
         queue.append(request)
         condition.signal()
-        return true
+        return .accepted
+    }
+
+    /// Requests waiting for the writer, the batch being written not included.
+    var pendingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count
     }
 
     private func finish() {

@@ -39,6 +39,8 @@ struct SweepCommand: AsyncParsableCommand {
         print("pruned queries:        \(report.maintenance.prunedQueries)")
         print("pruned tombstones:     \(report.prunedSessions)")
         print("pruned events:         \(report.prunedEvents)")
+        print("pruned subscriptions:  \(report.prunedSubscriptions)")
+        print("cleared requests:      \(report.clearedRequests)")
     }
 }
 

@@ -222,6 +222,12 @@ import Testing
         IndexCase(
             name: "stopped streaming queries past retention", fragment: "state = 'stopped' AND stopped_at <= ?",
             uses: "USING INDEX streaming_queries_stopped"),
+        IndexCase(
+            name: "request payloads past retention", fragment: "ended_at IS NOT NULL AND request IS NOT NULL",
+            uses: "USING INDEX executions_with_request"),
+        IndexCase(
+            name: "resource release by key", fragment: "DELETE FROM session_resources WHERE session_id = ? AND kind = ? AND name = ?",
+            uses: "USING INDEX sqlite_autoindex_session_resources_1"),
         IndexCase(name: "events of a session", fragment: "FROM events WHERE session_key = ? AND seq > ?", uses: "USING INDEX events_by_session"),
         IndexCase(name: "events of a kind", fragment: "FROM events WHERE kind = ? AND seq > ?", uses: "USING INDEX events_by_kind"),
         IndexCase(

@@ -59,6 +59,28 @@ struct Validator {
         return SessionKey.lowercased(id)
     }
 
+    /// The tags of an execution or streaming query: at most `maxTagsPerExecution` of them
+    /// (a repeated tag counts each time), each an identifier.
+    func tags(_ tags: [String]) throws(SessionStoreError) {
+        guard tags.count <= limits.maxTagsPerExecution else {
+            throw SessionStoreError(
+                code: SessionStoreError.Code.tagsPerExecution,
+                message: "\(tags.count) tags exceed the limit of \(limits.maxTagsPerExecution)")
+        }
+        for tag in tags { try id(tag, field: .invalidTag) }
+    }
+
+    /// The most items one list call returns.
+    static let maxListLimit = 10_000
+
+    /// A list call's `limit`: within 1...``maxListLimit``. A negative limit is refused, not
+    /// taken for "unlimited", and so is one beyond the cap: page with the call's cursor.
+    func listLimit(_ limit: Int) throws(SessionStoreError) {
+        guard (1...Self.maxListLimit).contains(limit) else {
+            throw SessionStoreError.invalidArgument(.invalidLimit, "limit must be within 1...\(Self.maxListLimit) (got \(limit))")
+        }
+    }
+
     /// A statement or request of `bytes` bytes: at most `maxPayloadBytes`.
     func payload(_ bytes: Int, field: SessionStoreError.Code) throws(SessionStoreError) {
         guard bytes <= limits.maxPayloadBytes else {

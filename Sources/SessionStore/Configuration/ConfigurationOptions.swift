@@ -51,6 +51,9 @@ extension SessionStoreConfiguration {
         duration("tick", "Expiry granularity: expiry is rounded up to whole ticks (ZooKeeper's tickTime).", \.tick, minimum: 1),
         duration("tombstone-retention", "How long ended sessions are kept (Spark Connect's closed-session cache, unbounded in count).", \.tombstoneRetention),
         duration("event-retention", "How long events are kept.", \.eventRetention),
+        duration(
+            "subscription-retention", "A durable subscription not acknowledged for this long is forgotten.",
+            \.subscriptionRetention),
         duration("detached-timeout", "A detached execution not reattached within this is abandoned (Spark Connect's detachedTimeout).", \.detachedTimeout),
         duration("streaming-query-retention", "How long stopped streaming queries stay listed.", \.streamingQueryRetention),
         boolean("running-sessions-do-not-expire", "Whether expiry spares a session with an attached running execution (Hive's check-operation rule).", \.runningSessionsDoNotExpire),
@@ -86,6 +89,12 @@ extension SessionStoreConfiguration {
         count("sweep-batch-size", "Sessions one expiry transaction ends at most.", \.sweepBatchSize, range: 1...100_000),
         count("reader-count", "Reader connections beside the writer.", \.readerCount, range: 1...64),
         count("max-write-batch", "Most write requests one transaction groups; 1 turns group commit off.", \.maxWriteBatch, range: 1...100_000),
+        count(
+            "max-pending-writes", "Most calls waiting for the writer; one more fails at once with STORAGE.OVERLOADED.", \.maxPendingWrites,
+            range: 1...10_000_000),
+        count(
+            "max-pending-reads", "Most reads waiting for a reader connection; one more fails at once with STORAGE.OVERLOADED.",
+            \.maxPendingReads, range: 1...10_000_000),
         limit("max-sessions", "Live sessions in the store.", \.limits.maxSessions),
         limit("max-sessions-per-user", "Live sessions of one user (Hive's limit.connections.per.user).", \.limits.maxSessionsPerUser),
         limit("max-sessions-per-address", "Live sessions from one client address (Hive's ...per.ipaddress).", \.limits.maxSessionsPerAddress),
@@ -108,6 +117,14 @@ extension SessionStoreConfiguration {
             }),
         count("max-payload-bytes", "Bytes of an execution's statement or request.", \.limits.maxPayloadBytes, range: 0...268_435_456),
         count("max-details-per-session", "Details one session may hold.", \.limits.maxDetailsPerSession, range: 0...1_000_000),
+        count("max-config-per-session", "Config entries one session may hold.", \.limits.maxConfigPerSession, range: 0...1_000_000),
+        count("max-tags-per-execution", "Tags one execution or streaming query may carry.", \.limits.maxTagsPerExecution, range: 0...100_000),
+        count(
+            "max-resources-per-session", "Resources one session owns at once, whatever their size.", \.limits.maxResourcesPerSession,
+            range: 0...10_000_000),
+        count(
+            "max-queries-per-session", "Streaming queries one session keeps, active or stopped.", \.limits.maxQueriesPerSession,
+            range: 0...1_000_000),
         count("max-id-bytes", "UTF-8 bytes of an id or name.", \.limits.maxIdBytes, range: 1...1_048_576),
         count("max-value-bytes", "UTF-8 bytes of a detail or config value.", \.limits.maxValueBytes, range: 0...67_108_864),
         count("max-links-per-session", "Links one session may take part in, as parent or child.", \.limits.maxLinksPerSession, range: 0...1_000_000),

@@ -34,6 +34,10 @@ public struct SessionStoreConfiguration: Sendable {
     public var tombstoneRetention: Duration = .seconds(7 * 86_400)
     /// How long events are kept. Default 7 days.
     public var eventRetention: Duration = .seconds(7 * 86_400)
+    /// A durable subscription (``SessionStore/subscription(named:)``) not acknowledged
+    /// for this long is forgotten by the sweeper; it starts again from the oldest retained
+    /// event if it comes back. Default 30 days.
+    public var subscriptionRetention: Duration = .seconds(30 * 86_400)
     /// A detached execution not reattached within this is abandoned (Spark Connect's
     /// `spark.connect.execute.manager.detachedTimeout`). Default 5 min.
     public var detachedTimeout: Duration = .seconds(300)
@@ -77,6 +81,13 @@ public struct SessionStoreConfiguration: Sendable {
     /// The most write requests one transaction groups; 1 turns group commit off.
     /// Default 256.
     public var maxWriteBatch = 256
+    /// The most calls that may wait for the writer connection; one more fails at once
+    /// with `STORAGE.OVERLOADED` instead of queuing, so memory stays bounded when calls
+    /// arrive faster than they commit. Default 10,000.
+    public var maxPendingWrites = 10_000
+    /// The most reads that may wait for a reader connection; one more fails at once with
+    /// `STORAGE.OVERLOADED`. Default 10,000.
+    public var maxPendingReads = 10_000
     /// Decides whether the credentials given at open admit the user. Default: trust
     /// the calling service.
     public var authenticator: any SessionAuthenticator = TrustingAuthenticator()
@@ -118,6 +129,7 @@ extension SessionStoreConfiguration {
         var durations: [(String, Duration)] = [
             ("min-timeout", minTimeout), ("max-timeout", maxTimeout), ("tick", tick),
             ("tombstone-retention", tombstoneRetention), ("event-retention", eventRetention),
+            ("subscription-retention", subscriptionRetention),
             ("detached-timeout", detachedTimeout), ("streaming-query-retention", streamingQueryRetention),
             ("instance-timeout", instanceTimeout), ("heartbeat-interval", heartbeatInterval),
         ]
@@ -132,6 +144,7 @@ extension SessionStoreConfiguration {
     var tickMs: Int64 { tick.wholeMilliseconds }
     var tombstoneRetentionMs: Int64 { tombstoneRetention.wholeMilliseconds }
     var eventRetentionMs: Int64 { eventRetention.wholeMilliseconds }
+    var subscriptionRetentionMs: Int64 { subscriptionRetention.wholeMilliseconds }
     var detachedTimeoutMs: Int64 { detachedTimeout.wholeMilliseconds }
     var streamingQueryRetentionMs: Int64 { streamingQueryRetention.wholeMilliseconds }
     var instanceTimeoutMs: Int64 { instanceTimeout.wholeMilliseconds }
@@ -152,6 +165,10 @@ public enum RecoveryMode: String, Sendable, CaseIterable {
 }
 
 /// Limits on what sessions may hold and how many may be live. `nil` means unlimited.
+///
+/// What one session may hold is bounded by default, so no client can grow a session (and
+/// the transaction that ends it) without limit: config entries, details, tags, resources
+/// and streaming queries each have a default cap, and ids, values and payloads a size.
 public struct SessionLimits: Sendable, Hashable {
     /// Live sessions in the whole store.
     public var maxSessions: Int?
@@ -165,6 +182,18 @@ public struct SessionLimits: Sendable, Hashable {
     public var maxSessionsPerDataSource: Int?
     /// Details one session may hold. Default 256.
     public var maxDetailsPerSession = 256
+    /// Config entries one session may hold, those set at open included. Default 256.
+    public var maxConfigPerSession = 256
+    /// Tags one execution, or one streaming query, may carry (a query started by an
+    /// execution carries the execution's tags as well). Default 64.
+    public var maxTagsPerExecution = 64
+    /// Resources one session owns at once, whatever their size; releasing one makes
+    /// room. Default 10,000.
+    public var maxResourcesPerSession = 10_000
+    /// Streaming queries one session keeps, active or stopped (a stopped query is kept
+    /// until it is removed or ``SessionStoreConfiguration/streamingQueryRetention``
+    /// passes). Default 1,000.
+    public var maxQueriesPerSession = 1_000
     /// Bytes (UTF-8) of an id: user id, client session id, data source, type,
     /// identifier, address, detail and config names. Default 1024.
     public var maxIdBytes = 1024
@@ -190,7 +219,7 @@ public struct SessionLimits: Sendable, Hashable {
     /// ``SessionTree/truncated`` when a session lies beyond. Default 64.
     public var maxTreeDepth = 64
 
-    /// No count limits; the default size limits.
+    /// No limits on live sessions; the default per-session and size limits.
     public init() {}
 }
 

@@ -9,6 +9,10 @@ extension SessionStore {
     ///     try await subscription.acknowledge(through: event.seq)
     /// }
     /// ```
+    ///
+    /// A subscription not acknowledged for
+    /// ``SessionStoreConfiguration/subscriptionRetention`` is forgotten by the sweeper:
+    /// used again, it starts from the oldest retained event.
     public func subscription(named name: String) throws -> DurableSubscription {
         try configuration.validator.id(name, field: .invalidSubscription)
         return DurableSubscription(store: self, name: name)
@@ -36,6 +40,8 @@ public struct DurableSubscription: Sendable {
     }
 
     /// Up to `limit` events after the acknowledged position, without waiting.
+    ///
+    /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listPendingEvents(limit: Int = 1000) async throws -> [StoreEvent] {
         try await store.listEvents(after: try await acknowledgedSeq(), limit: limit)
     }

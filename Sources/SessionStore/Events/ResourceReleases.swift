@@ -96,6 +96,8 @@ public struct ResourceReleases: AsyncSequence, Sendable {
 
     /// Releases after the acknowledged position, without waiting: up to `limit` of them,
     /// oldest first.
+    ///
+    /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listPending(limit: Int = 1000) async throws -> [ResourceRelease] {
         let store = subscription.store
         let after = try await subscription.acknowledgedSeq()

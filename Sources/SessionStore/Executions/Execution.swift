@@ -81,7 +81,9 @@ public struct Execution: Sendable, Hashable, Encodable {
     /// The statement it runs, if the client gave one.
     public var statement: String?
     /// The client's request as it gave it (Spark Connect's `ExecuteInfo.request`), stored
-    /// and returned byte for byte; `nil` if it gave none. JSON carries it as Base64 text.
+    /// and returned byte for byte; `nil` if it gave none, or once the execution ended longer
+    /// than ``SessionStoreConfiguration/tombstoneRetention`` ago (the sweeper clears it).
+    /// JSON carries it as Base64 text.
     public var request: Data?
     /// Whether a client may attach again after detaching, and a crash detaches it instead
     /// of failing it.

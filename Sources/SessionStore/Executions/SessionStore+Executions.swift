@@ -23,7 +23,8 @@ extension SessionStore {
     /// - Throws: `INVALID_HANDLE.FORMAT` (operation id not a UUID),
     ///   `INVALID_HANDLE.OPERATION_ALREADY_EXISTS`, `INVALID_HANDLE.OPERATION_ABANDONED`,
     ///   `INVALID_HANDLE.SESSION_CLOSED`, `INVALID_HANDLE.SESSION_NOT_FOUND`,
-    ///   `LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION`, `INVALID_ARGUMENT.*`.
+    ///   `LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION`, `LIMIT_EXCEEDED.TAGS_PER_EXECUTION`,
+    ///   `INVALID_ARGUMENT.*`.
     @discardableResult
     public func createExecution(
         key: String, operationId: String? = nil, tags: [String] = [], statement: String? = nil,
@@ -32,7 +33,7 @@ extension SessionStore {
         let validator = configuration.validator
         let key = try validator.key(key)
         let operationId = try operationId.map { (id) throws in try validator.operationId(id) } ?? SessionKey.make()
-        for tag in tags { try validator.id(tag, field: .invalidTag) }
+        try validator.tags(tags)
         if let statement { try validator.payload(statement.utf8.count, field: .invalidStatement) }
         if let request { try validator.payload(request.count, field: .invalidRequest) }
         let timeoutMs = timeout?.wholeMilliseconds
@@ -210,10 +211,14 @@ extension SessionStore {
         }
     }
 
-    /// The running executions across all sessions, or — when none runs — the time the
-    /// last execution ended (Spark Connect's `listActiveExecutions`).
+    /// The running executions across all sessions, oldest first, up to `limit`; or — when
+    /// none runs — the time the last execution ended (Spark Connect's
+    /// `listActiveExecutions`).
+    ///
+    /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listActiveExecutions(limit: Int = 10_000) async throws -> ActiveExecutions {
-        try await read { db in
+        try configuration.validator.listLimit(limit)
+        return try await read { db in
             let running = try ExecutionRecords.running(db, limit: limit)
             if running.isEmpty {
                 return .idleSince(try ExecutionRecords.lastEndedAt(db).map(Timestamp.init))
@@ -222,9 +227,12 @@ extension SessionStore {
         }
     }
 
-    /// The abandoned executions still kept as tombstones, newest first.
+    /// The abandoned executions still kept as tombstones, newest first, up to `limit`.
+    ///
+    /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listAbandonedExecutions(limit: Int = 10_000) async throws -> [Execution] {
-        try await read { db in
+        try configuration.validator.listLimit(limit)
+        return try await read { db in
             try ExecutionRecords.abandoned(db, limit: limit).map { try ExecutionRecords.load(db, $0) }
         }
     }

@@ -15,7 +15,9 @@ extension SessionStore {
     ///   - tags: labels that ``SessionStore/interrupt(key:tag:)`` and
     ///     ``SessionStore/interruptAll(key:)`` match. A query started by an execution of the
     ///     session also carries that execution's tags.
-    /// - Throws: `LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION`,
+    /// - Throws: `LIMIT_EXCEEDED.STREAMING_QUERIES_PER_SESSION` (active queries),
+    ///   `LIMIT_EXCEEDED.QUERIES_PER_SESSION` (queries kept, stopped ones included),
+    ///   `LIMIT_EXCEEDED.TAGS_PER_EXECUTION` (its own tags, or those with its execution's),
     ///   `INVALID_HANDLE.STREAMING_QUERY_ALREADY_EXISTS`, `INVALID_HANDLE.SESSION_CLOSED`.
     @discardableResult
     public func registerQuery(
@@ -28,8 +30,10 @@ extension SessionStore {
         try validator.id(runId, field: .invalidRunId)
         try validator.optionalId(name, field: .invalidQueryName)
         let operationId = try operationId.map { (id) throws in try validator.operationId(id) }
-        for tag in tags { try validator.id(tag, field: .invalidTag) }
+        try validator.tags(tags)
         let maxQueries = configuration.limits.maxStreamingQueriesPerSession
+        let maxKept = configuration.limits.maxQueriesPerSession
+        let maxTags = configuration.limits.maxTagsPerExecution
         return try await mutate(key: key) { db, session, now in
             if try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) != nil {
                 throw SessionStoreError(
@@ -39,13 +43,22 @@ extension SessionStore {
             try Limits.enforcePerSession(
                 maxQueries, code: .streamingQueriesPerSession, key: key, what: "active streaming queries"
             ) { try OwnedRecords.activeQueryCount(db, sessionRowId: session.id) }
+            try Limits.enforcePerSession(maxKept, code: .queriesPerSession, key: key, what: "streaming queries") {
+                try OwnedRecords.queryCount(db, sessionRowId: session.id)
+            }
             var inherited: [String] = []
             if let operationId, let execution = try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId) {
                 inherited = try ExecutionRecords.tags(db, executionRowId: execution.id)
             }
+            let allTags = Array(Set(tags + inherited)).sorted()
+            guard allTags.count <= maxTags else {
+                throw SessionStoreError(
+                    code: SessionStoreError.Code.tagsPerExecution,
+                    message: "streaming query \(queryId.debugDescriptionPrefix) would carry \(allTags.count) tags; the limit is \(maxTags)")
+            }
             let query = StreamingQuery(
                 queryId: queryId, runId: runId, name: name, sessionKey: key, operationId: operationId,
-                tags: Array(Set(tags + inherited)).sorted(), state: .active, registeredAt: Timestamp(milliseconds: now),
+                tags: allTags, state: .active, registeredAt: Timestamp(milliseconds: now),
                 stoppedAt: nil, stopReason: nil)
             try OwnedRecords.insertQuery(db, sessionRowId: session.id, query)
             try EventLog.append(
@@ -133,7 +146,13 @@ extension SessionStore {
     /// release to the owner, and ``SessionStoreConfiguration/resourceReleaseHandler`` is
     /// told after that commits (in the releasing process only).
     ///
-    /// - Throws: `LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION` (nothing written),
+    /// A resource of 0 bytes adds nothing to the bytes the session holds, so it passes the
+    /// byte limit even when the session is at it; it still counts against
+    /// ``SessionLimits/maxResourcesPerSession``, which bounds how many a session owns
+    /// whatever their size.
+    ///
+    /// - Throws: `LIMIT_EXCEEDED.RESOURCES_PER_SESSION`,
+    ///   `LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION` (nothing written for either),
     ///   `INVALID_HANDLE.RESOURCE_ALREADY_EXISTS`, `INVALID_ARGUMENT.BYTES` for a negative
     ///   size.
     @discardableResult
@@ -144,7 +163,11 @@ extension SessionStore {
         try validator.id(name, field: .invalidResourceName)
         guard bytes >= 0 else { throw SessionStoreError.invalidArgument(.invalidBytes, "a resource size must not be negative (got \(bytes))") }
         let maxBytes = configuration.limits.maxResourceBytesPerSession
+        let maxResources = configuration.limits.maxResourcesPerSession
         return try await mutate(key: key) { db, session, now in
+            try Limits.enforcePerSession(maxResources, code: .resourcesPerSession, key: key, what: "resources") {
+                try OwnedRecords.resourceCount(db, sessionRowId: session.id)
+            }
             let held = try OwnedRecords.resourceBytes(db, sessionRowId: session.id)
             if let maxBytes, held.addingSaturated(bytes) > maxBytes {
                 throw SessionStoreError(
@@ -177,14 +200,14 @@ extension SessionStore {
     }
 
     /// Releases one resource before the session ends; the release handler is told after
-    /// commit.
+    /// commit. One indexed delete by (kind, name), whatever the session owns.
     @discardableResult
     public func releaseResource(key: String, kind: String, name: String) async throws -> OwnedResource {
         let key = try configuration.validator.key(key)
         let released = try await mutate(key: key) { db, session, now in
-            guard let resource = try OwnedRecords.resources(db, sessionRowId: session.id, sessionKey: key)
-                .first(where: { $0.kind == kind && $0.name == name }),
-                try OwnedRecords.deleteResource(db, sessionRowId: session.id, kind: kind, name: name)
+            guard
+                let resource = try OwnedRecords.deleteResource(
+                    db, sessionRowId: session.id, sessionKey: key, kind: kind, name: name)
             else {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.resourceNotFound,

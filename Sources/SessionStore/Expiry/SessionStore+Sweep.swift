@@ -18,6 +18,13 @@ public struct SweepReport: Sendable, Hashable, Codable {
     public var prunedSessions = 0
     /// Events removed after their retention.
     public var prunedEvents = 0
+    /// Durable subscriptions forgotten, not acknowledged for
+    /// ``SessionStoreConfiguration/subscriptionRetention``.
+    public var prunedSubscriptions = 0
+    /// Executions of live sessions whose request payload was cleared, ended longer than
+    /// ``SessionStoreConfiguration/tombstoneRetention`` ago (a pruned tombstone takes its
+    /// executions, payloads included, with it).
+    public var clearedRequests = 0
     /// The execution maintenance passes.
     public var maintenance = MaintenanceReport()
 
@@ -28,8 +35,10 @@ public struct SweepReport: Sendable, Hashable, Codable {
 extension SessionStore {
     /// Runs one sweep: expires the sessions due at its start, in batches of
     /// ``SessionStoreConfiguration/sweepBatchSize``, each its own short transaction;
-    /// then execution maintenance, tombstone and event retention and a passive WAL
-    /// checkpoint. Safe while other processes sweep the same file: each batch selects and
+    /// then execution maintenance, retention (tombstones, events, subscriptions not
+    /// acknowledged for ``SessionStoreConfiguration/subscriptionRetention``, the request
+    /// payloads of executions ended longer than the tombstone retention ago) and a passive
+    /// WAL checkpoint. Safe while other processes sweep the same file: each batch selects and
     /// ends its sessions inside one write transaction, so no session ends twice.
     ///
     /// A due session re-armed after the last serving process went away gets its full
@@ -57,7 +66,7 @@ extension SessionStore {
             do { try await pause() } catch { break }
         }
         report.maintenance = try await runExecutionMaintenance()
-        (report.prunedSessions, report.prunedEvents) = try await pruneRetained()
+        try await pruneRetained(into: &report)
         try await checkpoint()
         try await recordPass(took: (ContinuousClock.now - started).wholeMilliseconds)
         return report
@@ -156,28 +165,37 @@ extension SessionStore {
         try await write { db in try InstanceRecords.heartbeat(db, id: instanceId, at: clock.now()) }
     }
 
-    private func pruneRetained() async throws(SessionStoreError) -> (Int, Int) {
-        let clock = self.clock
-        let batch = Self.maintenanceBatch
+    private func pruneRetained(into report: inout SweepReport) async throws(SessionStoreError) {
         let tombstoneRetention = configuration.tombstoneRetentionMs
         let eventRetention = configuration.eventRetentionMs
-        var sessions = 0
-        var events = 0
-        while true {
-            let pruned = try await write { db in
-                try SessionRecords.pruneTombstones(db, endedBefore: clock.now() - tombstoneRetention, limit: batch)
-            }
-            sessions += pruned
-            if pruned < batch { break }
+        let subscriptionRetention = configuration.subscriptionRetentionMs
+        report.prunedSessions = try await drain { db, now, limit in
+            try SessionRecords.pruneTombstones(db, endedBefore: now - tombstoneRetention, limit: limit)
         }
-        while true {
-            let pruned = try await write { db in
-                try EventLog.prune(db, before: clock.now() - eventRetention, limit: batch)
-            }
-            events += pruned
-            if pruned < batch { break }
+        report.prunedEvents = try await drain { db, now, limit in
+            try EventLog.prune(db, before: now - eventRetention, limit: limit)
         }
-        return (sessions, events)
+        report.prunedSubscriptions = try await drain { db, now, limit in
+            try SubscriptionRecords.prune(db, acknowledgedBefore: now - subscriptionRetention, limit: limit)
+        }
+        report.clearedRequests = try await drain { db, now, limit in
+            try ExecutionRecords.clearRequests(db, endedBefore: now - tombstoneRetention, limit: limit)
+        }
+    }
+
+    /// Runs `step` in write transactions of at most ``maintenanceBatch`` rows until one
+    /// handles fewer; returns the rows handled.
+    private func drain(
+        _ step: @escaping @Sendable (Database, _ now: Int64, _ limit: Int) throws -> Int
+    ) async throws(SessionStoreError) -> Int {
+        let clock = self.clock
+        let batch = Self.maintenanceBatch
+        var total = 0
+        while true {
+            let done = try await write { db in try step(db, clock.now(), batch) }
+            total += done
+            if done < batch { return total }
+        }
     }
 
     /// A passive checkpoint: copies what it can from the WAL into the database without

@@ -23,7 +23,7 @@ public struct MetricsSnapshot: Sendable, Hashable, Encodable {
     }
 
     /// Live sessions by state and data source (the Stream API's sessions gauge,
-    /// generalised).
+    /// generalised); only those with at least one live session.
     public var sessions: [SessionCount]
     /// Sessions ever opened (all time, not pruned with events).
     public var opened: Int64
@@ -94,23 +94,28 @@ extension SessionStore {
     /// The `file` counters count the changes of every process on the file, so each
     /// process reports the same figures: aggregate them with `max`, not `sum`. A counter
     /// starts at the file's total the first time this store records it, then grows by
-    /// what the file's total grew. The counters without `file`
+    /// what the file's total grew. A gauge series this store recorded before that the
+    /// snapshot no longer has (a data source whose last session ended, a status no
+    /// execution runs in) is set to 0 and destroyed, so an exporter stops publishing it.
+    /// The counters without `file`
     /// (`sessionstore_sessions_opened_total` and the others) count this process's own
     /// changes, as they commit.
     @discardableResult
     public func recordMetricsSnapshot() async throws -> MetricsSnapshot {
         let snapshot = try await metricsSnapshot()
+        var gauges: [GaugeSeries] = []
         for family in snapshot.families {
             for sample in family.samples {
                 let dimensions = sample.labels.map { ($0.name, $0.value) }
                 switch family.type {
                 case .gauge:
-                    metrics.gauge(family.name, dimensions).record(sample.value)
+                    gauges.append(GaugeSeries(label: family.name, dimensions: dimensions, value: sample.value))
                 case .counter:
                     metrics.advanceCounter(family.name, dimensions, to: Int64(sample.value))
                 }
             }
         }
+        metrics.recordGauges(gauges)
         return snapshot
     }
 }

@@ -44,6 +44,36 @@ struct StoreMetrics: Sendable {
             counter(label, dimensions).increment(by: increase)
         }
     }
+
+    /// Records every gauge series of a snapshot. A series recorded last time and missing
+    /// now is set to 0 and destroyed, so the process does not keep publishing every data
+    /// source it ever saw.
+    func recordGauges(_ series: [GaugeSeries]) {
+        for gauge in series {
+            self.gauge(gauge.label, gauge.dimensions).record(gauge.value)
+        }
+        let current = Set(series.map(\.key))
+        let gone = recordedTotals.gauges.withLock { recorded -> [GaugeSeries] in
+            let gone = recorded.filter { !current.contains($0.key) }
+            recorded = Dictionary(series.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
+            return Array(gone.values)
+        }
+        for stale in gone {
+            let gauge = self.gauge(stale.label, stale.dimensions)
+            gauge.record(0)
+            gauge.destroy()
+        }
+    }
+}
+
+/// One sample of a gauge family: the family's label, the sample's dimensions, its value.
+struct GaugeSeries: Sendable {
+    let label: String
+    let dimensions: [(String, String)]
+    let value: Double
+
+    /// The series' identity: label and dimensions.
+    var key: String { ([label] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: "\u{0}") }
 }
 
 /// The timers of `sessionstore_operation_duration_seconds`, one per `operation`, made
@@ -78,7 +108,9 @@ extension Metrics.Timer {
     }
 }
 
-/// The file totals a store last recorded as counters, by series.
+/// The file totals a store last recorded as counters, and the gauge series it last
+/// recorded, by series.
 private final class RecordedTotals: Sendable {
     let values = Mutex<[String: Int64]>([:])
+    let gauges = Mutex<[String: GaugeSeries]>([:])
 }

@@ -38,9 +38,7 @@ extension SessionStore {
     ///
     /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listSessions(_ filter: SessionFilter = SessionFilter()) async throws -> [Session] {
-        guard (1...10_000).contains(filter.limit) else {
-            throw SessionStoreError.invalidArgument(.invalidLimit, "limit must be within 1...10000 (got \(filter.limit))")
-        }
+        try configuration.validator.listLimit(filter.limit)
         let after = try filter.after.map { (key) throws in try configuration.validator.key(key) }
         let instant = configuration.expiryInstant(clock.now())
         return try await read { db in
@@ -87,9 +85,7 @@ extension SessionStore {
     ///   - filter: only the events of one session, of one kind, or both.
     /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listEvents(after seq: Int64 = 0, limit: Int = 100, filter: EventFilter = EventFilter()) async throws -> [StoreEvent] {
-        guard (1...10_000).contains(limit) else {
-            throw SessionStoreError.invalidArgument(.invalidLimit, "limit must be within 1...10000 (got \(limit))")
-        }
+        try configuration.validator.listLimit(limit)
         let sessionKey = try filter.sessionKey.map { (key) throws in try configuration.validator.key(key) }
         let filter = EventFilter(sessionKey: sessionKey, kind: filter.kind)
         return try await read { db in try EventLog.read(db, after: seq, limit: limit, filter: filter) }

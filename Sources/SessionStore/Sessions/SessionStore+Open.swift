@@ -148,6 +148,11 @@ extension SessionStore {
                 code: SessionStoreError.Code.detailsPerSession,
                 message: "\(request.details.count) details exceed the limit of \(configuration.limits.maxDetailsPerSession)")
         }
+        guard request.config.count <= configuration.limits.maxConfigPerSession else {
+            throw SessionStoreError(
+                code: SessionStoreError.Code.configPerSession,
+                message: "\(request.config.count) config entries exceed the limit of \(configuration.limits.maxConfigPerSession)")
+        }
         let associates = try request.associates.map { (key) throws(SessionStoreError) in try validator.key(key) }
         let linkLimit = configuration.limits.maxLinksPerSession
         let distinctAssociates = Set(associates).count

@@ -150,12 +150,15 @@ extension SessionStore {
     /// setting a name to the value it has writes nothing for it. Counts as an access.
     ///
     /// - Returns: the names whose value changed.
+    /// - Throws: `LIMIT_EXCEEDED.CONFIG_PER_SESSION` when the session would hold more
+    ///   config entries than ``SessionLimits/maxConfigPerSession`` (nothing is written).
     @discardableResult
     public func setConfig(key: String, _ config: [String: String]) async throws -> [String] {
         let key = try configuration.validator.key(key)
         try configuration.validator.pairs(config, nameField: .invalidConfigName, valueField: .invalidConfigValue)
         // Matched here, on the caller's task: the writer thread only runs SQL.
         let redacted = Set(config.keys.filter(redaction.redacts))
+        let maxConfig = configuration.limits.maxConfigPerSession
         return try await mutate(key: key) { db, row, now in
             var changed: [String] = []
             for (name, value) in config.sorted(by: { $0.key < $1.key }) {
@@ -167,6 +170,14 @@ extension SessionStore {
                 payload["old"] = old.map(shown)
                 try EventLog.append(db, at: now, kind: EventKind.configChanged, subject: row.subject, payload: payload)
                 changed.append(name)
+            }
+            if !changed.isEmpty {
+                let count = try SessionDetailRecords.configCount(db, sessionRowId: row.id)
+                guard count <= Int64(maxConfig) else {
+                    throw SessionStoreError(
+                        code: SessionStoreError.Code.configPerSession,
+                        message: "session \(key) would hold \(count) config entries; the limit is \(maxConfig)")
+                }
             }
             return changed
         }

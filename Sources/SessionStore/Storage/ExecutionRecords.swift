@@ -181,6 +181,21 @@ enum ExecutionRecords {
                 """, [.integer(Int64(limit))], map: row)
     }
 
+    /// Clears the request payload of up to `limit` executions that ended at or before
+    /// `cutoff`, read through the `executions_with_request` index; returns how many.
+    static func clearRequests(_ db: Database, endedBefore cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
+        try db.execute(
+            sql: """
+                UPDATE executions SET request = NULL
+                WHERE id IN (
+                    SELECT id FROM executions
+                    WHERE ended_at <= ? AND ended_at IS NOT NULL AND request IS NOT NULL
+                    LIMIT ?
+                )
+                """, [.integer(cutoff), .integer(Int64(limit))])
+        return db.changesCount
+    }
+
     static func lastEndedAt(_ db: Database) throws(SQLiteError) -> Int64? {
         try db.fetchInt64(sql: "SELECT max(ended_at) FROM executions")
     }

@@ -7,9 +7,11 @@ enum MetricsRecords {
     static let overdueReadLimit = 10_000
 
     /// Live sessions by data source and state at `instant`, ordered by data source then
-    /// state. Sessions overdue at `instant` are not counted: they are expired for every reader. They
-    /// are read through the expiry index (up to ``overdueReadLimit``, the earliest), so the
-    /// cost follows the number overdue, not the number live.
+    /// state; a data source and state without a live session has no entry (the triggers
+    /// delete a count that falls to 0). Sessions overdue at `instant` are not counted: they
+    /// are expired for every reader. They are read through the expiry index (up to
+    /// ``overdueReadLimit``, the earliest), so the cost follows the number overdue, not the
+    /// number live.
     static func liveSessionCounts(_ db: Database, at instant: ExpiryInstant) throws(SQLiteError) -> [MetricsSnapshot.SessionCount] {
         var overdue: [String: Int64] = [:]
         for row in try SessionRecords.due(db, now: instant.now, limit: overdueReadLimit) where row.isOverdue(at: instant) {
@@ -19,7 +21,7 @@ enum MetricsRecords {
             var count = count
             count.count -= overdue[count.dataSource + "\t" + count.state.rawValue] ?? 0
             return count
-        }
+        }.filter { $0.count > 0 }
     }
 
     /// The live counts the triggers keep, overdue sessions included.

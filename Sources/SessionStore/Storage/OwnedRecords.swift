@@ -62,6 +62,11 @@ enum OwnedRecords {
         ).map(\.query)
     }
 
+    /// The streaming queries the session keeps, active or stopped.
+    static func queryCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(sql: "SELECT count(*) FROM streaming_queries WHERE session_id = ?", [.integer(sessionRowId)]) ?? 0
+    }
+
     static func activeQueryCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(
             sql: "SELECT count(*) FROM streaming_queries WHERE session_id = ? AND state = 'active'",
@@ -110,16 +115,30 @@ enum OwnedRecords {
         }
     }
 
+    static func resourceCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(sql: "SELECT count(*) FROM session_resources WHERE session_id = ?", [.integer(sessionRowId)]) ?? 0
+    }
+
     static func resourceBytes(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(sql: "SELECT coalesce(sum(bytes), 0) FROM session_resources WHERE session_id = ?", [.integer(sessionRowId)]) ?? 0
     }
 
-    /// Deletes one resource; false when the session does not own it.
-    static func deleteResource(_ db: Database, sessionRowId: Int64, kind: String, name: String) throws(SQLiteError) -> Bool {
-        try db.execute(
-            sql: "DELETE FROM session_resources WHERE session_id = ? AND kind = ? AND name = ?",
-            [.integer(sessionRowId), .text(kind), .text(name)])
-        return db.changesCount == 1
+    /// Deletes one resource by its unique (session, kind, name) and returns it as it was;
+    /// `nil` when the session does not own it.
+    static func deleteResource(
+        _ db: Database, sessionRowId: Int64, sessionKey: String, kind: String, name: String
+    ) throws(SQLiteError) -> OwnedResource? {
+        try db.fetchOne(
+            sql: """
+                DELETE FROM session_resources WHERE session_id = ? AND kind = ? AND name = ?
+                RETURNING kind, name, bytes, created_at
+                """,
+            [.integer(sessionRowId), .text(kind), .text(name)]
+        ) {
+            OwnedResource(
+                sessionKey: sessionKey, kind: $0.string(0), name: $0.string(1), bytes: $0.int64(2),
+                createdAt: Timestamp(milliseconds: $0.int64(3)))
+        }
     }
 
     static func deleteResources(_ db: Database, sessionRowId: Int64) throws(SQLiteError) {

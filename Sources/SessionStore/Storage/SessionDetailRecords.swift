@@ -20,6 +20,10 @@ enum SessionDetailRecords {
         try db.fetchInt64(sql: "SELECT count(*) FROM session_details WHERE session_id = ?", [.integer(sessionRowId)]) ?? 0
     }
 
+    static func configCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(sql: "SELECT count(*) FROM session_config WHERE session_id = ?", [.integer(sessionRowId)]) ?? 0
+    }
+
     static func configValue(_ db: Database, sessionRowId: Int64, name: String) throws(SQLiteError) -> String? {
         try db.fetchOne(
             sql: "SELECT value FROM session_config WHERE session_id = ? AND name = ?", [.integer(sessionRowId), .text(name)]

@@ -7,6 +7,17 @@ enum SubscriptionRecords {
         try db.fetchInt64(sql: "SELECT acknowledged_seq FROM subscriptions WHERE name = ?", [.text(name)]) ?? 0
     }
 
+    /// Deletes up to `limit` subscriptions last acknowledged at or before `cutoff`; returns
+    /// how many.
+    static func prune(_ db: Database, acknowledgedBefore cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
+        try db.execute(
+            sql: """
+                DELETE FROM subscriptions
+                WHERE name IN (SELECT name FROM subscriptions WHERE updated_at <= ? LIMIT ?)
+                """, [.integer(cutoff), .integer(Int64(limit))])
+        return db.changesCount
+    }
+
     /// Moves the subscription's acknowledged position forward to `seq` (never back, and
     /// never past the newest event, so no future event is skipped).
     static func acknowledge(_ db: Database, subscription name: String, through seq: Int64, at time: Int64) throws(SQLiteError) {

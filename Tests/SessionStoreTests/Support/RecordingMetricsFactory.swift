@@ -18,6 +18,7 @@ final class RecordingMetricsFactory: MetricsFactory, Sendable {
     }
 
     private let handlers = Mutex<[Key: Handler]>([:])
+    private let destroyed = Mutex<[Key]>([])
 
     private func handler(_ label: String, _ dimensions: [(String, String)]) -> Handler {
         let key = Key(label: label, dimensions: Dictionary(dimensions, uniquingKeysWith: { $1 }))
@@ -40,13 +41,20 @@ final class RecordingMetricsFactory: MetricsFactory, Sendable {
     }
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { handler(label, dimensions) }
     func destroyCounter(_ handler: any CounterHandler) {}
-    func destroyRecorder(_ handler: any RecorderHandler) {}
+    func destroyRecorder(_ handler: any RecorderHandler) {
+        let key = handlers.withLock { handlers in handlers.first { $0.value === (handler as? Handler) }?.key }
+        if let key { destroyed.withLock { $0.append(key) } }
+    }
     func destroyTimer(_ handler: any TimerHandler) {}
 
     /// The nanoseconds recorded by a timer, one per call.
     func timerValues(_ label: String, _ dimensions: [String: String] = [:]) -> [Double] { values(label, dimensions) }
     /// The sum of a counter's increments.
     func counterTotal(_ label: String, _ dimensions: [String: String] = [:]) -> Double { values(label, dimensions).reduce(0, +) }
+    /// Whether a gauge (or other recorder) was destroyed.
+    func wasDestroyed(_ label: String, _ dimensions: [String: String] = [:]) -> Bool {
+        destroyed.withLock { $0.contains(Key(label: label, dimensions: dimensions)) }
+    }
     /// The last value a gauge recorded.
     func gaugeValue(_ label: String, _ dimensions: [String: String] = [:]) -> Double? { values(label, dimensions).last }
 }
