@@ -79,7 +79,10 @@ extension SessionStore {
     /// (``Expiry/movedExpiry(now:timeoutMs:current:)``); only a moved bucket writes.
     func touchOutcome(key: String) async throws(SessionStoreError) -> TouchOutcome {
         let now = clock.now()
-        let snapshot = try await quickRead(snapshot: false) { db in try SessionRecords.expiryProbe(db, key: key) }
+        let tick = configuration.expiry.tick
+        let snapshot = try await quickRead(snapshot: false) { db in
+            try SessionRecords.expiryProbe(db, key: key, now: now, tick: tick)
+        }
         guard let snapshot else { return .gone(.unknown) }
         guard snapshot.isLive, !snapshot.isOverdue(at: configuration.expiryInstant(now)) else {
             return .gone(TouchResult(notLive: snapshot.state))

@@ -119,13 +119,27 @@ enum SessionRecords {
 
     /// What a touch needs to decide: the row id, state, timeout and effective expiry of
     /// `key`, read without materialising the rest of the row.
+    ///
+    /// The re-arm state is read only when the stored expiry is before the bucket a touch
+    /// at `?2` would move it to, `roundUp(?2 + timeout, ?3)`: otherwise the session is
+    /// neither overdue nor moved whatever its effective expiry (never earlier than the
+    /// stored one, or none), so the common touch — within its bucket — reads the one row
+    /// and no `store_state` row. (An uncorrelated subquery inside `CASE` runs only when
+    /// its branch is taken.)
     static let expiryProbeSQL = """
-        SELECT id, state, timeout_ms, last_access_at, expire_at, \(rearmColumns)
-        FROM sessions WHERE key = ?
+        SELECT id, state, timeout_ms, last_access_at, expire_at, \(
+            [StoreStateRecords.Key.rearmEpoch, .rearmTick, .rearmSince, .servingStoppedAt].map { key in
+                "CASE WHEN expire_at < (?2 + timeout_ms + ?3 - 1) / ?3 * ?3 "
+                    + "THEN (SELECT value FROM store_state WHERE name = '\(key.rawValue)') END"
+            }.joined(separator: ", "))
+        FROM sessions WHERE key = ?1
         """
 
-    static func expiryProbe(_ db: Database, key: String) throws(SQLiteError) -> ExpiryProbe? {
-        try db.fetchOne(sql: expiryProbeSQL, [.text(key)]) { row throws(SQLiteError) in
+    /// The probe of `key` for a touch at `now` with `tick`. Its `expireAt` is the
+    /// effective expiry when the stored one is before the bucket `now` moves it to, and
+    /// the stored one otherwise (the same decision either way).
+    static func expiryProbe(_ db: Database, key: String, now: Int64, tick: Int64) throws(SQLiteError) -> ExpiryProbe? {
+        try db.fetchOne(sql: expiryProbeSQL, [.text(key), .integer(now), .integer(max(1, tick))]) { row throws(SQLiteError) in
             let state = try SessionState(stored: row.string(1), table: "sessions", column: "state")
             let isLive = state.isLive
             let timeoutMs = row.optionalInt64(2)
