@@ -26,6 +26,11 @@ public final class Database {
     public let configuration: DatabaseConfiguration
     let handle: OpaquePointer
     private var statementCache: [String: Statement] = [:]
+    /// The statement used last and its SQL, checked before the cache: a hot path runs one
+    /// statement over and over, and comparing the same string (the same storage, usually a
+    /// `static let`) costs nothing, where hashing it for the dictionary costs a pass over
+    /// its text.
+    private var recent: (sql: String, statement: Statement)?
     private var savepointDepth = 0
     /// Kept alive for as long as SQLite may call the connection's WAL hook with it.
     var walHookTarget: AnyObject?
@@ -51,6 +56,7 @@ public final class Database {
     }
 
     deinit {
+        recent = nil
         statementCache.removeAll()
         sqlite3_close_v2(handle)
     }
@@ -144,11 +150,16 @@ public final class Database {
 
     /// The connection's prepared statement for `sql`, prepared on first use.
     public func cachedStatement(sql: String) throws(SQLiteError) -> Statement {
+        if let recent, recent.sql == sql {
+            return recent.statement
+        }
         if let statement = statementCache[sql] {
+            recent = (sql, statement)
             return statement
         }
         let statement = try makeStatement(sql: sql)
         statementCache[sql] = statement
+        recent = (sql, statement)
         return statement
     }
 
@@ -164,6 +175,7 @@ public final class Database {
             return try body(statement)
         } catch {
             statementCache[sql] = nil
+            if recent?.sql == sql { recent = nil }
             throw error
         }
     }
