@@ -26,11 +26,12 @@ public final class Database {
     public let configuration: DatabaseConfiguration
     let handle: OpaquePointer
     private var statementCache: [String: Statement] = [:]
-    /// The statement used last and its SQL, checked before the cache: a hot path runs one
-    /// statement over and over, and comparing the same string (the same storage, usually a
-    /// `static let`) costs nothing, where hashing it for the dictionary costs a pass over
-    /// its text.
-    private var recent: (sql: String, statement: Statement)?
+    /// The statements used last and their SQL, checked before the cache: a hot path runs
+    /// the same few statements over and over, and comparing the same string (the same
+    /// storage, usually a `static let`) costs nothing, where hashing it for the dictionary
+    /// costs a pass over its text. Two different SQL texts differ within their first bytes.
+    private var recent: [(sql: String, statement: Statement)] = []
+    private static let recentCount = 4
     private var savepointDepth = 0
     /// Kept alive for as long as SQLite may call the connection's WAL hook with it.
     var walHookTarget: AnyObject?
@@ -56,7 +57,7 @@ public final class Database {
     }
 
     deinit {
-        recent = nil
+        recent.removeAll()
         statementCache.removeAll()
         sqlite3_close_v2(handle)
     }
@@ -150,16 +151,20 @@ public final class Database {
 
     /// The connection's prepared statement for `sql`, prepared on first use.
     public func cachedStatement(sql: String) throws(SQLiteError) -> Statement {
-        if let recent, recent.sql == sql {
-            return recent.statement
+        for entry in recent where entry.sql == sql {
+            return entry.statement
         }
-        if let statement = statementCache[sql] {
-            recent = (sql, statement)
-            return statement
+        let statement: Statement
+        if let cached = statementCache[sql] {
+            statement = cached
+        } else {
+            statement = try makeStatement(sql: sql)
+            statementCache[sql] = statement
         }
-        let statement = try makeStatement(sql: sql)
-        statementCache[sql] = statement
-        recent = (sql, statement)
+        if recent.count == Self.recentCount {
+            recent.removeLast()
+        }
+        recent.insert((sql, statement), at: 0)
         return statement
     }
 
@@ -175,7 +180,7 @@ public final class Database {
             return try body(statement)
         } catch {
             statementCache[sql] = nil
-            if recent?.sql == sql { recent = nil }
+            recent.removeAll { $0.sql == sql }
             throw error
         }
     }
