@@ -19,6 +19,10 @@ import Testing
             #expect(first.sessionKey == a.key)
             #expect(first.userId == "ada")
             #expect(first.jobTag.contains(id))
+            #expect(first.jobTag.hasPrefix("SessionStore_User_ada_Session_"))
+            // The key proves ownership: it is never in a tag that travels to engine logs.
+            #expect(!first.jobTag.contains(a.key))
+            #expect(try test.count("SELECT count(*) FROM executions WHERE instr(job_tag, ?) > 0", [.text(a.key)]) == 0)
 
             let rows = try test.count("SELECT count(*) FROM executions")
             let events = try Kit.events(test)

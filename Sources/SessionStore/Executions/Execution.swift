@@ -72,7 +72,10 @@ public struct Execution: Sendable, Hashable, Encodable {
     public var sessionKey: String
     /// The owner of that session.
     public var userId: String
-    /// Spark's job tag: identifies the execution's work in the engine.
+    /// Spark's job tag: identifies the execution's work in the engine, as
+    /// `SessionStore_User_<user>_Session_<session number>_Operation_<operation id>`. It
+    /// never contains the session key, which proves ownership: a tag ends up in engine
+    /// logs and UIs.
     public var jobTag: String
     /// Where the execution is in its status machine.
     public var status: ExecutionStatus

@@ -55,7 +55,9 @@ extension SessionStore {
             try Limits.enforcePerSession(maxRunning, code: .executionsPerSession, key: key, what: "running executions") {
                 try ExecutionRecords.runningCount(db, sessionRowId: session.id)
             }
-            let jobTag = "SessionStore_User_\(session.userId)_Session_\(key)_Operation_\(operationId)"
+            // The session's row id, not its key: a job tag travels to engine logs and UIs,
+            // and the key is the proof of ownership.
+            let jobTag = "SessionStore_User_\(session.userId)_Session_\(session.id)_Operation_\(operationId)"
             let row = try ExecutionRecords.create(
                 db, session: session, operationId: operationId, jobTag: jobTag, tags: Set(tags), statement: statement,
                 request: request, reattachable: reattachable, timeoutMs: timeoutMs, instance: instanceId, at: now)
