@@ -22,18 +22,10 @@ struct ReleasesCommand: AsyncParsableCommand {
     func run() async throws {
         try await withStore(global) { store in
             let releases = try store.resourceReleases(subscription: subscription)
-            if follow {
-                for try await release in releases {
-                    try printRelease(release)
-                    if ack { try await releases.acknowledge(through: release.seq) }
-                }
-                return
-            }
-            let pending = try await releases.listPending(limit: limit)
-            try pending.forEach(printRelease)
-            if ack, let last = pending.last {
-                try await releases.acknowledge(through: last.seq)
-            }
+            try await ConsumerOutput<ResourceReleases>(
+                follow: follow, ack: ack, seq: \.seq, acknowledge: { try await releases.acknowledge(through: $0) },
+                print: printRelease
+            ).run(pending: { try await releases.listPending(limit: limit) }, stream: { releases })
         }
     }
 

@@ -133,18 +133,10 @@ struct SubscribeCommand: AsyncParsableCommand {
     func run() async throws {
         try await withStore(global) { store in
             let subscription = try store.subscription(named: name)
-            if follow {
-                for try await event in try await subscription.events() {
-                    try printEvent(event)
-                    if ack { try await subscription.acknowledge(through: event.seq) }
-                }
-                return
-            }
-            let events = try await subscription.listPendingEvents(limit: limit)
-            try events.forEach(printEvent)
-            if ack, let last = events.last {
-                try await subscription.acknowledge(through: last.seq)
-            }
+            try await ConsumerOutput<EventStream<StoreEvent>>(
+                follow: follow, ack: ack, seq: \.seq, acknowledge: { try await subscription.acknowledge(through: $0) },
+                print: printEvent
+            ).run(pending: { try await subscription.listPendingEvents(limit: limit) }, stream: { try await subscription.events() })
         }
     }
 
