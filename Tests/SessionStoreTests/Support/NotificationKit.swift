@@ -7,9 +7,11 @@ import Testing
 enum NotificationKit {
     /// The first `count` elements of `sequence`, collected in a child task raced against
     /// `limit`; `nil` when they did not all arrive in time (the collector is then
-    /// cancelled). Only a guard against hanging: no test asserts on durations.
+    /// cancelled). Only a guard against hanging: no test asserts on durations. Generous,
+    /// because on a two-core machine running the whole suite, tests that block a thread
+    /// can hold the cooperative pool the stream's tasks need for seconds.
     static func first<S: AsyncSequence & Sendable>(
-        _ count: Int, of sequence: S, within limit: Duration = .seconds(10)
+        _ count: Int, of sequence: S, within limit: Duration = .seconds(30)
     ) async throws -> [S.Element]? where S.Element: Sendable {
         try await withThrowingTaskGroup(of: [S.Element]?.self) { group in
             group.addTask {
@@ -32,7 +34,7 @@ enum NotificationKit {
 
     /// Starts collecting now, in a child task, so the elements are delivered live.
     static func collect<S: AsyncSequence & Sendable>(
-        _ count: Int, of sequence: S, within limit: Duration = .seconds(10)
+        _ count: Int, of sequence: S, within limit: Duration = .seconds(30)
     ) -> Task<[S.Element]?, any Error> where S.Element: Sendable {
         Task { try await first(count, of: sequence, within: limit) }
     }
