@@ -14,7 +14,6 @@ import Testing
     /// The tick of the process that reads and sweeps afterwards: touches round to it.
     static let readerTick: Int64 = 7
     static let timeout: Int64 = 10_000
-    static let sqlite3 = "/usr/bin/sqlite3"
 
     /// Three sessions written by a process that died with the file open (its `instances`
     /// row stays behind); the clock then moves past every expiry, off a tick boundary.
@@ -34,18 +33,9 @@ import Testing
 
     /// `key → expires` of every row of `live_sessions`, read by the `sqlite3` shell.
     static func viewExpiries(_ path: String) throws -> [String: String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: sqlite3)
-        process.arguments = [path, "SELECT key, expires FROM live_sessions"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "sqlite3 exited with \(process.terminationStatus)")
+        let rows = try SQLiteShell.rows(path, "SELECT key, expires FROM live_sessions")
         var expiries: [String: String] = [:]
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        for line in rows {
             let fields = line.split(separator: "|", omittingEmptySubsequences: false)
             if fields.count == 2 { expiries[String(fields[0])] = String(fields[1]) }
         }
@@ -73,7 +63,7 @@ import Testing
         return fromGet
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: sqlite3)))
+    @Test(.enabled(if: SQLiteShell.isInstalled))
     func afterARecoveryEveryReaderShowsTheExpiryTheSweeperWrites() async throws {
         let (test, keys) = try await Self.crashedFile()
         let staleExpiry = roundUp(test.start + Self.timeout, Self.recoveryTick)
@@ -124,7 +114,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: sqlite3)))
+    @Test(.enabled(if: SQLiteShell.isInstalled))
     func afterARearmWrittenByAnotherProcessEveryReaderShowsTheExpiryTheSweeperWrites() async throws {
         let test = TestStore(start: TestStore.realTime(offsetBy: 86_400))
         try await test.withStore { $0.tick = .milliseconds(Self.recoveryTick) } body: { store in

@@ -10,7 +10,6 @@ import Testing
 @Suite struct OverdueSessionTests {
     typealias Kit = SessionTestKit
     static let shortTimeout: Int64 = 1_000
-    static let sqlite3 = "/usr/bin/sqlite3"
 
     /// A store file whose clock starts an hour behind the real clock, so a session with a
     /// short timeout is overdue for the `sqlite3` views and `sessionctl` too, and one with
@@ -108,15 +107,15 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: sqlite3)))
+    @Test(.enabled(if: SQLiteShell.isInstalled))
     func theViewsLeaveItOutOnTheRealClock() async throws {
         let test = Self.pastTest()
         let (overdue, live) = try await test.withStore { store in try await Self.overdueAndLive(test, store) }
-        let liveSessions = try Self.shell(test.path, "SELECT key FROM live_sessions")
+        let liveSessions = try SQLiteShell.rows(test.path, "SELECT key FROM live_sessions")
         #expect(liveSessions == [live.key])
-        #expect(try Self.shell(test.path, "SELECT live, idle, ended FROM user_session_counts WHERE user_id = 'ada'") == ["1|1|1"])
-        #expect(try Self.shell(test.path, "SELECT parent_state, child_key, child_state FROM session_tree") == ["idle|\(overdue.key)|expired"])
-        #expect(try Self.shell(test.path, "SELECT count(*) FROM sessions WHERE state = 'idle'") == ["2"])
+        #expect(try SQLiteShell.rows(test.path, "SELECT live, idle, ended FROM user_session_counts WHERE user_id = 'ada'") == ["1|1|1"])
+        #expect(try SQLiteShell.rows(test.path, "SELECT parent_state, child_key, child_state FROM session_tree") == ["idle|\(overdue.key)|expired"])
+        #expect(try SQLiteShell.rows(test.path, "SELECT count(*) FROM sessions WHERE state = 'idle'") == ["2"])
     }
 
     @Test func reconnectAndGetOrCreateOpenANewSession() async throws {
@@ -179,20 +178,5 @@ import Testing
             #expect(report.expiredSessions.keys == (spared ? [] : [session.key]))
             #expect(try await store.session(key: session.key)?.state == shown)
         }
-    }
-
-    /// The rows `sqlite3` prints for `sql`, one string a row.
-    static func shell(_ path: String, _ sql: String) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: sqlite3)
-        process.arguments = [path, sql]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "sqlite3 exited with \(process.terminationStatus)")
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 }
