@@ -99,9 +99,7 @@ public struct ResourceReleases: AsyncSequence, Sendable {
     ///
     /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listPending(limit: Int = 1000) async throws -> [ResourceRelease] {
-        let store = subscription.store
-        let after = try await subscription.acknowledgedSeq()
-        let events = try await store.listEvents(after: after, limit: limit, filter: EventFilter(kind: EventKind.resourceReleased))
+        let events = try await subscription.listPendingEvents(limit: limit, filter: EventFilter(kind: EventKind.resourceReleased))
         return events.compactMap(ResourceRelease.init)
     }
 
@@ -125,10 +123,8 @@ public struct ResourceReleases: AsyncSequence, Sendable {
         /// cancelled.
         public mutating func next() async throws -> ResourceRelease? {
             if stream == nil {
-                let start = try await releases.subscription.acknowledgedSeq()
-                stream = EventStream(
-                    store: releases.subscription.store, start: start, kinds: [EventKind.resourceReleased],
-                    pollInterval: releases.pollInterval, transform: { ResourceRelease($0) }
+                stream = try await releases.subscription.stream(
+                    kinds: [EventKind.resourceReleased], pollInterval: releases.pollInterval, transform: { ResourceRelease($0) }
                 ).makeAsyncIterator()
             }
             return try await stream?.next()
