@@ -1,3 +1,7 @@
+/// Durable consumers of every user's events, by global name: unchecked calls for trusted
+/// code in the process. A caller that is not trusted is served through
+/// ``SessionStore/acting(as:)``, whose ``ScopedSessionStore`` makes the same calls for
+/// one principal.
 extension SessionStore {
     /// A named, durable consumer of the event log: it resumes after the last sequence
     /// number it acknowledged, also after a restart.

@@ -92,6 +92,9 @@ final class EventRegistration: Sendable {
     }
 }
 
+/// Every user's events: unchecked calls for trusted code in the process. A caller that is
+/// not trusted is served through ``SessionStore/acting(as:)``, whose
+/// ``ScopedSessionStore`` makes the same calls for one principal.
 extension SessionStore {
     /// Every event after `seq`, then each new one as it is committed.
     ///

@@ -51,6 +51,9 @@ extension OwnedResource {
     }
 }
 
+/// Every user's resource releases: unchecked calls for trusted code in the process. A
+/// caller that is not trusted is served through ``SessionStore/acting(as:)``, whose
+/// ``ScopedSessionStore`` makes the same calls for one principal.
 extension SessionStore {
     /// The resources released by any process on the file — a session's end (a close, the
     /// sweeper of `sessionctl serve` or of another service, recovery) or

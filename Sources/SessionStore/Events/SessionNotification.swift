@@ -16,6 +16,9 @@ public struct SessionNotification: Sendable, Hashable, Codable {
     public var reason: String?
 }
 
+/// Every user's session starts and stops: unchecked calls for trusted code in the
+/// process. A caller that is not trusted is served through ``SessionStore/acting(as:)``,
+/// whose ``ScopedSessionStore`` makes the same calls for one principal.
 extension SessionStore {
     /// Sessions started after `seq`, optionally of one data source, in this process or
     /// any other on the same file; each is delivered after its commit.

@@ -1,6 +1,10 @@
 import Foundation
 import SessionStoreSQLite
 
+/// Executions by session key, and lists of every user's executions: unchecked calls for
+/// trusted code in the process. A caller that is not trusted is served through
+/// ``SessionStore/acting(as:)``, whose ``ScopedSessionStore`` makes the same calls for
+/// one principal.
 extension SessionStore {
     /// Creates an execution in a live session, `pending` and attached.
     ///

@@ -1,5 +1,9 @@
 import SessionStoreSQLite
 
+/// Streaming queries and owned resources by session key: unchecked calls for trusted code
+/// in the process. A caller that is not trusted is served through
+/// ``SessionStore/acting(as:)``, whose ``ScopedSessionStore`` makes the same calls for
+/// one principal.
 extension SessionStore {
     // MARK: Streaming queries
 

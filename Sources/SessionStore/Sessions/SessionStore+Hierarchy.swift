@@ -1,5 +1,9 @@
 import SessionStoreSQLite
 
+/// Links between sessions, and the sessions linked to one: unchecked calls for trusted
+/// code in the process. A caller that is not trusted is served through
+/// ``SessionStore/acting(as:)``, whose ``ScopedSessionStore`` makes the same calls for
+/// one principal.
 extension SessionStore {
     /// Links `child` under `parent` (a Stream API associate session). Linking twice is a
     /// no-op. Counts as an access to the parent.

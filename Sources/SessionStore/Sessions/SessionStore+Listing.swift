@@ -31,6 +31,9 @@ public struct SessionStatistics: Sendable, Hashable, Encodable {
     }
 }
 
+/// Lists of every user's sessions and events: unchecked calls for trusted code in the
+/// process. A caller that is not trusted is served through ``SessionStore/acting(as:)``,
+/// whose ``ScopedSessionStore`` makes the same calls for one principal.
 extension SessionStore {
     /// Sessions matching `filter`, oldest first, with their details, config and links. A
     /// session whose expiry has passed is listed as expired (ended at its expiry), whether

@@ -1,6 +1,10 @@
 import Logging
 import SessionStoreSQLite
 
+/// Opening sessions for any user the request names: unchecked calls for trusted code in
+/// the process. A caller that is not trusted is served through
+/// ``SessionStore/acting(as:)``, whose ``ScopedSessionStore`` makes the same calls for
+/// one principal.
 extension SessionStore {
     /// Opens a new session.
     ///

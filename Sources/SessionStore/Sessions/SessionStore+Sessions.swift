@@ -1,5 +1,8 @@
 import SessionStoreSQLite
 
+/// Reads and changes of one session by key: unchecked calls for trusted code in the
+/// process. A caller that is not trusted is served through ``SessionStore/acting(as:)``,
+/// whose ``ScopedSessionStore`` makes the same calls for one principal.
 extension SessionStore {
     /// The session with `key`, live or ended (a tombstone); `nil` when there is none.
     /// Does not count as an access. A session whose expiry has passed is shown expired
