@@ -19,7 +19,7 @@ extension SessionStore {
     /// used again, it starts from the oldest retained event.
     public func subscription(named name: String) throws -> DurableSubscription {
         try configuration.validator.id(name, field: .invalidSubscription)
-        return DurableSubscription(store: self, name: name, storageName: name, userId: nil)
+        return DurableSubscription(store: self, name: name, storageName: name, scope: nil, userId: nil)
     }
 }
 
@@ -33,6 +33,9 @@ public struct DurableSubscription: Sendable {
     /// ``ScopedSessionStore/subscription(named:user:)`` a key no other principal's
     /// subscription (and no unscoped name) can have.
     let storageName: String
+    /// The principal of a scoped subscription, whose events it shows as
+    /// ``AccessScope/shown(_:)`` does.
+    let scope: AccessScope?
     /// Only this user's events; `nil` for every event.
     let userId: String?
 
@@ -54,9 +57,10 @@ public struct DurableSubscription: Sendable {
     func stream<Element: Sendable>(
         kinds: Set<EventKind>?, pollInterval: Duration, transform: @escaping @Sendable (StoreEvent) -> Element?
     ) async throws -> EventStream<Element> {
-        EventStream(
-            store: store, start: try await acknowledgedSeq(), kinds: kinds, userId: userId, pollInterval: pollInterval,
-            transform: transform)
+        let scope = self.scope
+        return EventStream(
+            store: store, start: try await acknowledgedSeq(), kinds: kinds, userId: userId, pollInterval: pollInterval
+        ) { event in transform(scope?.shown(event) ?? event) }
     }
 
     /// Up to `limit` events after the acknowledged position, without waiting.
@@ -68,7 +72,9 @@ public struct DurableSubscription: Sendable {
 
     /// ``listPendingEvents(limit:)`` of the events `filter` selects.
     func listPendingEvents(limit: Int, filter: EventFilter) async throws -> [StoreEvent] {
-        try await store.listEvents(after: try await acknowledgedSeq(), limit: limit, filter: filter, userId: userId)
+        let events = try await store.listEvents(after: try await acknowledgedSeq(), limit: limit, filter: filter, userId: userId)
+        guard let scope else { return events }
+        return events.map(scope.shown)
     }
 
     /// Records that every event up to `seq` is handled. Never moves backwards.

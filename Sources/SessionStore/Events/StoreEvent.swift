@@ -75,7 +75,9 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let detailsRemoved: EventKind = "session.details_removed"
     /// The session's identifier changed; payload `old` and `new`, each absent when `nil`.
     public static let identifierChanged: EventKind = "session.identifier_changed"
-    /// A child session was linked under this one; payload `child`, the child's key.
+    /// A child session was linked under this one; payload `child`, the child's key, and
+    /// `childUser`, its user (absent from events of earlier builds). A
+    /// ``ScopedSessionStore`` shows `child` only when its principal may act on that user.
     public static let sessionLinked: EventKind = "session.linked"
     /// An execution was created; payload `tags` (comma-separated, sorted) and
     /// `reattachable`.

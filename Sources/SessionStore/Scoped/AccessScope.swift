@@ -29,6 +29,18 @@ struct AccessScope: Sendable {
         return user
     }
 
+    /// `event` as the principal may see it: the key of a linked child outside the scope
+    /// is left out (and so is every child key of an event that does not name the
+    /// child's user), the link itself is not.
+    func shown(_ event: StoreEvent) -> StoreEvent {
+        guard event.kind == EventKind.sessionLinked, event.payload["child"] != nil else { return event }
+        if let childUser = event.payload["childUser"], allows(childUser) { return event }
+        var shown = event
+        shown.payload["child"] = nil
+        shown.payload["childUser"] = nil
+        return shown
+    }
+
     /// `PERMISSION_DENIED.IMPERSONATION`: the principal may not act as `user`.
     func denied(_ user: String) -> SessionStoreError {
         SessionStoreError(

@@ -8,7 +8,7 @@ extension ScopedSessionStore {
     public func listEvents(
         after seq: Int64 = 0, limit: Int = 100, filter: EventFilter = EventFilter(), user: String? = nil
     ) async throws -> [StoreEvent] {
-        try await store.listEvents(after: seq, limit: limit, filter: filter, userId: self.user(user))
+        try await store.listEvents(after: seq, limit: limit, filter: filter, userId: self.user(user)).map(scope.shown)
     }
 
     /// The events of `user` (the principal when `nil`) after `seq`, then each new one as
@@ -18,7 +18,9 @@ extension ScopedSessionStore {
     public func events(
         from seq: Int64, kinds: Set<EventKind>? = nil, user: String? = nil, pollInterval: Duration = .milliseconds(50)
     ) throws -> EventStream<StoreEvent> {
-        EventStream(store: store, start: seq, kinds: kinds, userId: try self.user(user), pollInterval: pollInterval) { $0 }
+        EventStream(store: store, start: seq, kinds: kinds, userId: try self.user(user), pollInterval: pollInterval) {
+            [scope] event in scope.shown(event)
+        }
     }
 
     /// The sequence number of the newest event of `user` (the principal when `nil`); 0
@@ -42,7 +44,7 @@ extension ScopedSessionStore {
         // Validated names hold no control character: with U+001F between the parts, no
         // two (principal, user, name) triples, and no unscoped name, share a key.
         let storageName = [principal, userId, name].joined(separator: "\u{1F}")
-        return DurableSubscription(store: store, name: name, storageName: storageName, userId: userId)
+        return DurableSubscription(store: store, name: name, storageName: storageName, scope: scope, userId: userId)
     }
 
     /// The resources released from the sessions of `user` (the principal when `nil`),

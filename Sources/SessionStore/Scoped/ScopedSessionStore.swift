@@ -44,7 +44,8 @@ extension SessionStore {
 /// - Listing calls, event streams, notifications, durable subscriptions and execution
 ///   lists read the principal's own user, or another user named with `user:`, which the
 ///   policy must allow (else `PERMISSION_DENIED.IMPERSONATION`); one call reads one user.
-///   Store-wide events (recovery, sweeper) have no user and are never delivered here.
+///   Store-wide events (recovery, sweeper) have no user and are never delivered here,
+///   and a `session.linked` event names its child only when the principal may act on it.
 ///
 /// A value is cheap to make and `Sendable`: make one per request or per connection.
 public struct ScopedSessionStore: Sendable {

@@ -31,7 +31,7 @@ extension SessionStore {
             }
             if try SessionLinking.link(db, parent: parentRow, child: childRow, limit: configuration.limits.maxLinksPerSession, at: now) {
                 try EventLog.append(
-                    db, at: now, kind: EventKind.sessionLinked, subject: parentRow.subject, payload: ["child": childKey])
+                    db, at: now, kind: EventKind.sessionLinked, subject: parentRow.subject, payload: ["child": childKey, "childUser": childRow.userId])
             }
         }
     }

@@ -219,7 +219,6 @@ extension SessionStore {
         startedPayload["clientAddress"] = request.clientAddress
         startedPayload["impersonatedUser"] = request.impersonatedUser
         let startedPayloadJSON = JSONText.object(startedPayload)
-        let links = valid.associates.map { (key: $0, payloadJSON: JSONText.object(["child": $0])) }
         return try await write { db throws -> (OpenOutcome, [EndedSession]) in
             let now = clock.now()
             let instant = configuration.expiryInstant(now)
@@ -237,7 +236,8 @@ extension SessionStore {
                 db, key: key, request: request, timeoutMs: valid.timeoutMs,
                 expireAt: valid.timeoutMs.map { expiry.expireAt(now: now, timeoutMs: $0) }, at: now)
             try EventLog.append(db, at: now, kind: EventKind.sessionStarted, subject: row.subject, payloadJSON: startedPayloadJSON)
-            let children = try Self.link(db, row, to: links, scope: scope, limit: limits.maxLinksPerSession, at: instant)
+            let children = try Self.link(
+                db, row, to: valid.associates, scope: scope, limit: limits.maxLinksPerSession, at: instant)
             // Everything the session holds was just written from the request: no need to
             // read it back.
             return (
@@ -285,16 +285,18 @@ extension SessionStore {
     /// ``SessionLimits/maxLinksPerSession`` refuses the open, and so does one outside
     /// `scope`, as an unknown key (`INVALID_HANDLE.SESSION_NOT_FOUND`).
     private static func link(
-        _ db: Database, _ row: SessionRow, to links: [(key: String, payloadJSON: String)], scope: AccessScope?, limit: Int,
-        at instant: ExpiryInstant
+        _ db: Database, _ row: SessionRow, to associates: [String], scope: AccessScope?, limit: Int, at instant: ExpiryInstant
     ) throws -> [String] {
         let now = instant.now
         var children: [Int64: String] = [:]
-        for (key, payloadJSON) in links {
+        for key in associates {
             let child = try Access.liveRow(db, key: key, scope: scope, at: instant)
             children[child.id] = key
             if try SessionLinking.link(db, parent: row, child: child, limit: limit, at: now) {
-                try EventLog.append(db, at: now, kind: EventKind.sessionLinked, subject: row.subject, payloadJSON: payloadJSON)
+                // Encoded here: the child's user is known only in the transaction.
+                try EventLog.append(
+                    db, at: now, kind: EventKind.sessionLinked, subject: row.subject,
+                    payload: ["child": key, "childUser": child.userId])
             }
         }
         return children.sorted { $0.key < $1.key }.map(\.value)

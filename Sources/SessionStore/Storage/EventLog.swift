@@ -36,20 +36,17 @@ enum EventLog {
     static func read(
         _ db: Database, after seq: Int64, limit: Int, filter: EventFilter, userId: String? = nil
     ) throws(SQLiteError) -> [StoreEvent] {
-        var conditions = ["seq > ?"]
-        var arguments: [DatabaseValue] = [.integer(seq)]
-        if let key = filter.sessionKey {
-            conditions.append("session_key = ?")
-            arguments.append(.text(key))
-        }
-        if let kind = filter.kind {
-            conditions.append("kind = ?")
-            arguments.append(.text(kind.rawValue))
-        }
-        if let userId {
-            conditions.append("user_id = ?")
-            arguments.append(.text(userId))
-        }
+        let equalities: [(column: String, value: DatabaseValue)] = [
+            filter.sessionKey.map { ("session_key", .text($0)) },
+            userId.map { ("user_id", .text($0)) },
+            filter.kind.map { ("kind", .text($0.rawValue)) },
+        ].compactMap { $0 }
+        // The first equality names the index that serves the read; the range of `seq`
+        // follows it.
+        var conditions = equalities.map { "\($0.column) = ?" }
+        var arguments = equalities.map(\.value)
+        conditions.insert("seq > ?", at: min(1, conditions.count))
+        arguments.insert(.integer(seq), at: min(1, arguments.count))
         arguments.append(.integer(Int64(limit)))
         return try db.fetchAll(
             sql: """
