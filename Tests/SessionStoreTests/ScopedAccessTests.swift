@@ -116,7 +116,14 @@ import Testing
                 #expect(try await view.listQueries(key: alice.key).map(\.queryId) == [alice.queryId])
                 #expect(try await view.setConfig(key: alice.key, ["owner": principal]) == ["owner"])
             }
+            let owner = try store.acting(as: "alice")
+            #expect(try await owner.isolatedSession(sessionId: "alice-main")?.key == alice.key)
+            #expect(try await owner.openIsolatedSession(sessionId: "alice-main").key == alice.key)
+            #expect(try await owner.openSession(sessionId: "own", dataSource: "lake").userId == "alice")
+            #expect(try await store.acting(as: "mallory").isolatedSession(sessionId: "alice-main") == nil)
+
             let svc = try store.acting(as: "svc")
+            #expect(try await svc.isolatedSession(sessionId: "alice-main", user: "alice")?.key == alice.key)
             let interrupted = try await svc.interrupt(key: alice.key, tag: "etl")
             #expect(interrupted.operationIds == [alice.operationId])
             #expect(interrupted.queryIds == [alice.queryId])

@@ -87,12 +87,10 @@ extension ScopedSessionStore {
         sessionId: String? = nil, dataSource: String = "default", details: [String: String] = [:],
         config: [String: String] = [:], timeout: SessionTimeout? = nil
     ) async throws -> Session {
-        var request = OpenSessionRequest(userId: principal, sessionId: sessionId)
-        request.dataSource = dataSource
-        request.details = details
-        request.config = config
-        request.timeout = timeout
-        return try await openSession(request)
+        try await openSession(
+            OpenSessionRequest(
+                userId: principal, sessionId: sessionId, dataSource: dataSource, details: details, config: config,
+                timeout: timeout))
     }
 
     /// The live session `sessionId` of `user` (the principal when `nil`), opened if it

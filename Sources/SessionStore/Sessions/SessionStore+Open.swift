@@ -59,12 +59,10 @@ extension SessionStore {
         userId: String, sessionId: String? = nil, dataSource: String = "default",
         details: [String: String] = [:], config: [String: String] = [:], timeout: SessionTimeout? = nil
     ) async throws -> Session {
-        var request = OpenSessionRequest(userId: userId, sessionId: sessionId)
-        request.dataSource = dataSource
-        request.details = details
-        request.config = config
-        request.timeout = timeout
-        return try await openSession(request)
+        try await openSession(
+            OpenSessionRequest(
+                userId: userId, sessionId: sessionId, dataSource: dataSource, details: details, config: config,
+                timeout: timeout))
     }
 
     /// The live session of `userId` named `sessionId`, opened if it does not exist
