@@ -130,6 +130,8 @@ import Testing
             #expect(try await svc.releaseResource(key: alice.key, kind: "view", name: "alice-view").name == "alice-view")
             let opened = try await svc.openSession(OpenSessionRequest(userId: "alice", sessionId: "by-proxy"))
             #expect(opened.userId == "alice")
+            let started = try await store.listEvents(filter: EventFilter(sessionKey: opened.key, kind: EventKind.sessionStarted))
+            #expect(started.map { $0.payload["principal"] } == ["svc"])
             #expect(try await svc.listSessions(SessionFilter(userId: "alice")).map(\.key).contains(opened.key))
             #expect(try await svc.listSessions().isEmpty, "svc has no session of its own")
             try await svc.addAssociate(parentKey: alice.key, childKey: mallory.key)

@@ -59,7 +59,8 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public var description: String { rawValue }
 
     /// A session was opened; payload `type`, `timeoutMs` (`never` when it never expires),
-    /// and `sessionId`, `clientAddress`, `impersonatedUser` when given.
+    /// and `sessionId`, `clientAddress`, `impersonatedUser` when given, and `principal`
+    /// when a ``ScopedSessionStore`` opened it for a user other than its principal.
     public static let sessionStarted: EventKind = "session.started"
     /// A session ended; payload `state` (`closed`, `expired` or `failed`) and `reason`.
     public static let sessionEnded: EventKind = "session.ended"

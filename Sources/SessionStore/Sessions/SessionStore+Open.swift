@@ -216,6 +216,9 @@ extension SessionStore {
         startedPayload["sessionId"] = request.sessionId
         startedPayload["clientAddress"] = request.clientAddress
         startedPayload["impersonatedUser"] = request.impersonatedUser
+        if let scope, !scope.principal.utf8.elementsEqual(request.userId.utf8) {
+            startedPayload["principal"] = scope.principal
+        }
         let startedPayloadJSON = JSONText.object(startedPayload)
         return try await write { db throws -> (OpenOutcome, [EndedSession]) in
             let now = clock.now()

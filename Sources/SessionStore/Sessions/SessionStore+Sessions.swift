@@ -32,10 +32,14 @@ extension SessionStore {
         try await isolatedSession(userId: userId, sessionId: sessionId, scope: nil)
     }
 
+    /// ``isolatedSession(userId:sessionId:)`` in `scope`.
+    ///
+    /// - Throws: `PERMISSION_DENIED.IMPERSONATION` for a user outside `scope`.
     func isolatedSession(userId: String, sessionId: String, scope: AccessScope?) async throws -> Session? {
         let validator = configuration.validator
         try validator.id(userId, field: .invalidUserId)
         try validator.id(sessionId, field: .invalidSessionId)
+        if let scope, !scope.allows(userId) { throw scope.denied(userId) }
         let now = clock.now()
         let instant = configuration.expiryInstant(now)
         let found = try await quickRead { db -> (SessionRow, Session)? in
