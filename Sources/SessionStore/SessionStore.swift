@@ -11,6 +11,12 @@ import SessionStoreSQLite
 /// await store.close()
 /// ```
 ///
+/// The store's own methods are unchecked and trusted: they act on any session whose key
+/// they are given and list every user's sessions, executions and events. They are for
+/// code in the process that decides access itself. Serve a caller that is not trusted
+/// (a network client) through ``acting(as:)``, a ``ScopedSessionStore`` in which the
+/// caller acts only on its own sessions and those the impersonation policy allows.
+///
 /// A store is `Sendable`: share one per process. Every call that touches storage is
 /// `async`; reads run on reader connections and writes are group-committed by one writer
 /// connection (see `DatabasePool` in SessionStoreSQLite). Several processes may open the

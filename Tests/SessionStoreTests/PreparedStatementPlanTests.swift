@@ -98,6 +98,16 @@ import Testing
         _ = try await store.storageStatus()
         try await store.heartbeat()
 
+        let scoped = try store.acting(as: "ada")
+        _ = try await scoped.listEvents(after: 0, limit: 10)
+        _ = try await scoped.listEvents(after: 0, limit: 10, filter: EventFilter(kind: "session.started"))
+        _ = try await scoped.latestEventSeq()
+        _ = try await NotificationKit.first(1, of: scoped.events(from: 0))
+        _ = try await scoped.listActiveExecutions()
+        _ = try await scoped.listAbandonedExecutions()
+        _ = try await scoped.sessionTree(key: parent.key)
+        _ = try await scoped.touch(key: parent.key)
+
         try await overdueWorkload(store, test)
 
         _ = try await store.closeSession(key: child.key)
@@ -239,6 +249,15 @@ import Testing
             name: "new events of several kinds", fragment: "FROM events WHERE seq > ? AND seq <= ? AND +kind IN",
             uses: "USING INTEGER PRIMARY KEY"),
         IndexCase(name: "events past retention", fragment: "FROM events WHERE at <= ?", uses: "USING COVERING INDEX events_by_time"),
+        IndexCase(name: "events of a user", fragment: "FROM events WHERE user_id = ? AND seq > ?", uses: "USING INDEX events_by_user"),
+        IndexCase(name: "new events of a user", fragment: "AND user_id = ? ORDER BY seq", uses: "USING INDEX events_by_user"),
+        IndexCase(name: "newest event of a user", fragment: "FROM events WHERE user_id = ?", uses: "events_by_user"),
+        IndexCase(
+            name: "running executions of a user", fragment: "WHERE sessions.user_id = ? AND executions.status IN",
+            uses: "USING INDEX executions_running", mayUseTempBTree: true),
+        IndexCase(
+            name: "abandoned executions of a user", fragment: "WHERE sessions.user_id = ? AND executions.abandoned_at",
+            uses: "sessions_by_user", mayUseTempBTree: true),
     ]
 
     /// A NULL for each parameter of `sql`: enough to plan it (the plan does not depend on

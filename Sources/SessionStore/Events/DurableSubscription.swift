@@ -1,3 +1,7 @@
+/// Durable consumers of every user's events, by global name: unchecked calls for trusted
+/// code in the process. A caller that is not trusted is served through
+/// ``SessionStore/acting(as:)``, whose ``ScopedSessionStore`` makes the same calls for
+/// one principal.
 extension SessionStore {
     /// A named, durable consumer of the event log: it resumes after the last sequence
     /// number it acknowledged, also after a restart.
@@ -15,7 +19,7 @@ extension SessionStore {
     /// used again, it starts from the oldest retained event.
     public func subscription(named name: String) throws -> DurableSubscription {
         try configuration.validator.id(name, field: .invalidSubscription)
-        return DurableSubscription(store: self, name: name)
+        return DurableSubscription(store: self, name: name, storageName: name, scope: nil, userId: nil)
     }
 }
 
@@ -25,10 +29,19 @@ public struct DurableSubscription: Sendable {
     public let store: SessionStore
     /// The subscription's name, under which its acknowledged position is kept.
     public let name: String
+    /// The key of its row in `subscriptions`: ``name``, or for a subscription of
+    /// ``ScopedSessionStore/subscription(named:user:)`` a key no other principal's
+    /// subscription (and no unscoped name) can have.
+    let storageName: String
+    /// The principal of a scoped subscription, whose events it shows as
+    /// ``AccessScope/shown(_:)`` does.
+    let scope: AccessScope?
+    /// Only this user's events; `nil` for every event.
+    let userId: String?
 
     /// The last sequence number acknowledged; 0 before the first acknowledgement.
     public func acknowledgedSeq() async throws -> Int64 {
-        let name = self.name
+        let name = storageName
         return try await store.read { db in try SubscriptionRecords.acknowledged(db, subscription: name) }
     }
 
@@ -36,19 +49,37 @@ public struct DurableSubscription: Sendable {
     /// (see ``EventStream``). Events delivered but not acknowledged are delivered again
     /// after a restart.
     public func events(pollInterval: Duration = .milliseconds(50)) async throws -> EventStream<StoreEvent> {
-        store.events(from: try await acknowledgedSeq(), pollInterval: pollInterval)
+        try await stream(kinds: nil, pollInterval: pollInterval) { $0 }
+    }
+
+    /// The subscription's events after the acknowledged position, of `kinds` (all when
+    /// `nil`), through `transform`.
+    func stream<Element: Sendable>(
+        kinds: Set<EventKind>?, pollInterval: Duration, transform: @escaping @Sendable (StoreEvent) -> Element?
+    ) async throws -> EventStream<Element> {
+        let scope = self.scope
+        return EventStream(
+            store: store, start: try await acknowledgedSeq(), kinds: kinds, userId: userId, pollInterval: pollInterval
+        ) { event in transform(scope?.shown(event) ?? event) }
     }
 
     /// Up to `limit` events after the acknowledged position, without waiting.
     ///
     /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listPendingEvents(limit: Int = 1000) async throws -> [StoreEvent] {
-        try await store.listEvents(after: try await acknowledgedSeq(), limit: limit)
+        try await listPendingEvents(limit: limit, filter: EventFilter())
+    }
+
+    /// ``listPendingEvents(limit:)`` of the events `filter` selects.
+    func listPendingEvents(limit: Int, filter: EventFilter) async throws -> [StoreEvent] {
+        let events = try await store.listEvents(after: try await acknowledgedSeq(), limit: limit, filter: filter, userId: userId)
+        guard let scope else { return events }
+        return events.map(scope.shown)
     }
 
     /// Records that every event up to `seq` is handled. Never moves backwards.
     public func acknowledge(through seq: Int64) async throws {
-        let name = self.name
+        let name = storageName
         let clock = store.clock
         try await store.write { db in
             try SubscriptionRecords.acknowledge(db, subscription: name, through: seq, at: clock.now())

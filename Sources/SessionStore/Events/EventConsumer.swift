@@ -41,15 +41,21 @@ final class EventConsumer: Sendable {
     let id: Int
     /// Only events of these kinds; `nil` for every kind.
     let kinds: Set<EventKind>?
+    /// Only events of this user; `nil` for every user and store-wide events.
+    let userId: String?
     /// How soon the consumer wants to hear of other processes' commits.
     let checkInterval: Duration
     /// The most events the follower buffers for it.
     let capacity: Int
     private let state: Mutex<State>
 
-    init(id: Int, after start: Int64, kinds: Set<EventKind>?, checkInterval: Duration, capacity: Int, followed: Int64?) {
+    init(
+        id: Int, after start: Int64, kinds: Set<EventKind>?, userId: String?, checkInterval: Duration, capacity: Int,
+        followed: Int64?
+    ) {
         self.id = id
         self.kinds = kinds
+        self.userId = userId
         self.checkInterval = checkInterval
         self.capacity = max(1, capacity)
         state = Mutex(State(covered: start, followed: followed))
@@ -140,8 +146,12 @@ final class EventConsumer: Sendable {
         waiter?.resume()
     }
 
+    /// The follower reads every user's events once for all consumers; a consumer of one
+    /// user's keeps only those (its own reads select them in SQL).
     private func wants(_ event: StoreEvent) -> Bool {
-        kinds?.contains(event.kind) ?? true
+        guard kinds?.contains(event.kind) ?? true else { return false }
+        guard let userId else { return true }
+        return event.userId.map { $0.utf8.elementsEqual(userId.utf8) } ?? false
     }
 
     private func covers(_ pageKinds: Set<EventKind>?) -> Bool {

@@ -70,12 +70,12 @@ package final class EventFollower: Sendable {
     package var runningTasks: Int { state.withLock { $0.tasks.count } }
 
     /// Registers a consumer of the events after `start` of `kinds` (every kind when
-    /// `nil`), starting the follower if it is not running. After ``close()`` the consumer
+    /// `nil`) and of `userId` (every user when `nil`), starting the follower if it is not running. After ``close()`` the consumer
     /// comes back finished with `STORAGE.CLOSED`.
-    func register(after start: Int64, kinds: Set<EventKind>?, checkInterval: Duration) -> EventConsumer {
+    func register(after start: Int64, kinds: Set<EventKind>?, userId: String?, checkInterval: Duration) -> EventConsumer {
         state.withLock { state in
             let consumer = EventConsumer(
-                id: state.nextId, after: start, kinds: kinds, checkInterval: checkInterval, capacity: consumerCapacity,
+                id: state.nextId, after: start, kinds: kinds, userId: userId, checkInterval: checkInterval, capacity: consumerCapacity,
                 followed: state.position)
             state.nextId += 1
             if state.isClosed {
@@ -131,11 +131,14 @@ package final class EventFollower: Sendable {
         }
     }
 
-    /// Reads up to `limit` events after `seq` of `kinds`, counted in ``eventReads``.
-    func readPage(after seq: Int64, kinds: Set<EventKind>?, limit: Int = pageSize) async throws(SessionStoreError) -> EventPage {
+    /// Reads up to `limit` events after `seq` of `kinds` and `userId` (each `nil` for all),
+    /// counted in ``eventReads``.
+    func readPage(
+        after seq: Int64, kinds: Set<EventKind>?, userId: String? = nil, limit: Int = pageSize
+    ) async throws(SessionStoreError) -> EventPage {
         reads.add(1, ordering: .relaxed)
         do {
-            return try await pool.read { db in try EventLog.page(db, after: seq, kinds: kinds, limit: limit) }
+            return try await pool.read { db in try EventLog.page(db, after: seq, kinds: kinds, userId: userId, limit: limit) }
         } catch {
             throw SessionStoreError.wrap(error)
         }

@@ -16,16 +16,19 @@ public struct EventStream<Element: Sendable>: AsyncSequence, Sendable {
     let start: Int64
     /// Only events of these kinds reach `transform` (filtered in SQL); `nil` for all.
     let kinds: Set<EventKind>?
+    /// Only events of this user reach `transform`; `nil` for every event.
+    let userId: String?
     let pollInterval: Duration
     let transform: @Sendable (StoreEvent) -> Element?
 
     init(
-        store: SessionStore, start: Int64, kinds: Set<EventKind>? = nil, pollInterval: Duration,
+        store: SessionStore, start: Int64, kinds: Set<EventKind>? = nil, userId: String? = nil, pollInterval: Duration,
         transform: @escaping @Sendable (StoreEvent) -> Element?
     ) {
         self.store = store
         self.start = start
         self.kinds = kinds
+        self.userId = userId
         self.pollInterval = pollInterval
         self.transform = transform
     }
@@ -33,7 +36,7 @@ public struct EventStream<Element: Sendable>: AsyncSequence, Sendable {
     /// Starts reading after the stream's starting sequence number.
     public func makeAsyncIterator() -> Iterator {
         let follower = store.eventFollower
-        let consumer = follower.register(after: start, kinds: kinds, checkInterval: pollInterval)
+        let consumer = follower.register(after: start, kinds: kinds, userId: userId, checkInterval: pollInterval)
         return Iterator(transform: transform, registration: EventRegistration(follower: follower, consumer: consumer))
     }
 
@@ -59,7 +62,9 @@ public struct EventStream<Element: Sendable>: AsyncSequence, Sendable {
                         follower.remove(consumer)
                         return nil
                     }
-                    consumer.merge(try await follower.readPage(after: after, kinds: consumer.kinds, limit: consumer.capacity))
+                    let page = try await follower.readPage(
+                        after: after, kinds: consumer.kinds, userId: consumer.userId, limit: consumer.capacity)
+                    consumer.merge(page)
                 case .wait:
                     if Task.isCancelled {
                         follower.remove(consumer)
@@ -87,6 +92,9 @@ final class EventRegistration: Sendable {
     }
 }
 
+/// Every user's events: unchecked calls for trusted code in the process. A caller that is
+/// not trusted is served through ``SessionStore/acting(as:)``, whose
+/// ``ScopedSessionStore`` makes the same calls for one principal.
 extension SessionStore {
     /// Every event after `seq`, then each new one as it is committed.
     ///

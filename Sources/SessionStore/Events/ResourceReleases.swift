@@ -51,6 +51,9 @@ extension OwnedResource {
     }
 }
 
+/// Every user's resource releases: unchecked calls for trusted code in the process. A
+/// caller that is not trusted is served through ``SessionStore/acting(as:)``, whose
+/// ``ScopedSessionStore`` makes the same calls for one principal.
 extension SessionStore {
     /// The resources released by any process on the file — a session's end (a close, the
     /// sweeper of `sessionctl serve` or of another service, recovery) or
@@ -99,9 +102,7 @@ public struct ResourceReleases: AsyncSequence, Sendable {
     ///
     /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listPending(limit: Int = 1000) async throws -> [ResourceRelease] {
-        let store = subscription.store
-        let after = try await subscription.acknowledgedSeq()
-        let events = try await store.listEvents(after: after, limit: limit, filter: EventFilter(kind: EventKind.resourceReleased))
+        let events = try await subscription.listPendingEvents(limit: limit, filter: EventFilter(kind: EventKind.resourceReleased))
         return events.compactMap(ResourceRelease.init)
     }
 
@@ -125,10 +126,8 @@ public struct ResourceReleases: AsyncSequence, Sendable {
         /// cancelled.
         public mutating func next() async throws -> ResourceRelease? {
             if stream == nil {
-                let start = try await releases.subscription.acknowledgedSeq()
-                stream = EventStream(
-                    store: releases.subscription.store, start: start, kinds: [EventKind.resourceReleased],
-                    pollInterval: releases.pollInterval, transform: { ResourceRelease($0) }
+                stream = try await releases.subscription.stream(
+                    kinds: [EventKind.resourceReleased], pollInterval: releases.pollInterval, transform: { ResourceRelease($0) }
                 ).makeAsyncIterator()
             }
             return try await stream?.next()

@@ -16,6 +16,9 @@ public struct SessionNotification: Sendable, Hashable, Codable {
     public var reason: String?
 }
 
+/// Every user's session starts and stops: unchecked calls for trusted code in the
+/// process. A caller that is not trusted is served through ``SessionStore/acting(as:)``,
+/// whose ``ScopedSessionStore`` makes the same calls for one principal.
 extension SessionStore {
     /// Sessions started after `seq`, optionally of one data source, in this process or
     /// any other on the same file; each is delivered after its commit.
@@ -40,7 +43,8 @@ extension SessionStore {
     public func sessionStarts(
         dataSource: String? = nil, after seq: Int64? = nil, pollInterval: Duration = .milliseconds(50)
     ) async throws -> EventStream<SessionNotification> {
-        try await notifications(kind: EventKind.sessionStarted, dataSource: dataSource, after: seq, pollInterval: pollInterval)
+        try await notifications(
+            kind: EventKind.sessionStarted, dataSource: dataSource, userId: nil, after: seq, pollInterval: pollInterval)
     }
 
     /// Sessions ended after `seq` (closed, expired or failed, each with its end state and
@@ -55,15 +59,17 @@ extension SessionStore {
     public func sessionStops(
         dataSource: String? = nil, after seq: Int64? = nil, pollInterval: Duration = .milliseconds(50)
     ) async throws -> EventStream<SessionNotification> {
-        try await notifications(kind: EventKind.sessionEnded, dataSource: dataSource, after: seq, pollInterval: pollInterval)
+        try await notifications(
+            kind: EventKind.sessionEnded, dataSource: dataSource, userId: nil, after: seq, pollInterval: pollInterval)
     }
 
-    private func notifications(
-        kind: EventKind, dataSource: String?, after seq: Int64?, pollInterval: Duration
+    /// Starts or stops (`kind`) of `dataSource` and of `userId` (each `nil` for all).
+    func notifications(
+        kind: EventKind, dataSource: String?, userId: String?, after seq: Int64?, pollInterval: Duration
     ) async throws -> EventStream<SessionNotification> {
         var start = seq ?? 0
         if seq == nil { start = try await latestEventSeq() }
-        return EventStream(store: self, start: start, kinds: [kind], pollInterval: pollInterval) { event in
+        return EventStream(store: self, start: start, kinds: [kind], userId: userId, pollInterval: pollInterval) { event in
             guard event.kind == kind, let key = event.sessionKey, let source = event.dataSource,
                 dataSource == nil || dataSource == source
             else { return nil }

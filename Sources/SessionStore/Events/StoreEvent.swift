@@ -59,7 +59,8 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public var description: String { rawValue }
 
     /// A session was opened; payload `type`, `timeoutMs` (`never` when it never expires),
-    /// and `sessionId`, `clientAddress`, `impersonatedUser` when given.
+    /// and `sessionId`, `clientAddress`, `impersonatedUser` when given, and `principal`
+    /// when a ``ScopedSessionStore`` opened it for a user other than its principal.
     public static let sessionStarted: EventKind = "session.started"
     /// A session ended; payload `state` (`closed`, `expired` or `failed`) and `reason`.
     public static let sessionEnded: EventKind = "session.ended"
@@ -79,7 +80,9 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let detailsRemoved: EventKind = "session.details_removed"
     /// The session's identifier changed; payload `old` and `new`, each absent when `nil`.
     public static let identifierChanged: EventKind = "session.identifier_changed"
-    /// A child session was linked under this one; payload `child`, the child's key.
+    /// A child session was linked under this one; payload `child`, the child's key, and
+    /// `childUser`, its user (absent from events of earlier builds). A
+    /// ``ScopedSessionStore`` shows `child` only when its principal may act on that user.
     public static let sessionLinked: EventKind = "session.linked"
     /// An execution was created; payload `tags` (comma-separated, sorted) and
     /// `reattachable`.

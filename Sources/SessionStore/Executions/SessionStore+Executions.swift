@@ -1,6 +1,10 @@
 import Foundation
 import SessionStoreSQLite
 
+/// Executions by session key, and lists of every user's executions: unchecked calls for
+/// trusted code in the process. A caller that is not trusted is served through
+/// ``SessionStore/acting(as:)``, whose ``ScopedSessionStore`` makes the same calls for
+/// one principal.
 extension SessionStore {
     /// Creates an execution in a live session, `pending` and attached.
     ///
@@ -30,6 +34,16 @@ extension SessionStore {
         key: String, operationId: String? = nil, tags: [String] = [], statement: String? = nil,
         request: Data? = nil, reattachable: Bool = false, timeout: Duration? = nil
     ) async throws -> Execution {
+        try await createExecution(
+            key: key, operationId: operationId, tags: tags, statement: statement, request: request,
+            reattachable: reattachable, timeout: timeout, scope: nil)
+    }
+
+    @discardableResult
+    func createExecution(
+        key: String, operationId: String? = nil, tags: [String] = [], statement: String? = nil,
+        request: Data? = nil, reattachable: Bool = false, timeout: Duration? = nil
+    , scope: AccessScope?) async throws -> Execution {
         let validator = configuration.validator
         let key = try validator.key(key)
         let operationId = try operationId.map { (id) throws in try validator.operationId(id) } ?? SessionKey.make()
@@ -42,7 +56,7 @@ extension SessionStore {
         }
         let maxRunning = configuration.limits.maxConcurrentExecutionsPerSession
         let instanceId = self.instanceId
-        let execution = try await mutate(key: key) { db, session, now in
+        let execution = try await mutate(key: key, scope: scope) { db, session, now in
             if let existing = try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId) {
                 throw existing.abandonedAt != nil
                     ? SessionStoreError(
@@ -73,10 +87,14 @@ extension SessionStore {
 
     /// The execution `operationId` of session `key`, or `nil`.
     public func execution(key: String, operationId: String) async throws -> Execution? {
+        try await execution(key: key, operationId: operationId, scope: nil)
+    }
+
+    func execution(key: String, operationId: String, scope: AccessScope?) async throws -> Execution? {
         let key = try configuration.validator.key(key)
         let operationId = try configuration.validator.operationId(operationId)
         return try await read { db in
-            guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
+            let session = try Access.row(db, key: key, scope: scope)
             return try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId).map {
                 try ExecutionRecords.load(db, $0)
             }
@@ -85,9 +103,13 @@ extension SessionStore {
 
     /// Every execution of session `key`, oldest first, whatever its status.
     public func listExecutions(key: String) async throws -> [Execution] {
+        try await listExecutions(key: key, scope: nil)
+    }
+
+    func listExecutions(key: String, scope: AccessScope?) async throws -> [Execution] {
         let key = try configuration.validator.key(key)
         return try await read { db in
-            guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
+            let session = try Access.row(db, key: key, scope: scope)
             return try ExecutionRecords.all(db, sessionRowId: session.id).map { try ExecutionRecords.load(db, $0) }
         }
     }
@@ -102,10 +124,17 @@ extension SessionStore {
     public func setExecutionStatus(
         key: String, operationId: String, to status: ExecutionStatus, error: String? = nil
     ) async throws -> Execution {
+        try await setExecutionStatus(key: key, operationId: operationId, to: status, error: error, scope: nil)
+    }
+
+    @discardableResult
+    func setExecutionStatus(
+        key: String, operationId: String, to status: ExecutionStatus, error: String? = nil
+    , scope: AccessScope?) async throws -> Execution {
         let key = try configuration.validator.key(key)
         let operationId = try configuration.validator.operationId(operationId)
         if let error { try configuration.validator.value(error, field: .invalidError) }
-        let execution = try await mutate(key: key) { db, session, now in
+        let execution = try await mutate(key: key, scope: scope) { db, session, now in
             let row = try Self.executionRow(db, session: session, operationId: operationId)
             let moved = try ExecutionTransitions.move(db, row, to: status, error: status == .failed ? error : nil, at: now)
             try ExecutionTransitions.refreshActivity(db, sessionRowId: session.id)
@@ -123,7 +152,7 @@ extension SessionStore {
     ///   not created reattachable; `INVALID_TRANSITION` for a closed one.
     @discardableResult
     public func attachExecution(key: String, operationId: String) async throws -> Execution {
-        try await setAttached(true, key: key, operationId: operationId)
+        try await setAttached(true, key: key, operationId: operationId, scope: nil)
     }
 
     /// Detaches the client from an execution; past the detached timeout it is abandoned.
@@ -132,13 +161,17 @@ extension SessionStore {
     ///   `INVALID_TRANSITION` for a closed one.
     @discardableResult
     public func detachExecution(key: String, operationId: String) async throws -> Execution {
-        try await setAttached(false, key: key, operationId: operationId)
+        try await setAttached(false, key: key, operationId: operationId, scope: nil)
     }
 
-    private func setAttached(_ attached: Bool, key: String, operationId: String) async throws(SessionStoreError) -> Execution {
+    /// ``attachExecution(key:operationId:)`` (`attached`) or ``detachExecution(key:operationId:)``
+    /// in `scope`.
+    func setAttached(
+        _ attached: Bool, key: String, operationId: String, scope: AccessScope?
+    ) async throws(SessionStoreError) -> Execution {
         let key = try configuration.validator.key(key)
         let operationId = try configuration.validator.operationId(operationId)
-        return try await mutate(key: key) { db, session, now in
+        return try await mutate(key: key, scope: scope) { db, session, now in
             let row = try Self.executionRow(db, session: session, operationId: operationId)
             guard row.status != .closed else {
                 throw SessionStoreError(
@@ -167,8 +200,13 @@ extension SessionStore {
     /// - Throws: `INVALID_HANDLE.OPERATION_ABANDONED` after abandonment;
     ///   `INVALID_HANDLE.OPERATION_NOT_FOUND`.
     public func interrupt(key: String, operationId: String) async throws -> Interruption {
+        try await interrupt(key: key, operationId: operationId, scope: nil)
+    }
+
+    func interrupt(key: String, operationId: String, scope: AccessScope?) async throws -> Interruption {
         let operationId = try configuration.validator.operationId(operationId)
-        return try await interrupt(key: key, reason: "interrupted by operation id", stopsQueriesTagged: nil) { db, session in
+        return try await interrupt(key: key, scope: scope, reason: "interrupted by operation id", stopsQueriesTagged: nil) {
+            db, session in
             [try Self.executionRow(db, session: session, operationId: operationId)]
         }
     }
@@ -176,8 +214,13 @@ extension SessionStore {
     /// Cancels the running executions carrying `tag`, and stops the session's streaming
     /// queries with that tag. Returns the canceled operation ids and the stopped query ids.
     public func interrupt(key: String, tag: String) async throws -> Interruption {
+        try await interrupt(key: key, tag: tag, scope: nil)
+    }
+
+    func interrupt(key: String, tag: String, scope: AccessScope?) async throws -> Interruption {
         try configuration.validator.id(tag, field: .invalidTag)
-        return try await interrupt(key: key, reason: "interrupted by tag \(tag)", stopsQueriesTagged: .some(tag)) { db, session in
+        return try await interrupt(key: key, scope: scope, reason: "interrupted by tag \(tag)", stopsQueriesTagged: .some(tag)) {
+            db, session in
             try ExecutionRecords.running(db, sessionRowId: session.id, tag: tag)
         }
     }
@@ -185,7 +228,11 @@ extension SessionStore {
     /// Cancels every running execution of the session and stops all its streaming
     /// queries. Returns the canceled operation ids and the stopped query ids.
     public func interruptAll(key: String) async throws -> Interruption {
-        try await interrupt(key: key, reason: "interrupted: all", stopsQueriesTagged: .some(nil)) { db, session in
+        try await interruptAll(key: key, scope: nil)
+    }
+
+    func interruptAll(key: String, scope: AccessScope?) async throws -> Interruption {
+        try await interrupt(key: key, scope: scope, reason: "interrupted: all", stopsQueriesTagged: .some(nil)) { db, session in
             try ExecutionRecords.running(db, sessionRowId: session.id)
         }
     }
@@ -193,11 +240,11 @@ extension SessionStore {
     /// - Parameter stopsQueriesTagged: `nil` stops no query, `.some(nil)` all, `.some(tag)`
     ///   those carrying the tag.
     private func interrupt(
-        key: String, reason: String, stopsQueriesTagged: String??,
+        key: String, scope: AccessScope?, reason: String, stopsQueriesTagged: String??,
         select: @escaping @Sendable (Database, SessionRow) throws -> [ExecutionRow]
     ) async throws(SessionStoreError) -> Interruption {
         let key = try configuration.validator.key(key)
-        return try await mutate(key: key) { db, session, now in
+        return try await mutate(key: key, scope: scope) { db, session, now in
             let canceled = try ExecutionTransitions.cancel(db, select(db, session), reason: reason, interrupted: true, at: now)
             var stopped: [String] = []
             if let tag = stopsQueriesTagged {
@@ -219,11 +266,16 @@ extension SessionStore {
     ///
     /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listActiveExecutions(limit: Int = 10_000) async throws -> ActiveExecutions {
+        try await listActiveExecutions(limit: limit, userId: nil)
+    }
+
+    /// ``listActiveExecutions(limit:)`` of the sessions of `userId` (every user when `nil`).
+    func listActiveExecutions(limit: Int, userId: String?) async throws -> ActiveExecutions {
         try configuration.validator.listLimit(limit)
         return try await read { db in
-            let running = try ExecutionRecords.running(db, limit: limit)
+            let running = try ExecutionRecords.running(db, limit: limit, userId: userId)
             if running.isEmpty {
-                return .idleSince(try ExecutionRecords.lastEndedAt(db).map(Timestamp.init))
+                return .idleSince(try ExecutionRecords.lastEndedAt(db, userId: userId).map(Timestamp.init))
             }
             return .running(try running.map { try ExecutionRecords.load(db, $0) })
         }
@@ -233,9 +285,14 @@ extension SessionStore {
     ///
     /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listAbandonedExecutions(limit: Int = 10_000) async throws -> [Execution] {
+        try await listAbandonedExecutions(limit: limit, userId: nil)
+    }
+
+    /// ``listAbandonedExecutions(limit:)`` of the sessions of `userId` (every user when `nil`).
+    func listAbandonedExecutions(limit: Int, userId: String?) async throws -> [Execution] {
         try configuration.validator.listLimit(limit)
         return try await read { db in
-            try ExecutionRecords.abandoned(db, limit: limit).map { try ExecutionRecords.load(db, $0) }
+            try ExecutionRecords.abandoned(db, limit: limit, userId: userId).map { try ExecutionRecords.load(db, $0) }
         }
     }
 

@@ -1,5 +1,9 @@
 import SessionStoreSQLite
 
+/// Streaming queries and owned resources by session key: unchecked calls for trusted code
+/// in the process. A caller that is not trusted is served through
+/// ``SessionStore/acting(as:)``, whose ``ScopedSessionStore`` makes the same calls for
+/// one principal.
 extension SessionStore {
     // MARK: Streaming queries
 
@@ -24,6 +28,15 @@ extension SessionStore {
         key: String, queryId: String, runId: String, name: String? = nil, operationId: String? = nil,
         tags: [String] = []
     ) async throws -> StreamingQuery {
+        try await registerQuery(
+            key: key, queryId: queryId, runId: runId, name: name, operationId: operationId, tags: tags, scope: nil)
+    }
+
+    @discardableResult
+    func registerQuery(
+        key: String, queryId: String, runId: String, name: String? = nil, operationId: String? = nil,
+        tags: [String] = []
+    , scope: AccessScope?) async throws -> StreamingQuery {
         let validator = configuration.validator
         let key = try validator.key(key)
         try validator.id(queryId, field: .invalidQueryId)
@@ -34,7 +47,7 @@ extension SessionStore {
         let maxQueries = configuration.limits.maxStreamingQueriesPerSession
         let maxKept = configuration.limits.maxQueriesPerSession
         let maxTags = configuration.limits.maxTagsPerExecution
-        return try await mutate(key: key) { db, session, now in
+        return try await mutate(key: key, scope: scope) { db, session, now in
             if try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) != nil {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.queryAlreadyExists,
@@ -70,33 +83,50 @@ extension SessionStore {
 
     /// A streaming query of the session, active or stopped (until retention removes it).
     public func query(key: String, queryId: String) async throws -> StreamingQuery? {
+        try await query(key: key, queryId: queryId, scope: nil)
+    }
+
+    func query(key: String, queryId: String, scope: AccessScope?) async throws -> StreamingQuery? {
         let key = try configuration.validator.key(key)
         return try await read { db in
-            guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
+            let session = try Access.row(db, key: key, scope: scope)
             return try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId)?.query
         }
     }
 
     /// Every streaming query of the session that is still kept, oldest first.
     public func listQueries(key: String) async throws -> [StreamingQuery] {
+        try await listQueries(key: key, scope: nil)
+    }
+
+    func listQueries(key: String, scope: AccessScope?) async throws -> [StreamingQuery] {
         let key = try configuration.validator.key(key)
         return try await read { db in
-            guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
+            let session = try Access.row(db, key: key, scope: scope)
             return try OwnedRecords.queries(db, sessionRowId: session.id)
         }
     }
 
     /// The session's active streaming queries.
     public func listActiveQueries(key: String) async throws -> [StreamingQuery] {
-        try await listQueries(key: key).filter { $0.state == .active }
+        try await listActiveQueries(key: key, scope: nil)
+    }
+
+    func listActiveQueries(key: String, scope: AccessScope?) async throws -> [StreamingQuery] {
+        try await listQueries(key: key, scope: scope).filter { $0.state == .active }
     }
 
     /// Stops an active streaming query; stopping a stopped one changes nothing.
     @discardableResult
     public func stopQuery(key: String, queryId: String, reason: String = "stopped by client") async throws -> StreamingQuery {
+        try await stopQuery(key: key, queryId: queryId, reason: reason, scope: nil)
+    }
+
+    @discardableResult
+    func stopQuery(key: String, queryId: String, reason: String, scope: AccessScope?) async throws -> StreamingQuery {
         let key = try configuration.validator.key(key)
         try configuration.validator.value(reason, field: .invalidReason)
-        return try await mutate(key: key) { db, session, now in
+        return try await mutate(key: key, scope: scope) { db, session, now in
             guard let (rowId, query) = try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) else {
                 throw Self.queryNotFound(queryId, key)
             }
@@ -115,8 +145,13 @@ extension SessionStore {
     /// it was when removed (stopped, if this call stopped it).
     @discardableResult
     public func removeQuery(key: String, queryId: String) async throws -> StreamingQuery {
+        try await removeQuery(key: key, queryId: queryId, scope: nil)
+    }
+
+    @discardableResult
+    func removeQuery(key: String, queryId: String, scope: AccessScope?) async throws -> StreamingQuery {
         let key = try configuration.validator.key(key)
-        return try await mutate(key: key) { db, session, now in
+        return try await mutate(key: key, scope: scope) { db, session, now in
             guard let (rowId, query) = try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) else {
                 throw Self.queryNotFound(queryId, key)
             }
@@ -157,6 +192,11 @@ extension SessionStore {
     ///   size.
     @discardableResult
     public func addResource(key: String, kind: String, name: String, bytes: Int64) async throws -> OwnedResource {
+        try await addResource(key: key, kind: kind, name: name, bytes: bytes, scope: nil)
+    }
+
+    @discardableResult
+    func addResource(key: String, kind: String, name: String, bytes: Int64, scope: AccessScope?) async throws -> OwnedResource {
         let validator = configuration.validator
         let key = try validator.key(key)
         try validator.id(kind, field: .invalidResourceKind)
@@ -164,7 +204,7 @@ extension SessionStore {
         guard bytes >= 0 else { throw SessionStoreError.invalidArgument(.invalidBytes, "a resource size must not be negative (got \(bytes))") }
         let maxBytes = configuration.limits.maxResourceBytesPerSession
         let maxResources = configuration.limits.maxResourcesPerSession
-        return try await mutate(key: key) { db, session, now in
+        return try await mutate(key: key, scope: scope) { db, session, now in
             try Limits.enforcePerSession(maxResources, code: .resourcesPerSession, key: key, what: "resources") {
                 try OwnedRecords.resourceCount(db, sessionRowId: session.id)
             }
@@ -192,9 +232,13 @@ extension SessionStore {
 
     /// The resources the session owns now.
     public func listResources(key: String) async throws -> [OwnedResource] {
+        try await listResources(key: key, scope: nil)
+    }
+
+    func listResources(key: String, scope: AccessScope?) async throws -> [OwnedResource] {
         let key = try configuration.validator.key(key)
         return try await read { db in
-            guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
+            let session = try Access.row(db, key: key, scope: scope)
             return try OwnedRecords.resources(db, sessionRowId: session.id, sessionKey: key)
         }
     }
@@ -203,8 +247,13 @@ extension SessionStore {
     /// commit. One indexed delete by (kind, name), whatever the session owns.
     @discardableResult
     public func releaseResource(key: String, kind: String, name: String) async throws -> OwnedResource {
+        try await releaseResource(key: key, kind: kind, name: name, scope: nil)
+    }
+
+    @discardableResult
+    func releaseResource(key: String, kind: String, name: String, scope: AccessScope?) async throws -> OwnedResource {
         let key = try configuration.validator.key(key)
-        let released = try await mutate(key: key) { db, session, now in
+        let released = try await mutate(key: key, scope: scope) { db, session, now in
             guard
                 let resource = try OwnedRecords.deleteResource(
                     db, sessionRowId: session.id, sessionKey: key, kind: kind, name: name)

@@ -48,4 +48,16 @@ public struct OpenSessionRequest: Sendable, Hashable {
         self.userId = userId
         self.sessionId = sessionId
     }
+
+    /// A request from the parts the `openSession(userId:…)` calls take.
+    init(
+        userId: String, sessionId: String?, dataSource: String, details: [String: String], config: [String: String],
+        timeout: SessionTimeout?
+    ) {
+        self.init(userId: userId, sessionId: sessionId)
+        self.dataSource = dataSource
+        self.details = details
+        self.config = config
+        self.timeout = timeout
+    }
 }

@@ -3,21 +3,19 @@ import SessionStoreSQLite
 /// Finding the session a call is about, and recording that it was used.
 enum Access {
     /// The session with `key` if it is live at `instant`; otherwise
-    /// `INVALID_HANDLE.SESSION_NOT_FOUND` (no such key), `INVALID_HANDLE.SESSION_EXPIRED`
-    /// (overdue, or ended by expiry) or `INVALID_HANDLE.SESSION_CLOSED` (closing or ended
-    /// otherwise). Writes nothing.
-    static func liveRow(_ db: Database, key: String, at instant: ExpiryInstant) throws -> SessionRow {
-        let row = try storedLiveRow(db, key: key)
+    /// `INVALID_HANDLE.SESSION_NOT_FOUND` (no such key, or a session `scope` may not act
+    /// on), `INVALID_HANDLE.SESSION_EXPIRED` (overdue, or ended by expiry) or
+    /// `INVALID_HANDLE.SESSION_CLOSED` (closing or ended otherwise). Writes nothing.
+    static func liveRow(_ db: Database, key: String, scope: AccessScope?, at instant: ExpiryInstant) throws -> SessionRow {
+        let row = try storedLiveRow(db, key: key, scope: scope)
         guard !row.isOverdue(at: instant) else { throw sessionExpired(key) }
         return row
     }
 
     /// The session with `key` if its stored state is live, overdue or not; otherwise
-    /// ``liveRow(_:key:at:)``'s errors. For writes that end an overdue session they meet.
-    static func storedLiveRow(_ db: Database, key: String) throws -> SessionRow {
-        guard let row = try SessionRecords.find(db, key: key) else {
-            throw SessionStoreError.sessionNotFound(key)
-        }
+    /// ``liveRow(_:key:scope:at:)``'s errors. For writes that end an overdue session they meet.
+    static func storedLiveRow(_ db: Database, key: String, scope: AccessScope?) throws -> SessionRow {
+        let row = try row(db, key: key, scope: scope)
         guard row.state.isLive else { throw notLive(row, named: "session \(key)") }
         return row
     }

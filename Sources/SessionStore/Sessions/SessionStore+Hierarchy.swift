@@ -1,5 +1,9 @@
 import SessionStoreSQLite
 
+/// Links between sessions, and the sessions linked to one: unchecked calls for trusted
+/// code in the process. A caller that is not trusted is served through
+/// ``SessionStore/acting(as:)``, whose ``ScopedSessionStore`` makes the same calls for
+/// one principal.
 extension SessionStore {
     /// Links `child` under `parent` (a Stream API associate session). Linking twice is a
     /// no-op. Counts as an access to the parent.
@@ -10,12 +14,16 @@ extension SessionStore {
     ///   `INVALID_HANDLE.SESSION_NOT_FOUND` / `SESSION_CLOSED` when either session is not
     ///   live. A refused link writes nothing.
     public func addAssociate(parentKey parent: String, childKey child: String) async throws {
+        try await addAssociate(parentKey: parent, childKey: child, scope: nil)
+    }
+
+    func addAssociate(parentKey parent: String, childKey child: String, scope: AccessScope?) async throws {
         let validator = configuration.validator
         let parentKey = try validator.key(parent)
         let childKey = try validator.key(child)
         let configuration = self.configuration
-        try await mutate(key: parentKey) { db, parentRow, now in
-            let childRow = try Access.liveRow(db, key: childKey, at: configuration.expiryInstant(now))
+        try await mutate(key: parentKey, scope: scope) { db, parentRow, now in
+            let childRow = try Access.liveRow(db, key: childKey, scope: scope, at: configuration.expiryInstant(now))
             guard try !SessionLinkRecords.isDescendant(db, parentRow.id, of: childRow.id) else {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.linkCycle,
@@ -23,7 +31,7 @@ extension SessionStore {
             }
             if try SessionLinking.link(db, parent: parentRow, child: childRow, limit: configuration.limits.maxLinksPerSession, at: now) {
                 try EventLog.append(
-                    db, at: now, kind: EventKind.sessionLinked, subject: parentRow.subject, payload: ["child": childKey])
+                    db, at: now, kind: EventKind.sessionLinked, subject: parentRow.subject, payload: ["child": childKey, "childUser": childRow.userId])
             }
         }
     }
@@ -33,7 +41,11 @@ extension SessionStore {
     /// (``SessionStoreConfiguration/tombstoneRetention``). Filter on ``Session/isLive``
     /// for the live ones.
     public func listChildren(key: String) async throws -> [Session] {
-        try await related(key) { db, row in try SessionLinkRecords.childKeys(db, sessionRowId: row.id) }
+        try await listChildren(key: key, scope: nil)
+    }
+
+    func listChildren(key: String, scope: AccessScope?) async throws -> [Session] {
+        try await related(key, scope: scope) { db, row in try SessionLinkRecords.childKeys(db, sessionRowId: row.id) }
     }
 
     /// The sessions `key` is linked under, live or ended: links outlive the sessions they
@@ -41,7 +53,11 @@ extension SessionStore {
     /// (``SessionStoreConfiguration/tombstoneRetention``). Filter on ``Session/isLive``
     /// for the live ones.
     public func listParents(key: String) async throws -> [Session] {
-        try await related(key) { db, row in try SessionLinkRecords.parentKeys(db, sessionRowId: row.id) }
+        try await listParents(key: key, scope: nil)
+    }
+
+    func listParents(key: String, scope: AccessScope?) async throws -> [Session] {
+        try await related(key, scope: scope) { db, row in try SessionLinkRecords.parentKeys(db, sessionRowId: row.id) }
     }
 
     /// `key` with its descendants, live or ended, read in one snapshot: each session once,
@@ -55,28 +71,29 @@ extension SessionStore {
     /// ``SessionTree/truncated``: a deep chain or a wide graph of links costs at most that
     /// much, never a stack per link or a copy per path.
     public func sessionTree(key: String) async throws -> SessionTree {
+        try await sessionTree(key: key, scope: nil)
+    }
+
+    func sessionTree(key: String, scope: AccessScope?) async throws -> SessionTree {
         let key = try configuration.validator.key(key)
         let instant = configuration.expiryInstant(clock.now())
         let limits = configuration.limits
         return try await read { db in
-            guard let row = try SessionRecords.find(db, key: key) else {
-                throw SessionStoreError.sessionNotFound(key)
-            }
-            return try SessionTreeWalk.walk(db, root: row, at: instant, maxNodes: limits.maxTreeNodes, maxDepth: limits.maxTreeDepth)
+            try SessionTreeWalk.walk(
+                db, root: Access.row(db, key: key, scope: scope), scope: scope, at: instant, maxNodes: limits.maxTreeNodes,
+                maxDepth: limits.maxTreeDepth)
         }
     }
 
+    /// The sessions `keys` names for the session `key`, each only when `scope` may act on it.
     private func related(
-        _ key: String, _ keys: @escaping @Sendable (Database, SessionRow) throws -> [String]
+        _ key: String, scope: AccessScope?, _ keys: @escaping @Sendable (Database, SessionRow) throws -> [String]
     ) async throws(SessionStoreError) -> [Session] {
         let key = try configuration.validator.key(key)
         let instant = configuration.expiryInstant(clock.now())
         return try await read { db in
-            guard let row = try SessionRecords.find(db, key: key) else {
-                throw SessionStoreError.sessionNotFound(key)
-            }
-            return try keys(db, row).compactMap { try SessionRecords.find(db, key: $0) }.map {
-                try SessionRecords.load(db, $0.seen(at: instant))
+            try keys(db, Access.row(db, key: key, scope: scope)).compactMap { try Access.find(db, key: $0, scope: scope) }.map {
+                try SessionRecords.load(db, $0.seen(at: instant), scope: scope)
             }
         }
     }

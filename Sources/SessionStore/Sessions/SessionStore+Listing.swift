@@ -31,6 +31,9 @@ public struct SessionStatistics: Sendable, Hashable, Encodable {
     }
 }
 
+/// Lists of every user's sessions and events: unchecked calls for trusted code in the
+/// process. A caller that is not trusted is served through ``SessionStore/acting(as:)``,
+/// whose ``ScopedSessionStore`` makes the same calls for one principal.
 extension SessionStore {
     /// Sessions matching `filter`, oldest first, with their details, config and links. A
     /// session whose expiry has passed is listed as expired (ended at its expiry), whether
@@ -38,18 +41,28 @@ extension SessionStore {
     ///
     /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listSessions(_ filter: SessionFilter = SessionFilter()) async throws -> [Session] {
+        try await listSessions(filter, scope: nil)
+    }
+
+    /// ``listSessions(_:)`` in `scope`: only the sessions of the filter's user, the
+    /// principal's own when the filter names none.
+    ///
+    /// - Throws: `PERMISSION_DENIED.IMPERSONATION` for a user the principal may not act as.
+    func listSessions(_ filter: SessionFilter, scope: AccessScope?) async throws -> [Session] {
+        var scoped = filter
+        if let scope { scoped.userId = try scope.user(filter.userId, validator: configuration.validator) }
+        let filter = scoped
         try configuration.validator.listLimit(filter.limit)
         let after = try filter.after.map { (key) throws in try configuration.validator.key(key) }
         let instant = configuration.expiryInstant(clock.now())
         return try await read { db in
             var afterRowId: Int64 = 0
             if let after {
-                guard let row = try SessionRecords.find(db, key: after) else {
-                    throw SessionStoreError.sessionNotFound(after)
-                }
-                afterRowId = row.id
+                afterRowId = try Access.row(db, key: after, scope: scope).id
             }
-            return try SessionListRecords.list(db, filter, afterRowId: afterRowId, at: instant).map { try SessionRecords.load(db, $0) }
+            return try SessionListRecords.list(db, filter, afterRowId: afterRowId, at: instant).map {
+                try SessionRecords.load(db, $0, scope: scope)
+            }
         }
     }
 
@@ -85,22 +98,30 @@ extension SessionStore {
     ///   - filter: only the events of one session, of one kind, or both.
     /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listEvents(after seq: Int64 = 0, limit: Int = 100, filter: EventFilter = EventFilter()) async throws -> [StoreEvent] {
+        try await listEvents(after: seq, limit: limit, filter: filter, userId: nil)
+    }
+
+    /// ``listEvents(after:limit:filter:)``, only the events of `userId` when it is given
+    /// (selected in SQL through `events_by_user`).
+    func listEvents(after seq: Int64, limit: Int, filter: EventFilter, userId: String?) async throws -> [StoreEvent] {
         try configuration.validator.listLimit(limit)
         let sessionKey = try filter.sessionKey.map { (key) throws in try configuration.validator.key(key) }
         let filter = EventFilter(sessionKey: sessionKey, kind: filter.kind)
-        return try await read { db in try EventLog.read(db, after: seq, limit: limit, filter: filter) }
+        return try await read { db in try EventLog.read(db, after: seq, limit: limit, filter: filter, userId: userId) }
     }
 
     /// Duration and counters of one session. A session whose expiry has passed counts as
     /// ended at its expiry.
     public func sessionStatistics(key: String) async throws -> SessionStatistics {
+        try await sessionStatistics(key: key, scope: nil)
+    }
+
+    func sessionStatistics(key: String, scope: AccessScope?) async throws -> SessionStatistics {
         let key = try configuration.validator.key(key)
         let now = clock.now()
         let instant = configuration.expiryInstant(now)
         return try await read { db in
-            guard let row = try SessionRecords.find(db, key: key)?.seen(at: instant) else {
-                throw SessionStoreError.sessionNotFound(key)
-            }
+            let row = try Access.row(db, key: key, scope: scope).seen(at: instant)
             return SessionStatistics(
                 key: key, duration: .milliseconds((row.endedAt ?? now) - row.createdAt), configChanges: row.configChanges,
                 statements: row.statements, failures: row.failures)

@@ -1,6 +1,10 @@
 import Logging
 import SessionStoreSQLite
 
+/// Opening sessions for any user the request names: unchecked calls for trusted code in
+/// the process. A caller that is not trusted is served through
+/// ``SessionStore/acting(as:)``, whose ``ScopedSessionStore`` makes the same calls for
+/// one principal.
 extension SessionStore {
     /// Opens a new session.
     ///
@@ -40,9 +44,14 @@ extension SessionStore {
     ///
     /// - Throws: what ``openSession(_:)`` throws.
     public func openSessionReportingOutcome(_ request: OpenSessionRequest) async throws -> OpenedSession {
+        try await openSessionReportingOutcome(request, scope: nil)
+    }
+
+    /// ``openSessionReportingOutcome(_:)`` for a principal: see ``ScopedSessionStore/openSession(_:)``.
+    func openSessionReportingOutcome(_ request: OpenSessionRequest, scope: AccessScope?) async throws -> OpenedSession {
         let started = ContinuousClock.now
         defer { metrics.operations.openSession.record(since: started) }
-        return try await open(request, returningLive: request.reconnect, reportsIgnoredFields: true)
+        return try await open(request, returningLive: request.reconnect, reportsIgnoredFields: true, scope: scope)
     }
 
     /// Opens a session from its parts; see ``openSession(_:)``.
@@ -50,12 +59,10 @@ extension SessionStore {
         userId: String, sessionId: String? = nil, dataSource: String = "default",
         details: [String: String] = [:], config: [String: String] = [:], timeout: SessionTimeout? = nil
     ) async throws -> Session {
-        var request = OpenSessionRequest(userId: userId, sessionId: sessionId)
-        request.dataSource = dataSource
-        request.details = details
-        request.config = config
-        request.timeout = timeout
-        return try await openSession(request)
+        try await openSession(
+            OpenSessionRequest(
+                userId: userId, sessionId: sessionId, dataSource: dataSource, details: details, config: config,
+                timeout: timeout))
     }
 
     /// The live session of `userId` named `sessionId`, opened if it does not exist
@@ -76,10 +83,18 @@ extension SessionStore {
     ///
     /// - Throws: what ``openIsolatedSession(userId:sessionId:)`` throws.
     public func openIsolatedSessionReportingOutcome(userId: String, sessionId: String) async throws -> OpenedSession {
+        try await openIsolatedSessionReportingOutcome(userId: userId, sessionId: sessionId, scope: nil)
+    }
+
+    /// ``openIsolatedSessionReportingOutcome(userId:sessionId:)`` for a principal.
+    func openIsolatedSessionReportingOutcome(
+        userId: String, sessionId: String, scope: AccessScope?
+    ) async throws -> OpenedSession {
         let started = ContinuousClock.now
         defer { metrics.operations.openSession.record(since: started) }
         return try await open(
-            OpenSessionRequest(userId: userId, sessionId: sessionId), returningLive: true, reportsIgnoredFields: false)
+            OpenSessionRequest(userId: userId, sessionId: sessionId), returningLive: true, reportsIgnoredFields: false,
+            scope: scope)
     }
 
     private enum OpenOutcome: Sendable {
@@ -98,14 +113,17 @@ extension SessionStore {
     /// admission refusal is recorded in its own transaction; the limits are checked in
     /// the transaction that inserts.
     ///
-    /// - Parameter reportsIgnoredFields: whether an existing session is compared with the
-    ///   request (``OpenedSession/ignoredFields``).
+    /// - Parameters:
+    ///   - reportsIgnoredFields: whether an existing session is compared with the
+    ///     request (``OpenedSession/ignoredFields``).
+    ///   - scope: the principal opening, which must be the request's user or allowed to
+    ///     act as it, and may link only sessions it may act on; `nil` for a trusted call.
     private func open(
-        _ request: OpenSessionRequest, returningLive: Bool, reportsIgnoredFields: Bool
+        _ request: OpenSessionRequest, returningLive: Bool, reportsIgnoredFields: Bool, scope: AccessScope?
     ) async throws(SessionStoreError) -> OpenedSession {
         let valid = try validate(request)
-        try await admit(request)
-        let (outcome, ended) = try await create(request, valid, returningLive: returningLive)
+        try await admit(request, scope: scope)
+        let (outcome, ended) = try await create(request, valid, returningLive: returningLive, scope: scope)
         ended.forEach(didEnd)
         switch outcome {
         case .opened(let session):
@@ -166,8 +184,8 @@ extension SessionStore {
 
     /// Runs the authenticator and the impersonation policy. A refusal is recorded in its
     /// own transaction (nothing else is written) and thrown.
-    private func admit(_ request: OpenSessionRequest) async throws(SessionStoreError) {
-        guard let error = await admissionRefusal(request) else { return }
+    private func admit(_ request: OpenSessionRequest, scope: AccessScope?) async throws(SessionStoreError) {
+        guard let error = await admissionRefusal(request, scope: scope) else { return }
         let refusal = OpenRefusal(error)
         let clock = self.clock
         try await write { db in try refusal.record(db, request: request, at: clock.now()) }
@@ -186,7 +204,7 @@ extension SessionStore {
     /// overdue sessions it ended on the way (the one the request names, those holding a
     /// limit's slots).
     private func create(
-        _ request: OpenSessionRequest, _ valid: ValidOpen, returningLive: Bool
+        _ request: OpenSessionRequest, _ valid: ValidOpen, returningLive: Bool, scope: AccessScope?
     ) async throws(SessionStoreError) -> (OpenOutcome, [EndedSession]) {
         let configuration = self.configuration
         let limits = configuration.limits
@@ -198,14 +216,16 @@ extension SessionStore {
         startedPayload["sessionId"] = request.sessionId
         startedPayload["clientAddress"] = request.clientAddress
         startedPayload["impersonatedUser"] = request.impersonatedUser
+        if let scope, !scope.principal.utf8.elementsEqual(request.userId.utf8) {
+            startedPayload["principal"] = scope.principal
+        }
         let startedPayloadJSON = JSONText.object(startedPayload)
-        let links = valid.associates.map { (key: $0, payloadJSON: JSONText.object(["child": $0])) }
         return try await write { db throws -> (OpenOutcome, [EndedSession]) in
             let now = clock.now()
             let instant = configuration.expiryInstant(now)
             var ended: [EndedSession] = []
             if let existing = try Self.existing(
-                db, request, returningLive: returningLive, at: instant, expiry: expiry, ended: &ended)
+                db, request, returningLive: returningLive, scope: scope, at: instant, expiry: expiry, ended: &ended)
             {
                 return (.existing(existing), ended)
             }
@@ -217,7 +237,8 @@ extension SessionStore {
                 db, key: key, request: request, timeoutMs: valid.timeoutMs,
                 expireAt: valid.timeoutMs.map { expiry.expireAt(now: now, timeoutMs: $0) }, at: now)
             try EventLog.append(db, at: now, kind: EventKind.sessionStarted, subject: row.subject, payloadJSON: startedPayloadJSON)
-            let children = try Self.link(db, row, to: links, limit: limits.maxLinksPerSession, at: instant)
+            let children = try Self.link(
+                db, row, to: valid.associates, scope: scope, limit: limits.maxLinksPerSession, at: instant)
             // Everything the session holds was just written from the request: no need to
             // read it back.
             return (
@@ -233,8 +254,8 @@ extension SessionStore {
     /// never returned: `reconnect` and get-or-create open a new one, after ending it (into
     /// `ended`) when it is overdue.
     private static func existing(
-        _ db: Database, _ request: OpenSessionRequest, returningLive: Bool, at instant: ExpiryInstant, expiry: Expiry,
-        ended: inout [EndedSession]
+        _ db: Database, _ request: OpenSessionRequest, returningLive: Bool, scope: AccessScope?, at instant: ExpiryInstant,
+        expiry: Expiry, ended: inout [EndedSession]
     ) throws -> Session? {
         let now = instant.now
         guard let sessionId = request.sessionId,
@@ -247,7 +268,7 @@ extension SessionStore {
                     code: SessionStoreError.Code.sessionAlreadyExists,
                     message: "user \(request.userId.debugDescriptionPrefix) already has a live session \(sessionId.debugDescriptionPrefix)")
             }
-            return try SessionRecords.load(db, Access.record(db, newest, now: now, expiry: expiry))
+            return try SessionRecords.load(db, Access.record(db, newest, now: now, expiry: expiry), scope: scope)
         }
         guard request.reconnect || (returningLive && newest.state == .expired) else {
             throw SessionStoreError(
@@ -262,24 +283,33 @@ extension SessionStore {
 
     /// Links the new session to its live associates, one `session.linked` event each;
     /// returns the children's keys in link order. An associate at its
-    /// ``SessionLimits/maxLinksPerSession`` refuses the open.
+    /// ``SessionLimits/maxLinksPerSession`` refuses the open, and so does one outside
+    /// `scope`, as an unknown key (`INVALID_HANDLE.SESSION_NOT_FOUND`).
     private static func link(
-        _ db: Database, _ row: SessionRow, to links: [(key: String, payloadJSON: String)], limit: Int, at instant: ExpiryInstant
+        _ db: Database, _ row: SessionRow, to associates: [String], scope: AccessScope?, limit: Int, at instant: ExpiryInstant
     ) throws -> [String] {
         let now = instant.now
         var children: [Int64: String] = [:]
-        for (key, payloadJSON) in links {
-            let child = try Access.liveRow(db, key: key, at: instant)
+        for key in associates {
+            let child = try Access.liveRow(db, key: key, scope: scope, at: instant)
             children[child.id] = key
             if try SessionLinking.link(db, parent: row, child: child, limit: limit, at: now) {
-                try EventLog.append(db, at: now, kind: EventKind.sessionLinked, subject: row.subject, payloadJSON: payloadJSON)
+                // Encoded here: the child's user is known only in the transaction.
+                try EventLog.append(
+                    db, at: now, kind: EventKind.sessionLinked, subject: row.subject,
+                    payload: ["child": key, "childUser": child.userId])
             }
         }
         return children.sorted { $0.key < $1.key }.map(\.value)
     }
 
-    /// The authenticator's and the impersonation policy's verdict; nil admits.
-    private func admissionRefusal(_ request: OpenSessionRequest) async -> SessionStoreError? {
+    /// The authenticator's and the impersonation policy's verdict; nil admits. In a
+    /// scope, the policy first decides whether the principal may open a session of the
+    /// request's user at all.
+    private func admissionRefusal(_ request: OpenSessionRequest, scope: AccessScope?) async -> SessionStoreError? {
+        if let scope, !scope.allows(request.userId) {
+            return scope.denied(request.userId)
+        }
         let authentication = AuthenticationRequest(
             userId: request.userId, credentials: request.credentials, clientAddress: request.clientAddress)
         let admitted: Bool

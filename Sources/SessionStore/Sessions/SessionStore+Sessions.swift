@@ -1,5 +1,8 @@
 import SessionStoreSQLite
 
+/// Reads and changes of one session by key: unchecked calls for trusted code in the
+/// process. A caller that is not trusted is served through ``SessionStore/acting(as:)``,
+/// whose ``ScopedSessionStore`` makes the same calls for one principal.
 extension SessionStore {
     /// The session with `key`, live or ended (a tombstone); `nil` when there is none.
     /// Does not count as an access. A session whose expiry has passed is shown expired
@@ -7,10 +10,14 @@ extension SessionStore {
     ///
     /// - Throws: `INVALID_HANDLE.FORMAT` when `key` is not a UUID.
     public func session(key: String) async throws -> Session? {
+        try await session(key: key, scope: nil)
+    }
+
+    func session(key: String, scope: AccessScope?) async throws -> Session? {
         let key = try configuration.validator.key(key)
         let instant = configuration.expiryInstant(clock.now())
         return try await quickRead { db in
-            try SessionRecords.find(db, key: key).map { try SessionRecords.load(db, $0.seen(at: instant)) }
+            try Access.find(db, key: key, scope: scope).map { try SessionRecords.load(db, $0.seen(at: instant), scope: scope) }
         }
     }
 
@@ -22,15 +29,23 @@ extension SessionStore {
     ///   (its expiry passed, whether or not a sweeper has ended it yet),
     ///   `INVALID_HANDLE.SESSION_CLOSED` when it is closing or ended otherwise.
     public func isolatedSession(userId: String, sessionId: String) async throws -> Session? {
+        try await isolatedSession(userId: userId, sessionId: sessionId, scope: nil)
+    }
+
+    /// ``isolatedSession(userId:sessionId:)`` in `scope`.
+    ///
+    /// - Throws: `PERMISSION_DENIED.IMPERSONATION` for a user outside `scope`.
+    func isolatedSession(userId: String, sessionId: String, scope: AccessScope?) async throws -> Session? {
         let validator = configuration.validator
         try validator.id(userId, field: .invalidUserId)
         try validator.id(sessionId, field: .invalidSessionId)
+        if let scope, !scope.allows(userId) { throw scope.denied(userId) }
         let now = clock.now()
         let instant = configuration.expiryInstant(now)
         let found = try await quickRead { db -> (SessionRow, Session)? in
             try SessionRecords.newest(db, userId: userId, clientSessionId: sessionId).map { stored in
                 let row = stored.seen(at: instant)
-                return (row, try SessionRecords.load(db, row))
+                return (row, try SessionRecords.load(db, row, scope: scope))
             }
         }
         guard let (row, session) = found else { return nil }
@@ -57,9 +72,13 @@ extension SessionStore {
     /// - Returns: ``TouchResult/live`` while the session is live; otherwise whether it is
     ///   unknown, closed (closing, or ended other than by expiry) or expired.
     public func touch(key: String) async throws -> TouchResult {
+        try await touch(key: key, scope: nil)
+    }
+
+    func touch(key: String, scope: AccessScope?) async throws -> TouchResult {
         let started = ContinuousClock.now
         defer { metrics.operations.touch.record(since: started) }
-        return switch try await touchOutcome(key: configuration.validator.key(key)) {
+        return switch try await touchOutcome(key: configuration.validator.key(key), scope: scope) {
         case .gone(let result): result
         case .unmoved, .moved: .live
         }
@@ -76,14 +95,16 @@ extension SessionStore {
     }
 
     /// ``touch(key:)`` for a validated key, telling what it wrote. One point read decides
-    /// (``Expiry/movedExpiry(now:timeoutMs:current:)``); only a moved bucket writes.
-    func touchOutcome(key: String) async throws(SessionStoreError) -> TouchOutcome {
+    /// (``Expiry/movedExpiry(now:timeoutMs:current:)``); only a moved bucket writes. A
+    /// session outside `scope` is unknown: its owner never changes, so the write that
+    /// follows the read is on a session the scope may act on.
+    func touchOutcome(key: String, scope: AccessScope?) async throws(SessionStoreError) -> TouchOutcome {
         let now = clock.now()
         let tick = configuration.expiry.tick
         let snapshot = try await quickRead(snapshot: false) { db in
             try SessionRecords.expiryProbe(db, key: key, now: now, tick: tick)
         }
-        guard let snapshot else { return .gone(.unknown) }
+        guard let snapshot, scope.allows(snapshot.userId) else { return .gone(.unknown) }
         guard snapshot.isLive, !snapshot.isOverdue(at: configuration.expiryInstant(now)) else {
             return .gone(TouchResult(notLive: snapshot.state))
         }
@@ -110,10 +131,14 @@ extension SessionStore {
     /// - Throws: `LIMIT_EXCEEDED.DETAILS_PER_SESSION` when the session would hold more
     ///   details than allowed (nothing is written).
     public func updateDetails(key: String, _ details: [String: String]) async throws {
+        try await updateDetails(key: key, details, scope: nil)
+    }
+
+    func updateDetails(key: String, _ details: [String: String], scope: AccessScope?) async throws {
         let key = try configuration.validator.key(key)
         try configuration.validator.pairs(details, nameField: .invalidDetailName, valueField: .invalidDetailValue)
         let maxDetails = configuration.limits.maxDetailsPerSession
-        try await mutate(key: key) { db, row, now in
+        try await mutate(key: key, scope: scope) { db, row, now in
             for (name, value) in details {
                 try SessionDetailRecords.upsertDetail(db, sessionRowId: row.id, name: name, value: value, at: now)
             }
@@ -131,9 +156,13 @@ extension SessionStore {
 
     /// Removes the named details; names that are not set are ignored. Counts as an access.
     public func removeDetails(key: String, names: [String]) async throws {
+        try await removeDetails(key: key, names: names, scope: nil)
+    }
+
+    func removeDetails(key: String, names: [String], scope: AccessScope?) async throws {
         let key = try configuration.validator.key(key)
         for name in names { try configuration.validator.id(name, field: .invalidDetailName) }
-        try await mutate(key: key) { db, row, now in
+        try await mutate(key: key, scope: scope) { db, row, now in
             var removed: [String] = []
             for name in names where try SessionDetailRecords.removeDetail(db, sessionRowId: row.id, name: name) {
                 removed.append(name)
@@ -157,12 +186,17 @@ extension SessionStore {
     ///   config entries than ``SessionLimits/maxConfigPerSession`` (nothing is written).
     @discardableResult
     public func setConfig(key: String, _ config: [String: String]) async throws -> [String] {
+        try await setConfig(key: key, config, scope: nil)
+    }
+
+    @discardableResult
+    func setConfig(key: String, _ config: [String: String], scope: AccessScope?) async throws -> [String] {
         let key = try configuration.validator.key(key)
         try configuration.validator.pairs(config, nameField: .invalidConfigName, valueField: .invalidConfigValue)
         // Matched here, on the caller's task: the writer thread only runs SQL.
         let redacted = Set(config.keys.filter(redaction.redacts))
         let maxConfig = configuration.limits.maxConfigPerSession
-        return try await mutate(key: key) { db, row, now in
+        return try await mutate(key: key, scope: scope) { db, row, now in
             var changed: [String] = []
             for (name, value) in config.sorted(by: { $0.key < $1.key }) {
                 let old = try SessionDetailRecords.configValue(db, sessionRowId: row.id, name: name)
@@ -188,9 +222,13 @@ extension SessionStore {
 
     /// Replaces the session's identifier (`nil` clears it). Counts as an access.
     public func updateIdentifier(key: String, _ identifier: String?) async throws {
+        try await updateIdentifier(key: key, identifier, scope: nil)
+    }
+
+    func updateIdentifier(key: String, _ identifier: String?, scope: AccessScope?) async throws {
         let key = try configuration.validator.key(key)
         try configuration.validator.optionalId(identifier, field: .invalidIdentifier)
-        try await mutate(key: key) { db, row, now in
+        try await mutate(key: key, scope: scope) { db, row, now in
             guard row.identifier != identifier else { return }
             try SessionRecords.setIdentifier(db, sessionRowId: row.id, identifier: identifier)
             var payload: [String: String] = [:]
@@ -212,6 +250,11 @@ extension SessionStore {
     ///   overdue: then this call ends it as expired, as the sweeper would).
     @discardableResult
     public func closeSession(key: String, reason: String = "closed by client") async throws -> ClosedSession {
+        try await closeSession(key: key, reason: reason, scope: nil)
+    }
+
+    @discardableResult
+    func closeSession(key: String, reason: String, scope: AccessScope?) async throws -> ClosedSession {
         let started = ContinuousClock.now
         defer { metrics.operations.closeSession.record(since: started) }
         let key = try configuration.validator.key(key)
@@ -219,16 +262,14 @@ extension SessionStore {
         let clock = self.clock
         let configuration = self.configuration
         let outcome = try await write { db throws -> KeyedWrite<(Session, EndedSession?)> in
-            guard let row = try SessionRecords.find(db, key: key) else {
-                throw SessionStoreError.sessionNotFound(key)
-            }
+            let row = try Access.row(db, key: key, scope: scope)
             let now = clock.now()
             guard row.state != .expired else { throw Access.sessionExpired(key) }
             if row.isOverdue(at: configuration.expiryInstant(now)) {
                 return .expired(try SessionEnding.endExpired(db, row, at: now))
             }
             let ended = try SessionEnding.end(db, row, as: .closed, reason: reason, at: now)
-            return .done((try SessionRecords.load(db, ended?.row ?? row), ended))
+            return .done((try SessionRecords.load(db, ended?.row ?? row, scope: scope), ended))
         }
         let (session, ended) = try finish(outcome, key: key)
         if let ended {
@@ -256,14 +297,16 @@ extension SessionStore {
     /// Runs `body` on the live session `key` in a write transaction, after recording the
     /// access. A session found overdue is ended as the sweeper would end it (committed,
     /// one `session.ended` event) and the call answers `INVALID_HANDLE.SESSION_EXPIRED`.
+    /// A session outside `scope` answers `INVALID_HANDLE.SESSION_NOT_FOUND`, as an unknown
+    /// key does, decided in the same transaction and before anything is written.
     func mutate<T: Sendable>(
-        key: String, _ body: @escaping @Sendable (Database, SessionRow, Int64) throws -> T
+        key: String, scope: AccessScope?, _ body: @escaping @Sendable (Database, SessionRow, Int64) throws -> T
     ) async throws(SessionStoreError) -> T {
         let clock = self.clock
         let configuration = self.configuration
         let expiry = configuration.expiry
         let outcome = try await write { db -> KeyedWrite<T> in
-            let row = try Access.storedLiveRow(db, key: key)
+            let row = try Access.storedLiveRow(db, key: key, scope: scope)
             let now = clock.now()
             if row.isOverdue(at: configuration.expiryInstant(now)) {
                 return .expired(try SessionEnding.endExpired(db, row, at: now))

@@ -5,7 +5,8 @@ import SessionStoreSQLite
 /// reached along many paths is read once.
 enum SessionTreeWalk {
     /// The tree under `root`, read in the caller's snapshot, each session as readers see
-    /// it at `instant`, with at most `maxNodes` sessions (at least the root) and none
+    /// it at `instant`, only the sessions `scope` may act on (the walk never passes
+    /// through another user's session, and no node names one among its links), with at most `maxNodes` sessions (at least the root) and none
     /// more than `maxDepth` links from the root.
     ///
     /// Each session costs one indexed read of its row and one of its pairs and links
@@ -13,13 +14,13 @@ enum SessionTreeWalk {
     /// caps, so ``SessionTree/edges`` holds every link between two nodes and
     /// ``SessionTree/truncated`` is set only when a session was actually left out.
     static func walk(
-        _ db: Database, root: SessionRow, at instant: ExpiryInstant, maxNodes: Int, maxDepth: Int
+        _ db: Database, root: SessionRow, scope: AccessScope?, at instant: ExpiryInstant, maxNodes: Int, maxDepth: Int
     ) throws -> SessionTree {
         let maxNodes = max(maxNodes, 1)
         let maxDepth = max(maxDepth, 0)
         // `nodes` is also the queue: nodes are appended in order of depth, and `next` is
         // the first whose children are not read yet.
-        var nodes = [SessionTreeNode(session: try SessionRecords.load(db, root.seen(at: instant)), depth: 0)]
+        var nodes = [SessionTreeNode(session: try SessionRecords.load(db, root.seen(at: instant), scope: scope), depth: 0)]
         var reached: Set<String> = [root.key]
         var edges: [SessionTreeEdge] = []
         var truncated = false
@@ -39,7 +40,7 @@ enum SessionTreeWalk {
                 // A linked session is always there: its links go with its row.
                 guard let row = try SessionRecords.find(db, key: child) else { continue }
                 reached.insert(child)
-                nodes.append(SessionTreeNode(session: try SessionRecords.load(db, row.seen(at: instant)), depth: parent.depth + 1))
+                nodes.append(SessionTreeNode(session: try SessionRecords.load(db, row.seen(at: instant), scope: scope), depth: parent.depth + 1))
                 edges.append(SessionTreeEdge(parent: parent.session.key, child: child))
             }
         }

@@ -12,13 +12,14 @@ struct EventPage: Sendable {
 }
 
 extension EventLog {
-    /// Up to `limit` events after `seq`, only those of `kinds` (every kind when `nil`),
-    /// read in one snapshot with the newest sequence number, so the page tells how far it
-    /// covers the log even when no event of those kinds is new.
-    static func page(_ db: Database, after seq: Int64, kinds: Set<EventKind>?, limit: Int) throws(SQLiteError) -> EventPage {
+    /// Up to `limit` events after `seq`, only those of `kinds` (every kind when `nil`) and
+    /// of `userId` (every user when `nil`), read in one snapshot with the newest sequence
+    /// number, so the page tells how far it covers the log even when no such event is new.
+    static func page(
+        _ db: Database, after seq: Int64, kinds: Set<EventKind>?, userId: String? = nil, limit: Int
+    ) throws(SQLiteError) -> EventPage {
         let newest = try lastSequence(db)
         guard newest > seq else { return EventPage(events: [], through: max(seq, newest)) }
-        let columns = "seq, at, kind, session_key, user_id, data_source, operation_id, payload"
         // Sorted, so one set of kinds is always the same cached statement.
         let names = kinds.map { $0.map(\.rawValue).sorted() }
         var arguments: [DatabaseValue] = [.integer(seq), .integer(newest)] + (names ?? []).map { .text($0) }
@@ -31,11 +32,13 @@ extension EventLog {
             case 1?: "AND kind = ?"
             case let count?: "AND +kind IN (\(Array(repeating: "?", count: count).joined(separator: ", ")))"
             }
+        if let userId { arguments.append(.text(userId)) }
+        let userClause = userId == nil ? "" : "AND user_id = ?"
         arguments.append(.integer(Int64(limit)))
         let events = try db.fetchAll(
             sql: """
                 SELECT \(columns) FROM events
-                WHERE seq > ? AND seq <= ? \(kindClause)
+                WHERE seq > ? AND seq <= ? \(kindClause) \(userClause)
                 ORDER BY seq LIMIT ?
                 """, arguments, map: event)
         let through = events.count == limit ? events[events.count - 1].seq : newest

@@ -30,40 +30,34 @@ enum EventLog {
             ])
     }
 
-    static func read(_ db: Database, after seq: Int64, limit: Int, filter: EventFilter) throws(SQLiteError) -> [StoreEvent] {
-        let columns = "seq, at, kind, session_key, user_id, data_source, operation_id, payload"
-        let limit = Int64(limit)
-        switch (filter.sessionKey, filter.kind) {
-        case (let key?, let kind?):
-            return try db.fetchAll(
-                sql: """
-                    SELECT \(columns) FROM events
-                    WHERE session_key = ? AND seq > ? AND kind = ?
-                    ORDER BY seq LIMIT ?
-                    """, [.text(key), .integer(seq), .text(kind.rawValue), .integer(limit)], map: event)
-        case (let key?, nil):
-            return try db.fetchAll(
-                sql: """
-                    SELECT \(columns) FROM events
-                    WHERE session_key = ? AND seq > ?
-                    ORDER BY seq LIMIT ?
-                    """, [.text(key), .integer(seq), .integer(limit)], map: event)
-        case (nil, let kind?):
-            return try db.fetchAll(
-                sql: """
-                    SELECT \(columns) FROM events
-                    WHERE kind = ? AND seq > ?
-                    ORDER BY seq LIMIT ?
-                    """, [.text(kind.rawValue), .integer(seq), .integer(limit)], map: event)
-        case (nil, nil):
-            return try db.fetchAll(
-                sql: """
-                    SELECT \(columns) FROM events
-                    WHERE seq > ?
-                    ORDER BY seq LIMIT ?
-                    """, [.integer(seq), .integer(limit)], map: event)
-        }
+    /// Up to `limit` events after `seq` matching `filter`, only those of `userId` when it
+    /// is given. Each condition is a column an index leads with: `events_by_session`,
+    /// `events_by_kind`, `events_by_user`.
+    static func read(
+        _ db: Database, after seq: Int64, limit: Int, filter: EventFilter, userId: String? = nil
+    ) throws(SQLiteError) -> [StoreEvent] {
+        let equalities: [(column: String, value: DatabaseValue)] = [
+            filter.sessionKey.map { ("session_key", .text($0)) },
+            userId.map { ("user_id", .text($0)) },
+            filter.kind.map { ("kind", .text($0.rawValue)) },
+        ].compactMap { $0 }
+        // The first equality names the index that serves the read; the range of `seq`
+        // follows it.
+        var conditions = equalities.map { "\($0.column) = ?" }
+        var arguments = equalities.map(\.value)
+        conditions.insert("seq > ?", at: min(1, conditions.count))
+        arguments.insert(.integer(seq), at: min(1, arguments.count))
+        arguments.append(.integer(Int64(limit)))
+        return try db.fetchAll(
+            sql: """
+                SELECT \(columns) FROM events
+                WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY seq LIMIT ?
+                """, arguments, map: event)
     }
+
+    /// The columns of a ``StoreEvent``, in the order ``event(_:)`` reads them.
+    static let columns = "seq, at, kind, session_key, user_id, data_source, operation_id, payload"
 
     static func event(_ row: Row) -> StoreEvent {
         StoreEvent(
@@ -77,6 +71,11 @@ extension EventLog {
     /// The sequence number of the newest event; 0 on an empty log.
     static func lastSequence(_ db: Database) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(sql: "SELECT max(seq) FROM events") ?? 0
+    }
+
+    /// The sequence number of the newest event of `userId`; 0 when there is none.
+    static func lastSequence(_ db: Database, userId: String) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(sql: "SELECT max(seq) FROM events WHERE user_id = ?", [.text(userId)]) ?? 0
     }
 
     /// Deletes up to `limit` events written at or before `cutoff`; returns how many.

@@ -170,15 +170,25 @@ enum ExecutionRecords {
     }
 
     /// Running executions across sessions, oldest first, read through the
-    /// `executions_running_by_id` index.
-    static func running(_ db: Database, limit: Int) throws(SQLiteError) -> [ExecutionRow] {
-        try db.fetchAll(
+    /// `executions_running_by_id` index; only those of `userId`'s sessions when it is
+    /// given, read through `sessions_by_user` and `executions_running`.
+    static func running(_ db: Database, limit: Int, userId: String? = nil) throws(SQLiteError) -> [ExecutionRow] {
+        guard let userId else {
+            return try db.fetchAll(
+                sql: """
+                    \(select)
+                    WHERE executions.status IN \(runningStatuses)
+                    ORDER BY executions.id
+                    LIMIT ?
+                    """, [.integer(Int64(limit))], map: row)
+        }
+        return try db.fetchAll(
             sql: """
                 \(select)
-                WHERE executions.status IN \(runningStatuses)
+                WHERE sessions.user_id = ? AND executions.status IN \(runningStatuses)
                 ORDER BY executions.id
                 LIMIT ?
-                """, [.integer(Int64(limit))], map: row)
+                """, [.text(userId), .integer(Int64(limit))], map: row)
     }
 
     /// Clears the request payload of up to `limit` executions that ended at or before
@@ -196,18 +206,35 @@ enum ExecutionRecords {
         return db.changesCount
     }
 
-    static func lastEndedAt(_ db: Database) throws(SQLiteError) -> Int64? {
-        try db.fetchInt64(sql: "SELECT max(ended_at) FROM executions")
+    /// When the last execution ended; of `userId`'s sessions only when it is given.
+    static func lastEndedAt(_ db: Database, userId: String? = nil) throws(SQLiteError) -> Int64? {
+        guard let userId else { return try db.fetchInt64(sql: "SELECT max(ended_at) FROM executions") }
+        return try db.fetchInt64(
+            sql: """
+                SELECT max(executions.ended_at)
+                FROM executions JOIN sessions ON sessions.id = executions.session_id
+                WHERE sessions.user_id = ?
+                """, [.text(userId)])
     }
 
-    static func abandoned(_ db: Database, limit: Int) throws(SQLiteError) -> [ExecutionRow] {
-        try db.fetchAll(
+    /// Abandoned executions, newest first; of `userId`'s sessions only when it is given.
+    static func abandoned(_ db: Database, limit: Int, userId: String? = nil) throws(SQLiteError) -> [ExecutionRow] {
+        guard let userId else {
+            return try db.fetchAll(
+                sql: """
+                    \(select)
+                    WHERE executions.abandoned_at IS NOT NULL
+                    ORDER BY executions.abandoned_at DESC
+                    LIMIT ?
+                    """, [.integer(Int64(limit))], map: row)
+        }
+        return try db.fetchAll(
             sql: """
                 \(select)
-                WHERE executions.abandoned_at IS NOT NULL
+                WHERE sessions.user_id = ? AND executions.abandoned_at IS NOT NULL
                 ORDER BY executions.abandoned_at DESC
                 LIMIT ?
-                """, [.integer(Int64(limit))], map: row)
+                """, [.text(userId), .integer(Int64(limit))], map: row)
     }
 
     /// Detached, unclosed executions last attached at or before `cutoff`: due for

@@ -117,8 +117,8 @@ enum SessionRecords {
         try db.fetchOne(sql: findByKeySQL, [.text(key)], map: row)
     }
 
-    /// What a touch needs to decide: the row id, state, timeout and effective expiry of
-    /// `key`, read without materialising the rest of the row.
+    /// What a touch needs to decide: the row id, state, timeout, effective expiry and user
+    /// of `key`, read without materialising the rest of the row.
     ///
     /// The re-arm state is read only when the stored expiry is before the bucket a touch
     /// at `?2` would move it to, `roundUp(?2 + timeout, ?3)`: otherwise the session is
@@ -127,7 +127,7 @@ enum SessionRecords {
     /// and no `store_state` row. (An uncorrelated subquery inside `CASE` runs only when
     /// its branch is taken.)
     static let expiryProbeSQL = """
-        SELECT id, state, timeout_ms, last_access_at, expire_at, \(
+        SELECT id, state, timeout_ms, last_access_at, expire_at, user_id, \(
             [StoreStateRecords.Key.rearmEpoch, .rearmTick, .rearmSince, .servingStoppedAt].map { key in
                 "CASE WHEN expire_at < (?2 + timeout_ms + ?3 - 1) / ?3 * ?3 "
                     + "THEN (SELECT value FROM store_state WHERE name = '\(key.rawValue)') END"
@@ -147,7 +147,8 @@ enum SessionRecords {
                 id: row.int64(0), state: state, timeoutMs: timeoutMs,
                 expireAt: Expiry.effectiveExpireAt(
                     stored: row.optionalInt64(4), isLive: isLive, timeoutMs: timeoutMs, lastAccessAt: row.int64(3),
-                    rearm: rearmState(row, at: 5)))
+                    rearm: rearmState(row, at: 6)),
+                userId: row.string(5))
         }
     }
 
@@ -165,6 +166,8 @@ enum SessionRecords {
         var isLive: Bool { state.isLive }
         let timeoutMs: Int64?
         let expireAt: Int64?
+        /// The session's owner, for a touch in a scope.
+        let userId: String
     }
 
     /// The newest session of `userId` with client session id `clientSessionId`, live or ended.
@@ -219,8 +222,9 @@ enum SessionRecords {
     }
 
     /// The row with its details, config and links: two queries, one for the key-value
-    /// pairs and one for the links.
-    static func load(_ db: Database, _ row: SessionRow) throws(SQLiteError) -> Session {
+    /// pairs and one for the links. Links to sessions `scope` may not act on are left
+    /// out, so their keys never reach a caller outside it.
+    static func load(_ db: Database, _ row: SessionRow, scope: AccessScope? = nil) throws(SQLiteError) -> Session {
         var details: [String: String] = [:]
         var config: [String: String] = [:]
         for (isConfig, name, value) in try db.fetchAll(
@@ -234,17 +238,17 @@ enum SessionRecords {
         }
         var parents: [(id: Int64, key: String)] = []
         var children: [(id: Int64, key: String)] = []
-        for (isParent, key, linked) in try db.fetchAll(
+        for (isParent, key, linked, userId) in try db.fetchAll(
             sql: """
-                SELECT 0, sessions.key, session_links.child_id
+                SELECT 0, sessions.key, session_links.child_id, sessions.user_id
                 FROM session_links JOIN sessions ON sessions.id = session_links.child_id
                 WHERE session_links.parent_id = ?
                 UNION ALL
-                SELECT 1, sessions.key, session_links.parent_id
+                SELECT 1, sessions.key, session_links.parent_id, sessions.user_id
                 FROM session_links JOIN sessions ON sessions.id = session_links.parent_id
                 WHERE session_links.child_id = ?
-                """, [.integer(row.id), .integer(row.id)], map: { ($0.bool(0), $0.string(1), $0.int64(2)) })
-        {
+                """, [.integer(row.id), .integer(row.id)], map: { ($0.bool(0), $0.string(1), $0.int64(2), $0.string(3)) })
+        where scope.allows(userId) {
             if isParent { parents.append((linked, key)) } else { children.append((linked, key)) }
         }
         return session(
