@@ -27,24 +27,35 @@ struct CallContext: Sendable {
         return try await storeCall { try await body(try view(for: caller), caller) }
     }
 
-    /// Runs a streaming call's body like ``run(_:)``; when the server drains, the body is
-    /// cancelled and the stream ends with `UNAVAILABLE` so the client reconnects (and
-    /// resumes after the last sequence number it saw).
-    func stream(_ body: @escaping @Sendable (ScopedSessionStore, Caller) async throws -> Void) async throws {
+    /// Runs a streaming call's body like ``run(_:)``, until the body ends, the RPC is
+    /// cancelled (the client went away, its deadline passed) or the server drains. gRPC
+    /// reports a cancelled RPC through `context.cancellation`, not by cancelling the
+    /// handler's task, so the body runs in a child task that either event cancels. On a
+    /// drain the stream ends with `UNAVAILABLE`, so the client reconnects (and resumes
+    /// after the last sequence number it saw).
+    func stream(
+        _ context: ServerContext, _ body: @escaping @Sendable (ScopedSessionStore, Caller) async throws -> Void
+    ) async throws {
+        enum End { case finished, cancelled, drained }
         try await run { view, caller in
-            try await withThrowingTaskGroup(of: Bool.self) { group in
+            try await withThrowingTaskGroup(of: End.self) { group in
                 group.addTask {
                     try await body(view, caller)
-                    return true
+                    return .finished
+                }
+                group.addTask {
+                    try await context.cancellation.cancelled
+                    return .cancelled
                 }
                 group.addTask {
                     await drain.wait()
-                    return false
+                    return .drained
                 }
-                let finished = try await group.next() ?? true
-                group.cancelAll()
-                if !finished {
-                    throw RPCError(code: .unavailable, message: "the server is shutting down; reconnect and resume")
+                defer { group.cancelAll() }
+                switch try await group.next() ?? .finished {
+                case .finished: return
+                case .cancelled: throw RPCError(code: .cancelled, message: "the call was cancelled")
+                case .drained: throw RPCError(code: .unavailable, message: "the server is shutting down; reconnect and resume")
                 }
             }
         }

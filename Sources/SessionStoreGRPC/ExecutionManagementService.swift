@@ -64,7 +64,7 @@ public struct ExecutionManagementService: Sessionstore_V1_ExecutionManagement.Si
         response: RPCWriter<Sessionstore_V1_ReattachExecutionResponse>,
         context: ServerContext
     ) async throws {
-        try await calls.stream { view, _ in
+        try await calls.stream(context) { view, _ in
             func message(_ execution: Execution) -> Sessionstore_V1_ReattachExecutionResponse {
                 var message = Sessionstore_V1_ReattachExecutionResponse()
                 message.execution = Sessionstore_V1_Execution(execution)
@@ -72,28 +72,39 @@ public struct ExecutionManagementService: Sessionstore_V1_ExecutionManagement.Si
             }
             // Changes are read from the log after `seen`, taken before the attach, so none
             // made between the attach and the first read is missed.
-            let seen = try await view.latestEventSeq()
+            let owner = try await view.existingSession(key: request.sessionKey).userId
+            let seen = try await view.latestEventSeq(user: owner)
             var execution = try await view.attachExecution(key: request.sessionKey, operationId: request.operationID)
+            // The client is attached while its stream is open: however the stream ends
+            // before the execution does (the client goes away, a deadline, the server
+            // drains), the execution is detached, and may be reattached later. The detach
+            // runs to completion even though this task is cancelled.
+            let key = request.sessionKey
+            let operationId = request.operationID
+            func detach() async {
+                _ = try? await Task { try await view.detachExecution(key: key, operationId: operationId) }.value
+            }
+            var followedToTheEnd = !execution.status.isRunning
             do {
                 try await response.write(message(execution))
-                if execution.status.isRunning {
-                    let changes = view.events(from: seen, kinds: [EventKind.executionStatus, EventKind.executionDetached])
+                if !followedToTheEnd {
+                    let changes = try view.events(
+                        from: seen, kinds: [EventKind.executionStatus, EventKind.executionDetached], user: owner)
                     for try await event in changes
                     where event.sessionKey == execution.sessionKey && event.operationId == execution.operationId {
-                        execution = try await view.existingExecution(key: request.sessionKey, operationId: request.operationID)
+                        execution = try await view.existingExecution(key: key, operationId: operationId)
                         try await response.write(message(execution))
-                        if !execution.status.isRunning || !execution.attached { break }
+                        if !execution.status.isRunning || !execution.attached {
+                            followedToTheEnd = true
+                            break
+                        }
                     }
                 }
             } catch {
-                // The client went away (or the server drains): it detaches, and may
-                // reattach later. The detach runs to completion even though this task
-                // is cancelled.
-                let key = request.sessionKey
-                let operationId = request.operationID
-                _ = try? await Task { try await view.detachExecution(key: key, operationId: operationId) }.value
+                await detach()
                 throw error
             }
+            if !followedToTheEnd { await detach() }
         }
     }
 

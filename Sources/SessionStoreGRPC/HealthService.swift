@@ -46,11 +46,23 @@ public struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
         }
         message.status = status
         try await response.write(message)
-        if message.status == .serving {
-            await drain.wait()
-            guard !Task.isCancelled else { return }
-            message.status = .notServing
-            try await response.write(message)
+        guard message.status == .serving else { return }
+        // Until the server drains or the client goes away (which gRPC reports through
+        // the context, not by cancelling this task).
+        let drained = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await drain.wait()
+                return true
+            }
+            group.addTask {
+                _ = try? await context.cancellation.cancelled
+                return false
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? false
         }
+        guard drained else { return }
+        message.status = .notServing
+        try await response.write(message)
     }
 }

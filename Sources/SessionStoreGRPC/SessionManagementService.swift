@@ -70,11 +70,11 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
     public func getCurrentSessions(
         request: Sessionstore_V1_GetCurrentSessionsRequest, context: ServerContext
     ) async throws -> Sessionstore_V1_GetCurrentSessionsResponse {
-        try await calls.run { view, caller in
+        try await calls.run { view, _ in
             let limit = request.pageSize == 0 ? 100 : Int(request.pageSize)
             let filter = SessionFilter(
                 states: .live,
-                userId: request.userID.isEmpty ? caller.principal : request.userID,
+                userId: request.userID.isEmpty ? nil : request.userID,
                 dataSource: request.dataSource.isEmpty ? nil : request.dataSource,
                 limit: limit,
                 after: request.pageToken.isEmpty ? nil : request.pageToken)
@@ -171,7 +171,7 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
         response: RPCWriter<Sessionstore_V1_SessionStartNotification>,
         context: ServerContext
     ) async throws {
-        try await calls.stream { view, _ in
+        try await calls.stream(context) { view, _ in
             let starts = try await view.sessionStarts(dataSource: request.dataSource.isEmpty ? nil : request.dataSource)
             try await calls.forward(starts, to: response) { start in
                 var message = Sessionstore_V1_SessionStartNotification()
@@ -188,7 +188,7 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
         response: RPCWriter<Sessionstore_V1_SessionStopNotification>,
         context: ServerContext
     ) async throws {
-        try await calls.stream { view, _ in
+        try await calls.stream(context) { view, _ in
             let stops = try await view.sessionStops(dataSource: request.dataSource.isEmpty ? nil : request.dataSource)
             try await calls.forward(stops, to: response) { stop in
                 var message = Sessionstore_V1_SessionStopNotification()
@@ -207,7 +207,7 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
         response: RPCWriter<Sessionstore_V1_Event>,
         context: ServerContext
     ) async throws {
-        try await calls.stream { view, _ in
+        try await calls.stream(context) { view, _ in
             let kinds = request.kinds.isEmpty ? nil : Set(request.kinds.map(EventKind.init(rawValue:)))
             let start: Int64
             switch request.from {
@@ -222,7 +222,7 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
                 throw SessionStoreError(code: .invalidLimit, message: "after_seq must be at least 0 (got \(start))")
             }
             if request.follow {
-                try await calls.forward(view.events(from: start, kinds: kinds), to: response, Sessionstore_V1_Event.init)
+                try await calls.forward(try view.events(from: start, kinds: kinds), to: response, Sessionstore_V1_Event.init)
             } else {
                 var after = start
                 while true {

@@ -36,6 +36,9 @@ public struct SessionStoreGRPCServer: Service {
         /// Principals trusted to name the end client's address (`client_address`) for the
         /// per-address limits; everyone else is counted by its peer address.
         public var trustedProxies: Set<String>
+        /// How many calls one connection may have open at once (streams included); 4,096
+        /// unless told otherwise.
+        public var maxConcurrentStreams = 4096
 
         /// A configuration; plaintext on `host:port` unless `tls` is given.
         public init(
@@ -85,8 +88,13 @@ public struct SessionStoreGRPCServer: Service {
             configuration.host.contains(":")
             ? .ipv6(host: configuration.host, port: configuration.port)
             : .ipv4(host: configuration.host, port: configuration.port)
+        var transportConfig = HTTP2ServerTransport.Posix.Config.defaults
+        // Advertised to clients: left unset, HTTP/2 allows 100 streams a connection without
+        // saying so, and a client that opens more (a dashboard following many data
+        // sources) loses the whole connection.
+        transportConfig.http2.maxConcurrentStreams = configuration.maxConcurrentStreams
         self.transport = HTTP2ServerTransport.Posix(
-            address: address, transportSecurity: Self.transportSecurity(configuration.tls))
+            address: address, transportSecurity: Self.transportSecurity(configuration.tls), config: transportConfig)
     }
 
     private static func transportSecurity(_ tls: TLS?) -> HTTP2ServerTransport.Posix.TransportSecurity {

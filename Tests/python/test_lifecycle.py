@@ -66,7 +66,10 @@ def test_sigterm_drains_100_streams_and_in_flight_calls(tmp_path):
     workers = [threading.Thread(target=load, daemon=True) for _ in range(4)]
     for worker in workers:
         worker.start()
+    deadline = time.monotonic() + 60
     while len(acknowledged) < 50:
+        assert any(w.is_alive() for w in workers), server.log_text()
+        assert time.monotonic() < deadline, f"{len(acknowledged)} sessions in 60 s"
         time.sleep(0.01)
 
     started = time.monotonic()
@@ -116,7 +119,10 @@ def test_a_killed_server_restarts_with_every_acknowledged_change(tmp_path):
     workers = [threading.Thread(target=load, args=(n,), daemon=True) for n in range(4)]
     for worker in workers:
         worker.start()
+    deadline = time.monotonic() + 60
     while len(acknowledged) < 100:
+        assert any(w.is_alive() for w in workers), server.log_text()
+        assert time.monotonic() < deadline, f"{len(acknowledged)} sessions in 60 s"
         time.sleep(0.01)
     server.kill()
     for worker in workers:

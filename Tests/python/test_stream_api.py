@@ -3,6 +3,7 @@ associates, update details, read info and the current sessions, follow start and
 notifications filtered by data source, end sessions."""
 import queue
 import threading
+import time
 
 import grpc
 from google.protobuf import duration_pb2
@@ -83,6 +84,26 @@ def test_walkthrough(sessions):
     assert [s.session_key for s in current.sessions] == [associate.session_key]
 
 
+def established(stream_queue, make_probe, timeout=30):
+    """Probes until a probe's notification arrives, so the stream is known to be open:
+    a stream has no history, so what happened before it was established never comes."""
+    deadline = time.monotonic() + timeout
+    probes = []
+    while time.monotonic() < deadline:
+        probes.append(make_probe())
+        try:
+            message = stream_queue.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        assert message.session_key in probes
+        # Let the notifications of the other probes arrive, then drop them.
+        time.sleep(0.5)
+        while not stream_queue.empty():
+            assert stream_queue.get().session_key in probes
+        return
+    raise AssertionError("the stream was not established")
+
+
 def test_notifications_are_filtered_by_data_source_and_have_no_history(sessions):
     before = create(sessions, "before the stream")
     starts, stops = queue.Queue(), queue.Queue()
@@ -90,9 +111,10 @@ def test_notifications_are_filtered_by_data_source_and_have_no_history(sessions)
     stop_stream = sessions.GetSessionStopNotification(pb.GetSessionStopNotificationRequest(data_source=DS))
     follow(start_stream, starts)
     follow(stop_stream, stops)
-    # The streams are established once a session opened afterwards reaches them.
-    probe = create(sessions, "probe")
-    assert starts.get(timeout=30).session_key == probe.session_key
+    established(starts, lambda: create(sessions, "probe").session_key)
+    established(stops, lambda: sessions.EndSession(pb.EndSessionRequest(session_key=create(sessions, "probe").session_key)).session.session_key)
+    while not starts.empty():
+        starts.get()
 
     other = create(sessions, "elsewhere", data_source="Other")
     mine = create(sessions, "mine")
@@ -108,8 +130,15 @@ def test_notifications_are_filtered_by_data_source_and_have_no_history(sessions)
     )
     start_stream.cancel()
     stop_stream.cancel()
-    assert before.session_key not in {probe.session_key, mine.session_key}
-    assert starts.empty() or isinstance(starts.get(timeout=5), grpc.RpcError)
+    # The session opened before the streams never came, nor anything of "Other".
+    leftovers = []
+    while True:
+        try:
+            leftovers.append(starts.get(timeout=2))
+        except queue.Empty:
+            break
+    assert all(isinstance(item, grpc.RpcError) for item in leftovers), leftovers
+    assert before.session_key != mine.session_key
 
 
 def test_touch_says_whether_the_session_is_live(sessions):
