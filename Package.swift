@@ -101,6 +101,8 @@ let package = Package(
             dependencies: [
                 "SessionStore", "SessionStoreSQLite", "SessionStoreGRPC",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 systemPackage,
             ]
