@@ -48,10 +48,11 @@ struct SweepCommand: AsyncParsableCommand {
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Recover the file, then keep the heartbeat and the sweeper running until SIGINT or SIGTERM.",
+        abstract: "Recover the file, then keep the heartbeat and the sweeper running until SIGINT or SIGTERM; with --listen, serve the gRPC API too.",
         discussion: """
-            Logs to stderr. On SIGINT or SIGTERM the sweeper finishes its pass, the store closes cleanly, \
-            and a last log line says so. At the default level, info, the log shows serve's own lines \
+            Logs to stderr. On SIGINT or SIGTERM the sweeper finishes its pass, the gRPC server (with --listen) \
+            drains — no new calls, streams end with UNAVAILABLE, calls in flight finish — the store closes \
+            cleanly, and a last log line says so. At the default level, info, the log shows serve's own lines \
             (serving, what recovery found, the clean stop) and the store's warnings (a failed sweep, the \
             storm guard); debug adds a line per session opened, refused or ended and per maintenance pass.
             """)
