@@ -120,22 +120,15 @@ public struct SessionStoreConfiguration: Sendable {
 }
 
 extension SessionStoreConfiguration {
-    /// The durations in the milliseconds the store keeps, each checked once when the
-    /// store opens.
+    /// Every option's value, checked once when the store opens against what the option
+    /// takes by name: the same ranges, whether set by name or through its property.
     ///
-    /// - Throws: `INVALID_ARGUMENT.CONFIG_VALUE` naming the option whose duration is
-    ///   negative or does not fit in `Int64` milliseconds.
-    func checkDurations() throws(SessionStoreError) {
-        var durations: [(String, Duration)] = [
-            ("min-timeout", minTimeout), ("max-timeout", maxTimeout), ("tick", tick),
-            ("tombstone-retention", tombstoneRetention), ("event-retention", eventRetention),
-            ("subscription-retention", subscriptionRetention),
-            ("detached-timeout", detachedTimeout), ("streaming-query-retention", streamingQueryRetention),
-            ("instance-timeout", instanceTimeout), ("heartbeat-interval", heartbeatInterval),
-        ]
-        if case .after(let duration) = defaultTimeout { durations.append(("default-timeout", duration)) }
-        for (name, duration) in durations {
-            _ = try duration.milliseconds(field: .invalidConfigValue, name: "option \(name)")
+    /// - Throws: `INVALID_ARGUMENT.CONFIG_VALUE` naming the first option whose value is
+    ///   out of its range, such as a duration that is negative, below the option's
+    ///   minimum or beyond `Int64` milliseconds, or a count such as a `readerCount` of 0.
+    func checkOptions() throws(SessionStoreError) {
+        for option in Self.options {
+            try option.check(self)
         }
     }
 
@@ -203,7 +196,8 @@ public struct SessionLimits: Sendable, Hashable {
     public var maxConcurrentExecutionsPerSession: Int?
     /// Active streaming queries in one session.
     public var maxStreamingQueriesPerSession: Int?
-    /// Total bytes of the resources one session owns.
+    /// Total bytes of the resources one session owns. `nil` (unlimited) still keeps the
+    /// total within `Int64.max`.
     public var maxResourceBytesPerSession: Int64?
     /// Bytes of an execution's statement or request payload. Default 1 MiB.
     public var maxPayloadBytes = 1_048_576

@@ -149,7 +149,8 @@ extension SessionStore {
     /// A resource of 0 bytes adds nothing to the bytes the session holds, so it passes the
     /// byte limit even when the session is at it; it still counts against
     /// ``SessionLimits/maxResourcesPerSession``, which bounds how many a session owns
-    /// whatever their size.
+    /// whatever their size. Without a byte limit, the session's total must still fit in
+    /// `Int64`: a resource that would carry it past `Int64.max` bytes is refused.
     ///
     /// - Throws: `LIMIT_EXCEEDED.RESOURCES_PER_SESSION`,
     ///   `LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION` (nothing written for either),
@@ -169,10 +170,13 @@ extension SessionStore {
                 try OwnedRecords.resourceCount(db, sessionRowId: session.id)
             }
             let held = try OwnedRecords.resourceBytes(db, sessionRowId: session.id)
-            if let maxBytes, held.addingSaturated(bytes) > maxBytes {
+            // Unlimited still means a total that fits in Int64: both are at least 0, so
+            // the subtraction cannot overflow where the sum could.
+            let limit = maxBytes ?? .max
+            if held > limit - bytes {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.resourceBytesPerSession,
-                    message: "session \(key) holds \(held) bytes; \(bytes) more exceed the limit of \(maxBytes)")
+                    message: "session \(key) holds \(held) bytes; \(bytes) more exceed the limit of \(limit)")
             }
             let resource = OwnedResource(
                 sessionKey: key, kind: kind, name: name, bytes: bytes, createdAt: Timestamp(milliseconds: now))

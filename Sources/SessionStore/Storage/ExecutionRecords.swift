@@ -323,14 +323,6 @@ enum ExecutionRecords {
     }
 }
 
-extension Int64 {
-    /// `self + other`, stopping at the bounds instead of trapping.
-    func addingSaturated(_ other: Int64) -> Int64 {
-        let (sum, overflow) = addingReportingOverflow(other)
-        return overflow ? (other > 0 ? .max : .min) : sum
-    }
-}
-
 extension ExecutionRecords {
     /// Running executions owned by `instance`.
     static func running(_ db: Database, instance: Int64) throws(SQLiteError) -> [ExecutionRow] {
