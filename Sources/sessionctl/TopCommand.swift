@@ -24,11 +24,11 @@ struct TopCommand: AsyncParsableCommand {
             repeat {
                 let frame = try await render(store)
                 if once {
-                    print(frame, terminator: "")
+                    Output.printText(frame)
                     return
                 }
                 // Home the cursor and clear the screen, then draw the frame in one write.
-                FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + frame).utf8))
+                FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + TerminalText.escaped(frame, keepingNewlines: true)).utf8))
                 try await Task.sleep(for: .milliseconds(milliseconds))
             } while !Task.isCancelled
         }

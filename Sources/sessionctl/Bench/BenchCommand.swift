@@ -82,7 +82,7 @@ struct BenchCommand: AsyncParsableCommand {
             }
             line += "\n"
             FileHandle.standardError.write(Data(line.utf8))
-            if !global.json { print(line, terminator: "") }
+            if !global.json { Output.printText(line) }
         }
     }
 
