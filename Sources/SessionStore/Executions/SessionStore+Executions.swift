@@ -33,7 +33,7 @@ extension SessionStore {
         let validator = configuration.validator
         let key = try validator.key(key)
         let operationId = try operationId.map { (id) throws in try validator.operationId(id) } ?? SessionKey.make()
-        try validator.tags(tags)
+        let tags = try validator.tags(tags)
         if let statement { try validator.payload(statement.utf8.count, field: .invalidStatement) }
         if let request { try validator.payload(request.count, field: .invalidRequest) }
         let timeoutMs = timeout?.wholeMilliseconds
@@ -176,7 +176,7 @@ extension SessionStore {
     /// Cancels the running executions carrying `tag`, and stops the session's streaming
     /// queries with that tag. Returns the canceled operation ids and the stopped query ids.
     public func interrupt(key: String, tag: String) async throws -> Interruption {
-        try configuration.validator.id(tag, field: .invalidTag)
+        let tag = try configuration.validator.id(tag, field: .invalidTag)
         return try await interrupt(key: key, reason: "interrupted by tag \(tag)", stopsQueriesTagged: .some(tag)) { db, session in
             try ExecutionRecords.running(db, sessionRowId: session.id, tag: tag)
         }

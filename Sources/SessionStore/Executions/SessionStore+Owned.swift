@@ -26,11 +26,11 @@ extension SessionStore {
     ) async throws -> StreamingQuery {
         let validator = configuration.validator
         let key = try validator.key(key)
-        try validator.id(queryId, field: .invalidQueryId)
-        try validator.id(runId, field: .invalidRunId)
-        try validator.optionalId(name, field: .invalidQueryName)
+        let queryId = try validator.id(queryId, field: .invalidQueryId)
+        let runId = try validator.id(runId, field: .invalidRunId)
+        let name = try validator.optionalId(name, field: .invalidQueryName)
         let operationId = try operationId.map { (id) throws in try validator.operationId(id) }
-        try validator.tags(tags)
+        let tags = try validator.tags(tags)
         let maxQueries = configuration.limits.maxStreamingQueriesPerSession
         let maxKept = configuration.limits.maxQueriesPerSession
         let maxTags = configuration.limits.maxTagsPerExecution
@@ -71,6 +71,7 @@ extension SessionStore {
     /// A streaming query of the session, active or stopped (until retention removes it).
     public func query(key: String, queryId: String) async throws -> StreamingQuery? {
         let key = try configuration.validator.key(key)
+        let queryId = try configuration.validator.id(queryId, field: .invalidQueryId)
         return try await read { db in
             guard let session = try SessionRecords.find(db, key: key) else { throw SessionStoreError.sessionNotFound(key) }
             return try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId)?.query
@@ -95,6 +96,7 @@ extension SessionStore {
     @discardableResult
     public func stopQuery(key: String, queryId: String, reason: String = "stopped by client") async throws -> StreamingQuery {
         let key = try configuration.validator.key(key)
+        let queryId = try configuration.validator.id(queryId, field: .invalidQueryId)
         try configuration.validator.value(reason, field: .invalidReason)
         return try await mutate(key: key) { db, session, now in
             guard let (rowId, query) = try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) else {
@@ -116,6 +118,7 @@ extension SessionStore {
     @discardableResult
     public func removeQuery(key: String, queryId: String) async throws -> StreamingQuery {
         let key = try configuration.validator.key(key)
+        let queryId = try configuration.validator.id(queryId, field: .invalidQueryId)
         return try await mutate(key: key) { db, session, now in
             guard let (rowId, query) = try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) else {
                 throw Self.queryNotFound(queryId, key)
@@ -160,8 +163,8 @@ extension SessionStore {
     public func addResource(key: String, kind: String, name: String, bytes: Int64) async throws -> OwnedResource {
         let validator = configuration.validator
         let key = try validator.key(key)
-        try validator.id(kind, field: .invalidResourceKind)
-        try validator.id(name, field: .invalidResourceName)
+        let kind = try validator.id(kind, field: .invalidResourceKind)
+        let name = try validator.id(name, field: .invalidResourceName)
         guard bytes >= 0 else { throw SessionStoreError.invalidArgument(.invalidBytes, "a resource size must not be negative (got \(bytes))") }
         let maxBytes = configuration.limits.maxResourceBytesPerSession
         let maxResources = configuration.limits.maxResourcesPerSession
@@ -208,6 +211,8 @@ extension SessionStore {
     @discardableResult
     public func releaseResource(key: String, kind: String, name: String) async throws -> OwnedResource {
         let key = try configuration.validator.key(key)
+        let kind = try configuration.validator.id(kind, field: .invalidResourceKind)
+        let name = try configuration.validator.id(name, field: .invalidResourceName)
         let released = try await mutate(key: key) { db, session, now in
             guard
                 let resource = try OwnedRecords.deleteResource(

@@ -39,6 +39,10 @@ extension SessionStore {
     /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
     public func listSessions(_ filter: SessionFilter = SessionFilter()) async throws -> [Session] {
         try configuration.validator.listLimit(filter.limit)
+        var normalized = filter
+        normalized.userId = try configuration.validator.optionalId(filter.userId, field: .invalidUserId)
+        normalized.dataSource = try configuration.validator.optionalId(filter.dataSource, field: .invalidDataSource)
+        let filter = normalized
         let after = try filter.after.map { (key) throws in try configuration.validator.key(key) }
         let instant = configuration.expiryInstant(clock.now())
         return try await read { db in
@@ -60,7 +64,7 @@ extension SessionStore {
     /// sessions they join, until the tombstone is pruned
     /// (``SessionStoreConfiguration/tombstoneRetention``).
     public func listCurrentSessions(dataSource: String? = nil, limit: Int = 10_000) async throws -> [Session] {
-        try configuration.validator.optionalId(dataSource, field: .invalidDataSource)
+        let dataSource = try configuration.validator.optionalId(dataSource, field: .invalidDataSource)
         return try await listSessions(SessionFilter(states: .live, dataSource: dataSource, limit: limit))
     }
 

@@ -23,8 +23,8 @@ extension SessionStore {
     ///   `INVALID_HANDLE.SESSION_CLOSED` when it is closing or ended otherwise.
     public func isolatedSession(userId: String, sessionId: String) async throws -> Session? {
         let validator = configuration.validator
-        try validator.id(userId, field: .invalidUserId)
-        try validator.id(sessionId, field: .invalidSessionId)
+        let userId = try validator.id(userId, field: .invalidUserId)
+        let sessionId = try validator.id(sessionId, field: .invalidSessionId)
         let now = clock.now()
         let instant = configuration.expiryInstant(now)
         let found = try await quickRead { db -> (SessionRow, Session)? in
@@ -111,7 +111,7 @@ extension SessionStore {
     ///   details than allowed (nothing is written).
     public func updateDetails(key: String, _ details: [String: String]) async throws {
         let key = try configuration.validator.key(key)
-        try configuration.validator.pairs(details, nameField: .invalidDetailName, valueField: .invalidDetailValue)
+        let details = try configuration.validator.pairs(details, nameField: .invalidDetailName, valueField: .invalidDetailValue)
         let maxDetails = configuration.limits.maxDetailsPerSession
         try await mutate(key: key) { db, row, now in
             for (name, value) in details {
@@ -132,7 +132,7 @@ extension SessionStore {
     /// Removes the named details; names that are not set are ignored. Counts as an access.
     public func removeDetails(key: String, names: [String]) async throws {
         let key = try configuration.validator.key(key)
-        for name in names { try configuration.validator.id(name, field: .invalidDetailName) }
+        let names = try names.map { (name) throws(SessionStoreError) in try configuration.validator.id(name, field: .invalidDetailName) }
         try await mutate(key: key) { db, row, now in
             var removed: [String] = []
             for name in names where try SessionDetailRecords.removeDetail(db, sessionRowId: row.id, name: name) {
@@ -158,7 +158,7 @@ extension SessionStore {
     @discardableResult
     public func setConfig(key: String, _ config: [String: String]) async throws -> [String] {
         let key = try configuration.validator.key(key)
-        try configuration.validator.pairs(config, nameField: .invalidConfigName, valueField: .invalidConfigValue)
+        let config = try configuration.validator.pairs(config, nameField: .invalidConfigName, valueField: .invalidConfigValue)
         // Matched here, on the caller's task: the writer thread only runs SQL.
         let redacted = Set(config.keys.filter(redaction.redacts))
         let maxConfig = configuration.limits.maxConfigPerSession
@@ -189,9 +189,10 @@ extension SessionStore {
     /// Replaces the session's identifier (`nil` clears it). Counts as an access.
     public func updateIdentifier(key: String, _ identifier: String?) async throws {
         let key = try configuration.validator.key(key)
-        try configuration.validator.optionalId(identifier, field: .invalidIdentifier)
+        let identifier = try configuration.validator.optionalId(identifier, field: .invalidIdentifier)
         try await mutate(key: key) { db, row, now in
-            guard row.identifier != identifier else { return }
+            // Bytes, as SQLite compares: an old NFD identifier is replaced by its NFC form.
+            guard row.identifier.map({ Array($0.utf8) }) != identifier.map({ Array($0.utf8) }) else { return }
             try SessionRecords.setIdentifier(db, sessionRowId: row.id, identifier: identifier)
             var payload: [String: String] = [:]
             payload["old"] = row.identifier
