@@ -120,8 +120,14 @@ extension SessionStoreConfiguration {
             \.maxPendingReads, range: 1...10_000_000),
         limit("max-sessions", "Live sessions in the store.", \.limits.maxSessions),
         limit("max-sessions-per-user", "Live sessions of one user (Hive's limit.connections.per.user).", \.limits.maxSessionsPerUser),
-        limit("max-sessions-per-address", "Live sessions from one client address (Hive's ...per.ipaddress).", \.limits.maxSessionsPerAddress),
-        limit("max-sessions-per-user-address", "Live sessions of one user from one address (Hive's ...per.user.ipaddress).", \.limits.maxSessionsPerUserAddress),
+        limit(
+            "max-sessions-per-address",
+            "Live sessions from one client address (Hive's ...per.ipaddress); skipped for an open that gives no address.",
+            \.limits.maxSessionsPerAddress),
+        limit(
+            "max-sessions-per-user-address",
+            "Live sessions of one user from one address (Hive's ...per.user.ipaddress); skipped for an open that gives no address.",
+            \.limits.maxSessionsPerUserAddress),
         limit("max-sessions-per-data-source", "Live sessions of one data source.", \.limits.maxSessionsPerDataSource),
         limit("max-concurrent-executions-per-session", "Running executions in one session.", \.limits.maxConcurrentExecutionsPerSession),
         limit("max-streaming-queries-per-session", "Active streaming queries in one session.", \.limits.maxStreamingQueriesPerSession),

@@ -168,8 +168,14 @@ public struct SessionLimits: Sendable, Hashable {
     /// Live sessions of one user (Hive's `hive.server2.limit.connections.per.user`).
     public var maxSessionsPerUser: Int?
     /// Live sessions from one client address (Hive's `...per.ipaddress`).
+    ///
+    /// Skipped for a session opened without ``OpenSessionRequest/clientAddress``, which
+    /// is not counted either: the limit holds only when every open names its address.
     public var maxSessionsPerAddress: Int?
     /// Live sessions of one user from one address (Hive's `...per.user.ipaddress`).
+    ///
+    /// Skipped, like ``maxSessionsPerAddress``, for a session opened without a client
+    /// address.
     public var maxSessionsPerUserAddress: Int?
     /// Live sessions of one data source.
     public var maxSessionsPerDataSource: Int?
