@@ -232,7 +232,7 @@ import Testing
         try await Self.runAll(commands, in: db)
     }
 
-    /// Runs each command (four at a time) and expects an exit, never a signal: 0, 1 with a
+    /// Runs each command (two at a time, beside the other suites) and expects an exit, never a signal: 0, 1 with a
     /// one-line `error: CODE: ...`, or 64 with the usage error.
     private static func runAll(_ commands: [[String]], in db: CLIDatabase) async throws {
         try await withThrowingTaskGroup(of: (arguments: [String], result: CommandResult).self) { group in
@@ -241,7 +241,7 @@ import Testing
                 guard let arguments = pending.popFirst() else { return }
                 group.addTask { (arguments, try await db.run(arguments)) }
             }
-            for _ in 0..<4 { next() }
+            for _ in 0..<2 { next() }
             while let (arguments, result) = try await group.next() {
                 let command = "sessionctl " + arguments.joined(separator: " ")
                 #expect([0, 1, 64].contains(result.status), "\(command) exited \(result.status): \(result.stderr.prefix(600))")
