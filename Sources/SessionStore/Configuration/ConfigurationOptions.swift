@@ -157,6 +157,9 @@ extension SessionStoreConfiguration {
             "max-resources-per-session", "Resources one session owns at once, whatever their size.", \.limits.maxResourcesPerSession,
             range: 0...10_000_000),
         count(
+            "max-unclosed-executions-per-session", "Executions one session keeps unclosed, running or ended; closing one makes room.",
+            \.limits.maxUnclosedExecutionsPerSession, range: 0...1_000_000),
+        count(
             "max-queries-per-session", "Streaming queries one session keeps, active or stopped.", \.limits.maxQueriesPerSession,
             range: 0...1_000_000),
         count("max-id-bytes", "UTF-8 bytes of an id or name.", \.limits.maxIdBytes, range: 1...1_048_576),

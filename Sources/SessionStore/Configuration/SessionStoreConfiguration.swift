@@ -200,6 +200,10 @@ public struct SessionLimits: Sendable, Hashable {
     public var maxValueBytes = 65_536
     /// Running executions in one session (pending to ready for execution).
     public var maxConcurrentExecutionsPerSession: Int?
+    /// Executions one session keeps unclosed, running or ended but not closed; creating
+    /// one more is refused with `LIMIT_EXCEEDED.UNCLOSED_EXECUTIONS_PER_SESSION` until one
+    /// is closed. Bounds the rows a session's end has to close. Default 1,000.
+    public var maxUnclosedExecutionsPerSession = 1_000
     /// Active streaming queries in one session.
     public var maxStreamingQueriesPerSession: Int?
     /// Total bytes of the resources one session owns. `nil` (unlimited) still keeps the

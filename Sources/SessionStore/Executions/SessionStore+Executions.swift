@@ -24,6 +24,7 @@ extension SessionStore {
     ///   `INVALID_HANDLE.OPERATION_ALREADY_EXISTS`, `INVALID_HANDLE.OPERATION_ABANDONED`,
     ///   `INVALID_HANDLE.SESSION_CLOSED`, `INVALID_HANDLE.SESSION_NOT_FOUND`,
     ///   `LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION`, `LIMIT_EXCEEDED.TAGS_PER_EXECUTION`,
+    ///   `LIMIT_EXCEEDED.UNCLOSED_EXECUTIONS_PER_SESSION` (nothing written for any),
     ///   `INVALID_ARGUMENT.*`.
     @discardableResult
     public func createExecution(
@@ -41,6 +42,7 @@ extension SessionStore {
             throw SessionStoreError.invalidArgument(.invalidTimeout, "an execution timeout must be positive (got \(timeoutMs) ms)")
         }
         let maxRunning = configuration.limits.maxConcurrentExecutionsPerSession
+        let maxUnclosed = configuration.limits.maxUnclosedExecutionsPerSession
         let instanceId = self.instanceId
         let execution = try await mutate(key: key) { db, session, now in
             if let existing = try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId) {
@@ -54,6 +56,9 @@ extension SessionStore {
             }
             try Limits.enforcePerSession(maxRunning, code: .executionsPerSession, key: key, what: "running executions") {
                 try ExecutionRecords.runningCount(db, sessionRowId: session.id)
+            }
+            try Limits.enforcePerSession(maxUnclosed, code: .unclosedExecutionsPerSession, key: key, what: "unclosed executions") {
+                try ExecutionRecords.unclosedCount(db, sessionRowId: session.id)
             }
             // The session's row id, not its key: a job tag travels to engine logs and UIs,
             // and the key is the proof of ownership.

@@ -131,6 +131,15 @@ enum ExecutionRecords {
                 """, [.integer(sessionRowId)], map: row)
     }
 
+    /// Executions of a session not closed yet, through `executions_unclosed`.
+    static func unclosedCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(
+            sql: """
+                SELECT count(*) FROM executions
+                WHERE session_id = ? AND closed_at IS NULL
+                """, [.integer(sessionRowId)]) ?? 0
+    }
+
     static func runningCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(
             sql: """
