@@ -232,8 +232,8 @@ import Testing
         try await Self.runAll(commands, in: db)
     }
 
-    /// Runs each command (two at a time, beside the other suites) and expects an exit, never a signal: 0, 1 with a
-    /// one-line `error: CODE: ...`, or 64 with the usage error.
+    /// Runs each command (two at a time, beside the other suites) and expects an exit,
+    /// never a signal: 0, 1 with `error: CODE: ...`, or 64 with the usage error.
     private static func runAll(_ commands: [[String]], in db: CLIDatabase) async throws {
         try await withThrowingTaskGroup(of: (arguments: [String], result: CommandResult).self) { group in
             var pending = commands[...]
