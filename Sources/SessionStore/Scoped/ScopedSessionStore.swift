@@ -21,7 +21,7 @@ extension SessionStore {
     ///
     /// - Throws: `INVALID_ARGUMENT.USER_ID` when `principal` is not a valid user id.
     public func acting(as principal: String) throws -> ScopedSessionStore {
-        try configuration.validator.id(principal, field: .invalidUserId)
+        let principal = try configuration.validator.id(principal, field: .invalidUserId)
         return ScopedSessionStore(
             store: self, scope: AccessScope(principal: principal, policy: configuration.impersonationPolicy))
     }
@@ -194,7 +194,7 @@ extension ScopedSessionStore {
     ///
     /// - Throws: `PERMISSION_DENIED.IMPERSONATION` for a user the principal may not act as.
     public func listCurrentSessions(dataSource: String? = nil, user: String? = nil, limit: Int = 10_000) async throws -> [Session] {
-        try store.configuration.validator.optionalId(dataSource, field: .invalidDataSource)
+        let dataSource = try store.configuration.validator.optionalId(dataSource, field: .invalidDataSource)
         return try await listSessions(SessionFilter(states: .live, userId: user, dataSource: dataSource, limit: limit))
     }
 }
