@@ -87,13 +87,15 @@ public final class SessionStore: Sendable {
     ///   `SCHEMA.TOO_NEW` when a newer build wrote it,
     ///   `SCHEMA.UNKNOWN_MIGRATION` when it records a migration this build skipped, and
     ///   `SCHEMA.CHECKSUM_MISMATCH` when a migration it recorded differs from this build's;
-    ///   `INVALID_ARGUMENT.CONFIG_VALUE` for a configured duration that is negative or
-    ///   beyond `Int64` milliseconds, or a ``SessionStoreConfiguration/redactionPattern``
+    ///   `INVALID_ARGUMENT.CONFIG_VALUE` for a configured value outside the range its
+    ///   option takes by name (a duration that is negative or beyond `Int64`
+    ///   milliseconds, a count such as a reader count of 0, a negative limit), or a
+    ///   ``SessionStoreConfiguration/redactionPattern``
     ///   that is not a regular expression, before the file is opened.
     public static func open(
         path: String, configuration: SessionStoreConfiguration = SessionStoreConfiguration()
     ) async throws -> SessionStore {
-        try configuration.checkDurations()
+        try configuration.checkOptions()
         let redaction = try Redaction(pattern: configuration.redactionPattern)
         let clock = configuration.clock
         let logger = configuration.logger.withCallMetadata()

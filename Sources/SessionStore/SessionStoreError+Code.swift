@@ -115,6 +115,10 @@ extension SessionStoreError {
         /// Registering the query would exceed the streaming queries one session keeps, active or stopped;
         /// removing stopped ones (or their retention passing) makes room.
         public static let queriesPerSession = Code("LIMIT_EXCEEDED.QUERIES_PER_SESSION", .capacityExceeded)
+        /// Creating the execution would exceed the executions one session keeps unclosed
+        /// (``SessionLimits/maxUnclosedExecutionsPerSession``); closing one makes room.
+        /// Nothing is written.
+        public static let unclosedExecutionsPerSession = Code("LIMIT_EXCEEDED.UNCLOSED_EXECUTIONS_PER_SESSION", .capacityExceeded)
 
         // MARK: Authentication
 
@@ -277,6 +281,7 @@ extension SessionStoreError {
             tagsPerExecution,
             resourcesPerSession,
             queriesPerSession,
+            unclosedExecutionsPerSession,
             authenticationFailed,
             impersonationDenied,
             invalidUserId,

@@ -101,9 +101,7 @@ public final class Database {
 
     private func configure() throws(SQLiteError) {
         sqlite3_extended_result_codes(handle, 1)
-        let timeout = configuration.busyTimeout.components
-        let milliseconds = timeout.seconds * 1000 + timeout.attoseconds / 1_000_000_000_000_000
-        sqlite3_busy_timeout(handle, Int32(clamping: milliseconds))
+        sqlite3_busy_timeout(handle, configuration.busyTimeoutMilliseconds)
         let code = csqlite_disable_double_quoted_strings(handle)
         guard code == SQLITE_OK else { throw lastError(code: code, sql: nil) }
 

@@ -13,7 +13,8 @@ public struct DatabaseConfiguration: Sendable {
     /// Whether commits are synced to disk; see ``Durability``.
     public var durability: Durability
     /// How long a connection waits for another one's lock before failing with
-    /// `SQLITE_BUSY`.
+    /// `SQLITE_BUSY`. SQLite takes whole milliseconds in an `Int32`: a longer wait is
+    /// cut to `Int32.max` ms (about 24.8 days), a negative one to zero.
     public var busyTimeout: Duration
     /// Open without write access; the file must exist.
     public var readOnly: Bool
@@ -48,5 +49,16 @@ public struct DatabaseConfiguration: Sendable {
         self.readOnly = readOnly
         self.createIfMissing = createIfMissing
         self.walSizeLimit = walSizeLimit
+    }
+}
+
+extension DatabaseConfiguration {
+    /// ``busyTimeout`` as `sqlite3_busy_timeout` takes it: whole milliseconds clamped to
+    /// `0...Int32.max`, for any `Duration`.
+    var busyTimeoutMilliseconds: Int32 {
+        if busyTimeout <= .zero { return 0 }
+        if busyTimeout >= .milliseconds(Int32.max) { return .max }
+        let (seconds, attoseconds) = busyTimeout.components
+        return Int32(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -284,7 +284,7 @@ struct Narrator {
     }
 
     func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        Output.printLine(text)
     }
 }
 

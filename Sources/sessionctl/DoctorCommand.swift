@@ -13,9 +13,9 @@ struct DoctorCommand: AsyncParsableCommand {
         if global.json {
             try Output(json: true).printJSON(report)
         } else {
-            print("integrity check:    \(report.integrity.joined(separator: "; "))")
-            print("foreign key check:  \(report.foreignKeyViolations.isEmpty ? "ok" : report.foreignKeyViolations.joined(separator: "; "))")
-            print("migrations:         \(report.migrationProblems.isEmpty ? "ok" : report.migrationProblems.joined(separator: "; "))")
+            Output.printLine("integrity check:    \(report.integrity.joined(separator: "; "))")
+            Output.printLine("foreign key check:  \(report.foreignKeyViolations.isEmpty ? "ok" : report.foreignKeyViolations.joined(separator: "; "))")
+            Output.printLine("migrations:         \(report.migrationProblems.isEmpty ? "ok" : report.migrationProblems.joined(separator: "; "))")
         }
         if !report.isHealthy {
             throw ExitCode(1)

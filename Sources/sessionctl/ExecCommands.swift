@@ -181,8 +181,8 @@ struct InterruptCommand: AsyncParsableCommand {
         if global.json {
             try global.output.printJSON(["interrupted": interrupted.operationIds, "stoppedQueries": interrupted.queryIds])
         } else {
-            interrupted.operationIds.forEach { print($0) }
-            interrupted.queryIds.forEach { print("query \($0)") }
+            interrupted.operationIds.forEach { Output.printLine($0) }
+            interrupted.queryIds.forEach { Output.printLine("query \($0)") }
         }
     }
 }
@@ -221,7 +221,7 @@ extension Output {
             ("error", execution.error ?? "-"),
         ]
         for (name, value) in fields {
-            print("\((name + ":").padding(toLength: 16, withPad: " ", startingAt: 0))\(value)")
+            Output.printLine("\((name + ":").padding(toLength: 16, withPad: " ", startingAt: 0))\(value)")
         }
     }
 
@@ -243,7 +243,7 @@ extension Output {
             try printJSON(Idle(lastEndedAt: lastEndedAt))
             return
         }
-        print(lastEndedAt.map { "no running executions; the last one ended at \($0.iso8601)" } ?? "no running executions; none has ended yet")
+        Output.printLine(lastEndedAt.map { "no running executions; the last one ended at \($0.iso8601)" } ?? "no running executions; none has ended yet")
     }
 
     func printExecutions(_ executions: [Execution], single: Bool = false) throws {

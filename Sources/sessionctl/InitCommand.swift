@@ -13,7 +13,7 @@ struct InitCommand: AsyncParsableCommand {
         if global.json {
             try Output(json: true).printJSON(InitResult(path: status.path, schemaVersion: status.schemaVersion))
         } else {
-            print("\(status.path): schema version \(status.schemaVersion)")
+            Output.printLine("\(status.path): schema version \(status.schemaVersion)")
         }
     }
 

@@ -23,8 +23,8 @@ struct LoadCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        guard sessions >= 0, executions >= 0, (1...256).contains(concurrency) else {
-            throw ValidationError("--sessions and --executions must be at least 0, --concurrency within 1...256")
+        guard (0...1_000_000_000).contains(sessions), (0...10_000).contains(executions), (1...256).contains(concurrency) else {
+            throw ValidationError("--sessions must be within 0...1000000000, --executions within 0...10000, --concurrency within 1...256")
         }
     }
 

@@ -23,7 +23,7 @@ struct MetricsCommand: AsyncParsableCommand {
         if global.json {
             try global.output.printJSON(snapshot)
         } else {
-            print(PrometheusExposition.text(snapshot.families), terminator: "")
+            Output.printText(PrometheusExposition.text(snapshot.families))
         }
     }
 }

@@ -15,8 +15,18 @@ struct Output {
     /// library's buffer (which holds a few KiB before writing to a pipe or a file): for
     /// commands that print as things happen, so a reader sees each line as it happens and
     /// a SIGTERM loses none. ``printJSON(_:)`` writes the same way.
+    ///
+    /// Every line of text output goes through here (or ``printText(_:)``), escaped with
+    /// ``TerminalText/escaped(_:keepingNewlines:)``: a stored value never reaches the
+    /// terminal as a control sequence.
     static func printLine(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        FileHandle.standardOutput.write(Data((TerminalText.escaped(line) + "\n").utf8))
+    }
+
+    /// Writes a block of lines `sessionctl` joined (a `top` frame, the metrics
+    /// exposition) as it is, in one write, escaped but for its newlines.
+    static func printText(_ text: String) {
+        FileHandle.standardOutput.write(Data(TerminalText.escaped(text, keepingNewlines: true).utf8))
     }
 
     func printError(code: String, message: String) {
@@ -26,13 +36,13 @@ struct Output {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             line = String(decoding: data, as: UTF8.self)
         } else {
-            line = "error: \(code): \(message)"
+            line = TerminalText.escaped("error: \(code): \(message)")
         }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     /// Left-aligned columns under a header, for people.
-    func printTable(_ header: [String], _ rows: [[String]], write: (String) -> Void = { print($0) }) {
+    func printTable(_ header: [String], _ rows: [[String]], write: (String) -> Void = Output.printLine) {
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {

@@ -27,21 +27,21 @@ struct SweepCommand: AsyncParsableCommand {
             try global.output.printJSON(report)
             return
         }
-        print("expired sessions:      \(report.expiredSessions.count)")
-        report.expiredSessions.keys.forEach { print("  \($0)") }
+        Output.printLine("expired sessions:      \(report.expiredSessions.count)")
+        report.expiredSessions.keys.forEach { Output.printLine("  \($0)") }
         if !report.expiredSessions.isComplete {
-            print("  ... and \(report.expiredSessions.count - report.expiredSessions.keys.count) more (session.ended events)")
+            Output.printLine("  ... and \(report.expiredSessions.count - report.expiredSessions.keys.count) more (session.ended events)")
         }
-        print("re-armed sessions:     \(report.rearmedSessions)")
-        print("spared (running):      \(report.sparedActiveSessions)")
-        print("rows examined:         \(report.rowsExamined)")
-        print("abandoned executions:  \(report.maintenance.abandonedOperations.count)")
-        print("timed-out executions:  \(report.maintenance.timedOutOperations.count)")
-        print("pruned queries:        \(report.maintenance.prunedQueries)")
-        print("pruned tombstones:     \(report.prunedSessions)")
-        print("pruned events:         \(report.prunedEvents)")
-        print("pruned subscriptions:  \(report.prunedSubscriptions)")
-        print("cleared requests:      \(report.clearedRequests)")
+        Output.printLine("re-armed sessions:     \(report.rearmedSessions)")
+        Output.printLine("spared (running):      \(report.sparedActiveSessions)")
+        Output.printLine("rows examined:         \(report.rowsExamined)")
+        Output.printLine("abandoned executions:  \(report.maintenance.abandonedOperations.count)")
+        Output.printLine("timed-out executions:  \(report.maintenance.timedOutOperations.count)")
+        Output.printLine("pruned queries:        \(report.maintenance.prunedQueries)")
+        Output.printLine("pruned tombstones:     \(report.prunedSessions)")
+        Output.printLine("pruned events:         \(report.prunedEvents)")
+        Output.printLine("pruned subscriptions:  \(report.prunedSubscriptions)")
+        Output.printLine("cleared requests:      \(report.clearedRequests)")
     }
 }
 

@@ -164,7 +164,7 @@ struct TouchCommand: AsyncParsableCommand {
         if global.json {
             try global.output.printJSON(Touched(key: key, live: result.isLive, result: result))
         } else {
-            print(result.rawValue)
+            Output.printLine(result.rawValue)
         }
     }
 

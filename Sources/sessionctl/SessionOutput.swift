@@ -34,7 +34,7 @@ extension Output {
 
     /// One `name: value` line, aligned with ``printSession(_:)``'s.
     func printField(_ name: String, _ value: String) {
-        print("\((name + ":").padding(toLength: 16, withPad: " ", startingAt: 0))\(value)")
+        Output.printLine("\((name + ":").padding(toLength: 16, withPad: " ", startingAt: 0))\(value)")
     }
 
     /// Sessions: JSON array, or a table.

@@ -15,12 +15,12 @@ struct StatusCommand: AsyncParsableCommand {
             try output.printJSON(status)
             return
         }
-        print("file:           \(status.path)")
-        print("schema version: \(status.schemaVersion) (this build: \(status.latestKnownVersion))")
-        print("file size:      \(status.fileBytes) bytes")
-        print("WAL size:       \(status.walBytes) bytes")
-        print("journal mode:   \(status.journalMode)")
-        print("")
+        Output.printLine("file:           \(status.path)")
+        Output.printLine("schema version: \(status.schemaVersion) (this build: \(status.latestKnownVersion))")
+        Output.printLine("file size:      \(status.fileBytes) bytes")
+        Output.printLine("WAL size:       \(status.walBytes) bytes")
+        Output.printLine("journal mode:   \(status.journalMode)")
+        Output.printLine("")
         output.printTable(["TABLE", "ROWS"], status.tables.map { [$0.table, "\($0.rows)"] })
     }
 }

@@ -10,22 +10,25 @@ struct TopCommand: AsyncParsableCommand {
 
     @Option(help: "Time between refreshes.") var interval = "1s"
     @Flag(help: "Print one frame and exit.") var once = false
-    @Option(help: "How many recent events to show.") var events = 10
+    @Option(help: "How many recent events to show, 0 to 10000.") var events = 10
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         guard let milliseconds = DurationText.parse(milliseconds: interval), milliseconds > 0 else {
             throw ValidationError("--interval takes a positive duration such as 1s")
         }
+        guard (0...10_000).contains(events) else {
+            throw ValidationError("--events takes a count from 0 to 10000, not \(events)")
+        }
         try await withStore(global) { store in
             repeat {
                 let frame = try await render(store)
                 if once {
-                    print(frame, terminator: "")
+                    Output.printText(frame)
                     return
                 }
                 // Home the cursor and clear the screen, then draw the frame in one write.
-                FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + frame).utf8))
+                FileHandle.standardOutput.write(Data(("\u{1B}[H\u{1B}[2J" + TerminalText.escaped(frame, keepingNewlines: true)).utf8))
                 try await Task.sleep(for: .milliseconds(milliseconds))
             } while !Task.isCancelled
         }
@@ -34,7 +37,7 @@ struct TopCommand: AsyncParsableCommand {
     private func render(_ store: SessionStore) async throws -> String {
         let snapshot = try await store.metricsSnapshot()
         let latest = try await store.latestEventSeq()
-        let recent = try await store.listEvents(after: max(0, latest - Int64(events)), limit: max(1, events))
+        let recent = events == 0 ? [] : try await store.listEvents(after: max(0, latest - Int64(events)), limit: events)
         var text = "sessionctl top — \(store.path) — \(Timestamp(milliseconds: store.configuration.clock.now()).iso8601)\n\n"
 
         text += "SESSIONS\n"
@@ -51,8 +54,8 @@ struct TopCommand: AsyncParsableCommand {
             ? "none" : snapshot.runningExecutions.map { "\($0.label) \($0.total)" }.joined(separator: "   ")
         text += "\n\nSWEEPER\n  "
         text += snapshot.sweeperLag.map { lag in
-            let lagMs = Int64((lag / .milliseconds(1)).rounded())
-            let passMs = Int64(((snapshot.sweeperPassDuration ?? .zero) / .milliseconds(1)).rounded())
+            let lagMs = lag.wholeMilliseconds
+            let passMs = (snapshot.sweeperPassDuration ?? .zero).wholeMilliseconds
             return "last pass \(Double(lagMs) / 1000) s ago, took \(passMs) ms"
         } ?? "no pass yet"
         text += "\n\nLAST EVENTS\n"

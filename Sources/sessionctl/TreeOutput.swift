@@ -27,15 +27,15 @@ extension Output {
         while let line = stack.popLast() {
             switch line {
             case .omitted(let count, let depth):
-                print("\(String(repeating: "  ", count: depth))… \(count) more")
+                Output.printLine("\(String(repeating: "  ", count: depth))… \(count) more")
             case .session(let key, let depth):
                 let indent = String(repeating: "  ", count: depth)
                 guard let session = sessions[key] else { continue }
                 guard printed.insert(key).inserted else {
-                    print("\(indent)\(key)  (shown above)")
+                    Output.printLine("\(indent)\(key)  (shown above)")
                     continue
                 }
-                print("\(indent)\(key)  \(session.userId)  \(session.state.rawValue)")
+                Output.printLine("\(indent)\(key)  \(session.userId)  \(session.state.rawValue)")
                 let shown = children[key] ?? []
                 if session.children.count > shown.count {
                     stack.append(.omitted(count: session.children.count - shown.count, depth: depth + 1))

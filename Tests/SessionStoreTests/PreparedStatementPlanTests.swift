@@ -204,8 +204,11 @@ import Testing
             fragment: "WHERE executions.session_id = ? AND executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')",
             uses: "USING INDEX executions_running"),
         IndexCase(
-            name: "running count of a session", fragment: "SELECT count(*) FROM executions WHERE session_id = ?",
+            name: "running count of a session", fragment: "SELECT count(*) FROM executions WHERE session_id = ? AND status IN",
             uses: "USING INDEX executions_running"),
+        IndexCase(
+            name: "unclosed count of a session", fragment: "SELECT count(*) FROM executions WHERE session_id = ? AND closed_at IS NULL",
+            uses: "USING INDEX executions_unclosed"),
         IndexCase(name: "attached running execution", fragment: "AND attached = 1 LIMIT 1", uses: "USING INDEX executions_running"),
         IndexCase(
             name: "execution by operation id", fragment: "WHERE executions.session_id = ? AND executions.operation_id = ?",

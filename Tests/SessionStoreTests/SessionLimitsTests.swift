@@ -323,4 +323,18 @@ import Testing
             #expect(try refusals(test, code: SessionStoreError.Code.impersonationDenied) == 1)
         }
     }
+
+    @Test func perAddressLimitsSkipAnOpenWithoutAnAddress() async throws {
+        let test = TestStore()
+        try await test.withStore {
+            $0.limits.maxSessionsPerAddress = 1
+            $0.limits.maxSessionsPerUserAddress = 1
+        } body: { store in
+            for _ in 0..<3 { _ = try await open(store, "ada") }
+            _ = try await open(store, "ada", address: "10.0.0.1")
+            let error = await #expect(throws: SessionStoreError.self) { try await open(store, "bob", address: "10.0.0.1") }
+            #expect(error?.code == "LIMIT_EXCEEDED.SESSIONS_PER_ADDRESS")
+            #expect(try await store.listSessions().count == 4)
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who is asking to open a session, as the authenticator sees it.
 public struct AuthenticationRequest: Sendable, Hashable {
     /// The user asking to open the session: the principal, before any impersonation.
@@ -35,6 +37,10 @@ public struct TrustingAuthenticator: SessionAuthenticator {
 
 /// Decides whether `principal` may act as `user` (Hive's proxy-user rule). A refusal
 /// becomes `PERMISSION_DENIED.IMPERSONATION` and a `session.refused` event.
+///
+/// The store passes both names in Unicode NFC, as it stores them; compare their bytes
+/// (`principal.utf8.elementsEqual(user.utf8)`), not with `==`, which also takes a
+/// decomposed spelling for the same name, as the policies here do.
 public protocol ImpersonationPolicy: Sendable {
     func allows(principal: String, toActAs user: String) -> Bool
 }
@@ -44,7 +50,7 @@ public struct NoImpersonation: ImpersonationPolicy {
     /// Creates the policy.
     public init() {}
     /// Allows only acting as oneself.
-    public func allows(principal: String, toActAs user: String) -> Bool { principal == user }
+    public func allows(principal: String, toActAs user: String) -> Bool { principal.hasSameBytes(as: user) }
 }
 
 /// Everybody may act as anybody: for trusted front ends that authenticated the end user.
@@ -59,10 +65,17 @@ public struct AnyImpersonation: ImpersonationPolicy {
 public struct ProxyUsersImpersonation: ImpersonationPolicy {
     /// The principals that may act as any user.
     public let proxyUsers: Set<String>
-    /// A policy letting `proxyUsers` act as anyone.
-    public init(proxyUsers: Set<String>) { self.proxyUsers = proxyUsers }
-    /// Allows acting as oneself, and a proxy user acting as anyone.
+    /// The NFC bytes of each proxy user: what a principal's bytes are compared with.
+    private let proxyUserBytes: Set<[UInt8]>
+    /// A policy letting `proxyUsers` act as anyone; each name is taken in NFC, as the
+    /// store takes user ids.
+    public init(proxyUsers: Set<String>) {
+        self.proxyUsers = proxyUsers
+        proxyUserBytes = Set(proxyUsers.map { Array($0.precomposedStringWithCanonicalMapping.utf8) })
+    }
+    /// Allows acting as oneself, and a proxy user acting as anyone; names compared by
+    /// their bytes.
     public func allows(principal: String, toActAs user: String) -> Bool {
-        principal == user || proxyUsers.contains(principal)
+        principal.hasSameBytes(as: user) || proxyUserBytes.contains(Array(principal.utf8))
     }
 }

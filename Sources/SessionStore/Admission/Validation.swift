@@ -5,22 +5,39 @@ import Foundation
 struct Validator {
     let limits: SessionLimits
 
-    /// An identifier: not empty, at most `maxIdBytes` of UTF-8, no control characters
-    /// (they would corrupt logs, tables and terminals).
-    func id(_ value: String, field: SessionStoreError.Code) throws(SessionStoreError) {
-        guard !value.isEmpty else {
+    /// An identifier, returned in Unicode NFC: not empty, at most `maxIdBytes` of UTF-8
+    /// (after normalizing), no control characters (they would corrupt logs, tables and
+    /// terminals) and no format characters (general category Cf: bidirectional overrides
+    /// and isolates, zero-width characters, the byte order mark), which make two ids look
+    /// alike or one look like another.
+    ///
+    /// One rule for every id: the store keeps and looks up the NFC form, and SQLite
+    /// compares its bytes, so "josé" typed precomposed or decomposed is one user, one
+    /// data source, one tag. Callers use the returned value, never the one they passed.
+    func id(_ value: String, field: SessionStoreError.Code) throws(SessionStoreError) -> String {
+        let normalized = value.precomposedStringWithCanonicalMapping
+        guard !normalized.isEmpty else {
             throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) must not be empty")
         }
-        guard value.utf8.count <= limits.maxIdBytes else {
-            throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) is \(value.utf8.count) bytes; the limit is \(limits.maxIdBytes)")
+        guard normalized.utf8.count <= limits.maxIdBytes else {
+            throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) is \(normalized.utf8.count) bytes; the limit is \(limits.maxIdBytes)")
         }
-        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) must not contain control characters")
+        for scalar in normalized.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control:
+                throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) must not contain control characters")
+            case .format:
+                throw SessionStoreError.invalidArgument(
+                    field, "\(field.fieldLabel) must not contain format characters such as U+\(String(scalar.value, radix: 16, uppercase: true))")
+            default:
+                continue
+            }
         }
+        return normalized
     }
 
-    func optionalId(_ value: String?, field: SessionStoreError.Code) throws(SessionStoreError) {
-        if let value { try id(value, field: field) }
+    func optionalId(_ value: String?, field: SessionStoreError.Code) throws(SessionStoreError) -> String? {
+        try value.map { (value) throws(SessionStoreError) in try id(value, field: field) }
     }
 
     /// A value (detail, config): any text, stored verbatim, at most `maxValueBytes`.
@@ -30,11 +47,17 @@ struct Validator {
         }
     }
 
-    func pairs(_ pairs: [String: String], nameField: SessionStoreError.Code, valueField: SessionStoreError.Code) throws(SessionStoreError) {
+    /// Named values (details, config): each name an ``id(_:field:)``, returned in NFC,
+    /// each value a ``value(_:field:)``.
+    func pairs(
+        _ pairs: [String: String], nameField: SessionStoreError.Code, valueField: SessionStoreError.Code
+    ) throws(SessionStoreError) -> [String: String] {
+        var normalized: [String: String] = [:]
         for (name, value) in pairs {
-            try id(name, field: nameField)
             try self.value(value, field: valueField)
+            normalized[try id(name, field: nameField)] = value
         }
+        return normalized
     }
 
     /// A session key as handed out: a UUID, returned in the stored (lower-case) form.
@@ -60,14 +83,14 @@ struct Validator {
     }
 
     /// The tags of an execution or streaming query: at most `maxTagsPerExecution` of them
-    /// (a repeated tag counts each time), each an identifier.
-    func tags(_ tags: [String]) throws(SessionStoreError) {
+    /// (a repeated tag counts each time), each an identifier, returned in NFC.
+    func tags(_ tags: [String]) throws(SessionStoreError) -> [String] {
         guard tags.count <= limits.maxTagsPerExecution else {
             throw SessionStoreError(
                 code: SessionStoreError.Code.tagsPerExecution,
                 message: "\(tags.count) tags exceed the limit of \(limits.maxTagsPerExecution)")
         }
-        for tag in tags { try id(tag, field: .invalidTag) }
+        return try tags.map { (tag) throws(SessionStoreError) in try id(tag, field: .invalidTag) }
     }
 
     /// The most items one list call returns.
@@ -86,5 +109,14 @@ struct Validator {
         guard bytes <= limits.maxPayloadBytes else {
             throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) is \(bytes) bytes; the limit is \(limits.maxPayloadBytes)")
         }
+    }
+}
+
+extension String {
+    /// Whether the two hold the same UTF-8 bytes: how SQLite compares ids. Swift's `==`
+    /// takes canonically equivalent strings (NFC and NFD "josé") as equal, which would
+    /// let the library and the file disagree about who is who.
+    func hasSameBytes(as other: String) -> Bool {
+        utf8.elementsEqual(other.utf8)
     }
 }

@@ -18,6 +18,22 @@ public struct ConfigurationOption: Sendable {
     public let summary: String
     let get: @Sendable (SessionStoreConfiguration) -> String
     let set: @Sendable (inout SessionStoreConfiguration, String) throws(SessionStoreError) -> Void
+    /// Refuses a value set through the property rather than by name that `set` would
+    /// refuse as text, so a store never opens with it.
+    let check: @Sendable (SessionStoreConfiguration) throws(SessionStoreError) -> Void
+
+    init(
+        name: String, summary: String,
+        get: @escaping @Sendable (SessionStoreConfiguration) -> String,
+        set: @escaping @Sendable (inout SessionStoreConfiguration, String) throws(SessionStoreError) -> Void,
+        check: @escaping @Sendable (SessionStoreConfiguration) throws(SessionStoreError) -> Void = { _ in }
+    ) {
+        self.name = name
+        self.summary = summary
+        self.get = get
+        self.set = set
+        self.check = check
+    }
 
     /// The option's value in `configuration`, as text.
     public func value(in configuration: SessionStoreConfiguration) -> String {
@@ -44,6 +60,11 @@ extension SessionStoreConfiguration {
                  get: { $0.defaultTimeout.description },
                  set: { configuration, text throws(SessionStoreError) in
                      configuration.defaultTimeout = text == "never" ? .never : .after(.milliseconds(try parseDuration(text, "default-timeout")))
+                 },
+                 check: { configuration throws(SessionStoreError) in
+                     if case .after(let duration) = configuration.defaultTimeout {
+                         _ = try duration.milliseconds(field: .invalidConfigValue, name: "option default-timeout")
+                     }
                  }),
         duration("min-timeout", "Shorter requested timeouts are raised to this (ZooKeeper's minSessionTimeout).", \.minTimeout),
         duration("max-timeout", "Longer requested timeouts are lowered to this (ZooKeeper's maxSessionTimeout).", \.maxTimeout),
@@ -64,12 +85,9 @@ extension SessionStoreConfiguration {
                 guard let value = Durability(rawValue: text) else { throw badValue("durability", text, "normal or full") }
                 configuration.durability = value
             }),
-        ConfigurationOption(
-            name: "busy-timeout", summary: "How long to wait for another process's write lock.",
-            get: { DurationText.format(milliseconds: $0.busyTimeout.wholeMilliseconds) },
-            set: { configuration, text throws(SessionStoreError) in
-                configuration.busyTimeout = .milliseconds(try parseDuration(text, "busy-timeout"))
-            }),
+        duration(
+            "busy-timeout", "How long to wait for another process's write lock; SQLite waits at most Int32.max ms (24.8 days).",
+            \.busyTimeout),
         ConfigurationOption(
             name: "recovery-mode", summary: "After the last serving process went away: `rearm` (a full timeout for sessions due since, ZooKeeper's rule) or `strict`.",
             get: { $0.recoveryMode.rawValue },
@@ -85,6 +103,11 @@ extension SessionStoreConfiguration {
             set: { configuration, text throws(SessionStoreError) in
                 guard let value = Int64(text), value >= 1 else { throw badValue("max-sweep-lag-ticks", text, "a whole number of at least 1") }
                 configuration.maxSweepLagTicks = value
+            },
+            check: { configuration throws(SessionStoreError) in
+                guard configuration.maxSweepLagTicks >= 1 else {
+                    throw badValue("max-sweep-lag-ticks", "\(configuration.maxSweepLagTicks)", "a whole number of at least 1")
+                }
             }),
         count("sweep-batch-size", "Sessions one expiry transaction ends at most.", \.sweepBatchSize, range: 1...100_000),
         count("reader-count", "Reader connections beside the writer.", \.readerCount, range: 1...64),
@@ -97,8 +120,14 @@ extension SessionStoreConfiguration {
             \.maxPendingReads, range: 1...10_000_000),
         limit("max-sessions", "Live sessions in the store.", \.limits.maxSessions),
         limit("max-sessions-per-user", "Live sessions of one user (Hive's limit.connections.per.user).", \.limits.maxSessionsPerUser),
-        limit("max-sessions-per-address", "Live sessions from one client address (Hive's ...per.ipaddress).", \.limits.maxSessionsPerAddress),
-        limit("max-sessions-per-user-address", "Live sessions of one user from one address (Hive's ...per.user.ipaddress).", \.limits.maxSessionsPerUserAddress),
+        limit(
+            "max-sessions-per-address",
+            "Live sessions from one client address (Hive's ...per.ipaddress); skipped for an open that gives no address.",
+            \.limits.maxSessionsPerAddress),
+        limit(
+            "max-sessions-per-user-address",
+            "Live sessions of one user from one address (Hive's ...per.user.ipaddress); skipped for an open that gives no address.",
+            \.limits.maxSessionsPerUserAddress),
         limit("max-sessions-per-data-source", "Live sessions of one data source.", \.limits.maxSessionsPerDataSource),
         limit("max-concurrent-executions-per-session", "Running executions in one session.", \.limits.maxConcurrentExecutionsPerSession),
         limit("max-streaming-queries-per-session", "Active streaming queries in one session.", \.limits.maxStreamingQueriesPerSession),
@@ -114,6 +143,11 @@ extension SessionStoreConfiguration {
                     throw badValue("max-resource-bytes-per-session", text, "a whole number of at least 0, or unlimited")
                 }
                 configuration.limits.maxResourceBytesPerSession = value
+            },
+            check: { configuration throws(SessionStoreError) in
+                if let value = configuration.limits.maxResourceBytesPerSession, value < 0 {
+                    throw badValue("max-resource-bytes-per-session", "\(value)", "a whole number of at least 0, or unlimited")
+                }
             }),
         count("max-payload-bytes", "Bytes of an execution's statement or request.", \.limits.maxPayloadBytes, range: 0...268_435_456),
         count("max-details-per-session", "Details one session may hold.", \.limits.maxDetailsPerSession, range: 0...1_000_000),
@@ -122,6 +156,9 @@ extension SessionStoreConfiguration {
         count(
             "max-resources-per-session", "Resources one session owns at once, whatever their size.", \.limits.maxResourcesPerSession,
             range: 0...10_000_000),
+        count(
+            "max-unclosed-executions-per-session", "Executions one session keeps unclosed, running or ended; closing one makes room.",
+            \.limits.maxUnclosedExecutionsPerSession, range: 0...1_000_000),
         count(
             "max-queries-per-session", "Streaming queries one session keeps, active or stopped.", \.limits.maxQueriesPerSession,
             range: 0...1_000_000),
@@ -174,9 +211,10 @@ extension SessionStoreConfiguration {
     private static func duration(
         _ name: String, _ summary: String,
         get: @escaping @Sendable (SessionStoreConfiguration) -> String,
-        set: @escaping @Sendable (inout SessionStoreConfiguration, String) throws(SessionStoreError) -> Void
+        set: @escaping @Sendable (inout SessionStoreConfiguration, String) throws(SessionStoreError) -> Void,
+        check: @escaping @Sendable (SessionStoreConfiguration) throws(SessionStoreError) -> Void
     ) -> ConfigurationOption {
-        ConfigurationOption(name: name, summary: summary, get: get, set: set)
+        ConfigurationOption(name: name, summary: summary, get: get, set: set, check: check)
     }
 
     private static func duration(
@@ -190,6 +228,11 @@ extension SessionStoreConfiguration {
                 let value = try parseDuration(text, name)
                 guard value >= minimum else { throw badValue(name, text, "a duration of at least \(minimum) ms") }
                 configuration[keyPath: keyPath] = .milliseconds(value)
+            },
+            check: { configuration throws(SessionStoreError) in
+                let duration = configuration[keyPath: keyPath]
+                let value = try duration.milliseconds(field: .invalidConfigValue, name: "option \(name)")
+                guard value >= minimum else { throw badValue(name, "\(duration)", "a duration of at least \(minimum) ms") }
             })
     }
 
@@ -217,6 +260,12 @@ extension SessionStoreConfiguration {
                     throw badValue(name, text, "a whole number in \(range.lowerBound)...\(range.upperBound)")
                 }
                 configuration[keyPath: keyPath] = value
+            },
+            check: { configuration throws(SessionStoreError) in
+                let value = configuration[keyPath: keyPath]
+                guard range.contains(value) else {
+                    throw badValue(name, "\(value)", "a whole number in \(range.lowerBound)...\(range.upperBound)")
+                }
             })
     }
 
@@ -235,6 +284,11 @@ extension SessionStoreConfiguration {
                     throw badValue(name, text, "a whole number of at least 0, or unlimited")
                 }
                 configuration[keyPath: keyPath] = value
+            },
+            check: { configuration throws(SessionStoreError) in
+                if let value = configuration[keyPath: keyPath], value < 0 {
+                    throw badValue(name, "\(value)", "a whole number of at least 0, or unlimited")
+                }
             })
     }
 }

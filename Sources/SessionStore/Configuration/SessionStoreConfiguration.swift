@@ -120,22 +120,15 @@ public struct SessionStoreConfiguration: Sendable {
 }
 
 extension SessionStoreConfiguration {
-    /// The durations in the milliseconds the store keeps, each checked once when the
-    /// store opens.
+    /// Every option's value, checked once when the store opens against what the option
+    /// takes by name: the same ranges, whether set by name or through its property.
     ///
-    /// - Throws: `INVALID_ARGUMENT.CONFIG_VALUE` naming the option whose duration is
-    ///   negative or does not fit in `Int64` milliseconds.
-    func checkDurations() throws(SessionStoreError) {
-        var durations: [(String, Duration)] = [
-            ("min-timeout", minTimeout), ("max-timeout", maxTimeout), ("tick", tick),
-            ("tombstone-retention", tombstoneRetention), ("event-retention", eventRetention),
-            ("subscription-retention", subscriptionRetention),
-            ("detached-timeout", detachedTimeout), ("streaming-query-retention", streamingQueryRetention),
-            ("instance-timeout", instanceTimeout), ("heartbeat-interval", heartbeatInterval),
-        ]
-        if case .after(let duration) = defaultTimeout { durations.append(("default-timeout", duration)) }
-        for (name, duration) in durations {
-            _ = try duration.milliseconds(field: .invalidConfigValue, name: "option \(name)")
+    /// - Throws: `INVALID_ARGUMENT.CONFIG_VALUE` naming the first option whose value is
+    ///   out of its range, such as a duration that is negative, below the option's
+    ///   minimum or beyond `Int64` milliseconds, or a count such as a `readerCount` of 0.
+    func checkOptions() throws(SessionStoreError) {
+        for option in Self.options {
+            try option.check(self)
         }
     }
 
@@ -175,8 +168,14 @@ public struct SessionLimits: Sendable, Hashable {
     /// Live sessions of one user (Hive's `hive.server2.limit.connections.per.user`).
     public var maxSessionsPerUser: Int?
     /// Live sessions from one client address (Hive's `...per.ipaddress`).
+    ///
+    /// Skipped for a session opened without ``OpenSessionRequest/clientAddress``, which
+    /// is not counted either: the limit holds only when every open names its address.
     public var maxSessionsPerAddress: Int?
     /// Live sessions of one user from one address (Hive's `...per.user.ipaddress`).
+    ///
+    /// Skipped, like ``maxSessionsPerAddress``, for a session opened without a client
+    /// address.
     public var maxSessionsPerUserAddress: Int?
     /// Live sessions of one data source.
     public var maxSessionsPerDataSource: Int?
@@ -201,9 +200,14 @@ public struct SessionLimits: Sendable, Hashable {
     public var maxValueBytes = 65_536
     /// Running executions in one session (pending to ready for execution).
     public var maxConcurrentExecutionsPerSession: Int?
+    /// Executions one session keeps unclosed, running or ended but not closed; creating
+    /// one more is refused with `LIMIT_EXCEEDED.UNCLOSED_EXECUTIONS_PER_SESSION` until one
+    /// is closed. Bounds the rows a session's end has to close. Default 1,000.
+    public var maxUnclosedExecutionsPerSession = 1_000
     /// Active streaming queries in one session.
     public var maxStreamingQueriesPerSession: Int?
-    /// Total bytes of the resources one session owns.
+    /// Total bytes of the resources one session owns. `nil` (unlimited) still keeps the
+    /// total within `Int64.max`.
     public var maxResourceBytesPerSession: Int64?
     /// Bytes of an execution's statement or request payload. Default 1 MiB.
     public var maxPayloadBytes = 1_048_576

@@ -40,7 +40,7 @@ public enum SessionTimeout: Sendable, Hashable, Codable, CustomStringConvertible
 extension Duration {
     /// Whole milliseconds (truncated toward zero), saturating at the bounds of `Int64`
     /// instead of overflowing.
-    var wholeMilliseconds: Int64 {
+    package var wholeMilliseconds: Int64 {
         if self >= .milliseconds(Int64.max) { return .max }
         if self <= .milliseconds(Int64.min) { return .min }
         let (seconds, attoseconds) = components

@@ -18,7 +18,7 @@ extension SessionStore {
     /// ``SessionStoreConfiguration/subscriptionRetention`` is forgotten by the sweeper:
     /// used again, it starts from the oldest retained event.
     public func subscription(named name: String) throws -> DurableSubscription {
-        try configuration.validator.id(name, field: .invalidSubscription)
+        let name = try configuration.validator.id(name, field: .invalidSubscription)
         return DurableSubscription(store: self, name: name, storageName: name, scope: nil, userId: nil)
     }
 }

@@ -67,11 +67,12 @@ extension SessionStore {
     func notifications(
         kind: EventKind, dataSource: String?, userId: String?, after seq: Int64?, pollInterval: Duration
     ) async throws -> EventStream<SessionNotification> {
+        let dataSource = try configuration.validator.optionalId(dataSource, field: .invalidDataSource)
         var start = seq ?? 0
         if seq == nil { start = try await latestEventSeq() }
         return EventStream(store: self, start: start, kinds: [kind], userId: userId, pollInterval: pollInterval) { event in
             guard event.kind == kind, let key = event.sessionKey, let source = event.dataSource,
-                dataSource == nil || dataSource == source
+                dataSource.map(source.hasSameBytes(as:)) ?? true
             else { return nil }
             let ended = kind == EventKind.sessionEnded
             return SessionNotification(

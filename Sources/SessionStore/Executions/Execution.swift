@@ -114,13 +114,13 @@ public struct Execution: Sendable, Hashable, Encodable {
 
     /// From creation to start: how long it waited.
     public var queuedTime: Duration? {
-        startedAt.map { .milliseconds($0.milliseconds - createdAt.milliseconds) }
+        startedAt.map { .milliseconds($0.milliseconds) - .milliseconds(createdAt.milliseconds) }
     }
 
     /// From start to end: how long it ran.
     public var runTime: Duration? {
         guard let startedAt, let endedAt else { return nil }
-        return .milliseconds(endedAt.milliseconds - startedAt.milliseconds)
+        return .milliseconds(endedAt.milliseconds) - .milliseconds(startedAt.milliseconds)
     }
 
     private enum CodingKeys: String, CodingKey {

@@ -28,6 +28,7 @@ extension SessionStore {
     ///   `INVALID_HANDLE.OPERATION_ALREADY_EXISTS`, `INVALID_HANDLE.OPERATION_ABANDONED`,
     ///   `INVALID_HANDLE.SESSION_CLOSED`, `INVALID_HANDLE.SESSION_NOT_FOUND`,
     ///   `LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION`, `LIMIT_EXCEEDED.TAGS_PER_EXECUTION`,
+    ///   `LIMIT_EXCEEDED.UNCLOSED_EXECUTIONS_PER_SESSION` (nothing written for any),
     ///   `INVALID_ARGUMENT.*`.
     @discardableResult
     public func createExecution(
@@ -47,7 +48,7 @@ extension SessionStore {
         let validator = configuration.validator
         let key = try validator.key(key)
         let operationId = try operationId.map { (id) throws in try validator.operationId(id) } ?? SessionKey.make()
-        try validator.tags(tags)
+        let tags = try validator.tags(tags)
         if let statement { try validator.payload(statement.utf8.count, field: .invalidStatement) }
         if let request { try validator.payload(request.count, field: .invalidRequest) }
         let timeoutMs = timeout?.wholeMilliseconds
@@ -55,6 +56,7 @@ extension SessionStore {
             throw SessionStoreError.invalidArgument(.invalidTimeout, "an execution timeout must be positive (got \(timeoutMs) ms)")
         }
         let maxRunning = configuration.limits.maxConcurrentExecutionsPerSession
+        let maxUnclosed = configuration.limits.maxUnclosedExecutionsPerSession
         let instanceId = self.instanceId
         let execution = try await mutate(key: key, scope: scope) { db, session, now in
             if let existing = try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId) {
@@ -68,6 +70,9 @@ extension SessionStore {
             }
             try Limits.enforcePerSession(maxRunning, code: .executionsPerSession, key: key, what: "running executions") {
                 try ExecutionRecords.runningCount(db, sessionRowId: session.id)
+            }
+            try Limits.enforcePerSession(maxUnclosed, code: .unclosedExecutionsPerSession, key: key, what: "unclosed executions") {
+                try ExecutionRecords.unclosedCount(db, sessionRowId: session.id)
             }
             // The session's row id, not its key: a job tag travels to engine logs and UIs,
             // and the key is the proof of ownership.
@@ -218,7 +223,7 @@ extension SessionStore {
     }
 
     func interrupt(key: String, tag: String, scope: AccessScope?) async throws -> Interruption {
-        try configuration.validator.id(tag, field: .invalidTag)
+        let tag = try configuration.validator.id(tag, field: .invalidTag)
         return try await interrupt(key: key, scope: scope, reason: "interrupted by tag \(tag)", stopsQueriesTagged: .some(tag)) {
             db, session in
             try ExecutionRecords.running(db, sessionRowId: session.id, tag: tag)

@@ -31,7 +31,7 @@ extension SessionStore {
         let steps: [@Sendable (Database, _ now: Int64, _ limit: Int) throws -> MaintenanceReport] = [
             { db, now, limit in
                 var report = MaintenanceReport()
-                let due = try ExecutionRecords.detachedSince(db, cutoff: now - detachedTimeout, limit: limit)
+                let due = try ExecutionRecords.detachedSince(db, cutoff: now.subtractingSaturated(detachedTimeout), limit: limit)
                 for row in due { try ExecutionTransitions.abandon(db, row, at: now) }
                 report.abandonedOperations.append(contentsOf: due.map(\.operationId))
                 return report
@@ -45,7 +45,7 @@ extension SessionStore {
             },
             { db, now, limit in
                 var report = MaintenanceReport()
-                report.prunedQueries = try OwnedRecords.pruneStoppedQueries(db, before: now - queryRetention, limit: limit)
+                report.prunedQueries = try OwnedRecords.pruneStoppedQueries(db, before: now.subtractingSaturated(queryRetention), limit: limit)
                 return report
             },
         ]

@@ -39,11 +39,11 @@ extension SessionStore {
     , scope: AccessScope?) async throws -> StreamingQuery {
         let validator = configuration.validator
         let key = try validator.key(key)
-        try validator.id(queryId, field: .invalidQueryId)
-        try validator.id(runId, field: .invalidRunId)
-        try validator.optionalId(name, field: .invalidQueryName)
+        let queryId = try validator.id(queryId, field: .invalidQueryId)
+        let runId = try validator.id(runId, field: .invalidRunId)
+        let name = try validator.optionalId(name, field: .invalidQueryName)
         let operationId = try operationId.map { (id) throws in try validator.operationId(id) }
-        try validator.tags(tags)
+        let tags = try validator.tags(tags)
         let maxQueries = configuration.limits.maxStreamingQueriesPerSession
         let maxKept = configuration.limits.maxQueriesPerSession
         let maxTags = configuration.limits.maxTagsPerExecution
@@ -88,6 +88,7 @@ extension SessionStore {
 
     func query(key: String, queryId: String, scope: AccessScope?) async throws -> StreamingQuery? {
         let key = try configuration.validator.key(key)
+        let queryId = try configuration.validator.id(queryId, field: .invalidQueryId)
         return try await read { db in
             let session = try Access.row(db, key: key, scope: scope)
             return try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId)?.query
@@ -125,6 +126,7 @@ extension SessionStore {
     @discardableResult
     func stopQuery(key: String, queryId: String, reason: String, scope: AccessScope?) async throws -> StreamingQuery {
         let key = try configuration.validator.key(key)
+        let queryId = try configuration.validator.id(queryId, field: .invalidQueryId)
         try configuration.validator.value(reason, field: .invalidReason)
         return try await mutate(key: key, scope: scope) { db, session, now in
             guard let (rowId, query) = try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) else {
@@ -151,6 +153,7 @@ extension SessionStore {
     @discardableResult
     func removeQuery(key: String, queryId: String, scope: AccessScope?) async throws -> StreamingQuery {
         let key = try configuration.validator.key(key)
+        let queryId = try configuration.validator.id(queryId, field: .invalidQueryId)
         return try await mutate(key: key, scope: scope) { db, session, now in
             guard let (rowId, query) = try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) else {
                 throw Self.queryNotFound(queryId, key)
@@ -184,7 +187,8 @@ extension SessionStore {
     /// A resource of 0 bytes adds nothing to the bytes the session holds, so it passes the
     /// byte limit even when the session is at it; it still counts against
     /// ``SessionLimits/maxResourcesPerSession``, which bounds how many a session owns
-    /// whatever their size.
+    /// whatever their size. Without a byte limit, the session's total must still fit in
+    /// `Int64`: a resource that would carry it past `Int64.max` bytes is refused.
     ///
     /// - Throws: `LIMIT_EXCEEDED.RESOURCES_PER_SESSION`,
     ///   `LIMIT_EXCEEDED.RESOURCE_BYTES_PER_SESSION` (nothing written for either),
@@ -199,8 +203,8 @@ extension SessionStore {
     func addResource(key: String, kind: String, name: String, bytes: Int64, scope: AccessScope?) async throws -> OwnedResource {
         let validator = configuration.validator
         let key = try validator.key(key)
-        try validator.id(kind, field: .invalidResourceKind)
-        try validator.id(name, field: .invalidResourceName)
+        let kind = try validator.id(kind, field: .invalidResourceKind)
+        let name = try validator.id(name, field: .invalidResourceName)
         guard bytes >= 0 else { throw SessionStoreError.invalidArgument(.invalidBytes, "a resource size must not be negative (got \(bytes))") }
         let maxBytes = configuration.limits.maxResourceBytesPerSession
         let maxResources = configuration.limits.maxResourcesPerSession
@@ -209,10 +213,13 @@ extension SessionStore {
                 try OwnedRecords.resourceCount(db, sessionRowId: session.id)
             }
             let held = try OwnedRecords.resourceBytes(db, sessionRowId: session.id)
-            if let maxBytes, held.addingSaturated(bytes) > maxBytes {
+            // Unlimited still means a total that fits in Int64: both are at least 0, so
+            // the subtraction cannot overflow where the sum could.
+            let limit = maxBytes ?? .max
+            if held > limit - bytes {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.resourceBytesPerSession,
-                    message: "session \(key) holds \(held) bytes; \(bytes) more exceed the limit of \(maxBytes)")
+                    message: "session \(key) holds \(held) bytes; \(bytes) more exceed the limit of \(limit)")
             }
             let resource = OwnedResource(
                 sessionKey: key, kind: kind, name: name, bytes: bytes, createdAt: Timestamp(milliseconds: now))
@@ -253,6 +260,8 @@ extension SessionStore {
     @discardableResult
     func releaseResource(key: String, kind: String, name: String, scope: AccessScope?) async throws -> OwnedResource {
         let key = try configuration.validator.key(key)
+        let kind = try configuration.validator.id(kind, field: .invalidResourceKind)
+        let name = try configuration.validator.id(name, field: .invalidResourceName)
         let released = try await mutate(key: key, scope: scope) { db, session, now in
             guard
                 let resource = try OwnedRecords.deleteResource(

@@ -94,7 +94,7 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
                 state.lastWall = wallNow
                 state.lastInstant = instantNow
             }
-            let due = state.lastHeartbeat.map { wallNow - $0 >= configuration.heartbeatIntervalMs } ?? true
+            let due = state.lastHeartbeat.map { wallNow.subtractingSaturated($0) >= configuration.heartbeatIntervalMs } ?? true
             if due { state.lastHeartbeat = wallNow }
             return (state.lastWall, state.lastInstant, due)
         }
@@ -107,7 +107,7 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
         let allowed = lagOverflow || sumOverflow ? Int64.max : sum
         var behind: Int64 = 0
         if let lastWall {
-            behind = max(behind, wallNow - lastWall)
+            behind = max(behind, wallNow.subtractingSaturated(lastWall))
         }
         if let lastInstant {
             behind = max(behind, lastInstant.duration(to: instantNow).wholeMilliseconds)

@@ -148,6 +148,6 @@ enum Recovery {
         if instance.host == currentHost {
             return kill(pid_t(truncatingIfNeeded: instance.pid), 0) != 0 && errno == ESRCH
         }
-        return instance.heartbeatAt < now - timeout
+        return instance.heartbeatAt < now.subtractingSaturated(timeout)
     }
 }

@@ -62,7 +62,9 @@ extension SessionStore {
             report.sparedActiveSessions += batch.spared
             report.rowsExamined += batch.examined
             batch.ended.forEach(didEnd)
-            if batch.examined < configuration.sweepBatchSize { break }
+            // A full batch that left every session due (a spared session whose expiry
+            // saturated at the clock's end) would be selected again forever.
+            if batch.examined < configuration.sweepBatchSize || batch.stillDue == batch.examined { break }
             do { try await pause() } catch { break }
         }
         report.maintenance = try await runExecutionMaintenance()
@@ -93,6 +95,8 @@ extension SessionStore {
         var rearmed = 0
         var spared = 0
         var examined = 0
+        /// Sessions examined that are due still: the next batch would select them again.
+        var stillDue = 0
     }
 
     private func expireBatch(now: Int64) async throws(SessionStoreError) -> ExpiryBatch {
@@ -104,7 +108,10 @@ extension SessionStore {
             let due = try SessionRecords.due(db, now: now, limit: batchSize)
             batch.examined = due.count
             for row in due {
-                guard let timeout = row.timeoutMs, let effective = row.expireAt else { continue }
+                guard let timeout = row.timeoutMs, let effective = row.expireAt else {
+                    batch.stillDue += 1
+                    continue
+                }
                 // Due by its stored expiry, not by its effective one: not accessed since
                 // the re-arm epoch, whose full timeout has not run out. Written once.
                 if effective > now {
@@ -113,12 +120,16 @@ extension SessionStore {
                     continue
                 }
                 if spareActive, row.state == .active {
-                    try SessionRecords.rearm(db, sessionRowId: row.id, expireAt: expiry.expireAt(now: now, timeoutMs: timeout))
+                    let next = expiry.expireAt(now: now, timeoutMs: timeout)
+                    try SessionRecords.rearm(db, sessionRowId: row.id, expireAt: next)
                     batch.spared += 1
+                    if next <= now { batch.stillDue += 1 }
                     continue
                 }
                 if let ended = try SessionEnding.end(db, row, as: .expired, reason: "expired", at: now) {
                     batch.ended.append(ended)
+                } else {
+                    batch.stillDue += 1
                 }
             }
             return batch
@@ -170,16 +181,16 @@ extension SessionStore {
         let eventRetention = configuration.eventRetentionMs
         let subscriptionRetention = configuration.subscriptionRetentionMs
         report.prunedSessions = try await drain { db, now, limit in
-            try SessionRecords.pruneTombstones(db, endedBefore: now - tombstoneRetention, limit: limit)
+            try SessionRecords.pruneTombstones(db, endedBefore: now.subtractingSaturated(tombstoneRetention), limit: limit)
         }
         report.prunedEvents = try await drain { db, now, limit in
-            try EventLog.prune(db, before: now - eventRetention, limit: limit)
+            try EventLog.prune(db, before: now.subtractingSaturated(eventRetention), limit: limit)
         }
         report.prunedSubscriptions = try await drain { db, now, limit in
-            try SubscriptionRecords.prune(db, acknowledgedBefore: now - subscriptionRetention, limit: limit)
+            try SubscriptionRecords.prune(db, acknowledgedBefore: now.subtractingSaturated(subscriptionRetention), limit: limit)
         }
         report.clearedRequests = try await drain { db, now, limit in
-            try ExecutionRecords.clearRequests(db, endedBefore: now - tombstoneRetention, limit: limit)
+            try ExecutionRecords.clearRequests(db, endedBefore: now.subtractingSaturated(tombstoneRetention), limit: limit)
         }
     }
 

@@ -23,8 +23,8 @@ struct AccessScope: Sendable {
     ///   `PERMISSION_DENIED.IMPERSONATION` when the policy does not let the principal act
     ///   as `user`.
     func user(_ user: String?, validator: Validator) throws(SessionStoreError) -> String {
-        guard let user else { return principal }
-        try validator.id(user, field: .invalidUserId)
+        guard let named = user else { return principal }
+        let user = try validator.id(named, field: .invalidUserId)
         guard allows(user) else { throw denied(user) }
         return user
     }

@@ -42,7 +42,7 @@ extension ScopedSessionStore {
     /// - Throws: `INVALID_ARGUMENT.SUBSCRIPTION` for an invalid name,
     ///   `PERMISSION_DENIED.IMPERSONATION` for a user the principal may not act as.
     public func subscription(named name: String, user: String? = nil) throws -> DurableSubscription {
-        try store.configuration.validator.id(name, field: .invalidSubscription)
+        let name = try store.configuration.validator.id(name, field: .invalidSubscription)
         let userId = try self.user(user)
         // Validated names hold no control character: with U+001F between the parts, no
         // two (principal, user, name) triples, and no unscoped name, share a key.

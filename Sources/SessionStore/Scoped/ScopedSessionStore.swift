@@ -21,7 +21,7 @@ extension SessionStore {
     ///
     /// - Throws: `INVALID_ARGUMENT.USER_ID` when `principal` is not a valid user id.
     public func acting(as principal: String) throws -> ScopedSessionStore {
-        try configuration.validator.id(principal, field: .invalidUserId)
+        let principal = try configuration.validator.id(principal, field: .invalidUserId)
         return ScopedSessionStore(
             store: self, scope: AccessScope(principal: principal, policy: configuration.impersonationPolicy))
     }
@@ -73,10 +73,7 @@ public struct ScopedSessionStore: Sendable {
     /// The user a listing call reads: `user`, or the principal when `nil`; in the trusted
     /// view, `user` as given (`nil`: every user).
     func user(_ user: String?) throws(SessionStoreError) -> String? {
-        guard let scope else {
-            try store.configuration.validator.optionalId(user, field: .invalidUserId)
-            return user
-        }
+        guard let scope else { return try store.configuration.validator.optionalId(user, field: .invalidUserId) }
         return try scope.user(user, validator: store.configuration.validator)
     }
 
@@ -219,7 +216,7 @@ extension ScopedSessionStore {
     ///
     /// - Throws: `PERMISSION_DENIED.IMPERSONATION` for a user the principal may not act as.
     public func listCurrentSessions(dataSource: String? = nil, user: String? = nil, limit: Int = 10_000) async throws -> [Session] {
-        try store.configuration.validator.optionalId(dataSource, field: .invalidDataSource)
+        let dataSource = try store.configuration.validator.optionalId(dataSource, field: .invalidDataSource)
         return try await listSessions(SessionFilter(states: .live, userId: user, dataSource: dataSource, limit: limit))
     }
 }

@@ -30,7 +30,11 @@ public struct OpenSessionRequest: Sendable, Hashable {
     /// Keys of live sessions to link as children of the new one; at most
     /// ``SessionLimits/maxLinksPerSession``, each with room for one more link.
     public var associates: [String] = []
-    /// Where the client connects from; counted by the per-address limits.
+    /// Where the client connects from; counted by the per-address limits
+    /// (``SessionLimits/maxSessionsPerAddress`` and
+    /// ``SessionLimits/maxSessionsPerUserAddress``). Without an address those limits are
+    /// skipped for this session, which is not counted against them either: a front end
+    /// that enforces them must pass the peer's address.
     public var clientAddress: String?
     /// The user the principal acts as; checked by the impersonation policy.
     public var impersonatedUser: String?

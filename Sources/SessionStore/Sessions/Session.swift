@@ -136,7 +136,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     public var iso8601: String {
         let seconds = milliseconds.floorDivided(by: 1000)
-        let millis = milliseconds - seconds * 1000
+        // The remainder, not `milliseconds - seconds * 1000`, which overflows near Int64.min.
+        let remainder = milliseconds % 1000
+        let millis = remainder < 0 ? remainder + 1000 : remainder
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)

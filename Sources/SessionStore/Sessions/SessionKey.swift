@@ -8,6 +8,11 @@ import Foundation
 /// older ones, so the unique index on `sessions.key` and the event log's index by
 /// session grow at their right edge instead of dirtying a random page per insert — a
 /// group commit of 64 opens writes about half the pages it would with random keys.
+///
+/// So a key holds 74 random bits, not 128: the comment on `sessions.key` in migration
+/// 0001 ("128 random bits") predates the time prefix and stays as shipped, because each
+/// migration's text is checksummed in `schema_migrations` and an edit would refuse every
+/// existing file.
 package enum SessionKey {
     static func make() -> String {
         var random: (UInt64, UInt64) = (0, 0)

@@ -49,10 +49,12 @@ extension SessionStore {
     ///
     /// - Throws: `PERMISSION_DENIED.IMPERSONATION` for a user the principal may not act as.
     func listSessions(_ filter: SessionFilter, scope: AccessScope?) async throws -> [Session] {
-        var scoped = filter
-        if let scope { scoped.userId = try scope.user(filter.userId, validator: configuration.validator) }
-        let filter = scoped
         try configuration.validator.listLimit(filter.limit)
+        var normalized = filter
+        normalized.userId = try configuration.validator.optionalId(filter.userId, field: .invalidUserId)
+        normalized.dataSource = try configuration.validator.optionalId(filter.dataSource, field: .invalidDataSource)
+        if let scope { normalized.userId = try scope.user(normalized.userId, validator: configuration.validator) }
+        let filter = normalized
         let after = try filter.after.map { (key) throws in try configuration.validator.key(key) }
         let instant = configuration.expiryInstant(clock.now())
         return try await read { db in
@@ -73,7 +75,7 @@ extension SessionStore {
     /// sessions they join, until the tombstone is pruned
     /// (``SessionStoreConfiguration/tombstoneRetention``).
     public func listCurrentSessions(dataSource: String? = nil, limit: Int = 10_000) async throws -> [Session] {
-        try configuration.validator.optionalId(dataSource, field: .invalidDataSource)
+        let dataSource = try configuration.validator.optionalId(dataSource, field: .invalidDataSource)
         return try await listSessions(SessionFilter(states: .live, dataSource: dataSource, limit: limit))
     }
 

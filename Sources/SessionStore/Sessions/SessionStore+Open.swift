@@ -105,6 +105,8 @@ extension SessionStore {
 
     /// What validation hands to the create step.
     private struct ValidOpen: Sendable {
+        /// The request with every id in NFC: what is stored, looked up and compared.
+        let request: OpenSessionRequest
         let associates: [String]
         let timeoutMs: Int64?
     }
@@ -122,6 +124,7 @@ extension SessionStore {
         _ request: OpenSessionRequest, returningLive: Bool, reportsIgnoredFields: Bool, scope: AccessScope?
     ) async throws(SessionStoreError) -> OpenedSession {
         let valid = try validate(request)
+        let request = valid.request
         try await admit(request, scope: scope)
         let (outcome, ended) = try await create(request, valid, returningLive: returningLive, scope: scope)
         ended.forEach(didEnd)
@@ -143,17 +146,18 @@ extension SessionStore {
         }
     }
 
-    private func validate(_ request: OpenSessionRequest) throws(SessionStoreError) -> ValidOpen {
+    private func validate(_ given: OpenSessionRequest) throws(SessionStoreError) -> ValidOpen {
         let validator = configuration.validator
-        try validator.id(request.userId, field: .invalidUserId)
-        try validator.optionalId(request.sessionId, field: .invalidSessionId)
-        try validator.id(request.dataSource, field: .invalidDataSource)
-        try validator.id(request.type, field: .invalidType)
-        try validator.optionalId(request.identifier, field: .invalidIdentifier)
-        try validator.optionalId(request.clientAddress, field: .invalidClientAddress)
-        try validator.optionalId(request.impersonatedUser, field: .invalidImpersonatedUser)
-        try validator.pairs(request.details, nameField: .invalidDetailName, valueField: .invalidDetailValue)
-        try validator.pairs(request.config, nameField: .invalidConfigName, valueField: .invalidConfigValue)
+        var request = given
+        request.userId = try validator.id(given.userId, field: .invalidUserId)
+        request.sessionId = try validator.optionalId(given.sessionId, field: .invalidSessionId)
+        request.dataSource = try validator.id(given.dataSource, field: .invalidDataSource)
+        request.type = try validator.id(given.type, field: .invalidType)
+        request.identifier = try validator.optionalId(given.identifier, field: .invalidIdentifier)
+        request.clientAddress = try validator.optionalId(given.clientAddress, field: .invalidClientAddress)
+        request.impersonatedUser = try validator.optionalId(given.impersonatedUser, field: .invalidImpersonatedUser)
+        request.details = try validator.pairs(given.details, nameField: .invalidDetailName, valueField: .invalidDetailValue)
+        request.config = try validator.pairs(given.config, nameField: .invalidConfigName, valueField: .invalidConfigValue)
         if let credentials = request.credentials { try validator.value(credentials, field: .invalidCredentials) }
         guard request.version >= 1 else {
             throw SessionStoreError.invalidArgument(.invalidVersion, "version must be at least 1 (got \(request.version))")
@@ -179,7 +183,7 @@ extension SessionStore {
                 code: SessionStoreError.Code.linksPerSession,
                 message: "\(distinctAssociates) associates exceed the limit of \(linkLimit) links per session")
         }
-        return ValidOpen(associates: associates, timeoutMs: try configuration.negotiateTimeout(request.timeout))
+        return ValidOpen(request: request, associates: associates, timeoutMs: try configuration.negotiateTimeout(request.timeout))
     }
 
     /// Runs the authenticator and the impersonation policy. A refusal is recorded in its

@@ -37,8 +37,8 @@ extension SessionStore {
     /// - Throws: `PERMISSION_DENIED.IMPERSONATION` for a user outside `scope`.
     func isolatedSession(userId: String, sessionId: String, scope: AccessScope?) async throws -> Session? {
         let validator = configuration.validator
-        try validator.id(userId, field: .invalidUserId)
-        try validator.id(sessionId, field: .invalidSessionId)
+        let userId = try validator.id(userId, field: .invalidUserId)
+        let sessionId = try validator.id(sessionId, field: .invalidSessionId)
         if let scope, !scope.allows(userId) { throw scope.denied(userId) }
         let now = clock.now()
         let instant = configuration.expiryInstant(now)
@@ -136,7 +136,7 @@ extension SessionStore {
 
     func updateDetails(key: String, _ details: [String: String], scope: AccessScope?) async throws {
         let key = try configuration.validator.key(key)
-        try configuration.validator.pairs(details, nameField: .invalidDetailName, valueField: .invalidDetailValue)
+        let details = try configuration.validator.pairs(details, nameField: .invalidDetailName, valueField: .invalidDetailValue)
         let maxDetails = configuration.limits.maxDetailsPerSession
         try await mutate(key: key, scope: scope) { db, row, now in
             for (name, value) in details {
@@ -161,7 +161,7 @@ extension SessionStore {
 
     func removeDetails(key: String, names: [String], scope: AccessScope?) async throws {
         let key = try configuration.validator.key(key)
-        for name in names { try configuration.validator.id(name, field: .invalidDetailName) }
+        let names = try names.map { (name) throws(SessionStoreError) in try configuration.validator.id(name, field: .invalidDetailName) }
         try await mutate(key: key, scope: scope) { db, row, now in
             var removed: [String] = []
             for name in names where try SessionDetailRecords.removeDetail(db, sessionRowId: row.id, name: name) {
@@ -192,7 +192,7 @@ extension SessionStore {
     @discardableResult
     func setConfig(key: String, _ config: [String: String], scope: AccessScope?) async throws -> [String] {
         let key = try configuration.validator.key(key)
-        try configuration.validator.pairs(config, nameField: .invalidConfigName, valueField: .invalidConfigValue)
+        let config = try configuration.validator.pairs(config, nameField: .invalidConfigName, valueField: .invalidConfigValue)
         // Matched here, on the caller's task: the writer thread only runs SQL.
         let redacted = Set(config.keys.filter(redaction.redacts))
         let maxConfig = configuration.limits.maxConfigPerSession
@@ -227,9 +227,10 @@ extension SessionStore {
 
     func updateIdentifier(key: String, _ identifier: String?, scope: AccessScope?) async throws {
         let key = try configuration.validator.key(key)
-        try configuration.validator.optionalId(identifier, field: .invalidIdentifier)
+        let identifier = try configuration.validator.optionalId(identifier, field: .invalidIdentifier)
         try await mutate(key: key, scope: scope) { db, row, now in
-            guard row.identifier != identifier else { return }
+            // Bytes, as SQLite compares: an old NFD identifier is replaced by its NFC form.
+            guard row.identifier.map({ Array($0.utf8) }) != identifier.map({ Array($0.utf8) }) else { return }
             try SessionRecords.setIdentifier(db, sessionRowId: row.id, identifier: identifier)
             var payload: [String: String] = [:]
             payload["old"] = row.identifier

@@ -131,6 +131,15 @@ enum ExecutionRecords {
                 """, [.integer(sessionRowId)], map: row)
     }
 
+    /// Executions of a session not closed yet, through `executions_unclosed`.
+    static func unclosedCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+        try db.fetchInt64(
+            sql: """
+                SELECT count(*) FROM executions
+                WHERE session_id = ? AND closed_at IS NULL
+                """, [.integer(sessionRowId)]) ?? 0
+    }
+
     static func runningCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(
             sql: """
@@ -347,14 +356,6 @@ enum ExecutionRecords {
             lastAttachedAt: Timestamp(milliseconds: row.lastAttachedAt), endedAt: row.endedAt.map(Timestamp.init),
             closedAt: row.closedAt.map(Timestamp.init), abandonedAt: row.abandonedAt.map(Timestamp.init),
             error: row.error)
-    }
-}
-
-extension Int64 {
-    /// `self + other`, stopping at the bounds instead of trapping.
-    func addingSaturated(_ other: Int64) -> Int64 {
-        let (sum, overflow) = addingReportingOverflow(other)
-        return overflow ? (other > 0 ? .max : .min) : sum
     }
 }
 

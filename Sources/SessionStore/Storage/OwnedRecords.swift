@@ -119,8 +119,14 @@ enum OwnedRecords {
         try db.fetchInt64(sql: "SELECT count(*) FROM session_resources WHERE session_id = ?", [.integer(sessionRowId)]) ?? 0
     }
 
+    /// The bytes of the session's resources together, exact up to 2^53 and saturating at
+    /// `Int64.max`: SQLite's `sum()` fails with "integer overflow" past `Int64`, its
+    /// `total()` adds in floating point and never does.
     static func resourceBytes(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
-        try db.fetchInt64(sql: "SELECT coalesce(sum(bytes), 0) FROM session_resources WHERE session_id = ?", [.integer(sessionRowId)]) ?? 0
+        let total = try db.fetchOne(
+            sql: "SELECT total(bytes) FROM session_resources WHERE session_id = ?", [.integer(sessionRowId)]
+        ) { $0.double(0) } ?? 0
+        return total >= 0x1p63 ? .max : Int64(max(0, total))
     }
 
     /// Deletes one resource by its unique (session, kind, name) and returns it as it was;

@@ -30,8 +30,8 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError("--scenario takes all or one of \(BenchScenario.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard Durability(rawValue: durability) != nil else { throw ValidationError("--durability takes normal or full") }
-        guard sessions >= 1, (1...4096).contains(concurrency), due >= 1 else {
-            throw ValidationError("--sessions and --due must be at least 1, --concurrency within 1...4096")
+        guard (1...1_000_000_000).contains(sessions), (1...4096).contains(concurrency), (1...1_000_000_000).contains(due) else {
+            throw ValidationError("--sessions and --due must be within 1...1000000000, --concurrency within 1...4096")
         }
     }
 
@@ -82,7 +82,7 @@ struct BenchCommand: AsyncParsableCommand {
             }
             line += "\n"
             FileHandle.standardError.write(Data(line.utf8))
-            if !global.json { print(line, terminator: "") }
+            if !global.json { Output.printText(line) }
         }
     }
 

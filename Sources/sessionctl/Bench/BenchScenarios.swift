@@ -272,8 +272,9 @@ struct BenchScenarioRunner: Sendable {
             default:
                 try await ignoringClosed {
                     let execution = try await store.createExecution(key: key)
-                    try await store.setExecutionStatus(key: key, operationId: execution.operationId, to: .started)
-                    try await store.setExecutionStatus(key: key, operationId: execution.operationId, to: .finished)
+                    for status in [ExecutionStatus.started, .finished, .closed] {
+                        try await store.setExecutionStatus(key: key, operationId: execution.operationId, to: status)
+                    }
                 }
             }
         }
