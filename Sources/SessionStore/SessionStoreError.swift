@@ -50,7 +50,10 @@ public struct SessionStoreError: Error, Sendable, Equatable, CustomStringConvert
         SessionStoreError(code: code, message: message)
     }
 
-    static func sessionNotFound(_ key: String) -> SessionStoreError {
+    /// `INVALID_HANDLE.SESSION_NOT_FOUND` for `key`, worded as every call of the store words
+    /// it: for a front end that answers for a key itself, so that its answer cannot be told
+    /// apart from the store's.
+    public static func sessionNotFound(_ key: String) -> SessionStoreError {
         SessionStoreError(code: .sessionNotFound, message: "no session with key \(key.debugDescriptionPrefix)")
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SessionStore
+import SessionStoreGRPC
 
 /// A logger writing to stderr at `level` and above, for commands that run for a while.
 func commandLogger(_ label: String, level: Logger.Level) -> Logger {
@@ -47,19 +48,22 @@ struct SweepCommand: AsyncParsableCommand {
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Recover the file, then keep the heartbeat and the sweeper running until SIGINT or SIGTERM.",
+        abstract: "Recover the file, then keep the heartbeat and the sweeper running until SIGINT or SIGTERM; with --listen, serve the gRPC API too.",
         discussion: """
-            Logs to stderr. On SIGINT or SIGTERM the sweeper finishes its pass, the store closes cleanly, \
-            and a last log line says so. At the default level, info, the log shows serve's own lines \
+            Logs to stderr. On SIGINT or SIGTERM the sweeper finishes its pass, the gRPC server (with --listen) \
+            drains — no new calls, streams end with UNAVAILABLE, calls in flight finish — the store closes \
+            cleanly, and a last log line says so. At the default level, info, the log shows serve's own lines \
             (serving, what recovery found, the clean stop) and the store's warnings (a failed sweep, the \
             storm guard); debug adds a line per session opened, refused or ended and per maintenance pass.
             """)
 
     @Option(help: "The lowest level logged.")
     var logLevel: Logger.Level = .info
+    @OptionGroup(title: "Network") var network: ListenOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
+        let listen = try network.configuration()
         let logger = commandLogger("sessionctl.serve", level: logLevel)
         var configuration = try global.makeConfiguration()
         configuration.logger = logger
@@ -78,11 +82,23 @@ struct ServeCommand: AsyncParsableCommand {
             // Serving from here: a kill after the "serving" line re-arms at the next open.
             try await store.beginServing()
             let sweeper = ExpirySweeper(store: store)
+            let server = listen.map { SessionStoreGRPCServer(store: store, configuration: $0, logger: logger) }
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sweeper)]
+            if let server { services.append(.init(service: server)) }
             let group = ServiceGroup(
-                configuration: .init(
-                    services: [.init(service: sweeper)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             logger.info("serving", metadata: ["store.path": "\(store.path)", "process.pid": "\(getpid())"])
-            try await group.run()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                if let server, let listen {
+                    tasks.addTask {
+                        // The bound port (the one the system chose for port 0), once listening.
+                        guard let port = try? await server.listeningPort else { return }
+                        logger.info("listening", metadata: ["grpc.address": "\(listen.host):\(port)"])
+                    }
+                }
+                try await tasks.waitForAll()
+            }
         }
         logger.info("stopped cleanly", metadata: ["store.path": "\(global.databasePath)"])
     }

@@ -77,7 +77,7 @@ import Testing
     @Test func codesAndEventKindsAreSpelledOnlyInTheirTables() throws {
         let codePattern = #/"(INVALID_HANDLE|INVALID_ARGUMENT|INVALID_TRANSITION|LIMIT_EXCEEDED|PERMISSION_DENIED|STORAGE|SCHEMA)[."]/#
         // An event kind, not a log metadata key (those are followed by a colon).
-        let kindPattern = #/"(session|execution|streaming_query|resource|store|sweeper)\.[a-z_]+"(?!\s*:)/#
+        let kindPattern = #/"(session|execution|streaming_query|resource|store|sweeper|call)\.[a-z_]+"(?!\s*:)/#
         let tables = [
             "Sources/SessionStore/SessionStoreError+Code.swift", "Sources/SessionStore/Events/StoreEvent.swift",
         ]

@@ -79,8 +79,11 @@ import Darwin
         let directory = TemporaryDirectory()
         let path = directory.path("sessions.sqlite")
         let owned = ["artifact/a.jar", "artifact/b.jar", "view/v1"]
-        let key = try await Self.withOwner(path) { store in
-            // Long enough to add its resources on a loaded machine before it expires.
+        // The owner's clock stands still a minute behind real time: in the owner the
+        // session never falls due while it adds its resources, however slow the machine;
+        // to serve, on the real clock, it is overdue at once.
+        let ownerClock = ManualWallClock(now: TestStore.realTime(offsetBy: -60))
+        let key = try await Self.withOwner(path, clock: ownerClock) { store in
             let session = try await store.openSession(userId: "owner", timeout: .after(.seconds(5)))
             for name in owned {
                 let parts = name.split(separator: "/").map(String.init)
@@ -138,8 +141,12 @@ import Darwin
 
     /// Opens a store with the real clock (another process shares the file), runs `body`,
     /// closes it.
-    static func withOwner<T>(_ path: String, _ body: (SessionStore) async throws -> T) async throws -> T {
-        let store = try await SessionStore.open(path: path)
+    static func withOwner<T>(
+        _ path: String, clock: (any WallClock)? = nil, _ body: (SessionStore) async throws -> T
+    ) async throws -> T {
+        var configuration = SessionStoreConfiguration()
+        if let clock { configuration.clock = clock }
+        let store = try await SessionStore.open(path: path, configuration: configuration)
         do {
             let value = try await body(store)
             await store.close()

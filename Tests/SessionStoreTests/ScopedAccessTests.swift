@@ -40,7 +40,7 @@ import Testing
             (
                 "openSession with associate",
                 {
-                    var request = OpenSessionRequest(userId: view.principal, sessionId: "linked")
+                    var request = OpenSessionRequest(userId: view.principal ?? "", sessionId: "linked")
                     request.associates = [$0]
                     return try await view.openSession(request)
                 }
@@ -287,6 +287,31 @@ import Testing
             #expect(try await releases.listPending().map(\.sessionKey) == [mallory.key])
             let released = try #require(try await NotificationKit.first(1, of: releases))
             #expect(released.map(\.name) == ["mallory-view"])
+        }
+    }
+
+    /// `trustedView()` is the unscoped API in the scoped type: it acts on every session,
+    /// lists every user unless told one, and shares the unscoped subscriptions.
+    @Test func theTrustedViewActsOnEverySession() async throws {
+        let test = TestStore()
+        try await Self.withHoldings(test) { store, alice, mallory in
+            let trusted = store.trustedView()
+            #expect(trusted.principal == nil)
+            #expect(try await trusted.session(key: alice.key)?.userId == "alice")
+            #expect(try await trusted.touch(key: mallory.key) == .live)
+            try await trusted.updateDetails(key: alice.key, ["seen-by": "trusted"])
+            #expect(try await store.session(key: alice.key)?.details["seen-by"] == "trusted")
+
+            let everyone = try await trusted.listSessions(SessionFilter(limit: 100))
+            #expect(Set(everyone.map(\.userId)) == ["alice", "mallory"])
+            let onlyAlice = try await trusted.listSessions(SessionFilter(userId: "alice", limit: 100))
+            #expect(!onlyAlice.isEmpty && onlyAlice.allSatisfy { $0.userId == "alice" })
+            #expect(try await trusted.latestEventSeq() == store.latestEventSeq())
+
+            let latest = try await store.latestEventSeq()
+            try await trusted.subscription(named: "feed").acknowledge(through: latest)
+            #expect(try await store.subscription(named: "feed").acknowledgedSeq() == latest)
+            #expect(try await store.acting(as: "alice").subscription(named: "feed").acknowledgedSeq() == 0)
         }
     }
 }

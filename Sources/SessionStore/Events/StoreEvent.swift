@@ -67,6 +67,10 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     /// An open was refused (no session key); payload `code` and `message`, with `limit`
     /// and `live` (the live sessions counted) when a session limit refused.
     public static let sessionRefused: EventKind = "session.refused"
+    /// A network front end refused a call before it reached the store: no or an unknown
+    /// credential (no session). Payload `method`, `clientAddress` when known, and `reason`;
+    /// the credential itself is never recorded.
+    public static let callRefused: EventKind = "call.refused"
     /// A config value changed; payload `name`, `new`, and `old` unless it was unset.
     public static let configChanged: EventKind = "session.config_changed"
     /// Details were set; payload `names`, comma-separated and sorted.

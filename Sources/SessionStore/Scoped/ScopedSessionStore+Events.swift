@@ -8,7 +8,7 @@ extension ScopedSessionStore {
     public func listEvents(
         after seq: Int64 = 0, limit: Int = 100, filter: EventFilter = EventFilter(), user: String? = nil
     ) async throws -> [StoreEvent] {
-        try await store.listEvents(after: seq, limit: limit, filter: filter, userId: self.user(user)).map(scope.shown)
+        try await store.listEvents(after: seq, limit: limit, filter: filter, userId: self.user(user)).map(shown)
     }
 
     /// The events of `user` (the principal when `nil`) after `seq`, then each new one as
@@ -19,7 +19,7 @@ extension ScopedSessionStore {
         from seq: Int64, kinds: Set<EventKind>? = nil, user: String? = nil, pollInterval: Duration = .milliseconds(50)
     ) throws -> EventStream<StoreEvent> {
         EventStream(store: store, start: seq, kinds: kinds, userId: try self.user(user), pollInterval: pollInterval) {
-            [scope] event in scope.shown(event)
+            [self] event in shown(event)
         }
     }
 
@@ -28,7 +28,10 @@ extension ScopedSessionStore {
     /// only what comes next.
     public func latestEventSeq(user: String? = nil) async throws -> Int64 {
         let userId = try self.user(user)
-        return try await store.read { db in try EventLog.lastSequence(db, userId: userId) }
+        return try await store.read { db in
+            guard let userId else { return try EventLog.lastSequence(db) }
+            return try EventLog.lastSequence(db, userId: userId)
+        }
     }
 
     /// The principal's durable consumer `name` of the events of `user` (the principal
@@ -43,7 +46,8 @@ extension ScopedSessionStore {
         let userId = try self.user(user)
         // Validated names hold no control character: with U+001F between the parts, no
         // two (principal, user, name) triples, and no unscoped name, share a key.
-        let storageName = [principal, userId, name].joined(separator: "\u{1F}")
+        // The trusted view shares the names of ``SessionStore/subscription(named:)``.
+        let storageName = scope.map { [$0.principal, userId ?? "", name].joined(separator: "\u{1F}") } ?? name
         return DurableSubscription(store: store, name: name, storageName: storageName, scope: scope, userId: userId)
     }
 

@@ -25,6 +25,19 @@ extension SessionStore {
         return ScopedSessionStore(
             store: self, scope: AccessScope(principal: principal, policy: configuration.impersonationPolicy))
     }
+
+    /// The unscoped API in the shape of ``ScopedSessionStore``: every call may act on every
+    /// session and listing calls without a `user:` read every user, exactly as the methods
+    /// of `SessionStore` do. For a front end that can run with authentication off (a
+    /// loopback-only server, `sessionctl serve --listen` with `--auth none`) and serves
+    /// both modes through one type; its ``ScopedSessionStore/principal`` is `nil`.
+    ///
+    /// ```swift
+    /// let view = authenticated.map { try store.acting(as: $0) } ?? store.trustedView()
+    /// ```
+    public func trustedView() -> ScopedSessionStore {
+        ScopedSessionStore(store: self, scope: nil)
+    }
 }
 
 /// A ``SessionStore`` seen by one principal (``SessionStore/acting(as:)``): every call a
@@ -50,14 +63,23 @@ extension SessionStore {
 /// A value is cheap to make and `Sendable`: make one per request or per connection.
 public struct ScopedSessionStore: Sendable {
     let store: SessionStore
-    let scope: AccessScope
+    /// `nil` for ``SessionStore/trustedView()``.
+    let scope: AccessScope?
 
-    /// The authenticated user name the view acts for.
-    public var principal: String { scope.principal }
+    /// The authenticated user name the view acts for; `nil` for
+    /// ``SessionStore/trustedView()``.
+    public var principal: String? { scope?.principal }
 
-    /// The user a listing call reads: `user`, or the principal when `nil`.
-    func user(_ user: String?) throws(SessionStoreError) -> String {
-        try scope.user(user, validator: store.configuration.validator)
+    /// The user a listing call reads: `user`, or the principal when `nil`; in the trusted
+    /// view, `user` as given (`nil`: every user).
+    func user(_ user: String?) throws(SessionStoreError) -> String? {
+        guard let scope else { return try store.configuration.validator.optionalId(user, field: .invalidUserId) }
+        return try scope.user(user, validator: store.configuration.validator)
+    }
+
+    /// `event` as the view may show it.
+    func shown(_ event: StoreEvent) -> StoreEvent {
+        scope?.shown(event) ?? event
     }
 }
 
@@ -89,7 +111,7 @@ extension ScopedSessionStore {
     ) async throws -> Session {
         try await openSession(
             OpenSessionRequest(
-                userId: principal, sessionId: sessionId, dataSource: dataSource, details: details, config: config,
+                userId: principal ?? "", sessionId: sessionId, dataSource: dataSource, details: details, config: config,
                 timeout: timeout))
     }
 
@@ -98,7 +120,7 @@ extension ScopedSessionStore {
     ///
     /// - Throws: `PERMISSION_DENIED.IMPERSONATION` for a user the principal may not act as.
     public func openIsolatedSessionReportingOutcome(sessionId: String, user: String? = nil) async throws -> OpenedSession {
-        try await store.openIsolatedSessionReportingOutcome(userId: self.user(user), sessionId: sessionId, scope: scope)
+        try await store.openIsolatedSessionReportingOutcome(userId: self.user(user) ?? "", sessionId: sessionId, scope: scope)
     }
 
     /// ``openIsolatedSessionReportingOutcome(sessionId:user:)``'s session.
@@ -111,7 +133,7 @@ extension ScopedSessionStore {
     ///
     /// - Throws: `PERMISSION_DENIED.IMPERSONATION` for a user the principal may not act as.
     public func isolatedSession(sessionId: String, user: String? = nil) async throws -> Session? {
-        try await store.isolatedSession(userId: self.user(user), sessionId: sessionId, scope: scope)
+        try await store.isolatedSession(userId: self.user(user) ?? "", sessionId: sessionId, scope: scope)
     }
 
     /// The session with `key`; `nil` when there is none or the principal may not act on

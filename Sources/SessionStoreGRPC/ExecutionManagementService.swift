@@ -1,0 +1,283 @@
+import GRPCCore
+import SessionStore
+
+/// `sessionstore.v1.ExecutionManagement` over a ``SessionStore``: Spark Connect's
+/// execution calls (operation ids, tags, reattach, interrupt, release) and the
+/// registries of streaming queries and owned resources.
+///
+/// Every call acts for ``Caller/current`` through the store's principal-scoped view; see
+/// ``SessionManagementService``.
+public struct ExecutionManagementService: Sessionstore_V1_ExecutionManagement.SimpleServiceProtocol {
+    let calls: CallContext
+
+    /// The service over `store`; `drain` ends its reattach streams when the server drains.
+    public init(store: SessionStore, drain: DrainSignal = DrainSignal()) {
+        self.calls = CallContext(store: store, drain: drain)
+    }
+
+    public func createExecution(
+        request: Sessionstore_V1_CreateExecutionRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_CreateExecutionResponse {
+        try await calls.run { view, _ in
+            let execution = try await view.createExecution(
+                key: request.sessionKey,
+                operationId: request.hasOperationID ? request.operationID : nil,
+                tags: request.tags,
+                statement: request.hasStatement ? request.statement : nil,
+                reattachable: request.reattachable,
+                timeout: request.hasTimeout ? try request.timeout.storeDuration(field: .invalidTimeout) : nil)
+            var response = Sessionstore_V1_CreateExecutionResponse()
+            response.execution = Sessionstore_V1_Execution(execution)
+            return response
+        }
+    }
+
+    public func getExecution(
+        request: Sessionstore_V1_GetExecutionRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_GetExecutionResponse {
+        try await calls.run { view, _ in
+            var response = Sessionstore_V1_GetExecutionResponse()
+            response.execution = Sessionstore_V1_Execution(
+                try await view.existingExecution(key: request.sessionKey, operationId: request.operationID))
+            return response
+        }
+    }
+
+    public func setExecutionStatus(
+        request: Sessionstore_V1_SetExecutionStatusRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_SetExecutionStatusResponse {
+        try await calls.run { view, _ in
+            guard let status = request.status.storeStatus else {
+                throw SessionStoreError(code: .invalidTransition, message: "status must be set to a known execution status")
+            }
+            var response = Sessionstore_V1_SetExecutionStatusResponse()
+            response.execution = Sessionstore_V1_Execution(
+                try await view.setExecutionStatus(
+                    key: request.sessionKey, operationId: request.operationID, to: status,
+                    error: request.hasError ? request.error : nil))
+            return response
+        }
+    }
+
+    public func reattachExecution(
+        request: Sessionstore_V1_ReattachExecutionRequest,
+        response: RPCWriter<Sessionstore_V1_ReattachExecutionResponse>,
+        context: ServerContext
+    ) async throws {
+        try await calls.stream(context) { view, _ in
+            func message(_ execution: Execution) -> Sessionstore_V1_ReattachExecutionResponse {
+                var message = Sessionstore_V1_ReattachExecutionResponse()
+                message.execution = Sessionstore_V1_Execution(execution)
+                return message
+            }
+            // Changes are read from the log after `seen`, taken before the attach, so none
+            // made between the attach and the first read is missed.
+            let owner = try await view.existingSession(key: request.sessionKey).userId
+            let seen = try await view.latestEventSeq(user: owner)
+            var execution = try await view.attachExecution(key: request.sessionKey, operationId: request.operationID)
+            // The client is attached while its stream is open: however the stream ends
+            // before the execution does (the client goes away, a deadline, the server
+            // drains), the execution is detached, and may be reattached later. The detach
+            // runs to completion even though this task is cancelled.
+            let key = request.sessionKey
+            let operationId = request.operationID
+            func detach() async {
+                _ = try? await Task { try await view.detachExecution(key: key, operationId: operationId) }.value
+            }
+            var followedToTheEnd = !execution.status.isRunning
+            do {
+                try await response.write(message(execution))
+                if !followedToTheEnd {
+                    let changes = try view.events(
+                        from: seen, kinds: [EventKind.executionStatus, EventKind.executionDetached], user: owner)
+                    for try await event in changes
+                    where event.sessionKey == execution.sessionKey && event.operationId == execution.operationId {
+                        execution = try await view.existingExecution(key: key, operationId: operationId)
+                        try await response.write(message(execution))
+                        if !execution.status.isRunning || !execution.attached {
+                            followedToTheEnd = true
+                            break
+                        }
+                    }
+                }
+            } catch {
+                await detach()
+                throw error
+            }
+            if !followedToTheEnd { await detach() }
+        }
+    }
+
+    public func detachExecution(
+        request: Sessionstore_V1_DetachExecutionRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_DetachExecutionResponse {
+        try await calls.run { view, _ in
+            var response = Sessionstore_V1_DetachExecutionResponse()
+            response.execution = Sessionstore_V1_Execution(
+                try await view.detachExecution(key: request.sessionKey, operationId: request.operationID))
+            return response
+        }
+    }
+
+    public func releaseExecute(
+        request: Sessionstore_V1_ReleaseExecuteRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_ReleaseExecuteResponse {
+        try await calls.run { view, _ in
+            // Spark Connect's ReleaseExecute(ReleaseAll): a running execution is
+            // interrupted first, then closed.
+            let execution = try await view.existingExecution(key: request.sessionKey, operationId: request.operationID)
+            if execution.status.isRunning {
+                _ = try await view.interrupt(key: request.sessionKey, operationId: request.operationID)
+            }
+            var response = Sessionstore_V1_ReleaseExecuteResponse()
+            let current = try await view.existingExecution(key: request.sessionKey, operationId: request.operationID)
+            response.execution = Sessionstore_V1_Execution(
+                current.status == .closed
+                    ? current
+                    : try await view.setExecutionStatus(key: request.sessionKey, operationId: request.operationID, to: .closed))
+            return response
+        }
+    }
+
+    public func interrupt(
+        request: Sessionstore_V1_InterruptRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_InterruptResponse {
+        try await calls.run { view, _ in
+            let interruption: Interruption
+            switch (request.interruptType, request.interrupt) {
+            case (.all, nil):
+                interruption = try await view.interruptAll(key: request.sessionKey)
+            case (.tag, .operationTag(let tag)):
+                interruption = try await view.interrupt(key: request.sessionKey, tag: tag)
+            case (.operationID, .operationID(let id)):
+                interruption = try await view.interrupt(key: request.sessionKey, operationId: id)
+            default:
+                throw SessionStoreError(
+                    code: .invalidRequest,
+                    message: "interrupt_type ALL takes no target, TAG an operation_tag, OPERATION_ID an operation_id")
+            }
+            var response = Sessionstore_V1_InterruptResponse()
+            response.interruptedIds = interruption.operationIds
+            response.stoppedQueryIds = interruption.queryIds
+            return response
+        }
+    }
+
+    public func releaseSession(
+        request: Sessionstore_V1_ReleaseSessionRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_ReleaseSessionResponse {
+        try await calls.run { view, _ in
+            var response = Sessionstore_V1_ReleaseSessionResponse()
+            response.session = Sessionstore_V1_Session(
+                try await view.closeSession(key: request.sessionKey, reason: "released by client").session)
+            return response
+        }
+    }
+
+    public func listExecutions(
+        request: Sessionstore_V1_ListExecutionsRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_ListExecutionsResponse {
+        try await calls.run { view, _ in
+            var response = Sessionstore_V1_ListExecutionsResponse()
+            response.executions = try await view.listExecutions(key: request.sessionKey).map(Sessionstore_V1_Execution.init)
+            return response
+        }
+    }
+
+    public func listActiveExecutions(
+        request: Sessionstore_V1_ListActiveExecutionsRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_ListActiveExecutionsResponse {
+        try await calls.run { view, _ in
+            let limit = request.limit == 0 ? 10_000 : Int(request.limit)
+            var response = Sessionstore_V1_ListActiveExecutionsResponse()
+            if case .running(let executions) = try await view.listActiveExecutions(limit: limit) {
+                response.executions = executions.map(Sessionstore_V1_Execution.init)
+                response.truncated = executions.count == limit
+            }
+            return response
+        }
+    }
+
+    public func listAbandonedExecutions(
+        request: Sessionstore_V1_ListAbandonedExecutionsRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_ListAbandonedExecutionsResponse {
+        try await calls.run { view, _ in
+            var response = Sessionstore_V1_ListAbandonedExecutionsResponse()
+            response.executions = try await view.listAbandonedExecutions(limit: request.limit == 0 ? 10_000 : Int(request.limit))
+                .map(Sessionstore_V1_Execution.init)
+            return response
+        }
+    }
+
+    public func registerStreamingQuery(
+        request: Sessionstore_V1_RegisterStreamingQueryRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_RegisterStreamingQueryResponse {
+        try await calls.run { view, _ in
+            var response = Sessionstore_V1_RegisterStreamingQueryResponse()
+            response.query = Sessionstore_V1_StreamingQuery(
+                try await view.registerQuery(
+                    key: request.sessionKey, queryId: request.queryID, runId: request.runID,
+                    name: request.hasName ? request.name : nil,
+                    operationId: request.hasOperationID ? request.operationID : nil, tags: request.tags))
+            return response
+        }
+    }
+
+    public func stopStreamingQuery(
+        request: Sessionstore_V1_StopStreamingQueryRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_StopStreamingQueryResponse {
+        try await calls.run { view, _ in
+            var response = Sessionstore_V1_StopStreamingQueryResponse()
+            response.query = Sessionstore_V1_StreamingQuery(
+                try await view.stopQuery(
+                    key: request.sessionKey, queryId: request.queryID,
+                    reason: request.reason.isEmpty ? "stopped by client" : request.reason))
+            return response
+        }
+    }
+
+    public func listStreamingQueries(
+        request: Sessionstore_V1_ListStreamingQueriesRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_ListStreamingQueriesResponse {
+        try await calls.run { view, _ in
+            let queries =
+                request.activeOnly
+                ? try await view.listActiveQueries(key: request.sessionKey) : try await view.listQueries(key: request.sessionKey)
+            var response = Sessionstore_V1_ListStreamingQueriesResponse()
+            response.queries = queries.map(Sessionstore_V1_StreamingQuery.init)
+            return response
+        }
+    }
+
+    public func addResource(
+        request: Sessionstore_V1_AddResourceRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_AddResourceResponse {
+        try await calls.run { view, _ in
+            var response = Sessionstore_V1_AddResourceResponse()
+            response.resource = Sessionstore_V1_OwnedResource(
+                try await view.addResource(key: request.sessionKey, kind: request.kind, name: request.name, bytes: request.bytes))
+            return response
+        }
+    }
+
+    public func releaseResource(
+        request: Sessionstore_V1_ReleaseResourceRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_ReleaseResourceResponse {
+        try await calls.run { view, _ in
+            var response = Sessionstore_V1_ReleaseResourceResponse()
+            response.resource = Sessionstore_V1_OwnedResource(
+                try await view.releaseResource(key: request.sessionKey, kind: request.kind, name: request.name))
+            return response
+        }
+    }
+
+    public func listResources(
+        request: Sessionstore_V1_ListResourcesRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_ListResourcesResponse {
+        try await calls.run { view, _ in
+            var response = Sessionstore_V1_ListResourcesResponse()
+            response.resources = try await view.listResources(key: request.sessionKey).map(Sessionstore_V1_OwnedResource.init)
+            return response
+        }
+    }
+}

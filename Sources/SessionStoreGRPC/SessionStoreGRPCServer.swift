@@ -1,0 +1,160 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import Metrics
+import SessionStore
+import ServiceLifecycle
+
+/// A gRPC server for a ``SessionStore``: the two SessionStore services and the health
+/// service on one listening address, as a swift-service-lifecycle `Service`.
+///
+/// On graceful shutdown (SIGTERM under a `ServiceGroup`) it drains: health turns
+/// `NOT_SERVING`, the server stops accepting calls, streams end with `UNAVAILABLE` (a
+/// reattached execution is detached), unary calls in flight finish, and ``run()``
+/// returns. The store is the caller's to close afterwards.
+///
+/// ```swift
+/// let server = SessionStoreGRPCServer(
+///     store: store,
+///     configuration: .init(host: "127.0.0.1", port: 50051, authentication: .none),
+///     logger: logger)
+/// let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm], logger: logger)
+/// try await group.run()
+/// ```
+public struct SessionStoreGRPCServer: Service {
+    /// Where and how the server listens.
+    public struct Configuration: Sendable {
+        /// The address to bind: `127.0.0.1` unless told otherwise.
+        public var host: String
+        /// The port; 0 for one the system picks (see ``SessionStoreGRPCServer/listeningPort``).
+        public var port: Int
+        /// How callers are identified.
+        public var authentication: CallerAuthentication
+        /// TLS: the server's certificate chain and key (PEM files), and for mutual TLS the
+        /// CA that client certificates must chain to. `nil` for plaintext.
+        public var tls: TLS?
+        /// Principals trusted to name the end client's address (`client_address`) for the
+        /// per-address limits; everyone else is counted by its peer address.
+        public var trustedProxies: Set<String>
+        /// How many calls one connection may have open at once (streams included); 4,096
+        /// unless told otherwise.
+        public var maxConcurrentStreams = 4096
+
+        /// A configuration; plaintext on `host:port` unless `tls` is given.
+        public init(
+            host: String = "127.0.0.1", port: Int, authentication: CallerAuthentication, tls: TLS? = nil,
+            trustedProxies: Set<String> = []
+        ) {
+            self.host = host
+            self.port = port
+            self.authentication = authentication
+            self.tls = tls
+            self.trustedProxies = trustedProxies
+        }
+    }
+
+    /// PEM files of the server's TLS identity.
+    public struct TLS: Sendable {
+        /// The certificate chain, leaf first.
+        public var certificatePath: String
+        /// The private key.
+        public var keyPath: String
+        /// For mutual TLS: the CA certificate that client certificates must chain to.
+        public var clientCAPath: String?
+
+        /// A TLS identity; mutual TLS when `clientCAPath` is given.
+        public init(certificatePath: String, keyPath: String, clientCAPath: String? = nil) {
+            self.certificatePath = certificatePath
+            self.keyPath = keyPath
+            self.clientCAPath = clientCAPath
+        }
+    }
+
+    private let store: SessionStore
+    private let configuration: Configuration
+    private let logger: Logger
+    private let metrics: any MetricsFactory
+    private let drain = DrainSignal()
+    private let transport: HTTP2ServerTransport.Posix
+
+    /// A server for `store`; nothing listens until ``run()``.
+    /// - Parameter metrics: where the per-call metrics go; the bootstrapped factory when `nil`.
+    public init(store: SessionStore, configuration: Configuration, logger: Logger, metrics: (any MetricsFactory)? = nil) {
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics ?? MetricsSystem.factory
+        let address: GRPCNIOTransportCore.SocketAddress =
+            configuration.host.contains(":")
+            ? .ipv6(host: configuration.host, port: configuration.port)
+            : .ipv4(host: configuration.host, port: configuration.port)
+        var transportConfig = HTTP2ServerTransport.Posix.Config.defaults
+        // Advertised to clients: left unset, HTTP/2 allows 100 streams a connection without
+        // saying so, and a client that opens more (a dashboard following many data
+        // sources) loses the whole connection.
+        transportConfig.http2.maxConcurrentStreams = configuration.maxConcurrentStreams
+        self.transport = HTTP2ServerTransport.Posix(
+            address: address, transportSecurity: Self.transportSecurity(configuration.tls), config: transportConfig)
+    }
+
+    private static func transportSecurity(_ tls: TLS?) -> HTTP2ServerTransport.Posix.TransportSecurity {
+        guard let tls else { return .plaintext }
+        let chain: [TLSConfig.CertificateSource] = [.file(path: tls.certificatePath, format: .pem)]
+        let key: TLSConfig.PrivateKeySource = .file(path: tls.keyPath, format: .pem)
+        guard let clientCA = tls.clientCAPath else { return .tls(certificateChain: chain, privateKey: key) }
+        return .mTLS(certificateChain: chain, privateKey: key) { config in
+            config.trustRoots = .certificates([.file(path: clientCA, format: .pem)])
+            config.clientCertificateVerification = .noHostnameVerification
+        }
+    }
+
+    /// The services, for mounting in a `GRPCServer` of one's own; pair them with
+    /// ``interceptors(store:authentication:trustedProxies:logger:metrics:)``.
+    public static func services(store: SessionStore, drain: DrainSignal = DrainSignal()) -> [any RegistrableRPCService] {
+        [
+            SessionManagementService(store: store, drain: drain),
+            ExecutionManagementService(store: store, drain: drain),
+            HealthService(drain: drain),
+        ]
+    }
+
+    /// The interceptors that identify every caller and record every call; the services
+    /// refuse calls that did not pass through them.
+    public static func interceptors(
+        store: SessionStore, authentication: CallerAuthentication, trustedProxies: Set<String> = [], logger: Logger,
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) -> [any ServerInterceptor] {
+        [
+            ObservabilityInterceptor(metrics: metrics),
+            CallerInterceptor(authentication: authentication, trustedProxies: trustedProxies, store: store, logger: logger),
+        ]
+    }
+
+    /// The port the server listens on, once it does (the one the system picked for port 0).
+    public var listeningPort: Int {
+        get async throws {
+            let address = try await transport.listeningAddress
+            if let ipv4 = address.ipv4 { return ipv4.port }
+            if let ipv6 = address.ipv6 { return ipv6.port }
+            return configuration.port
+        }
+    }
+
+    /// Serves until graceful shutdown, then drains and returns.
+    public func run() async throws {
+        let server = GRPCServer(
+            transport: transport,
+            services: Self.services(store: store, drain: drain),
+            interceptors: Self.interceptors(
+                store: store, authentication: configuration.authentication, trustedProxies: configuration.trustedProxies,
+                logger: logger, metrics: metrics))
+        try await withGracefulShutdownHandler {
+            try await server.serve()
+        } onGracefulShutdown: {
+            logger.info("draining: no new calls; streams end")
+            drain.drain()
+            server.beginGracefulShutdown()
+        }
+        logger.info("drained")
+    }
+}
