@@ -36,7 +36,18 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Measure a running gRPC server (sessionctl serve --listen).", valueName: "HOST:PORT"))
     var server: String?
     @Flag(help: "Start a gRPC server for each scenario and measure it over the network.") var spawnServer = false
-    @Option(help: "HTTP/2 connections the concurrent callers share (network scenarios).") var connections = 1
+    @Option(
+        help: """
+            HTTP/2 connections the concurrent callers share (network scenarios). On 2 cores shared with the \
+            server, one connection was fastest for touch at 50 callers (2 and 4 were 10-20% slower).
+            """)
+    var connections = 1
+    @Option(
+        help: """
+            Event loop threads of the benchmark's gRPC clients. On 2 cores shared with the server, one thread \
+            was about 25% faster than two for touch at 50 callers.
+            """)
+    var clientThreads = 1
     @Option(help: "Stop-notification streams in the notify scenario.") var subscribers = 1000
     @Option(help: "Sessions the notify scenario ends, one after the other.") var ends = 50
     @OptionGroup var global: GlobalOptions
@@ -51,8 +62,9 @@ struct BenchCommand: AsyncParsableCommand {
                     "over the network --scenario takes all or one of \(NetworkBenchScenario.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard !compare else { throw ValidationError("--compare runs in process only") }
-            guard (1...64).contains(connections), (1...100_000).contains(subscribers), ends >= 1 else {
-                throw ValidationError("--connections must be within 1...64, --subscribers within 1...100000, --ends at least 1")
+            guard (1...64).contains(connections), (1...64).contains(clientThreads), (1...100_000).contains(subscribers), ends >= 1 else {
+                throw ValidationError(
+                    "--connections and --client-threads must be within 1...64, --subscribers within 1...100000, --ends at least 1")
             }
             if let server { _ = try ListenOptions.parse(server) }
         } else {
@@ -128,7 +140,7 @@ struct BenchCommand: AsyncParsableCommand {
             return BenchServer(host: host, port: port, pid: nil)
         }
         let network = NetworkBenchSettings(
-            base: settings, server: running, connections: connections, subscribers: subscribers, ends: ends,
+            base: settings, server: running, connections: connections, clientThreads: clientThreads, subscribers: subscribers, ends: ends,
             serverSettings: global.settings)
         var results: [BenchResult] = []
         do {

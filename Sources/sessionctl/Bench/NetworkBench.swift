@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import NIOPosix
 import SessionStore
 import SessionStoreGRPC
 
@@ -15,6 +16,8 @@ struct NetworkBenchSettings: Sendable {
     var server: BenchServer?
     /// HTTP/2 connections the callers share.
     var connections: Int
+    /// Event loop threads of the benchmark's gRPC clients.
+    var clientThreads: Int
     /// Stop-notification streams in the notify scenario.
     var subscribers: Int
     /// Sessions the notify scenario ends, one after the other.
@@ -42,14 +45,18 @@ struct BenchConnections: Sendable {
 
     subscript(index: Int) -> SessionClient { clients[index % clients.count] }
 
-    /// Connects `count` clients to `server`, runs `body`, then shuts them down.
+    /// Connects `count` clients to `server` on `threads` event loop threads of their own,
+    /// runs `body`, then shuts them down.
     static func with<T: Sendable>(
-        _ server: BenchServer, count: Int, _ body: (BenchConnections) async throws -> T
+        _ server: BenchServer, count: Int, threads: Int, _ body: (BenchConnections) async throws -> T
     ) async throws -> T {
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        defer { loops.shutdownGracefully { _ in } }
         let clients = try (0..<max(1, count)).map { _ in
             GRPCClient<HTTP2ClientTransport.Posix>(
                 transport: try .http2NIOPosix(
-                    target: .ipv4(address: server.host, port: server.port), transportSecurity: .plaintext))
+                    target: .ipv4(address: server.host, port: server.port), transportSecurity: .plaintext,
+                    eventLoopGroup: loops))
         }
         return try await withThrowingTaskGroup(of: Void.self) { group in
             for client in clients {
@@ -96,7 +103,7 @@ struct NetworkBenchRunner: Sendable {
     }
 
     private func measure(_ scenario: NetworkBenchScenario, on server: BenchServer, path: String?) async throws -> BenchResult {
-        let (measurement, scenarioNotes) = try await BenchConnections.with(server, count: settings.connections) { connections in
+        let (measurement, scenarioNotes) = try await BenchConnections.with(server, count: settings.connections, threads: settings.clientThreads) { connections in
             switch scenario {
             case .open: return (try await openScenario(connections), [String: String]())
             case .touch: return (try await touchScenario(connections), [:])
@@ -108,6 +115,7 @@ struct NetworkBenchRunner: Sendable {
         notes["transport"] = "grpc"
         notes["server"] = "\(server.host):\(server.port)"
         notes["connections"] = "\(settings.connections)"
+        notes["clientThreads"] = "\(settings.clientThreads)"
         notes["clientPeakRSSBytes"] = "\(BenchRunner.peakRSS())"
         // Read while the server still runs: its peak, not the bench's own.
         return BenchResult(
