@@ -85,6 +85,7 @@ let package = Package(
                 "SessionStoreGRPC",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 systemPackage,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

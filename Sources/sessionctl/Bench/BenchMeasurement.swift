@@ -22,6 +22,21 @@ struct BenchResult: Encodable, Sendable {
     var notes: [String: String] = [:]
 }
 
+extension BenchResult {
+    /// The figures of `measurement`, a scenario of `settings` ran.
+    init(
+        scenario: String, settings: BenchSettings, measurement: Measurement, peakRSSBytes: Int64, fileBytes: Int64,
+        notes: [String: String]
+    ) {
+        self.init(
+            scenario: scenario, durability: settings.durability.rawValue, groupCommit: settings.groupCommit,
+            concurrency: settings.concurrency, sessions: settings.sessions, operations: measurement.operations,
+            opsPerSecond: measurement.opsPerSecond, p50Micros: measurement.micros(50), p99Micros: measurement.micros(99),
+            p999Micros: measurement.micros(99.9), maxMicros: measurement.maxMicros, peakRSSBytes: peakRSSBytes,
+            fileBytes: fileBytes, notes: notes)
+    }
+}
+
 /// Latencies and wall time of a measured loop.
 struct Measurement: Sendable {
     var operations: Int
@@ -41,6 +56,16 @@ struct Measurement: Sendable {
 }
 
 enum BenchRunner {
+    /// An empty histogram of nanoseconds, up to 10 minutes.
+    static func newHistogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    /// `duration` in whole nanoseconds, 0 for a negative one.
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        UInt64(max(0, duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000))
+    }
+
     /// Runs `operation(index)` for indexes `0..<operations` from `concurrency` tasks,
     /// timing each call; `progress` is told how many are done now and then.
     static func measure(
@@ -52,20 +77,20 @@ enum BenchRunner {
         let histogram = try await withThrowingTaskGroup(of: Histogram<UInt64>.self) { group in
             for _ in 0..<max(1, concurrency) {
                 group.addTask {
-                    var local = Histogram<UInt64>(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
+                    var local = newHistogram()
                     while true {
                         let index = next.take()
                         guard index < operations else { break }
                         let began = ContinuousClock.now
                         try await operation(index)
                         let took = ContinuousClock.now - began
-                        _ = local.record(UInt64(max(0, took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)))
+                        _ = local.record(nanoseconds(took))
                         if index % 1024 == 0 { progress.update(done: index) }
                     }
                     return local
                 }
             }
-            var merged = Histogram<UInt64>(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
+            var merged = newHistogram()
             for try await local in group {
                 merged.add(local)
             }
@@ -86,18 +111,20 @@ enum BenchRunner {
     /// Several timed runs of one operation: every run in the histogram, the median as the
     /// elapsed time.
     static func median(of runs: [Duration], operations: Int) -> Measurement {
-        var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000_000, numberOfSignificantValueDigits: .three)
+        var histogram = newHistogram()
         for run in runs {
-            _ = histogram.record(UInt64(max(0, run.components.seconds * 1_000_000_000 + run.components.attoseconds / 1_000_000_000)))
+            _ = histogram.record(nanoseconds(run))
         }
         let sorted = runs.sorted()
         let median = sorted.isEmpty ? .zero : sorted[sorted.count / 2]
         return Measurement(operations: operations, elapsed: median, histogram: histogram)
     }
 
-    /// The process's peak resident set (VmHWM), in bytes.
-    static func peakRSS() -> Int64 {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    /// The peak resident set (VmHWM), in bytes, of this process or of the process `pid`;
+    /// 0 when it cannot be read.
+    static func peakRSS(of pid: pid_t? = nil) -> Int64 {
+        let path = "/proc/\(pid.map(String.init) ?? "self")/status"
+        guard let status = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             let digits = line.split(separator: " ").dropFirst().first.flatMap { Int64($0) } ?? 0
             return digits * 1024
@@ -129,6 +156,34 @@ enum BenchRunner {
         }
         let median = durations.sorted()[durations.count / 2].components
         return Double(median.seconds) * 1e6 + Double(median.attoseconds) / 1e12
+    }
+
+    /// Runs `open(index)` for indexes `0..<count` from 64 tasks, each opening one session
+    /// and returning its key; returns the keys.
+    static func populate(count: Int, _ open: @escaping @Sendable (Int) async throws -> String) async throws -> KeyTable {
+        let bar = Progress(label: "populating", total: count)
+        let next = Counter()
+        let chunks = try await withThrowingTaskGroup(of: KeyTable.self) { group in
+            for _ in 0..<64 {
+                group.addTask {
+                    var keys = KeyTable()
+                    while let index = next.next(below: count) {
+                        keys.append(try await open(index))
+                        if index % 4096 == 0 { bar.update(done: index) }
+                    }
+                    return keys
+                }
+            }
+            var all: [KeyTable] = []
+            for try await chunk in group { all.append(chunk) }
+            return all
+        }
+        bar.finish()
+        var keys = KeyTable()
+        for chunk in chunks {
+            for index in 0..<chunk.count { keys.append(chunk[index]) }
+        }
+        return keys
     }
 
     static func fileSize(_ path: String) -> Int64 {

@@ -18,9 +18,19 @@ struct BenchSettings: Sendable {
     var directory: String
     var databasePath: String?
     var executable: String
+    /// Measured calls of the touch, get and mixed scenarios; nil: `sessions`, at least 100,000.
+    var operations: Int? = nil
+
+    /// The measured calls of a scenario that repeats calls on populated sessions.
+    var repeatedOperations: Int { operations ?? max(sessions, 100_000) }
 
     func path(for scenario: BenchScenario) -> String {
-        databasePath ?? (directory as NSString).appendingPathComponent("bench-\(scenario.rawValue)-\(UUID().uuidString).sqlite")
+        path(named: scenario.rawValue)
+    }
+
+    /// `--db`, else a fresh file in the temporary directory named after `scenario`.
+    func path(named scenario: String) -> String {
+        databasePath ?? (directory as NSString).appendingPathComponent("bench-\(scenario)-\(UUID().uuidString).sqlite")
     }
 
     func configuration(tick: Int64 = 60_000) -> SessionStoreConfiguration {
@@ -47,10 +57,7 @@ struct BenchScenarioRunner: Sendable {
         }
         let (measurement, notes) = try await measure(scenario, path: path)
         return BenchResult(
-            scenario: scenario.rawValue, durability: settings.durability.rawValue, groupCommit: settings.groupCommit,
-            concurrency: settings.concurrency, sessions: settings.sessions, operations: measurement.operations,
-            opsPerSecond: measurement.opsPerSecond, p50Micros: measurement.micros(50), p99Micros: measurement.micros(99),
-            p999Micros: measurement.micros(99.9), maxMicros: measurement.maxMicros, peakRSSBytes: BenchRunner.peakRSS(),
+            scenario: scenario.rawValue, settings: settings, measurement: measurement, peakRSSBytes: BenchRunner.peakRSS(),
             fileBytes: BenchRunner.fileSize(path) + BenchRunner.fileSize(path + "-wal"), notes: notes)
     }
 
@@ -76,32 +83,12 @@ struct BenchScenarioRunner: Sendable {
 
     /// Opens `count` plain sessions from 64 tasks; returns their keys.
     private func populate(_ store: SessionStore, count: Int, timeout: SessionTimeout = .after(.seconds(3600))) async throws -> KeyTable {
-        let bar = progress("populating", count)
-        let next = Counter()
-        let chunks = try await withThrowingTaskGroup(of: KeyTable.self) { group in
-            for _ in 0..<64 {
-                group.addTask {
-                    var keys = KeyTable()
-                    while let index = next.next(below: count) {
-                        var request = OpenSessionRequest(userId: "user-\(index % 1000)")
-                        request.dataSource = "source-\(index % 8)"
-                        request.timeout = timeout
-                        keys.append(try await store.openSession(request).key)
-                        if index % 4096 == 0 { bar.update(done: index) }
-                    }
-                    return keys
-                }
-            }
-            var all: [KeyTable] = []
-            for try await chunk in group { all.append(chunk) }
-            return all
+        try await BenchRunner.populate(count: count) { index in
+            var request = OpenSessionRequest(userId: "user-\(index % 1000)")
+            request.dataSource = "source-\(index % 8)"
+            request.timeout = timeout
+            return try await store.openSession(request).key
         }
-        bar.finish()
-        var keys = KeyTable()
-        for chunk in chunks {
-            for index in 0..<chunk.count { keys.append(chunk[index]) }
-        }
-        return keys
     }
 
     private func openStore(_ path: String, tick: Int64 = 60_000) async throws -> SessionStore {
@@ -125,13 +112,13 @@ struct BenchScenarioRunner: Sendable {
     /// Touches sessions whose expiry bucket does not move: the tick is an hour, so only
     /// crossing the hour would make a touch write.
     private func touchScenario(_ path: String) async throws -> Measurement {
-        try await perSessionScenario(path, "touch", tick: 3_600_000, operations: max(sessions, 100_000)) { store, key in
+        try await perSessionScenario(path, "touch", tick: 3_600_000, operations: settings.repeatedOperations) { store, key in
             _ = try await store.touch(key: key)
         }
     }
 
     private func getScenario(_ path: String) async throws -> Measurement {
-        try await perSessionScenario(path, "get", operations: max(sessions, 100_000)) { store, key in
+        try await perSessionScenario(path, "get", operations: settings.repeatedOperations) { store, key in
             _ = try await store.session(key: key)
         }
     }
@@ -254,7 +241,7 @@ struct BenchScenarioRunner: Sendable {
     private func mixedScenario(_ path: String) async throws -> Measurement {
         let store = try await openStore(path, tick: 1000)
         let keys = try await populate(store, count: sessions)
-        let operations = max(sessions, 100_000)
+        let operations = settings.repeatedOperations
         let result = try await BenchRunner.measure(operations: operations, concurrency: concurrency, progress: progress("mixed", operations)) { index in
             var random = SplitMix64(seed: UInt64(index))
             let key = keys[Int(random.next() % UInt64(keys.count))]

@@ -4,9 +4,20 @@ import Synchronization
 
 /// The database files the benchmark makes in the temporary directory, removed when their
 /// scenario ends, and also when SIGINT or SIGTERM stops the run: a million-session
-/// scenario stopped with Ctrl-C would otherwise leave half a GiB behind.
+/// scenario stopped with Ctrl-C would otherwise leave half a GiB behind. Servers the
+/// benchmark started are sent SIGTERM then too.
 final class BenchScratchFiles: Sendable {
     private let paths = Mutex<Set<String>>([])
+    private let servers = Mutex<Set<pid_t>>([])
+
+    /// Takes the server process `pid` into care until `release(server:)`.
+    func add(server pid: pid_t) {
+        servers.withLock { _ = $0.insert(pid) }
+    }
+
+    func release(server pid: pid_t) {
+        servers.withLock { _ = $0.remove(pid) }
+    }
 
     /// Takes `path` (and its `-wal` and `-shm`) into care.
     func add(_ path: String) {
@@ -23,13 +34,15 @@ final class BenchScratchFiles: Sendable {
         for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
     }
 
-    /// Runs `body`; a SIGINT or SIGTERM meanwhile removes every file in care and ends the
-    /// process with status 128 + the signal's number, as the default action would.
+    /// Runs `body`; a SIGINT or SIGTERM meanwhile stops every server in care, removes every
+    /// file in care and ends the process with status 128 + the signal's number, as the
+    /// default action would.
     func removingOnInterrupt<T>(_ body: () async throws -> T) async rethrows -> T {
         let sources = [SIGINT, SIGTERM].map { signalNumber in
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [self] in
+                servers.withLock { $0.forEach { _ = kill($0, SIGTERM) } }
                 paths.withLock { $0.forEach(Self.delete) }
                 exit(128 + signalNumber)
             }
