@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import SessionStore
 import ServiceLifecycle
+import Synchronization
 
 /// A gRPC server for a ``SessionStore``: the two SessionStore services and the health
 /// service on one listening address, as a swift-service-lifecycle `Service`.
@@ -76,6 +77,7 @@ public struct SessionStoreGRPCServer: Service {
     private let metrics: any MetricsFactory
     private let drain = DrainSignal()
     private let transport: HTTP2ServerTransport.Posix
+    private let listening = ListeningPort()
 
     /// A server for `store`; nothing listens until ``run()``.
     /// - Parameter metrics: where the per-call metrics go; the bootstrapped factory when `nil`.
@@ -130,13 +132,15 @@ public struct SessionStoreGRPCServer: Service {
         ]
     }
 
-    /// The port the server listens on, once it does (the one the system picked for port 0).
+    /// The port the server listens on, once it does (the one the system picked for port
+    /// 0). Throws when ``run()`` ends without the server having listened (a shutdown that
+    /// came first, an address in use).
     public var listeningPort: Int {
         get async throws {
-            let address = try await transport.listeningAddress
-            if let ipv4 = address.ipv4 { return ipv4.port }
-            if let ipv6 = address.ipv6 { return ipv6.port }
-            return configuration.port
+            guard let port = await listening.port() else {
+                throw RPCError(code: .unavailable, message: "the server stopped before it listened")
+            }
+            return port
         }
     }
 
@@ -148,13 +152,64 @@ public struct SessionStoreGRPCServer: Service {
             interceptors: Self.interceptors(
                 store: store, authentication: configuration.authentication, trustedProxies: configuration.trustedProxies,
                 logger: logger, metrics: metrics))
-        try await withGracefulShutdownHandler {
-            try await server.serve()
-        } onGracefulShutdown: {
-            logger.info("draining: no new calls; streams end")
-            drain.drain()
-            server.beginGracefulShutdown()
+        // The transport tells its address once it listens, and never when a shutdown came
+        // before it started: the lookup runs apart, and whoever waits for the port hears
+        // of the end of run() either way.
+        let transport = self.transport
+        let configuredPort = configuration.port
+        let listening = self.listening
+        let lookup = Task {
+            guard let address = try? await transport.listeningAddress else { return }
+            listening.resolve(address.ipv4?.port ?? address.ipv6?.port ?? configuredPort)
+        }
+        defer {
+            lookup.cancel()
+            listening.resolve(nil)
+        }
+        do {
+            try await withGracefulShutdownHandler {
+                try await server.serve()
+            } onGracefulShutdown: {
+                logger.info("draining: no new calls; streams end")
+                drain.drain()
+                server.beginGracefulShutdown()
+            }
+        } catch where drain.isDrained {
+            // Told to stop before it started serving: a clean stop with nothing to drain.
+            logger.debug("stopped before listening", metadata: ["error": "\(error)"])
         }
         logger.info("drained")
+    }
+}
+
+/// The port a server listens on, told once to everyone who waits for it; `nil` when the
+/// server ended without listening.
+private final class ListeningPort: Sendable {
+    private let state = Mutex<(resolved: Bool, port: Int?, waiters: [CheckedContinuation<Int?, Never>])>((false, nil, []))
+
+    /// Tells the waiters `port`; only the first call counts.
+    func resolve(_ port: Int?) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Int?, Never>] in
+            guard !state.resolved else { return [] }
+            state.resolved = true
+            state.port = port
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: port) }
+    }
+
+    /// The port, once resolved.
+    func port() async -> Int? {
+        await withCheckedContinuation { continuation in
+            let resolved = state.withLock { state -> Int?? in
+                guard state.resolved else {
+                    state.waiters.append(continuation)
+                    return .none
+                }
+                return .some(state.port)
+            }
+            if case .some(let port) = resolved { continuation.resume(returning: port) }
+        }
     }
 }

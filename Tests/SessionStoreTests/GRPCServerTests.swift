@@ -91,4 +91,71 @@ import Testing
                     ["method": "sessionstore.v1.SessionManagement/CreateSession", "status": "unauthenticated"]) == 1)
         }
     }
+
+    /// 200 stop streams over gRPC are 200 consumers of the store's one follower: a session
+    /// end reaches every one for one read of the log, and streams the client cancels or
+    /// whose deadline passes leave no consumer behind.
+    @Test func streamsShareTheFollowerAndLeaveNothingWhenCancelledOrOutOfTime() async throws {
+        let test = TestStore()
+        let metrics = RecordingMetricsFactory()
+        try await test.withStore { store in
+            let follower = store.eventFollower
+            let alice = Self.bearer("alice-token-0123456789")
+            try await Self.withServer(store, metrics: metrics) { sessions in
+                let created = try await sessions.createSession(.init(), metadata: alice)
+                let received = NotificationFollowerTests.Counter()
+                var stops = Sessionstore_V1_GetSessionStopNotificationRequest()
+                stops.dataSource = created.session.dataSource
+                let request = stops
+                let streams = (0..<200).map { _ in
+                    Task {
+                        try? await sessions.getSessionStopNotification(request, metadata: alice) { response in
+                            for try await _ in response.messages { received.increment() }
+                        }
+                    }
+                }
+                #expect(await NotificationFollowerTests.eventually { follower.consumerCount == 200 }, "\(follower.consumerCount) consumers")
+                let reads = follower.eventReads
+                var end = Sessionstore_V1_EndSessionRequest()
+                end.sessionKey = created.sessionKey
+                _ = try await sessions.endSession(end, metadata: alice)
+                #expect(await NotificationFollowerTests.eventually { received.count == 200 }, "\(received.count) of 200 stops delivered")
+                #expect(follower.eventReads - reads == 1, "one commit, 200 streams: \(follower.eventReads - reads) reads")
+                for stream in streams { stream.cancel() }
+                for stream in streams { await stream.value }
+                #expect(await NotificationFollowerTests.eventually { follower.consumerCount == 0 }, "\(follower.consumerCount) left")
+
+                // Streams whose deadline passes end with DEADLINE_EXCEEDED and leave nothing.
+                var shortDeadline = CallOptions.defaults
+                shortDeadline.timeout = .seconds(2)
+                let options = shortDeadline
+                let timed = (0..<20).map { _ in
+                    Task { () -> RPCError.Code? in
+                        do {
+                            try await sessions.getSessionStopNotification(request, metadata: alice, options: options) { response in
+                                for try await _ in response.messages {}
+                            }
+                            return nil
+                        } catch let error as RPCError {
+                            return error.code
+                        }
+                    }
+                }
+                for stream in timed { #expect(try await stream.value == .deadlineExceeded) }
+                #expect(await NotificationFollowerTests.eventually { follower.consumerCount == 0 }, "\(follower.consumerCount) left")
+            }
+        }
+    }
+
+    /// A SIGTERM that arrives as serve starts — before its server listens — still ends
+    /// serve with 0: the wait for the listening port ends with the server.
+    @Test func aSigtermAsServeStartsEndsItCleanly() async throws {
+        for _ in 0..<3 {
+            let directory = TemporaryDirectory()
+            let serve = try await SpawnedSessionctl(["--db", directory.path("s.sqlite"), "serve", "--listen", "127.0.0.1:0"])
+            let serving = await MultiProcessSweepTests.eventually(within: .seconds(60)) { serve.stderrText().contains("serving") }
+            #expect(serving, "serve did not start: \(serve.stderrText())")
+            await MultiProcessSweepTests.stop(serve, with: SIGTERM)
+        }
+    }
 }
