@@ -81,7 +81,14 @@ def test_another_principals_session_is_not_found_and_untouched(token_server):
 
         stops = queue.Queue()
         stop_stream = mallory.GetSessionStopNotification(pb.GetSessionStopNotificationRequest(data_source="ds"))
-        threading.Thread(target=lambda: [stops.put(m) for m in stop_stream], daemon=True).start()
+        def follow_stops():
+            try:
+                for message in stop_stream:
+                    stops.put(message)
+            except grpc.RpcError as error:
+                assert error.code() == grpc.StatusCode.CANCELLED, error
+
+        threading.Thread(target=follow_stops, daemon=True).start()
 
         before = database_state(token_server.db)
         unknown = str(uuid.uuid4())
