@@ -15,7 +15,9 @@ struct Validator {
     /// compares its bytes, so "josé" typed precomposed or decomposed is one user, one
     /// data source, one tag. Callers use the returned value, never the one they passed.
     func id(_ value: String, field: SessionStoreError.Code) throws(SessionStoreError) -> String {
-        let normalized = value.precomposedStringWithCanonicalMapping
+        // ASCII text is its own NFC form: most ids skip Foundation's normalization, which
+        // bridges the string, on the open path.
+        let normalized = value.utf8.allSatisfy { $0 < 0x80 } ? value : value.precomposedStringWithCanonicalMapping
         guard !normalized.isEmpty else {
             throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) must not be empty")
         }
