@@ -139,18 +139,37 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
     public func touchSession(
         request: Sessionstore_V1_TouchSessionRequest, context: ServerContext
     ) async throws -> Sessionstore_V1_TouchSessionResponse {
-        try await calls.run { view, _ in
-            var response = Sessionstore_V1_TouchSessionResponse()
-            switch try await view.touch(key: request.sessionKey) {
-            case .live: response.result = .live
-            case .closed: response.result = .closed
-            case .expired: response.result = .expired
-            case .unknown:
-                throw SessionStoreError.sessionNotFound(request.sessionKey)
+        try await calls.run { view, _ in try await Self.touch(request, on: view) }
+    }
+
+    public func touchSessions(
+        request: RPCAsyncSequence<Sessionstore_V1_TouchSessionRequest, any Error>,
+        response: RPCWriter<Sessionstore_V1_TouchSessionResponse>,
+        context: ServerContext
+    ) async throws {
+        // One view for the whole call: a ping costs the touch and the two messages.
+        try await calls.stream(context) { view, _ in
+            for try await ping in request {
+                try await response.write(Self.touch(ping, on: view))
             }
-            response.live = response.result == .live
-            return response
         }
+    }
+
+    /// TouchSession's answer for `request`; an unknown key (or another principal's) is
+    /// `sessionNotFound`.
+    private static func touch(
+        _ request: Sessionstore_V1_TouchSessionRequest, on view: ScopedSessionStore
+    ) async throws -> Sessionstore_V1_TouchSessionResponse {
+        var response = Sessionstore_V1_TouchSessionResponse()
+        switch try await view.touch(key: request.sessionKey) {
+        case .live: response.result = .live
+        case .closed: response.result = .closed
+        case .expired: response.result = .expired
+        case .unknown:
+            throw SessionStoreError.sessionNotFound(request.sessionKey)
+        }
+        response.live = response.result == .live
+        return response
     }
 
     public func endSession(

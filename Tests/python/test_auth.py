@@ -96,6 +96,7 @@ def test_another_principals_session_is_not_found_and_untouched(token_server):
             calls = [
                 lambda: mallory.GetSessionInfo(pb.GetSessionInfoRequest(session_key=target)),
                 lambda: mallory.TouchSession(pb.TouchSessionRequest(session_key=target)),
+                lambda: list(mallory.TouchSessions(iter([pb.TouchSessionRequest(session_key=target)]))),
                 lambda: mallory.UpdateSessionDetails(pb.UpdateSessionDetailsRequest(session_key=target, details={"x": "y"})),
                 lambda: mallory.UpdateSessionConfig(pb.UpdateSessionConfigRequest(session_key=target, config={"a": "b"})),
                 lambda: mallory.UpdateSessionIdentifier(pb.UpdateSessionIdentifierRequest(session_key=target, identifier="x")),

@@ -4,11 +4,12 @@ notifications filtered by data source, end sessions."""
 import queue
 import threading
 import time
+import uuid
 
 import grpc
 from google.protobuf import duration_pb2
 
-from conftest import pb, rpc, expect_error
+from conftest import pb, rpc, expect_error, database_state
 
 DS = "DataSource"
 
@@ -141,6 +142,66 @@ def test_notifications_are_filtered_by_data_source_and_have_no_history(sessions)
     assert before.session_key != mine.session_key
 
 
+def test_a_stream_that_reads_nothing_blocks_no_writer_and_loses_nothing(sessions):
+    """A subscriber that stops reading while megabytes of notifications are due holds up
+    neither the writers nor another subscriber, and once it reads again it gets every
+    notification, in order: the server never buffers more than a bounded amount for it
+    and reads the rest from the log."""
+    source = "slow-reader"
+    request = pb.GetSessionStopNotificationRequest(data_source=source)
+    fast, slow = queue.Queue(), queue.Queue()
+    follow(sessions.GetSessionStopNotification(request), fast)
+    gate = threading.Event()
+
+    def read_one_then_wait():
+        try:
+            for index, message in enumerate(sessions.GetSessionStopNotification(request)):
+                slow.put(message)
+                if index == 0:
+                    gate.wait()
+        except grpc.RpcError as error:
+            slow.put(error)
+
+    threading.Thread(target=read_one_then_wait, daemon=True).start()
+    probes = []
+
+    def probe():
+        key = create(sessions, "probe", data_source=source).session_key
+        probes.append(key)
+        sessions.EndSession(pb.EndSessionRequest(session_key=key))
+        return key
+
+    established(fast, probe)
+    assert slow.get(timeout=30).session_key in probes
+
+    reason = "r" * 16_000
+    count = 1500  # 24 MB of notifications: past any HTTP/2 window and the store's buffer
+    ended = []
+    for index in range(count):
+        key = create(sessions, f"s{index}", data_source=source).session_key
+        sessions.EndSession(pb.EndSessionRequest(session_key=key, reason=reason), timeout=10)
+        ended.append(key)
+
+    def drain(into, want):
+        got = []
+        deadline = time.monotonic() + 120
+        while len(got) < want and time.monotonic() < deadline:
+            message = into.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert not isinstance(message, grpc.RpcError), message
+            if message.session_key not in probes:
+                got.append(message)
+        return got
+
+    fast_got = drain(fast, count)
+    assert [m.session_key for m in fast_got] == ended
+    assert all(m.reason == reason for m in fast_got)
+    gate.set()
+    slow_got = drain(slow, count)
+    assert [m.session_key for m in slow_got] == ended
+    seqs = [m.seq for m in slow_got]
+    assert seqs == sorted(set(seqs))
+
+
 def test_touch_says_whether_the_session_is_live(sessions):
     created = create(sessions, "pinged")
     touched = sessions.TouchSession(pb.TouchSessionRequest(session_key=created.session_key))
@@ -148,6 +209,30 @@ def test_touch_says_whether_the_session_is_live(sessions):
     sessions.EndSession(pb.EndSessionRequest(session_key=created.session_key))
     touched = sessions.TouchSession(pb.TouchSessionRequest(session_key=created.session_key))
     assert not touched.live and touched.result == pb.TouchSessionResponse.RESULT_CLOSED
+
+
+def test_touch_sessions_answers_each_ping_in_order_over_one_call(server, sessions):
+    live = create(sessions, "pinged-live")
+    ended = create(sessions, "pinged-ended")
+    sessions.EndSession(pb.EndSessionRequest(session_key=ended.session_key))
+    keys = [live.session_key, ended.session_key] * 50
+    answers = list(sessions.TouchSessions(iter(pb.TouchSessionRequest(session_key=k) for k in keys)))
+    assert [a.result for a in answers] == [pb.TouchSessionResponse.RESULT_LIVE, pb.TouchSessionResponse.RESULT_CLOSED] * 50
+    assert [a.live for a in answers] == [True, False] * 50
+    before = database_state(server.db)
+    unknown = str(uuid.uuid4())
+    answered = []
+
+    def ping_then_unknown():
+        for message in sessions.TouchSessions(
+            iter([pb.TouchSessionRequest(session_key=ended.session_key), pb.TouchSessionRequest(session_key=unknown)])
+        ):
+            answered.append(message)
+
+    error = expect_error(ping_then_unknown, grpc.StatusCode.NOT_FOUND, "INVALID_HANDLE.SESSION_NOT_FOUND")
+    assert unknown[:8] in error.details()
+    assert [a.result for a in answered] == [pb.TouchSessionResponse.RESULT_CLOSED]
+    assert database_state(server.db) == before
 
 
 def test_identifier_config_and_reconnect(sessions):

@@ -159,6 +159,19 @@ public enum Sessionstore_V1_SessionManagement: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "TouchSessions" metadata.
+        public enum TouchSessions: Sendable {
+            /// Request type for "TouchSessions".
+            public typealias Input = Sessionstore_V1_TouchSessionRequest
+            /// Response type for "TouchSessions".
+            public typealias Output = Sessionstore_V1_TouchSessionResponse
+            /// Descriptor for "TouchSessions".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "sessionstore.v1.SessionManagement"),
+                method: "TouchSessions",
+                type: .bidirectionalStreaming
+            )
+        }
         /// Namespace for "EndSession" metadata.
         public enum EndSession: Sendable {
             /// Request type for "EndSession".
@@ -235,6 +248,7 @@ public enum Sessionstore_V1_SessionManagement: Sendable {
             AssociateSessions.descriptor,
             GetSessionTree.descriptor,
             TouchSession.descriptor,
+            TouchSessions.descriptor,
             EndSession.descriptor,
             GetSessionStartNotification.descriptor,
             GetSessionStopNotification.descriptor,
@@ -428,6 +442,28 @@ extension Sessionstore_V1_SessionManagement {
         ///     to an internal error.
         /// - Returns: A streaming response of `Sessionstore_V1_TouchSessionResponse` messages.
         func touchSession(
+            request: GRPCCore.StreamingServerRequest<Sessionstore_V1_TouchSessionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Sessionstore_V1_TouchSessionResponse>
+
+        /// Handle the "TouchSessions" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
+        /// > connection: each request is answered, in order, as TouchSession answers it, without
+        /// > the cost of a call per ping. A key the caller cannot see ends the call with the
+        /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
+        /// > its side, cancels, or the server drains (UNAVAILABLE).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Sessionstore_V1_TouchSessionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Sessionstore_V1_TouchSessionResponse` messages.
+        func touchSessions(
             request: GRPCCore.StreamingServerRequest<Sessionstore_V1_TouchSessionRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Sessionstore_V1_TouchSessionResponse>
@@ -701,6 +737,28 @@ extension Sessionstore_V1_SessionManagement {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Sessionstore_V1_TouchSessionResponse>
 
+        /// Handle the "TouchSessions" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
+        /// > connection: each request is answered, in order, as TouchSession answers it, without
+        /// > the cost of a call per ping. A key the caller cannot see ends the call with the
+        /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
+        /// > its side, cancels, or the server drains (UNAVAILABLE).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Sessionstore_V1_TouchSessionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Sessionstore_V1_TouchSessionResponse` messages.
+        func touchSessions(
+            request: GRPCCore.StreamingServerRequest<Sessionstore_V1_TouchSessionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Sessionstore_V1_TouchSessionResponse>
+
         /// Handle the "EndSession" method.
         ///
         /// > Source IDL Documentation:
@@ -968,6 +1026,29 @@ extension Sessionstore_V1_SessionManagement {
             context: GRPCCore.ServerContext
         ) async throws -> Sessionstore_V1_TouchSessionResponse
 
+        /// Handle the "TouchSessions" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
+        /// > connection: each request is answered, in order, as TouchSession answers it, without
+        /// > the cost of a call per ping. A key the caller cannot see ends the call with the
+        /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
+        /// > its side, cancels, or the server drains (UNAVAILABLE).
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Sessionstore_V1_TouchSessionRequest` messages.
+        ///   - response: A response stream of `Sessionstore_V1_TouchSessionResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func touchSessions(
+            request: GRPCCore.RPCAsyncSequence<Sessionstore_V1_TouchSessionRequest, any Swift.Error>,
+            response: GRPCCore.RPCWriter<Sessionstore_V1_TouchSessionResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
         /// Handle the "EndSession" method.
         ///
         /// > Source IDL Documentation:
@@ -1165,6 +1246,17 @@ extension Sessionstore_V1_SessionManagement.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Sessionstore_V1_TouchSessionResponse>(),
             handler: { request, context in
                 try await self.touchSession(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Sessionstore_V1_SessionManagement.Method.TouchSessions.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Sessionstore_V1_TouchSessionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Sessionstore_V1_TouchSessionResponse>(),
+            handler: { request, context in
+                try await self.touchSessions(
                     request: request,
                     context: context
                 )
@@ -1506,6 +1598,23 @@ extension Sessionstore_V1_SessionManagement.SimpleServiceProtocol {
         )
     }
 
+    public func touchSessions(
+        request: GRPCCore.StreamingServerRequest<Sessionstore_V1_TouchSessionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Sessionstore_V1_TouchSessionResponse> {
+        return GRPCCore.StreamingServerResponse<Sessionstore_V1_TouchSessionResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.touchSessions(
+                    request: request.messages,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
     public func endSession(
         request: GRPCCore.ServerRequest<Sessionstore_V1_EndSessionRequest>,
         context: GRPCCore.ServerContext
@@ -1802,6 +1911,33 @@ extension Sessionstore_V1_SessionManagement {
             deserializer: some GRPCCore.MessageDeserializer<Sessionstore_V1_TouchSessionResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Sessionstore_V1_TouchSessionResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "TouchSessions" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
+        /// > connection: each request is answered, in order, as TouchSession answers it, without
+        /// > the cost of a call per ping. A key the caller cannot see ends the call with the
+        /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
+        /// > its side, cancels, or the server drains (UNAVAILABLE).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Sessionstore_V1_TouchSessionRequest` messages.
+        ///   - serializer: A serializer for `Sessionstore_V1_TouchSessionRequest` messages.
+        ///   - deserializer: A deserializer for `Sessionstore_V1_TouchSessionResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func touchSessions<Result>(
+            request: GRPCCore.StreamingClientRequest<Sessionstore_V1_TouchSessionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Sessionstore_V1_TouchSessionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Sessionstore_V1_TouchSessionResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Sessionstore_V1_TouchSessionResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "EndSession" method.
@@ -2250,6 +2386,42 @@ extension Sessionstore_V1_SessionManagement {
             )
         }
 
+        /// Call the "TouchSessions" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
+        /// > connection: each request is answered, in order, as TouchSession answers it, without
+        /// > the cost of a call per ping. A key the caller cannot see ends the call with the
+        /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
+        /// > its side, cancels, or the server drains (UNAVAILABLE).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Sessionstore_V1_TouchSessionRequest` messages.
+        ///   - serializer: A serializer for `Sessionstore_V1_TouchSessionRequest` messages.
+        ///   - deserializer: A deserializer for `Sessionstore_V1_TouchSessionResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func touchSessions<Result>(
+            request: GRPCCore.StreamingClientRequest<Sessionstore_V1_TouchSessionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Sessionstore_V1_TouchSessionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Sessionstore_V1_TouchSessionResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Sessionstore_V1_TouchSessionResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.bidirectionalStreaming(
+                request: request,
+                descriptor: Sessionstore_V1_SessionManagement.Method.TouchSessions.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "EndSession" method.
         ///
         /// > Source IDL Documentation:
@@ -2680,6 +2852,37 @@ extension Sessionstore_V1_SessionManagement.ClientProtocol {
         }
     ) async throws -> Result where Result: Sendable {
         try await self.touchSession(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Sessionstore_V1_TouchSessionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Sessionstore_V1_TouchSessionResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "TouchSessions" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
+    /// > connection: each request is answered, in order, as TouchSession answers it, without
+    /// > the cost of a call per ping. A key the caller cannot see ends the call with the
+    /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
+    /// > its side, cancels, or the server drains (UNAVAILABLE).
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Sessionstore_V1_TouchSessionRequest` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func touchSessions<Result>(
+        request: GRPCCore.StreamingClientRequest<Sessionstore_V1_TouchSessionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Sessionstore_V1_TouchSessionResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.touchSessions(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Sessionstore_V1_TouchSessionRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Sessionstore_V1_TouchSessionResponse>(),
@@ -3130,6 +3333,42 @@ extension Sessionstore_V1_SessionManagement.ClientProtocol {
             metadata: metadata
         )
         return try await self.touchSession(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "TouchSessions" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
+    /// > connection: each request is answered, in order, as TouchSession answers it, without
+    /// > the cost of a call per ping. A key the caller cannot see ends the call with the
+    /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
+    /// > its side, cancels, or the server drains (UNAVAILABLE).
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func touchSessions<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Sessionstore_V1_TouchSessionRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Sessionstore_V1_TouchSessionResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Sessionstore_V1_TouchSessionRequest>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.touchSessions(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -72,22 +72,26 @@ enum BenchRunner {
         operations: Int, concurrency: Int, progress: Progress,
         _ operation: @escaping @Sendable (Int) async throws -> Void
     ) async throws -> Measurement {
+        try await measure(operations: operations, concurrency: concurrency, progress: progress) { _, calls in
+            try await calls.run(operation)
+        }
+    }
+
+    /// Like ``measure(operations:concurrency:progress:_:)`` for callers that hold something
+    /// across their calls (a stream): `caller` is started once per caller with its number
+    /// and a ``CallerCalls``, sets up, and hands `calls.run` the operation to time.
+    static func measure(
+        operations: Int, concurrency: Int, progress: Progress,
+        caller: @escaping @Sendable (_ number: Int, _ calls: CallerCalls) async throws -> Void
+    ) async throws -> Measurement {
         let next = OperationCounter()
         let start = ContinuousClock.now
         let histogram = try await withThrowingTaskGroup(of: Histogram<UInt64>.self) { group in
-            for _ in 0..<max(1, concurrency) {
+            for number in 0..<max(1, concurrency) {
                 group.addTask {
-                    var local = newHistogram()
-                    while true {
-                        let index = next.take()
-                        guard index < operations else { break }
-                        let began = ContinuousClock.now
-                        try await operation(index)
-                        let took = ContinuousClock.now - began
-                        _ = local.record(nanoseconds(took))
-                        if index % 1024 == 0 { progress.update(done: index) }
-                    }
-                    return local
+                    let calls = CallerCalls(next: next, operations: operations, progress: progress)
+                    try await caller(number, calls)
+                    return calls.histogram
                 }
             }
             var merged = newHistogram()
@@ -244,4 +248,35 @@ final class OperationCounter: Sendable {
     func take() -> Int {
         value.add(1, ordering: .relaxed).oldValue
     }
+}
+
+/// One caller's share of a measured loop: ``run(_:)`` times the operation for each index
+/// the caller takes, until every index is taken.
+final class CallerCalls: Sendable {
+    private let next: OperationCounter
+    private let operations: Int
+    private let progress: Progress
+    private let timings = Mutex(BenchRunner.newHistogram())
+
+    fileprivate init(next: OperationCounter, operations: Int, progress: Progress) {
+        self.next = next
+        self.operations = operations
+        self.progress = progress
+    }
+
+    /// Calls `operation(index)` for each index this caller takes, timing each.
+    func run(_ operation: (Int) async throws -> Void) async throws {
+        while true {
+            let index = next.take()
+            guard index < operations else { return }
+            let began = ContinuousClock.now
+            try await operation(index)
+            let took = ContinuousClock.now - began
+            timings.withLock { _ = $0.record(BenchRunner.nanoseconds(took)) }
+            if index % 1024 == 0 { progress.update(done: index) }
+        }
+    }
+
+    /// The times recorded so far.
+    fileprivate var histogram: Histogram<UInt64> { timings.withLock { $0 } }
 }

@@ -7,7 +7,10 @@ import SessionStoreGRPC
 
 /// The scenarios `bench --server` and `bench --spawn-server` run over gRPC.
 enum NetworkBenchScenario: String, CaseIterable, Sendable {
-    case open, touch, get, notify
+    /// `touch` is a TouchSession call per ping; `touch-stream` sends each caller's pings
+    /// over one TouchSessions call, one at a time, as a ZooKeeper client pings over its
+    /// connection.
+    case open, touch, touchStream = "touch-stream", get, notify
 }
 
 struct NetworkBenchSettings: Sendable {
@@ -96,7 +99,7 @@ struct NetworkBenchRunner: Sendable {
             if base.databasePath == nil { scratch.remove(path) }
         }
         // As in process: touches within the hour-long tick never move a session's bucket.
-        let arguments = settings.serverArguments(tick: scenario == .touch ? 3_600_000 : 60_000)
+        let arguments = settings.serverArguments(tick: [.touch, .touchStream].contains(scenario) ? 3_600_000 : 60_000)
         return try await BenchServer.spawned(executable: base.executable, path: path, arguments: arguments, scratch: scratch) {
             try await measure(scenario, on: $0, path: path)
         }
@@ -107,6 +110,7 @@ struct NetworkBenchRunner: Sendable {
             switch scenario {
             case .open: return (try await openScenario(connections), [String: String]())
             case .touch: return (try await touchScenario(connections), [:])
+            case .touchStream: return (try await touchStreamScenario(connections), [:])
             case .get: return (try await getScenario(connections), [:])
             case .notify: return try await notifyScenario(connections)
             }
@@ -156,6 +160,35 @@ struct NetworkBenchRunner: Sendable {
             var request = Sessionstore_V1_TouchSessionRequest()
             request.sessionKey = key
             _ = try await client.touchSession(request)
+        }
+    }
+
+    /// Each caller opens one TouchSessions call and sends its pings over it one at a
+    /// time: a ping is timed from its write to its answer.
+    private func touchStreamScenario(_ connections: BenchConnections) async throws -> Measurement {
+        let keys = try await populate(connections, count: sessions)
+        let operations = settings.base.repeatedOperations
+        return try await BenchRunner.measure(
+            operations: operations, concurrency: concurrency, progress: Progress(label: "touch-stream", total: operations)
+        ) { caller, calls in
+            let (pings, sender) = AsyncStream.makeStream(of: Sessionstore_V1_TouchSessionRequest.self)
+            let request = StreamingClientRequest<Sessionstore_V1_TouchSessionRequest> { writer in
+                for await ping in pings {
+                    try await writer.write(ping)
+                }
+            }
+            try await connections[caller].touchSessions(request: request) { response in
+                var answers = response.messages.makeAsyncIterator()
+                defer { sender.finish() }
+                try await calls.run { index in
+                    var ping = Sessionstore_V1_TouchSessionRequest()
+                    ping.sessionKey = keys[index % keys.count]
+                    sender.yield(ping)
+                    guard let answer = try await answers.next(), answer.live else {
+                        throw BenchServer.Failure(description: "a ping over TouchSessions was not answered live")
+                    }
+                }
+            }
         }
     }
 
