@@ -20,7 +20,7 @@ import SystemPackage
             environment: ["TMPDIR": scratch.url.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let runs = try #require(try result.json() as? [[String: Any]])
-        #expect(runs.map { $0["scenario"] as? String } == ["open", "touch", "touch-stream", "get", "notify"])
+        #expect(runs.map { $0["scenario"] as? String } == ["open", "touch", "touch-stream", "get", "check", "notify"])
         for run in runs {
             let scenario = run["scenario"] as? String ?? "?"
             for field in [
@@ -44,8 +44,8 @@ import SystemPackage
             #expect((notes["clientPeakRSSBytes"].flatMap(Int.init) ?? 0) > 0)
         }
         let operations = runs.map { $0["operations"] as? Int }
-        // open: --sessions calls; touch, touch-stream and get: --operations; notify: 4 ends × 6 streams.
-        #expect(operations == [100, 500, 500, 500, 24])
+        // open: --sessions calls; touch, touch-stream, get and check: --operations; notify: 4 ends × 6 streams.
+        #expect(operations == [100, 500, 500, 500, 500, 24])
         let notify = try #require(runs.last?["notes"] as? [String: String])
         #expect(notify["subscribers"] == "6")
         #expect(notify["ends"] == "4")

@@ -20,7 +20,8 @@ struct BenchCommand: AsyncParsableCommand {
             --spawn-server starts one per scenario (`serve --listen 127.0.0.1:0` on a fresh file, given the \
             benchmark's durability, group commit and --set options) and stops it with SIGTERM afterwards. \
             The scenarios are then open, touch and get, as above but each call a gRPC call; touch-stream, \
-            each caller's pings one at a time over one TouchSessions stream; and notify \
+            each caller's pings one at a time over one TouchSessions stream; check, the health service's \
+            Check (no storage: the transport's own ceiling); and notify \
             (--subscribers stop-notification streams on one data source, then --ends sessions ended one \
             after the other; the latency is from just before EndSession to each subscriber's receipt, \
             the operations are deliveries). PEAK RSS is the started server's; the bench's own is in the notes.

@@ -9,8 +9,9 @@ import SessionStoreGRPC
 enum NetworkBenchScenario: String, CaseIterable, Sendable {
     /// `touch` is a TouchSession call per ping; `touch-stream` sends each caller's pings
     /// over one TouchSessions call, one at a time, as a ZooKeeper client pings over its
-    /// connection.
-    case open, touch, touchStream = "touch-stream", get, notify
+    /// connection. `check` is the health service's Check, a call that reaches no
+    /// storage: the most unary calls a second the transport carries here.
+    case open, touch, touchStream = "touch-stream", get, check, notify
 }
 
 struct NetworkBenchSettings: Sendable {
@@ -41,12 +42,16 @@ struct NetworkBenchSettings: Sendable {
 }
 
 typealias SessionClient = Sessionstore_V1_SessionManagement.Client<HTTP2ClientTransport.Posix>
+typealias HealthClient = Grpc_Health_V1_Health.Client<HTTP2ClientTransport.Posix>
 
 /// HTTP/2 connections to one server; call `index` goes over connection `index % count`.
 struct BenchConnections: Sendable {
-    private let clients: [SessionClient]
+    private let clients: [GRPCClient<HTTP2ClientTransport.Posix>]
 
-    subscript(index: Int) -> SessionClient { clients[index % clients.count] }
+    subscript(index: Int) -> SessionClient { SessionClient(wrapping: clients[index % clients.count]) }
+
+    /// The health service over connection `index % count`.
+    func health(_ index: Int) -> HealthClient { HealthClient(wrapping: clients[index % clients.count]) }
 
     /// Connects `count` clients to `server` on `threads` event loop threads of their own,
     /// runs `body`, then shuts them down.
@@ -66,7 +71,7 @@ struct BenchConnections: Sendable {
                 group.addTask { try await client.runConnections() }
             }
             do {
-                let value = try await body(BenchConnections(clients: clients.map { SessionClient(wrapping: $0) }))
+                let value = try await body(BenchConnections(clients: clients))
                 clients.forEach { $0.beginGracefulShutdown() }
                 try await group.waitForAll()
                 return value
@@ -112,6 +117,7 @@ struct NetworkBenchRunner: Sendable {
             case .touch: return (try await touchScenario(connections), [:])
             case .touchStream: return (try await touchStreamScenario(connections), [:])
             case .get: return (try await getScenario(connections), [:])
+            case .check: return (try await checkScenario(connections), [:])
             case .notify: return try await notifyScenario(connections)
             }
         }
@@ -197,6 +203,18 @@ struct NetworkBenchRunner: Sendable {
             var request = Sessionstore_V1_GetSessionInfoRequest()
             request.sessionKey = key
             _ = try await client.getSessionInfo(request)
+        }
+    }
+
+    private func checkScenario(_ connections: BenchConnections) async throws -> Measurement {
+        let operations = settings.base.repeatedOperations
+        return try await BenchRunner.measure(
+            operations: operations, concurrency: concurrency, progress: Progress(label: "check", total: operations)
+        ) { index in
+            let answer = try await connections.health(index).check(Grpc_Health_V1_HealthCheckRequest())
+            guard answer.status == .serving else {
+                throw BenchServer.Failure(description: "the server answered Check with \(answer.status)")
+            }
         }
     }
 
