@@ -177,19 +177,25 @@ struct NetworkBenchRunner: Sendable {
         return try await BenchRunner.measure(
             operations: operations, concurrency: concurrency, progress: Progress(label: "touch-stream", total: operations)
         ) { caller, calls in
-            let (pings, sender) = AsyncStream.makeStream(of: Sessionstore_V1_TouchSessionRequest.self)
+            // The pings are written from the task that reads the answers: the request's
+            // writer is handed out and its producer waits until the pings end, so a ping
+            // costs no hand-off between the two.
+            let (writers, handOut) = AsyncStream.makeStream(of: RPCWriter<Sessionstore_V1_TouchSessionRequest>.self)
+            let (done, finish) = AsyncStream.makeStream(of: Void.self)
             let request = StreamingClientRequest<Sessionstore_V1_TouchSessionRequest> { writer in
-                for await ping in pings {
-                    try await writer.write(ping)
-                }
+                handOut.yield(writer)
+                handOut.finish()
+                for await _ in done {}
             }
             try await connections[caller].touchSessions(request: request) { response in
+                defer { finish.finish() }
                 var answers = response.messages.makeAsyncIterator()
-                defer { sender.finish() }
+                var handedOut = writers.makeAsyncIterator()
+                guard let writer = await handedOut.next() else { return }
                 try await calls.run { index in
                     var ping = Sessionstore_V1_TouchSessionRequest()
                     ping.sessionKey = keys[index % keys.count]
-                    sender.yield(ping)
+                    try await writer.write(ping)
                     guard let answer = try await answers.next(), answer.live else {
                         throw BenchServer.Failure(description: "a ping over TouchSessions was not answered live")
                     }
