@@ -5,7 +5,9 @@ import Testing
 /// A change detector answers true once after each commit of another connection — the
 /// pool's writer or a connection of its own, as another process would have — and false
 /// while nothing was committed.
-@Suite("ChangeDetector", .timeLimit(.minutes(1)))
+// A time limit catches a hang: these take well under a second alone, but the whole suite
+// runs them beside a package build and the Python client suite on two cores.
+@Suite("ChangeDetector", .timeLimit(.minutes(3)))
 struct ChangeDetectorTests {
     let directory: TemporaryDirectory
     let path: String

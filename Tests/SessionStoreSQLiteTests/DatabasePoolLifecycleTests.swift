@@ -2,7 +2,9 @@ import Foundation
 import SessionStoreSQLite
 import Testing
 
-@Suite("DatabasePool: opening and closing", .timeLimit(.minutes(1)))
+// A time limit catches a hang: these take well under a second alone, but the whole suite
+// runs them beside a package build and the Python client suite on two cores.
+@Suite("DatabasePool: opening and closing", .timeLimit(.minutes(3)))
 struct DatabasePoolLifecycleTests {
     let directory: TemporaryDirectory
     let path: String

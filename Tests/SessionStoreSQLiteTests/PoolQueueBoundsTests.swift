@@ -5,7 +5,9 @@ import Testing
 /// The writer's and the readers' queues hold at most their bound of waiting requests: one
 /// more fails at once with ``DatabaseOverloadedError`` and runs nothing, instead of growing
 /// memory; once the queue drains, requests are taken again.
-@Suite("DatabasePool: queue bounds", .timeLimit(.minutes(1)))
+// A time limit catches a hang: these take well under a second alone, but the whole suite
+// runs them beside a package build and the Python client suite on two cores.
+@Suite("DatabasePool: queue bounds", .timeLimit(.minutes(3)))
 struct PoolQueueBoundsTests {
     let directory: TemporaryDirectory
     let path: String

@@ -189,6 +189,8 @@ struct NetworkBenchRunner: Sendable {
             }
             try await connections[caller].touchSessions(request: request) { response in
                 defer { finish.finish() }
+                // Refused at once: the producer may never run to hand out its writer.
+                if case .failure(let error) = response.accepted { throw error }
                 var answers = response.messages.makeAsyncIterator()
                 var handedOut = writers.makeAsyncIterator()
                 guard let writer = await handedOut.next() else { return }
