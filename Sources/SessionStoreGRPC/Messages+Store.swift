@@ -156,6 +156,26 @@ extension Sessionstore_V1_OwnedResource {
     }
 }
 
+extension Sessionstore_V1_SessionStartNotification {
+    init(_ start: SessionNotification) {
+        self.init()
+        sessionKey = start.sessionKey
+        dataSource = start.dataSource
+        seq = start.seq
+    }
+}
+
+extension Sessionstore_V1_SessionStopNotification {
+    init(_ stop: SessionNotification) {
+        self.init()
+        sessionKey = stop.sessionKey
+        dataSource = stop.dataSource
+        seq = stop.seq
+        if let state = stop.endState { endState = Sessionstore_V1_SessionState(state) }
+        if let reason = stop.reason { self.reason = reason }
+    }
+}
+
 extension Sessionstore_V1_Event {
     init(_ event: StoreEvent) {
         self.init()

@@ -192,13 +192,7 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
     ) async throws {
         try await calls.stream(context) { view, _ in
             let starts = try await view.sessionStarts(dataSource: request.dataSource.isEmpty ? nil : request.dataSource)
-            try await calls.forward(starts, to: response) { start in
-                var message = Sessionstore_V1_SessionStartNotification()
-                message.sessionKey = start.sessionKey
-                message.dataSource = start.dataSource
-                message.seq = start.seq
-                return message
-            }
+            try await calls.forward(starts, to: response, Sessionstore_V1_SessionStartNotification.init)
         }
     }
 
@@ -209,15 +203,7 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
     ) async throws {
         try await calls.stream(context) { view, _ in
             let stops = try await view.sessionStops(dataSource: request.dataSource.isEmpty ? nil : request.dataSource)
-            try await calls.forward(stops, to: response) { stop in
-                var message = Sessionstore_V1_SessionStopNotification()
-                message.sessionKey = stop.sessionKey
-                message.dataSource = stop.dataSource
-                message.seq = stop.seq
-                if let state = stop.endState { message.endState = Sessionstore_V1_SessionState(state) }
-                if let reason = stop.reason { message.reason = reason }
-                return message
-            }
+            try await calls.forward(stops, to: response, Sessionstore_V1_SessionStopNotification.init)
         }
     }
 

@@ -151,7 +151,7 @@ final class EventConsumer: Sendable {
     private func wants(_ event: StoreEvent) -> Bool {
         guard kinds?.contains(event.kind) ?? true else { return false }
         guard let userId else { return true }
-        return event.userId.map { $0.utf8.elementsEqual(userId.utf8) } ?? false
+        return event.userId?.hasSameBytes(as: userId) ?? false
     }
 
     private func covers(_ pageKinds: Set<EventKind>?) -> Bool {

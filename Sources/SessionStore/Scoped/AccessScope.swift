@@ -14,7 +14,7 @@ struct AccessScope: Sendable {
     /// Whether the principal may act on the sessions of `userId`. Its own user is
     /// compared byte for byte, as SQLite compares the `user_id` column.
     func allows(_ userId: String) -> Bool {
-        userId.utf8.elementsEqual(principal.utf8) || policy.allows(principal: principal, toActAs: userId)
+        userId.hasSameBytes(as: principal) || policy.allows(principal: principal, toActAs: userId)
     }
 
     /// The user a listing call is about: `user`, or the principal when `nil`.

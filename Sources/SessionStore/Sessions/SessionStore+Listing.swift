@@ -51,9 +51,13 @@ extension SessionStore {
     func listSessions(_ filter: SessionFilter, scope: AccessScope?) async throws -> [Session] {
         try configuration.validator.listLimit(filter.limit)
         var normalized = filter
-        normalized.userId = try configuration.validator.optionalId(filter.userId, field: .invalidUserId)
+        // A scope validates the user it is given (and names its principal for none).
+        if let scope {
+            normalized.userId = try scope.user(filter.userId, validator: configuration.validator)
+        } else {
+            normalized.userId = try configuration.validator.optionalId(filter.userId, field: .invalidUserId)
+        }
         normalized.dataSource = try configuration.validator.optionalId(filter.dataSource, field: .invalidDataSource)
-        if let scope { normalized.userId = try scope.user(normalized.userId, validator: configuration.validator) }
         let filter = normalized
         let after = try filter.after.map { (key) throws in try configuration.validator.key(key) }
         let instant = configuration.expiryInstant(clock.now())

@@ -220,7 +220,7 @@ extension SessionStore {
         startedPayload["sessionId"] = request.sessionId
         startedPayload["clientAddress"] = request.clientAddress
         startedPayload["impersonatedUser"] = request.impersonatedUser
-        if let scope, !scope.principal.utf8.elementsEqual(request.userId.utf8) {
+        if let scope, !scope.principal.hasSameBytes(as: request.userId) {
             startedPayload["principal"] = scope.principal
         }
         let startedPayloadJSON = JSONText.object(startedPayload)

@@ -173,10 +173,7 @@ struct NetworkBenchRunner: Sendable {
     /// time: a ping is timed from its write to its answer.
     private func touchStreamScenario(_ connections: BenchConnections) async throws -> Measurement {
         let keys = try await populate(connections, count: sessions)
-        let operations = settings.base.repeatedOperations
-        return try await BenchRunner.measure(
-            operations: operations, concurrency: concurrency, progress: Progress(label: "touch-stream", total: operations)
-        ) { caller, calls in
+        return try await measureRepeated("touch-stream") { caller, calls in
             // The pings are written from the task that reads the answers: the request's
             // writer is handed out and its producer waits until the pings end, so a ping
             // costs no hand-off between the two.
@@ -215,10 +212,7 @@ struct NetworkBenchRunner: Sendable {
     }
 
     private func checkScenario(_ connections: BenchConnections) async throws -> Measurement {
-        let operations = settings.base.repeatedOperations
-        return try await BenchRunner.measure(
-            operations: operations, concurrency: concurrency, progress: Progress(label: "check", total: operations)
-        ) { index in
+        try await measureRepeated("check") { index in
             let answer = try await connections.health(index).check(Grpc_Health_V1_HealthCheckRequest())
             guard answer.status == .serving else {
                 throw BenchServer.Failure(description: "the server answered Check with \(answer.status)")
@@ -232,12 +226,26 @@ struct NetworkBenchRunner: Sendable {
         _ operation: @escaping @Sendable (SessionClient, String) async throws -> Void
     ) async throws -> Measurement {
         let keys = try await populate(connections, count: sessions)
-        let operations = settings.base.repeatedOperations
-        return try await BenchRunner.measure(
-            operations: operations, concurrency: concurrency, progress: Progress(label: label, total: operations)
-        ) { index in
+        return try await measureRepeated(label) { index in
             try await operation(connections[index], keys[index % keys.count])
         }
+    }
+
+    /// `--operations` calls of `operation` from `--concurrency` callers.
+    private func measureRepeated(
+        _ label: String, _ operation: @escaping @Sendable (Int) async throws -> Void
+    ) async throws -> Measurement {
+        try await measureRepeated(label) { _, calls in try await calls.run(operation) }
+    }
+
+    /// `--operations` calls from `--concurrency` callers, each set up by `caller`
+    /// (``BenchRunner/measure(operations:concurrency:progress:caller:)``).
+    private func measureRepeated(
+        _ label: String, caller: @escaping @Sendable (_ number: Int, _ calls: CallerCalls) async throws -> Void
+    ) async throws -> Measurement {
+        let operations = settings.base.repeatedOperations
+        return try await BenchRunner.measure(
+            operations: operations, concurrency: concurrency, progress: Progress(label: label, total: operations), caller: caller)
     }
 
     private func end(_ key: String, over client: SessionClient) async throws {
