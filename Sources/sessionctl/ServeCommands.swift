@@ -83,11 +83,16 @@ struct ServeCommand: AsyncParsableCommand {
             try await store.beginServing()
             let sweeper = ExpirySweeper(store: store)
             let server = listen.map { SessionStoreGRPCServer(store: store, configuration: $0, logger: logger) }
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: sweeper)]
+            // "serving" is logged by the group's first service: by then the group traps
+            // SIGTERM and SIGINT, so a signal sent on seeing the line stops serve cleanly.
+            let announcement = ServingAnnouncement(
+                logger: logger, metadata: ["store.path": "\(store.path)", "process.pid": "\(getpid())"])
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: announcement, successTerminationBehavior: .ignore), .init(service: sweeper),
+            ]
             if let server { services.append(.init(service: server)) }
             let group = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            logger.info("serving", metadata: ["store.path": "\(store.path)", "process.pid": "\(getpid())"])
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
                 if let server, let listen {
@@ -101,6 +106,16 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         logger.info("stopped cleanly", metadata: ["store.path": "\(global.databasePath)"])
+    }
+}
+
+/// Logs that serve is serving, once, as its service group starts.
+private struct ServingAnnouncement: Service {
+    let logger: Logger
+    let metadata: Logger.Metadata
+
+    func run() async {
+        logger.info("serving", metadata: metadata)
     }
 }
 
