@@ -9,7 +9,7 @@ import SystemPackage
 #endif
 
 /// The benchmark in a small configuration, so it never rots; real figures come from the
-/// README's release-build command.
+/// release-build commands in docs/performance.md.
 @Suite struct BenchSmokeTests {
     @Test func everyScenarioRunsAndReportsItsFigures() async throws {
         let result = try await Sessionctl.run([

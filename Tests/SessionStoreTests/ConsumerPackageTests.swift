@@ -1,16 +1,18 @@
 import Foundation
 import Testing
 
-/// The README's library examples compile and run in a package of their own that depends
-/// on this one, as a service author's package would: the dependency lines, the complete
-/// service example and the error-handling idioms, all taken from README.md as written.
+/// The documented library examples compile and run in a package of their own that depends
+/// on this one, as a service author's package would: the dependency lines and the complete
+/// service example, taken from README.md as written, and the error-handling idioms, taken
+/// from docs/errors.md as written.
 @Suite struct ConsumerPackageTests {
-    /// README.md's fenced Swift blocks, in order.
-    static func readmeSwiftBlocks() throws -> [String] {
-        let readme = try SourceTree.text("README.md")
+    /// The fenced Swift blocks of the Markdown file at `path` (relative to the package
+    /// root), in order.
+    static func swiftBlocks(in path: String) throws -> [String] {
+        let text = try SourceTree.text(path)
         var blocks: [String] = []
         var current: [String]?
-        for line in readme.components(separatedBy: "\n") {
+        for line in text.components(separatedBy: "\n") {
             if current == nil, line == "```swift" {
                 current = []
             } else if current != nil, line == "```" {
@@ -23,15 +25,15 @@ import Testing
         return blocks
     }
 
-    /// The one README block that contains `marker`.
-    static func block(containing marker: String, in blocks: [String]) throws -> String {
-        let matches = blocks.filter { $0.contains(marker) }
-        try #require(matches.count == 1, "README has \(matches.count) Swift blocks containing \(marker)")
+    /// The one Swift block of the Markdown file at `path` that contains `marker`.
+    static func block(containing marker: String, in path: String) throws -> String {
+        let matches = try swiftBlocks(in: path).filter { $0.contains(marker) }
+        try #require(matches.count == 1, "\(path) has \(matches.count) Swift blocks containing \(marker)")
         return matches[0]
     }
 
-    /// Runs the error-handling example against a real store: each outcome is mapped as the
-    /// README says, and an error it does not catch propagates to the caller.
+    /// Runs the error-handling example against a real store: each outcome is mapped as
+    /// docs/errors.md says, and an error it does not catch propagates to the caller.
     static let errorDriver = """
 
         let store = try await SessionStore.open(path: CommandLine.arguments[1])
@@ -54,11 +56,10 @@ import Testing
         await store.close()
         """
 
-    @Test func readmeExamplesBuildAndRunInAConsumerPackage() async throws {
-        let blocks = try Self.readmeSwiftBlocks()
-        let dependency = try Self.block(containing: ".package(", in: blocks)
-        let service = try Self.block(containing: "ServiceGroup(", in: blocks)
-        let errors = try Self.block(containing: "catch SessionStoreError.Code.", in: blocks)
+    @Test func documentedExamplesBuildAndRunInAConsumerPackage() async throws {
+        let dependency = try Self.block(containing: ".package(", in: "README.md")
+        let service = try Self.block(containing: "ServiceGroup(", in: "README.md")
+        let errors = try Self.block(containing: "catch SessionStoreError.Code.", in: "docs/errors.md")
 
         let packageLine = try #require(
             dependency.components(separatedBy: "\n").first { $0.contains(".package(path:") },
@@ -99,7 +100,7 @@ import Testing
 
         let build = try await Command.run("/usr/bin/env", ["swift", "build", "--package-path", consumer.path])
         #expect(build.status == 0, "swift build of the consumer failed:\n\(build.stdout.suffix(4000))\n\(build.stderr.suffix(2000))")
-        #expect(!build.stdout.contains("warning:"), "the README's examples compile with warnings:\n\(build.stdout)")
+        #expect(!build.stdout.contains("warning:"), "the documented examples compile with warnings:\n\(build.stdout)")
         guard build.status == 0 else { return }
 
         let binary = consumer.appendingPathComponent(".build/debug/ErrorHandling").path

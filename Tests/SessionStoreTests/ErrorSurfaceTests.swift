@@ -42,15 +42,16 @@ import Testing
         }
     }
 
-    @Test func everyCodeHasOneSpellingACategoryAndARowInTheReadme() throws {
+    @Test func everyCodeHasOneSpellingACategoryAndARowInTheErrorTable() throws {
         let codes = SessionStoreError.Code.allCases
         #expect(Set(codes.map(\.rawValue)).count == codes.count, "a code is listed twice")
-        let readme = try SourceTree.text("README.md")
-        let fields = readme.components(separatedBy: "\n").first { $0.hasPrefix("| `INVALID_ARGUMENT.<FIELD>`") } ?? ""
+        let table = try SourceTree.text("docs/errors.md")
+        let fields = table.components(separatedBy: "\n").first { $0.hasPrefix("| `INVALID_ARGUMENT.<FIELD>`") } ?? ""
+        #expect(!fields.isEmpty, "docs/errors.md has no `INVALID_ARGUMENT.<FIELD>` row")
         for code in codes {
             let field = code.rawValue.replacingOccurrences(of: "INVALID_ARGUMENT.", with: "")
-            let documented = readme.contains("`\(code.rawValue)`") || fields.contains("`\(field)`")
-            #expect(documented, "README's error table lacks \(code.rawValue)")
+            let documented = table.contains("`\(code.rawValue)`") || fields.contains("`\(field)`")
+            #expect(documented, "the error table in docs/errors.md lacks \(code.rawValue)")
             #expect(SessionStoreError.Code(rawValue: code.rawValue).category == code.category)
         }
     }

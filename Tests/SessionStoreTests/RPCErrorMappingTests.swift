@@ -3,7 +3,7 @@ import SessionStore
 import SessionStoreGRPC
 import Testing
 
-/// Every store code becomes the gRPC status README's table gives, with the stable code in
+/// Every store code becomes the gRPC status docs/grpc.md's table gives, with the stable code in
 /// the `sessionstore-error-code` trailer and the message as the status message.
 @Suite struct RPCErrorMappingTests {
     @Test(arguments: SessionStoreError.Code.allCases)
