@@ -1,6 +1,9 @@
 """Fixtures for the Python client suite: stubs generated from Protos/ at test time, and
 real `sessionctl serve --listen` processes on temporary database files.
 
+The suite runs in the project's virtual environment, .venv/, which .ci/install-deps makes
+from requirements.txt; the health service's stubs come from its grpcio-health-checking.
+
 The suite needs the built `sessionctl`: SESSIONCTL names it, else .build/debug/sessionctl.
 """
 import os
@@ -26,7 +29,7 @@ def _generate_stubs():
 
     out = Path(tempfile.mkdtemp(prefix="sessionstore-stubs-"))
     wkt = Path(grpc_tools.__file__).parent / "_proto"
-    protos = ["sessionstore/v1/sessionstore.proto", "grpc/health/v1/health.proto"]
+    protos = ["sessionstore/v1/sessionstore.proto"]
     status = protoc.main(
         ["protoc", f"-I{ROOT / 'Protos'}", f"-I{wkt}", f"--python_out={out}", f"--grpc_python_out={out}", *protos]
     )
@@ -39,7 +42,7 @@ _generate_stubs()
 
 from sessionstore.v1 import sessionstore_pb2 as pb  # noqa: E402
 from sessionstore.v1 import sessionstore_pb2_grpc as rpc  # noqa: E402
-from grpc.health.v1 import health_pb2, health_pb2_grpc  # noqa: E402,F401
+from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402,F401
 
 
 def sessionctl_path():
