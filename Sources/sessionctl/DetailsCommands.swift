@@ -126,7 +126,7 @@ struct EventsCommand: AsyncParsableCommand {
     func run() async throws {
         let filter = EventFilter(sessionKey: session, kind: kind.map(EventKind.init(rawValue:)))
         if follow {
-            try await withStore(global) { store in
+            try await withStoreUntilStopped(global) { store in
                 for try await event in store.events(from: since, kinds: filter.kind.map { [$0] }) {
                     if let session = filter.sessionKey, event.sessionKey != session.lowercased() { continue }
                     if let kind = filter.kind, event.kind != kind { continue }

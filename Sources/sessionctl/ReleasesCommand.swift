@@ -20,7 +20,7 @@ struct ReleasesCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await withStore(global) { store in
+        try await withStoreUntilStopped(global) { store in
             let releases = try store.resourceReleases(subscription: subscription)
             try await ConsumerOutput<ResourceReleases>(
                 follow: follow, ack: ack, seq: \.seq, acknowledge: { try await releases.acknowledge(through: $0) },

@@ -129,7 +129,7 @@ struct WatchCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await withStore(global) { store in
+        try await withStoreUntilStopped(global) { store in
             let start = try await store.latestEventSeq()
             let dataSource = self.dataSource
             let stream = store.events(from: start, kinds: [EventKind.sessionStarted, EventKind.sessionEnded])
@@ -162,7 +162,7 @@ struct SubscribeCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await withStore(global) { store in
+        try await withStoreUntilStopped(global) { store in
             let subscription = try store.subscription(named: name)
             try await ConsumerOutput<EventStream<StoreEvent>>(
                 follow: follow, ack: ack, seq: \.seq, acknowledge: { try await subscription.acknowledge(through: $0) },

@@ -20,7 +20,7 @@ struct TopCommand: AsyncParsableCommand {
         guard (0...10_000).contains(events) else {
             throw ValidationError("--events takes a count from 0 to 10000, not \(events)")
         }
-        try await withStore(global) { store in
+        try await withStoreUntilStopped(global) { store in
             repeat {
                 let frame = try await render(store)
                 if once {
