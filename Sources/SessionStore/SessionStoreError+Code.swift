@@ -187,6 +187,8 @@ extension SessionStoreError {
         public static let invalidSubscription = Code("INVALID_ARGUMENT.SUBSCRIPTION", .invalidArgument)
         /// `limit` is empty, too long, holds control characters or is out of range.
         public static let invalidLimit = Code("INVALID_ARGUMENT.LIMIT", .invalidArgument)
+        /// An event filter names a kind the store never writes (see ``EventKind/known``).
+        public static let invalidEventKind = Code("INVALID_ARGUMENT.EVENT_KIND", .invalidArgument)
 
         // MARK: Storage
 
@@ -313,6 +315,7 @@ extension SessionStoreError {
             invalidBytes,
             invalidSubscription,
             invalidLimit,
+            invalidEventKind,
             storageBusy,
             storageLocked,
             storageClosed,

@@ -213,7 +213,7 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
         context: ServerContext
     ) async throws {
         try await calls.stream(context) { view, _ in
-            let kinds = request.kinds.isEmpty ? nil : Set(request.kinds.map(EventKind.init(rawValue:)))
+            let kinds = try Self.eventKinds(request.kinds)
             let start: Int64
             switch request.from {
             case .subscription(let name):
@@ -245,9 +245,34 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
         request: Sessionstore_V1_AcknowledgeEventsRequest, context: ServerContext
     ) async throws -> Sessionstore_V1_AcknowledgeEventsResponse {
         try await calls.run { view, _ in
+            guard request.throughSeq >= 0 else {
+                throw SessionStoreError(
+                    code: .invalidLimit, message: "through_seq must be at least 0 (got \(request.throughSeq))")
+            }
             try await view.subscription(named: request.subscription).acknowledge(through: request.throughSeq)
             return Sessionstore_V1_AcknowledgeEventsResponse()
         }
+    }
+}
+
+extension SessionManagementService {
+    /// A request's event kinds as a filter: `nil` (every kind) when none is named. A kind
+    /// the store never writes is refused rather than matched by nothing, so a mistyped
+    /// name is heard of; the known kinds bound how large a filter can be.
+    static func eventKinds(_ names: [String]) throws -> Set<EventKind>? {
+        guard !names.isEmpty else { return nil }
+        var kinds: Set<EventKind> = []
+        for name in names {
+            let kind = EventKind(rawValue: name)
+            guard EventKind.known.contains(kind) else {
+                let shown = name.count > 64 ? "\(name.prefix(64))…" : name
+                throw SessionStoreError(
+                    code: .invalidEventKind,
+                    message: "no event kind is named \(shown.debugDescription) (\(names.count) kinds named)")
+            }
+            kinds.insert(kind)
+        }
+        return kinds
     }
 }
 

@@ -40,6 +40,10 @@ public struct SessionStoreGRPCServer: Service {
         /// How many calls one connection may have open at once (streams included); 4,096
         /// unless told otherwise.
         public var maxConcurrentStreams = 4096
+        /// How long a graceful shutdown waits for calls to finish; then the streams still
+        /// open (a client that stopped reading, a stuck unary call) are cut and ``run()``
+        /// returns all the same. 10 seconds unless told otherwise.
+        public var drainTimeout: Duration = .seconds(10)
 
         /// A configuration; plaintext on `host:port` unless `tls` is given.
         public init(
@@ -95,6 +99,7 @@ public struct SessionStoreGRPCServer: Service {
         // saying so, and a client that opens more (a dashboard following many data
         // sources) loses the whole connection.
         transportConfig.http2.maxConcurrentStreams = configuration.maxConcurrentStreams
+        transportConfig.channelDebuggingCallbacks.onAcceptHTTP2Stream = RequestHeaderGuard.install(on:)
         self.transport = HTTP2ServerTransport.Posix(
             address: address, transportSecurity: Self.transportSecurity(configuration.tls), config: transportConfig)
     }
@@ -128,6 +133,7 @@ public struct SessionStoreGRPCServer: Service {
     ) -> [any ServerInterceptor] {
         [
             ObservabilityInterceptor(metrics: metrics),
+            DeadlineInterceptor(),
             CallerInterceptor(authentication: authentication, trustedProxies: trustedProxies, store: store, logger: logger),
         ]
     }
@@ -166,14 +172,32 @@ public struct SessionStoreGRPCServer: Service {
             lookup.cancel()
             listening.resolve(nil)
         }
+        let drainTimeout = configuration.drainTimeout
         do {
             try await withGracefulShutdownHandler {
-                try await server.serve()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await server.serve() }
+                    group.addTask {
+                        // A client that reads nothing (a zero flow-control window) would
+                        // keep its stream, and the server, open for ever.
+                        await drain.wait()
+                        guard !Task.isCancelled else { return }
+                        try await Task.sleep(for: drainTimeout)
+                        throw DrainDeadlinePassed()
+                    }
+                    // Whichever ends first: the server, drained (the deadline is then
+                    // cancelled), or the deadline (the server's calls are then cancelled).
+                    try await group.next()
+                    group.cancelAll()
+                }
             } onGracefulShutdown: {
                 logger.info("draining: no new calls; streams end")
                 drain.drain()
                 server.beginGracefulShutdown()
             }
+        } catch is DrainDeadlinePassed {
+            logger.warning(
+                "drain deadline passed: the calls still open were cancelled", metadata: ["grpc.drain_timeout": "\(drainTimeout)"])
         } catch where drain.isDrained {
             // Told to stop before it started serving: a clean stop with nothing to drain.
             logger.debug("stopped before listening", metadata: ["error": "\(error)"])
@@ -181,6 +205,9 @@ public struct SessionStoreGRPCServer: Service {
         logger.info("drained")
     }
 }
+
+/// The drain took longer than ``SessionStoreGRPCServer/Configuration/drainTimeout``.
+private struct DrainDeadlinePassed: Error {}
 
 /// The port a server listens on, told once to everyone who waits for it; `nil` when the
 /// server ended without listening.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SessionStore
 import SessionStoreGRPC
 
 /// `serve`'s network options: where the gRPC server listens and how it knows its callers.
@@ -41,6 +42,12 @@ struct ListenOptions: ParsableArguments {
     @Flag(help: "Allow a non-loopback --listen without TLS and authentication.")
     var insecure = false
 
+    @Option(
+        help: ArgumentHelp(
+            "On SIGTERM or SIGINT, how long calls may take to finish before the ones still open are cut (e.g. 10s, 500ms).",
+            valueName: "DURATION"))
+    var drainTimeout = "10s"
+
     /// The server configuration, or a usage error that says what is wrong.
     func configuration() throws -> SessionStoreGRPCServer.Configuration? {
         guard let listen else {
@@ -73,8 +80,14 @@ struct ListenOptions: ParsableArguments {
                     "--listen \(listen) is not a loopback address: bearer tokens would cross the network in plaintext; add --tls-cert and --tls-key, or --insecure")
             }
         }
-        return SessionStoreGRPCServer.Configuration(
+        guard let drainMilliseconds = DurationText.parse(milliseconds: drainTimeout), drainMilliseconds <= 86_400_000 else {
+            throw ValidationError(
+                "--drain-timeout takes a duration from 0 to 1d such as 10s or 500ms, not \(drainTimeout.debugDescription)")
+        }
+        var configuration = SessionStoreGRPCServer.Configuration(
             host: host, port: port, authentication: authentication, tls: tls, trustedProxies: Set(trustedProxies))
+        configuration.drainTimeout = .milliseconds(drainMilliseconds)
+        return configuration
     }
 
     private func tlsConfiguration() throws -> SessionStoreGRPCServer.TLS? {

@@ -9,9 +9,10 @@ import Synchronization
 /// stops it, and so does ``SessionStore/close()``. It is woken by commits — this
 /// process's writes tell it directly; other processes' commits are seen through `PRAGMA
 /// data_version` on a connection of its own, checked at the shortest interval its
-/// consumers asked for. Each wake that finds a change reads the new events once, of the
-/// union of the kinds its consumers want (all of them when one wants every kind), and
-/// offers them to each consumer: a thousand idle consumers cost one query per commit.
+/// consumers asked for. Each wake that finds a change reads the new events once, of every
+/// kind, and offers them to each consumer, which keeps the kinds and user it wants: a
+/// thousand idle consumers cost one query per commit, and no consumer's filter can change
+/// (or break) that query.
 ///
 /// The wake-up only says "look again"; what is delivered always comes from the log, so a
 /// missed or spurious wake-up never loses or invents an event.
@@ -221,27 +222,15 @@ package final class EventFollower: Sendable {
     }
 
     /// Reads every new event after `start` in pages, offering each; returns the new
-    /// position.
+    /// position. The follower reads every kind and each consumer keeps what it wants, so
+    /// what one consumer asks for never changes the one query every consumer waits on.
     private func readAndOffer(run id: Int, after start: Int64) async throws(SessionStoreError) -> Int64 {
         var position = start
         while true {
-            let kinds = wantedKinds()
-            let page = try await readPage(after: position, kinds: kinds)
-            offer(page, after: position, kinds: kinds, run: id)
+            let page = try await readPage(after: position, kinds: nil)
+            offer(page, after: position, kinds: nil, run: id)
             position = page.through
             if page.events.count < Self.pageSize { return position }
-        }
-    }
-
-    /// The kinds some consumer wants; `nil` when one wants every kind.
-    private func wantedKinds() -> Set<EventKind>? {
-        state.withLock { state in
-            var union: Set<EventKind> = []
-            for consumer in state.consumers.values {
-                guard let kinds = consumer.kinds else { return nil }
-                union.formUnion(kinds)
-            }
-            return union
         }
     }
 

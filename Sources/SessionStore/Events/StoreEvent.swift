@@ -122,6 +122,15 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     /// The sweeper found its previous pass far behind (no session); the overdue sessions
     /// expire in batches. Payload `behindMs`, `behindTicks` and `reason`.
     public static let stormGuard: EventKind = "sweeper.storm_guard"
+
+    /// Every kind the store writes. A filter naming another kind can never match, so a
+    /// network front end refuses it (`INVALID_ARGUMENT.EVENT_KIND`).
+    public static let known: Set<EventKind> = [
+        sessionStarted, sessionEnded, sessionRefused, callRefused, configChanged, detailsUpdated, detailsRemoved,
+        identifierChanged, sessionLinked, executionCreated, executionStatus, executionAttached, executionDetached,
+        executionAbandoned, executionInterrupted, queryRegistered, queryStopped, queryRemoved, resourceAdded,
+        resourceReleased, storeRecovered, stormGuard,
+    ]
 }
 
 /// Which events ``SessionStore/listEvents(after:limit:filter:)`` returns.

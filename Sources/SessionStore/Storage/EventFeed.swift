@@ -20,18 +20,28 @@ extension EventLog {
     ) throws(SQLiteError) -> EventPage {
         let newest = try lastSequence(db)
         guard newest > seq else { return EventPage(events: [], through: max(seq, newest)) }
-        // Sorted, so one set of kinds is always the same cached statement.
-        let names = kinds.map { $0.map(\.rawValue).sorted() }
-        var arguments: [DatabaseValue] = [.integer(seq), .integer(newest)] + (names ?? []).map { .text($0) }
-        // One kind: its index gives the rows in order. Several: the rows in sequence
-        // order (`+kind` keeps SQLite off that index, with which it would sort every match
-        // of the range to return the first page), read until the page is full.
-        let kindClause =
-            switch names?.count {
-            case nil: ""
-            case 1?: "AND kind = ?"
-            case let count?: "AND +kind IN (\(Array(repeating: "?", count: count).joined(separator: ", ")))"
+        // The SQL text is the same whatever kinds are asked for (one statement, one plan,
+        // one cache entry), so no caller can make it long or make the cache grow. One kind:
+        // its index gives the rows in order. Several: the rows in sequence order (`+kind`
+        // keeps SQLite off that index, with which it would sort every match of the range to
+        // return the first page), read until the page is full.
+        var arguments: [DatabaseValue] = [.integer(seq), .integer(newest)]
+        let kindClause: String
+        switch kinds.map({ $0.map(\.rawValue).sorted() }) {
+        case nil:
+            kindClause = ""
+        case let names? where names.count == 1:
+            kindClause = "AND kind = ?"
+            arguments.append(.text(names[0]))
+        case let names?:
+            kindClause = "AND +kind IN (SELECT value FROM json_each(?))"
+            var list = "["
+            for (index, name) in names.enumerated() {
+                if index > 0 { list += "," }
+                JSONText.appendString(name, to: &list)
             }
+            arguments.append(.text(list + "]"))
+        }
         if let userId { arguments.append(.text(userId)) }
         let userClause = userId == nil ? "" : "AND user_id = ?"
         arguments.append(.integer(Int64(limit)))

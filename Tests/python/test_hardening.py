@@ -1,0 +1,191 @@
+"""The server against careless and hostile clients: request headers grpc-swift would crash
+on or misread, deadlines that pass, event filters that could stall every subscriber, and
+out-of-range positions. Raw HTTP/2 (rawh2) sends what a gRPC library will not."""
+import queue
+import time
+import threading
+import uuid
+
+import grpc
+
+import rawh2
+from conftest import Server, pb, rpc, health_pb2, health_pb2_grpc, expect_error, database_state, events
+from test_auth import token_file
+
+CHECK = "/grpc.health.v1.Health/Check"
+WATCH = "/grpc.health.v1.Health/Watch"
+CREATE = "/sessionstore.v1.SessionManagement/CreateSession"
+STREAM_EVENTS = "/sessionstore.v1.SessionManagement/StreamEvents"
+STOPS = "/sessionstore.v1.SessionManagement/GetSessionStopNotification"
+
+MALFORMED_TIMEOUTS = [
+    "-1S", "-99999S", "-0S", "-1n", "+1S", "1", "S", "", " 1S", "1S ", "1.5S", "0x1S", "1s", "1X",
+    "123456789S", "1" * 40 + "S", "１S", "1S1S", "1\tS",
+]
+# Values HTTP/2 itself forbids in a header: the stream is reset before gRPC reads it.
+FORBIDDEN_TIMEOUTS = ["\x001S", "1\r\nS"]
+
+
+def healthy(server, token=None):
+    """serve is running and answers a plain health check."""
+    assert server.process.poll() is None, server.log_text()
+    with server.channel(token=token) as channel:
+        status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+        assert status.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def create_request(user="ada"):
+    return pb.CreateSessionRequest(data_source="DataSource", user_id=user).SerializeToString()
+
+
+def session_count(db):
+    return len(database_state(db)["sessions"])
+
+
+def test_a_malformed_grpc_timeout_is_refused_before_authentication(tmp_path):
+    server = Server(tmp_path, args=["--auth", "token", "--token-file", str(token_file(tmp_path))])
+    try:
+        for value in MALFORMED_TIMEOUTS:
+            for path in (CHECK, CREATE):
+                answer = rawh2.call(server.address, path, create_request(), headers=[("grpc-timeout", value)])
+                assert answer.status == 3, (value, path, answer.fields, answer.reset)
+                assert answer.code == "INVALID_ARGUMENT.GRPC_TIMEOUT", (value, answer.fields)
+                assert "grpc-timeout" in answer.fields.get("grpc-message", "")
+        for value in FORBIDDEN_TIMEOUTS:
+            answer = rawh2.call(server.address, CHECK, headers=[("grpc-timeout", value)])
+            assert answer.status is None and answer.reset is not None, (value, answer.fields)
+        # Two values of one header are as malformed as one bad value.
+        answer = rawh2.call(server.address, CHECK, headers=[("grpc-timeout", "1S"), ("grpc-timeout", "2S")])
+        assert answer.status == 3 and answer.code == "INVALID_ARGUMENT.GRPC_TIMEOUT"
+        healthy(server, token="alice-token-0123456789")
+        # Refused before the interceptors: nothing reached the store, not even call.refused.
+        assert session_count(server.db) == 0
+        assert events(server.db, "call.refused") == []
+    finally:
+        assert server.stop() == 0, server.log_text()
+
+
+def test_a_deadline_too_short_to_run_is_exceeded_without_running(server):
+    for value in ("0S", "0H", "1n", "999999n", "999u", "00000000m"):
+        answer = rawh2.call(server.address, CREATE, create_request(), headers=[("grpc-timeout", value)])
+        assert answer.status == 4, (value, answer.fields)
+    assert session_count(server.db) == 0
+    # A deadline long enough runs the call, at the spec's widest value too.
+    for value in ("10S", "99999999H", "1000m"):
+        answer = rawh2.call(server.address, CREATE, create_request(), headers=[("grpc-timeout", value)])
+        assert answer.status == 0, (value, answer.fields)
+    assert session_count(server.db) == 3
+    healthy(server)
+
+
+def test_odd_values_of_every_header_grpc_swift_parses_leave_the_server_serving(server):
+    odd = ["", "x", "x" * 8000, "\x7f", "gzip", "identity", "gzip, deflate, br", ",,,", "é", "application/grpc+json",
+           "application/grpc; charset=x", "application/grpcx", "text/plain", "trailers, deflate", "-1S", "\x01\x02"]
+    answers = {}
+    for name in ("grpc-encoding", "grpc-accept-encoding", "content-type", "te", "grpc-timeout", "user-agent"):
+        for value in odd:
+            answer = rawh2.call(server.address, CHECK, health_pb2.HealthCheckRequest().SerializeToString(),
+                                headers=[(name, value)])
+            answers[(name, value)] = answer.status
+            assert server.process.poll() is None, (name, value, server.log_text())
+        # The header left out altogether.
+        rawh2.call(server.address, CHECK, headers=[(name, None)])
+    healthy(server)
+    # Each header was read: some of its odd values were refused, the plain ones served.
+    assert answers[("grpc-encoding", "identity")] == 0
+    assert answers[("grpc-encoding", "x")] != 0
+    assert answers[("grpc-timeout", "-1S")] == 3
+
+
+def test_streams_past_their_deadline_end_deadline_exceeded(server, sessions):
+    follow = pb.StreamEventsRequest(follow=True).SerializeToString()
+    for path, payload in [
+        (STREAM_EVENTS, follow),
+        (STOPS, pb.GetSessionStopNotificationRequest().SerializeToString()),
+        (WATCH, health_pb2.HealthCheckRequest().SerializeToString()),
+    ]:
+        answer = rawh2.call(server.address, path, payload, headers=[("grpc-timeout", "1S")], timeout=30)
+        assert answer.status == 4, (path, answer.fields, answer.reset)
+        assert answer.elapsed < 20, (path, answer.elapsed)
+    healthy(server)
+
+
+def test_event_kinds_are_checked_and_no_filter_stalls_another_subscriber(server, sessions):
+    made_up = [f"made.up.{i}" for i in range(250_000)]
+    expect_error(
+        lambda: list(sessions.StreamEvents(pb.StreamEventsRequest(follow=True, kinds=made_up), timeout=30)),
+        grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT.EVENT_KIND")
+    expect_error(
+        lambda: list(sessions.StreamEvents(pb.StreamEventsRequest(after_seq=0, kinds=["session.started", "no.such"]))),
+        grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT.EVENT_KIND")
+
+    # Two followers with different filters (one every kind by name, one a single kind) and
+    # a third with none share the one follower; each gets what it asked for.
+    every_kind = ["session.started", "session.ended", "session.refused", "call.refused", "session.config_changed",
+                  "session.details_updated", "session.details_removed", "session.identifier_changed", "session.linked",
+                  "execution.created", "execution.status_changed", "execution.attached", "execution.detached",
+                  "execution.abandoned", "execution.interrupted", "streaming_query.registered",
+                  "streaming_query.stopped", "streaming_query.removed", "resource.added", "resource.released",
+                  "store.recovered", "sweeper.storm_guard"]
+    received = {name: queue.Queue() for name in ("every", "ended", "all")}
+    streams = {
+        "every": sessions.StreamEvents(pb.StreamEventsRequest(follow=True, kinds=every_kind)),
+        "ended": sessions.StreamEvents(pb.StreamEventsRequest(follow=True, kinds=["session.ended"])),
+        "all": sessions.StreamEvents(pb.StreamEventsRequest(follow=True)),
+    }
+
+    def read(name):
+        try:
+            for event in streams[name]:
+                received[name].put(event.kind)
+        except grpc.RpcError as error:
+            received[name].put(error)
+
+    threads = [threading.Thread(target=read, args=(name,), daemon=True) for name in streams]
+    for thread in threads:
+        thread.start()
+    created = sessions.CreateSession(pb.CreateSessionRequest(data_source="DataSource", user_id="ada"))
+    sessions.EndSession(pb.EndSessionRequest(session_key=created.session_key))
+    assert [received["every"].get(timeout=10), received["every"].get(timeout=10)] == ["session.started", "session.ended"]
+    assert [received["all"].get(timeout=10), received["all"].get(timeout=10)] == ["session.started", "session.ended"]
+    assert received["ended"].get(timeout=10) == "session.ended"
+    for stream in streams.values():
+        stream.cancel()
+    for thread in threads:
+        thread.join(timeout=10)
+
+
+def test_negative_positions_are_refused(server, sessions):
+    before = database_state(server.db)
+    expect_error(
+        lambda: sessions.AcknowledgeEvents(pb.AcknowledgeEventsRequest(subscription="audit", through_seq=-1)),
+        grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT.LIMIT")
+    expect_error(
+        lambda: list(sessions.StreamEvents(pb.StreamEventsRequest(after_seq=-1))),
+        grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT.LIMIT")
+    assert database_state(server.db) == before
+    sessions.AcknowledgeEvents(pb.AcknowledgeEventsRequest(subscription="audit", through_seq=0))
+
+
+def test_a_client_that_reads_nothing_cannot_hold_the_drain(tmp_path):
+    server = Server(tmp_path, args=["--drain-timeout", "2s"])
+    try:
+        with server.channel() as channel:
+            sessions = rpc.SessionManagementStub(channel)
+            for index in range(200):
+                sessions.CreateSession(pb.CreateSessionRequest(data_source="DataSource", user_id=f"u{index}",
+                                                               details={"filler": "x" * 2000}))
+        stalled = rawh2.StalledReader(server.address, STREAM_EVENTS, pb.StreamEventsRequest(follow=True).SerializeToString())
+        healthy(server)
+        server.process.send_signal(15)
+        started = time.monotonic()
+        code = server.process.wait(timeout=60)
+        elapsed = time.monotonic() - started
+        stalled.close()
+        assert code == 0, server.log_text()
+        # The deadline (2 s) plus margin for a loaded machine: without the deadline serve
+        # never exits at all.
+        assert elapsed < 15, elapsed
+        assert "drain deadline passed" in server.log_text()
+    finally:
+        server.stop()
