@@ -25,13 +25,10 @@ public final class Database {
     /// The options the connection was opened with.
     public let configuration: DatabaseConfiguration
     let handle: OpaquePointer
-    private var statementCache: [String: Statement] = [:]
-    /// The statements used last and their SQL, checked before the cache: a hot path runs
-    /// the same few statements over and over, and comparing the same string (the same
-    /// storage, usually a `static let`) costs nothing, where hashing it for the dictionary
-    /// costs a pass over its text. Two different SQL texts differ within their first bytes.
-    private var recent: [(sql: String, statement: Statement)] = []
-    private static let recentCount = 4
+    /// Prepared statements by SQL text, bounded by the configuration's
+    /// ``DatabaseConfiguration/maximumCachedStatements`` and
+    /// ``DatabaseConfiguration/maximumCachedStatementBytes``.
+    private var statementCache: StatementCache
     private var savepointDepth = 0
     /// Kept alive for as long as SQLite may call the connection's WAL hook with it.
     var walHookTarget: AnyObject?
@@ -41,6 +38,9 @@ public final class Database {
     public init(path: String, configuration: DatabaseConfiguration = DatabaseConfiguration()) throws(SQLiteError) {
         self.path = path
         self.configuration = configuration
+        statementCache = StatementCache(
+            countLimit: configuration.maximumCachedStatements,
+            byteLimit: configuration.maximumCachedStatementBytes)
         try Self.prepareFile(at: path, configuration: configuration)
 
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE | SQLITE_OPEN_NOFOLLOW
@@ -57,7 +57,6 @@ public final class Database {
     }
 
     deinit {
-        recent.removeAll()
         statementCache.removeAll()
         sqlite3_close_v2(handle)
     }
@@ -147,24 +146,28 @@ public final class Database {
         return try Statement(database: self, sql: sql)
     }
 
-    /// The connection's prepared statement for `sql`, prepared on first use.
+    /// The connection's prepared statement for `sql`, prepared on first use and cached.
+    ///
+    /// The cache keeps at most ``DatabaseConfiguration/maximumCachedStatements``
+    /// statements and ``DatabaseConfiguration/maximumCachedStatementBytes`` bytes of
+    /// them, dropping the least recently used first. A statement dropped while the caller
+    /// still holds it stays valid for that caller; a later call prepares a new one. A
+    /// statement larger than the byte bound on its own is returned without being cached.
     public func cachedStatement(sql: String) throws(SQLiteError) -> Statement {
-        for entry in recent where entry.sql == sql {
-            return entry.statement
+        if let statement = statementCache.statement(for: sql) {
+            return statement
         }
-        let statement: Statement
-        if let cached = statementCache[sql] {
-            statement = cached
-        } else {
-            statement = try makeStatement(sql: sql)
-            statementCache[sql] = statement
-        }
-        if recent.count == Self.recentCount {
-            recent.removeLast()
-        }
-        recent.insert((sql, statement), at: 0)
+        let statement = try makeStatement(sql: sql)
+        statementCache.insert(statement)
         return statement
     }
+
+    /// The number of statements the connection's cache holds.
+    package var cachedStatementCount: Int { statementCache.count }
+
+    /// The bytes of statement memory charged to the connection's cache, each statement
+    /// measured when it was cached.
+    package var cachedStatementBytes: Int { statementCache.bytes }
 
     /// Runs `body` with the cached statement for `sql`, bound to `arguments`. A statement
     /// that fails is evicted from the cache, so the next use prepares it afresh.
@@ -172,13 +175,21 @@ public final class Database {
         sql: String, _ arguments: [DatabaseValue], _ body: (Statement) throws(SQLiteError) -> T
     ) throws(SQLiteError) -> T {
         let statement = try cachedStatement(sql: sql)
-        defer { statement.reset() }
+        // In use: a query `body` runs (a `map` reading more rows, say) may fill the cache,
+        // and must not drop the statement stepping around it.
+        statement.activeUses += 1
+        defer {
+            statement.activeUses -= 1
+            statement.reset()
+            // SQLite keeps a copy of every bound text and blob until the next bind; cleared
+            // here, a cached statement holds only the memory the cache charged for it.
+            statement.clearBindings()
+        }
         do {
             try statement.bind(arguments)
             return try body(statement)
         } catch {
-            statementCache[sql] = nil
-            recent.removeAll { $0.sql == sql }
+            statementCache.remove(statement)
             throw error
         }
     }

@@ -11,6 +11,14 @@ public final class Statement {
     public let sql: String
     let handle: OpaquePointer
     unowned let database: Database
+    /// When the connection's cache last handed the statement out (see ``StatementCache``);
+    /// the least recent is dropped first.
+    var lastUse: UInt64 = 0
+    /// The bytes the cache charged for the statement when it added it.
+    var cachedBytes = 0
+    /// How many `Database` calls are stepping the statement now; the cache never drops a
+    /// statement in use, so a nested query cannot push out the one iterating around it.
+    var activeUses = 0
 
     init(database: Database, sql: String) throws(SQLiteError) {
         var handle: OpaquePointer?
@@ -118,6 +126,19 @@ public final class Statement {
     /// (`SQLITE_STMTSTATUS_FULLSCAN_STEP`); zero for a query that uses indexes only.
     public var fullScanSteps: Int {
         Int(sqlite3_stmt_status(handle, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0))
+    }
+
+    /// The heap memory, in bytes, SQLite holds for the statement
+    /// (`SQLITE_STMTSTATUS_MEMUSED`): its program and registers, and any values bound to
+    /// its parameters until they are cleared or rebound.
+    public var memoryUsed: Int {
+        Int(sqlite3_stmt_status(handle, SQLITE_STMTSTATUS_MEMUSED, 0))
+    }
+
+    /// Releases the values bound to the parameters, which SQLite otherwise keeps (a
+    /// copy of every text and blob) until the next ``bind(_:)``.
+    public func clearBindings() {
+        sqlite3_clear_bindings(handle)
     }
 
     /// The current row; valid until the next ``step()``.
