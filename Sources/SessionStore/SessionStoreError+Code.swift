@@ -119,6 +119,12 @@ extension SessionStoreError {
         /// (``SessionLimits/maxUnclosedExecutionsPerSession``); closing one makes room.
         /// Nothing is written.
         public static let unclosedExecutionsPerSession = Code("LIMIT_EXCEEDED.UNCLOSED_EXECUTIONS_PER_SESSION", .capacityExceeded)
+        /// A network front end holds as many streaming calls open for this principal (or,
+        /// without authentication, this address) as it allows; one must end first.
+        public static let streamsPerPrincipal = Code("LIMIT_EXCEEDED.STREAMS_PER_PRINCIPAL", .capacityExceeded)
+        /// A network front end refuses calls from this address for a while: too many of its
+        /// calls failed authentication.
+        public static let failedAuthentications = Code("LIMIT_EXCEEDED.FAILED_AUTHENTICATIONS", .capacityExceeded)
 
         // MARK: Authentication
 
@@ -189,6 +195,8 @@ extension SessionStoreError {
         public static let invalidLimit = Code("INVALID_ARGUMENT.LIMIT", .invalidArgument)
         /// An event filter names a kind the store never writes (see ``EventKind/known``).
         public static let invalidEventKind = Code("INVALID_ARGUMENT.EVENT_KIND", .invalidArgument)
+        /// A call's `grpc-timeout` header is not one to eight digits and a unit.
+        public static let invalidGRPCTimeout = Code("INVALID_ARGUMENT.GRPC_TIMEOUT", .invalidArgument)
 
         // MARK: Storage
 
@@ -284,6 +292,8 @@ extension SessionStoreError {
             resourcesPerSession,
             queriesPerSession,
             unclosedExecutionsPerSession,
+            streamsPerPrincipal,
+            failedAuthentications,
             authenticationFailed,
             impersonationDenied,
             invalidUserId,
@@ -316,6 +326,7 @@ extension SessionStoreError {
             invalidSubscription,
             invalidLimit,
             invalidEventKind,
+            invalidGRPCTimeout,
             storageBusy,
             storageLocked,
             storageClosed,

@@ -7,6 +7,7 @@ import Synchronization
 struct CallContext: Sendable {
     let store: SessionStore
     let drain: DrainSignal
+    let streams: StreamLimiter
 
     /// The view of the store `caller` may use: scoped to its principal, or the trusted
     /// view when authentication is off.
@@ -32,30 +33,33 @@ struct CallContext: Sendable {
     /// reports a cancelled RPC through `context.cancellation`, not by cancelling the
     /// handler's task, so the body runs in a child task that either event cancels. On a
     /// drain the stream ends with `UNAVAILABLE`, so the client reconnects (and resumes
-    /// after the last sequence number it saw).
+    /// after the last sequence number it saw). Each stream counts against its caller's
+    /// ``StreamLimiter`` while it runs.
     func stream(
         _ context: ServerContext, _ body: @escaping @Sendable (ScopedSessionStore, Caller) async throws -> Void
     ) async throws {
         enum End { case finished, cancelled, drained }
         try await run { view, caller in
-            try await withThrowingTaskGroup(of: End.self) { group in
-                group.addTask {
-                    try await body(view, caller)
-                    return .finished
-                }
-                group.addTask {
-                    try await context.cancellation.cancelled
-                    return .cancelled
-                }
-                group.addTask {
-                    await drain.wait()
-                    return .drained
-                }
-                defer { group.cancelAll() }
-                switch try await group.next() ?? .finished {
-                case .finished: return
-                case .cancelled: throw RPCError(code: .cancelled, message: "the call was cancelled")
-                case .drained: throw RPCError(code: .unavailable, message: "the server is shutting down; reconnect and resume")
+            try await streams.withStream(of: caller) {
+                try await withThrowingTaskGroup(of: End.self) { group in
+                    group.addTask {
+                        try await body(view, caller)
+                        return .finished
+                    }
+                    group.addTask {
+                        try await context.cancellation.cancelled
+                        return .cancelled
+                    }
+                    group.addTask {
+                        await drain.wait()
+                        return .drained
+                    }
+                    defer { group.cancelAll() }
+                    switch try await group.next() ?? .finished {
+                    case .finished: return
+                    case .cancelled: throw RPCError(code: .cancelled, message: "the call was cancelled")
+                    case .drained: throw RPCError(code: .unavailable, message: "the server is shutting down; reconnect and resume")
+                    }
                 }
             }
         }

@@ -6,21 +6,36 @@ import SessionStore
 /// Establishes the ``Caller`` of every call before any service code runs.
 ///
 /// A call the configured ``CallerAuthentication`` refuses ends with `UNAUTHENTICATED`
-/// (the reason stays in the server's log and in a `call.refused` event, never in the
-/// answer) and reaches no service. An accepted call runs with ``Caller/current`` set, in
-/// its handler and in the producer of its response stream.
+/// (the reason stays in the server's log and in a `call.refused` event, recorded in
+/// aggregate by a ``RefusalLedger``, never in the answer) and reaches no service. An
+/// accepted call runs with ``Caller/current`` set, in its handler and in the producer of
+/// its response stream.
+///
+/// The health service answers without credentials: load balancers and orchestrators'
+/// probes cannot send one, and it tells nothing but whether the server serves.
 struct CallerInterceptor: ServerInterceptor {
     let authentication: CallerAuthentication
     let trustedProxies: Set<String>
     let store: SessionStore
     let logger: Logger
+    let refusals: RefusalLedger
 
     func intercept<Input: Sendable, Output: Sendable>(
         request: StreamingServerRequest<Input>,
         context: ServerContext,
         next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
     ) async throws -> StreamingServerResponse<Output> {
+        if context.descriptor.service == Grpc_Health_V1_Health.descriptor {
+            return try await next(request, context)
+        }
         let peerAddress = Caller.address(ofPeer: context.remotePeer)
+        if refusals.isBlocked(peerAddress) {
+            await store.record(refusals.refuse(method: context.descriptor.fullyQualifiedMethod, address: peerAddress, reason: "blocked"))
+            return StreamingServerResponse(
+                error: RPCError(SessionStoreError(
+                    code: .failedAuthentications,
+                    message: "too many failed authentications from this address; retry in a minute")))
+        }
         let caller: Caller
         switch identify(request.metadata, context) {
         case .success(let identity):
@@ -31,8 +46,8 @@ struct CallerInterceptor: ServerInterceptor {
             logger.debug(
                 "call refused",
                 metadata: ["method": "\(context.descriptor.fullyQualifiedMethod)", "peer": "\(context.remotePeer)", "reason": "\(refusal.reason)"])
-            await store.recordRefusedCall(
-                method: context.descriptor.fullyQualifiedMethod, clientAddress: peerAddress, reason: refusal.reason)
+            await store.record(
+                refusals.refuse(method: context.descriptor.fullyQualifiedMethod, address: peerAddress, reason: refusal.reason))
             return StreamingServerResponse(error: RPCError(code: .unauthenticated, message: "authentication required"))
         }
         var response = try await Caller.$current.withValue(caller) {

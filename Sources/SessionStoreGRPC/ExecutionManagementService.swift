@@ -11,8 +11,8 @@ public struct ExecutionManagementService: Sessionstore_V1_ExecutionManagement.Si
     let calls: CallContext
 
     /// The service over `store`; `drain` ends its reattach streams when the server drains.
-    public init(store: SessionStore, drain: DrainSignal = DrainSignal()) {
-        self.calls = CallContext(store: store, drain: drain)
+    public init(store: SessionStore, drain: DrainSignal = DrainSignal(), streams: StreamLimiter = StreamLimiter()) {
+        self.calls = CallContext(store: store, drain: drain, streams: streams)
     }
 
     public func createExecution(

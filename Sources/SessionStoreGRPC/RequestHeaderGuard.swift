@@ -1,6 +1,8 @@
+import GRPCCore
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
+import SessionStore
 
 /// Reads a call's request headers before grpc-swift does, on every accepted HTTP/2 stream,
 /// and answers the requests grpc-swift would crash on or run past their deadline.
@@ -23,7 +25,7 @@ final class RequestHeaderGuard: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTP2Frame.FramePayload
 
     /// The store code sent with a refused `grpc-timeout`.
-    static let malformedTimeoutCode = "INVALID_ARGUMENT.GRPC_TIMEOUT"
+    static let malformedTimeoutCode = SessionStoreError.Code.invalidGRPCTimeout.rawValue
     /// The shortest deadline a call is run with.
     static let minimumTimeout = Duration.milliseconds(1)
 
@@ -54,7 +56,7 @@ final class RequestHeaderGuard: ChannelInboundHandler, RemovableChannelHandler {
                 ":status": "200", "content-type": "application/grpc", "grpc-status": String(status),
                 "grpc-message": message,
             ]
-            if let code { trailers.add(name: "sessionstore-error-code", value: code) }
+            if let code { trailers.add(name: RPCError.sessionStoreCodeKey, value: code) }
             let payload = HTTP2Frame.FramePayload.headers(.init(headers: trailers, endStream: true))
             context.writeAndFlush(wrapOutboundOut(payload), promise: nil)
             // Ends the client's half too (after the answer, which is already on its way):

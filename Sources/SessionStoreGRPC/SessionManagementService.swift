@@ -21,8 +21,8 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
     let calls: CallContext
 
     /// The service over `store`; `drain` ends its streams when the server drains.
-    public init(store: SessionStore, drain: DrainSignal = DrainSignal()) {
-        self.calls = CallContext(store: store, drain: drain)
+    public init(store: SessionStore, drain: DrainSignal = DrainSignal(), streams: StreamLimiter = StreamLimiter()) {
+        self.calls = CallContext(store: store, drain: drain, streams: streams)
     }
 
     public func createSession(

@@ -44,6 +44,19 @@ public struct SessionStoreGRPCServer: Service {
         /// open (a client that stopped reading, a stuck unary call) are cut and ``run()``
         /// returns all the same. 10 seconds unless told otherwise.
         public var drainTimeout: Duration = .seconds(10)
+        /// How many connections may be open at once; one past it is closed as it arrives.
+        /// 1,000 unless told otherwise: keep it below the process's open-file limit.
+        public var maxConnections = 1000
+        /// How long a new connection has to send the HTTP/2 preface before it is closed;
+        /// 5 seconds unless told otherwise.
+        public var handshakeTimeout: Duration = .seconds(5)
+        /// How long a connection may stay open with no call before it is closed (with a
+        /// GOAWAY, so a client reconnects when it next calls); 5 minutes unless told
+        /// otherwise, `nil` for no limit.
+        public var idleTimeout: Duration? = .seconds(300)
+        /// How many streaming calls one principal (one address without authentication)
+        /// may hold open at once; 1,000 unless told otherwise.
+        public var maxStreamsPerPrincipal = 1000
 
         /// A configuration; plaintext on `host:port` unless `tls` is given.
         public init(
@@ -100,6 +113,10 @@ public struct SessionStoreGRPCServer: Service {
         // sources) loses the whole connection.
         transportConfig.http2.maxConcurrentStreams = configuration.maxConcurrentStreams
         transportConfig.channelDebuggingCallbacks.onAcceptHTTP2Stream = RequestHeaderGuard.install(on:)
+        transportConfig.connection.maxIdleTime = configuration.idleTimeout
+        let connections = ConnectionLimiter(
+            maximum: configuration.maxConnections, handshakeTimeout: configuration.handshakeTimeout, logger: logger)
+        transportConfig.channelDebuggingCallbacks.onAcceptTCPConnection = connections.accept
         self.transport = HTTP2ServerTransport.Posix(
             address: address, transportSecurity: Self.transportSecurity(configuration.tls), config: transportConfig)
     }
@@ -117,10 +134,12 @@ public struct SessionStoreGRPCServer: Service {
 
     /// The services, for mounting in a `GRPCServer` of one's own; pair them with
     /// ``interceptors(store:authentication:trustedProxies:logger:metrics:)``.
-    public static func services(store: SessionStore, drain: DrainSignal = DrainSignal()) -> [any RegistrableRPCService] {
+    public static func services(
+        store: SessionStore, drain: DrainSignal = DrainSignal(), streams: StreamLimiter = StreamLimiter()
+    ) -> [any RegistrableRPCService] {
         [
-            SessionManagementService(store: store, drain: drain),
-            ExecutionManagementService(store: store, drain: drain),
+            SessionManagementService(store: store, drain: drain, streams: streams),
+            ExecutionManagementService(store: store, drain: drain, streams: streams),
             HealthService(drain: drain),
         ]
     }
@@ -131,10 +150,21 @@ public struct SessionStoreGRPCServer: Service {
         store: SessionStore, authentication: CallerAuthentication, trustedProxies: Set<String> = [], logger: Logger,
         metrics: any MetricsFactory = MetricsSystem.factory
     ) -> [any ServerInterceptor] {
+        interceptors(
+            store: store, authentication: authentication, trustedProxies: trustedProxies, logger: logger, metrics: metrics,
+            refusals: RefusalLedger())
+    }
+
+    static func interceptors(
+        store: SessionStore, authentication: CallerAuthentication, trustedProxies: Set<String>, logger: Logger,
+        metrics: any MetricsFactory, refusals: RefusalLedger
+    ) -> [any ServerInterceptor] {
         [
             ObservabilityInterceptor(metrics: metrics),
             DeadlineInterceptor(),
-            CallerInterceptor(authentication: authentication, trustedProxies: trustedProxies, store: store, logger: logger),
+            CallerInterceptor(
+                authentication: authentication, trustedProxies: trustedProxies, store: store, logger: logger,
+                refusals: refusals),
         ]
     }
 
@@ -152,12 +182,15 @@ public struct SessionStoreGRPCServer: Service {
 
     /// Serves until graceful shutdown, then drains and returns.
     public func run() async throws {
+        let refusals = RefusalLedger()
+        let store = self.store
         let server = GRPCServer(
             transport: transport,
-            services: Self.services(store: store, drain: drain),
+            services: Self.services(
+                store: store, drain: drain, streams: StreamLimiter(maximum: configuration.maxStreamsPerPrincipal)),
             interceptors: Self.interceptors(
                 store: store, authentication: configuration.authentication, trustedProxies: configuration.trustedProxies,
-                logger: logger, metrics: metrics))
+                logger: logger, metrics: metrics, refusals: refusals))
         // The transport tells its address once it listens, and never when a shutdown came
         // before it started: the lookup runs apart, and whoever waits for the port hears
         // of the end of run() either way.
@@ -185,8 +218,15 @@ public struct SessionStoreGRPCServer: Service {
                         try await Task.sleep(for: drainTimeout)
                         throw DrainDeadlinePassed()
                     }
-                    // Whichever ends first: the server, drained (the deadline is then
-                    // cancelled), or the deadline (the server's calls are then cancelled).
+                    group.addTask {
+                        // Closes the refusal windows that ended, so their counts are written.
+                        while (try? await Task.sleep(for: RefusalLedger.window)) != nil {
+                            await store.record(refusals.flush(at: .now))
+                        }
+                    }
+                    // Whichever ends first: the server, drained (the deadline and the
+                    // refusal flush are then cancelled), or the deadline (the server's
+                    // calls are then cancelled).
                     try await group.next()
                     group.cancelAll()
                 }
@@ -202,6 +242,7 @@ public struct SessionStoreGRPCServer: Service {
             // Told to stop before it started serving: a clean stop with nothing to drain.
             logger.debug("stopped before listening", metadata: ["error": "\(error)"])
         }
+        await store.record(refusals.flush())
         logger.info("drained")
     }
 }

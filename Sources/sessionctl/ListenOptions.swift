@@ -48,6 +48,17 @@ struct ListenOptions: ParsableArguments {
             valueName: "DURATION"))
     var drainTimeout = "10s"
 
+    @Option(help: "At most this many client connections at once; one past it is closed as it arrives.")
+    var maxConnections = 1000
+
+    @Option(
+        help: ArgumentHelp(
+            "Close a connection that holds no call for this long (e.g. 5m); 0 for never.", valueName: "DURATION"))
+    var idleTimeout = "5m"
+
+    @Option(help: "At most this many streaming calls open at once for one principal (one address without authentication).")
+    var maxStreamsPerPrincipal = 1000
+
     /// The server configuration, or a usage error that says what is wrong.
     func configuration() throws -> SessionStoreGRPCServer.Configuration? {
         guard let listen else {
@@ -87,6 +98,18 @@ struct ListenOptions: ParsableArguments {
         var configuration = SessionStoreGRPCServer.Configuration(
             host: host, port: port, authentication: authentication, tls: tls, trustedProxies: Set(trustedProxies))
         configuration.drainTimeout = .milliseconds(drainMilliseconds)
+        guard (1...1_000_000).contains(maxConnections) else {
+            throw ValidationError("--max-connections takes a count from 1 to 1000000, not \(maxConnections)")
+        }
+        configuration.maxConnections = maxConnections
+        guard let idleMilliseconds = DurationText.parse(milliseconds: idleTimeout), idleMilliseconds <= 86_400_000 * 365 else {
+            throw ValidationError("--idle-timeout takes a duration such as 5m or 30s (0 for never), not \(idleTimeout.debugDescription)")
+        }
+        configuration.idleTimeout = idleMilliseconds == 0 ? nil : .milliseconds(idleMilliseconds)
+        guard (1...1_000_000).contains(maxStreamsPerPrincipal) else {
+            throw ValidationError("--max-streams-per-principal takes a count from 1 to 1000000, not \(maxStreamsPerPrincipal)")
+        }
+        configuration.maxStreamsPerPrincipal = maxStreamsPerPrincipal
         return configuration
     }
 

@@ -55,14 +55,14 @@ def sessionctl_path():
 class Server:
     """A running `sessionctl serve --listen 127.0.0.1:0` and how to reach it."""
 
-    def __init__(self, directory, args=(), db=None, host="127.0.0.1", env=None):
+    def __init__(self, directory, args=(), db=None, host="127.0.0.1", env=None, preexec_fn=None):
         self.directory = Path(directory)
         self.db = Path(db) if db else self.directory / "sessions.sqlite"
         self.log_path = self.directory / f"serve-{time.monotonic_ns()}.log"
         self.host = host
         command = [sessionctl_path(), "serve", "--db", str(self.db), "--listen", f"{host}:0", *args]
         self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT, env=env, preexec_fn=preexec_fn)
         self.port = self._wait_for_port()
         self.address = f"{host}:{self.port}"
 

@@ -48,6 +48,10 @@ def test_missing_and_wrong_tokens_are_refused_and_recorded(token_server):
             None,
         )
         assert "guessed" not in error.details()
+    # Refusals from one address are recorded in aggregate: the first at once, the rest of
+    # its minute as one event when the window closes (here: when serve stops).
+    assert len(events(token_server.db, "call.refused")) == 1
+    assert token_server.stop() == 0
     refused = events(token_server.db, "call.refused")
     assert len(refused) == 2
     assert all("sessionstore.v1.SessionManagement/CreateSession" in row[4] for row in refused)

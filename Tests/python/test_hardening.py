@@ -1,10 +1,14 @@
 """The server against careless and hostile clients: request headers grpc-swift would crash
 on or misread, deadlines that pass, event filters that could stall every subscriber, and
 out-of-range positions. Raw HTTP/2 (rawh2) sends what a gRPC library will not."""
+import json
+import os
 import queue
-import time
+import resource
+import socket
 import threading
-import uuid
+import time
+from pathlib import Path
 
 import grpc
 
@@ -189,3 +193,117 @@ def test_a_client_that_reads_nothing_cannot_hold_the_drain(tmp_path):
         assert "drain deadline passed" in server.log_text()
     finally:
         server.stop()
+
+
+def open_descriptors(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def soft_file_limit(pid):
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            return int(line.split()[3])
+    raise AssertionError("no open-file limit")
+
+
+def test_idle_connections_cannot_exhaust_descriptors_or_lock_out_a_client(tmp_path):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    # serve starts with the usual soft limit of 1,024 and raises it to the hard one.
+    server = Server(tmp_path, args=["--max-connections", "1000"],
+                    preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard)))
+    idle = []
+    try:
+        healthy(server)
+        assert soft_file_limit(server.process.pid) == hard
+        baseline = open_descriptors(server.process.pid)
+        host, port = server.address.rsplit(":", 1)
+        for _ in range(1124):
+            idle.append(socket.create_connection((host, int(port)), timeout=30))
+        time.sleep(0.5)
+        during = open_descriptors(server.process.pid)
+        # Past the maximum, a connection is closed as it arrives.
+        assert during <= baseline + 1000 + 10, (baseline, during)
+        # A legitimate client is served once the idle ones pass their 5 s handshake deadline.
+        started = time.monotonic()
+        with server.channel() as channel:
+            sessions = rpc.SessionManagementStub(channel)
+            created = sessions.CreateSession(pb.CreateSessionRequest(data_source="DataSource", user_id="ada"),
+                                             timeout=60, wait_for_ready=True)
+            assert created.session_key
+        served_after = time.monotonic() - started
+        # Every idle socket is closed by the server.
+        for sock in idle:
+            sock.settimeout(30)
+            while sock.recv(65536):  # the server's SETTINGS, perhaps a GOAWAY, then the end
+                pass
+        time.sleep(0.5)
+        after = open_descriptors(server.process.pid)
+        assert after <= baseline + 5, (baseline, after)
+        print(f"\nFIGURES descriptors baseline={baseline} during={during} after={after} "
+              f"legitimate call served after {served_after:.2f} s")
+    finally:
+        for sock in idle:
+            sock.close()
+        assert server.stop() == 0, server.log_text()
+
+
+def test_a_principal_cannot_hold_more_streams_than_its_cap(tmp_path):
+    server = Server(tmp_path, args=["--max-streams-per-principal", "5"])
+    try:
+        with server.channel() as channel:
+            sessions = rpc.SessionManagementStub(channel)
+            streams = [sessions.StreamEvents(pb.StreamEventsRequest(follow=True)) for _ in range(5)]
+            # Each stream is running once it delivers the session.started of this open.
+            sessions.CreateSession(pb.CreateSessionRequest(data_source="DataSource", user_id="ada"))
+            for stream in streams:
+                assert next(stream).kind == "session.started"
+            expect_error(lambda: next(sessions.StreamEvents(pb.StreamEventsRequest(follow=True))),
+                         grpc.StatusCode.RESOURCE_EXHAUSTED, "LIMIT_EXCEEDED.STREAMS_PER_PRINCIPAL")
+            # Unary calls are not streams: they still run.
+            sessions.CreateSession(pb.CreateSessionRequest(data_source="DataSource", user_id="bob"))
+            streams[0].cancel()
+            deadline = time.monotonic() + 30
+            while True:
+                replacement = sessions.StreamEvents(pb.StreamEventsRequest(after_seq=0, follow=True))
+                try:
+                    assert next(replacement).kind == "session.started"
+                    break
+                except grpc.RpcError as error:
+                    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+                    assert time.monotonic() < deadline, "the cancelled stream's place was never freed"
+                    time.sleep(0.1)
+            replacement.cancel()
+            for stream in streams[1:]:
+                stream.cancel()
+    finally:
+        assert server.stop() == 0, server.log_text()
+
+
+def test_failed_authentications_are_recorded_in_aggregate_and_throttled(tmp_path):
+    server = Server(tmp_path, args=["--auth", "token", "--token-file", str(token_file(tmp_path))])
+    try:
+        # Health answers without a token: probes cannot send one.
+        healthy(server)
+        with server.channel(token="wrong-token-0123456789") as channel:
+            sessions = rpc.SessionManagementStub(channel)
+            codes = []
+            for _ in range(300):
+                try:
+                    sessions.GetCurrentSessions(pb.GetCurrentSessionsRequest(), timeout=10)
+                except grpc.RpcError as error:
+                    codes.append(error.code())
+        assert codes[:101] == [grpc.StatusCode.UNAUTHENTICATED] * 101
+        assert set(codes[101:]) == {grpc.StatusCode.RESOURCE_EXHAUSTED}
+        # 300 refusals, one write so far.
+        assert len(events(server.db, "call.refused")) == 1
+        # The address is refused for now even with a good token.
+        with server.channel(token="alice-token-0123456789") as channel:
+            expect_error(lambda: rpc.SessionManagementStub(channel).GetCurrentSessions(pb.GetCurrentSessionsRequest()),
+                         grpc.StatusCode.RESOURCE_EXHAUSTED, "LIMIT_EXCEEDED.FAILED_AUTHENTICATIONS")
+    finally:
+        assert server.stop() == 0, server.log_text()
+    refused = events(server.db, "call.refused")
+    assert len(refused) == 2
+    counts = [json.loads(row[4]).get("count", "1") for row in refused]
+    assert [int(c) for c in counts] == [1, 300]

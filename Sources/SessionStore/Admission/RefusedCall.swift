@@ -14,9 +14,13 @@ extension SessionStore {
     ///   - method: what was called, e.g. a gRPC method's full name; cut to 256 bytes.
     ///   - clientAddress: where the call came from, if known; cut to 256 bytes.
     ///   - reason: why it was refused, in the front end's words; never the credential.
-    public func recordRefusedCall(method: String, clientAddress: String?, reason: String) async {
+    ///   - count: how many refusals the event stands for, when a front end records them in
+    ///     aggregate (the payload's `count`, absent for one); `method` and `reason` are
+    ///     then the last one's.
+    public func recordRefusedCall(method: String, clientAddress: String?, reason: String, count: Int = 1) async {
         var fields = ["method": Self.bounded(method), "reason": Self.bounded(reason)]
         fields["clientAddress"] = clientAddress.map(Self.bounded)
+        if count != 1 { fields["count"] = String(count) }
         let payload = fields
         let at = clock.now()
         do {
