@@ -307,3 +307,29 @@ def test_failed_authentications_are_recorded_in_aggregate_and_throttled(tmp_path
     assert len(refused) == 2
     counts = [json.loads(row[4]).get("count", "1") for row in refused]
     assert [int(c) for c in counts] == [1, 300]
+
+
+def rss_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_filters_of_any_size_pin_no_memory(server, sessions):
+    created = sessions.CreateSession(pb.CreateSessionRequest(data_source="DataSource", user_id="ada"))
+    # Warm up the paths measured, so the first use's allocations are not counted.
+    list(sessions.StreamEvents(pb.StreamEventsRequest(after_seq=0, kinds=["session.started", "session.ended"])))
+    before = rss_kib(server.process.pid)
+    for extra in range(8):
+        # 40,001 and more names of two known kinds: one filter of two kinds.
+        kinds = ["session.started", "session.ended"] * (20_000 + extra) + ["session.started"]
+        got = list(sessions.StreamEvents(pb.StreamEventsRequest(after_seq=0, kinds=kinds)))
+        assert [e.session_key for e in got if e.kind == "session.started"] == [created.session_key]
+        made_up = [f"made.up.{i}" for i in range(40_001 + extra)]
+        expect_error(lambda: list(sessions.StreamEvents(pb.StreamEventsRequest(after_seq=0, kinds=made_up))),
+                     grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT.EVENT_KIND")
+    after = rss_kib(server.process.pid)
+    print(f"\nFIGURES RSS before={before} KiB after 16 requests of 40,001+ kinds={after} KiB")
+    # Before the fix each such request pinned about 8 MiB for good (+66 MiB for eight).
+    assert after - before < 32 * 1024, (before, after)
