@@ -139,6 +139,9 @@ public struct ExecutionManagementService: Sessionstore_V1_ExecutionManagement.Si
         }
     }
 
+    /// The ids it answers are sent whole, unlike the lists: they record what the call did,
+    /// and under the default limits they stay within the response budget (see
+    /// ``ResponseBudget``).
     public func interrupt(
         request: Sessionstore_V1_InterruptRequest, context: ServerContext
     ) async throws -> Sessionstore_V1_InterruptResponse {
@@ -174,13 +177,33 @@ public struct ExecutionManagementService: Sessionstore_V1_ExecutionManagement.Si
         }
     }
 
+    // The lists below are cut at the response budget (see ``ResponseBudget``). Those whose
+    // response has no field to say so are served in the form that carries trailing
+    // metadata; their message-only form gives the same message.
+
+    public func listExecutions(
+        request: ServerRequest<Sessionstore_V1_ListExecutionsRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Sessionstore_V1_ListExecutionsResponse> {
+        let (response, cut) = try await listExecutions(request.message)
+        return ServerResponse(response, cut: cut)
+    }
+
     public func listExecutions(
         request: Sessionstore_V1_ListExecutionsRequest, context: ServerContext
     ) async throws -> Sessionstore_V1_ListExecutionsResponse {
+        try await listExecutions(request).response
+    }
+
+    private func listExecutions(
+        _ request: Sessionstore_V1_ListExecutionsRequest
+    ) async throws -> (response: Sessionstore_V1_ListExecutionsResponse, cut: Bool) {
         try await calls.run { view, _ in
+            // The store reads a session's executions in one go (no paging).
+            var budget = ResponseBudget()
+            let list = try budget.fill(try await view.listExecutions(key: request.sessionKey), Sessionstore_V1_Execution.init)
             var response = Sessionstore_V1_ListExecutionsResponse()
-            response.executions = try await view.listExecutions(key: request.sessionKey).map(Sessionstore_V1_Execution.init)
-            return response
+            response.executions = list.messages
+            return (response, list.cut)
         }
     }
 
@@ -189,23 +212,44 @@ public struct ExecutionManagementService: Sessionstore_V1_ExecutionManagement.Si
     ) async throws -> Sessionstore_V1_ListActiveExecutionsResponse {
         try await calls.run { view, _ in
             let limit = request.limit == 0 ? 10_000 : Int(request.limit)
+            let running = try await ResponseBudget.prefix(
+                limit: limit,
+                read: { count in
+                    guard case .running(let executions) = try await view.listActiveExecutions(limit: count) else { return [] }
+                    return executions
+                },
+                message: Sessionstore_V1_Execution.init)
             var response = Sessionstore_V1_ListActiveExecutionsResponse()
-            if case .running(let executions) = try await view.listActiveExecutions(limit: limit) {
-                response.executions = executions.map(Sessionstore_V1_Execution.init)
-                response.truncated = executions.count == limit
-            }
+            response.executions = running.list.messages
+            response.truncated = running.list.cut || running.read == limit
             return response
         }
     }
 
     public func listAbandonedExecutions(
+        request: ServerRequest<Sessionstore_V1_ListAbandonedExecutionsRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Sessionstore_V1_ListAbandonedExecutionsResponse> {
+        let (response, cut) = try await listAbandonedExecutions(request.message)
+        return ServerResponse(response, cut: cut)
+    }
+
+    public func listAbandonedExecutions(
         request: Sessionstore_V1_ListAbandonedExecutionsRequest, context: ServerContext
     ) async throws -> Sessionstore_V1_ListAbandonedExecutionsResponse {
+        try await listAbandonedExecutions(request).response
+    }
+
+    private func listAbandonedExecutions(
+        _ request: Sessionstore_V1_ListAbandonedExecutionsRequest
+    ) async throws -> (response: Sessionstore_V1_ListAbandonedExecutionsResponse, cut: Bool) {
         try await calls.run { view, _ in
+            let abandoned = try await ResponseBudget.prefix(
+                limit: request.limit == 0 ? 10_000 : Int(request.limit),
+                read: { count in try await view.listAbandonedExecutions(limit: count) },
+                message: Sessionstore_V1_Execution.init)
             var response = Sessionstore_V1_ListAbandonedExecutionsResponse()
-            response.executions = try await view.listAbandonedExecutions(limit: request.limit == 0 ? 10_000 : Int(request.limit))
-                .map(Sessionstore_V1_Execution.init)
-            return response
+            response.executions = abandoned.list.messages
+            return (response, abandoned.list.cut)
         }
     }
 
@@ -237,15 +281,30 @@ public struct ExecutionManagementService: Sessionstore_V1_ExecutionManagement.Si
     }
 
     public func listStreamingQueries(
+        request: ServerRequest<Sessionstore_V1_ListStreamingQueriesRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Sessionstore_V1_ListStreamingQueriesResponse> {
+        let (response, cut) = try await listStreamingQueries(request.message)
+        return ServerResponse(response, cut: cut)
+    }
+
+    public func listStreamingQueries(
         request: Sessionstore_V1_ListStreamingQueriesRequest, context: ServerContext
     ) async throws -> Sessionstore_V1_ListStreamingQueriesResponse {
+        try await listStreamingQueries(request).response
+    }
+
+    private func listStreamingQueries(
+        _ request: Sessionstore_V1_ListStreamingQueriesRequest
+    ) async throws -> (response: Sessionstore_V1_ListStreamingQueriesResponse, cut: Bool) {
         try await calls.run { view, _ in
             let queries =
                 request.activeOnly
                 ? try await view.listActiveQueries(key: request.sessionKey) : try await view.listQueries(key: request.sessionKey)
+            var budget = ResponseBudget()
+            let list = try budget.fill(queries, Sessionstore_V1_StreamingQuery.init)
             var response = Sessionstore_V1_ListStreamingQueriesResponse()
-            response.queries = queries.map(Sessionstore_V1_StreamingQuery.init)
-            return response
+            response.queries = list.messages
+            return (response, list.cut)
         }
     }
 
@@ -272,12 +331,27 @@ public struct ExecutionManagementService: Sessionstore_V1_ExecutionManagement.Si
     }
 
     public func listResources(
+        request: ServerRequest<Sessionstore_V1_ListResourcesRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Sessionstore_V1_ListResourcesResponse> {
+        let (response, cut) = try await listResources(request.message)
+        return ServerResponse(response, cut: cut)
+    }
+
+    public func listResources(
         request: Sessionstore_V1_ListResourcesRequest, context: ServerContext
     ) async throws -> Sessionstore_V1_ListResourcesResponse {
+        try await listResources(request).response
+    }
+
+    private func listResources(
+        _ request: Sessionstore_V1_ListResourcesRequest
+    ) async throws -> (response: Sessionstore_V1_ListResourcesResponse, cut: Bool) {
         try await calls.run { view, _ in
+            var budget = ResponseBudget()
+            let list = try budget.fill(try await view.listResources(key: request.sessionKey), Sessionstore_V1_OwnedResource.init)
             var response = Sessionstore_V1_ListResourcesResponse()
-            response.resources = try await view.listResources(key: request.sessionKey).map(Sessionstore_V1_OwnedResource.init)
-            return response
+            response.resources = list.messages
+            return (response, list.cut)
         }
     }
 }

@@ -48,6 +48,8 @@ extension Sessionstore_V1_SessionState {
 }
 
 extension Sessionstore_V1_Session {
+    /// The whole session: a message that answers one session has no field to say part of
+    /// it was left out (see ``ResponseBudget``).
     init(_ session: Session) {
         self.init()
         sessionKey = session.key
@@ -191,15 +193,26 @@ extension Sessionstore_V1_Event {
 }
 
 extension Sessionstore_V1_GetSessionTreeResponse {
-    init(_ tree: SessionTree) {
+    /// `tree` as far as `budget` lets it: the nodes nearest the root that fit, then the
+    /// edges between them that fit; `truncated` when the walk or the budget left any out.
+    init(_ tree: SessionTree, within budget: ResponseBudget) throws {
         self.init()
-        nodes = tree.nodes.map { Sessionstore_V1_Session($0.session) }
-        edges = tree.edges.map { edge in
+        var budget = budget
+        let nodes = try budget.fill(tree.nodes) { Sessionstore_V1_Session($0.session) }
+        self.nodes = nodes.messages
+        // Only the edges between nodes sent, so each edge names two nodes of the answer.
+        var links = tree.edges
+        if nodes.cut {
+            let sent = Set(nodes.messages.map(\.sessionKey))
+            links.removeAll { !sent.contains($0.parent) || !sent.contains($0.child) }
+        }
+        let edges = try budget.fill(links) { edge in
             var message = Sessionstore_V1_SessionTreeEdge()
             message.parentSessionKey = edge.parent
             message.childSessionKey = edge.child
             return message
         }
-        truncated = tree.truncated
+        self.edges = edges.messages
+        truncated = tree.truncated || nodes.cut || edges.cut
     }
 }

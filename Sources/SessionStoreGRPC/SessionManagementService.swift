@@ -71,17 +71,23 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
         request: Sessionstore_V1_GetCurrentSessionsRequest, context: ServerContext
     ) async throws -> Sessionstore_V1_GetCurrentSessionsResponse {
         try await calls.run { view, _ in
-            let limit = request.pageSize == 0 ? 100 : Int(request.pageSize)
-            let filter = SessionFilter(
-                states: .live,
-                userId: request.userID.isEmpty ? nil : request.userID,
-                dataSource: request.dataSource.isEmpty ? nil : request.dataSource,
-                limit: limit,
-                after: request.pageToken.isEmpty ? nil : request.pageToken)
-            let sessions = try await view.listSessions(filter)
+            // The page is read from the store in steps and ends early at the response
+            // budget; the token then continues after the last session sent.
+            let page = try await ResponseBudget.page(
+                size: request.pageSize == 0 ? 100 : Int(request.pageSize),
+                read: { (after: Session?, count) in
+                    try await view.listSessions(
+                        SessionFilter(
+                            states: .live,
+                            userId: request.userID.isEmpty ? nil : request.userID,
+                            dataSource: request.dataSource.isEmpty ? nil : request.dataSource,
+                            limit: count,
+                            after: after?.key ?? (request.pageToken.isEmpty ? nil : request.pageToken)))
+                },
+                message: Sessionstore_V1_Session.init)
             var response = Sessionstore_V1_GetCurrentSessionsResponse()
-            response.sessions = sessions.map(Sessionstore_V1_Session.init)
-            if sessions.count == limit, let last = sessions.last { response.nextPageToken = last.key }
+            response.sessions = page.messages
+            if page.more, let last = page.last { response.nextPageToken = last.key }
             return response
         }
     }
@@ -132,7 +138,7 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
         request: Sessionstore_V1_GetSessionTreeRequest, context: ServerContext
     ) async throws -> Sessionstore_V1_GetSessionTreeResponse {
         try await calls.run { view, _ in
-            try await Sessionstore_V1_GetSessionTreeResponse(view.sessionTree(key: request.sessionKey))
+            try await Sessionstore_V1_GetSessionTreeResponse(view.sessionTree(key: request.sessionKey), within: ResponseBudget())
         }
     }
 
