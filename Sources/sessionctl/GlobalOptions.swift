@@ -76,13 +76,17 @@ private struct SettingValue: Decodable {
 }
 
 /// Opens the store named by the global options, runs `body`, closes the store, and turns
-/// a library error into one line on stderr and exit code 1.
+/// a library error into one line on stderr and exit code 1. A missing file is created only
+/// for a command that creates files (``MissingDatabase/current``), which says so on stderr.
 func withStore<T>(
     _ options: GlobalOptions, configuration: SessionStoreConfiguration? = nil, _ body: (SessionStore) async throws -> T
 ) async throws -> T {
     let configuration = try configuration ?? options.makeConfiguration()
+    let file = DatabaseFile(path: options.databasePath)
     do {
-        let store = try await SessionStore.open(path: options.databasePath, configuration: configuration)
+        if !file.existed, MissingDatabase.current == .refuse { throw file.missing }
+        let store = try await SessionStore.open(path: file.path, configuration: configuration)
+        file.announceCreation(options.output)
         do {
             let result = try await body(store)
             await store.close()

@@ -31,7 +31,10 @@ struct LoadCommand: AsyncParsableCommand {
     func run() async throws {
         let timeout = try parseTimeout(self.timeout)
         let counter = Counter()
-        try await withStore(global) { store in
+        // stderr carries JSON lines: the file's creation, or a failure to open it, is one too.
+        var options = global
+        options.json = true
+        try await withStore(options) { store in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for worker in 0..<concurrency {
                     group.addTask {

@@ -41,6 +41,19 @@ struct Output {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
+    /// One line on stderr about what the command did besides its result, such as
+    /// `created PATH`: `NAME VALUE`, or `{"NAME":"VALUE"}` with --json.
+    func printNotice(_ name: String, _ value: String) {
+        let line: String
+        if json {
+            let data = (try? JSONSerialization.data(withJSONObject: [name: value], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            line = String(decoding: data, as: UTF8.self)
+        } else {
+            line = TerminalText.escaped("\(name) \(value)")
+        }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
     /// Left-aligned columns under a header, for people.
     func printTable(_ header: [String], _ rows: [[String]], write: (String) -> Void = Output.printLine) {
         var widths = header.map(\.count)

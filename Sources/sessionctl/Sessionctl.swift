@@ -9,7 +9,9 @@ struct Sessionctl: AsyncParsableCommand {
         abstract: "Manage and inspect a SessionStore database.",
         discussion: """
             Every command works on the file named by --db (default: $SESSIONSTORE_DB, \
-            else ./sessions.sqlite), creating and migrating it when needed. With --json a \
+            else ./sessions.sqlite), migrating it when needed. Only init, open, load, serve, \
+            demo and bench create a missing file, and say so on stderr ("created PATH"); every \
+            other command fails with STORAGE.CANTOPEN naming the path. With --json a \
             command prints one JSON object (a list prints a JSON array); errors go to \
             stderr as {"error":{"code":...,"message":...}} with a non-zero exit.
             """,
@@ -54,12 +56,7 @@ struct Sessionctl: AsyncParsableCommand {
         // This process is ours: SQLite's allocator need not keep statistics.
         SQLiteProcessTuning.disableMemoryStatistics()
         do {
-            var command = try parseAsRoot()
-            if var command = command as? any AsyncParsableCommand {
-                try await command.run()
-            } else {
-                try command.run()
-            }
+            try await run(parseAsRoot())
         } catch {
             let code = exitCode(for: error)
             if CommandLine.arguments.contains("--json"), code == .validationFailure {
@@ -67,6 +64,20 @@ struct Sessionctl: AsyncParsableCommand {
                 Foundation.exit(code.rawValue)
             }
             exit(withError: error)
+        }
+    }
+
+    /// Runs the parsed command, creating a missing database file only if it is one that
+    /// creates files (``CreatesDatabase``).
+    private nonisolated static func run(_ parsed: sending any ParsableCommand) async throws {
+        var command = parsed
+        let missing: MissingDatabase = command is any CreatesDatabase ? .create : .refuse
+        try await MissingDatabase.$current.withValue(missing) {
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
         }
     }
 }

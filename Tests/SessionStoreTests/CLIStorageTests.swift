@@ -88,6 +88,9 @@ import SystemPackage
     @Test func globalOptionsBeforeOrAfterTheSubcommandAndFromTheEnvironment() async throws {
         let directory = TemporaryDirectory()
         let path = directory.path("before.sqlite")
+        // status only reads: init makes the file it reads.
+        let initialized = try await Sessionctl.run(["init", "--db", path])
+        #expect(initialized.status == 0, "\(initialized.stderr)")
         for arguments in [
             ["--db", path, "--json", "status"],
             ["status", "--json", "--db", path],
@@ -112,7 +115,7 @@ import SystemPackage
         // SESSIONSTORE_DB names the file when --db is absent; --db wins over it.
         let fromEnvironment = directory.path("environment.sqlite")
         let environment = ["SESSIONSTORE_DB": fromEnvironment]
-        let status = try await Sessionctl.run(["status", "--json"], environment: environment)
+        let status = try await Sessionctl.run(["init", "--json"], environment: environment)
         #expect(status.status == 0, "\(status.stderr)")
         #expect((try? status.json() as? [String: Any])?["path"] as? String == fromEnvironment)
         #expect(FileManager.default.fileExists(atPath: fromEnvironment))
@@ -124,7 +127,7 @@ import SystemPackage
 
         let explicit = directory.path("explicit.sqlite")
         let unused = directory.path("unused.sqlite")
-        let overridden = try await Sessionctl.run(["status", "--json", "--db", explicit], environment: ["SESSIONSTORE_DB": unused])
+        let overridden = try await Sessionctl.run(["init", "--json", "--db", explicit], environment: ["SESSIONSTORE_DB": unused])
         #expect(overridden.status == 0)
         #expect((try? overridden.json() as? [String: Any])?["path"] as? String == explicit)
         #expect(!FileManager.default.fileExists(atPath: unused))

@@ -158,6 +158,7 @@ import Testing
 
     @Test func execListActiveSaysWhenTheLastExecutionEnded() async throws {
         let cli = CLIDatabase()
+        _ = try await cli.object(["init"])
         // nothing ever ran
         let never = try await cli.object(["exec", "list", "--active"])
         #expect(never["executions"] as? [Any] != nil && (never["executions"] as? [Any])?.isEmpty == true)

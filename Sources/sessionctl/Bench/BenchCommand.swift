@@ -91,6 +91,9 @@ struct BenchCommand: AsyncParsableCommand {
         var results: [BenchResult] = []
         var ratios: [(BenchScenario, Double)] = []
         let scratch = BenchScratchFiles()
+        // Only --db names a file of the user's; the scenarios' own files are temporary.
+        let named = global.db.map(DatabaseFile.init(path:))
+        defer { named?.announceCreation(global.output) }
         do {
             try await scratch.removingOnInterrupt {
                 if overNetwork {
