@@ -4,6 +4,9 @@ import SessionStoreSQLite
 
 @main
 struct Sessionctl: AsyncParsableCommand {
+    /// What `sessionctl --version` prints.
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "sessionctl",
         abstract: "Manage and inspect a SessionStore database.",
@@ -15,6 +18,7 @@ struct Sessionctl: AsyncParsableCommand {
             command prints one JSON object (a list prints a JSON array); errors go to \
             stderr as {"error":{"code":...,"message":...}} with a non-zero exit.
             """,
+        version: version,
         subcommands: [
             InitCommand.self,
             StatusCommand.self,

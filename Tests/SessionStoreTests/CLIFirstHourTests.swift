@@ -133,4 +133,11 @@ import Darwin
         let lines = load.stderr.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
         #expect(lines == [["created": loaded.path]], "\(load.stderr)")
     }
+
+    @Test func versionPrintsTheVersion() async throws {
+        let result = try await Sessionctl.run(["--version"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.isEmpty)
+        #expect(result.stdout.wholeMatch(of: /\d+\.\d+\.\d+\n/) != nil, "\(result.stdout)")
+    }
 }
