@@ -153,7 +153,8 @@ struct TouchCommand: AsyncParsableCommand {
             Writes nothing when the expiry bucket does not move, nor for a session that is not live. \
             Prints live, unknown (no such session), closed (closing, or ended other than by expiry) or \
             expired (its expiry passed, whether or not a sweeper has ended it yet); with --json \
-            {"key":...,"live":...,"result":...}. Exits 0 for every one of them.
+            {"key":...,"live":...,"result":...}. Exits 0 only for live; otherwise it also prints the \
+            error line (INVALID_HANDLE.SESSION_NOT_FOUND, .SESSION_CLOSED or .SESSION_EXPIRED) and exits 1.
             """)
 
     @Argument var key: String
@@ -165,6 +166,20 @@ struct TouchCommand: AsyncParsableCommand {
             try global.output.printJSON(Touched(key: key, live: result.isLive, result: result))
         } else {
             Output.printLine(result.rawValue)
+        }
+        // A script touching a session to keep it alive must learn that it is not.
+        guard let failure = failure(result) else { return }
+        global.output.printError(code: failure.code.rawValue, message: failure.message)
+        throw ExitCode(1)
+    }
+
+    /// The error of a touch that found no live session; `nil` for a live one.
+    private func failure(_ result: TouchResult) -> SessionStoreError? {
+        switch result {
+        case .live: nil
+        case .unknown: .sessionNotFound(key)
+        case .closed: SessionStoreError(code: .sessionClosed, message: "session \(key) is closing or ended")
+        case .expired: SessionStoreError(code: .sessionExpired, message: "session \(key) expired; open a new one")
         }
     }
 

@@ -140,4 +140,49 @@ import Darwin
         #expect(result.stderr.isEmpty)
         #expect(result.stdout.wholeMatch(of: /\d+\.\d+\.\d+\n/) != nil, "\(result.stdout)")
     }
+
+    @Test func touchExitsZeroOnlyForALiveSession() async throws {
+        let db = CLIDatabase()
+        let live = try await db.open(["--user", "ada"])
+        let touched = try await db.run(["touch", live])
+        #expect(touched.status == 0)
+        #expect(touched.stdout == "live\n")
+        #expect(touched.stderr.isEmpty, "\(touched.stderr)")
+        let touchedJSON = try await db.object(["touch", live])
+        #expect(touchedJSON["result"] as? String == "live")
+
+        _ = try await db.object(["close", live])
+        let closed = try await db.run(["touch", live])
+        #expect(closed.status == 1)
+        #expect(closed.stdout == "closed\n")
+        #expect(closed.stderr.hasPrefix("error: INVALID_HANDLE.SESSION_CLOSED: ") && closed.stderr.contains(live), "\(closed.stderr)")
+        #expect(closed.stderr.split(separator: "\n").count == 1)
+        // --json prints the result object and still fails.
+        let closedJSON = try await db.run(["touch", live, "--json"])
+        #expect(closedJSON.status == 1)
+        let object = try #require(try closedJSON.json() as? [String: Any])
+        #expect(object["result"] as? String == "closed")
+        #expect(object["live"] as? Bool == false)
+        #expect(closedJSON.error()?.code == "INVALID_HANDLE.SESSION_CLOSED", "\(closedJSON.stderr)")
+
+        let unknown = try await db.run(["touch", Self.key, "--json"])
+        #expect(unknown.status == 1)
+        #expect((try? unknown.json() as? [String: Any])?["result"] as? String == "unknown")
+        #expect(unknown.error()?.code == "INVALID_HANDLE.SESSION_NOT_FOUND", "\(unknown.stderr)")
+    }
+
+    @Test func touchOfAnExpiredSessionFailsWithSessionExpired() async throws {
+        let db = CLIDatabase(options: ["--set", "tick=100ms", "--set", "min-timeout=100ms"])
+        let session = try await db.object(["open", "--user", "ada", "--timeout", "1s"])
+        let key = try #require(session["key"] as? String)
+        let expireAt = try #require((session["expireAt"] as? String).flatMap(Timestamp.init(iso8601:)))
+        // Past the expiry by the wall clock, without touching (a touch would extend it).
+        while Int64(Date().timeIntervalSince1970 * 1000) <= expireAt.milliseconds + 200 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let expired = try await db.run(["touch", key, "--json"])
+        #expect(expired.status == 1)
+        #expect((try? expired.json() as? [String: Any])?["result"] as? String == "expired")
+        #expect(expired.error()?.code == "INVALID_HANDLE.SESSION_EXPIRED", "\(expired.stderr)")
+    }
 }

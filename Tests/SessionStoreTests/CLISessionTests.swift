@@ -188,7 +188,10 @@ enum CLIJSON {
         #expect(ended.first?["sessionKey"] as? String == second)
         #expect(ended.first?["payload"] as? [String: String] == ["state": "closed", "reason": "user logged out"])
 
-        let touchedClosed = try await db.object(["touch", second])
+        let touchClosedJSON = try await db.run(["touch", second, "--json"])
+        #expect(touchClosedJSON.status == 1)
+        #expect(touchClosedJSON.error()?.code == "INVALID_HANDLE.SESSION_CLOSED", "\(touchClosedJSON.stderr)")
+        let touchedClosed = try #require(try touchClosedJSON.json() as? [String: Any])
         #expect(touchedClosed["key"] as? String == second)
         #expect(touchedClosed["live"] as? Bool == false)
         #expect(touchedClosed["result"] as? String == "closed")
@@ -196,8 +199,9 @@ enum CLIJSON {
         #expect(touchText.status == 0)
         #expect(touchText.stdout == "live\n")
         let touchClosedText = try await db.run(["touch", second])
-        #expect(touchClosedText.status == 0)
+        #expect(touchClosedText.status == 1)
         #expect(touchClosedText.stdout == "closed\n")
+        #expect(touchClosedText.stderr.hasPrefix("error: INVALID_HANDLE.SESSION_CLOSED: "), "\(touchClosedText.stderr)")
 
         #expect(CLIDatabase.keys(try await db.array(["list"])) == [first, third])
         #expect(CLIDatabase.keys(try await db.array(["list", "--state", "live"])) == [first, third])
@@ -223,7 +227,9 @@ enum CLIJSON {
 
         let closedFirst = try await db.object(["close", first, "--reason", "done"])
         #expect(closedFirst["state"] as? String == "closed")
-        #expect(try await db.object(["touch", first])["live"] as? Bool == false)
+        let touchedFirst = try await db.run(["touch", first, "--json"])
+        #expect(touchedFirst.status == 1)
+        #expect((try? touchedFirst.json() as? [String: Any])?["live"] as? Bool == false)
         #expect(CLIDatabase.keys(try await db.array(["current", "--data-source", "ds1"])) == [])
         #expect(CLIDatabase.keys(try await db.array(["list", "--state", "closed"])) == [first, second])
         #expect(try await db.array(["events", "--kind", "session.ended"]).count == 2)

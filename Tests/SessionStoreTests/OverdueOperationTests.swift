@@ -126,7 +126,7 @@ import Testing
         }
     }
 
-    @Test func sessionctlTouchPrintsExpiredAndExitsZero() async throws {
+    @Test func sessionctlTouchPrintsExpiredAndFailsWithSessionExpired() async throws {
         let test = TestStore(start: TestStore.realTime(offsetBy: -3_600))
         let (overdue, live) = try await test.withStore { store in
             (
@@ -137,9 +137,13 @@ import Testing
         let timing = try Kit.timing(test, key: overdue.key)
         let cli = CLIDatabase(path: test.path)
         let text = try await cli.run(["touch", overdue.key])
-        #expect(text.status == 0)
+        #expect(text.status == 1)
         #expect(text.stdout == "expired\n")
-        let json = try await cli.object(["touch", overdue.key])
+        #expect(text.stderr.hasPrefix("error: INVALID_HANDLE.SESSION_EXPIRED: "), "\(text.stderr)")
+        let result = try await cli.run(["touch", overdue.key, "--json"])
+        #expect(result.status == 1)
+        #expect(result.error()?.code == "INVALID_HANDLE.SESSION_EXPIRED", "\(result.stderr)")
+        let json = try #require(try result.json() as? [String: Any])
         #expect(json["result"] as? String == "expired")
         #expect(json["live"] as? Bool == false)
         #expect(try Kit.timing(test, key: overdue.key) == timing)
