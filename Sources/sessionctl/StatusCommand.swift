@@ -4,17 +4,25 @@ import SessionStore
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Print the schema version, file and WAL sizes, journal mode and the rows in each table.")
+        abstract: "Print whether a process serves the file, the schema version, file and WAL sizes, journal mode and the rows in each table.",
+        discussion: """
+            The first line says whether another process runs the sweeper (serve), with its host, pid and \
+            last heartbeat, and when the sweeper last passed. --json adds "serving", "instances" (the other \
+            processes with the file open: host, pid, serving, lastHeartbeat) and "sweeperLagMs".
+            """)
 
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let status = try await withStore(global) { try await $0.storageStatus() }
+        let (status, serving) = try await withStore(global) { store in
+            (try await store.storageStatus(), try await ServingSummary.read(store, snapshot: try await store.metricsSnapshot()))
+        }
         let output = Output(json: global.json)
         if global.json {
-            try output.printJSON(status)
+            try output.printJSON(StatusReport(storage: status, serving: serving))
             return
         }
+        Output.printLine(serving.line)
         Output.printLine("file:           \(status.path)")
         Output.printLine("schema version: \(status.schemaVersion) (this build: \(status.latestKnownVersion))")
         Output.printLine("file size:      \(status.fileBytes) bytes")
@@ -22,5 +30,16 @@ struct StatusCommand: AsyncParsableCommand {
         Output.printLine("journal mode:   \(status.journalMode)")
         Output.printLine("")
         output.printTable(["TABLE", "ROWS"], status.tables.map { [$0.table, "\($0.rows)"] })
+    }
+
+    /// The storage status and the serving summary as one JSON object.
+    private struct StatusReport: Encodable {
+        let storage: StorageStatus
+        let serving: ServingSummary
+
+        func encode(to encoder: any Encoder) throws {
+            try storage.encode(to: encoder)
+            try serving.encode(to: encoder)
+        }
     }
 }

@@ -38,7 +38,8 @@ struct TopCommand: AsyncParsableCommand {
         let snapshot = try await store.metricsSnapshot()
         let latest = try await store.latestEventSeq()
         let recent = events == 0 ? [] : try await store.listEvents(after: max(0, latest - Int64(events)), limit: events)
-        var text = "sessionctl top — \(store.path) — \(Timestamp(milliseconds: store.configuration.clock.now()).iso8601)\n\n"
+        var text = "sessionctl top — \(store.path) — \(Timestamp(milliseconds: store.configuration.clock.now()).iso8601)\n"
+        text += try await ServingSummary.read(store, snapshot: snapshot).line + "\n\n"
 
         text += "SESSIONS\n"
         let byState = Dictionary(grouping: snapshot.sessions, by: \.state).mapValues { $0.reduce(0) { $0 + $1.count } }

@@ -185,4 +185,55 @@ import Darwin
         #expect((try? expired.json() as? [String: Any])?["result"] as? String == "expired")
         #expect(expired.error()?.code == "INVALID_HANDLE.SESSION_EXPIRED", "\(expired.stderr)")
     }
+
+    @Test func statusAndTopSayWhetherServeIsServing() async throws {
+        let db = CLIDatabase()
+        _ = try await db.object(["init"])
+        let idle = try await db.object(["status"])
+        #expect(idle["serving"] as? Bool == false)
+        #expect((idle["instances"] as? [Any])?.isEmpty == true, "status lists its own process: \(idle)")
+        let idleText = try await db.run(["status"])
+        #expect(idleText.stdout.hasPrefix("serving: no — no process is running the sweeper"), "\(idleText.stdout)")
+
+        let serve = try await SpawnedSessionctl(["--db", db.path, "serve"])
+        let started = await MultiProcessSweepTests.eventually(within: .seconds(60)) {
+            !serve.isRunning || serve.stderrText().contains("serving")
+        }
+        try #require(started && serve.isRunning, "serve did not start: \(serve.stderrText())")
+
+        // The sweeper's first pass may follow the "serving" line by a moment.
+        var status: [String: Any] = [:]
+        for _ in 0..<600 where status["sweeperLagMs"] as? Int == nil {
+            status = try await db.object(["status"])
+            if status["sweeperLagMs"] as? Int == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(status["serving"] as? Bool == true, "\(status)")
+        let instances = try #require(status["instances"] as? [[String: Any]])
+        #expect(instances.count == 1, "\(instances)")
+        #expect(instances.first?["pid"] as? Int == Int(serve.pid))
+        #expect(instances.first?["serving"] as? Bool == true)
+        #expect(instances.first?["host"] as? String == ProcessInfo.processInfo.hostName)
+        #expect((instances.first?["lastHeartbeat"] as? String).flatMap(Timestamp.init(iso8601:)) != nil, "\(instances)")
+        #expect((status["sweeperLagMs"] as? Int ?? -1) >= 0, "\(status)")
+
+        let text = try await db.run(["status"])
+        let firstLine = text.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(firstLine.hasPrefix("serving: yes — 1 instance (host "), "\(firstLine)")
+        #expect(firstLine.contains("pid \(serve.pid), heartbeat "), "\(firstLine)")
+        #expect(firstLine.contains("sweeper last pass "), "\(firstLine)")
+        let top = try await db.run(["top", "--once"])
+        #expect(top.status == 0)
+        let topLines = top.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(topLines.count > 1 && topLines[1].hasPrefix("serving: yes — 1 instance") && topLines[1].contains("pid \(serve.pid),"), "\(topLines.prefix(3))")
+
+        await MultiProcessSweepTests.stop(serve, with: SIGTERM)
+        let stopped = try await db.object(["status"])
+        #expect(stopped["serving"] as? Bool == false, "\(stopped)")
+        #expect((stopped["instances"] as? [Any])?.isEmpty == true, "\(stopped)")
+        #expect(stopped["sweeperLagMs"] is Int, "\(stopped)")
+        let stoppedText = try await db.run(["status"])
+        #expect(stoppedText.stdout.hasPrefix("serving: no — "), "\(stoppedText.stdout)")
+        let stoppedTop = try await db.run(["top", "--once"])
+        #expect(stoppedTop.stdout.split(separator: "\n").dropFirst().first?.hasPrefix("serving: no — ") == true, "\(stoppedTop.stdout)")
+    }
 }

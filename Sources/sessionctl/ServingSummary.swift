@@ -1,0 +1,66 @@
+import Foundation
+import SessionStore
+
+/// Whether any process serves the file (runs the sweeper), for the first line of `status`
+/// and `top`: without one, sessions whose expiry passed read as expired but nothing ends
+/// them or releases what they own.
+struct ServingSummary: Encodable {
+    /// Another process that has the file open; the command's own process is not listed.
+    struct Instance: Encodable {
+        let host: String
+        let pid: Int64
+        let serving: Bool
+        let lastHeartbeat: Timestamp
+    }
+
+    let serving: Bool
+    let instances: [Instance]
+    /// The time since the last sweep pass of any process; absent before the first.
+    let sweeperLagMs: Int64?
+    /// When this was read, for the ages of the text form.
+    private let now: Int64
+
+    private enum CodingKeys: String, CodingKey {
+        case serving, instances, sweeperLagMs
+    }
+
+    /// Every field, `sweeperLagMs` as null before the first pass.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(serving, forKey: .serving)
+        try container.encode(instances, forKey: .instances)
+        try container.encode(sweeperLagMs, forKey: .sweeperLagMs)
+    }
+
+    /// Reads the other instances and the sweeper's last pass from `store`.
+    static func read(_ store: SessionStore, snapshot: MetricsSnapshot) async throws -> ServingSummary {
+        let others = try await store.otherInstances()
+        return ServingSummary(
+            serving: others.contains(where: \.serving),
+            instances: others.map {
+                Instance(host: $0.host, pid: $0.pid, serving: $0.serving, lastHeartbeat: $0.lastHeartbeat)
+            },
+            sweeperLagMs: snapshot.sweeperLag?.wholeMilliseconds, now: store.configuration.clock.now())
+    }
+
+    /// `serving: yes — 1 instance (host H, pid P, heartbeat 0.4 s ago), sweeper last pass 0.8 s ago`,
+    /// or `serving: no — ...` saying what that means.
+    var line: String {
+        let lastPass = sweeperLagMs.map { "sweeper last pass \(Self.seconds($0)) ago" } ?? "no sweeper pass yet"
+        guard serving else {
+            return "serving: no — no process is running the sweeper; expired sessions are not ended until one does"
+                + " (sessionctl serve), \(lastPass)"
+        }
+        let servers = instances.filter(\.serving)
+        let described = servers.map {
+            "host \($0.host), pid \($0.pid), heartbeat \(Self.seconds(now - $0.lastHeartbeat.milliseconds)) ago"
+        }
+        let count = servers.count == 1 ? "1 instance" : "\(servers.count) instances"
+        return "serving: yes — \(count) (\(described.joined(separator: "; "))), \(lastPass)"
+    }
+
+    /// `0.4 s`: seconds with one decimal.
+    private static func seconds(_ milliseconds: Int64) -> String {
+        String(format: "%.1f s", Double(max(0, milliseconds)) / 1000)
+    }
+}
