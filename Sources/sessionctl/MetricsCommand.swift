@@ -23,13 +23,18 @@ struct MetricsCommand: AsyncParsableCommand {
         if global.json {
             try global.output.printJSON(snapshot)
         } else {
-            Output.printText(PrometheusExposition.text(snapshot.families))
+            Output.printText(PrometheusExposition.text(snapshot))
         }
     }
 }
 
 /// The Prometheus text exposition format (version 0.0.4) of metric families.
 enum PrometheusExposition {
+    /// The file's figures: what `sessionctl metrics` prints and `serve --metrics` serves first.
+    static func text(_ snapshot: MetricsSnapshot) -> String {
+        text(snapshot.families)
+    }
+
     static func text(_ families: [MetricFamily]) -> String {
         var text = ""
         for family in families {

@@ -48,7 +48,7 @@ struct SweepCommand: AsyncParsableCommand {
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Recover the file, then keep the heartbeat and the sweeper running until SIGINT or SIGTERM; with --listen, serve the gRPC API too.",
+        abstract: "Recover the file, then keep the heartbeat and the sweeper running until SIGINT or SIGTERM; with --listen, serve the gRPC API too; with --metrics, GET /metrics.",
         discussion: """
             Logs to stderr. On SIGINT or SIGTERM the sweeper finishes its pass, the gRPC server (with --listen) \
             drains — no new calls, streams end with UNAVAILABLE, calls in flight finish — the store closes \
@@ -60,11 +60,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The lowest level logged.")
     var logLevel: Logger.Level = .info
     @OptionGroup(title: "Network") var network: ListenOptions
+    @Option(
+        help: ArgumentHelp(
+            "Serve GET /metrics (Prometheus text: the file's figures, then this process's own metrics) on HOST:PORT (port 0: any free port, logged); loopback only unless --insecure.",
+            valueName: "HOST:PORT"))
+    var metrics: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let listen = try network.configuration()
+        let metricsAddress = try metrics.map { try MetricsEndpoint.address($0, insecure: network.insecure) }
         let logger = commandLogger("sessionctl.serve", level: logLevel)
+        // Before the store and the gRPC server are made: both take the bootstrapped factory.
+        let registry = metricsAddress.map { _ in ServeExposition.bootstrap() }
         var configuration = try global.makeConfiguration()
         configuration.logger = logger
         try await withStore(global, configuration: configuration) { store in
@@ -91,6 +99,13 @@ struct ServeCommand: AsyncParsableCommand {
                 .init(service: announcement, successTerminationBehavior: .ignore), .init(service: sweeper),
             ]
             if let server { services.append(.init(service: server)) }
+            if let metricsAddress, let registry {
+                let exposition = ServeExposition(store: store, registry: registry)
+                services.append(
+                    .init(
+                        service: MetricsEndpoint(
+                            host: metricsAddress.host, port: metricsAddress.port, logger: logger, exposition: exposition.text)))
+            }
             let group = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
