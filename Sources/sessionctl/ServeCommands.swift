@@ -73,6 +73,12 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = commandLogger("sessionctl.serve", level: logLevel)
         // Before the store and the gRPC server are made: both take the bootstrapped factory.
         let registry = metricsAddress.map { _ in ServeExposition.bootstrap() }
+        let openFiles = OpenFileLimit.raise()
+        if let listen, let openFiles, UInt64(listen.maxConnections) + 64 > openFiles {
+            logger.warning(
+                "--max-connections is close to the open-file limit: connections past it will fail to be accepted",
+                metadata: ["grpc.max_connections": "\(listen.maxConnections)", "process.open_file_limit": "\(openFiles)"])
+        }
         var configuration = try global.makeConfiguration()
         configuration.logger = logger
         try await withStore(global, configuration: configuration) { store in
