@@ -23,7 +23,7 @@ struct CallContext: Sendable {
         _ body: (ScopedSessionStore, Caller) async throws -> Result
     ) async throws -> Result {
         guard let caller = Caller.current else {
-            throw RPCError(code: .unauthenticated, message: "authentication required")
+            throw RPCError(SessionStoreError(code: .authenticationFailed, message: "authentication required"))
         }
         return try await storeCall { try await body(try view(for: caller), caller) }
     }

@@ -48,7 +48,7 @@ struct CallerInterceptor: ServerInterceptor {
                 metadata: ["method": "\(context.descriptor.fullyQualifiedMethod)", "peer": "\(context.remotePeer)", "reason": "\(refusal.reason)"])
             await store.record(
                 refusals.refuse(method: context.descriptor.fullyQualifiedMethod, address: peerAddress, reason: refusal.reason))
-            return StreamingServerResponse(error: RPCError(code: .unauthenticated, message: "authentication required"))
+            return StreamingServerResponse(error: RPCError(SessionStoreError(code: .authenticationFailed, message: "authentication required")))
         }
         var response = try await Caller.$current.withValue(caller) {
             try await next(request, context)

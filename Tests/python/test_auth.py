@@ -35,17 +35,18 @@ def stubs(server, token):
 
 
 def test_missing_and_wrong_tokens_are_refused_and_recorded(token_server):
+    # A refused credential carries the store code like every other failure.
     with token_server.channel() as channel:
         expect_error(
             lambda: rpc.SessionManagementStub(channel).CreateSession(pb.CreateSessionRequest()),
             grpc.StatusCode.UNAUTHENTICATED,
-            None,
+            "PERMISSION_DENIED.AUTHENTICATION",
         )
     with token_server.channel(token="guessed-token") as channel:
         error = expect_error(
             lambda: rpc.SessionManagementStub(channel).CreateSession(pb.CreateSessionRequest()),
             grpc.StatusCode.UNAUTHENTICATED,
-            None,
+            "PERMISSION_DENIED.AUTHENTICATION",
         )
         assert "guessed" not in error.details()
     # Refusals from one address are recorded in aggregate: the first at once, the rest of
