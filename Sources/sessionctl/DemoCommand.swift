@@ -11,7 +11,14 @@ struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Show every capability in a short scripted scenario, then how to inspect the file with sqlite3.",
-        discussion: "Takes about 15 seconds: session and execution timeouts are real. Uses --db (default ./sessions.sqlite).")
+        discussion: """
+            Takes 3 to 4 seconds: session and execution timeouts are real, and short. Uses --db (default \
+            ./sessions.sqlite); running it again on the same file works, and what it prints counts only what \
+            that run did. \
+            With --json the narrative is one object a line (JSON Lines) as it happens: {"type": "title", \
+            "section", "note", "line" or "row", "text", "fields"}, where fields holds a table row's cells by \
+            column and is empty for the other types.
+            """)
 
     @OptionGroup var global: GlobalOptions
 
@@ -23,19 +30,23 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.limits.maxSessionsPerUser = 2
         configuration.detachedTimeout = .milliseconds(1500)
         configuration.minTimeout = .milliseconds(500)
-        let narrator = Narrator()
+        let narrator = Narrator(json: global.json)
         let path = global.databasePath
 
         narrator.title("SessionStore demo on \(path)")
-        try await withStore(global, configuration: configuration) { store in
+        let bobKey = try await withStore(global, configuration: configuration) { store in
             try await Self.tidyPreviousRun(store, narrator)
+            // Counts below start here, so a second run reports only its own.
+            let start = try await store.latestEventSeq()
             let sessions = try await Self.openSessions(store, narrator)
             try await Self.runExecutions(store, sessions, narrator)
-            try await Self.refuseByLimit(store, narrator)
+            try await Self.refuseByLimit(store, after: start, narrator)
             try await Self.expireWithNotification(store, narrator)
+            return sessions.bob.key
         }
         try await Self.crashAndRecover(path: path, global: global, configuration: configuration, narrator)
         Self.printInspection(path: path, narrator)
+        Self.printNextSteps(path: path, sessionKey: bobKey, narrator)
     }
 
     private static func tidyPreviousRun(_ store: SessionStore, _ narrator: Narrator) async throws {
@@ -107,7 +118,7 @@ struct DemoCommand: AsyncParsableCommand {
             narrator.note("config change on bob's session: \(event.payload["name"] ?? "") \(event.payload["old"] ?? "(unset)") → \(event.payload["new"] ?? "")")
         }
         let again = try await store.openIsolatedSession(userId: "bob", sessionId: "notebook-1")
-        narrator.note("openIsolatedSession(bob, notebook-1) again returns the same key: \(again.key == bob.key)")
+        narrator.note("bob opening session id notebook-1 again (isolated) gets the same session: \(again.key == bob.key)")
         let foreign = try await store.isolatedSession(userId: "alice", sessionId: "notebook-1")
         narrator.note("alice asking for bob's session id finds: \(foreign.map(\.key) ?? "nothing")")
         return DemoSessions(alice: alice, bob: bob, carol: carol, carolChild: carolChild)
@@ -132,7 +143,7 @@ struct DemoCommand: AsyncParsableCommand {
         try await store.setExecutionStatus(key: sessions.bob.key, operationId: etl1.operationId, to: .started)
         try await store.registerQuery(key: sessions.bob.key, queryId: "ingest-stream", runId: "run-1", tags: ["etl"])
         let interrupted = try await store.interrupt(key: sessions.bob.key, tag: "etl")
-        narrator.note("interrupt(tag: etl) in bob's session canceled \(interrupted.operationIds.count) executions and stopped the etl streaming query \(interrupted.queryIds.joined(separator: ", ")); the adhoc one runs on.")
+        narrator.note("interrupting tag etl in bob's session canceled \(interrupted.operationIds.count) executions and stopped the etl streaming query \(interrupted.queryIds.joined(separator: ", ")); the adhoc one runs on.")
         try await store.setExecutionStatus(key: sessions.bob.key, operationId: other.operationId, to: .started)
 
         let long = try await store.createExecution(key: sessions.carol.key, tags: ["dashboard"], statement: "SELECT * FROM live_view", reattachable: true)
@@ -141,7 +152,8 @@ struct DemoCommand: AsyncParsableCommand {
         narrator.note("carol's reattachable execution was detached; waiting past the detached timeout (1.5 s)…")
         try await Task.sleep(for: .milliseconds(1800))
         let maintenance = try await store.runExecutionMaintenance()
-        narrator.note("maintenance abandoned \(maintenance.abandonedOperations.count) execution(s); reusing its id now fails:")
+        let abandoned = maintenance.abandonedOperations.keys.contains(long.operationId)
+        narrator.note("the execution sweep abandoned it: \(abandoned ? "yes" : "not yet"); reusing its id now fails:")
         do {
             try await store.createExecution(key: sessions.carol.key, operationId: long.operationId)
         } catch let error as SessionStoreError {
@@ -157,7 +169,7 @@ struct DemoCommand: AsyncParsableCommand {
             executions.map { [$0.userId, $0.operationId, $0.tags.joined(separator: ","), $0.status.rawValue, $0.attached ? "yes" : "no"] })
     }
 
-    private static func refuseByLimit(_ store: SessionStore, _ narrator: Narrator) async throws {
+    private static func refuseByLimit(_ store: SessionStore, after start: Int64, _ narrator: Narrator) async throws {
         narrator.section("3. Limits: max-sessions-per-user = 2 is enforced in the insert's transaction")
         var second = OpenSessionRequest(userId: "alice", sessionId: "second")
         second.reconnect = true
@@ -169,8 +181,8 @@ struct DemoCommand: AsyncParsableCommand {
         } catch let error as SessionStoreError {
             narrator.note("alice's third open is refused: \(error.code) — \(error.message)")
         }
-        let refusals = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
-        narrator.note("refusals recorded as events so far: \(refusals.count)")
+        let refusals = try await store.listEvents(after: start, filter: EventFilter(kind: EventKind.sessionRefused))
+        narrator.note("refusals this run recorded as session.refused events: \(refusals.count)")
     }
 
     private static func expireWithNotification(_ store: SessionStore, _ narrator: Narrator) async throws {
@@ -257,34 +269,69 @@ struct DemoCommand: AsyncParsableCommand {
         ] {
             narrator.line("  " + command)
         }
+    }
+
+    private static func printNextSteps(path: String, sessionKey: String, _ narrator: Narrator) {
+        narrator.section("Next")
+        let db = path == "./sessions.sqlite" || path == "sessions.sqlite" ? "" : " --db '\(path.replacingOccurrences(of: "'", with: "'\\''"))'"
+        for line in [
+            "  sessionctl\(db) top                          a live view (Ctrl-C to leave)",
+            "  sessionctl\(db) list --state all             every session, ended ones too",
+            "  sessionctl\(db) events --session \(sessionKey)   one session's story",
+            "  sessionctl\(db) serve --listen 127.0.0.1:50051   the gRPC API; clients in any language",
+            "  the Python client and grpcurl examples: docs/grpc.md",
+        ] {
+            narrator.line(line)
+        }
         narrator.line("")
         narrator.line("Demo complete: sessions, executions, limits, expiry with notifications and crash recovery shown.")
     }
 }
 
-/// Prints the demo's narrative: section headings, notes and tables.
+/// Prints the demo's narrative: section headings, notes and tables; with `json`, one
+/// object a line.
 struct Narrator {
+    var json = false
+
     func title(_ text: String) {
+        guard !json else { return emit("title", text) }
         line(text)
         line(String(repeating: "=", count: text.count))
     }
 
     func section(_ text: String) {
+        guard !json else { return emit("section", text) }
         line("")
         line(text)
         line(String(repeating: "-", count: text.count))
     }
 
     func note(_ text: String) {
+        guard !json else { return emit("note", text) }
         line("• " + text)
     }
 
     func table(_ header: [String], _ rows: [[String]]) {
-        Output(json: false).printTable(header, rows, write: line)
+        guard json else { return Output(json: false).printTable(header, rows, write: line) }
+        for row in rows {
+            emit("row", row.joined(separator: "  "), fields: Dictionary(zip(header, row), uniquingKeysWith: { first, _ in first }))
+        }
     }
 
+    /// A line as it is; in JSON an empty one, a spacer for people, is left out.
     func line(_ text: String) {
-        Output.printLine(text)
+        guard json else { return Output.printLine(text) }
+        if !text.isEmpty { emit("line", text) }
+    }
+
+    private func emit(_ type: String, _ text: String, fields: [String: String] = [:]) {
+        struct Line: Encodable {
+            let type: String
+            let text: String
+            let fields: [String: String]
+        }
+        // Strings only: encoding cannot fail.
+        try? Output(json: true).printJSON(Line(type: type, text: text, fields: fields))
     }
 }
 
