@@ -9,7 +9,11 @@ import Testing
         let recorded = try SourceTree.text("Sources/SessionStoreGRPC/Generated/Protos.sha256")
         let lines = recorded.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
         let protos = lines.compactMap { $0.count == 2 ? String($0[1]) : nil }
-        #expect(protos.sorted() == ["grpc/health/v1/health.proto", "sessionstore/v1/sessionstore.proto"])
+        #expect(
+            protos.sorted() == [
+                "grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto",
+                "grpc/reflection/v1alpha/reflection.proto", "sessionstore/v1/sessionstore.proto",
+            ])
         let result = try await Command.run(
             "/usr/bin/env", ["sha256sum"] + protos.map { SourceTree.packageRoot.appendingPathComponent("Protos/\($0)").path })
         #expect(result.status == 0, "\(result.stderr)")
