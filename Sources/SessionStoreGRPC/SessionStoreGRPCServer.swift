@@ -141,6 +141,7 @@ public struct SessionStoreGRPCServer: Service {
             SessionManagementService(store: store, drain: drain, streams: streams),
             ExecutionManagementService(store: store, drain: drain, streams: streams),
             HealthService(drain: drain),
+            ReflectionService(store: store, drain: drain, streams: streams),
         ]
     }
 
