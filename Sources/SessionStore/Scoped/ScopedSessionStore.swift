@@ -148,6 +148,13 @@ extension ScopedSessionStore {
         try await store.touch(key: key, scope: scope)
     }
 
+    /// Records that many sessions are in use, in one storage round; a key outside the
+    /// scope answers ``TouchResult/unknown`` for itself alone. See
+    /// ``SessionStore/touch(keys:)``.
+    public func touch(keys: [String]) async throws -> [KeyTouch] {
+        try await store.touch(keys: keys, scope: scope)
+    }
+
     /// See ``SessionStore/updateDetails(key:_:)``.
     public func updateDetails(key: String, _ details: [String: String]) async throws {
         try await store.updateDetails(key: key, details, scope: scope)
