@@ -53,6 +53,7 @@ import Testing
         _ = try await store.listSessions(SessionFilter(states: .ended, dataSource: "warehouse"))
         _ = try await store.listSessions(SessionFilter(states: .all, limit: 10))
         _ = try await store.listCurrentSessions(dataSource: "warehouse")
+        try await orderedListings(store, after: child.key)
         _ = try await store.sessionStatistics(key: parent.key)
 
         let execution = try await store.createExecution(
@@ -87,6 +88,10 @@ import Testing
         _ = try await store.listEvents(after: 0, limit: 10, filter: EventFilter(sessionKey: parent.key))
         _ = try await store.listEvents(after: 0, limit: 10, filter: EventFilter(kind: "session.started"))
         _ = try await store.latestEventSeq()
+        for filter in [EventFilter(), EventFilter(sessionKey: parent.key), EventFilter(kind: "session.started")] {
+            _ = try await store.listLastEvents(after: 0, limit: 10, filter: filter)
+            _ = try await store.countEvents(after: 1, before: 100, filter: filter)
+        }
         _ = try await NotificationKit.first(1, of: store.events(from: 0))
         _ = try await NotificationKit.first(1, of: store.events(from: 0, kinds: [EventKind.sessionStarted]))
         _ = try await NotificationKit.first(1, of: store.events(from: 0, kinds: [EventKind.sessionStarted, EventKind.sessionEnded]))
@@ -115,10 +120,30 @@ import Testing
         test.clock.advance(by: .milliseconds(3_600_000))
         // The due sessions were not accessed since this epoch: the sweep re-arms them.
         try ExpiryKit.rearm(test, epoch: test.clock.now(), tick: 1)
-        _ = try await store.sweep()
+        _ = try await store.dueSessionCount()
+        _ = try await store.sweep(progress: { _ in })
         // Past the retention of tombstones, events and stopped queries: the sweep prunes.
         test.clock.advance(by: .milliseconds(8 * 86_400_000))
         _ = try await store.sweep()
+    }
+
+    /// Every listing order over every kind of state filter, alone, by user and by data
+    /// source: from the start and after a key a row at a time (so the next page is read
+    /// too), and whole (so an order in parts reaches its last), each with the count of what
+    /// the page left out.
+    static func orderedListings(_ store: SessionStore, after key: String) async throws {
+        let states: [SessionFilter.States] = [.live, .ended, .all, .only(.idle), .only(.expired), .only(.closed), .only(.closing)]
+        for order in SessionOrder.allCases {
+            for state in states {
+                for (userId, dataSource) in [(nil, nil), ("ada", nil), (nil, "warehouse")] as [(String?, String?)] {
+                    for (after, limit) in [(nil, 1), (key, 1), (nil, 10_000)] as [(String?, Int)] {
+                        var filter = SessionFilter(states: state, userId: userId, dataSource: dataSource, limit: limit, after: after)
+                        filter.order = order
+                        _ = try await store.listSessionsCounting(filter)
+                    }
+                }
+            }
+        }
     }
 
     /// Sessions past their expiry: reads show them expired, a write ends one, and limits
@@ -175,6 +200,31 @@ import Testing
             name: "live sessions of a user", fragment: "AND state IN ('idle', 'active') AND user_id = ?",
             uses: "USING INDEX sessions_by_user"),
         IndexCase(name: "tombstones past retention", fragment: "AND ended_at <= ? LIMIT ?", uses: "USING INDEX sessions_ended_by_time"),
+        IndexCase(
+            name: "live sessions newest first", fragment: "WHERE id < ? AND state IN ('idle', 'active') AND (expire_at",
+            uses: "USING INTEGER PRIMARY KEY"),
+        IndexCase(name: "sessions by user", fragment: "WHERE (user_id, id) > (?, ?)", uses: "USING INDEX sessions_by_user"),
+        IndexCase(
+            name: "sessions by expiry", fragment: "WHERE (expire_at, id) > (?, ?) AND state IN ('idle', 'active')",
+            uses: "USING INDEX sessions_by_expiry"),
+        IndexCase(
+            name: "live sessions without an expiry, after those with one",
+            fragment: "AND expire_at IS NULL AND (expire_at IS NULL OR", uses: "USING INDEX sessions_by_expiry"),
+        IndexCase(
+            name: "sessions due, counted", fragment: "SELECT count(*) FROM sessions WHERE state IN ('idle', 'active') AND expire_at <= ?",
+            uses: "USING INDEX sessions_by_expiry"),
+        IndexCase(
+            name: "live sessions of a user not yet due, counted",
+            fragment: "AND (expire_at IS NULL OR expire_at > ?) AND user_id = ?", uses: "USING INDEX sessions_by_user"),
+        IndexCase(
+            name: "live sessions of a data source not yet due, counted",
+            fragment: "AND (expire_at IS NULL OR expire_at > ?) AND data_source = ?", uses: "USING INDEX sessions_live_by_data_source"),
+        IndexCase(
+            name: "tombstones, counted", fragment: "SELECT count(*) FROM sessions WHERE state IN ('closed', 'expired', 'failed') AND data_source",
+            uses: "sessions_ended_by_time"),
+        IndexCase(
+            name: "live sessions whose stored expiry passed, read for a count",
+            fragment: "FROM sessions WHERE expire_at <= ? AND state IN ('idle', 'active')", uses: "USING INDEX sessions_"),
         IndexCase(
             name: "live count", fragment: "FROM live_session_counts WHERE scope = ? AND name = ?",
             uses: "SEARCH live_session_counts USING PRIMARY KEY"),
@@ -241,8 +291,11 @@ import Testing
         IndexCase(
             name: "resource release by key", fragment: "DELETE FROM session_resources WHERE session_id = ? AND kind = ? AND name = ?",
             uses: "USING INDEX sqlite_autoindex_session_resources_1"),
-        IndexCase(name: "events of a session", fragment: "FROM events WHERE session_key = ? AND seq > ?", uses: "USING INDEX events_by_session"),
-        IndexCase(name: "events of a kind", fragment: "FROM events WHERE kind = ? AND seq > ?", uses: "USING INDEX events_by_kind"),
+        // Read, newest first or oldest first, and counted (from the index alone).
+        IndexCase(name: "events of a session", fragment: "FROM events WHERE session_key = ? AND seq > ?", uses: "INDEX events_by_session"),
+        IndexCase(name: "events of a kind", fragment: "FROM events WHERE kind = ? AND seq > ?", uses: "INDEX events_by_kind"),
+        IndexCase(name: "newest events", fragment: "FROM events WHERE seq > ? ORDER BY seq DESC", uses: "USING INTEGER PRIMARY KEY"),
+        IndexCase(name: "events counted", fragment: "SELECT count(*) FROM events WHERE seq > ? AND seq < ?", uses: "USING INTEGER PRIMARY KEY"),
         IndexCase(
             name: "new events", fragment: "FROM events WHERE seq > ? AND seq <= ? ORDER BY seq", uses: "USING INTEGER PRIMARY KEY"),
         IndexCase(

@@ -49,6 +49,13 @@ extension SessionStore {
     ///
     /// - Parameter pause: awaited between batches (the sweeper passes its jitter).
     public func sweep(pause: @Sendable () async throws -> Void = {}) async throws -> SweepReport {
+        try await sweep(pause: pause, progress: { _ in })
+    }
+
+    /// ``sweep(pause:)``, telling `progress` after each batch how many due sessions it
+    /// has examined so far (expired, re-armed or spared): out of about
+    /// ``dueSessionCount()`` when the pass began.
+    package func sweep(pause: @Sendable () async throws -> Void = {}, progress: (Int) -> Void) async throws -> SweepReport {
         let started = ContinuousClock.now
         defer { metrics.operations.sweep.record(since: started) }
         // One instant for the whole pass: a session re-armed or touched during the pass is
@@ -62,6 +69,7 @@ extension SessionStore {
             report.sparedActiveSessions += batch.spared
             report.rowsExamined += batch.examined
             batch.ended.forEach(didEnd)
+            progress(report.rowsExamined)
             // A full batch that left every session due (a spared session whose expiry
             // saturated at the clock's end) would be selected again forever.
             if batch.examined < configuration.sweepBatchSize || batch.stillDue == batch.examined { break }
@@ -72,6 +80,13 @@ extension SessionStore {
         try await checkpoint()
         try await recordPass(took: (ContinuousClock.now - started).wholeMilliseconds)
         return report
+    }
+
+    /// How many live sessions are due now by their stored expiry: what a sweep starting
+    /// now examines.
+    package func dueSessionCount() async throws -> Int {
+        let now = clock.now()
+        return try await read { db in try SessionRecords.dueCount(db, now: now) }
     }
 
     /// Records when the last pass ended and how long it took, for the sweeper gauges, and

@@ -26,6 +26,8 @@ public struct SessionFilter: Sendable, Hashable {
     /// Return sessions created after the one with this key (the last of the previous
     /// page).
     public var after: String?
+    /// The order of the listing; `after` continues in it. Oldest first unless set.
+    package var order: SessionOrder = .created
 
     /// A filter of live sessions of every user and data source, 100 at a time, unless
     /// told otherwise.
@@ -36,4 +38,18 @@ public struct SessionFilter: Sendable, Hashable {
         self.limit = limit
         self.after = after
     }
+}
+
+/// The orders a listing of sessions may come in, each read in the order of an index, so a
+/// page costs what it returns and not what it passes over.
+package enum SessionOrder: String, Sendable, Hashable, CaseIterable {
+    /// Oldest first: creation order (the row id).
+    case created
+    /// Newest first.
+    case newest
+    /// Soonest stored expiry first; then, in creation order, the sessions without one
+    /// (those that never expire, and ended sessions).
+    case expires
+    /// By user id, each user's sessions oldest first.
+    case user
 }

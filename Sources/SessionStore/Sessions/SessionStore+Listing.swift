@@ -49,6 +49,16 @@ extension SessionStore {
     ///
     /// - Throws: `PERMISSION_DENIED.IMPERSONATION` for a user the principal may not act as.
     func listSessions(_ filter: SessionFilter, scope: AccessScope?) async throws -> [Session] {
+        try await listSessions(filter, scope: scope, counting: false).sessions
+    }
+
+    /// ``listSessions(_:)``, and how many sessions match the filter in all (its limit and
+    /// `after` aside), read in the same transaction: what a page left out.
+    package func listSessionsCounting(_ filter: SessionFilter) async throws -> (sessions: [Session], total: Int) {
+        try await listSessions(filter, scope: nil, counting: true)
+    }
+
+    private func listSessions(_ filter: SessionFilter, scope: AccessScope?, counting: Bool) async throws -> (sessions: [Session], total: Int) {
         try configuration.validator.listLimit(filter.limit)
         var normalized = filter
         // A scope validates the user it is given (and names its principal for none).
@@ -62,13 +72,15 @@ extension SessionStore {
         let after = try filter.after.map { (key) throws in try configuration.validator.key(key) }
         let instant = configuration.expiryInstant(clock.now())
         return try await read { db in
-            var afterRowId: Int64 = 0
+            var position: SessionListRecords.Position?
             if let after {
-                afterRowId = try Access.row(db, key: after, scope: scope).id
+                let row = try Access.row(db, key: after, scope: scope)
+                position = SessionListRecords.Position(row: row, storedExpireAt: try SessionListRecords.storedExpiry(db, rowId: row.id))
             }
-            return try SessionListRecords.list(db, filter, afterRowId: afterRowId, at: instant).map {
+            let sessions = try SessionListRecords.list(db, filter, after: position, at: instant).map {
                 try SessionRecords.load(db, $0, scope: scope)
             }
+            return (sessions, counting ? try SessionListRecords.count(db, filter, at: instant) : sessions.count)
         }
     }
 
@@ -114,6 +126,30 @@ extension SessionStore {
         let sessionKey = try filter.sessionKey.map { (key) throws in try configuration.validator.key(key) }
         let filter = EventFilter(sessionKey: sessionKey, kind: filter.kind)
         return try await read { db in try EventLog.read(db, after: seq, limit: limit, filter: filter, userId: userId) }
+    }
+
+    /// The newest `limit` events after `seq` matching `filter`, oldest first: the tail of
+    /// the log.
+    ///
+    /// - Throws: `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
+    package func listLastEvents(after seq: Int64 = 0, limit: Int, filter: EventFilter = EventFilter()) async throws -> [StoreEvent] {
+        try configuration.validator.listLimit(limit)
+        let filter = try validated(filter)
+        return try await read { db in
+            try EventLog.read(db, after: seq, limit: limit, filter: filter, newestFirst: true).reversed()
+        }
+    }
+
+    /// How many events after `seq` and before `before` match `filter`: what a page of
+    /// ``listEvents(after:limit:filter:)`` or ``listLastEvents(after:limit:filter:)`` left out.
+    package func countEvents(after seq: Int64, before: Int64 = Int64.max, filter: EventFilter = EventFilter()) async throws -> Int {
+        let filter = try validated(filter)
+        return try await read { db in try EventLog.count(db, after: seq, before: before, filter: filter) }
+    }
+
+    /// `filter` with its session key checked and normalized.
+    private func validated(_ filter: EventFilter) throws -> EventFilter {
+        EventFilter(sessionKey: try filter.sessionKey.map { (key) throws in try configuration.validator.key(key) }, kind: filter.kind)
     }
 
     /// Duration and counters of one session. A session whose expiry has passed counts as

@@ -33,9 +33,34 @@ enum EventLog {
     /// Up to `limit` events after `seq` matching `filter`, only those of `userId` when it
     /// is given. Each condition is a column an index leads with: `events_by_session`,
     /// `events_by_kind`, `events_by_user`.
+    ///
+    /// With `newestFirst` they are the newest `limit` such events, newest first: the same
+    /// index read backwards.
     static func read(
-        _ db: Database, after seq: Int64, limit: Int, filter: EventFilter, userId: String? = nil
+        _ db: Database, after seq: Int64, limit: Int, filter: EventFilter, userId: String? = nil, newestFirst: Bool = false
     ) throws(SQLiteError) -> [StoreEvent] {
+        var (conditions, arguments) = matching(after: seq, filter: filter, userId: userId)
+        arguments.append(.integer(Int64(limit)))
+        return try db.fetchAll(
+            sql: """
+                SELECT \(columns) FROM events
+                WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY seq\(newestFirst ? " DESC" : "") LIMIT ?
+                """, arguments, map: event)
+    }
+
+    /// How many events after `seq` and before `before` match `filter`, read from the index
+    /// that serves the filter.
+    static func count(_ db: Database, after seq: Int64, before: Int64, filter: EventFilter) throws(SQLiteError) -> Int {
+        var (conditions, arguments) = matching(after: seq, filter: filter, userId: nil)
+        conditions.append("seq < ?")
+        arguments.append(.integer(before))
+        return Int(try db.fetchInt64(sql: "SELECT count(*) FROM events WHERE \(conditions.joined(separator: " AND "))", arguments) ?? 0)
+    }
+
+    /// The conditions, and their arguments, of the events after `seq` matching `filter`
+    /// (and `userId`).
+    private static func matching(after seq: Int64, filter: EventFilter, userId: String?) -> ([String], [DatabaseValue]) {
         let equalities: [(column: String, value: DatabaseValue)] = [
             filter.sessionKey.map { ("session_key", .text($0)) },
             userId.map { ("user_id", .text($0)) },
@@ -47,13 +72,7 @@ enum EventLog {
         var arguments = equalities.map(\.value)
         conditions.insert("seq > ?", at: min(1, conditions.count))
         arguments.insert(.integer(seq), at: min(1, arguments.count))
-        arguments.append(.integer(Int64(limit)))
-        return try db.fetchAll(
-            sql: """
-                SELECT \(columns) FROM events
-                WHERE \(conditions.joined(separator: " AND "))
-                ORDER BY seq LIMIT ?
-                """, arguments, map: event)
+        return (conditions, arguments)
     }
 
     /// The columns of a ``StoreEvent``, in the order ``event(_:)`` reads them.

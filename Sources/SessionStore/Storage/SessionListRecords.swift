@@ -1,57 +1,179 @@
 import SessionStoreSQLite
 
-/// The SQL of listing sessions by filter, page by page.
+/// The SQL of listing sessions by filter, page by page, in a ``SessionOrder``.
 enum SessionListRecords {
-    /// Sessions matching the filter at `instant`, oldest first, each as readers see it
+    /// Where a listing resumes: just after `row`, whose stored (not effective) expiry is
+    /// `storedExpireAt`, in the filter's order.
+    struct Position: Sendable {
+        var row: SessionRow
+        var storedExpireAt: Int64?
+    }
+
+    /// Sessions matching the filter at `instant`, in its order, each as readers see it
     /// (``SessionRow/seen(at:)``): an overdue session is listed as expired, so it is left
     /// out of live lists and included in lists of ended or expired sessions. The state
     /// condition is written with literal states so SQLite can use the partial indexes; the
     /// expiry conditions select a superset, decided exactly in Swift, and a page that lost
     /// rows to that decision is filled from the rows after it.
-    static func list(_ db: Database, _ filter: SessionFilter, afterRowId: Int64, at instant: ExpiryInstant) throws(SQLiteError) -> [SessionRow] {
+    static func list(_ db: Database, _ filter: SessionFilter, after: Position?, at instant: ExpiryInstant) throws(SQLiteError) -> [SessionRow] {
         var listed: [SessionRow] = []
-        var after = afterRowId
-        while listed.count < filter.limit {
+        var cursor: Cursor? = Cursor.start(filter, after: after)
+        while listed.count < filter.limit, let current = cursor {
             let wanted = filter.limit - listed.count
-            let page = try db.fetchAll(sql: sql(filter), arguments(filter, afterRowId: after, now: instant.now, limit: wanted), map: SessionRecords.row)
-            listed += page.lazy.map { $0.seen(at: instant) }.filter { filter.states.includes($0.state) }
-            guard page.count == wanted, let last = page.last else { break }
-            after = last.id
+            let (sql, arguments) = statement(filter, current, now: instant.now, limit: wanted)
+            let page = try db.fetchAll(sql: sql, arguments) { row throws(SQLiteError) in
+                Position(row: try SessionRecords.row(row), storedExpireAt: row.optionalInt64(storedExpiryIndex))
+            }
+            listed += page.lazy.map { $0.row.seen(at: instant) }.filter { filter.states.includes($0.state) }
+            if page.count == wanted, let last = page.last {
+                cursor = current.after(last)
+            } else {
+                cursor = current.next
+            }
         }
         return listed
     }
 
-    private static func sql(_ filter: SessionFilter) -> String {
-        var conditions = ["id > ?"]
-        switch filter.states {
-        case .live: conditions.append("state IN ('idle', 'active')")
-        case .ended:
-            conditions.append("(state IN ('closed', 'expired', 'failed') OR (state IN ('idle', 'active') AND \(SessionRecords.mayBeOverdueSQL)))")
-        case .only(.expired):
-            conditions.append("(state = 'expired' OR (state IN ('idle', 'active') AND \(SessionRecords.mayBeOverdueSQL)))")
-        case .all: break
-        case .only(let state): conditions.append("state = '\(state.rawValue)'")
-        }
-        if filter.userId != nil { conditions.append("user_id = ?") }
-        if filter.dataSource != nil { conditions.append("data_source = ?") }
-        if filter.states.mayListLive { conditions.append(SessionRecords.notOverdueSQL) }
-        return """
-            SELECT \(SessionRecords.columns) FROM sessions
-            WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY id
-            LIMIT ?
-            """
+    /// The stored expiry of the session with row id `rowId`: where a listing by expiry
+    /// resumes after it (a row read through ``SessionRecords/row(_:)`` carries the effective one).
+    static func storedExpiry(_ db: Database, rowId: Int64) throws(SQLiteError) -> Int64? {
+        try db.fetchInt64(sql: "SELECT expire_at FROM sessions WHERE id = ?", [.integer(rowId)])
     }
 
-    /// The arguments of ``sql(_:)`` in the order of its placeholders.
-    private static func arguments(_ filter: SessionFilter, afterRowId: Int64, now: Int64, limit: Int) -> [DatabaseValue] {
-        var arguments: [DatabaseValue] = [.integer(afterRowId)]
-        if filter.states.mayListOverdue { arguments.append(.integer(now)) }
-        if let userId = filter.userId { arguments.append(.text(userId)) }
-        if let dataSource = filter.dataSource { arguments.append(.text(dataSource)) }
-        if filter.states.mayListLive { arguments.append(.integer(now)) }
+    /// The column after ``SessionRecords/columns`` that a page selects the stored expiry into.
+    private static let storedExpiryIndex = SessionRecords.columns.split(separator: ",").count
+
+    /// The keyset a page starts after, one per index an order reads.
+    private enum Cursor {
+        /// Creation order, and the sessions without an expiry in ``SessionOrder/expires``.
+        case ascending(Int64)
+        /// ``SessionOrder/newest``.
+        case descending(Int64)
+        /// ``SessionOrder/user``: `sessions_by_user`.
+        case user(String, Int64)
+        /// The sessions with a stored expiry in ``SessionOrder/expires``: `sessions_by_expiry`.
+        case expiry(Int64, Int64)
+
+        static func start(_ filter: SessionFilter, after: Position?) -> Cursor {
+            switch filter.order {
+            case .created: return .ascending(after?.row.id ?? 0)
+            case .newest: return .descending(after?.row.id ?? Int64.max)
+            case .user: return after.map { .user($0.row.userId, $0.row.id) } ?? .user("", 0)
+            case .expires:
+                guard let after else { return filter.states.mayHaveExpiry ? .expiry(Int64.min, 0) : .ascending(0) }
+                if filter.states.mayHaveExpiry, after.row.state.isLive, let stored = after.storedExpireAt {
+                    return .expiry(stored, after.row.id)
+                }
+                return .ascending(after.row.id)
+            }
+        }
+
+        /// The cursor of the page after one that ended with `last`.
+        func after(_ last: Position) -> Cursor {
+            switch self {
+            case .ascending: .ascending(last.row.id)
+            case .descending: .descending(last.row.id)
+            case .user: .user(last.row.userId, last.row.id)
+            case .expiry: .expiry(last.storedExpireAt ?? Int64.max, last.row.id)
+            }
+        }
+
+        /// After a short page: the sessions without an expiry follow those with one; any
+        /// other order has ended.
+        var next: Cursor? {
+            guard case .expiry = self else { return nil }
+            return .ascending(0)
+        }
+    }
+
+    /// The query of one page and its arguments, in the order of its placeholders.
+    private static func statement(_ filter: SessionFilter, _ cursor: Cursor, now: Int64, limit: Int) -> (String, [DatabaseValue]) {
+        var conditions: [String] = []
+        var arguments: [DatabaseValue] = []
+        func add(_ condition: String, _ values: DatabaseValue...) {
+            conditions.append(condition)
+            arguments += values
+        }
+        let order: String
+        // An equality the ordering index does not lead with is written `+column`, so SQLite
+        // keeps to that index and never sorts the rows.
+        var hintUser = false
+        var hintDataSource = false
+        switch cursor {
+        case .ascending(let id):
+            add("id > ?", .integer(id))
+            order = "id"
+        case .descending(let id):
+            add("id < ?", .integer(id))
+            order = "id DESC"
+        case .user(let user, let id):
+            add("(user_id, id) > (?, ?)", .text(user), .integer(id))
+            order = "user_id, id"
+            hintDataSource = true
+        case .expiry(let expireAt, let id):
+            add("(expire_at, id) > (?, ?)", .integer(expireAt), .integer(id))
+            order = "expire_at, id"
+            hintUser = true
+            hintDataSource = true
+        }
+        let withExpiry: Bool
+        if case .expiry = cursor { withExpiry = true } else { withExpiry = false }
+        if withExpiry {
+            expiringStates(filter.states, now: now, add)
+        } else if filter.order == .expires {
+            statesWithoutExpiry(filter.states, now: now, add)
+        } else {
+            states(filter.states, now: now, add)
+        }
+        if let userId = filter.userId { add(hintUser ? "+user_id = ?" : "user_id = ?", .text(userId)) }
+        if let dataSource = filter.dataSource { add(hintDataSource ? "+data_source = ?" : "data_source = ?", .text(dataSource)) }
+        if filter.states.mayListLive { add(SessionRecords.notOverdueSQL, .integer(now)) }
         arguments.append(.integer(Int64(limit)))
-        return arguments
+        let sql = """
+            SELECT \(SessionRecords.columns), expire_at FROM sessions
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY \(order)
+            LIMIT ?
+            """
+        return (sql, arguments)
+    }
+
+    /// The state condition of `states`.
+    private static func states(_ states: SessionFilter.States, now: Int64, _ add: (String, DatabaseValue...) -> Void) {
+        switch states {
+        case .live: add("state IN ('idle', 'active')")
+        case .ended:
+            add("(state IN ('closed', 'expired', 'failed') OR (state IN ('idle', 'active') AND \(SessionRecords.mayBeOverdueSQL)))", .integer(now))
+        case .only(.expired):
+            add("(state = 'expired' OR (state IN ('idle', 'active') AND \(SessionRecords.mayBeOverdueSQL)))", .integer(now))
+        case .all: break
+        case .only(let state): add("state = '\(state.rawValue)'")
+        }
+    }
+
+    /// The rows of `states` with a stored expiry: live in storage, read in
+    /// `sessions_by_expiry` (whose condition the literal `IN` list repeats).
+    private static func expiringStates(_ states: SessionFilter.States, now: Int64, _ add: (String, DatabaseValue...) -> Void) {
+        switch states {
+        case .live, .all: add("state IN ('idle', 'active')")
+        case .only(let state) where state.isLive: add("state IN ('idle', 'active') AND state = '\(state.rawValue)'")
+        case .ended, .only(.expired): add("state IN ('idle', 'active') AND \(SessionRecords.mayBeOverdueSQL)", .integer(now))
+        // No session of the other states has a stored expiry: ``Cursor/start(_:after:)``
+        // begins them without this part.
+        case .only: add("0")
+        }
+    }
+
+    /// The rows of `states` without a stored expiry: those that never expire, and ended
+    /// ones.
+    private static func statesWithoutExpiry(_ states: SessionFilter.States, now: Int64, _ add: (String, DatabaseValue...) -> Void) {
+        switch states {
+        case .live: add("state IN ('idle', 'active') AND expire_at IS NULL")
+        case .only(let state) where state.isLive: add("state IN ('idle', 'active') AND state = '\(state.rawValue)' AND expire_at IS NULL")
+        case .ended: add("state IN ('closed', 'expired', 'failed')")
+        case .all: add("(state NOT IN ('idle', 'active') OR expire_at IS NULL)")
+        case .only(let state): add("state = '\(state.rawValue)'")
+        }
     }
 }
 
@@ -67,13 +189,22 @@ extension SessionFilter.States {
     }
 
     /// Only the live states: the query keeps overdue rows out with ``SessionRecords/notOverdueSQL``.
-    fileprivate var mayListLive: Bool {
+    var mayListLive: Bool {
         self == .live || self == .only(.idle) || self == .only(.active)
     }
 
     /// The ended states that include expired: the query takes in overdue rows with
     /// ``SessionRecords/mayBeOverdueSQL``.
-    fileprivate var mayListOverdue: Bool {
+    var mayListOverdue: Bool {
         self == .ended || self == .only(.expired)
+    }
+
+    /// Whether a session of these states may have a stored expiry: a live one, or an
+    /// overdue one listed as expired.
+    fileprivate var mayHaveExpiry: Bool {
+        switch self {
+        case .live, .ended, .all: true
+        case .only(let state): state.isLive || state == .expired
+        }
     }
 }

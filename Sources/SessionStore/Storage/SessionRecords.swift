@@ -285,6 +285,12 @@ extension SessionRecords {
         try db.fetchAll(sql: dueSQL, [.integer(now), .integer(Int64(limit))], map: row)
     }
 
+    /// How many live sessions are due by their stored expiry at `now`: the rows a sweep
+    /// starting then examines, counted in `sessions_by_expiry`.
+    static func dueCount(_ db: Database, now: Int64) throws(SQLiteError) -> Int {
+        Int(try db.fetchInt64(sql: "SELECT count(*) FROM sessions WHERE state IN ('idle', 'active') AND expire_at <= ?", [.integer(now)]) ?? 0)
+    }
+
     /// Writes a live session's expiry, earlier or later than the stored one.
     static func rearm(_ db: Database, sessionRowId: Int64, expireAt: Int64) throws(SQLiteError) {
         try db.execute(

@@ -1,0 +1,68 @@
+import SessionStoreSQLite
+
+extension SessionListRecords {
+    /// How many sessions match `filter` at `instant` (its limit, position and order aside),
+    /// as ``list(_:_:after:at:)`` would list them. Each state group is counted in SQL from
+    /// its own index; the live rows whose stored expiry has passed, which may or may not be
+    /// overdue, are read and decided in Swift (``SessionRow/isOverdue(at:)``), so the count
+    /// is exact. Those are the sessions a sweeper has yet to reach: few while one runs.
+    static func count(_ db: Database, _ filter: SessionFilter, at instant: ExpiryInstant) throws(SQLiteError) -> Int {
+        var scope: [String] = []
+        var scopeArguments: [DatabaseValue] = []
+        if let userId = filter.userId {
+            scope.append("user_id = ?")
+            scopeArguments.append(.text(userId))
+        }
+        if let dataSource = filter.dataSource {
+            scope.append("data_source = ?")
+            scopeArguments.append(.text(dataSource))
+        }
+        var total: Int64 = 0
+        for group in groups(filter.states) {
+            let certain = group.notYetDue ? ["(expire_at IS NULL OR expire_at > ?)"] : []
+            let conditions = [group.states] + certain + scope
+            let arguments: [DatabaseValue] = (group.notYetDue ? [.integer(instant.now)] : []) + scopeArguments
+            total += try db.fetchInt64(
+                sql: "SELECT count(*) FROM sessions WHERE \(conditions.joined(separator: " AND "))", arguments) ?? 0
+        }
+        guard let undecided = undecidedStates(filter.states) else { return Int(total) }
+        let conditions = [SessionRecords.mayBeOverdueSQL, undecided] + scope
+        let rows = try db.fetchAll(
+            sql: "SELECT \(SessionRecords.columns) FROM sessions WHERE \(conditions.joined(separator: " AND "))",
+            [.integer(instant.now)] + scopeArguments, map: SessionRecords.row)
+        let listed = rows.lazy.filter { filter.states.includes($0.seen(at: instant).state) }.count
+        return Int(total) + listed
+    }
+
+    /// A state group of a count: its condition, written to match a partial index, and
+    /// whether only its rows not yet due by their stored expiry are counted in SQL.
+    private struct Group {
+        let states: String
+        var notYetDue = false
+    }
+
+    private static let live = "state IN ('idle', 'active')"
+    private static let ended = "state IN ('closed', 'expired', 'failed')"
+
+    /// The groups whose rows are counted in SQL.
+    private static func groups(_ states: SessionFilter.States) -> [Group] {
+        switch states {
+        case .live: [Group(states: live, notYetDue: true)]
+        case .ended: [Group(states: ended)]
+        case .all: [Group(states: live), Group(states: ended), Group(states: "state = 'closing'")]
+        case .only(.closing): [Group(states: "state = 'closing'")]
+        case .only(let state) where state.isLive: [Group(states: "\(live) AND state = '\(state.rawValue)'", notYetDue: true)]
+        case .only(let state): [Group(states: "\(ended) AND state = '\(state.rawValue)'")]
+        }
+    }
+
+    /// The live rows whose stored expiry may have passed that `states` may count, decided
+    /// in Swift; `nil` when it counts none (or counts them all in SQL).
+    private static func undecidedStates(_ states: SessionFilter.States) -> String? {
+        switch states {
+        case .live, .ended, .only(.expired): live
+        case .only(let state) where state.isLive: "\(live) AND state = '\(state.rawValue)'"
+        case .all, .only: nil
+        }
+    }
+}
