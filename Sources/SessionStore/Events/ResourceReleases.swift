@@ -26,6 +26,25 @@ public struct ResourceRelease: Sendable, Hashable, Codable {
     /// or `session failed`; `nil` for releases recorded by a build that did not log it.
     public var reason: String?
 
+    private enum CodingKeys: String, CodingKey {
+        case seq, releasedAt, sessionKey, userId, dataSource, kind, name, bytes, createdAt, reason
+    }
+
+    /// Writes every field, absent ones as `null`, so readers of the JSON see one shape.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(seq, forKey: .seq)
+        try container.encode(releasedAt, forKey: .releasedAt)
+        try container.encode(sessionKey, forKey: .sessionKey)
+        try container.encode(userId, forKey: .userId)
+        try container.encode(dataSource, forKey: .dataSource)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(name, forKey: .name)
+        try container.encode(bytes, forKey: .bytes)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(reason, forKey: .reason)
+    }
+
     /// The release read from a `resource.released` event; `nil` for any other event.
     init?(_ event: StoreEvent) {
         guard event.kind == EventKind.resourceReleased, let sessionKey = event.sessionKey,

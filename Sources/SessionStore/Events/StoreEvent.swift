@@ -68,8 +68,9 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     /// and `live` (the live sessions counted) when a session limit refused.
     public static let sessionRefused: EventKind = "session.refused"
     /// A network front end refused a call before it reached the store: no or an unknown
-    /// credential (no session). Payload `method`, `clientAddress` when known, and `reason`;
-    /// the credential itself is never recorded.
+    /// credential (no session). Payload `method`, `clientAddress` when known, `reason`, and
+    /// `count` when the event stands for several refusals; the credential itself is never
+    /// recorded.
     public static let callRefused: EventKind = "call.refused"
     /// A config value changed; payload `name`, `new`, and `old` unless it was unset.
     public static let configChanged: EventKind = "session.config_changed"

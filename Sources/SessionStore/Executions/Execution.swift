@@ -190,6 +190,25 @@ public struct StreamingQuery: Sendable, Hashable, Codable {
     /// Why it stopped (a client's reason, an interrupt, the end of its session); `nil`
     /// while active.
     public var stopReason: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case queryId, runId, name, sessionKey, operationId, tags, state, registeredAt, stoppedAt, stopReason
+    }
+
+    /// Writes every field, absent ones as `null`, so readers of the JSON see one shape.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(queryId, forKey: .queryId)
+        try container.encode(runId, forKey: .runId)
+        try container.encode(name, forKey: .name)
+        try container.encode(sessionKey, forKey: .sessionKey)
+        try container.encode(operationId, forKey: .operationId)
+        try container.encode(tags, forKey: .tags)
+        try container.encode(state, forKey: .state)
+        try container.encode(registeredAt, forKey: .registeredAt)
+        try container.encode(stoppedAt, forKey: .stoppedAt)
+        try container.encode(stopReason, forKey: .stopReason)
+    }
 }
 
 /// Something a session owns that must be cleaned up when it ends (a ZooKeeper

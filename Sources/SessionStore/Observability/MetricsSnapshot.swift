@@ -46,7 +46,8 @@ public struct MetricsSnapshot: Sendable, Hashable, Encodable {
         case sweeperPassDuration = "sweeperPassMs"
     }
 
-    /// Writes every field, the sweeper's times in whole milliseconds.
+    /// Writes every field, the sweeper's times in whole milliseconds and as `null` before
+    /// the first pass, so readers of the JSON see one shape.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(sessions, forKey: .sessions)
@@ -55,8 +56,8 @@ public struct MetricsSnapshot: Sendable, Hashable, Encodable {
         try container.encode(refusals, forKey: .refusals)
         try container.encode(runningExecutions, forKey: .runningExecutions)
         try container.encode(executionTransitions, forKey: .executionTransitions)
-        try container.encodeIfPresent(sweeperLag?.wholeMilliseconds, forKey: .sweeperLag)
-        try container.encodeIfPresent(sweeperPassDuration?.wholeMilliseconds, forKey: .sweeperPassDuration)
+        try container.encode(sweeperLag?.wholeMilliseconds, forKey: .sweeperLag)
+        try container.encode(sweeperPassDuration?.wholeMilliseconds, forKey: .sweeperPassDuration)
     }
 }
 
