@@ -113,7 +113,9 @@ struct EventsCommand: AsyncParsableCommand {
         discussion: """
             One run prints at most 10000 events. To read further, run again with --since set to the \
             last sequence number printed (the SEQ column, or "seq" with --json); when a page is full \
-            the text output ends with that command's --since on stderr.
+            the text output ends with that command's --since on stderr. With --json: one array of events \
+            ({"seq","at","kind","sessionKey","userId","dataSource","operationId","payload"}, absent fields \
+            null, the payload's numeric fields as numbers); with --follow, one event object a line (JSON Lines).
             """)
 
     @Option(help: "Only events after this sequence number (the last one of the previous page).") var since: Int64 = 0
@@ -130,11 +132,7 @@ struct EventsCommand: AsyncParsableCommand {
                 for try await event in store.events(from: since, kinds: filter.kind.map { [$0] }) {
                     if let session = filter.sessionKey, event.sessionKey != session.lowercased() { continue }
                     if let kind = filter.kind, event.kind != kind { continue }
-                    if global.json {
-                        try global.output.printJSON(event)
-                    } else {
-                        Output.printLine("\(event.seq)  \(event.at.iso8601)  \(event.kind)  \(event.sessionKey ?? "-")  \(Output.pairs(event.payload))")
-                    }
+                    try global.output.printEventLine(event)
                 }
             }
             return

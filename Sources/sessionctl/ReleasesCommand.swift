@@ -10,7 +10,9 @@ struct ReleasesCommand: AsyncParsableCommand {
             Releases done by any process on the file (a close, the sweeper of `serve`, another service), \
             one a line, oldest first. With --ack each printed release is acknowledged after it is printed, \
             so the next run starts after it; without it they are printed again next time (at least once). \
-            With --follow the command keeps printing new releases until interrupted.
+            With --follow the command keeps printing new releases until interrupted. With --json: one \
+            array of releases ({"seq","releasedAt","sessionKey","userId","dataSource","kind","name","bytes",\
+            "createdAt","reason"}, absent fields null); with --follow, one release object a line (JSON Lines).
             """)
 
     @Option(help: "The durable subscription's name (its acknowledged position is kept under it).") var subscription: String
@@ -24,8 +26,16 @@ struct ReleasesCommand: AsyncParsableCommand {
             let releases = try store.resourceReleases(subscription: subscription)
             try await ConsumerOutput<ResourceReleases>(
                 follow: follow, ack: ack, seq: \.seq, acknowledge: { try await releases.acknowledge(through: $0) },
-                print: printRelease
+                print: printRelease, printPending: printReleases
             ).run(pending: { try await releases.listPending(limit: limit) }, stream: { releases })
+        }
+    }
+
+    private func printReleases(_ pending: [ResourceRelease]) throws {
+        if global.json {
+            try global.output.printJSON(pending)
+        } else {
+            try pending.forEach(printRelease)
         }
     }
 

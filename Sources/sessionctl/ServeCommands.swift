@@ -174,12 +174,16 @@ struct SubscribeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "subscribe",
         abstract: "Print the events a durable subscription has not acknowledged yet.",
-        discussion: "With --ack the printed events are acknowledged, so the next run starts after them; without it they are printed again next time.")
+        discussion: """
+            With --ack the printed events are acknowledged, so the next run starts after them; without it they \
+            are printed again next time. With --json: one array of events (as `events --json` prints them); \
+            with --follow, one event object a line (JSON Lines).
+            """)
 
     @Argument(help: "The subscription's name.") var name: String
     @Flag(help: "Acknowledge the printed events.") var ack = false
     @Flag(help: "Keep printing new events until interrupted.") var follow = false
-    @Option var limit = 1000
+    @Option(help: "Without --follow, at most this many events.") var limit = 1000
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -187,16 +191,16 @@ struct SubscribeCommand: AsyncParsableCommand {
             let subscription = try store.subscription(named: name)
             try await ConsumerOutput<EventStream<StoreEvent>>(
                 follow: follow, ack: ack, seq: \.seq, acknowledge: { try await subscription.acknowledge(through: $0) },
-                print: printEvent
+                print: global.output.printEventLine, printPending: printEvents
             ).run(pending: { try await subscription.listPendingEvents(limit: limit) }, stream: { try await subscription.events() })
         }
     }
 
-    private func printEvent(_ event: StoreEvent) throws {
+    private func printEvents(_ pending: [StoreEvent]) throws {
         if global.json {
-            try global.output.printJSON(event)
+            try global.output.printEvents(pending)
         } else {
-            Output.printLine("\(event.seq)  \(event.at.iso8601)  \(event.kind)  \(event.sessionKey ?? "-")  \(Output.pairs(event.payload))")
+            try pending.forEach(global.output.printEventLine)
         }
     }
 }

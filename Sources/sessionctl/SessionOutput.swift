@@ -50,9 +50,10 @@ extension Output {
             })
     }
 
+    /// Events: a JSON array of ``EventJSON``, or a table.
     func printEvents(_ events: [StoreEvent]) throws {
         if json {
-            try printJSON(events)
+            try printJSON(events.map(EventJSON.init))
             return
         }
         printTable(
@@ -60,6 +61,16 @@ extension Output {
             events.map {
                 ["\($0.seq)", $0.at.iso8601, $0.kind.rawValue, $0.sessionKey ?? "-", Self.pairs($0.payload)]
             })
+    }
+
+    /// One event as a command that follows prints it: a JSON line (``EventJSON``), or
+    /// `SEQ  AT  KIND  SESSION  DETAILS`.
+    func printEventLine(_ event: StoreEvent) throws {
+        if json {
+            try printJSON(EventJSON(event))
+        } else {
+            Output.printLine("\(event.seq)  \(event.at.iso8601)  \(event.kind)  \(event.sessionKey ?? "-")  \(Output.pairs(event.payload))")
+        }
     }
 
     static func pairs(_ pairs: [String: String]) -> String {

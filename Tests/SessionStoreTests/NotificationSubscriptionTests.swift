@@ -124,10 +124,10 @@ import Testing
         }
         func seqs(_ result: CommandResult) throws -> [Int64] {
             #expect(result.status == 0, "stderr: \(result.stderr)")
-            return try result.stdout.split(separator: "\n").map { line in
-                let object = try #require(
-                    try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "line: \(line)")
-                return try #require((object["seq"] as? NSNumber)?.int64Value, "line: \(line)")
+            // Without --follow, one JSON array, empty when nothing is pending.
+            let events = try #require(try result.json() as? [[String: Any]], "stdout: \(result.stdout)")
+            return try events.map { event in
+                try #require((event["seq"] as? NSNumber)?.int64Value, "event: \(event)")
             }
         }
         func openAndClose(_ user: String) async throws {
@@ -144,10 +144,10 @@ import Testing
         #expect(first.count == 4)
         #expect(first == first.sorted())
 
-        // Nothing new: nothing printed.
+        // Nothing new: an empty array.
         let empty = try await run(["subscribe", "billing", "--ack", "--json"])
         #expect(empty.status == 0)
-        #expect(empty.stdout.isEmpty)
+        #expect(empty.stdout == "[]\n")
 
         try await openAndClose("cy")
         let second = try seqs(try await run(["subscribe", "billing", "--ack", "--json"]))

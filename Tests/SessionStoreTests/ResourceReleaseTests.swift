@@ -127,10 +127,9 @@ import Darwin
         func releases(_ extra: [String]) async throws -> [String] {
             let result = try await Sessionctl.run(["--db", path, "releases", "--subscription", "cli", "--json"] + extra)
             #expect(result.status == 0, "releases: \(result.stderr)")
-            return try result.stdout.split(separator: "\n").map { line in
-                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-                return "\(object["kind"] ?? "?")/\(object["name"] ?? "?")"
-            }
+            // Without --follow, one JSON array, empty when nothing is pending.
+            let pending = try #require(try result.json() as? [[String: Any]], "stdout: \(result.stdout)")
+            return pending.map { "\($0["kind"] ?? "?")/\($0["name"] ?? "?")" }
         }
         let peek = try await releases([])
         #expect(peek.sorted() == (owned + ["artifact/new.jar"]).sorted())
