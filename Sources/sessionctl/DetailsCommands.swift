@@ -185,9 +185,8 @@ private func changeSession(
 ) async throws {
     let session = try await withStore(global) { store in
         try await change(store)
-        return try await store.session(key: key)
+        // Pruned between the change and the read: an error rather than no output.
+        return try await store.session(key: key).orNotFound(.sessionNotFound, "no session with key \(key)")
     }
-    if let session {
-        try global.output.printSession(session)
-    }
+    try global.output.printSession(session)
 }

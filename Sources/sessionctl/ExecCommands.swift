@@ -119,8 +119,10 @@ struct ExecCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List a session's executions, or across sessions the running (--active) or abandoned (--abandoned) ones.",
             discussion: """
-                Across sessions, --active with nothing running says when the last execution ended; \
-                with --json it prints {"executions": [], "lastEndedAt": TIME or null} instead of an array.
+                Across sessions, --active with nothing running says when the last execution ended. With \
+                --json every listing prints one object, {"executions": [...], "lastEndedAt": TIME or null}: \
+                lastEndedAt is that time when --active across sessions finds nothing running (null if no \
+                execution ever ended), and null otherwise.
                 """)
 
         @Argument(help: "The session key; all sessions when absent.") var key: String?
@@ -145,12 +147,7 @@ struct ExecCommand: AsyncParsableCommand {
                 let all = try await store.listExecutions(key: key ?? "")
                 return .running(active ? all.filter(\.status.isRunning) : all)
             }
-            switch listed {
-            case .running(let executions):
-                try global.output.printExecutions(executions)
-            case .idleSince(let lastEndedAt):
-                try global.output.printIdle(since: lastEndedAt)
-            }
+            try global.output.printExecutionList(listed)
         }
     }
 }
@@ -225,22 +222,22 @@ extension Output {
         }
     }
 
-    /// Nothing runs anywhere: when the last execution ended (`nil` if none ever did).
-    func printIdle(since lastEndedAt: Timestamp?) throws {
+    /// A listing. JSON is always `{"executions": [...], "lastEndedAt": TIME or null}`, so a
+    /// reader meets one shape whether or not anything runs; text is a table, or for nothing
+    /// running anywhere when the last execution ended.
+    func printExecutionList(_ listed: ActiveExecutions) throws {
+        let executions: [Execution]
+        let lastEndedAt: Timestamp?
+        switch listed {
+        case .running(let running): (executions, lastEndedAt) = (running, nil)
+        case .idleSince(let ended): (executions, lastEndedAt) = ([], ended)
+        }
         if json {
-            struct Idle: Encodable {
-                let executions: [Execution] = []
-                let lastEndedAt: Timestamp?
-
-                private enum CodingKeys: String, CodingKey { case executions, lastEndedAt }
-
-                func encode(to encoder: any Encoder) throws {
-                    var container = encoder.container(keyedBy: CodingKeys.self)
-                    try container.encode(executions, forKey: .executions)
-                    try container.encode(lastEndedAt, forKey: .lastEndedAt)
-                }
-            }
-            try printJSON(Idle(lastEndedAt: lastEndedAt))
+            try printJSON(ExecutionList(executions: executions, lastEndedAt: lastEndedAt))
+            return
+        }
+        guard case .idleSince = listed else {
+            try printExecutions(executions)
             return
         }
         Output.printLine(lastEndedAt.map { "no running executions; the last one ended at \($0.iso8601)" } ?? "no running executions; none has ended yet")
@@ -263,5 +260,20 @@ extension Output {
                     $0.tags.isEmpty ? "-" : $0.tags.joined(separator: ","), $0.createdAt.iso8601, $0.error ?? "-",
                 ]
             })
+    }
+}
+
+/// `exec list --json`: the executions, and when the last one ended if nothing runs.
+private struct ExecutionList: Encodable {
+    let executions: [Execution]
+    let lastEndedAt: Timestamp?
+
+    private enum CodingKeys: String, CodingKey { case executions, lastEndedAt }
+
+    /// Both keys always, `lastEndedAt` as null when unset.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(executions, forKey: .executions)
+        try container.encode(lastEndedAt, forKey: .lastEndedAt)
     }
 }

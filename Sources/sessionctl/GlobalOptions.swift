@@ -7,7 +7,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "The database file (default: $SESSIONSTORE_DB, else ./sessions.sqlite).")
     var db: String?
 
-    @Flag(name: .long, help: "Print JSON instead of text.")
+    @Flag(name: .long, help: "Print JSON instead of text: one document, or one object a line for what keeps printing.")
     var json = false
 
     @Option(

@@ -23,8 +23,8 @@ struct OpenCommand: AsyncParsableCommand {
     @Flag(
         help: """
             Open a new session even if this session id was closed; return it if it is live. Prints whether the \
-            session is new ("opened:") and the request's fields the existing one did not take ("not applied:"); \
-            --json adds "created" and "ignoredFields".
+            session is new ("opened:") and the request's fields the existing one did not take ("not applied:"), \
+            as --json always does ("created", "ignoredFields").
             """)
     var reconnect = false
     @OptionGroup var global: GlobalOptions
@@ -46,17 +46,15 @@ struct OpenCommand: AsyncParsableCommand {
             request.timeout = try parseTimeout(timeout)
         }
         let opened = try await withStore(global) { try await $0.openSessionReportingOutcome(request) }
-        guard reconnect else {
-            try global.output.printSession(opened.session)
-            return
-        }
+        // JSON has one shape with or without --reconnect: the session, "created" and "ignoredFields".
         if global.json {
             try global.output.printJSON(opened)
-        } else {
-            try global.output.printSession(opened.session)
-            global.output.printField("opened", opened.created ? "new session" : "existing session")
-            global.output.printField("not applied", opened.ignoredFields.isEmpty ? "-" : opened.ignoredFields.joined(separator: ", "))
+            return
         }
+        try global.output.printSession(opened.session)
+        guard reconnect else { return }
+        global.output.printField("opened", opened.created ? "new session" : "existing session")
+        global.output.printField("not applied", opened.ignoredFields.isEmpty ? "-" : opened.ignoredFields.joined(separator: ", "))
     }
 }
 

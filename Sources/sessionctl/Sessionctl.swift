@@ -15,8 +15,11 @@ struct Sessionctl: AsyncParsableCommand {
             else ./sessions.sqlite), migrating it when needed. Only init, open, load, serve, \
             demo and bench create a missing file, and say so on stderr ("created PATH"); every \
             other command fails with STORAGE.CANTOPEN naming the path. With --json a \
-            command prints one JSON object (a list prints a JSON array); errors go to \
-            stderr as {"error":{"code":...,"message":...}} with a non-zero exit.
+            command prints one JSON document (an object; an array for a list), the same shape \
+            whatever the data, absent values as null; what keeps printing until stopped (watch, \
+            --follow, demo, load) prints one JSON object a line (JSON Lines), and serve logs JSON \
+            lines to stderr. Errors go to stderr as {"error":{"code":...,"message":...}} with a \
+            non-zero exit.
             """,
         version: version,
         subcommands: [

@@ -108,7 +108,7 @@ import Testing
         // list: a session's executions oldest first, its running ones, the running ones everywhere
         let other = try await cli.open(["--user", "bob"])
         let elsewhere = try #require(try await cli.object(["exec", "create", other])["operationId"] as? String)
-        let all = try await cli.array(["exec", "list", key])
+        let all = try await cli.executions(["exec", "list", key])
         #expect(all.compactMap { $0["operationId"] as? String } == [id, plainId, third, reattachable, fixed])
         #expect(all.compactMap { $0["status"] as? String } == ["closed", "failed", "canceled", "pending", "pending"])
         for execution in all { #expect(Self.executionFields.isSubset(of: Set(execution.keys))) }
@@ -120,7 +120,7 @@ import Testing
 
         // the session closed: its executions closed, no more creates
         _ = try await cli.object(["close", key])
-        let released = try await cli.array(["exec", "list", key])
+        let released = try await cli.executions(["exec", "list", key])
         #expect(released.count == 5)
         #expect(released.allSatisfy { $0["status"] as? String == "closed" && $0["closedAt"] is String })
         #expect(try await cli.ids(["exec", "list", "--active"]) == [elsewhere])
@@ -146,7 +146,7 @@ import Testing
         #expect(text.status == 0)
         #expect(text.stdout.contains("request:        \(request)\n"), "\(text.stdout)")
         #expect(text.stdout.contains("statement:      SELECT 1\n"), "\(text.stdout)")
-        #expect(try await cli.array(["exec", "list", key]).map { $0["request"] as? String } == [got["request"] as? String, nil])
+        #expect(try await cli.executions(["exec", "list", key]).map { $0["request"] as? String } == [got["request"] as? String, nil])
         #expect(try await cli.error(["exec", "get", key, Kit.operationId()]).code == "INVALID_HANDLE.OPERATION_NOT_FOUND")
 
         // bounded by the payload limit
@@ -180,8 +180,10 @@ import Testing
         #expect(idle["lastEndedAt"] as? String == endedAt)
         let idleText = try await cli.run(["exec", "list", "--active"])
         #expect(idleText.stdout == "no running executions; the last one ended at \(endedAt)\n")
-        // a session's own --active list stays an array
-        #expect(try await cli.ids(["exec", "list", key, "--active"]) == [])
+        // a session's own --active list has the same shape, lastEndedAt null
+        let own = try await cli.object(["exec", "list", key, "--active"])
+        #expect((own["executions"] as? [Any])?.isEmpty == true)
+        #expect(Self.isNull(own["lastEndedAt"]))
     }
 
     @Test func interruptQueriesAndResources() async throws {
@@ -229,7 +231,7 @@ import Testing
         // all
         #expect(try await cli.object(["interrupt", key, "--all"])["interrupted"] as? [String] == [c])
         #expect(try await cli.array(["query", "list", key, "--active"]).isEmpty)
-        let statuses = try await cli.array(["exec", "list", key]).compactMap { $0["status"] as? String }
+        let statuses = try await cli.executions(["exec", "list", key]).compactMap { $0["status"] as? String }
         #expect(statuses == ["canceled", "canceled", "canceled", "finished"])
         // exactly one mode
         #expect(try await cli.run(["interrupt", key, "--json"]).status != 0)
@@ -285,7 +287,7 @@ import Testing
         }
 
         let cli = CLIDatabase(path: test.path)
-        let listed = try await cli.array(["exec", "list", "--abandoned"])
+        let listed = try await cli.executions(["exec", "list", "--abandoned"])
         #expect(Set(listed.compactMap { $0["operationId"] as? String }) == [abandoned.operationId, elsewhere.operationId])
         for execution in listed {
             #expect(execution["status"] as? String == "closed")
@@ -299,8 +301,16 @@ import Testing
 }
 
 extension CLIDatabase {
-    /// The ids of a JSON array of executions, in order.
+    /// The executions of `exec list --json`, the "executions" of its object.
+    fileprivate func executions(
+        _ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [[String: Any]] {
+        let listed = try await object(arguments, sourceLocation: sourceLocation)
+        return try #require(listed["executions"] as? [[String: Any]], "no executions array: \(listed)", sourceLocation: sourceLocation)
+    }
+
+    /// The ids of the executions of `exec list --json`, in order.
     fileprivate func ids(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String] {
-        try await array(arguments, sourceLocation: sourceLocation).compactMap { $0["operationId"] as? String }
+        try await executions(arguments, sourceLocation: sourceLocation).compactMap { $0["operationId"] as? String }
     }
 }
