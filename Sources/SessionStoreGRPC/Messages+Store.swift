@@ -216,3 +216,25 @@ extension Sessionstore_V1_GetSessionTreeResponse {
         truncated = tree.truncated || nodes.cut || edges.cut
     }
 }
+
+extension Sessionstore_V1_SessionTouch {
+    /// One key's answer of a batch touch; an unknown key (or another principal's) is
+    /// `RESULT_NOT_FOUND` with `INVALID_HANDLE.SESSION_NOT_FOUND`, as TouchSession fails.
+    init(_ touch: KeyTouch) {
+        self.init()
+        sessionKey = touch.key
+        switch touch.result {
+        case .live?:
+            result = .live
+            if let expireAt = touch.expireAt { self.expireAt = Google_Protobuf_Timestamp(expireAt) }
+        case .closed?: result = .closed
+        case .expired?: result = .expired
+        case .unknown?:
+            result = .notFound
+            errorCode = SessionStoreError.Code.sessionNotFound.rawValue
+        case nil:
+            result = .invalid
+            errorCode = touch.error?.code.rawValue ?? SessionStoreError.Code.handleFormat.rawValue
+        }
+    }
+}

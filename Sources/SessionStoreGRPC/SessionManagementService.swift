@@ -161,12 +161,30 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
         }
     }
 
+    public func touchSessionBatch(
+        request: Sessionstore_V1_TouchSessionBatchRequest, context: ServerContext
+    ) async throws -> Sessionstore_V1_TouchSessionBatchResponse {
+        try await calls.run { view, _ in
+            var response = Sessionstore_V1_TouchSessionBatchResponse()
+            response.results = try await view.touch(keys: request.sessionKeys).map(Sessionstore_V1_SessionTouch.init)
+            return response
+        }
+    }
+
     /// TouchSession's answer for `request`; an unknown key (or another principal's) is
-    /// `sessionNotFound`.
+    /// `sessionNotFound`. A request with `session_keys` is a batch, answered in `results`
+    /// as TouchSessionBatch answers it.
     private static func touch(
         _ request: Sessionstore_V1_TouchSessionRequest, on view: ScopedSessionStore
     ) async throws -> Sessionstore_V1_TouchSessionResponse {
         var response = Sessionstore_V1_TouchSessionResponse()
+        guard request.sessionKeys.isEmpty else {
+            guard request.sessionKey.isEmpty else {
+                throw SessionStoreError(code: .invalidRequest, message: "give session_key or session_keys, not both")
+            }
+            response.results = try await view.touch(keys: request.sessionKeys).map(Sessionstore_V1_SessionTouch.init)
+            return response
+        }
         switch try await view.touch(key: request.sessionKey) {
         case .live: response.result = .live
         case .closed: response.result = .closed

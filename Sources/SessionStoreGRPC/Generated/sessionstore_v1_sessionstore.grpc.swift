@@ -172,6 +172,19 @@ public enum Sessionstore_V1_SessionManagement: Sendable {
                 type: .bidirectionalStreaming
             )
         }
+        /// Namespace for "TouchSessionBatch" metadata.
+        public enum TouchSessionBatch: Sendable {
+            /// Request type for "TouchSessionBatch".
+            public typealias Input = Sessionstore_V1_TouchSessionBatchRequest
+            /// Response type for "TouchSessionBatch".
+            public typealias Output = Sessionstore_V1_TouchSessionBatchResponse
+            /// Descriptor for "TouchSessionBatch".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "sessionstore.v1.SessionManagement"),
+                method: "TouchSessionBatch",
+                type: .unary
+            )
+        }
         /// Namespace for "EndSession" metadata.
         public enum EndSession: Sendable {
             /// Request type for "EndSession".
@@ -249,6 +262,7 @@ public enum Sessionstore_V1_SessionManagement: Sendable {
             GetSessionTree.descriptor,
             TouchSession.descriptor,
             TouchSessions.descriptor,
+            TouchSessionBatch.descriptor,
             EndSession.descriptor,
             GetSessionStartNotification.descriptor,
             GetSessionStopNotification.descriptor,
@@ -453,8 +467,11 @@ extension Sessionstore_V1_SessionManagement {
         /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
         /// > connection: each request is answered, in order, as TouchSession answers it, without
         /// > the cost of a call per ping. A key the caller cannot see ends the call with the
-        /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
-        /// > its side, cancels, or the server drains (UNAVAILABLE).
+        /// > status TouchSession fails with (NOT_FOUND). A request with session_keys is a batch,
+        /// > answered in one response whose results hold one entry per key, as
+        /// > TouchSessionBatch answers it (a key the caller cannot see is that key's NOT_FOUND
+        /// > and does not end the call). The call ends when the client closes its side, cancels,
+        /// > or the server drains (UNAVAILABLE).
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Sessionstore_V1_TouchSessionRequest` messages.
@@ -467,6 +484,28 @@ extension Sessionstore_V1_SessionManagement {
             request: GRPCCore.StreamingServerRequest<Sessionstore_V1_TouchSessionRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Sessionstore_V1_TouchSessionResponse>
+
+        /// Handle the "TouchSessionBatch" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many pings in one message, as ZooKeeper's followers send the sessions their clients
+        /// > touched to the leader once per tick: up to 1,000 keys, each answered in order in one
+        /// > storage round (only sessions whose expiry bucket moves are written, together). A
+        /// > key that is unknown or another principal's answers RESULT_NOT_FOUND for itself
+        /// > alone; a malformed key answers RESULT_INVALID with its error code.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Sessionstore_V1_TouchSessionBatchRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Sessionstore_V1_TouchSessionBatchResponse` messages.
+        func touchSessionBatch(
+            request: GRPCCore.StreamingServerRequest<Sessionstore_V1_TouchSessionBatchRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Sessionstore_V1_TouchSessionBatchResponse>
 
         /// Handle the "EndSession" method.
         ///
@@ -744,8 +783,11 @@ extension Sessionstore_V1_SessionManagement {
         /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
         /// > connection: each request is answered, in order, as TouchSession answers it, without
         /// > the cost of a call per ping. A key the caller cannot see ends the call with the
-        /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
-        /// > its side, cancels, or the server drains (UNAVAILABLE).
+        /// > status TouchSession fails with (NOT_FOUND). A request with session_keys is a batch,
+        /// > answered in one response whose results hold one entry per key, as
+        /// > TouchSessionBatch answers it (a key the caller cannot see is that key's NOT_FOUND
+        /// > and does not end the call). The call ends when the client closes its side, cancels,
+        /// > or the server drains (UNAVAILABLE).
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Sessionstore_V1_TouchSessionRequest` messages.
@@ -758,6 +800,28 @@ extension Sessionstore_V1_SessionManagement {
             request: GRPCCore.StreamingServerRequest<Sessionstore_V1_TouchSessionRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Sessionstore_V1_TouchSessionResponse>
+
+        /// Handle the "TouchSessionBatch" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many pings in one message, as ZooKeeper's followers send the sessions their clients
+        /// > touched to the leader once per tick: up to 1,000 keys, each answered in order in one
+        /// > storage round (only sessions whose expiry bucket moves are written, together). A
+        /// > key that is unknown or another principal's answers RESULT_NOT_FOUND for itself
+        /// > alone; a malformed key answers RESULT_INVALID with its error code.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Sessionstore_V1_TouchSessionBatchRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Sessionstore_V1_TouchSessionBatchResponse` message.
+        func touchSessionBatch(
+            request: GRPCCore.ServerRequest<Sessionstore_V1_TouchSessionBatchRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Sessionstore_V1_TouchSessionBatchResponse>
 
         /// Handle the "EndSession" method.
         ///
@@ -1033,8 +1097,11 @@ extension Sessionstore_V1_SessionManagement {
         /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
         /// > connection: each request is answered, in order, as TouchSession answers it, without
         /// > the cost of a call per ping. A key the caller cannot see ends the call with the
-        /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
-        /// > its side, cancels, or the server drains (UNAVAILABLE).
+        /// > status TouchSession fails with (NOT_FOUND). A request with session_keys is a batch,
+        /// > answered in one response whose results hold one entry per key, as
+        /// > TouchSessionBatch answers it (a key the caller cannot see is that key's NOT_FOUND
+        /// > and does not end the call). The call ends when the client closes its side, cancels,
+        /// > or the server drains (UNAVAILABLE).
         ///
         /// - Parameters:
         ///   - request: A stream of `Sessionstore_V1_TouchSessionRequest` messages.
@@ -1048,6 +1115,28 @@ extension Sessionstore_V1_SessionManagement {
             response: GRPCCore.RPCWriter<Sessionstore_V1_TouchSessionResponse>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "TouchSessionBatch" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many pings in one message, as ZooKeeper's followers send the sessions their clients
+        /// > touched to the leader once per tick: up to 1,000 keys, each answered in order in one
+        /// > storage round (only sessions whose expiry bucket moves are written, together). A
+        /// > key that is unknown or another principal's answers RESULT_NOT_FOUND for itself
+        /// > alone; a malformed key answers RESULT_INVALID with its error code.
+        ///
+        /// - Parameters:
+        ///   - request: A `Sessionstore_V1_TouchSessionBatchRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Sessionstore_V1_TouchSessionBatchResponse` to respond with.
+        func touchSessionBatch(
+            request: Sessionstore_V1_TouchSessionBatchRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Sessionstore_V1_TouchSessionBatchResponse
 
         /// Handle the "EndSession" method.
         ///
@@ -1263,6 +1352,17 @@ extension Sessionstore_V1_SessionManagement.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Sessionstore_V1_SessionManagement.Method.TouchSessionBatch.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Sessionstore_V1_TouchSessionBatchRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Sessionstore_V1_TouchSessionBatchResponse>(),
+            handler: { request, context in
+                try await self.touchSessionBatch(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Sessionstore_V1_SessionManagement.Method.EndSession.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Sessionstore_V1_EndSessionRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Sessionstore_V1_EndSessionResponse>(),
@@ -1416,6 +1516,17 @@ extension Sessionstore_V1_SessionManagement.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Sessionstore_V1_TouchSessionResponse> {
         let response = try await self.touchSession(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func touchSessionBatch(
+        request: GRPCCore.StreamingServerRequest<Sessionstore_V1_TouchSessionBatchRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Sessionstore_V1_TouchSessionBatchResponse> {
+        let response = try await self.touchSessionBatch(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1612,6 +1723,19 @@ extension Sessionstore_V1_SessionManagement.SimpleServiceProtocol {
                 )
                 return [:]
             }
+        )
+    }
+
+    public func touchSessionBatch(
+        request: GRPCCore.ServerRequest<Sessionstore_V1_TouchSessionBatchRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Sessionstore_V1_TouchSessionBatchResponse> {
+        return GRPCCore.ServerResponse<Sessionstore_V1_TouchSessionBatchResponse>(
+            message: try await self.touchSessionBatch(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
         )
     }
 
@@ -1920,8 +2044,11 @@ extension Sessionstore_V1_SessionManagement {
         /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
         /// > connection: each request is answered, in order, as TouchSession answers it, without
         /// > the cost of a call per ping. A key the caller cannot see ends the call with the
-        /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
-        /// > its side, cancels, or the server drains (UNAVAILABLE).
+        /// > status TouchSession fails with (NOT_FOUND). A request with session_keys is a batch,
+        /// > answered in one response whose results hold one entry per key, as
+        /// > TouchSessionBatch answers it (a key the caller cannot see is that key's NOT_FOUND
+        /// > and does not end the call). The call ends when the client closes its side, cancels,
+        /// > or the server drains (UNAVAILABLE).
         ///
         /// - Parameters:
         ///   - request: A streaming request producing `Sessionstore_V1_TouchSessionRequest` messages.
@@ -1938,6 +2065,33 @@ extension Sessionstore_V1_SessionManagement {
             deserializer: some GRPCCore.MessageDeserializer<Sessionstore_V1_TouchSessionResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Sessionstore_V1_TouchSessionResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "TouchSessionBatch" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many pings in one message, as ZooKeeper's followers send the sessions their clients
+        /// > touched to the leader once per tick: up to 1,000 keys, each answered in order in one
+        /// > storage round (only sessions whose expiry bucket moves are written, together). A
+        /// > key that is unknown or another principal's answers RESULT_NOT_FOUND for itself
+        /// > alone; a malformed key answers RESULT_INVALID with its error code.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Sessionstore_V1_TouchSessionBatchRequest` message.
+        ///   - serializer: A serializer for `Sessionstore_V1_TouchSessionBatchRequest` messages.
+        ///   - deserializer: A deserializer for `Sessionstore_V1_TouchSessionBatchResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func touchSessionBatch<Result>(
+            request: GRPCCore.ClientRequest<Sessionstore_V1_TouchSessionBatchRequest>,
+            serializer: some GRPCCore.MessageSerializer<Sessionstore_V1_TouchSessionBatchRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Sessionstore_V1_TouchSessionBatchResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Sessionstore_V1_TouchSessionBatchResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "EndSession" method.
@@ -2393,8 +2547,11 @@ extension Sessionstore_V1_SessionManagement {
         /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
         /// > connection: each request is answered, in order, as TouchSession answers it, without
         /// > the cost of a call per ping. A key the caller cannot see ends the call with the
-        /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
-        /// > its side, cancels, or the server drains (UNAVAILABLE).
+        /// > status TouchSession fails with (NOT_FOUND). A request with session_keys is a batch,
+        /// > answered in one response whose results hold one entry per key, as
+        /// > TouchSessionBatch answers it (a key the caller cannot see is that key's NOT_FOUND
+        /// > and does not end the call). The call ends when the client closes its side, cancels,
+        /// > or the server drains (UNAVAILABLE).
         ///
         /// - Parameters:
         ///   - request: A streaming request producing `Sessionstore_V1_TouchSessionRequest` messages.
@@ -2415,6 +2572,44 @@ extension Sessionstore_V1_SessionManagement {
             try await self.client.bidirectionalStreaming(
                 request: request,
                 descriptor: Sessionstore_V1_SessionManagement.Method.TouchSessions.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "TouchSessionBatch" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many pings in one message, as ZooKeeper's followers send the sessions their clients
+        /// > touched to the leader once per tick: up to 1,000 keys, each answered in order in one
+        /// > storage round (only sessions whose expiry bucket moves are written, together). A
+        /// > key that is unknown or another principal's answers RESULT_NOT_FOUND for itself
+        /// > alone; a malformed key answers RESULT_INVALID with its error code.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Sessionstore_V1_TouchSessionBatchRequest` message.
+        ///   - serializer: A serializer for `Sessionstore_V1_TouchSessionBatchRequest` messages.
+        ///   - deserializer: A deserializer for `Sessionstore_V1_TouchSessionBatchResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func touchSessionBatch<Result>(
+            request: GRPCCore.ClientRequest<Sessionstore_V1_TouchSessionBatchRequest>,
+            serializer: some GRPCCore.MessageSerializer<Sessionstore_V1_TouchSessionBatchRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Sessionstore_V1_TouchSessionBatchResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Sessionstore_V1_TouchSessionBatchResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Sessionstore_V1_SessionManagement.Method.TouchSessionBatch.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -2867,8 +3062,11 @@ extension Sessionstore_V1_SessionManagement.ClientProtocol {
     /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
     /// > connection: each request is answered, in order, as TouchSession answers it, without
     /// > the cost of a call per ping. A key the caller cannot see ends the call with the
-    /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
-    /// > its side, cancels, or the server drains (UNAVAILABLE).
+    /// > status TouchSession fails with (NOT_FOUND). A request with session_keys is a batch,
+    /// > answered in one response whose results hold one entry per key, as
+    /// > TouchSessionBatch answers it (a key the caller cannot see is that key's NOT_FOUND
+    /// > and does not end the call). The call ends when the client closes its side, cancels,
+    /// > or the server drains (UNAVAILABLE).
     ///
     /// - Parameters:
     ///   - request: A streaming request producing `Sessionstore_V1_TouchSessionRequest` messages.
@@ -2886,6 +3084,39 @@ extension Sessionstore_V1_SessionManagement.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Sessionstore_V1_TouchSessionRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Sessionstore_V1_TouchSessionResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "TouchSessionBatch" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Many pings in one message, as ZooKeeper's followers send the sessions their clients
+    /// > touched to the leader once per tick: up to 1,000 keys, each answered in order in one
+    /// > storage round (only sessions whose expiry bucket moves are written, together). A
+    /// > key that is unknown or another principal's answers RESULT_NOT_FOUND for itself
+    /// > alone; a malformed key answers RESULT_INVALID with its error code.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Sessionstore_V1_TouchSessionBatchRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func touchSessionBatch<Result>(
+        request: GRPCCore.ClientRequest<Sessionstore_V1_TouchSessionBatchRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Sessionstore_V1_TouchSessionBatchResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.touchSessionBatch(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Sessionstore_V1_TouchSessionBatchRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Sessionstore_V1_TouchSessionBatchResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -3346,8 +3577,11 @@ extension Sessionstore_V1_SessionManagement.ClientProtocol {
     /// > ZooKeeper's pings over one long-lived call, as its clients send them over their
     /// > connection: each request is answered, in order, as TouchSession answers it, without
     /// > the cost of a call per ping. A key the caller cannot see ends the call with the
-    /// > status TouchSession fails with (NOT_FOUND). The call ends when the client closes
-    /// > its side, cancels, or the server drains (UNAVAILABLE).
+    /// > status TouchSession fails with (NOT_FOUND). A request with session_keys is a batch,
+    /// > answered in one response whose results hold one entry per key, as
+    /// > TouchSessionBatch answers it (a key the caller cannot see is that key's NOT_FOUND
+    /// > and does not end the call). The call ends when the client closes its side, cancels,
+    /// > or the server drains (UNAVAILABLE).
     ///
     /// - Parameters:
     ///   - metadata: Additional metadata to send, defaults to empty.
@@ -3369,6 +3603,43 @@ extension Sessionstore_V1_SessionManagement.ClientProtocol {
             producer: producer
         )
         return try await self.touchSessions(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "TouchSessionBatch" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Many pings in one message, as ZooKeeper's followers send the sessions their clients
+    /// > touched to the leader once per tick: up to 1,000 keys, each answered in order in one
+    /// > storage round (only sessions whose expiry bucket moves are written, together). A
+    /// > key that is unknown or another principal's answers RESULT_NOT_FOUND for itself
+    /// > alone; a malformed key answers RESULT_INVALID with its error code.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func touchSessionBatch<Result>(
+        _ message: Sessionstore_V1_TouchSessionBatchRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Sessionstore_V1_TouchSessionBatchResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Sessionstore_V1_TouchSessionBatchRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.touchSessionBatch(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -744,6 +744,10 @@ public nonisolated struct Sessionstore_V1_TouchSessionRequest: Sendable {
 
   public var sessionKey: String = String()
 
+  /// For TouchSessions: many keys in one message (then session_key is empty), answered
+  /// in the response's results.
+  public var sessionKeys: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -758,6 +762,9 @@ public nonisolated struct Sessionstore_V1_TouchSessionResponse: Sendable {
 
   /// True when result is RESULT_LIVE.
   public var live: Bool = false
+
+  /// For a request with session_keys: one entry per key, in the request's order.
+  public var results: [Sessionstore_V1_SessionTouch] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -808,6 +815,122 @@ public nonisolated struct Sessionstore_V1_TouchSessionResponse: Sendable {
     ]
 
   }
+
+  public init() {}
+}
+
+/// One key's answer in a batch touch.
+public nonisolated struct Sessionstore_V1_SessionTouch: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sessionKey: String = String()
+
+  public var result: Sessionstore_V1_SessionTouch.Result = .unspecified
+
+  /// Set when result is RESULT_LIVE and the session has a timeout.
+  public var expireAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_expireAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_expireAt = newValue}
+  }
+  /// Returns true if `expireAt` has been explicitly set.
+  public var hasExpireAt: Bool {self._expireAt != nil}
+  /// Clears the value of `expireAt`. Subsequent reads from it will return its default value.
+  public mutating func clearExpireAt() {self._expireAt = nil}
+
+  /// The store's code when result is RESULT_NOT_FOUND or RESULT_INVALID.
+  public var errorCode: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Result: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+
+    /// The session is live; expire_at is its expiry after the touch.
+    case live // = 1
+
+    /// The session has ended (closed or failed), or is closing.
+    case closed // = 2
+
+    /// The session went unused past its timeout.
+    case expired // = 3
+
+    /// No session has this key that the caller may see.
+    case notFound // = 4
+
+    /// The key is malformed; error_code says why (INVALID_HANDLE.FORMAT).
+    case invalid // = 5
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .live
+      case 2: self = .closed
+      case 3: self = .expired
+      case 4: self = .notFound
+      case 5: self = .invalid
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .live: return 1
+      case .closed: return 2
+      case .expired: return 3
+      case .notFound: return 4
+      case .invalid: return 5
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Sessionstore_V1_SessionTouch.Result] = [
+      .unspecified,
+      .live,
+      .closed,
+      .expired,
+      .notFound,
+      .invalid,
+    ]
+
+  }
+
+  public init() {}
+
+  fileprivate var _expireAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+public nonisolated struct Sessionstore_V1_TouchSessionBatchRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Up to 1,000 session keys; more are refused with INVALID_ARGUMENT (INVALID_ARGUMENT.LIMIT).
+  public var sessionKeys: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Sessionstore_V1_TouchSessionBatchResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// One entry per key, in the request's order.
+  public var results: [Sessionstore_V1_SessionTouch] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
@@ -2934,7 +3057,7 @@ nonisolated extension Sessionstore_V1_GetSessionTreeResponse: SwiftProtobuf.Mess
 
 nonisolated extension Sessionstore_V1_TouchSessionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TouchSessionRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_key\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_key\0\u{3}session_keys\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2943,6 +3066,7 @@ nonisolated extension Sessionstore_V1_TouchSessionRequest: SwiftProtobuf.Message
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.sessionKey) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.sessionKeys) }()
       default: break
       }
     }
@@ -2952,11 +3076,15 @@ nonisolated extension Sessionstore_V1_TouchSessionRequest: SwiftProtobuf.Message
     if !self.sessionKey.isEmpty {
       try visitor.visitSingularStringField(value: self.sessionKey, fieldNumber: 1)
     }
+    if !self.sessionKeys.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.sessionKeys, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Sessionstore_V1_TouchSessionRequest, rhs: Sessionstore_V1_TouchSessionRequest) -> Bool {
     if lhs.sessionKey != rhs.sessionKey {return false}
+    if lhs.sessionKeys != rhs.sessionKeys {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2964,7 +3092,7 @@ nonisolated extension Sessionstore_V1_TouchSessionRequest: SwiftProtobuf.Message
 
 nonisolated extension Sessionstore_V1_TouchSessionResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TouchSessionResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}result\0\u{1}live\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}result\0\u{1}live\0\u{1}results\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2974,6 +3102,7 @@ nonisolated extension Sessionstore_V1_TouchSessionResponse: SwiftProtobuf.Messag
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularEnumField(value: &self.result) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.live) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.results) }()
       default: break
       }
     }
@@ -2986,12 +3115,16 @@ nonisolated extension Sessionstore_V1_TouchSessionResponse: SwiftProtobuf.Messag
     if self.live != false {
       try visitor.visitSingularBoolField(value: self.live, fieldNumber: 2)
     }
+    if !self.results.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.results, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Sessionstore_V1_TouchSessionResponse, rhs: Sessionstore_V1_TouchSessionResponse) -> Bool {
     if lhs.result != rhs.result {return false}
     if lhs.live != rhs.live {return false}
+    if lhs.results != rhs.results {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2999,6 +3132,119 @@ nonisolated extension Sessionstore_V1_TouchSessionResponse: SwiftProtobuf.Messag
 
 nonisolated extension Sessionstore_V1_TouchSessionResponse.Result: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RESULT_UNSPECIFIED\0\u{1}RESULT_LIVE\0\u{1}RESULT_CLOSED\0\u{1}RESULT_EXPIRED\0")
+}
+
+nonisolated extension Sessionstore_V1_SessionTouch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SessionTouch"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_key\0\u{1}result\0\u{3}expire_at\0\u{3}error_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sessionKey) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.result) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._expireAt) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.errorCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.sessionKey.isEmpty {
+      try visitor.visitSingularStringField(value: self.sessionKey, fieldNumber: 1)
+    }
+    if self.result != .unspecified {
+      try visitor.visitSingularEnumField(value: self.result, fieldNumber: 2)
+    }
+    try { if let v = self._expireAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.errorCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.errorCode, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Sessionstore_V1_SessionTouch, rhs: Sessionstore_V1_SessionTouch) -> Bool {
+    if lhs.sessionKey != rhs.sessionKey {return false}
+    if lhs.result != rhs.result {return false}
+    if lhs._expireAt != rhs._expireAt {return false}
+    if lhs.errorCode != rhs.errorCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Sessionstore_V1_SessionTouch.Result: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RESULT_UNSPECIFIED\0\u{1}RESULT_LIVE\0\u{1}RESULT_CLOSED\0\u{1}RESULT_EXPIRED\0\u{1}RESULT_NOT_FOUND\0\u{1}RESULT_INVALID\0")
+}
+
+nonisolated extension Sessionstore_V1_TouchSessionBatchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TouchSessionBatchRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}session_keys\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.sessionKeys) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.sessionKeys.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.sessionKeys, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Sessionstore_V1_TouchSessionBatchRequest, rhs: Sessionstore_V1_TouchSessionBatchRequest) -> Bool {
+    if lhs.sessionKeys != rhs.sessionKeys {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Sessionstore_V1_TouchSessionBatchResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TouchSessionBatchResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}results\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.results) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.results.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.results, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Sessionstore_V1_TouchSessionBatchResponse, rhs: Sessionstore_V1_TouchSessionBatchResponse) -> Bool {
+    if lhs.results != rhs.results {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }
 
 nonisolated extension Sessionstore_V1_EndSessionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
