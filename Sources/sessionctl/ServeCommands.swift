@@ -144,9 +144,15 @@ struct WatchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Print sessions as they start and stop, from any process on the file, until interrupted.",
-        discussion: "No history: only sessions started or stopped after the command begins.")
+        discussion: """
+            No history: only sessions started or stopped after the command begins. Each line says when, \
+            start or stop, the session key, its data source and its user, and for a stop the end state \
+            (closed, expired or failed) and the reason. With --json, one object a line (JSON Lines): \
+            {"event": "start" or "stop", "seq", "at", "sessionKey", "dataSource", "userId", "state", \
+            "reason"}, with state and reason null for a start.
+            """)
 
-    @Option(name: .customLong("data-source")) var dataSource: String?
+    @Option(name: .customLong("data-source"), help: "Only sessions of this data source.") var dataSource: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -155,18 +161,68 @@ struct WatchCommand: AsyncParsableCommand {
             let dataSource = self.dataSource
             let stream = store.events(from: start, kinds: [EventKind.sessionStarted, EventKind.sessionEnded])
             for try await event in stream {
-                guard event.kind == EventKind.sessionStarted || event.kind == EventKind.sessionEnded,
-                    let key = event.sessionKey, let source = event.dataSource,
-                    dataSource == nil || dataSource == source
-                else { continue }
-                let change = event.kind == EventKind.sessionStarted ? "start" : "stop"
+                guard let change = WatchedChange(event), dataSource == nil || dataSource == change.dataSource else { continue }
                 if global.json {
-                    try global.output.printJSON(["event": change, "sessionKey": key, "dataSource": source, "seq": "\(event.seq)"])
+                    try global.output.printJSON(change)
                 } else {
-                    Output.printLine("\(event.at.iso8601)  \(change.padding(toLength: 5, withPad: " ", startingAt: 0))  \(key)  \(source)")
+                    Output.printLine(change.line)
                 }
             }
         }
+    }
+}
+
+/// A session starting or stopping, as `watch` prints it.
+struct WatchedChange: Encodable {
+    let event: String
+    let seq: Int64
+    let at: Timestamp
+    let sessionKey: String
+    let dataSource: String
+    let userId: String?
+    /// The end state and its reason, for a stop.
+    let state: String?
+    let reason: String?
+
+    /// The change an event records; `nil` for other events.
+    init?(_ event: StoreEvent) {
+        let stopped = event.kind == EventKind.sessionEnded
+        guard stopped || event.kind == EventKind.sessionStarted, let key = event.sessionKey, let source = event.dataSource
+        else { return nil }
+        self.event = stopped ? "stop" : "start"
+        seq = event.seq
+        at = event.at
+        sessionKey = key
+        dataSource = source
+        userId = event.userId
+        state = stopped ? event.payload["state"] : nil
+        reason = stopped ? event.payload["reason"] : nil
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case event, seq, at, sessionKey, dataSource, userId, state, reason
+    }
+
+    /// Every key on every line, absent values as null.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(event, forKey: .event)
+        try container.encode(seq, forKey: .seq)
+        try container.encode(at, forKey: .at)
+        try container.encode(sessionKey, forKey: .sessionKey)
+        try container.encode(dataSource, forKey: .dataSource)
+        try container.encode(userId, forKey: .userId)
+        try container.encode(state, forKey: .state)
+        try container.encode(reason, forKey: .reason)
+    }
+
+    /// `AT  start  KEY  SOURCE  USER`, and for a stop `  STATE (REASON)` after it.
+    var line: String {
+        var line = "\(at.iso8601)  \(event.padding(toLength: 5, withPad: " ", startingAt: 0))  \(sessionKey)  \(dataSource)  \(userId ?? "-")"
+        if event == "stop" {
+            line += "  \(state ?? "-") (\(reason ?? "-"))"
+        }
+        return line
     }
 }
 

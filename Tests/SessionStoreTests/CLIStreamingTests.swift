@@ -10,6 +10,7 @@ import Testing
         #expect(try await Sessionctl.run(["init", "--db", path]).status == 0)
 
         let watch = try await SpawnedSessionctl(["watch", "--data-source", "ds1", "--json", "--db", path])
+        let watchText = try await SpawnedSessionctl(["watch", "--data-source", "ds1", "--db", path])
         let follow = try await SpawnedSessionctl(["events", "--follow", "--json", "--db", path])
         // Both print nothing until something happens; give them a moment to subscribe.
         try await Task.sleep(for: .milliseconds(500))
@@ -21,17 +22,31 @@ import Testing
         #expect(try await Sessionctl.run(["close", key, "--db", path]).status == 0)
 
         #expect(await watch.waitForLines(atLeast: 2, within: .seconds(30)))
+        #expect(await watchText.waitForLines(atLeast: 2, within: .seconds(30)))
         #expect(await follow.waitForLines(atLeast: 3, within: .seconds(30)))
         kill(watch.pid, SIGTERM)
+        kill(watchText.pid, SIGTERM)
         kill(follow.pid, SIGTERM)
         _ = await watch.exit(within: .seconds(10))
+        _ = await watchText.exit(within: .seconds(10))
         _ = await follow.exit(within: .seconds(10))
 
+        // The text names the user, and for the stop the end state and the reason.
+        let text = await watchText.completeLines()
+        #expect(text.count == 2, "\(text)")
+        #expect(text.first?.hasSuffix("  start  \(key)  ds1  ada") == true, "\(text)")
+        #expect(text.last?.hasSuffix("  stop   \(key)  ds1  ada  closed (closed by client)") == true, "\(text)")
+
         let notifications = try await watch.completeLines().map {
-            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
-        #expect(notifications.map { $0["event"] } == ["start", "stop"])
-        #expect(notifications.allSatisfy { $0["sessionKey"] == key && $0["dataSource"] == "ds1" })
+        #expect(notifications.map { $0["event"] as? String } == ["start", "stop"])
+        #expect(notifications.allSatisfy { $0["sessionKey"] as? String == key && $0["dataSource"] as? String == "ds1" })
+        // Who, and for the stop how it ended and why; seq a number.
+        #expect(notifications.allSatisfy { $0["userId"] as? String == "ada" && $0["seq"] is Int })
+        #expect(notifications.first?["state"] is NSNull && notifications.first?["reason"] is NSNull)
+        #expect(notifications.last?["state"] as? String == "closed")
+        #expect(notifications.last?["reason"] as? String == "closed by client")
 
         let events = try await follow.completeLines().map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
@@ -56,4 +71,6 @@ import Testing
         #expect(frame.stdout.contains("session.started"))
         #expect(try await Sessionctl.run(["top", "--once", "--interval", "0s", "--db", path]).status == 64)
     }
+
+
 }
