@@ -5,9 +5,12 @@ import ServiceLifecycle
 import SessionStore
 import SessionStoreGRPC
 
-/// A logger writing to stderr at `level` and above, for commands that run for a while.
-func commandLogger(_ label: String, level: Logger.Level) -> Logger {
-    var logger = Logger(label: label, factory: { StreamLogHandler.standardError(label: $0) })
+/// A logger writing to stderr at `level` and above, for commands that run for a while:
+/// text lines, or with `json` one JSON object a line (``JSONLogHandler``).
+func commandLogger(_ label: String, level: Logger.Level, json: Bool) -> Logger {
+    var logger = Logger(label: label) { label -> any LogHandler in
+        json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+    }
     logger.logLevel = level
     return logger
 }
@@ -54,7 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
             drains — no new calls, streams end with UNAVAILABLE, calls in flight finish — the store closes \
             cleanly, and a last log line says so. At the default level, info, the log shows serve's own lines \
             (serving, what recovery found, the clean stop) and the store's warnings (a failed sweep, the \
-            storm guard); debug adds a line per session opened, refused or ended and per maintenance pass.
+            storm guard); debug adds a line per session opened, refused or ended and per maintenance pass. \
+            With --json each log line is one JSON object (JSON Lines) on stderr: {"timestamp","level",\
+            "label","message","metadata"}; stdout stays empty.
             """)
 
     @Option(help: "The lowest level logged.")
@@ -70,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let listen = try network.configuration()
         let metricsAddress = try metrics.map { try MetricsEndpoint.address($0, insecure: network.insecure) }
-        let logger = commandLogger("sessionctl.serve", level: logLevel)
+        let logger = commandLogger("sessionctl.serve", level: logLevel, json: global.json)
         // Before the store and the gRPC server are made: both take the bootstrapped factory.
         let registry = metricsAddress.map { _ in ServeExposition.bootstrap() }
         let openFiles = OpenFileLimit.raise()
