@@ -72,5 +72,30 @@ import Testing
         #expect(try await Sessionctl.run(["top", "--once", "--interval", "0s", "--db", path]).status == 64)
     }
 
+    /// Into a file (not a terminal) top writes no screen escapes: frames one after the
+    /// other, a blank line apart; Ctrl-C still stops it.
+    @Test func topIntoAFileWritesFramesABlankLineApart() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("top.sqlite")
+        #expect(try await Sessionctl.run(["init", "--db", path]).status == 0)
+        let outputPath = directory.path("top.out")
+        let top = try await SpawnedSessionctl(["top", "--interval", "100ms", "--db", path], standardOutputPath: outputPath)
+        let heading = "sessionctl top — "
+        func written() -> String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while written().components(separatedBy: heading).count < 4, top.isRunning, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(kill(top.pid, SIGINT) == 0)
+        #expect(await top.exit(within: .seconds(30))?.shellStatus == 130)
 
+        let text = written()
+        let frames = text.components(separatedBy: heading).count - 1
+        #expect(frames >= 3, "\(text)")
+        #expect(!text.contains("\u{1B}"), "screen escapes in a file: \(text.debugDescription.prefix(300))")
+        #expect(text.hasPrefix(heading))
+        // Every frame after the first follows a blank line.
+        #expect(text.components(separatedBy: "\n\n" + heading).count - 1 == frames - 1, "\(text)")
+        #expect(text.hasSuffix("\n\n"))
+    }
 }
