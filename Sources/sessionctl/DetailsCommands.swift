@@ -109,27 +109,46 @@ struct TreeCommand: AsyncParsableCommand {
 
 struct EventsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "events", abstract: "Print the event log, oldest first.",
+        commandName: "events", abstract: "Print the event log, oldest first, or its last events (--tail).",
         discussion: """
             One run prints at most 10000 events. To read further, run again with --since set to the \
-            last sequence number printed (the SEQ column, or "seq" with --json); when a page is full \
-            the text output ends with that command's --since on stderr. With --json: one array of events \
+            last sequence number printed (the SEQ column, or "seq" with --json); when events were left \
+            out, the text output ends with a line on stderr saying how many, and for a page cut by \
+            --limit the --since that reads on. --tail N prints the last N events, oldest of them first \
+            (with --follow, then the new ones). With --json: one array of events \
             ({"seq","at","kind","sessionKey","userId","dataSource","operationId","payload"}, absent fields \
             null, the payload's numeric fields as numbers); with --follow, one event object a line (JSON Lines).
             """)
 
     @Option(help: "Only events after this sequence number (the last one of the previous page).") var since: Int64 = 0
-    @Option(help: "Only events of this session key.") var session: String?
+    @Option(name: .customLong("session-key"), help: ArgumentHelp("Only events of this session.", valueName: "KEY"))
+    var sessionKey: String?
+    @Option(name: .customLong("session"), help: ArgumentHelp("The older name of --session-key.", visibility: .hidden))
+    var sessionKeyAlias: String?
     @Option(help: "Only events of this kind, e.g. session.ended.") var kind: String?
-    @Option(parsing: .unconditional, help: "At most this many events, 1 to 10000.") var limit = 100
+    @Option(parsing: .unconditional, help: "At most this many events, 1 to 10000 (default: 100).") var limit: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only the last N events, 1 to 10000, oldest of them first.", valueName: "N"))
+    var tail: Int?
     @Flag(help: "Keep printing new events as they are committed, one a line, until interrupted.") var follow = false
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let filter = EventFilter(sessionKey: session, kind: kind.map(EventKind.init(rawValue:)))
+    func validate() throws {
+        if sessionKey != nil && sessionKeyAlias != nil { throw ValidationError("give --session-key once") }
+        if limit != nil && tail != nil { throw ValidationError("give --limit or --tail, not both") }
+        if let tail, !(1...10_000).contains(tail) { throw ValidationError("--tail takes 1 to 10000, not \(tail)") }
+    }
+
+        let filter = EventFilter(sessionKey: sessionKey ?? sessionKeyAlias, kind: kind.map(EventKind.init(rawValue:)))
         if follow {
             try await withStoreUntilStopped(global) { store in
                 for try await event in store.events(from: since, kinds: filter.kind.map { [$0] }) {
+                var since = self.since
+                if let tail {
+                    let last = try await store.listLastEvents(after: since, limit: tail, filter: filter)
+                    try last.forEach(global.output.printEventLine)
+                    since = last.last?.seq ?? since
+                }
                     if let session = filter.sessionKey, event.sessionKey != session.lowercased() { continue }
                     if let kind = filter.kind, event.kind != kind { continue }
                     try global.output.printEventLine(event)
@@ -137,12 +156,12 @@ struct EventsCommand: AsyncParsableCommand {
             }
             return
         }
-        let events = try await withStore(global) { try await $0.listEvents(after: since, limit: limit, filter: filter) }
-        try global.output.printEvents(events)
-        if !global.json, events.count == limit, let last = events.last {
-            FileHandle.standardError.write(Data("more events may follow: --since \(last.seq)\n".utf8))
+        let (events, omitted) = try await withStore(global) { store in
+            try await EventsPage.read(store, since: since, limit: limit, tail: tail, filter: filter, counting: !global.json)
         }
     }
+        try global.output.printEvents(events)
+        omitted.map(ListingNote.print)
 }
 
 struct ConfigCommand: AsyncParsableCommand {

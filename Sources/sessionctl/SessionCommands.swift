@@ -98,32 +98,37 @@ struct GetCommand: AsyncParsableCommand {
 
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List sessions, oldest first.")
+        commandName: "list", abstract: "List sessions, newest first (or as --sort says).",
+        discussion: """
+            Each order is read from an index, so a page costs what it shows. When --limit cuts the \
+            listing, a line on stderr says how many sessions were not shown (text output only).
+            """)
 
     @Option(help: "live, ended, all, or one state (idle, active, closing, closed, expired, failed).") var state = "live"
-    @Option var user: String?
-    @Option(name: .customLong("data-source")) var dataSource: String?
-    @Option(parsing: .unconditional) var limit = 100
+    @Option(help: "Only this user's sessions.") var user: String?
+    @Option(name: .customLong("data-source"), help: "Only the sessions of this data source.") var dataSource: String?
+    @Option(
+        help: ArgumentHelp(
+            """
+            newest (the default), created (oldest first), expires (soonest expiry first, then the sessions \
+            without one in creation order) or user (by user id, each user's oldest first).
+            """, valueName: "ORDER"))
+    var sort: ListSort = .newest
+    @Option(parsing: .unconditional, help: "At most this many sessions, 1 to 10000.") var limit = 100
     @OptionGroup var global: GlobalOptions
 
+    func validate() throws {
+        _ = try parseStates(state)
+    }
+
     func run() async throws {
-        let states: SessionFilter.States
-        switch state {
-        case "live": states = .live
-        case "ended": states = .ended
-        case "all": states = .all
-        default:
-            guard let only = SessionState(rawValue: state) else {
-                throw ValidationError("--state takes live, ended, all or a state name; not \(state.debugDescription)")
-            }
-            states = .only(only)
-        }
-        let filter = SessionFilter(states: states, userId: user, dataSource: dataSource, limit: limit)
-        // A listing shows other users' sessions: their secrets are redacted.
-        let sessions = try await withStore(global) { store in
-            try await store.listSessions(filter).map(store.redaction.session)
+        var filter = SessionFilter(states: try parseStates(state), userId: user, dataSource: dataSource, limit: limit)
+        filter.order = sort.order
+        let (sessions, omitted) = try await withStore(global) { store in
+            try await listSessions(store, filter, counting: !global.json, hint: "--limit \(limit)")
         }
         try global.output.printSessions(sessions)
+        omitted.map(ListingNote.print)
     }
 }
 
@@ -137,11 +142,16 @@ struct CurrentCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let sessions = try await withStore(global) { store in
-            try await store.listCurrentSessions(dataSource: dataSource).map(store.redaction.session)
+        let filter = SessionFilter(states: .live, dataSource: dataSource, limit: Self.limit)
+        let (sessions, omitted) = try await withStore(global) { store in
+            try await listSessions(store, filter, counting: !global.json, hint: "current prints at most \(Self.limit); narrow with --data-source")
         }
         try global.output.printSessions(sessions)
+        omitted.map(ListingNote.print)
     }
+
+    /// The most sessions one run prints (the most one listing returns).
+    static let limit = 10_000
 }
 
 struct TouchCommand: AsyncParsableCommand {
