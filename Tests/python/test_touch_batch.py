@@ -102,3 +102,28 @@ def test_batches_over_one_touch_sessions_call_and_the_limit(server, sessions):
                  grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT.REQUEST")
     assert database_state(server.db) == before
     assert sessions.TouchSessionBatch(pb.TouchSessionBatchRequest()).results == []
+
+
+def test_a_coalescing_client_renews_many_sessions_with_one_call_per_interval(server, sessions):
+    from touch_coalescer import TouchCoalescer
+
+    keys = open_sessions(sessions, 50, timeout_s=3, user="ada")
+    ended = open_sessions(sessions, 1, timeout_s=3, user="ada")[0]
+    sessions.EndSession(pb.EndSessionRequest(session_key=ended))
+    gone = []
+    coalescer = TouchCoalescer(sessions, interval=0.5, on_gone=gone.append)
+    coalescer.start()
+    try:
+        # Requests touch the sessions many times for longer than their timeout.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            for key in keys + [ended]:
+                coalescer.touched(key)
+            time.sleep(0.05)
+    finally:
+        coalescer.stop()
+    # Every session outlived its 3 s timeout, renewed by about one call per interval.
+    answers = [sessions.TouchSession(pb.TouchSessionRequest(session_key=key)) for key in keys]
+    assert all(a.live for a in answers)
+    assert 5 <= coalescer.batches_sent <= 15, coalescer.batches_sent
+    assert gone and all(a.session_key == ended and a.result == R.RESULT_CLOSED for a in gone)
