@@ -58,7 +58,7 @@ rm -f "$out"/*.swift
     base64 -w 100 "$descriptors" | sed 's/^/        /'
     echo '        """'
     echo "}"
-} > "$out/FileDescriptorSet.swift"
+} > "$out/FileDescriptorSet.pb.swift"
 (cd Protos && sha256sum "${protos[@]}") > "$out/Protos.sha256"
 echo "generated into $out:"
 ls "$out"
