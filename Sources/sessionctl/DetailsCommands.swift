@@ -132,23 +132,23 @@ struct EventsCommand: AsyncParsableCommand {
     @Flag(help: "Keep printing new events as they are committed, one a line, until interrupted.") var follow = false
     @OptionGroup var global: GlobalOptions
 
-    func run() async throws {
     func validate() throws {
         if sessionKey != nil && sessionKeyAlias != nil { throw ValidationError("give --session-key once") }
         if limit != nil && tail != nil { throw ValidationError("give --limit or --tail, not both") }
         if let tail, !(1...10_000).contains(tail) { throw ValidationError("--tail takes 1 to 10000, not \(tail)") }
     }
 
+    func run() async throws {
         let filter = EventFilter(sessionKey: sessionKey ?? sessionKeyAlias, kind: kind.map(EventKind.init(rawValue:)))
         if follow {
             try await withStoreUntilStopped(global) { store in
-                for try await event in store.events(from: since, kinds: filter.kind.map { [$0] }) {
                 var since = self.since
                 if let tail {
                     let last = try await store.listLastEvents(after: since, limit: tail, filter: filter)
                     try last.forEach(global.output.printEventLine)
                     since = last.last?.seq ?? since
                 }
+                for try await event in store.events(from: since, kinds: filter.kind.map { [$0] }) {
                     if let session = filter.sessionKey, event.sessionKey != session.lowercased() { continue }
                     if let kind = filter.kind, event.kind != kind { continue }
                     try global.output.printEventLine(event)
@@ -159,9 +159,9 @@ struct EventsCommand: AsyncParsableCommand {
         let (events, omitted) = try await withStore(global) { store in
             try await EventsPage.read(store, since: since, limit: limit, tail: tail, filter: filter, counting: !global.json)
         }
-    }
         try global.output.printEvents(events)
         omitted.map(ListingNote.print)
+    }
 }
 
 struct ConfigCommand: AsyncParsableCommand {
