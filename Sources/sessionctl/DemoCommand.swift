@@ -277,7 +277,7 @@ struct DemoCommand: AsyncParsableCommand {
         for line in [
             "  sessionctl\(db) top                          a live view (Ctrl-C to leave)",
             "  sessionctl\(db) list --state all             every session, ended ones too",
-            "  sessionctl\(db) events --session \(sessionKey)   one session's story",
+            "  sessionctl\(db) events --session-key \(sessionKey)   one session's story",
             "  sessionctl\(db) serve --listen 127.0.0.1:50051   the gRPC API; clients in any language",
             "  the Python client and grpcurl examples: docs/grpc.md",
         ] {

@@ -39,7 +39,8 @@ struct DetailsCommand: AsyncParsableCommand {
 
 struct ConfCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "conf", abstract: "Change a session's configuration.", subcommands: [Set.self])
+        commandName: "conf", abstract: "Change a session's config, the settings its client keeps with it (not the store's options).",
+        subcommands: [Set.self])
 
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -164,13 +165,21 @@ struct EventsCommand: AsyncParsableCommand {
     }
 }
 
-struct ConfigCommand: AsyncParsableCommand {
+struct OptionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "config", abstract: "Print every configuration option with its current value and default.")
+        commandName: "options", abstract: "Print every store option with its current value and default.",
+        discussion: """
+            Store options configure the store a command opens: set one for a command with --set NAME=VALUE, \
+            or several from a JSON file with --options-file FILE. They are not a session's config (`conf`).
+            """)
 
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
+        try Self.printOptions(global)
+    }
+
+    static func printOptions(_ global: GlobalOptions) throws {
         let current = try global.makeConfiguration()
         let defaults = SessionStoreConfiguration()
         let rows = SessionStoreConfiguration.options.map { option in
@@ -182,6 +191,18 @@ struct ConfigCommand: AsyncParsableCommand {
             try global.output.printJSON(rows)
         } else {
             global.output.printTable(["OPTION", "VALUE", "DEFAULT", "MEANING"], rows.map { [$0.name, $0.value, $0.defaultValue, $0.summary] })
+        }
+    }
+
+    /// `config`, the older name of `options`: still accepted, not listed.
+    struct Alias: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "config", abstract: OptionsCommand.configuration.abstract, shouldDisplay: false)
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try OptionsCommand.printOptions(global)
         }
     }
 

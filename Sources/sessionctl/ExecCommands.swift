@@ -61,28 +61,18 @@ struct ExecCommand: AsyncParsableCommand {
 
     struct SetStatus: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "set", abstract: "Move an execution to STATUS: started, analyzed, ready, finished, failed, canceled or closed.")
+            commandName: "set",
+            abstract: "Move an execution to STATUS: started, analyzed, readyForExecution, finished, failed, canceled or closed.")
 
         @Argument var key: String
         @Argument(help: "The operation id.") var operationId: String
-        @Argument var status: String
+        @Argument(help: ArgumentHelp("The status, named as the execution prints it.", valueName: "status")) var status: StatusName
         @Option(help: "The failure's message, with failed.") var error: String?
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let target: ExecutionStatus
-            switch status {
-            case "ready": target = .readyForExecution
-            case "timed-out": target = .timedOut
-            default:
-                guard let parsed = ExecutionStatus(rawValue: status) else {
-                    throw ValidationError(
-                        "STATUS is one of started, analyzed, ready, finished, failed, canceled, closed; not \(status.debugDescription)")
-                }
-                target = parsed
-            }
             let execution = try await withStore(global) {
-                try await $0.setExecutionStatus(key: key, operationId: operationId, to: target, error: error)
+                try await $0.setExecutionStatus(key: key, operationId: operationId, to: status.status, error: error)
             }
             try global.output.printExecution(execution)
         }
@@ -275,5 +265,26 @@ private struct ExecutionList: Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(executions, forKey: .executions)
         try container.encode(lastEndedAt, forKey: .lastEndedAt)
+    }
+}
+
+/// An execution status as `exec set` takes it: its name as every output prints it
+/// (`readyForExecution`), or the older shorthands `ready` and `timed-out`.
+struct StatusName: ExpressibleByArgument {
+    let status: ExecutionStatus
+
+    init?(argument: String) {
+        switch argument {
+        case "ready": status = .readyForExecution
+        case "timed-out": status = .timedOut
+        default:
+            guard let status = ExecutionStatus(rawValue: argument) else { return nil }
+            self.status = status
+        }
+    }
+
+    /// The statuses a client moves an execution to (the store sets the others itself).
+    static var allValueStrings: [String] {
+        [ExecutionStatus.started, .analyzed, .readyForExecution, .finished, .failed, .canceled, .closed].map(\.rawValue)
     }
 }

@@ -12,10 +12,15 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(
         name: .customLong("set"), parsing: .unconditionalSingleValue,
-        help: ArgumentHelp("Set a configuration option for this command (repeatable); `sessionctl config` lists them.", valueName: "NAME=VALUE"))
+        help: ArgumentHelp("Set a store option for this command (repeatable); `sessionctl options` lists them.", valueName: "NAME=VALUE"))
     var settings: [String] = []
 
-    @Option(name: .customLong("config"), help: ArgumentHelp("A JSON file of configuration options: {\"NAME\": VALUE, ...}.", valueName: "FILE"))
+    @Option(
+        name: .customLong("options-file"),
+        help: ArgumentHelp("A JSON file of store options, {\"NAME\": VALUE, ...}, applied before --set.", valueName: "FILE"))
+    var optionsFile: String?
+
+    @Option(name: .customLong("config"), help: ArgumentHelp("The older name of --options-file.", valueName: "FILE", visibility: .hidden))
     var configFile: String?
 
     var databasePath: String {
@@ -24,8 +29,8 @@ struct GlobalOptions: ParsableArguments {
 
     var output: Output { Output(json: json) }
 
-    /// The configuration from `--config` then `--set`, in that order; a bad name or value
-    /// is a usage error naming it.
+    /// The configuration from `--options-file` then `--set`, in that order; a bad name or
+    /// value is a usage error naming it.
     func makeConfiguration() throws -> SessionStoreConfiguration {
         var configuration = SessionStoreConfiguration()
         do {
@@ -45,7 +50,8 @@ struct GlobalOptions: ParsableArguments {
     }
 
     private func fileSettings() throws -> [(String, String)] {
-        guard let configFile else { return [] }
+        if optionsFile != nil && configFile != nil { throw ValidationError("give --options-file once") }
+        guard let configFile = optionsFile ?? configFile else { return [] }
         guard let data = FileManager.default.contents(atPath: configFile) else {
             throw ValidationError("cannot read configuration file \(configFile)")
         }
@@ -57,7 +63,7 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
-/// One value of a `--config` file, as the text `--set` would take.
+/// One value of an `--options-file`, as the text `--set` would take.
 private struct SettingValue: Decodable {
     let text: String
 

@@ -15,13 +15,24 @@ struct ReleasesCommand: AsyncParsableCommand {
             "createdAt","reason"}, absent fields null); with --follow, one release object a line (JSON Lines).
             """)
 
-    @Option(help: "The durable subscription's name (its acknowledged position is kept under it).") var subscription: String
+    @Argument(help: ArgumentHelp("The durable subscription's name (its acknowledged position is kept under it).", valueName: "name"))
+    var name: String?
+    @Option(name: .customLong("subscription"), help: ArgumentHelp("The older way to give NAME.", visibility: .hidden))
+    var subscriptionOption: String?
     @Flag(help: "Acknowledge the printed releases.") var ack = false
     @Flag(help: "Keep printing new releases until interrupted.") var follow = false
     @Option(help: "Without --follow, at most this many releases.") var limit = 1000
     @OptionGroup var global: GlobalOptions
 
+    /// The subscription, given as NAME (as `subscribe` takes it) or, as before, --subscription.
+    private var subscription: String { name ?? subscriptionOption ?? "" }
+
+    func validate() throws {
+        guard (name == nil) != (subscriptionOption == nil) else { throw ValidationError("give the subscription's NAME once") }
+    }
+
     func run() async throws {
+        let subscription = self.subscription
         try await withStoreUntilStopped(global) { store in
             let releases = try store.resourceReleases(subscription: subscription)
             try await ConsumerOutput<ResourceReleases>(

@@ -16,7 +16,7 @@ struct OpenCommand: AsyncParsableCommand {
     @Option(name: .customLong("utc-offset"), parsing: .unconditional, help: "Offset from UTC in seconds; negative west of UTC.")
     var utcOffset: Int64 = 0
     @Option(name: .customLong("detail"), help: ArgumentHelp("A detail (repeatable).", valueName: "K=V")) var details: [String] = []
-    @Option(name: .customLong("conf"), help: ArgumentHelp("A config value (repeatable).", valueName: "K=V")) var config: [String] = []
+    @Option(name: .customLong("conf"), help: ArgumentHelp("A value of the session's config (repeatable).", valueName: "K=V")) var config: [String] = []
     @Option(name: .customLong("associate"), help: ArgumentHelp("Key of a live session to link as a child (repeatable).", valueName: "KEY")) var associates: [String] = []
     @Option(name: .customLong("client-address")) var clientAddress: String?
     @Option(help: "Act as this user (the impersonation policy decides).") var impersonate: String?

@@ -1,6 +1,6 @@
 import SessionStoreSQLite
 
-/// The configuration options by name, as `sessionctl --set NAME=VALUE`, a `--config`
+/// The configuration options by name, as `sessionctl --set NAME=VALUE`, an `--options-file`
 /// JSON file, or a service's own settings set them.
 ///
 /// ```swift
