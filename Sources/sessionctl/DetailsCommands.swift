@@ -10,7 +10,7 @@ struct DetailsCommand: AsyncParsableCommand {
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Insert or replace details, then print the session.")
 
-        @Argument var key: String
+        @Argument(help: "The session key.") var key: String
         @Argument(help: ArgumentHelp("Details to set.", valueName: "K=V")) var pairs: [String]
         @OptionGroup var global: GlobalOptions
 
@@ -25,7 +25,7 @@ struct DetailsCommand: AsyncParsableCommand {
     struct Unset: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove details by name, then print the session.")
 
-        @Argument var key: String
+        @Argument(help: "The session key.") var key: String
         @Argument(help: ArgumentHelp("Detail names to remove.", valueName: "K")) var names: [String]
         @OptionGroup var global: GlobalOptions
 
@@ -46,7 +46,7 @@ struct ConfCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set config values; each change is recorded as an event. Prints the session.")
 
-        @Argument var key: String
+        @Argument(help: "The session key.") var key: String
         @Argument(help: ArgumentHelp("Values to set.", valueName: "K=V")) var pairs: [String]
         @OptionGroup var global: GlobalOptions
 
@@ -63,8 +63,8 @@ struct IdentifierCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "identifier", abstract: "Replace a session's identifier, then print the session.")
 
-    @Argument var key: String
-    @Argument var value: String
+    @Argument(help: "The session key.") var key: String
+    @Argument(help: "The new identifier.") var value: String
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -78,8 +78,8 @@ struct LinkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "link", abstract: "Link CHILD under PARENT; a link that would make a cycle is refused.")
 
-    @Argument var parent: String
-    @Argument var child: String
+    @Argument(help: "The parent session's key.") var parent: String
+    @Argument(help: "The child session's key.") var child: String
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -99,7 +99,7 @@ struct TreeCommand: AsyncParsableCommand {
             at max-tree-nodes sessions; a cut-off tree says so on stderr ("truncated": true with --json).
             """)
 
-    @Argument var key: String
+    @Argument(help: "The key of the session at the root.") var key: String
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {

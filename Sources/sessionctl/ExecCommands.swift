@@ -20,7 +20,7 @@ struct ExecCommand: AsyncParsableCommand {
         @Argument(help: "The session key.") var key: String
         @Option(name: .customLong("operation-id"), help: "A UUID; generated when absent.") var operationId: String?
         @Option(name: .customLong("tag"), help: "A tag (repeatable).") var tags: [String] = []
-        @Option var statement: String?
+        @Option(help: "The statement the execution runs (at most max-payload-bytes).") var statement: String?
         @Option(help: "The client's request, stored as its UTF-8 bytes (at most max-payload-bytes).") var request: String?
         @Flag(help: "Whether a client may reattach after detaching.") var reattachable = false
         @Option(help: "The execution's own timeout, e.g. 30s.") var timeout: String?
@@ -46,7 +46,7 @@ struct ExecCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print one execution with its request: JSON (the request as Base64), or its fields one a line.")
 
-        @Argument var key: String
+        @Argument(help: "The session key.") var key: String
         @Argument(help: "The operation id.") var operationId: String
         @OptionGroup var global: GlobalOptions
 
@@ -64,7 +64,7 @@ struct ExecCommand: AsyncParsableCommand {
             commandName: "set",
             abstract: "Move an execution to STATUS: started, analyzed, readyForExecution, finished, failed, canceled or closed.")
 
-        @Argument var key: String
+        @Argument(help: "The session key.") var key: String
         @Argument(help: "The operation id.") var operationId: String
         @Argument(help: ArgumentHelp("The status, named as the execution prints it.", valueName: "status")) var status: StatusName
         @Option(help: "The failure's message, with failed.") var error: String?
@@ -81,8 +81,8 @@ struct ExecCommand: AsyncParsableCommand {
     struct Attach: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Reattach a client to an execution.")
 
-        @Argument var key: String
-        @Argument var operationId: String
+        @Argument(help: "The session key.") var key: String
+        @Argument(help: "The operation id.") var operationId: String
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -95,8 +95,8 @@ struct ExecCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Detach the client; past the detached timeout the execution is abandoned.")
 
-        @Argument var key: String
-        @Argument var operationId: String
+        @Argument(help: "The session key.") var key: String
+        @Argument(help: "The operation id.") var operationId: String
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -147,10 +147,10 @@ struct InterruptCommand: AsyncParsableCommand {
         commandName: "interrupt", abstract: "Cancel running executions of a session; prints the interrupted operation ids.",
         discussion: "--all and --tag also stop the session's matching streaming queries, printed as \"query ID\" (JSON: stoppedQueries). Finished executions are not touched.")
 
-    @Argument var key: String
-    @Flag var all = false
-    @Option var tag: String?
-    @Option(name: .customLong("operation-id")) var operationId: String?
+    @Argument(help: "The session key.") var key: String
+    @Flag(help: "Every running execution of the session.") var all = false
+    @Option(help: "The running executions with this tag.") var tag: String?
+    @Option(name: .customLong("operation-id"), help: "One execution.") var operationId: String?
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {

@@ -9,12 +9,12 @@ struct QueryCommand: AsyncParsableCommand {
     struct Register: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Register an active streaming query.")
 
-        @Argument var key: String
+        @Argument(help: "The session key.") var key: String
         @Argument(help: "The query id.") var queryId: String
         @Option(name: .customLong("run-id"), help: "The run id (default: the query id).") var runId: String?
-        @Option var name: String?
-        @Option(name: .customLong("operation-id")) var operationId: String?
-        @Option(name: .customLong("tag")) var tags: [String] = []
+        @Option(help: "The query's name.") var name: String?
+        @Option(name: .customLong("operation-id"), help: "The execution that started the query.") var operationId: String?
+        @Option(name: .customLong("tag"), help: "A tag (repeatable).") var tags: [String] = []
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -29,9 +29,9 @@ struct QueryCommand: AsyncParsableCommand {
     struct Stop: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop a streaming query.")
 
-        @Argument var key: String
-        @Argument var queryId: String
-        @Option var reason = "stopped by client"
+        @Argument(help: "The session key.") var key: String
+        @Argument(help: "The query id.") var queryId: String
+        @Option(help: "Why the query stopped.") var reason = "stopped by client"
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -43,8 +43,8 @@ struct QueryCommand: AsyncParsableCommand {
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print one streaming query, active or stopped.")
 
-        @Argument var key: String
-        @Argument var queryId: String
+        @Argument(help: "The session key.") var key: String
+        @Argument(help: "The query id.") var queryId: String
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -60,8 +60,8 @@ struct QueryCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Forget a streaming query, stopping it first if it is active; prints it as removed.")
 
-        @Argument var key: String
-        @Argument var queryId: String
+        @Argument(help: "The session key.") var key: String
+        @Argument(help: "The query id.") var queryId: String
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -73,7 +73,7 @@ struct QueryCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a session's streaming queries.")
 
-        @Argument var key: String
+        @Argument(help: "The session key.") var key: String
         @Flag(help: "Only active queries.") var active = false
         @OptionGroup var global: GlobalOptions
 
@@ -94,10 +94,10 @@ struct ResourceCommand: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record that the session owns a resource.")
 
-        @Argument var key: String
-        @Argument var kind: String
-        @Argument var name: String
-        @Option var bytes: Int64 = 0
+        @Argument(help: "The session key.") var key: String
+        @Argument(help: "The resource's kind, e.g. temp-view or artifact.") var kind: String
+        @Argument(help: "The resource's name, unique per kind in the session.") var name: String
+        @Option(help: "The resource's size in bytes.") var bytes: Int64 = 0
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -109,9 +109,9 @@ struct ResourceCommand: AsyncParsableCommand {
     struct Release: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Release a resource before the session ends.")
 
-        @Argument var key: String
-        @Argument var kind: String
-        @Argument var name: String
+        @Argument(help: "The session key.") var key: String
+        @Argument(help: "The resource's kind.") var kind: String
+        @Argument(help: "The resource's name.") var name: String
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
@@ -123,7 +123,7 @@ struct ResourceCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the resources a session owns.")
 
-        @Argument var key: String
+        @Argument(help: "The session key.") var key: String
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {

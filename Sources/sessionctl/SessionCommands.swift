@@ -9,16 +9,16 @@ struct OpenCommand: AsyncParsableCommand {
     @Option(help: "The owner.") var user: String
     @Option(name: .customLong("session-id"), help: "The client's own id for the session.") var sessionId: String?
     @Option(help: "Timeout: 30s, 5m, 2h, 7d or never (default: the store's default-timeout).") var timeout: String?
-    @Option(name: .customLong("data-source")) var dataSource = "default"
-    @Option var type = "Session"
-    @Option var version: Int64 = 1
-    @Option var identifier: String?
+    @Option(name: .customLong("data-source"), help: "The data source the session belongs to.") var dataSource = "default"
+    @Option(help: "The session's type, as the client names it.") var type = "Session"
+    @Option(help: "The version of the session's type.") var version: Int64 = 1
+    @Option(help: "The session's identifier; `sessionctl identifier` changes it.") var identifier: String?
     @Option(name: .customLong("utc-offset"), parsing: .unconditional, help: "Offset from UTC in seconds; negative west of UTC.")
     var utcOffset: Int64 = 0
     @Option(name: .customLong("detail"), help: ArgumentHelp("A detail (repeatable).", valueName: "K=V")) var details: [String] = []
     @Option(name: .customLong("conf"), help: ArgumentHelp("A value of the session's config (repeatable).", valueName: "K=V")) var config: [String] = []
     @Option(name: .customLong("associate"), help: ArgumentHelp("Key of a live session to link as a child (repeatable).", valueName: "KEY")) var associates: [String] = []
-    @Option(name: .customLong("client-address")) var clientAddress: String?
+    @Option(name: .customLong("client-address"), help: "The client's network address, as limits per address count it.") var clientAddress: String?
     @Option(help: "Act as this user (the impersonation policy decides).") var impersonate: String?
     @Flag(
         help: """
@@ -72,8 +72,8 @@ struct GetCommand: AsyncParsableCommand {
         commandName: "get", abstract: "Print one session, by key or by user and session id.")
 
     @Argument(help: "The session key.") var key: String?
-    @Option var user: String?
-    @Option(name: .customLong("session-id")) var sessionId: String?
+    @Option(help: "The owner, with --session-id.") var user: String?
+    @Option(name: .customLong("session-id"), help: "The client's own id for the session, with --user.") var sessionId: String?
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -165,7 +165,7 @@ struct TouchCommand: AsyncParsableCommand {
             error line (INVALID_HANDLE.SESSION_NOT_FOUND, .SESSION_CLOSED or .SESSION_EXPIRED) and exits 1.
             """)
 
-    @Argument var key: String
+    @Argument(help: "The session key.") var key: String
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -206,8 +206,8 @@ struct CloseCommand: AsyncParsableCommand {
             had ended already ("outcome: already ended"); --json adds "closedByThisCall". Exits 0 either way.
             """)
 
-    @Argument var key: String
-    @Option var reason = "closed by client"
+    @Argument(help: "The session key.") var key: String
+    @Option(help: "Why the session ended, as its end reason and event say.") var reason = "closed by client"
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {

@@ -59,20 +59,45 @@ struct Sessionctl: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     /// ArgumentParser's entry point, except that with `--json` a usage error is printed
-    /// as `{"error":{"code":"USAGE",...}}` like every other error.
+    /// as `{"error":{"code":"USAGE",...}}` like every other error, and that a usage error
+    /// a command finds while running is followed by that command's usage, as one found
+    /// while parsing is (ArgumentParser alone would print the root's).
     static func main() async {
         // This process is ours: SQLite's allocator need not keep statistics.
         SQLiteProcessTuning.disableMemoryStatistics()
+        let parsed: any ParsableCommand
         do {
-            try await run(parseAsRoot())
+            parsed = try parseAsRoot()
         } catch {
-            let code = exitCode(for: error)
-            if CommandLine.arguments.contains("--json"), code == .validationFailure {
-                Output(json: true).printError(code: "USAGE", message: message(for: error))
-                Foundation.exit(code.rawValue)
-            }
-            exit(withError: error)
+            fail(error, in: nil)
         }
+        let command = type(of: parsed)
+        do {
+            try await run(parsed)
+        } catch {
+            fail(error, in: command)
+        }
+    }
+
+    /// Prints `error` as ArgumentParser would, a usage error with the usage of `command`
+    /// (the one that was running), and exits.
+    private static func fail(_ error: any Error, in command: (any ParsableCommand.Type)?) -> Never {
+        let code = exitCode(for: error)
+        if CommandLine.arguments.contains("--json"), code == .validationFailure {
+            Output(json: true).printError(code: "USAGE", message: message(for: error))
+            Foundation.exit(code.rawValue)
+        }
+        if let command, error is ValidationError, let path = CommandTree.path(to: command), !path.isEmpty {
+            let text = """
+                Error: \(message(for: error))
+                Usage: \(usageString(for: command))
+                  See '\(([_commandName] + path).joined(separator: " ")) --help' for more information.
+
+                """
+            FileHandle.standardError.write(Data(text.utf8))
+            Foundation.exit(code.rawValue)
+        }
+        exit(withError: error)
     }
 
     /// Runs the parsed command, creating a missing database file only if it is one that
