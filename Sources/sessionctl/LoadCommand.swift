@@ -12,7 +12,8 @@ struct LoadCommand: AsyncParsableCommand {
         discussion: """
             Prints one JSON line per committed change with at least "op" (open, touch, details, close, \
             exec-create, exec-status) and "key", plus "operationId" and "status" for executions. About half the \
-            sessions are left open and some executions left running, so a killed run leaves work for recovery.
+            sessions are left open and some executions left running, so a killed run leaves work for recovery. \
+            On a terminal, without --json, a line on stderr shows the sessions done and the rate.
             """)
 
     @Option(help: "Sessions to open.") var sessions = 100
@@ -31,6 +32,9 @@ struct LoadCommand: AsyncParsableCommand {
     func run() async throws {
         let timeout = try parseTimeout(self.timeout)
         let counter = Counter()
+        ProgressLine.enable(json: global.json)
+        let progress = ProgressLine("load", total: sessions)
+        defer { progress.finish() }
         // stderr carries JSON lines: the file's creation, or a failure to open it, is one too.
         var options = global
         options.json = true
@@ -41,6 +45,7 @@ struct LoadCommand: AsyncParsableCommand {
                         var random = SplitMix64(seed: seed &+ UInt64(worker) &* 0x9E37_79B9_7F4A_7C15)
                         while let index = counter.next(below: sessions) {
                             await runSession(index, store: store, timeout: timeout, random: &random)
+                            progress.add()
                         }
                     }
                 }
@@ -103,8 +108,10 @@ struct LoadCommand: AsyncParsableCommand {
 
     private func writeLine(_ fields: [String: any Sendable], to handle: FileHandle) {
         guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
-        // One write call per line: lines from concurrent workers never interleave.
-        handle.write(data + Data("\n".utf8))
+        // One write call per line: lines from concurrent workers never interleave. On
+        // stderr the progress line, if any, is cleared first and drawn again below.
+        let clear = handle.fileDescriptor == STDERR_FILENO && ProgressLine.isEnabled ? Data("\r\u{1B}[K".utf8) : Data()
+        handle.write(clear + data + Data("\n".utf8))
     }
 }
 

@@ -20,12 +20,19 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 struct SweepCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
-        abstract: "Run one sweep: expire due sessions, abandon and time out executions, prune retained rows.")
+        abstract: "Run one sweep: expire due sessions, abandon and time out executions, prune retained rows.",
+        discussion: "On a terminal, without --json, a line on stderr shows the due sessions examined so far and the rate.")
 
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let report = try await withStore(global) { try await $0.sweep() }
+        ProgressLine.enable(json: global.json)
+        let report = try await withStore(global) { store in
+            guard ProgressLine.isEnabled else { return try await store.sweep() }
+            let progress = ProgressLine("sweep", total: try await store.dueSessionCount())
+            defer { progress.finish() }
+            return try await store.sweep(progress: { progress.set($0) })
+        }
         if global.json {
             try global.output.printJSON(report)
             return

@@ -87,6 +87,64 @@ import SystemPackage
         #expect(benchFiles() == [])
     }
 
+    /// Ctrl-C after the first scenario has finished prints it whole and the one under way
+    /// with what it measured so far, marked interrupted, then exits 130.
+    @Test func anInterruptedRunPrintsWhatItMeasured() async throws {
+        let (status, stdout, stderr) = try await Self.interrupted(
+            ["bench", "--sessions", "300", "--operations", "100000000", "--json"], once: "bench-touch-")
+        #expect(status == .exited(130), "\(stderr)")
+        let runs = try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [[String: Any]], "\(stdout)")
+        #expect(runs.map { $0["scenario"] as? String } == ["open", "touch"])
+        let open = try #require(runs.first)
+        #expect(open["operations"] as? Int == 300)
+        #expect((open["notes"] as? [String: String])?["interrupted"] == nil)
+        let touch = try #require(runs.last)
+        let note = try #require((touch["notes"] as? [String: String])?["interrupted"], "\(touch)")
+        let measured = touch["operations"] as? Int ?? -1
+        #expect(note == "after \(measured) of 100000000 operations")
+        #expect(measured > 0 && (touch["opsPerSecond"] as? Double ?? 0) > 0, "\(touch)")
+        #expect(stderr.isEmpty, "--json prints nothing else: \(stderr)")
+    }
+
+    /// In text the table names the scenario cut short, and stderr says its figures are partial.
+    @Test func anInterruptedFirstScenarioPrintsItsPartialFigures() async throws {
+        let (status, stdout, stderr) = try await Self.interrupted(
+            ["bench", "--scenario", "open", "--sessions", "100000000"], once: "bench-open-")
+        #expect(status == .exited(130))
+        let rows = stdout.split(separator: "\n")
+        #expect(rows.first?.hasPrefix("SCENARIO") == true, "\(stdout)")
+        #expect(rows.count == 2 && rows.last?.hasPrefix("open ") == true, "\(stdout)")
+        #expect(rows.last?.contains("interrupted=after ") == true && rows.last?.contains(" of 100000000 operations") == true, "\(stdout)")
+        #expect(stderr.hasPrefix("interrupted: open stopped after "), "\(stderr)")
+    }
+
+    /// Runs `arguments` with a temporary directory of its own, sends SIGINT a second after
+    /// a scenario's WAL named `once...` appears there (the scenario is under way), and
+    /// returns how it ended and what it printed; its temporary files must be gone.
+    static func interrupted(_ arguments: [String], once prefix: String) async throws -> (TerminationStatus, String, String) {
+        let scratch = TemporaryDirectory()
+        let output = TemporaryDirectory()
+        func benchFiles() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: scratch.url.path)) ?? []).filter { $0.hasPrefix("bench-") }
+        }
+        let result = try await Subprocess.run(
+            .path(FilePath(Sessionctl.executable.path)), arguments: Arguments(arguments),
+            environment: .inherit.updating(["TMPDIR": scratch.url.path]), input: .none,
+            output: .fileDescriptor(try ChildOutput.file(output.path("out")), closeAfterSpawningProcess: true),
+            error: .fileDescriptor(try ChildOutput.file(output.path("err")), closeAfterSpawningProcess: true)
+        ) { execution in
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !benchFiles().contains(where: { $0.hasPrefix(prefix) && $0.hasSuffix(".sqlite-wal") }), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await Task.sleep(for: .seconds(1))
+            try execution.send(signal: .interrupt)
+        }
+        #expect(benchFiles() == [], "an interrupted run leaves its files")
+        let read = { (name: String) in String(decoding: FileManager.default.contents(atPath: output.path(name)) ?? Data(), as: UTF8.self) }
+        return (result.terminationStatus, read("out"), read("err"))
+    }
+
     @Test func badOptionsAreUsageErrors() async throws {
         #expect(try await Sessionctl.run(["bench", "--scenario", "nope"]).status == 64)
         #expect(try await Sessionctl.run(["bench", "--durability", "sometimes"]).status == 64)

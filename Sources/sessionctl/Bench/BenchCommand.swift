@@ -94,8 +94,12 @@ struct BenchCommand: AsyncParsableCommand {
         // Only --db names a file of the user's; the scenarios' own files are temporary.
         let named = global.db.map(DatabaseFile.init(path:))
         defer { named?.announceCreation(global.output) }
+        ProgressLine.enable(json: global.json)
+        let json = global.json
         do {
-            try await scratch.removingOnInterrupt {
+            try await scratch.removingOnInterrupt(interrupted: { signal in
+                if signal == SIGINT { Self.printInterrupted(json: json) }
+            }) {
                 if overNetwork {
                     results = try await runOverNetwork(settings, scratch: scratch)
                     return
@@ -126,7 +130,7 @@ struct BenchCommand: AsyncParsableCommand {
         if global.json {
             try global.output.printJSON(results)
         } else {
-            printTable(results)
+            Self.printTable(results)
         }
         for (scenario, ratio) in ratios {
             var line = "\(scenario.rawValue): group commit is \(String(format: "%.1f", ratio))× the throughput without it"
@@ -162,17 +166,37 @@ struct BenchCommand: AsyncParsableCommand {
         return results
     }
 
-    private func printTable(_ results: [BenchResult]) {
+    /// What a run stopped with Ctrl-C measured: the scenarios it completed and the partial
+    /// figures of the one under way (``BenchTally``), as the run would have printed them,
+    /// and in text a line on stderr naming the scenario cut short.
+    private static func printInterrupted(json: Bool) {
+        ProgressLine.clearActive()
+        let results = BenchTally.shared.soFar()
+        if json {
+            try? Output(json: true).printJSON(results)
+            return
+        }
+        printTable(results)
+        if let cut = results.last, let note = cut.notes["interrupted"] {
+            FileHandle.standardError.write(Data("interrupted: \(cut.scenario) stopped \(note); its figures are partial\n".utf8))
+        }
+    }
+
+    /// The results for a person: sizes in KiB, MiB or GiB (notes named `...Bytes` too).
+    private static func printTable(_ results: [BenchResult]) {
         func number(_ value: Double) -> String { String(format: value >= 100 ? "%.0f" : "%.1f", value) }
+        func note(_ name: String, _ value: String) -> String {
+            guard name.hasSuffix("Bytes"), let bytes = Int64(value) else { return "\(name)=\(value)" }
+            return "\(name.dropLast("Bytes".count))=\(ByteCount.human(bytes))"
+        }
         Output(json: false).printTable(
-            ["SCENARIO", "DURABILITY", "GROUP", "CONC", "SESSIONS", "OPS", "OPS/S", "P50 µs", "P99 µs", "P99.9 µs", "MAX µs", "PEAK RSS MiB", "FILE MiB", "NOTES"],
+            ["SCENARIO", "DURABILITY", "GROUP", "CONC", "SESSIONS", "OPS", "OPS/S", "P50 µs", "P99 µs", "P99.9 µs", "MAX µs", "PEAK RSS", "FILE", "NOTES"],
             results.map {
                 [
                     $0.scenario, $0.durability, $0.groupCommit ? "yes" : "no", "\($0.concurrency)", "\($0.sessions)",
                     "\($0.operations)", number($0.opsPerSecond), number($0.p50Micros), number($0.p99Micros),
-                    number($0.p999Micros), number($0.maxMicros), number(Double($0.peakRSSBytes) / 1_048_576),
-                    number(Double($0.fileBytes) / 1_048_576),
-                    $0.notes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "),
+                    number($0.p999Micros), number($0.maxMicros), ByteCount.human($0.peakRSSBytes), ByteCount.human($0.fileBytes),
+                    $0.notes.sorted { $0.key < $1.key }.map { note($0.key, $0.value) }.joined(separator: " "),
                 ]
             })
     }

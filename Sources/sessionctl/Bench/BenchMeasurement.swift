@@ -67,9 +67,9 @@ enum BenchRunner {
     }
 
     /// Runs `operation(index)` for indexes `0..<operations` from `concurrency` tasks,
-    /// timing each call; `progress` is told how many are done now and then.
+    /// timing each call; `progress` counts each call done.
     static func measure(
-        operations: Int, concurrency: Int, progress: Progress,
+        operations: Int, concurrency: Int, progress: ProgressLine,
         _ operation: @escaping @Sendable (Int) async throws -> Void
     ) async throws -> Measurement {
         try await measure(operations: operations, concurrency: concurrency, progress: progress) { _, calls in
@@ -81,15 +81,19 @@ enum BenchRunner {
     /// across their calls (a stream): `caller` is started once per caller with its number
     /// and a ``CallerCalls``, sets up, and hands `calls.run` the operation to time.
     static func measure(
-        operations: Int, concurrency: Int, progress: Progress,
+        operations: Int, concurrency: Int, progress: ProgressLine,
         caller: @escaping @Sendable (_ number: Int, _ calls: CallerCalls) async throws -> Void
     ) async throws -> Measurement {
+        defer { progress.finish() }
         let next = OperationCounter()
         let start = ContinuousClock.now
+        // What an interrupted run prints: the calls timed so far, by every caller.
+        let measuring = BenchTally.shared.measuring(operations: operations, since: start)
         let histogram = try await withThrowingTaskGroup(of: Histogram<UInt64>.self) { group in
             for number in 0..<max(1, concurrency) {
+                let calls = CallerCalls(next: next, operations: operations, progress: progress)
+                measuring.add(calls)
                 group.addTask {
-                    let calls = CallerCalls(next: next, operations: operations, progress: progress)
                     try await caller(number, calls)
                     return calls.histogram
                 }
@@ -100,7 +104,6 @@ enum BenchRunner {
             }
             return merged
         }
-        progress.finish()
         return Measurement(operations: operations, elapsed: ContinuousClock.now - start, histogram: histogram)
     }
 
@@ -165,7 +168,8 @@ enum BenchRunner {
     /// Runs `open(index)` for indexes `0..<count` from 64 tasks, each opening one session
     /// and returning its key; returns the keys.
     static func populate(count: Int, _ open: @escaping @Sendable (Int) async throws -> String) async throws -> KeyTable {
-        let bar = Progress(label: "populating", total: count)
+        let bar = ProgressLine("populating", total: count)
+        defer { bar.finish() }
         let next = Counter()
         let chunks = try await withThrowingTaskGroup(of: KeyTable.self) { group in
             for _ in 0..<64 {
@@ -173,7 +177,7 @@ enum BenchRunner {
                     var keys = KeyTable()
                     while let index = next.next(below: count) {
                         keys.append(try await open(index))
-                        if index % 4096 == 0 { bar.update(done: index) }
+                        bar.add()
                     }
                     return keys
                 }
@@ -182,7 +186,6 @@ enum BenchRunner {
             for try await chunk in group { all.append(chunk) }
             return all
         }
-        bar.finish()
         var keys = KeyTable()
         for chunk in chunks {
             for index in 0..<chunk.count { keys.append(chunk[index]) }
@@ -193,33 +196,6 @@ enum BenchRunner {
     static func fileSize(_ path: String) -> Int64 {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         return (attributes?[.size] as? NSNumber)?.int64Value ?? 0
-    }
-}
-
-/// A progress bar on stderr when it is a terminal; silent otherwise.
-final class Progress: Sendable {
-    private let label: String
-    private let total: Int
-    private let enabled: Bool
-
-    init(label: String, total: Int) {
-        self.label = label
-        self.total = max(1, total)
-        self.enabled = isatty(STDERR_FILENO) == 1
-    }
-
-    func update(done: Int) {
-        guard enabled else { return }
-        let fraction = min(1, Double(done) / Double(total))
-        let filled = Int(fraction * 30)
-        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: 30 - filled)
-        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(Int(fraction * 100))%".utf8))
-    }
-
-    func finish() {
-        guard enabled else { return }
-        update(done: total)
-        FileHandle.standardError.write(Data("\n".utf8))
     }
 }
 
@@ -255,10 +231,10 @@ final class OperationCounter: Sendable {
 final class CallerCalls: Sendable {
     private let next: OperationCounter
     private let operations: Int
-    private let progress: Progress
+    private let progress: ProgressLine
     private let timings = Mutex(BenchRunner.newHistogram())
 
-    fileprivate init(next: OperationCounter, operations: Int, progress: Progress) {
+    fileprivate init(next: OperationCounter, operations: Int, progress: ProgressLine) {
         self.next = next
         self.operations = operations
         self.progress = progress
@@ -273,10 +249,10 @@ final class CallerCalls: Sendable {
             try await operation(index)
             let took = ContinuousClock.now - began
             timings.withLock { _ = $0.record(BenchRunner.nanoseconds(took)) }
-            if index % 1024 == 0 { progress.update(done: index) }
+            progress.add()
         }
     }
 
     /// The times recorded so far.
-    fileprivate var histogram: Histogram<UInt64> { timings.withLock { $0 } }
+    var histogram: Histogram<UInt64> { timings.withLock { $0 } }
 }

@@ -55,10 +55,13 @@ struct BenchScenarioRunner: Sendable {
         defer {
             if settings.databasePath == nil { scratch.remove(path) }
         }
+        BenchTally.shared.begin(scenario.rawValue, settings: settings, path: path)
         let (measurement, notes) = try await measure(scenario, path: path)
-        return BenchResult(
+        let result = BenchResult(
             scenario: scenario.rawValue, settings: settings, measurement: measurement, peakRSSBytes: BenchRunner.peakRSS(),
             fileBytes: BenchRunner.fileSize(path) + BenchRunner.fileSize(path + "-wal"), notes: notes)
+        BenchTally.shared.complete(result)
+        return result
     }
 
     private func measure(_ scenario: BenchScenario, path: String) async throws -> (Measurement, [String: String]) {
@@ -77,8 +80,8 @@ struct BenchScenarioRunner: Sendable {
     private var sessions: Int { settings.sessions }
     private var concurrency: Int { settings.concurrency }
 
-    private func progress(_ label: String, _ total: Int) -> Progress {
-        Progress(label: label, total: total)
+    private func progress(_ label: String, _ total: Int) -> ProgressLine {
+        ProgressLine(label, total: total)
     }
 
     /// Opens `count` plain sessions from 64 tasks; returns their keys.

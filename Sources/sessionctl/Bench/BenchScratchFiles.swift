@@ -34,14 +34,18 @@ final class BenchScratchFiles: Sendable {
         for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
     }
 
-    /// Runs `body`; a SIGINT or SIGTERM meanwhile stops every server in care, removes every
+    /// Runs `body`; a SIGINT or SIGTERM meanwhile calls `interrupted` with the signal's
+    /// number (to print what was measured), stops every server in care, removes every
     /// file in care and ends the process with status 128 + the signal's number, as the
-    /// default action would.
-    func removingOnInterrupt<T>(_ body: () async throws -> T) async rethrows -> T {
+    /// default action would (130 for SIGINT).
+    func removingOnInterrupt<T>(
+        interrupted: @escaping @Sendable (Int32) -> Void = { _ in }, _ body: () async throws -> T
+    ) async rethrows -> T {
         let sources = [SIGINT, SIGTERM].map { signalNumber in
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler { [self] in
+                interrupted(signalNumber)
                 servers.withLock { $0.forEach { _ = kill($0, SIGTERM) } }
                 paths.withLock { $0.forEach(Self.delete) }
                 exit(128 + signalNumber)

@@ -91,7 +91,14 @@ struct NetworkBenchRunner: Sendable {
     let scratch: BenchScratchFiles
 
     func run(_ scenario: NetworkBenchScenario) async throws -> BenchResult {
+        let result = try await runRecorded(scenario)
+        BenchTally.shared.complete(result)
+        return result
+    }
+
+    private func runRecorded(_ scenario: NetworkBenchScenario) async throws -> BenchResult {
         if let server = settings.server {
+            BenchTally.shared.begin(scenario.rawValue, settings: settings.base, path: nil)
             var result = try await measure(scenario, on: server, path: nil)
             // Whatever the running server was configured with.
             result.durability = "unknown"
@@ -99,6 +106,7 @@ struct NetworkBenchRunner: Sendable {
         }
         let base = settings.base
         let path = base.path(named: "grpc-\(scenario.rawValue)")
+        BenchTally.shared.begin(scenario.rawValue, settings: base, path: path)
         if base.databasePath == nil { scratch.add(path) }
         defer {
             if base.databasePath == nil { scratch.remove(path) }
@@ -150,7 +158,7 @@ struct NetworkBenchRunner: Sendable {
     private func openScenario(_ connections: BenchConnections) async throws -> Measurement {
         let children = try await populate(connections, count: 64)
         return try await BenchRunner.measure(
-            operations: sessions, concurrency: concurrency, progress: Progress(label: "open", total: sessions)
+            operations: sessions, concurrency: concurrency, progress: ProgressLine("open", total: sessions)
         ) { index in
             var request = Sessionstore_V1_CreateSessionRequest()
             request.userID = "user-\(index % 1000)"
@@ -245,7 +253,7 @@ struct NetworkBenchRunner: Sendable {
     ) async throws -> Measurement {
         let operations = settings.base.repeatedOperations
         return try await BenchRunner.measure(
-            operations: operations, concurrency: concurrency, progress: Progress(label: label, total: operations), caller: caller)
+            operations: operations, concurrency: concurrency, progress: ProgressLine(label, total: operations), caller: caller)
     }
 
     private func end(_ key: String, over client: SessionClient) async throws {
@@ -294,17 +302,17 @@ struct NetworkBenchRunner: Sendable {
                 try await tracker.wait(timeout: .seconds(1)) { $0.attached >= subscribers }
             }
             let attachTook = ContinuousClock.now - attachBegan
-            let bar = Progress(label: "notify", total: ends)
+            let bar = ProgressLine("notify", total: ends)
+            defer { bar.finish() }
             let began = ContinuousClock.now
             for index in 0..<ends {
                 let key = keys[index]
                 tracker.expect(key)
                 try await end(key, over: connections[index])
                 try await tracker.wait(timeout: .seconds(10)) { $0.pending[key] == nil }
-                bar.update(done: index)
+                bar.add()
             }
             let elapsed = ContinuousClock.now - began
-            bar.finish()
             group.cancelAll()
             try await group.waitForAll()
             let (histogram, delivered) = tracker.results
