@@ -155,7 +155,7 @@ extension Output {
             return
         }
         printTable(
-            ["KIND", "NAME", "BYTES", "CREATED"],
-            resources.map { [$0.kind, $0.name, "\($0.bytes)", $0.createdAt.iso8601] })
+            ["KIND", "NAME", "SIZE", "CREATED"],
+            resources.map { [$0.kind, $0.name, ByteCount.human($0.bytes), $0.createdAt.iso8601] })
     }
 }
