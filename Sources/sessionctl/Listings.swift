@@ -20,6 +20,20 @@ struct ListingNote {
     }
 }
 
+extension ListingNote {
+    /// What a page of a durable subscription (`subscribe`, `releases`) cut by `--limit`
+    /// left pending: the events of `kind` (any kind for `nil`) after `last`, the last one
+    /// printed; `nil` for a page that was not full.
+    static func pending(
+        _ store: SessionStore, printed: Int, last: Int64?, limit: Int, kind: EventKind?, noun: String, acknowledged: Bool
+    ) async throws -> ListingNote? {
+        guard printed == limit, let last else { return nil }
+        let count = try await store.countEvents(after: last, filter: EventFilter(kind: kind))
+        let hint = "pending past --limit \(limit); " + (acknowledged ? "run again to read on" : "with --ack the next run reads on")
+        return ListingNote(count: count, noun: "more \(noun)", hint: hint)
+    }
+}
+
 /// The orders `list --sort` offers.
 enum ListSort: String, CaseIterable, ExpressibleByArgument {
     case newest, created, expires, user

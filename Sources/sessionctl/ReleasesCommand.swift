@@ -35,10 +35,20 @@ struct ReleasesCommand: AsyncParsableCommand {
         let subscription = self.subscription
         try await withStoreUntilStopped(global) { store in
             let releases = try store.resourceReleases(subscription: subscription)
+            var pending: [ResourceRelease] = []
             try await ConsumerOutput<ResourceReleases>(
                 follow: follow, ack: ack, seq: \.seq, acknowledge: { try await releases.acknowledge(through: $0) },
                 print: printRelease, printPending: printReleases
-            ).run(pending: { try await releases.listPending(limit: limit) }, stream: { releases })
+            ).run(
+                pending: {
+                    pending = try await releases.listPending(limit: limit)
+                    return pending
+                }, stream: { releases })
+            guard !global.json else { return }
+            try await ListingNote.pending(
+                store, printed: pending.count, last: pending.last?.seq, limit: limit, kind: EventKind.resourceReleased,
+                noun: "releases", acknowledged: ack
+            ).map(ListingNote.print)
         }
     }
 

@@ -257,10 +257,19 @@ struct SubscribeCommand: AsyncParsableCommand {
     func run() async throws {
         try await withStoreUntilStopped(global) { store in
             let subscription = try store.subscription(named: name)
+            var pending: [StoreEvent] = []
             try await ConsumerOutput<EventStream<StoreEvent>>(
                 follow: follow, ack: ack, seq: \.seq, acknowledge: { try await subscription.acknowledge(through: $0) },
                 print: global.output.printEventLine, printPending: printEvents
-            ).run(pending: { try await subscription.listPendingEvents(limit: limit) }, stream: { try await subscription.events() })
+            ).run(
+                pending: {
+                    pending = try await subscription.listPendingEvents(limit: limit)
+                    return pending
+                }, stream: { try await subscription.events() })
+            guard !global.json else { return }
+            try await ListingNote.pending(
+                store, printed: pending.count, last: pending.last?.seq, limit: limit, kind: nil, noun: "events", acknowledged: ack
+            ).map(ListingNote.print)
         }
     }
 

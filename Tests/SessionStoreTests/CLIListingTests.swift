@@ -8,7 +8,7 @@ import Darwin
 #endif
 
 /// `list` in its orders, `events --tail`, and the stderr line of a listing that left rows
-/// out (text output only).
+/// out (text output only): `list`, `events`, `subscribe` and `releases`.
 @Suite struct CLIListingTests {
     /// Opens cy (10m), ab (never), bo (5m) and ab (20m), in that order; returns their keys.
     static func opened(_ db: CLIDatabase) async throws -> [String] {
@@ -88,6 +88,33 @@ import Darwin
             #expect(refused.status == 64, "\(conflicting)")
             #expect(refused.stderr.contains("Usage: sessionctl events"), "\(refused.stderr)")
         }
+    }
+
+    /// `subscribe` and `releases` cut by --limit say how many are still pending after the
+    /// last one printed, and how to read on.
+    @Test func aSubscriptionPageCutByItsLimitSaysHowManyArePending() async throws {
+        let db = CLIDatabase()
+        let keys = try await Self.opened(db)
+        let events = try await db.array(["events", "--limit", "10000"]).count
+        let page = try await db.run(["subscribe", "audit", "--limit", "2"])
+        #expect(page.status == 0)
+        #expect(page.stdout.split(separator: "\n").count == 2)
+        #expect(page.stderr == "\(events - 2) more events not shown (pending past --limit 2; with --ack the next run reads on)\n")
+        let acknowledged = try await db.run(["subscribe", "audit", "--limit", "2", "--ack"])
+        #expect(acknowledged.stderr == "\(events - 2) more events not shown (pending past --limit 2; run again to read on)\n")
+        let rest = try await db.run(["subscribe", "audit", "--limit", "10000"])
+        #expect(rest.stdout.split(separator: "\n").count == events - 2 && rest.stderr.isEmpty, "\(rest.stderr)")
+        #expect(try await db.run(["subscribe", "audit", "--limit", "1", "--json"]).stderr.isEmpty)
+
+        for name in ["a", "b", "c"] {
+            _ = try await db.object(["resource", "add", keys[0], "artifact", name, "--bytes", "10"])
+            _ = try await db.object(["resource", "release", keys[0], "artifact", name])
+        }
+        let releases = try await db.run(["releases", "owner", "--limit", "2"])
+        #expect(releases.status == 0)
+        #expect(releases.stderr == "1 more releases not shown (pending past --limit 2; with --ack the next run reads on)\n")
+        #expect(try await db.run(["releases", "owner", "--limit", "3"]).stderr.isEmpty)
+        #expect(try await db.run(["releases", "owner", "--limit", "2", "--json"]).stderr.isEmpty)
     }
 
     /// `--tail N --follow` prints the last N events, then the new ones as they come.
