@@ -13,6 +13,8 @@ struct BenchCommand: AsyncParsableCommand {
             --sessions live), recover (reopen a file whose process was killed holding --sessions sessions, \
             then sweep), mixed (55% touch, 20% get, 10% details, 5% open, 5% close, 5% execution). Each \
             runs on a fresh temporary file, removed afterwards and on SIGINT or SIGTERM, unless --db is given. \
+            On a terminal a line on stderr shows each phase's progress and rate. Ctrl-C prints what was measured \
+            so far, the scenario under way with its partial figures (notes: interrupted), and exits 130. \
             Use a release build for real figures: \
             swift run -c release sessionctl bench.
 
