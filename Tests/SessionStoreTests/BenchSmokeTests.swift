@@ -17,7 +17,14 @@ import SystemPackage
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let runs = try #require(try result.json() as? [[String: Any]])
-        #expect(runs.map { $0["scenario"] as? String } == ["open", "touch", "get", "close", "execution", "sweep", "recover", "mixed"])
+        #expect(
+            runs.map { $0["scenario"] as? String }
+                == ["open", "touch", "touch-batch", "get", "close", "execution", "sweep", "recover", "mixed"])
+        let batch = try #require(runs.first { $0["scenario"] as? String == "touch-batch" })
+        // As many keys as touch touches, 100 a call.
+        #expect(batch["operations"] as? Int == 1000)
+        #expect(batch["batch"] as? Int == 100)
+        #expect(abs((batch["keysPerSecond"] as? Double ?? 0) - 100 * (batch["opsPerSecond"] as? Double ?? 0)) < 1)
         for run in runs {
             for field in [
                 "scenario", "durability", "groupCommit", "concurrency", "sessions", "operations", "opsPerSecond",

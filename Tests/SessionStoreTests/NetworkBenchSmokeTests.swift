@@ -15,12 +15,12 @@ import SystemPackage
         let result = try await Sessionctl.run(
             [
                 "bench", "--spawn-server", "--scenario", "all", "--sessions", "100", "--operations", "500",
-                "--concurrency", "4", "--connections", "2", "--subscribers", "6", "--ends", "4", "--json",
+                "--concurrency", "4", "--connections", "2", "--subscribers", "6", "--ends", "4", "--batch", "10", "--json",
             ],
             environment: ["TMPDIR": scratch.url.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let runs = try #require(try result.json() as? [[String: Any]])
-        #expect(runs.map { $0["scenario"] as? String } == ["open", "touch", "touch-stream", "get", "check", "notify"])
+        #expect(runs.map { $0["scenario"] as? String } == ["open", "touch", "touch-stream", "touch-batch", "get", "check", "notify"])
         for run in runs {
             let scenario = run["scenario"] as? String ?? "?"
             for field in [
@@ -44,8 +44,13 @@ import SystemPackage
             #expect((notes["clientPeakRSSBytes"].flatMap(Int.init) ?? 0) > 0)
         }
         let operations = runs.map { $0["operations"] as? Int }
-        // open: --sessions calls; touch, touch-stream, get and check: --operations; notify: 4 ends × 6 streams.
-        #expect(operations == [100, 500, 500, 500, 500, 24])
+        // open: --sessions calls; touch, touch-stream, get and check: --operations; touch-batch:
+        // --operations keys in batches of 10; notify: 4 ends × 6 streams.
+        #expect(operations == [100, 500, 500, 50, 500, 500, 24])
+        let batch = try #require(runs.first { $0["scenario"] as? String == "touch-batch" })
+        #expect(batch["batch"] as? Int == 10)
+        let keysPerSecond = try #require(batch["keysPerSecond"] as? Double)
+        #expect(abs(keysPerSecond - 10 * (batch["opsPerSecond"] as? Double ?? 0)) < 0.001 * keysPerSecond)
         let notify = try #require(runs.last?["notes"] as? [String: String])
         #expect(notify["subscribers"] == "6")
         #expect(notify["ends"] == "4")

@@ -34,6 +34,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Concurrent callers.") var concurrency = 1
     @Option(help: "Measured calls of touch, get and mixed (default: --sessions, at least 100000).") var operations: Int?
     @Option(help: "normal or full.") var durability = "normal"
+    @Option(help: "Keys per call in the touch-batch scenario, 1 to 1000.") var batch = 100
     @Option(help: "Due sessions in the sweep scenario.") var due = 10_000
     @Flag(name: .customLong("no-group-commit"), help: "One transaction per write request.") var noGroupCommit = false
     @Flag(help: "Run each scenario with and without group commit and print the ratio.") var compare = false
@@ -77,6 +78,9 @@ struct BenchCommand: AsyncParsableCommand {
             }
         }
         guard Durability(rawValue: durability) != nil else { throw ValidationError("--durability takes normal or full") }
+        guard (1...SessionStore.maxTouchBatch).contains(batch) else {
+            throw ValidationError("--batch takes a count from 1 to \(SessionStore.maxTouchBatch), not \(batch)")
+        }
         let counts = 1...1_000_000_000
         guard counts.contains(sessions), (1...4096).contains(concurrency), counts.contains(due), counts.contains(operations ?? 1) else {
             throw ValidationError("--sessions, --operations and --due must be within 1...1000000000, --concurrency within 1...4096")
@@ -89,7 +93,8 @@ struct BenchCommand: AsyncParsableCommand {
         let settings = BenchSettings(
             sessions: sessions, concurrency: concurrency, durability: Durability(rawValue: durability) ?? .normal,
             groupCommit: !noGroupCommit, due: due, directory: directory, databasePath: global.db,
-            executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, operations: operations)
+            executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, operations: operations,
+            batch: batch)
         var results: [BenchResult] = []
         var ratios: [(BenchScenario, Double)] = []
         let scratch = BenchScratchFiles()

@@ -20,6 +20,10 @@ struct BenchResult: Encodable, Sendable {
     var fileBytes: Int64
     /// Scenario-specific findings, e.g. sessions ended by the first sweep after recovery.
     var notes: [String: String] = [:]
+    /// Keys per call of a touch-batch scenario, whose operations are batches.
+    var batch: Int? = nil
+    /// Keys touched a second in a touch-batch scenario: `opsPerSecond` × `batch`.
+    var keysPerSecond: Double? = nil
 }
 
 extension BenchResult {
@@ -34,6 +38,10 @@ extension BenchResult {
             opsPerSecond: measurement.opsPerSecond, p50Micros: measurement.micros(50), p99Micros: measurement.micros(99),
             p999Micros: measurement.micros(99.9), maxMicros: measurement.maxMicros, peakRSSBytes: peakRSSBytes,
             fileBytes: fileBytes, notes: notes)
+        if scenario == BenchScenario.touchBatch.rawValue {
+            batch = settings.batch
+            keysPerSecond = measurement.opsPerSecond * Double(settings.batch)
+        }
     }
 }
 

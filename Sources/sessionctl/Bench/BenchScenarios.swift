@@ -5,7 +5,9 @@ import Synchronization
 
 /// The benchmark's scenarios. Each runs on its own fresh file (or on `--db`).
 enum BenchScenario: String, CaseIterable, Sendable {
-    case open, touch, get, close, execution, sweep, recover, mixed
+    /// `touch-batch` touches `--batch` keys in each call (`touch(keys:)`); its figure per
+    /// second is batches, and `keysPerSecond` is keys.
+    case open, touch, touchBatch = "touch-batch", get, close, execution, sweep, recover, mixed
 }
 
 struct BenchSettings: Sendable {
@@ -20,6 +22,8 @@ struct BenchSettings: Sendable {
     var executable: String
     /// Measured calls of the touch, get and mixed scenarios; nil: `sessions`, at least 100,000.
     var operations: Int? = nil
+    /// Keys per call of the touch-batch scenarios.
+    var batch = 100
 
     /// The measured calls of a scenario that repeats calls on populated sessions.
     var repeatedOperations: Int { operations ?? max(sessions, 100_000) }
@@ -68,6 +72,7 @@ struct BenchScenarioRunner: Sendable {
         switch scenario {
         case .open: return (try await openScenario(path), [:])
         case .touch: return (try await touchScenario(path), [:])
+        case .touchBatch: return (try await touchBatchScenario(path), [:])
         case .get: return (try await getScenario(path), [:])
         case .close: return (try await closeScenario(path), [:])
         case .execution: return (try await executionScenario(path), [:])
@@ -118,6 +123,23 @@ struct BenchScenarioRunner: Sendable {
         try await perSessionScenario(path, "touch", tick: 3_600_000, operations: settings.repeatedOperations) { store, key in
             _ = try await store.touch(key: key)
         }
+    }
+
+    /// Touches `--batch` sessions in each call, in the hour-long tick as `touch`: one read
+    /// and no write a batch. As many keys in all as `touch` touches.
+    private func touchBatchScenario(_ path: String) async throws -> Measurement {
+        let store = try await openStore(path, tick: 3_600_000)
+        let keys = try await populate(store, count: sessions)
+        let batch = settings.batch
+        let batches = max(1, settings.repeatedOperations / batch)
+        let result = try await BenchRunner.measure(operations: batches, concurrency: concurrency, progress: progress("touch-batch", batches)) { index in
+            let answers = try await store.touch(keys: (0..<batch).map { keys[(index * batch + $0) % keys.count] })
+            guard answers.allSatisfy({ $0.result == .live }) else {
+                throw SessionStoreError(code: .sessionNotFound, message: "a batch touch answered a key not live")
+            }
+        }
+        await store.close()
+        return result
     }
 
     private func getScenario(_ path: String) async throws -> Measurement {

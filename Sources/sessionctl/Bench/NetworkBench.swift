@@ -11,7 +11,8 @@ enum NetworkBenchScenario: String, CaseIterable, Sendable {
     /// over one TouchSessions call, one at a time, as a ZooKeeper client pings over its
     /// connection. `check` is the health service's Check, a call that reaches no
     /// storage: the most unary calls a second the transport carries here.
-    case open, touch, touchStream = "touch-stream", get, check, notify
+    /// `touch-batch` sends `--batch` keys in each TouchSessionBatch call.
+    case open, touch, touchStream = "touch-stream", touchBatch = "touch-batch", get, check, notify
 }
 
 struct NetworkBenchSettings: Sendable {
@@ -112,7 +113,7 @@ struct NetworkBenchRunner: Sendable {
             if base.databasePath == nil { scratch.remove(path) }
         }
         // As in process: touches within the hour-long tick never move a session's bucket.
-        let arguments = settings.serverArguments(tick: [.touch, .touchStream].contains(scenario) ? 3_600_000 : 60_000)
+        let arguments = settings.serverArguments(tick: [.touch, .touchStream, .touchBatch].contains(scenario) ? 3_600_000 : 60_000)
         return try await BenchServer.spawned(executable: base.executable, path: path, arguments: arguments, scratch: scratch) {
             try await measure(scenario, on: $0, path: path)
         }
@@ -124,6 +125,7 @@ struct NetworkBenchRunner: Sendable {
             case .open: return (try await openScenario(connections), [String: String]())
             case .touch: return (try await touchScenario(connections), [:])
             case .touchStream: return (try await touchStreamScenario(connections), [:])
+            case .touchBatch: return (try await touchBatchScenario(connections), [:])
             case .get: return (try await getScenario(connections), [:])
             case .check: return (try await checkScenario(connections), [:])
             case .notify: return try await notifyScenario(connections)
@@ -207,6 +209,23 @@ struct NetworkBenchRunner: Sendable {
                         throw BenchServer.Failure(description: "a ping over TouchSessions was not answered live")
                     }
                 }
+            }
+        }
+    }
+
+    /// `--batch` keys in each TouchSessionBatch call; as many keys in all as `touch`.
+    private func touchBatchScenario(_ connections: BenchConnections) async throws -> Measurement {
+        let keys = try await populate(connections, count: sessions)
+        let batch = settings.base.batch
+        let batches = max(1, settings.base.repeatedOperations / batch)
+        return try await BenchRunner.measure(
+            operations: batches, concurrency: concurrency, progress: ProgressLine("touch-batch", total: batches)
+        ) { index in
+            var request = Sessionstore_V1_TouchSessionBatchRequest()
+            request.sessionKeys = (0..<batch).map { keys[(index * batch + $0) % keys.count] }
+            let answer = try await connections[index].touchSessionBatch(request)
+            guard answer.results.count == batch, answer.results.allSatisfy({ $0.result == .live }) else {
+                throw BenchServer.Failure(description: "a TouchSessionBatch answered a key not live")
             }
         }
     }
