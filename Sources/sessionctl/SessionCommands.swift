@@ -162,13 +162,44 @@ struct TouchCommand: AsyncParsableCommand {
             Prints live, unknown (no such session), closed (closing, or ended other than by expiry) or \
             expired (its expiry passed, whether or not a sweeper has ended it yet); with --json \
             {"key":...,"live":...,"result":...}. Exits 0 only for live; otherwise it also prints the \
-            error line (INVALID_HANDLE.SESSION_NOT_FOUND, .SESSION_CLOSED or .SESSION_EXPIRED) and exits 1.
+            error line (INVALID_HANDLE.SESSION_NOT_FOUND, .SESSION_CLOSED or .SESSION_EXPIRED) and exits 1. \
+            Several keys (up to 1000) are touched in one storage round, as ZooKeeper's followers send \
+            pings: one line each, "KEY RESULT" (with --json one object a line), in the order given, \
+            and exit 0 only when every one is live.
             """)
 
-    @Argument(help: "The session key.") var key: String
+    @Argument(help: "The session key, or several (up to 1000) to touch in one round.") var keys: [String]
     @OptionGroup var global: GlobalOptions
 
+    func validate() throws {
+        guard (1...SessionStore.maxTouchBatch).contains(keys.count) else {
+            throw ValidationError("touch takes 1 to \(SessionStore.maxTouchBatch) keys, not \(keys.count)")
+        }
+    }
+
     func run() async throws {
+        guard keys.count > 1 else { return try await touchOne(keys[0]) }
+        let answers = try await withStore(global) { try await $0.touch(keys: keys) }
+        var failures: [SessionStoreError] = []
+        for answer in answers {
+            guard let result = answer.result else {
+                if let error = answer.error { failures.append(error) }
+                if !global.json { Output.printLine("\(TerminalText.escaped(answer.key)) invalid") }
+                continue
+            }
+            if global.json {
+                try global.output.printJSON(Touched(key: answer.key, live: result.isLive, result: result))
+            } else {
+                Output.printLine("\(answer.key) \(result.rawValue)")
+            }
+            if let failure = Self.failure(result, key: answer.key) { failures.append(failure) }
+        }
+        guard !failures.isEmpty else { return }
+        for failure in failures { global.output.printError(code: failure.code.rawValue, message: failure.message) }
+        throw ExitCode(1)
+    }
+
+    private func touchOne(_ key: String) async throws {
         let result = try await withStore(global) { try await $0.touch(key: key) }
         if global.json {
             try global.output.printJSON(Touched(key: key, live: result.isLive, result: result))
@@ -176,13 +207,13 @@ struct TouchCommand: AsyncParsableCommand {
             Output.printLine(result.rawValue)
         }
         // A script touching a session to keep it alive must learn that it is not.
-        guard let failure = failure(result) else { return }
+        guard let failure = Self.failure(result, key: key) else { return }
         global.output.printError(code: failure.code.rawValue, message: failure.message)
         throw ExitCode(1)
     }
 
     /// The error of a touch that found no live session; `nil` for a live one.
-    private func failure(_ result: TouchResult) -> SessionStoreError? {
+    private static func failure(_ result: TouchResult, key: String) -> SessionStoreError? {
         switch result {
         case .live: nil
         case .unknown: .sessionNotFound(key)

@@ -88,3 +88,35 @@ import Testing
         }
     }
 }
+
+/// `sessionctl touch KEY…`: several keys in one round, a line each in order.
+@Suite struct TouchBatchCLITests {
+    @Test func severalKeysAreTouchedInOrderAndAnyNotLiveFails() async throws {
+        let database = CLIDatabase()
+        let live = try await database.open(["--user", "ada"])
+        let closed = try await database.open(["--user", "bob"])
+        #expect(try await database.run(["close", closed]).status == 0)
+        let unknown = "01900000-0000-7000-8000-000000000000"
+
+        let allLive = try await database.run(["touch", live, live])
+        #expect(allLive.status == 0, "\(allLive.stderr)")
+        #expect(allLive.stdout == "\(live) live\n\(live) live\n")
+
+        let mixed = try await database.run(["touch", live, closed, "not-a-key", unknown])
+        #expect(mixed.status == 1)
+        #expect(mixed.stdout == "\(live) live\n\(closed) closed\nnot-a-key invalid\n\(unknown) unknown\n")
+        // Text error lines: "error: CODE: message", one per key not live, in order.
+        let codes = mixed.stderr.split(separator: "\n").map { $0.split(separator: " ").dropFirst().first.map { String($0.dropLast()) } }
+        #expect(codes == ["INVALID_HANDLE.SESSION_CLOSED", "INVALID_HANDLE.FORMAT", "INVALID_HANDLE.SESSION_NOT_FOUND"], "\(mixed.stderr)")
+
+        let json = try await database.run(["touch", live, closed, "--json"])
+        #expect(json.status == 1)
+        let objects = try json.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        #expect(objects.map { $0["key"] as? String } == [live, closed])
+        #expect(objects.map { $0["result"] as? String } == ["live", "closed"])
+
+        #expect(try await database.run(["touch"] + Array(repeating: live, count: 1001)).status == 64)
+    }
+}
