@@ -49,7 +49,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: script)))
+    @Test
     func onATerminalTheLineShowsDoneTotalAndRate() async throws {
         let bench = try await Self.onTerminal(["bench", "--scenario", "touch", "--sessions", "200", "--operations", "400000"])
         #expect(bench.status == 0, "\(bench.text)")

@@ -5,7 +5,7 @@ import Testing
 /// The views an operator reads with `sqlite3` answer what they are asked: no view cuts the
 /// rows a `WHERE` would find, and `live_sessions.expires` is never blank.
 @Suite struct InspectionViewTests {
-    @Test(.enabled(if: SQLiteShell.isInstalled))
+    @Test
     func recentEventsHoldsEveryEventNewestFirst() async throws {
         let test = TestStore(start: TestStore.realTime())
         try await test.withStore { store in
@@ -23,7 +23,7 @@ import Testing
         #expect(newest == [String(last), String(last - 1)])
     }
 
-    @Test(.enabled(if: SQLiteShell.isInstalled))
+    @Test
     func aSuspendedSessionSaysSinceWhenAndOneWithoutATimeoutSaysNever() async throws {
         let test = TestStore(start: TestStore.realTime())
         let stoppedAt = test.start + 5_000
