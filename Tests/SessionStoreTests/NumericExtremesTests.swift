@@ -64,7 +64,31 @@ import Testing
     /// A `Duration` or count set through its property rather than by name.
     struct PropertyValue: Sendable, CustomTestStringConvertible {
         let testDescription: String
+        /// Whether opening must refuse it: as setting the same value by name does; `nil`
+        /// where the value has no exact text (a duration finer than a millisecond).
+        var refused: Bool? = nil
         let apply: @Sendable (inout SessionStoreConfiguration) -> Void
+    }
+
+    /// Whether option `name` refuses `text` when set by name.
+    static func refusesByName(_ name: String, _ text: String) -> Bool {
+        var configuration = SessionStoreConfiguration()
+        do {
+            try configuration.set(name, to: text)
+            return false
+        } catch {
+            return true
+        }
+    }
+
+    /// `duration` as option text in whole milliseconds; `nil` when it has no exact one.
+    static func millisecondsText(_ duration: Duration) -> String? {
+        let (seconds, attoseconds) = duration.components
+        guard attoseconds % 1_000_000_000_000_000 == 0 else { return nil }
+        let (milliseconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return nil }
+        let (total, overflowed) = milliseconds.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        return overflowed ? nil : "\(total)ms"
     }
 
     static let durationPaths: [(String, WritableKeyPath<SessionStoreConfiguration, Duration> & Sendable)] = [
@@ -88,31 +112,46 @@ import Testing
 
     static let propertyValues: [PropertyValue] =
         durationPaths.flatMap { name, path in
-            durations.map { duration in PropertyValue(testDescription: "\(name) = \(duration)") { $0[keyPath: path] = duration } }
+            durations.map { duration in
+                PropertyValue(
+                    testDescription: "\(name) = \(duration)", refused: millisecondsText(duration).map { refusesByName(name, $0) }
+                ) { $0[keyPath: path] = duration }
+            }
         }
         + countPaths.flatMap { name, path in
-            counts.map { count in PropertyValue(testDescription: "\(name) = \(count)") { $0[keyPath: path] = count } }
+            counts.map { count in
+                PropertyValue(testDescription: "\(name) = \(count)", refused: refusesByName(name, String(count))) {
+                    $0[keyPath: path] = count
+                }
+            }
         }
         + [
-            PropertyValue(testDescription: "max-sweep-lag-ticks = Int64.min") { $0.maxSweepLagTicks = .min },
-            PropertyValue(testDescription: "max-sessions = Int.min") { $0.limits.maxSessions = .min },
-            PropertyValue(testDescription: "max-resource-bytes-per-session = Int64.min") { $0.limits.maxResourceBytesPerSession = .min },
+            PropertyValue(testDescription: "max-sweep-lag-ticks = Int64.min", refused: true) { $0.maxSweepLagTicks = .min },
+            PropertyValue(testDescription: "max-sessions = Int.min", refused: true) { $0.limits.maxSessions = .min },
+            PropertyValue(testDescription: "max-resource-bytes-per-session = Int64.min", refused: true) {
+                $0.limits.maxResourceBytesPerSession = .min
+            },
             PropertyValue(testDescription: "default-timeout = Int64.max s") { $0.defaultTimeout = .after(.seconds(Int64.max)) },
         ]
 
     @Test(arguments: propertyValues)
     func aPropertyOutsideItsOptionsRangeIsRefusedAtOpenAndAnyOtherRuns(value: PropertyValue) async throws {
-        try await Self.exercise { configuration, _ in value.apply(&configuration) }
+        let refused = try await Self.exercise { configuration, _ in value.apply(&configuration) }
+        if let expected = value.refused {
+            #expect(refused == expected, "opening \(expected ? "took" : "refused") \(value.testDescription)")
+        }
     }
 
     /// Opens a store configured by `configure` and runs sessions, executions, resources,
     /// sweeps and a clock at both ends of `Int64` through it. Opening may refuse the
     /// configuration with `INVALID_ARGUMENT.CONFIG_VALUE`, leaving no file; any call may
-    /// fail with a `SessionStoreError`; nothing may trap or throw anything else.
+    /// fail with a `SessionStoreError`; nothing may trap or throw anything else. Returns
+    /// whether opening refused the configuration.
+    @discardableResult
     private static func exercise(
         _ configure: @escaping (inout SessionStoreConfiguration, ManualWallClock) -> Void,
         sourceLocation: SourceLocation = #_sourceLocation
-    ) async throws {
+    ) async throws -> Bool {
         let test = TestStore()
         let store: SessionStore
         do {
@@ -120,7 +159,7 @@ import Testing
         } catch let error as SessionStoreError {
             #expect(error.code == "INVALID_ARGUMENT.CONFIG_VALUE", "\(error)", sourceLocation: sourceLocation)
             #expect(!FileManager.default.fileExists(atPath: test.path), sourceLocation: sourceLocation)
-            return
+            return true
         }
         let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), jitter: .zero)
         var key: String?
@@ -138,6 +177,7 @@ import Testing
             try await allowingRefusals { _ = try await store.metricsSnapshot() }
         }
         await store.close()
+        return false
     }
 
     private static func allowingRefusals(_ body: () async throws -> Void) async throws {
