@@ -11,8 +11,10 @@ import SessionStore
 /// accepted call runs with ``Caller/current`` set, in its handler and in the producer of
 /// its response stream.
 ///
-/// The health service answers without credentials: load balancers and orchestrators'
-/// probes cannot send one, and it tells nothing but whether the server serves.
+/// The health service's `Check` answers without credentials: load balancers and
+/// orchestrators' probes cannot send one, and it tells nothing but whether the server
+/// serves. `Watch`, a stream that holds resources for as long as it lasts, is
+/// authenticated like every other call and counts against its caller's streams.
 struct CallerInterceptor: ServerInterceptor {
     let authentication: CallerAuthentication
     let trustedProxies: Set<String>
@@ -25,7 +27,7 @@ struct CallerInterceptor: ServerInterceptor {
         context: ServerContext,
         next: @Sendable (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
     ) async throws -> StreamingServerResponse<Output> {
-        if context.descriptor.service == Grpc_Health_V1_Health.descriptor {
+        if context.descriptor == Grpc_Health_V1_Health.Method.Check.descriptor {
             return try await next(request, context)
         }
         let peerAddress = Caller.address(ofPeer: context.remotePeer)

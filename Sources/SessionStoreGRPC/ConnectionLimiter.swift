@@ -1,13 +1,15 @@
 import Logging
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// Bounds what connections may hold of the server before they make a call: at most
 /// `maximum` open at once (one past it is closed as it arrives, so file descriptors are
 /// left for the store and for legitimate clients), and a connection that has not sent the
-/// HTTP/2 preface and a first frame header (33 bytes) within `handshakeTimeout` is closed,
-/// so idle or slowloris sockets cannot pile up. A connection that has made its handshake
-/// but holds no call is closed by the transport after the idle timeout.
+/// HTTP/2 preface and its whole first frame (its SETTINGS) within `handshakeTimeout` —
+/// counted after TLS, so a TLS handshake alone does not count — is closed, so idle or
+/// slowloris sockets cannot pile up. A connection that has made its handshake but holds
+/// no call is closed by the transport after the idle timeout.
 final class ConnectionLimiter: Sendable {
     let maximum: Int
     let handshakeTimeout: Duration
@@ -43,23 +45,34 @@ final class ConnectionLimiter: Sendable {
         }
         let timeout = handshakeTimeout
         return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(HandshakeDeadline(timeout: timeout), position: .first)
+            let pipeline = channel.pipeline.syncOperations
+            let deadline = HandshakeDeadline(timeout: timeout)
+            // Behind TLS when there is TLS: the bytes counted are HTTP/2's, not ciphertext.
+            if let tls = try? pipeline.handler(type: NIOSSLServerHandler.self) {
+                try pipeline.addHandler(deadline, position: .after(tls))
+            } else {
+                try pipeline.addHandler(deadline, position: .first)
+            }
         }
     }
 
     private struct ConnectionRefused: Error {}
 }
 
-/// Closes its connection unless the first bytes of the HTTP/2 handshake arrive in time;
-/// leaves the pipeline once they have.
+/// Closes its connection unless the client's HTTP/2 handshake — the 24-byte preface and
+/// the whole of its first frame — arrives in time; leaves the pipeline once it has.
 private final class HandshakeDeadline: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    /// The 24-byte client preface and one 9-byte frame header (its SETTINGS frame).
-    private static let handshakeBytes = 33
+    /// The client preface and a frame header, which holds the frame's length.
+    private static let headerEnd = 24 + 9
     private let timeout: Duration
+    /// The first `headerEnd` bytes, kept to read the first frame's length.
+    private var head: [UInt8] = []
     private var received = 0
+    /// Bytes the handshake takes, once the first frame's header has arrived.
+    private var needed: Int?
     private var deadline: Scheduled<Void>?
 
     init(timeout: Duration) {
@@ -81,9 +94,18 @@ private final class HandshakeDeadline: ChannelInboundHandler, RemovableChannelHa
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        received += unwrapInboundIn(data).readableBytes
+        let buffer = unwrapInboundIn(data)
+        received += buffer.readableBytes
+        if head.count < Self.headerEnd {
+            head += buffer.readableBytesView.prefix(Self.headerEnd - head.count)
+            if head.count == Self.headerEnd {
+                // A frame header begins with the 24-bit length of its payload.
+                let length = Int(head[24]) << 16 | Int(head[25]) << 8 | Int(head[26])
+                needed = Self.headerEnd + length
+            }
+        }
         context.fireChannelRead(data)
-        if received >= Self.handshakeBytes {
+        if let needed, received >= needed {
             context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
         }
     }

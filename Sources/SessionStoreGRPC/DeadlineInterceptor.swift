@@ -6,8 +6,10 @@ import GRPCCore
 /// handler stopped by its deadline ends with whatever cancellation leaves: `CANCELLED`
 /// from the store's calls, `OK` from a stream that simply stops (health `Watch`). Here a
 /// call that fails, or a stream that ends, once its deadline has passed ends
-/// `DEADLINE_EXCEEDED` instead. A unary call that succeeded keeps its answer: its work is
-/// done and committed.
+/// `DEADLINE_EXCEEDED` instead. So does a unary call whose answer is sent after its
+/// deadline, though its work may be committed: its client's own deadline has passed too
+/// and reports `DEADLINE_EXCEEDED` whatever the server sends, which in gRPC means "may
+/// have happened".
 ///
 /// The deadline is counted from when the call reaches the interceptors;
 /// ``RequestHeaderGuard`` has already refused malformed values and answered deadlines too

@@ -1,4 +1,5 @@
 import GRPCCore
+import SessionStore
 
 /// The standard `grpc.health.v1.Health` service.
 ///
@@ -12,10 +13,13 @@ public struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
     ]
 
     let drain: DrainSignal
+    let streams: StreamLimiter
 
-    /// The service; it answers `NOT_SERVING` once `drain` fires.
-    public init(drain: DrainSignal) {
+    /// The service; it answers `NOT_SERVING` once `drain` fires. Each `Watch` counts
+    /// against its caller's `streams`.
+    public init(drain: DrainSignal, streams: StreamLimiter = StreamLimiter()) {
         self.drain = drain
+        self.streams = streams
     }
 
     private var status: Grpc_Health_V1_HealthCheckResponse.ServingStatus {
@@ -44,6 +48,20 @@ public struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
             try await response.write(message)
             return
         }
+        guard let caller = Caller.current else {
+            throw RPCError(SessionStoreError(code: .authenticationFailed, message: "authentication required"))
+        }
+        try await storeCall {
+            try await streams.withStream(of: caller) { try await watchServing(response: response, context: context) }
+        }
+    }
+
+    /// Writes the status, then waits until the server drains (writing `NOT_SERVING`) or the
+    /// call ends.
+    private func watchServing(
+        response: RPCWriter<Grpc_Health_V1_HealthCheckResponse>, context: ServerContext
+    ) async throws {
+        var message = Grpc_Health_V1_HealthCheckResponse()
         message.status = status
         try await response.write(message)
         guard message.status == .serving else { return }

@@ -10,7 +10,9 @@ import Synchronization
 /// the server runs every window and when it stops). Past ``blockAfter`` refusals in a
 /// window, the peer's calls are refused without reading their credentials, with
 /// `LIMIT_EXCEEDED.FAILED_AUTHENTICATIONS`, until the window ends; they are counted too.
-/// At most ``maxPeers`` peers are tracked; beyond them refusals share one entry.
+/// At most ``maxPeers`` peers are tracked; beyond them refusals share one entry, which is
+/// counted and recorded but never blocks: an attacker with many addresses must not lock
+/// out every address the table has no room for.
 final class RefusalLedger: Sendable {
     static let window: Duration = .seconds(60)
     static let blockAfter = 100
@@ -40,7 +42,8 @@ final class RefusalLedger: Sendable {
     /// Whether calls from `address` are refused now without reading their credentials.
     func isBlocked(_ address: String?, at now: ContinuousClock.Instant = .now) -> Bool {
         windows.withLock { windows in
-            guard let window = windows[Self.key(address, in: windows)] else { return false }
+            let key = Self.key(address, in: windows)
+            guard key != Self.overflowPeer, let window = windows[key] else { return false }
             return now - window.start < Self.window && window.total > Self.blockAfter
         }
     }

@@ -140,7 +140,7 @@ public struct SessionStoreGRPCServer: Service {
         [
             SessionManagementService(store: store, drain: drain, streams: streams),
             ExecutionManagementService(store: store, drain: drain, streams: streams),
-            HealthService(drain: drain),
+            HealthService(drain: drain, streams: streams),
             ReflectionService(store: store, drain: drain, streams: streams),
         ]
     }

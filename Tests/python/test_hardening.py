@@ -333,3 +333,38 @@ def test_filters_of_any_size_pin_no_memory(server, sessions):
     print(f"\nFIGURES RSS before={before} KiB after 16 requests of 40,001+ kinds={after} KiB")
     # Before the fix each such request pinned about 8 MiB for good (+66 MiB for eight).
     assert after - before < 32 * 1024, (before, after)
+
+
+def test_a_connection_that_stops_after_the_preface_is_closed(server):
+    # The preface and a frame header claiming a 6-byte SETTINGS payload, then silence:
+    # the handshake is never complete, so the 5 s deadline closes the connection.
+    host, port = server.address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x06\x04\x00\x00\x00\x00\x00")
+        started = time.monotonic()
+        while sock.recv(65536):  # the server's SETTINGS, then the end
+            pass
+        closed_after = time.monotonic() - started
+    assert closed_after < 25, closed_after
+    healthy(server)
+
+
+def test_watch_needs_a_credential_and_counts_as_a_stream(tmp_path):
+    server = Server(tmp_path, args=["--auth", "token", "--token-file", str(token_file(tmp_path)),
+                                    "--max-streams-per-principal", "2"])
+    try:
+        healthy(server)  # Check needs no credential
+        with server.channel() as channel:
+            expect_error(lambda: next(health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())),
+                         grpc.StatusCode.UNAUTHENTICATED, "PERMISSION_DENIED.AUTHENTICATION")
+        with server.channel(token="alice-token-0123456789") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            watches = [health.Watch(health_pb2.HealthCheckRequest()) for _ in range(2)]
+            for watch in watches:
+                assert next(watch).status == health_pb2.HealthCheckResponse.SERVING
+            expect_error(lambda: next(health.Watch(health_pb2.HealthCheckRequest())),
+                         grpc.StatusCode.RESOURCE_EXHAUSTED, "LIMIT_EXCEEDED.STREAMS_PER_PRINCIPAL")
+            for watch in watches:
+                watch.cancel()
+    finally:
+        assert server.stop() == 0, server.log_text()
