@@ -184,7 +184,11 @@ struct TouchCommand: AsyncParsableCommand {
         for answer in answers {
             guard let result = answer.result else {
                 if let error = answer.error { failures.append(error) }
-                if !global.json { Output.printLine("\(TerminalText.escaped(answer.key)) invalid") }
+                if global.json {
+                    try global.output.printJSON(InvalidKey(key: answer.key))
+                } else {
+                    Output.printLine("\(TerminalText.escaped(answer.key)) invalid")
+                }
                 continue
             }
             if global.json {
@@ -220,6 +224,13 @@ struct TouchCommand: AsyncParsableCommand {
         case .closed: SessionStoreError(code: .sessionClosed, message: "session \(key) is closing or ended")
         case .expired: SessionStoreError(code: .sessionExpired, message: "session \(key) expired; open a new one")
         }
+    }
+
+    /// A malformed key of a batch, in the shape of the others' lines.
+    private struct InvalidKey: Encodable {
+        let key: String
+        let live = false
+        let result = "invalid"
     }
 
     private struct Touched: Encodable {

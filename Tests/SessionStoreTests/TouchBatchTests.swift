@@ -109,13 +109,13 @@ import Testing
         let codes = mixed.stderr.split(separator: "\n").map { $0.split(separator: " ").dropFirst().first.map { String($0.dropLast()) } }
         #expect(codes == ["INVALID_HANDLE.SESSION_CLOSED", "INVALID_HANDLE.FORMAT", "INVALID_HANDLE.SESSION_NOT_FOUND"], "\(mixed.stderr)")
 
-        let json = try await database.run(["touch", live, closed, "--json"])
+        let json = try await database.run(["touch", live, closed, "not-a-key", "--json"])
         #expect(json.status == 1)
         let objects = try json.stdout.split(separator: "\n").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
-        #expect(objects.map { $0["key"] as? String } == [live, closed])
-        #expect(objects.map { $0["result"] as? String } == ["live", "closed"])
+        #expect(objects.map { $0["key"] as? String } == [live, closed, "not-a-key"])
+        #expect(objects.map { $0["result"] as? String } == ["live", "closed", "invalid"])
 
         #expect(try await database.run(["touch"] + Array(repeating: live, count: 1001)).status == 64)
     }

@@ -106,8 +106,12 @@ extension SessionStore {
             case .moved:
                 movedTo[move.id] = move.expireAt
                 answers[move.index].expireAt = Timestamp(milliseconds: move.expireAt)
-            case .notMoved(nil): answers[move.index].result = .unknown
-            case .notMoved(let state?) where !state.isLive: answers[move.index].result = TouchResult(notLive: state)
+            case .notMoved(nil):
+                answers[move.index].result = .unknown
+                answers[move.index].expireAt = nil
+            case .notMoved(let state?) where !state.isLive:
+                answers[move.index].result = TouchResult(notLive: state)
+                answers[move.index].expireAt = nil
             case .notMoved:
                 if let expireAt = movedTo[move.id] { answers[move.index].expireAt = Timestamp(milliseconds: expireAt) }
             }

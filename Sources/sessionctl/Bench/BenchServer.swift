@@ -35,7 +35,11 @@ struct BenchServer: Sendable {
         let log = try FileDescriptor.open(
             FilePath(logPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
         let result = try await Subprocess.run(
-            .path(FilePath(executable)), arguments: Arguments(["serve", "--db", path, "--listen", "127.0.0.1:0"] + arguments),
+            // The benchmark's callers all come from one address without authentication:
+            // one principal to the per-principal stream cap, which --subscribers may pass.
+            .path(FilePath(executable)),
+            arguments: Arguments(
+                ["serve", "--db", path, "--listen", "127.0.0.1:0", "--max-streams-per-principal", "1000000"] + arguments),
             input: .none, output: .discarded, error: .fileDescriptor(log, closeAfterSpawningProcess: true)
         ) { execution in
             let pid = execution.processIdentifier.value
