@@ -63,7 +63,7 @@ import Testing
         return fromGet
     }
 
-    @Test(.enabled(if: SQLiteShell.isInstalled))
+    @Test
     func afterARecoveryEveryReaderShowsTheExpiryTheSweeperWrites() async throws {
         let (test, keys) = try await Self.crashedFile()
         let staleExpiry = roundUp(test.start + Self.timeout, Self.recoveryTick)
@@ -114,7 +114,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: SQLiteShell.isInstalled))
+    @Test
     func afterARearmWrittenByAnotherProcessEveryReaderShowsTheExpiryTheSweeperWrites() async throws {
         let test = TestStore(start: TestStore.realTime(offsetBy: 86_400))
         try await test.withStore { $0.tick = .milliseconds(Self.recoveryTick) } body: { store in

@@ -107,7 +107,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: SQLiteShell.isInstalled))
+    @Test
     func theViewsLeaveItOutOnTheRealClock() async throws {
         let test = Self.pastTest()
         let (overdue, live) = try await test.withStore { store in try await Self.overdueAndLive(test, store) }
