@@ -89,14 +89,13 @@ final class EventConsumer: Sendable {
         }
     }
 
-    /// Offers a page the follower read after `start`, of `pageKinds` (every kind when
-    /// `nil`). Taken only if the consumer is contiguous with it and wants no kind the
-    /// page left out; events past the buffer's capacity are left for the consumer to
-    /// read itself.
-    func offer(_ page: EventPage, after start: Int64, kinds pageKinds: Set<EventKind>?) {
+    /// Offers a page of every kind the follower read after `start`. Taken only if the
+    /// consumer is contiguous with it; the consumer keeps the events it wants, and events
+    /// past the buffer's capacity are left for it to read itself.
+    func offer(_ page: EventPage, after start: Int64) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.followed = max(state.followed ?? page.through, page.through)
-            if state.covered >= start, covers(pageKinds) {
+            if state.covered >= start {
                 var full = false
                 for event in page.events where event.seq > state.covered && wants(event) {
                     guard state.buffered < capacity else {
@@ -152,11 +151,5 @@ final class EventConsumer: Sendable {
         guard kinds?.contains(event.kind) ?? true else { return false }
         guard let userId else { return true }
         return event.userId?.hasSameBytes(as: userId) ?? false
-    }
-
-    private func covers(_ pageKinds: Set<EventKind>?) -> Bool {
-        guard let pageKinds else { return true }
-        guard let kinds else { return false }
-        return kinds.isSubset(of: pageKinds)
     }
 }

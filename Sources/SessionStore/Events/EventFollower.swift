@@ -207,7 +207,7 @@ package final class EventFollower: Sendable {
                     position = try await readAndOffer(run: id, after: start)
                 } else {
                     let newest = try await pool.read { db in try EventLog.lastSequence(db) }
-                    offer(EventPage(events: [], through: newest), after: newest, kinds: nil, run: id)
+                    offer(EventPage(events: [], through: newest), after: newest, run: id)
                     position = newest
                 }
                 failed = false
@@ -228,19 +228,19 @@ package final class EventFollower: Sendable {
         var position = start
         while true {
             let page = try await readPage(after: position, kinds: nil)
-            offer(page, after: position, kinds: nil, run: id)
+            offer(page, after: position, run: id)
             position = page.through
             if page.events.count < Self.pageSize { return position }
         }
     }
 
-    private func offer(_ page: EventPage, after start: Int64, kinds: Set<EventKind>?, run id: Int) {
+    private func offer(_ page: EventPage, after start: Int64, run id: Int) {
         let consumers = state.withLock { state -> [EventConsumer] in
             if state.run?.id == id { state.position = page.through }
             return Array(state.consumers.values)
         }
         for consumer in consumers {
-            consumer.offer(page, after: start, kinds: kinds)
+            consumer.offer(page, after: start)
         }
     }
 
