@@ -11,7 +11,9 @@ import GRPCCore
 /// and reports `DEADLINE_EXCEEDED` whatever the server sends, which in gRPC means "may
 /// have happened".
 ///
-/// The deadline is counted from when the call reaches the interceptors;
+/// grpc-swift counts the deadline from the call's arrival, a little before it reaches
+/// the interceptors, so its cancellation can come just before the deadline counted here:
+/// the deadline here is taken ``arrivalAllowance`` early (at most half the timeout).
 /// ``RequestHeaderGuard`` has already refused malformed values and answered deadlines too
 /// short to run.
 struct DeadlineInterceptor: ServerInterceptor {
@@ -25,7 +27,7 @@ struct DeadlineInterceptor: ServerInterceptor {
         else {
             return try await next(request, context)
         }
-        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let deadline = ContinuousClock.now.advanced(by: timeout - min(Self.arrivalAllowance, timeout / 2))
         var response: StreamingServerResponse<Output>
         do {
             response = try await next(request, context)
@@ -49,6 +51,8 @@ struct DeadlineInterceptor: ServerInterceptor {
     }
 
     static let deadlineExceeded = RPCError(code: .deadlineExceeded, message: "the call's deadline passed")
+    /// How much earlier than this interceptor grpc-swift may have started the deadline.
+    static let arrivalAllowance = Duration.milliseconds(100)
 
     /// `error`, or `DEADLINE_EXCEEDED` once `deadline` has passed.
     private static func status(of error: any Error, deadline: ContinuousClock.Instant) -> any Error {
