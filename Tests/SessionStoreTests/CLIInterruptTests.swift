@@ -43,23 +43,23 @@ import Darwin
         // The command traps the signals before it opens the store, so its instance row says
         // it is ready.
         let deadline = ContinuousClock.now + .seconds(60)
-        while try instances(database.path) == 0, running.isRunning, ContinuousClock.now < deadline {
+        while try await instances(database.path) == 0, running.isRunning, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
         try #require(running.isRunning, "\(command) ended early: \(running.stderrText())")
-        try #require(try instances(database.path) == 1, "\(command) never opened the store")
+        try #require(try await instances(database.path) == 1, "\(command) never opened the store")
         #expect(kill(running.pid, signal) == 0)
         let status = await running.exit(within: .seconds(30))
-        #expect(try instances(database.path) == 0, "\(command) left its instance row behind")
+        #expect(try await instances(database.path) == 0, "\(command) left its instance row behind")
 
         let listed = try await database.run(["list"])
         #expect(listed.status == 0, "list: \(listed.stderr)")
-        let recoveries = try SQLiteShell.rows(database.path, "SELECT count(*) FROM events WHERE kind = 'store.recovered'")
+        let recoveries = try await SQLiteShell.rows(database.path, "SELECT count(*) FROM events WHERE kind = 'store.recovered'")
         #expect(recoveries == ["0"], "\(command): the next open recorded a recovery")
         return status
     }
 
-    static func instances(_ path: String) throws -> Int {
-        Int(try SQLiteShell.rows(path, "SELECT count(*) FROM instances").first ?? "") ?? -1
+    static func instances(_ path: String) async throws -> Int {
+        Int(try await SQLiteShell.rows(path, "SELECT count(*) FROM instances").first ?? "") ?? -1
     }
 }

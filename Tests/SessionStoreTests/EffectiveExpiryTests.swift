@@ -32,8 +32,8 @@ import Testing
     }
 
     /// `key → expires` of every row of `live_sessions`, read by the `sqlite3` shell.
-    static func viewExpiries(_ path: String) throws -> [String: String] {
-        let rows = try SQLiteShell.rows(path, "SELECT key, expires FROM live_sessions")
+    static func viewExpiries(_ path: String) async throws -> [String: String] {
+        let rows = try await SQLiteShell.rows(path, "SELECT key, expires FROM live_sessions")
         var expiries: [String: String] = [:]
         for line in rows {
             let fields = line.split(separator: "|", omittingEmptySubsequences: false)
@@ -53,7 +53,7 @@ import Testing
         let fromList = Dictionary(uniqueKeysWithValues: listed.map { ($0.key, $0.expireAt?.milliseconds) })
         let current = try await store.listCurrentSessions(dataSource: "warehouse")
         let fromCurrent = Dictionary(uniqueKeysWithValues: current.map { ($0.key, $0.expireAt?.milliseconds) })
-        let fromView = try viewExpiries(test.path)
+        let fromView = try await viewExpiries(test.path)
         for key in keys {
             let shown = try #require(fromGet[key], "session \(key)")
             #expect(fromList[key] == shown, "listSessions, session \(key)")

@@ -14,11 +14,11 @@ import Testing
                 try await store.closeSession(key: session.key)
             }
         }
-        let started = try SQLiteShell.rows(test.path, "SELECT count(*) FROM recent_events WHERE kind = 'session.started'")
+        let started = try await SQLiteShell.rows(test.path, "SELECT count(*) FROM recent_events WHERE kind = 'session.started'")
         #expect(started == ["150"])
-        let total = try SQLiteShell.rows(test.path, "SELECT count(*) FROM recent_events")
+        let total = try await SQLiteShell.rows(test.path, "SELECT count(*) FROM recent_events")
         #expect(total == [String(try test.count("SELECT count(*) FROM events"))])
-        let newest = try SQLiteShell.rows(test.path, "SELECT seq FROM recent_events LIMIT 2")
+        let newest = try await SQLiteShell.rows(test.path, "SELECT seq FROM recent_events LIMIT 2")
         let last = try test.count("SELECT max(seq) FROM events")
         #expect(newest == [String(last), String(last - 1)])
     }
@@ -35,7 +35,7 @@ import Testing
             return (suspended.key, forever.key)
         }
         // The serving process stopped cleanly and nothing has opened the file since.
-        let rows = try SQLiteShell.rows(test.path, "SELECT key, expires FROM live_sessions ORDER BY user_id")
+        let rows = try await SQLiteShell.rows(test.path, "SELECT key, expires FROM live_sessions ORDER BY user_id")
         #expect(rows == ["\(suspended)|suspended since \(Timestamp(milliseconds: stoppedAt).iso8601)", "\(forever)|never"])
     }
 }

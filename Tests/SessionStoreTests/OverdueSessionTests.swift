@@ -111,11 +111,11 @@ import Testing
     func theViewsLeaveItOutOnTheRealClock() async throws {
         let test = Self.pastTest()
         let (overdue, live) = try await test.withStore { store in try await Self.overdueAndLive(test, store) }
-        let liveSessions = try SQLiteShell.rows(test.path, "SELECT key FROM live_sessions")
+        let liveSessions = try await SQLiteShell.rows(test.path, "SELECT key FROM live_sessions")
         #expect(liveSessions == [live.key])
-        #expect(try SQLiteShell.rows(test.path, "SELECT live, idle, ended FROM user_session_counts WHERE user_id = 'ada'") == ["1|1|1"])
-        #expect(try SQLiteShell.rows(test.path, "SELECT parent_state, child_key, child_state FROM session_tree") == ["idle|\(overdue.key)|expired"])
-        #expect(try SQLiteShell.rows(test.path, "SELECT count(*) FROM sessions WHERE state = 'idle'") == ["2"])
+        #expect(try await SQLiteShell.rows(test.path, "SELECT live, idle, ended FROM user_session_counts WHERE user_id = 'ada'") == ["1|1|1"])
+        #expect(try await SQLiteShell.rows(test.path, "SELECT parent_state, child_key, child_state FROM session_tree") == ["idle|\(overdue.key)|expired"])
+        #expect(try await SQLiteShell.rows(test.path, "SELECT count(*) FROM sessions WHERE state = 'idle'") == ["2"])
     }
 
     @Test func reconnectAndGetOrCreateOpenANewSession() async throws {
