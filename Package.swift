@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SessionStore", targets: ["SessionStore"]),
+        .library(name: "SessionStoreCore", targets: ["SessionStoreCore"]),
         .library(name: "SessionStoreSQLite", targets: ["SessionStoreSQLite"]),
         .library(name: "SessionStoreGRPC", targets: ["SessionStoreGRPC"]),
         .executable(name: "sessionctl", targets: ["sessionctl"]),
@@ -41,9 +42,23 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // The service layer: public API, validation, limits, the status machine, expiry,
+        // events, the sweeper and recovery, over the storage seam (`StorageBackend`). It
+        // imports no storage module.
+        .target(
+            name: "SessionStoreCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The SQLite backend: connections, the writer and reader threads, group commit,
+        // the checkpointer, change detection, migrations and the SQL of every table.
         .target(
             name: "SessionStoreSQLite",
-            dependencies: ["CSQLite"]
+            dependencies: ["CSQLite", "SessionStoreCore"],
+            plugins: ["EmbedMigrations"]
         ),
         .executableTarget(name: "MigrationEmbedder"),
         .plugin(
@@ -51,20 +66,15 @@ let package = Package(
             capability: .buildTool(),
             dependencies: ["MigrationEmbedder"]
         ),
+        // What services import: the service layer with SQLite as its embedded default.
         .target(
             name: "SessionStore",
-            dependencies: [
-                "SessionStoreSQLite",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            plugins: ["EmbedMigrations"]
+            dependencies: ["SessionStoreCore", "SessionStoreSQLite"]
         ),
         .target(
             name: "SessionStoreGRPC",
             dependencies: [
-                "SessionStore",
+                "SessionStoreCore",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -105,12 +115,12 @@ let package = Package(
         ),
         .testTarget(
             name: "SessionStoreSQLiteTests",
-            dependencies: ["SessionStoreSQLite"]
+            dependencies: ["SessionStoreSQLite", "SessionStoreCore"]
         ),
         .testTarget(
             name: "SessionStoreTests",
             dependencies: [
-                "SessionStore", "SessionStoreSQLite", "SessionStoreGRPC",
+                "SessionStore", "SessionStoreCore", "SessionStoreSQLite", "SessionStoreGRPC",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

@@ -54,7 +54,6 @@ for path in arguments.dropFirst() {
 
 let source = """
     // Generated at build time from Migrations/*.sql. Do not edit.
-    import SessionStoreSQLite
 
     let embeddedMigrations: [Migration] = [
     \(entries.joined(separator: "\n"))

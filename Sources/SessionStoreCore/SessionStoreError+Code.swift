@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 extension SessionStoreError {
     /// A stable error code such as `INVALID_HANDLE.SESSION_CLOSED`, with its ``Category``.
@@ -251,14 +250,14 @@ extension SessionStoreError {
         // MARK: Schema
 
         /// The file was migrated by a newer build.
-        public static let schemaTooNew = Code(MigrationError.Kind.tooNew.code, .schemaMismatch)
+        public static let schemaTooNew = Code("SCHEMA.TOO_NEW", .schemaMismatch)
         /// The file records a migration numbered below this build's latest that this build does not have:
         /// another history of migrations wrote it.
-        public static let schemaUnknownMigration = Code(MigrationError.Kind.unknownMigration.code, .schemaMismatch)
+        public static let schemaUnknownMigration = Code("SCHEMA.UNKNOWN_MIGRATION", .schemaMismatch)
         /// A migration recorded in the file differs from this build's file of the same number.
-        public static let schemaChecksumMismatch = Code(MigrationError.Kind.checksumMismatch.code, .schemaMismatch)
+        public static let schemaChecksumMismatch = Code("SCHEMA.CHECKSUM_MISMATCH", .schemaMismatch)
         /// The migrations compiled into the build are not positive, unique and in order.
-        public static let schemaInvalidMigrations = Code(MigrationError.Kind.invalidMigrations.code, .schemaMismatch)
+        public static let schemaInvalidMigrations = Code("SCHEMA.INVALID_MIGRATIONS", .schemaMismatch)
 
         /// Every code the library throws, in the order of README's table.
         public static let allCases: [Code] = [
@@ -370,21 +369,10 @@ extension SessionStoreError {
             }
         }
 
-        /// The `STORAGE.*` code of an SQLite result code (primary or extended).
-        static func storage(_ code: ResultCode) -> Code {
-            let name = code.primary.description
-            guard name.hasPrefix("SQLITE_") else { return storageError }
-            return byRawValue["STORAGE." + name.dropFirst("SQLITE_".count)] ?? storageError
-        }
-
-        /// The `SCHEMA.*` code of a migration error.
-        static func schema(_ kind: MigrationError.Kind) -> Code {
-            switch kind {
-            case .tooNew: schemaTooNew
-            case .unknownMigration: schemaUnknownMigration
-            case .checksumMismatch: schemaChecksumMismatch
-            case .invalidMigrations: schemaInvalidMigrations
-            }
+        /// The `STORAGE.*` code named `STORAGE.<name>` (`BUSY`, `IOERR`, …), or
+        /// `STORAGE.ERROR` when there is none: how a backend names the failure it met.
+        package static func storage(named name: String) -> Code {
+            byRawValue["STORAGE." + name] ?? storageError
         }
 
         /// For `INVALID_ARGUMENT.<FIELD>` codes: the field in words ("user id").

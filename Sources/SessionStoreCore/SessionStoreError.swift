@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// The one error type of the library: a stable code and a message for people.
 ///
@@ -58,19 +57,12 @@ public struct SessionStoreError: Error, Sendable, Equatable, CustomStringConvert
     }
 
     /// Wraps any error met below the service layer into this type.
-    static func wrap(_ error: any Error) -> SessionStoreError {
+    package static func wrap(_ error: any Error) -> SessionStoreError {
         switch error {
         case let error as SessionStoreError:
             return error
-        case let error as SQLiteError:
-            return SessionStoreError(
-                code: .storage(error.code), message: error.message, sqliteCode: error.code.rawValue, sql: error.sql)
-        case is DatabaseClosedError:
-            return SessionStoreError(code: .storageClosed, message: "the store is closed")
-        case let error as DatabaseOverloadedError:
-            return SessionStoreError(code: .storageOverloaded, message: error.description)
-        case let error as MigrationError:
-            return SessionStoreError(code: .schema(error.kind), message: error.message)
+        case let error as any StorageFailure:
+            return error.sessionStoreError
         default:
             return SessionStoreError(code: .storageError, message: "\(error)")
         }
@@ -124,7 +116,7 @@ extension SessionStoreError.Code {
 
 extension String {
     /// A quoted prefix safe to put in a message whatever the input held.
-    var debugDescriptionPrefix: String {
+    package var debugDescriptionPrefix: String {
         let prefix = self.count > 64 ? String(self.prefix(64)) + "…" : self
         return prefix.debugDescription
     }

@@ -1,5 +1,5 @@
 import GRPCCore
-import SessionStore
+import SessionStoreCore
 import Synchronization
 
 /// What every call of the services shares: the store, the caller's view of it, the

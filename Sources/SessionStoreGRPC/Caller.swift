@@ -1,7 +1,7 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
-import SessionStore
+import SessionStoreCore
 import X509
 
 /// Who is calling: established once per call by ``CallerInterceptor`` before any service

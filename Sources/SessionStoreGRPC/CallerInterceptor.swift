@@ -1,7 +1,7 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
-import SessionStore
+import SessionStoreCore
 
 /// Establishes the ``Caller`` of every call before any service code runs.
 ///

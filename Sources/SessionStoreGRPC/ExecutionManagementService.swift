@@ -1,5 +1,5 @@
 import GRPCCore
-import SessionStore
+import SessionStoreCore
 
 /// `sessionstore.v1.ExecutionManagement` over a ``SessionStore``: Spark Connect's
 /// execution calls (operation ids, tags, reattach, interrupt, release) and the

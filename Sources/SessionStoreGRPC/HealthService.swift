@@ -1,5 +1,5 @@
 import GRPCCore
-import SessionStore
+import SessionStoreCore
 
 /// The standard `grpc.health.v1.Health` service.
 ///

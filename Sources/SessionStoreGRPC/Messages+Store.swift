@@ -1,5 +1,5 @@
 import Foundation
-import SessionStore
+import SessionStoreCore
 import SwiftProtobuf
 
 // Conversions between the store's values and the API's messages. Messages are built from

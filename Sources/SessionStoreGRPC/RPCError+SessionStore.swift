@@ -1,5 +1,5 @@
 import GRPCCore
-import SessionStore
+import SessionStoreCore
 
 extension RPCError {
     /// The trailing-metadata key that carries a failed call's stable store code, e.g.

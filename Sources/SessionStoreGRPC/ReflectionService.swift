@@ -1,7 +1,7 @@
 import Foundation
 import GRPCCore
 import GRPCProtobuf
-import SessionStore
+import SessionStoreCore
 
 /// The standard gRPC server reflection service, `grpc.reflection.v1.ServerReflection`,
 /// and its earlier version `grpc.reflection.v1alpha.ServerReflection` for older clients:

@@ -1,4 +1,4 @@
-import SessionStore
+import SessionStoreCore
 import Synchronization
 
 /// Records refused calls in aggregate and refuses a peer that keeps failing.

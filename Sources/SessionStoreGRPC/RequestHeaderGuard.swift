@@ -2,7 +2,7 @@ import GRPCCore
 import NIOCore
 import NIOHPACK
 import NIOHTTP2
-import SessionStore
+import SessionStoreCore
 
 /// Reads a call's request headers before grpc-swift does, on every accepted HTTP/2 stream,
 /// and answers the requests grpc-swift would crash on or run past their deadline.

@@ -1,5 +1,5 @@
 import GRPCCore
-import SessionStore
+import SessionStoreCore
 import SwiftProtobuf
 
 /// The bound on the bytes of one response that carries a list: a list response stops

@@ -1,4 +1,4 @@
-import SessionStore
+import SessionStoreCore
 
 extension ScopedSessionStore {
     /// The session with `key`, or the store's not-found error for it: the same answer

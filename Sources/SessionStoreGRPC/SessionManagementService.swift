@@ -1,5 +1,5 @@
 import GRPCCore
-import SessionStore
+import SessionStoreCore
 import SwiftProtobuf
 
 /// `sessionstore.v1.SessionManagement` over a ``SessionStore``: the Stream API's session

@@ -2,7 +2,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
 import Metrics
-import SessionStore
+import SessionStoreCore
 import ServiceLifecycle
 import Synchronization
 

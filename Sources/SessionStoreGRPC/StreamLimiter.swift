@@ -1,4 +1,4 @@
-import SessionStore
+import SessionStoreCore
 import Synchronization
 
 /// Counts the streaming calls each principal holds open and refuses one past the limit:

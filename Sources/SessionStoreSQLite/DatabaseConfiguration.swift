@@ -1,12 +1,4 @@
-/// How a commit reaches the disk: <https://www.sqlite.org/pragma.html#pragma_synchronous>.
-public enum Durability: String, Sendable, CaseIterable, Codable {
-    /// `synchronous=NORMAL` in WAL mode: a commit survives a crash of the process; the
-    /// last commits may be lost if the machine loses power.
-    case normal
-    /// `synchronous=FULL`: the WAL is synced on every commit, so a commit survives power
-    /// loss too. Group commit keeps this affordable under concurrency.
-    case full
-}
+import SessionStoreCore
 
 /// Options applied to every connection a ``Database`` or ``DatabasePool`` opens.
 public struct DatabaseConfiguration: Sendable {

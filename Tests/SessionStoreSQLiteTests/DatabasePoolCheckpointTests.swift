@@ -1,4 +1,5 @@
 import Foundation
+import SessionStoreCore
 import SessionStoreSQLite
 import Testing
 

@@ -80,10 +80,15 @@ import Testing
         // An event kind, not a log metadata key (those are followed by a colon).
         let kindPattern = #/"(session|execution|streaming_query|resource|store|sweeper|call)\.[a-z_]+"(?!\s*:)/#
         let tables = [
-            "Sources/SessionStore/SessionStoreError+Code.swift", "Sources/SessionStore/Events/StoreEvent.swift",
+            "Sources/SessionStoreCore/SessionStoreError+Code.swift", "Sources/SessionStoreCore/Events/StoreEvent.swift",
         ]
         var spelled: [String] = []
-        let files = try SourceTree.swiftFiles(module: "SessionStore")
+        // The service layer, the umbrella, and the SQLite backend's SQL and seam (its
+        // migration errors spell their own `SCHEMA.*` strings, which the codes adopt).
+        let files = try SourceTree.swiftFiles(module: "SessionStoreCore") + SourceTree.swiftFiles(module: "SessionStore")
+            + SourceTree.swiftFiles(module: "SessionStoreSQLite").filter {
+                $0.hasPrefix("Sources/SessionStoreSQLite/Records/") || $0.hasPrefix("Sources/SessionStoreSQLite/Backend/")
+            }
         #expect(files.contains(tables[0]) && files.contains(tables[1]))
         for file in files where !tables.contains(file) {
             for (index, line) in try SourceTree.text(file).components(separatedBy: "\n").enumerated() {

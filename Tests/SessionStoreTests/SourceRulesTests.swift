@@ -1,15 +1,20 @@
 import Foundation
 import Testing
 
-/// Rules the source tree keeps: the library's SQL lives in `Storage/` (its repository
-/// types), and no source file grows past ``lineLimit`` lines.
+/// Rules the source tree keeps: the service layer holds no SQL and imports no storage
+/// module (the SQL of the SQLite backend lives in its repository types under
+/// `Sources/SessionStoreSQLite/Records/`), no source file grows past ``lineLimit`` lines,
+/// and tests start processes without Foundation's `Process`.
 @Suite struct SourceRulesTests {
-    /// Files outside `Storage/` whose SQL has not moved into a repository type yet. The
-    /// test fails while an entry here no longer holds SQL: remove it then.
-    static let filesStillHoldingSQL: Set<String> = []
+    /// The modules above the storage seam: written once for every backend.
+    static let serviceModules = ["SessionStoreCore", "SessionStoreGRPC"]
 
-    /// The folder of the library that holds its SQL.
-    static let storageFolder = "Sources/SessionStore/Storage/"
+    /// The folder of the SQLite backend that holds its SQL.
+    static let storageFolder = "Sources/SessionStoreSQLite/Records/"
+
+    /// The modules a service-layer file may not import: storage backends and their C
+    /// libraries.
+    static let storageModules = ["SessionStoreSQLite", "CSQLite", "SessionStore"]
 
     /// SQL as the project writes it, in upper case. Interpolations in a literal read as
     /// `_`, so `UPDATE \(table) SET` is found too.
@@ -25,33 +30,81 @@ import Testing
     /// Generated files, exempt from the line limit.
     static let generatedSuffixes = [".pb.swift", ".grpc.swift"]
 
-    @Test func sqlStringsLiveOnlyInStorage() throws {
-        let files = try SourceTree.swiftFiles(module: "SessionStore")
-        #expect(!files.isEmpty, "no Swift files in Sources/SessionStore; is the package root right?")
+    @Test func theServiceLayerHoldsNoSQL() throws {
         var misplaced: [String] = []
-        var storageStatements = 0
-        var exceptionsWithSQL: Set<String> = []
-        for file in files {
-            let found = try Self.sqlInStringLiterals(of: try SourceTree.text(file))
-            if file.hasPrefix(Self.storageFolder) {
-                storageStatements += found.count
-            } else if Self.filesStillHoldingSQL.contains(file) {
-                if !found.isEmpty { exceptionsWithSQL.insert(file) }
-            } else {
-                misplaced += found.map { "\(file):\($0.line): \($0.keyword)" }
+        var serviceFiles = 0
+        for module in Self.serviceModules {
+            let files = try SourceTree.swiftFiles(module: module)
+            serviceFiles += files.count
+            for file in files {
+                misplaced += try Self.sqlInStringLiterals(of: try SourceTree.text(file)).map { "\(file):\($0.line): \($0.keyword)" }
             }
         }
+        #expect(serviceFiles > 80, "found only \(serviceFiles) Swift files in \(Self.serviceModules); is the package root right?")
         // The scanner must see the SQL that is where it belongs, or it proves nothing.
+        var storageStatements = 0
+        for file in try SourceTree.swiftFiles(module: "SessionStoreSQLite") where file.hasPrefix(Self.storageFolder) {
+            storageStatements += try Self.sqlInStringLiterals(of: try SourceTree.text(file)).count
+        }
         #expect(storageStatements > 50, "found only \(storageStatements) SQL strings in \(Self.storageFolder)")
         #expect(
             misplaced.isEmpty,
             """
-            \(misplaced.count) string literals outside \(Self.storageFolder) hold SQL; move the queries into a \
-            repository type in Storage/:
+            \(misplaced.count) string literals of the service layer hold SQL; move the queries into a repository \
+            of the backend (\(Self.storageFolder)) behind a method of the storage seam:
             \(misplaced.joined(separator: "\n"))
             """)
-        let stale = Self.filesStillHoldingSQL.subtracting(exceptionsWithSQL).sorted()
-        #expect(stale.isEmpty, "no SQL left in \(stale.joined(separator: ", ")): remove it from filesStillHoldingSQL")
+    }
+
+    /// The compiler enforces the seam through the targets' dependencies; this says so by
+    /// name, and catches an import that a later dependency would allow.
+    @Test func theServiceLayerImportsNoStorageModule() throws {
+        let importPattern = try NSRegularExpression(pattern: #"^\s*(@_exported\s+)?import\s+(\w+)"#, options: .anchorsMatchLines)
+        var found: [String] = []
+        var imports = 0
+        for module in Self.serviceModules {
+            for file in try SourceTree.swiftFiles(module: module) {
+                let text = try SourceTree.text(file)
+                let range = NSRange(text.startIndex..., in: text)
+                for match in importPattern.matches(in: text, range: range) {
+                    guard let nameRange = Range(match.range(at: 2), in: text) else { continue }
+                    imports += 1
+                    let name = String(text[nameRange])
+                    if Self.storageModules.contains(name) { found.append("\(file): import \(name)") }
+                }
+            }
+        }
+        #expect(imports > 100, "found only \(imports) imports in the service layer")
+        #expect(found.isEmpty, "the service layer imports a storage module:\n\(found.joined(separator: "\n"))")
+    }
+
+    /// Foundation's `Process.run()` on Linux copies each `/proc/self/fd` entry as a
+    /// 256-byte record and reads past glibc's directory buffer once ~1,350 descriptors
+    /// are open, which the parallel suite reaches: it crashed the test process. Tests start
+    /// processes through swift-subprocess (``Command``, ``SpawnedSessionctl``).
+    @Test func testsStartNoFoundationProcess() throws {
+        let pattern = try NSRegularExpression(pattern: #"\bProcess\(\)|Foundation\.Process\b|:\s*Process\b"#)
+        var found: [String] = []
+        let tests = SourceTree.packageRoot.appendingPathComponent("Tests").path
+        guard let enumerator = FileManager.default.enumerator(atPath: tests) else {
+            Issue.record("cannot list \(tests)")
+            return
+        }
+        var scanned = 0
+        while let relative = enumerator.nextObject() as? String {
+            guard relative.hasSuffix(".swift"), !relative.hasSuffix("SourceRulesTests.swift") else { continue }
+            scanned += 1
+            let text = try String(contentsOfFile: tests + "/" + relative, encoding: .utf8)
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where !line.trimmingCharacters(in: .whitespaces).hasPrefix("//") {
+                let line = String(line)
+                if pattern.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil {
+                    found.append("Tests/\(relative):\(number + 1): \(line.trimmingCharacters(in: .whitespaces))")
+                }
+            }
+        }
+        #expect(scanned > 50, "found only \(scanned) Swift files under Tests/")
+        #expect(found.isEmpty, "tests start a Foundation Process:\n\(found.joined(separator: "\n"))")
     }
 
     @Test func noSourceFileIsLongerThanTheLimit() throws {

@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// The session-count limits, read from `live_session_counts` inside the transaction that
 /// would insert, so no two opens can both see room for one. Overdue sessions hold no slot:
@@ -16,22 +15,22 @@ enum Limits {
         let scope: String
         let name: String
         /// The columns that select the sessions this limit counts.
-        var columns: [SessionRecords.ScopeColumn] = []
+        var columns: [ScopeColumn] = []
         let subject: () -> String
     }
 
     /// The refusal of the first limit `request` would exceed, `nil` when there is room;
     /// the overdue sessions ended to make room are appended to `ended`.
     static func refusal(
-        _ db: Database, limits: SessionLimits, request: OpenSessionRequest, at instant: ExpiryInstant, ended: inout [EndedSession]
+        _ db: any StorageTransaction, limits: SessionLimits, request: OpenSessionRequest, at instant: ExpiryInstant, ended: inout [EndedSession]
     ) throws -> OpenRefusal? {
         for check in checks(limits, request) {
-            var live = try SessionRecords.liveCount(db, scope: check.scope, name: check.name)
+            var live = try db.sessions.liveCount(scope: check.scope, name: check.name)
             if live >= Int64(check.limit) {
                 let freed = try endOverdue(db, check, at: instant)
                 ended += freed
                 if !freed.isEmpty {
-                    live = try SessionRecords.liveCount(db, scope: check.scope, name: check.name)
+                    live = try db.sessions.liveCount(scope: check.scope, name: check.name)
                 }
             }
             if live >= Int64(check.limit) {
@@ -44,9 +43,9 @@ enum Limits {
     }
 
     /// Ends up to ``overdueBatch`` overdue sessions counted against `check`, as expired.
-    private static func endOverdue(_ db: Database, _ check: Check, at instant: ExpiryInstant) throws -> [EndedSession] {
+    private static func endOverdue(_ db: any StorageTransaction, _ check: Check, at instant: ExpiryInstant) throws -> [EndedSession] {
         var ended: [EndedSession] = []
-        for row in try SessionRecords.mayBeOverdue(db, scope: check.columns, now: instant.now, limit: overdueBatch)
+        for row in try db.sessions.mayBeOverdue(scope: check.columns, now: instant.now, limit: overdueBatch)
         where row.isOverdue(at: instant) {
             if let expired = try SessionEnding.endExpired(db, row, at: instant.now) { ended.append(expired) }
         }

@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// An open that was refused — by the authenticator, the impersonation policy or a
 /// session-count limit — and the one `session.refused` event every refusal writes.
@@ -20,9 +19,8 @@ struct OpenRefusal: Sendable {
     }
 
     /// Writes the `session.refused` event for `request`.
-    func record(_ db: Database, request: OpenSessionRequest, at time: Int64) throws(SQLiteError) {
-        try EventLog.append(
-            db, at: time, kind: EventKind.sessionRefused,
-            subject: EventLog.Subject(userId: request.userId, dataSource: request.dataSource), payloadJSON: payloadJSON)
+    func record(_ db: any StorageTransaction, request: OpenSessionRequest, at time: Int64) throws {
+        try db.events.append(at: time, kind: EventKind.sessionRefused,
+            subject: EventSubject(userId: request.userId, dataSource: request.dataSource), payloadJSON: payloadJSON)
     }
 }

@@ -25,7 +25,7 @@ extension SessionStore {
         let at = clock.now()
         do {
             try await write { db in
-                try EventLog.append(db, at: at, kind: EventKind.callRefused, subject: EventLog.Subject(), payload: payload)
+                try db.events.append(at: at, kind: EventKind.callRefused, subject: EventSubject(), payload: payload)
             }
         } catch {
             logger.warning("could not record a refused call", metadata: ["error": "\(error)"])

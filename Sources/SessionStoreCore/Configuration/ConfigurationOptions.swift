@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// The configuration options by name, as `sessionctl --set NAME=VALUE`, an `--options-file`
 /// JSON file, or a service's own settings set them.

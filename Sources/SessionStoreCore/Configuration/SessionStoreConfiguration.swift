@@ -1,6 +1,5 @@
 import Logging
 import Metrics
-import SessionStoreSQLite
 
 /// Everything a ``SessionStore`` can be told when it opens. Every option has a default,
 /// so `SessionStoreConfiguration()` is a working store.
@@ -227,6 +226,14 @@ public struct SessionLimits: Sendable, Hashable {
     public init() {}
 }
 
-/// How commits reach the disk: `normal` survives a crash of the process, `full` also a
-/// loss of power (`Durability` in SessionStoreSQLite).
-public typealias Durability = SessionStoreSQLite.Durability
+/// How a commit reaches the disk.
+///
+/// On SQLite: <https://www.sqlite.org/pragma.html#pragma_synchronous>.
+public enum Durability: String, Sendable, CaseIterable, Codable {
+    /// A commit survives a crash of the process; the last commits may be lost if the
+    /// machine loses power (SQLite: `synchronous=NORMAL` in WAL mode).
+    case normal
+    /// A commit survives power loss too (SQLite: `synchronous=FULL`, the WAL synced on
+    /// every commit; group commit keeps it affordable under concurrency).
+    case full
+}

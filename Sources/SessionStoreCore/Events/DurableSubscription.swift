@@ -42,7 +42,7 @@ public struct DurableSubscription: Sendable {
     /// The last sequence number acknowledged; 0 before the first acknowledgement.
     public func acknowledgedSeq() async throws -> Int64 {
         let name = storageName
-        return try await store.read { db in try SubscriptionRecords.acknowledged(db, subscription: name) }
+        return try await store.read { db in try db.subscriptions.acknowledged(subscription: name) }
     }
 
     /// The events after the acknowledged position, then each new one as it commits
@@ -82,7 +82,7 @@ public struct DurableSubscription: Sendable {
         let name = storageName
         let clock = store.clock
         try await store.write { db in
-            try SubscriptionRecords.acknowledge(db, subscription: name, through: seq, at: clock.now())
+            try db.subscriptions.acknowledge(subscription: name, through: seq, at: clock.now())
         }
     }
 }

@@ -1,5 +1,4 @@
 import Logging
-import SessionStoreSQLite
 import Synchronization
 
 /// The one reader of new events that serves every notification consumer of a store
@@ -45,7 +44,7 @@ package final class EventFollower: Sendable {
     /// The interval used while no consumer asked for one.
     static let defaultCheckInterval: Duration = .milliseconds(50)
 
-    private let pool: DatabasePool
+    private let backend: any StorageBackend
     private let logger: Logger
     /// The most events buffered for one consumer before it reads the log itself.
     package let consumerCapacity: Int
@@ -53,8 +52,8 @@ package final class EventFollower: Sendable {
     private let reads = Atomic<Int>(0)
     private let checks = Atomic<Int>(0)
 
-    init(pool: DatabasePool, logger: Logger, consumerCapacity: Int = 1024) {
-        self.pool = pool
+    init(backend: any StorageBackend, logger: Logger, consumerCapacity: Int = 1024) {
+        self.backend = backend
         self.logger = logger
         self.consumerCapacity = consumerCapacity
     }
@@ -139,7 +138,7 @@ package final class EventFollower: Sendable {
     ) async throws(SessionStoreError) -> EventPage {
         reads.add(1, ordering: .relaxed)
         do {
-            return try await pool.read { db in try EventLog.page(db, after: seq, kinds: kinds, userId: userId, limit: limit) }
+            return try await backend.read { db in try db.events.page(after: seq, kinds: kinds, userId: userId, limit: limit) }
         } catch {
             throw SessionStoreError.wrap(error)
         }
@@ -163,9 +162,9 @@ package final class EventFollower: Sendable {
     }
 
     private func follow(run id: Int, wakes: AsyncStream<Void>, wake: AsyncStream<Void>.Continuation) async {
-        let detector: ChangeDetector?
+        let detector: (any ChangeSignal)?
         do {
-            detector = try await pool.makeChangeDetector()
+            detector = try await backend.makeChangeSignal()
         } catch {
             logger.warning(
                 "cannot watch the file for other processes' commits; reading the log at every check",
@@ -194,7 +193,7 @@ package final class EventFollower: Sendable {
     }
 
     /// At each wake that finds the file changed, reads what is new and offers it.
-    private func readNewEvents(run id: Int, wakes: AsyncStream<Void>, detector: ChangeDetector?) async {
+    private func readNewEvents(run id: Int, wakes: AsyncStream<Void>, detector: (any ChangeSignal)?) async {
         var position: Int64?
         var failed = false
         for await _ in wakes {
@@ -206,7 +205,7 @@ package final class EventFollower: Sendable {
                 if let start = position {
                     position = try await readAndOffer(run: id, after: start)
                 } else {
-                    let newest = try await pool.read { db in try EventLog.lastSequence(db) }
+                    let newest = try await backend.read { db in try db.events.lastSequence() }
                     offer(EventPage(events: [], through: newest), after: newest, run: id)
                     position = newest
                 }

@@ -118,6 +118,6 @@ extension SessionStore {
 
     /// The sequence number of the newest event; 0 on an empty log.
     public func latestEventSeq() async throws -> Int64 {
-        try await read { db in try EventLog.lastSequence(db) }
+        try await read { db in try db.events.lastSequence() }
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 
 /// JSON for event payloads: an object of string values, written without Foundation's
 /// encoder on the write path.
-enum JSONText {
-    static func object(_ fields: [String: String]) -> String {
+package enum JSONText {
+    package static func object(_ fields: [String: String]) -> String {
         guard !fields.isEmpty else { return "{}" }
         var text = "{"
         text.reserveCapacity(fields.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
@@ -16,7 +16,7 @@ enum JSONText {
         return text + "}"
     }
 
-    static func appendString(_ value: String, to text: inout String) {
+    package static func appendString(_ value: String, to text: inout String) {
         text += "\""
         // Most values (ids, numbers, states) need no escaping: append them whole.
         if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
@@ -40,7 +40,7 @@ enum JSONText {
         text += "\""
     }
 
-    static func array(_ values: [String]) -> String {
+    package static func array(_ values: [String]) -> String {
         var text = "["
         for (index, value) in values.enumerated() {
             if index > 0 { text += "," }
@@ -49,11 +49,11 @@ enum JSONText {
         return text + "]"
     }
 
-    static func stringArray(_ text: String) -> [String] {
+    package static func stringArray(_ text: String) -> [String] {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String]) ?? []
     }
 
-    static func stringObject(_ text: String) -> [String: String] {
+    package static func stringObject(_ text: String) -> [String: String] {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             return [:]
         }

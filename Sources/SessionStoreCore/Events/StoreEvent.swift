@@ -21,6 +21,20 @@ public struct StoreEvent: Sendable, Hashable, Codable {
     public var operationId: String?
     /// The kind's own fields: a reason, old and new values, the limit that refused.
     public var payload: [String: String]
+
+    package init(
+        seq: Int64, at: Timestamp, kind: EventKind, sessionKey: String?, userId: String?, dataSource: String?,
+        operationId: String?, payload: [String: String]
+    ) {
+        self.seq = seq
+        self.at = at
+        self.kind = kind
+        self.sessionKey = sessionKey
+        self.userId = userId
+        self.dataSource = dataSource
+        self.operationId = operationId
+        self.payload = payload
+    }
 }
 
 /// The kind of a ``StoreEvent``: a stable dotted name such as `session.started`, stored

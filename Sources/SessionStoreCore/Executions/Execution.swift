@@ -191,6 +191,22 @@ public struct StreamingQuery: Sendable, Hashable, Codable {
     /// while active.
     public var stopReason: String?
 
+    package init(
+        queryId: String, runId: String, name: String?, sessionKey: String, operationId: String?, tags: [String],
+        state: State, registeredAt: Timestamp, stoppedAt: Timestamp?, stopReason: String?
+    ) {
+        self.queryId = queryId
+        self.runId = runId
+        self.name = name
+        self.sessionKey = sessionKey
+        self.operationId = operationId
+        self.tags = tags
+        self.state = state
+        self.registeredAt = registeredAt
+        self.stoppedAt = stoppedAt
+        self.stopReason = stopReason
+    }
+
     private enum CodingKeys: String, CodingKey {
         case queryId, runId, name, sessionKey, operationId, tags, state, registeredAt, stoppedAt, stopReason
     }
@@ -225,4 +241,12 @@ public struct OwnedResource: Sendable, Hashable, Codable {
     public var bytes: Int64
     /// When the session took ownership of it.
     public var createdAt: Timestamp
+
+    package init(sessionKey: String, kind: String, name: String, bytes: Int64, createdAt: Timestamp) {
+        self.sessionKey = sessionKey
+        self.kind = kind
+        self.name = name
+        self.bytes = bytes
+        self.createdAt = createdAt
+    }
 }

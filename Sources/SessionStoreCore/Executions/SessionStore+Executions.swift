@@ -1,5 +1,4 @@
 import Foundation
-import SessionStoreSQLite
 
 /// Executions by session key, and lists of every user's executions: unchecked calls for
 /// trusted code in the process. A caller that is not trusted is served through
@@ -59,7 +58,7 @@ extension SessionStore {
         let maxUnclosed = configuration.limits.maxUnclosedExecutionsPerSession
         let instanceId = self.instanceId
         let execution = try await mutate(key: key, scope: scope) { db, session, now in
-            if let existing = try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId) {
+            if let existing = try db.executions.find(sessionRowId: session.id, operationId: operationId) {
                 throw existing.abandonedAt != nil
                     ? SessionStoreError(
                         code: SessionStoreError.Code.operationAbandoned,
@@ -69,22 +68,20 @@ extension SessionStore {
                         message: "operation \(operationId) already exists in session \(key)")
             }
             try Limits.enforcePerSession(maxRunning, code: .executionsPerSession, key: key, what: "running executions") {
-                try ExecutionRecords.runningCount(db, sessionRowId: session.id)
+                try db.executions.runningCount(sessionRowId: session.id)
             }
             try Limits.enforcePerSession(maxUnclosed, code: .unclosedExecutionsPerSession, key: key, what: "unclosed executions") {
-                try ExecutionRecords.unclosedCount(db, sessionRowId: session.id)
+                try db.executions.unclosedCount(sessionRowId: session.id)
             }
             // The session's row id, not its key: a job tag travels to engine logs and UIs,
             // and the key is the proof of ownership.
             let jobTag = "SessionStore_User_\(session.userId)_Session_\(session.id)_Operation_\(operationId)"
-            let row = try ExecutionRecords.create(
-                db, session: session, operationId: operationId, jobTag: jobTag, tags: Set(tags), statement: statement,
+            let row = try db.executions.create(session: session, operationId: operationId, jobTag: jobTag, tags: Set(tags), statement: statement,
                 request: request, reattachable: reattachable, timeoutMs: timeoutMs, instance: instanceId, at: now)
-            try EventLog.append(
-                db, at: now, kind: EventKind.executionCreated, subject: row.subject,
+            try db.events.append(at: now, kind: EventKind.executionCreated, subject: row.subject,
                 payload: ["tags": tags.sorted().joined(separator: ","), "reattachable": "\(reattachable)"])
             try ExecutionTransitions.refreshActivity(db, sessionRowId: session.id)
-            return ExecutionRecords.execution(row, tags: Set(tags).sorted())
+            return row.execution(tags: Set(tags).sorted())
         }
         executionMetrics.created()
         return execution
@@ -100,8 +97,8 @@ extension SessionStore {
         let operationId = try configuration.validator.operationId(operationId)
         return try await read { db in
             let session = try Access.row(db, key: key, scope: scope)
-            return try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId).map {
-                try ExecutionRecords.load(db, $0)
+            return try db.executions.find(sessionRowId: session.id, operationId: operationId).map {
+                try db.executions.load($0)
             }
         }
     }
@@ -115,7 +112,7 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         return try await read { db in
             let session = try Access.row(db, key: key, scope: scope)
-            return try ExecutionRecords.all(db, sessionRowId: session.id).map { try ExecutionRecords.load(db, $0) }
+            return try db.executions.all(sessionRowId: session.id).map { try db.executions.load($0) }
         }
     }
 
@@ -143,7 +140,7 @@ extension SessionStore {
             let row = try Self.executionRow(db, session: session, operationId: operationId)
             let moved = try ExecutionTransitions.move(db, row, to: status, error: status == .failed ? error : nil, at: now)
             try ExecutionTransitions.refreshActivity(db, sessionRowId: session.id)
-            return try ExecutionRecords.load(db, moved)
+            return try db.executions.load(moved)
         }
         executionMetrics.moved(execution)
         return execution
@@ -188,14 +185,13 @@ extension SessionStore {
                     code: SessionStoreError.Code.operationNotReattachable,
                     message: "execution \(operationId) was not created reattachable")
             }
-            try ExecutionRecords.setAttached(db, executionRowId: row.id, attached: attached, at: now)
-            try EventLog.append(
-                db, at: now, kind: attached ? EventKind.executionAttached : EventKind.executionDetached, subject: row.subject)
+            try db.executions.setAttached(executionRowId: row.id, attached: attached, at: now)
+            try db.events.append(at: now, kind: attached ? EventKind.executionAttached : EventKind.executionDetached, subject: row.subject)
             try ExecutionTransitions.refreshActivity(db, sessionRowId: session.id)
             var written = row
             written.attached = attached
             written.lastAttachedAt = now
-            return try ExecutionRecords.load(db, written)
+            return try db.executions.load(written)
         }
     }
 
@@ -226,7 +222,7 @@ extension SessionStore {
         let tag = try configuration.validator.id(tag, field: .invalidTag)
         return try await interrupt(key: key, scope: scope, reason: "interrupted by tag \(tag)", stopsQueriesTagged: .some(tag)) {
             db, session in
-            try ExecutionRecords.running(db, sessionRowId: session.id, tag: tag)
+            try db.executions.running(sessionRowId: session.id, tag: tag)
         }
     }
 
@@ -238,7 +234,7 @@ extension SessionStore {
 
     func interruptAll(key: String, scope: AccessScope?) async throws -> Interruption {
         try await interrupt(key: key, scope: scope, reason: "interrupted: all", stopsQueriesTagged: .some(nil)) { db, session in
-            try ExecutionRecords.running(db, sessionRowId: session.id)
+            try db.executions.running(sessionRowId: session.id)
         }
     }
 
@@ -246,14 +242,14 @@ extension SessionStore {
     ///   those carrying the tag.
     private func interrupt(
         key: String, scope: AccessScope?, reason: String, stopsQueriesTagged: String??,
-        select: @escaping @Sendable (Database, SessionRow) throws -> [ExecutionRow]
+        select: @escaping @Sendable (any StorageTransaction, SessionRow) throws -> [ExecutionRow]
     ) async throws(SessionStoreError) -> Interruption {
         let key = try configuration.validator.key(key)
         return try await mutate(key: key, scope: scope) { db, session, now in
             let canceled = try ExecutionTransitions.cancel(db, select(db, session), reason: reason, interrupted: true, at: now)
             var stopped: [String] = []
             if let tag = stopsQueriesTagged {
-                for (rowId, query) in try OwnedRecords.activeQueries(db, sessionRowId: session.id)
+                for (rowId, query) in try db.queries.activeQueries(sessionRowId: session.id)
                 where tag.map(query.tags.contains) ?? true {
                     if try ExecutionTransitions.stop(db, queryRowId: rowId, queryId: query.queryId, of: session, reason: reason, at: now) {
                         stopped.append(query.queryId)
@@ -278,11 +274,11 @@ extension SessionStore {
     func listActiveExecutions(limit: Int, userId: String?) async throws -> ActiveExecutions {
         try configuration.validator.listLimit(limit)
         return try await read { db in
-            let running = try ExecutionRecords.running(db, limit: limit, userId: userId)
+            let running = try db.executions.running(limit: limit, userId: userId)
             if running.isEmpty {
-                return .idleSince(try ExecutionRecords.lastEndedAt(db, userId: userId).map(Timestamp.init))
+                return .idleSince(try db.executions.lastEndedAt(userId: userId).map(Timestamp.init))
             }
-            return .running(try running.map { try ExecutionRecords.load(db, $0) })
+            return .running(try running.map { try db.executions.load($0) })
         }
     }
 
@@ -297,15 +293,15 @@ extension SessionStore {
     func listAbandonedExecutions(limit: Int, userId: String?) async throws -> [Execution] {
         try configuration.validator.listLimit(limit)
         return try await read { db in
-            try ExecutionRecords.abandoned(db, limit: limit, userId: userId).map { try ExecutionRecords.load(db, $0) }
+            try db.executions.abandoned(limit: limit, userId: userId).map { try db.executions.load($0) }
         }
     }
 
     /// The execution a call names by id: `INVALID_HANDLE.OPERATION_NOT_FOUND` when there
     /// is none, `INVALID_HANDLE.OPERATION_ABANDONED` when it was abandoned (whatever the
     /// call would have done with it).
-    static func executionRow(_ db: Database, session: SessionRow, operationId: String) throws -> ExecutionRow {
-        guard let row = try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId) else {
+    static func executionRow(_ db: any StorageTransaction, session: SessionRow, operationId: String) throws -> ExecutionRow {
+        guard let row = try db.executions.find(sessionRowId: session.id, operationId: operationId) else {
             throw SessionStoreError(
                 code: SessionStoreError.Code.operationNotFound,
                 message: "no operation \(operationId) in session \(session.key)")

@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// What one maintenance pass did.
 public struct MaintenanceReport: Sendable, Hashable, Codable {
@@ -28,24 +27,24 @@ extension SessionStore {
         let detachedTimeout = configuration.detachedTimeoutMs
         let queryRetention = configuration.streamingQueryRetentionMs
         // Each step handles at most `limit` rows at `now` and reports what it did.
-        let steps: [@Sendable (Database, _ now: Int64, _ limit: Int) throws -> MaintenanceReport] = [
+        let steps: [@Sendable (any StorageTransaction, _ now: Int64, _ limit: Int) throws -> MaintenanceReport] = [
             { db, now, limit in
                 var report = MaintenanceReport()
-                let due = try ExecutionRecords.detachedSince(db, cutoff: now.subtractingSaturated(detachedTimeout), limit: limit)
+                let due = try db.executions.detachedSince(cutoff: now.subtractingSaturated(detachedTimeout), limit: limit)
                 for row in due { try ExecutionTransitions.abandon(db, row, at: now) }
                 report.abandonedOperations.append(contentsOf: due.map(\.operationId))
                 return report
             },
             { db, now, limit in
                 var report = MaintenanceReport()
-                let due = try ExecutionRecords.pastDeadline(db, now: now, limit: limit)
+                let due = try db.executions.pastDeadline(now: now, limit: limit)
                 for row in due { try ExecutionTransitions.timeOut(db, row, at: now) }
                 report.timedOutOperations.append(contentsOf: due.map(\.operationId))
                 return report
             },
             { db, now, limit in
                 var report = MaintenanceReport()
-                report.prunedQueries = try OwnedRecords.pruneStoppedQueries(db, before: now.subtractingSaturated(queryRetention), limit: limit)
+                report.prunedQueries = try db.queries.pruneStoppedQueries(before: now.subtractingSaturated(queryRetention), limit: limit)
                 return report
             },
         ]

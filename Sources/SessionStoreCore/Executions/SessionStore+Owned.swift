@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// Streaming queries and owned resources by session key: unchecked calls for trusted code
 /// in the process. A caller that is not trusted is served through
@@ -48,20 +47,20 @@ extension SessionStore {
         let maxKept = configuration.limits.maxQueriesPerSession
         let maxTags = configuration.limits.maxTagsPerExecution
         return try await mutate(key: key, scope: scope) { db, session, now in
-            if try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) != nil {
+            if try db.queries.findQuery(sessionRowId: session.id, queryId: queryId) != nil {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.queryAlreadyExists,
                     message: "streaming query \(queryId.debugDescriptionPrefix) is already registered in session \(key)")
             }
             try Limits.enforcePerSession(
                 maxQueries, code: .streamingQueriesPerSession, key: key, what: "active streaming queries"
-            ) { try OwnedRecords.activeQueryCount(db, sessionRowId: session.id) }
+            ) { try db.queries.activeQueryCount(sessionRowId: session.id) }
             try Limits.enforcePerSession(maxKept, code: .queriesPerSession, key: key, what: "streaming queries") {
-                try OwnedRecords.queryCount(db, sessionRowId: session.id)
+                try db.queries.queryCount(sessionRowId: session.id)
             }
             var inherited: [String] = []
-            if let operationId, let execution = try ExecutionRecords.find(db, sessionRowId: session.id, operationId: operationId) {
-                inherited = try ExecutionRecords.tags(db, executionRowId: execution.id)
+            if let operationId, let execution = try db.executions.find(sessionRowId: session.id, operationId: operationId) {
+                inherited = try db.executions.tags(executionRowId: execution.id)
             }
             let allTags = Array(Set(tags + inherited)).sorted()
             guard allTags.count <= maxTags else {
@@ -73,9 +72,8 @@ extension SessionStore {
                 queryId: queryId, runId: runId, name: name, sessionKey: key, operationId: operationId,
                 tags: allTags, state: .active, registeredAt: Timestamp(milliseconds: now),
                 stoppedAt: nil, stopReason: nil)
-            try OwnedRecords.insertQuery(db, sessionRowId: session.id, query)
-            try EventLog.append(
-                db, at: now, kind: EventKind.queryRegistered, subject: session.subject,
+            try db.queries.insertQuery(sessionRowId: session.id, query)
+            try db.events.append(at: now, kind: EventKind.queryRegistered, subject: session.subject,
                 payload: ["queryId": queryId, "runId": runId])
             return query
         }
@@ -91,7 +89,7 @@ extension SessionStore {
         let queryId = try configuration.validator.id(queryId, field: .invalidQueryId)
         return try await read { db in
             let session = try Access.row(db, key: key, scope: scope)
-            return try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId)?.query
+            return try db.queries.findQuery(sessionRowId: session.id, queryId: queryId)?.query
         }
     }
 
@@ -104,7 +102,7 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         return try await read { db in
             let session = try Access.row(db, key: key, scope: scope)
-            return try OwnedRecords.queries(db, sessionRowId: session.id)
+            return try db.queries.queries(sessionRowId: session.id)
         }
     }
 
@@ -129,7 +127,7 @@ extension SessionStore {
         let queryId = try configuration.validator.id(queryId, field: .invalidQueryId)
         try configuration.validator.value(reason, field: .invalidReason)
         return try await mutate(key: key, scope: scope) { db, session, now in
-            guard let (rowId, query) = try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) else {
+            guard let (rowId, query) = try db.queries.findQuery(sessionRowId: session.id, queryId: queryId) else {
                 throw Self.queryNotFound(queryId, key)
             }
             guard try ExecutionTransitions.stop(db, queryRowId: rowId, queryId: queryId, of: session, reason: reason, at: now) else {
@@ -155,7 +153,7 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         let queryId = try configuration.validator.id(queryId, field: .invalidQueryId)
         return try await mutate(key: key, scope: scope) { db, session, now in
-            guard let (rowId, query) = try OwnedRecords.findQuery(db, sessionRowId: session.id, queryId: queryId) else {
+            guard let (rowId, query) = try db.queries.findQuery(sessionRowId: session.id, queryId: queryId) else {
                 throw Self.queryNotFound(queryId, key)
             }
             var removed = query
@@ -165,8 +163,8 @@ extension SessionStore {
                 removed.stoppedAt = Timestamp(milliseconds: now)
                 removed.stopReason = "removed"
             }
-            try OwnedRecords.deleteQuery(db, queryRowId: rowId)
-            try EventLog.append(db, at: now, kind: EventKind.queryRemoved, subject: session.subject, payload: ["queryId": queryId])
+            try db.queries.deleteQuery(queryRowId: rowId)
+            try db.events.append(at: now, kind: EventKind.queryRemoved, subject: session.subject, payload: ["queryId": queryId])
             return removed
         }
     }
@@ -210,9 +208,9 @@ extension SessionStore {
         let maxResources = configuration.limits.maxResourcesPerSession
         return try await mutate(key: key, scope: scope) { db, session, now in
             try Limits.enforcePerSession(maxResources, code: .resourcesPerSession, key: key, what: "resources") {
-                try OwnedRecords.resourceCount(db, sessionRowId: session.id)
+                try db.resources.resourceCount(sessionRowId: session.id)
             }
-            let held = try OwnedRecords.resourceBytes(db, sessionRowId: session.id)
+            let held = try db.resources.resourceBytes(sessionRowId: session.id)
             // Unlimited still means a total that fits in Int64: both are at least 0, so
             // the subtraction cannot overflow where the sum could.
             let limit = maxBytes ?? .max
@@ -224,14 +222,13 @@ extension SessionStore {
             let resource = OwnedResource(
                 sessionKey: key, kind: kind, name: name, bytes: bytes, createdAt: Timestamp(milliseconds: now))
             do {
-                try OwnedRecords.insertResource(db, sessionRowId: session.id, resource)
-            } catch let error as SQLiteError where error.code == .constraintUnique {
+                try db.resources.insertResource(sessionRowId: session.id, resource)
+            } catch let error as any StorageFailure where error.isUniqueViolation {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.resourceAlreadyExists,
                     message: "session \(key) already owns \(kind) \(name.debugDescriptionPrefix)")
             }
-            try EventLog.append(
-                db, at: now, kind: EventKind.resourceAdded, subject: session.subject,
+            try db.events.append(at: now, kind: EventKind.resourceAdded, subject: session.subject,
                 payload: ["kind": kind, "name": name, "bytes": "\(bytes)"])
             return resource
         }
@@ -246,7 +243,7 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         return try await read { db in
             let session = try Access.row(db, key: key, scope: scope)
-            return try OwnedRecords.resources(db, sessionRowId: session.id, sessionKey: key)
+            return try db.resources.resources(sessionRowId: session.id, sessionKey: key)
         }
     }
 
@@ -264,15 +261,13 @@ extension SessionStore {
         let name = try configuration.validator.id(name, field: .invalidResourceName)
         let released = try await mutate(key: key, scope: scope) { db, session, now in
             guard
-                let resource = try OwnedRecords.deleteResource(
-                    db, sessionRowId: session.id, sessionKey: key, kind: kind, name: name)
+                let resource = try db.resources.deleteResource(sessionRowId: session.id, sessionKey: key, kind: kind, name: name)
             else {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.resourceNotFound,
                     message: "session \(key) owns no \(kind.debugDescriptionPrefix) \(name.debugDescriptionPrefix)")
             }
-            try EventLog.append(
-                db, at: now, kind: EventKind.resourceReleased, subject: session.subject,
+            try db.events.append(at: now, kind: EventKind.resourceReleased, subject: session.subject,
                 payload: resource.releasePayload(reason: "released by client"))
             return resource
         }

@@ -32,17 +32,24 @@ struct Expiry: Sendable {
 
 /// What `store_state` says about re-arming, read with every session row (four primary-key
 /// lookups). See ``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearm:)``.
-struct RearmState: Sendable, Hashable {
+package struct RearmState: Sendable, Hashable {
     /// `rearm_epoch`: when the last re-arm happened.
-    var epoch: Int64?
+    package var epoch: Int64?
     /// `rearm_tick`: the tick re-armed expiries are rounded up to; 1 ms when missing.
-    var tick: Int64?
+    package var tick: Int64?
     /// `rearm_since`: only sessions whose expiry is later than this are re-armed; no
     /// bound when missing (an epoch an earlier version wrote).
-    var since: Int64?
+    package var since: Int64?
     /// `serving_stopped_at`: the last serving process stopped cleanly at this time, and
     /// no process has opened the store since.
-    var servingStoppedAt: Int64?
+    package var servingStoppedAt: Int64?
+
+    package init(epoch: Int64?, tick: Int64?, since: Int64?, servingStoppedAt: Int64?) {
+        self.epoch = epoch
+        self.tick = tick
+        self.since = since
+        self.servingStoppedAt = servingStoppedAt
+    }
 }
 
 extension Expiry {

@@ -1,11 +1,11 @@
 /// The instant at which calls judge expiry, with the one policy that decides it besides
 /// time: whether a session with an attached running execution is spared
 /// (``SessionStoreConfiguration/runningSessionsDoNotExpire``), as the sweeper spares it.
-struct ExpiryInstant: Sendable {
+package struct ExpiryInstant: Sendable {
     /// Milliseconds since the Unix epoch.
-    let now: Int64
+    package let now: Int64
     /// Whether an `active` session is spared when its expiry passes.
-    let sparesActive: Bool
+    package let sparesActive: Bool
 }
 
 extension SessionStoreConfiguration {
@@ -34,14 +34,14 @@ extension Expiry {
 
 extension SessionRow {
     /// Whether this session is overdue at `instant` (``Expiry/isOverdue(state:effectiveExpireAt:at:)``).
-    func isOverdue(at instant: ExpiryInstant) -> Bool {
+    package func isOverdue(at instant: ExpiryInstant) -> Bool {
         Expiry.isOverdue(state: state, effectiveExpireAt: expireAt, at: instant)
     }
 
     /// The row as every reader shows it at `instant`: an overdue session as the sweeper
     /// would leave it (state `expired`, ended at its expiry, reason "expired", no expiry);
     /// any other row as stored.
-    func seen(at instant: ExpiryInstant) -> SessionRow {
+    package func seen(at instant: ExpiryInstant) -> SessionRow {
         guard isOverdue(at: instant) else { return self }
         var expired = self
         expired.state = .expired
@@ -55,7 +55,7 @@ extension SessionRow {
     static let expiredReason = "expired"
 }
 
-extension SessionRecords.ExpiryProbe {
+extension ExpiryProbe {
     /// Whether the probed session is overdue at `instant` (``Expiry/isOverdue(state:effectiveExpireAt:at:)``).
     func isOverdue(at instant: ExpiryInstant) -> Bool {
         Expiry.isOverdue(state: state, effectiveExpireAt: expireAt, at: instant)

@@ -1,5 +1,4 @@
 import Foundation
-import SessionStoreSQLite
 
 /// What recovery on open found and did.
 public struct RecoveryReport: Sendable, Hashable, Codable {
@@ -31,8 +30,8 @@ enum Recovery {
     static let reason = "server restarted"
 
     /// Detaches the attached running executions of `instance`, whose clients are gone.
-    static func detachRunning(_ db: Database, instance: Int64, reason: String, at now: Int64) throws {
-        for row in try ExecutionRecords.running(db, instance: instance) where row.attached {
+    static func detachRunning(_ db: any StorageTransaction, instance: Int64, reason: String, at now: Int64) throws {
+        for row in try db.executions.running(instance: instance) where row.attached {
             try ExecutionTransitions.detach(db, row, reason: reason, at: now)
         }
     }
@@ -42,12 +41,12 @@ enum Recovery {
     /// `nil` when there was nothing to do. `tick` is the one re-armed expiries are
     /// rounded up to.
     static func run(
-        _ db: Database, instance: Int64, mode: RecoveryMode, instanceTimeout: Int64, tick: Int64, at now: Int64
+        _ db: any StorageTransaction, instance: Int64, mode: RecoveryMode, instanceTimeout: Int64, tick: Int64, at now: Int64
     ) throws -> (RecoveryReport, [EndedSession])? {
-        let others = try InstanceRecords.others(db, than: instance)
-        let host = InstanceRecords.currentHost
+        let others = try db.instances.others(than: instance)
+        let host = InstanceRow.currentHost
         let dead = others.filter { isGone($0, now: now, timeout: instanceTimeout, host: host) }
-        let stoppedAt = try StoreStateRecords.value(db, .servingStoppedAt)
+        let stoppedAt = try db.storeState.value(.servingStoppedAt)
         guard !dead.isEmpty || stoppedAt != nil else { return nil }
 
         var report = RecoveryReport(deadInstances: dead.count)
@@ -55,7 +54,7 @@ enum Recovery {
             try finishWork(db, of: instanceRow, report: &report, at: now)
         }
         var ended: [EndedSession] = []
-        for row in try SessionRecords.closing(db) {
+        for row in try db.sessions.closing() {
             if let session = try SessionEnding.end(db, row, as: .failed, reason: reason, at: now) {
                 ended.append(session)
             }
@@ -72,19 +71,19 @@ enum Recovery {
     }
 
     /// The `store.recovered` event of `report`.
-    private static func record(_ db: Database, _ report: RecoveryReport, at now: Int64) throws(SQLiteError) {
+    private static func record(_ db: any StorageTransaction, _ report: RecoveryReport, at now: Int64) throws {
         var payload = [
             "deadInstances": "\(report.deadInstances)", "failedExecutions": "\(report.failedExecutions)",
             "detachedExecutions": "\(report.detachedExecutions)", "endedSessions": "\(report.endedSessions)",
         ]
         payload["rearmEpoch"] = report.rearmEpoch?.iso8601
         payload["servingLastSeen"] = report.servingLastSeen?.iso8601
-        try EventLog.append(db, at: now, kind: EventKind.storeRecovered, subject: EventLog.Subject(), payload: payload)
+        try db.events.append(at: now, kind: EventKind.storeRecovered, subject: EventSubject(), payload: payload)
     }
 
     /// Fails or detaches the running executions of a dead instance and removes its row.
-    private static func finishWork(_ db: Database, of instanceRow: InstanceRow, report: inout RecoveryReport, at now: Int64) throws {
-        for row in try ExecutionRecords.running(db, instance: instanceRow.id) {
+    private static func finishWork(_ db: any StorageTransaction, of instanceRow: InstanceRow, report: inout RecoveryReport, at now: Int64) throws {
+        for row in try db.executions.running(instance: instanceRow.id) {
             if row.reattachable {
                 try ExecutionTransitions.detach(db, row, reason: reason, at: now)
                 report.detachedExecutions += 1
@@ -94,7 +93,7 @@ enum Recovery {
                 report.failedExecutions += 1
             }
         }
-        try InstanceRecords.unregister(db, id: instanceRow.id)
+        try db.instances.unregister(id: instanceRow.id)
     }
 
     /// The last serving process was last seen at `lastSeen`: in `rearm` mode, live
@@ -106,26 +105,26 @@ enum Recovery {
     /// were not written yet: the new re-arm keeps the earlier `rearm_since`, so they are
     /// re-armed again rather than expiring.
     private static func rearm(
-        _ db: Database, lastSeen: Int64, mode: RecoveryMode, tick: Int64, report: inout RecoveryReport, at now: Int64
-    ) throws(SQLiteError) {
-        try StoreStateRecords.removeValue(db, .servingStoppedAt)
+        _ db: any StorageTransaction, lastSeen: Int64, mode: RecoveryMode, tick: Int64, report: inout RecoveryReport, at now: Int64
+    ) throws {
+        try db.storeState.removeValue(.servingStoppedAt)
         guard mode == .rearm else { return }
         var since: Int64? = lastSeen
-        if let previousEpoch = try StoreStateRecords.value(db, .rearmEpoch),
-            try StoreStateRecords.value(db, .sweepLastPassAt) ?? .min < previousEpoch
+        if let previousEpoch = try db.storeState.value(.rearmEpoch),
+            try db.storeState.value(.sweepLastPassAt) ?? .min < previousEpoch
         {
-            since = try StoreStateRecords.value(db, .rearmSince).map { min(lastSeen, $0) }
+            since = try db.storeState.value(.rearmSince).map { min(lastSeen, $0) }
         }
-        try StoreStateRecords.setRearm(db, epoch: now, tick: tick, since: since)
+        try db.storeState.setRearm(epoch: now, tick: tick, since: since)
         report.rearmEpoch = Timestamp(milliseconds: now)
         report.servingLastSeen = Timestamp(milliseconds: lastSeen)
     }
 
     /// The instance starts serving (its sweeper runs). A clean stop of the last serving
     /// process recorded since this process opened the store is re-armed from now.
-    static func beginServing(_ db: Database, instance: Int64, mode: RecoveryMode, tick: Int64, at now: Int64) throws(SQLiteError) {
-        guard try InstanceRecords.setServing(db, id: instance, true, at: now) else { return }
-        guard let stoppedAt = try StoreStateRecords.value(db, .servingStoppedAt) else { return }
+    static func beginServing(_ db: any StorageTransaction, instance: Int64, mode: RecoveryMode, tick: Int64, at now: Int64) throws {
+        guard try db.instances.setServing(id: instance, true, at: now) else { return }
+        guard let stoppedAt = try db.storeState.value(.servingStoppedAt) else { return }
         var report = RecoveryReport()
         try rearm(db, lastSeen: stoppedAt, mode: mode, tick: tick, report: &report, at: now)
         if report.rearmEpoch != nil {
@@ -135,10 +134,10 @@ enum Recovery {
 
     /// The instance stops serving. When no other instance serves, the time is recorded:
     /// the next open re-arms the sessions due after it, and until then they are suspended.
-    static func endServing(_ db: Database, instance: Int64, at now: Int64) throws(SQLiteError) {
-        guard try InstanceRecords.setServing(db, id: instance, false, at: now) else { return }
-        if try !InstanceRecords.anotherServes(db, than: instance) {
-            try StoreStateRecords.setValue(db, .servingStoppedAt, now)
+    static func endServing(_ db: any StorageTransaction, instance: Int64, at now: Int64) throws {
+        guard try db.instances.setServing(id: instance, false, at: now) else { return }
+        if try !db.instances.anotherServes(than: instance) {
+            try db.storeState.setValue(.servingStoppedAt, now)
         }
     }
 

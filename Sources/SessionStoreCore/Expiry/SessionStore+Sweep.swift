@@ -1,5 +1,4 @@
 import Logging
-import SessionStoreSQLite
 
 /// What one sweep did.
 public struct SweepReport: Sendable, Hashable, Codable {
@@ -86,7 +85,7 @@ extension SessionStore {
     /// now examines.
     package func dueSessionCount() async throws -> Int {
         let now = clock.now()
-        return try await read { db in try SessionRecords.dueCount(db, now: now) }
+        return try await read { db in try db.sessions.dueCount(now: now) }
     }
 
     /// Records when the last pass ended and how long it took, for the sweeper gauges, and
@@ -99,9 +98,9 @@ extension SessionStore {
         let instanceId = self.instanceId
         try await write { db in
             let now = clock.now()
-            try StoreStateRecords.setValue(db, .sweepLastPassAt, now)
-            try StoreStateRecords.setValue(db, .sweepLastPassMs, milliseconds)
-            try InstanceRecords.heartbeat(db, id: instanceId, at: now)
+            try db.storeState.setValue(.sweepLastPassAt, now)
+            try db.storeState.setValue(.sweepLastPassMs, milliseconds)
+            try db.instances.heartbeat(id: instanceId, at: now)
         }
     }
 
@@ -120,7 +119,7 @@ extension SessionStore {
         let spareActive = configuration.runningSessionsDoNotExpire
         return try await write { db in
             var batch = ExpiryBatch()
-            let due = try SessionRecords.due(db, now: now, limit: batchSize)
+            let due = try db.sessions.due(now: now, limit: batchSize)
             batch.examined = due.count
             for row in due {
                 guard let timeout = row.timeoutMs, let effective = row.expireAt else {
@@ -130,13 +129,13 @@ extension SessionStore {
                 // Due by its stored expiry, not by its effective one: not accessed since
                 // the re-arm epoch, whose full timeout has not run out. Written once.
                 if effective > now {
-                    try SessionRecords.rearm(db, sessionRowId: row.id, expireAt: effective)
+                    try db.sessions.rearm(sessionRowId: row.id, expireAt: effective)
                     batch.rearmed += 1
                     continue
                 }
                 if spareActive, row.state == .active {
                     let next = expiry.expireAt(now: now, timeoutMs: timeout)
-                    try SessionRecords.rearm(db, sessionRowId: row.id, expireAt: next)
+                    try db.sessions.rearm(sessionRowId: row.id, expireAt: next)
                     batch.spared += 1
                     if next <= now { batch.stillDue += 1 }
                     continue
@@ -159,8 +158,7 @@ extension SessionStore {
         let clock = self.clock
         let tick = configuration.tickMs
         try await write { db in
-            try EventLog.append(
-                db, at: clock.now(), kind: EventKind.stormGuard, subject: EventLog.Subject(),
+            try db.events.append(at: clock.now(), kind: EventKind.stormGuard, subject: EventSubject(),
                 payload: [
                     "behindMs": "\(behindMs)", "behindTicks": "\(behindMs / max(1, tick))",
                     "reason": "the sweeper fell behind; overdue sessions expire in batches",
@@ -188,7 +186,7 @@ extension SessionStore {
     package func heartbeat() async throws(SessionStoreError) {
         let clock = self.clock
         let instanceId = self.instanceId
-        try await write { db in try InstanceRecords.heartbeat(db, id: instanceId, at: clock.now()) }
+        try await write { db in try db.instances.heartbeat(id: instanceId, at: clock.now()) }
     }
 
     private func pruneRetained(into report: inout SweepReport) async throws(SessionStoreError) {
@@ -196,23 +194,23 @@ extension SessionStore {
         let eventRetention = configuration.eventRetentionMs
         let subscriptionRetention = configuration.subscriptionRetentionMs
         report.prunedSessions = try await drain { db, now, limit in
-            try SessionRecords.pruneTombstones(db, endedBefore: now.subtractingSaturated(tombstoneRetention), limit: limit)
+            try db.sessions.pruneTombstones(endedBefore: now.subtractingSaturated(tombstoneRetention), limit: limit)
         }
         report.prunedEvents = try await drain { db, now, limit in
-            try EventLog.prune(db, before: now.subtractingSaturated(eventRetention), limit: limit)
+            try db.events.prune(before: now.subtractingSaturated(eventRetention), limit: limit)
         }
         report.prunedSubscriptions = try await drain { db, now, limit in
-            try SubscriptionRecords.prune(db, acknowledgedBefore: now.subtractingSaturated(subscriptionRetention), limit: limit)
+            try db.subscriptions.prune(acknowledgedBefore: now.subtractingSaturated(subscriptionRetention), limit: limit)
         }
         report.clearedRequests = try await drain { db, now, limit in
-            try ExecutionRecords.clearRequests(db, endedBefore: now.subtractingSaturated(tombstoneRetention), limit: limit)
+            try db.executions.clearRequests(endedBefore: now.subtractingSaturated(tombstoneRetention), limit: limit)
         }
     }
 
     /// Runs `step` in write transactions of at most ``maintenanceBatch`` rows until one
     /// handles fewer; returns the rows handled.
     private func drain(
-        _ step: @escaping @Sendable (Database, _ now: Int64, _ limit: Int) throws -> Int
+        _ step: @escaping @Sendable (any StorageTransaction, _ now: Int64, _ limit: Int) throws -> Int
     ) async throws(SessionStoreError) -> Int {
         let clock = self.clock
         let batch = Self.maintenanceBatch
@@ -229,7 +227,7 @@ extension SessionStore {
     /// durability and whichever process wrote it.
     private func checkpoint() async throws(SessionStoreError) {
         do {
-            try await pool.checkpointPassively()
+            try await backend.checkpoint()
         } catch {
             throw SessionStoreError.wrap(error)
         }

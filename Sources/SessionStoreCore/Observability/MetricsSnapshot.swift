@@ -12,6 +12,12 @@ public struct MetricsSnapshot: Sendable, Hashable, Encodable {
         public var dataSource: String
         /// How many there are.
         public var count: Int64
+
+        package init(state: SessionState, dataSource: String, count: Int64) {
+            self.state = state
+            self.dataSource = dataSource
+            self.count = count
+        }
     }
 
     /// A count for one label.
@@ -20,6 +26,11 @@ public struct MetricsSnapshot: Sendable, Hashable, Encodable {
         public var label: String
         /// The count.
         public var total: Int64
+
+        package init(label: String, total: Int64) {
+            self.label = label
+            self.total = total
+        }
     }
 
     /// Live sessions by state and data source (the Stream API's sessions gauge,
@@ -69,17 +80,38 @@ extension SessionStore {
         let now = clock.now()
         let instant = configuration.expiryInstant(now)
         return try await read { db in
-            let lastPass = try StoreStateRecords.value(db, .sweepLastPassAt)
+            let lastPass = try db.storeState.value(.sweepLastPassAt)
             return MetricsSnapshot(
-                sessions: try MetricsRecords.liveSessionCounts(db, at: instant),
-                opened: try MetricsRecords.eventTotals(db, kind: EventKind.sessionStarted).reduce(0) { $0 + $1.total },
-                ended: try MetricsRecords.eventTotals(db, kind: EventKind.sessionEnded),
-                refusals: try MetricsRecords.eventTotals(db, kind: EventKind.sessionRefused),
-                runningExecutions: try MetricsRecords.runningExecutionCounts(db),
-                executionTransitions: try MetricsRecords.eventTotals(db, kind: EventKind.executionStatus),
+                sessions: try Self.liveSessionCounts(db, at: instant),
+                opened: try db.events.totals(kind: EventKind.sessionStarted).reduce(0) { $0 + $1.total },
+                ended: try db.events.totals(kind: EventKind.sessionEnded),
+                refusals: try db.events.totals(kind: EventKind.sessionRefused),
+                runningExecutions: try db.executions.runningCounts(),
+                executionTransitions: try db.events.totals(kind: EventKind.executionStatus),
                 sweeperLag: lastPass.map { .milliseconds(max(0, now - $0)) },
-                sweeperPassDuration: try StoreStateRecords.value(db, .sweepLastPassMs).map(Duration.milliseconds))
+                sweeperPassDuration: try db.storeState.value(.sweepLastPassMs).map(Duration.milliseconds))
         }
+    }
+
+    /// The most overdue sessions a snapshot reads to leave them out of the live counts.
+    static let overdueReadLimit = 10_000
+
+    /// Live sessions by data source and state at `instant`, ordered by data source then
+    /// state; a data source and state without a live session has no entry (the triggers
+    /// delete a count that falls to 0). Sessions overdue at `instant` are not counted: they
+    /// are expired for every reader. They are read through the expiry index (up to
+    /// ``overdueReadLimit``, the earliest), so the cost follows the number overdue, not the
+    /// number live.
+    static func liveSessionCounts(_ db: any StorageTransaction, at instant: ExpiryInstant) throws -> [MetricsSnapshot.SessionCount] {
+        var overdue: [String: Int64] = [:]
+        for row in try db.sessions.due(now: instant.now, limit: overdueReadLimit) where row.isOverdue(at: instant) {
+            overdue[row.dataSource + "\t" + row.state.rawValue, default: 0] += 1
+        }
+        return try db.sessions.storedLiveCounts().map { count in
+            var count = count
+            count.count -= overdue[count.dataSource + "\t" + count.state.rawValue] ?? 0
+            return count
+        }.filter { $0.count > 0 }
     }
 
     /// Records ``metricsSnapshot()`` through the configured metrics factory, so a service

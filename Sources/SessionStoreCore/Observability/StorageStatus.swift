@@ -1,5 +1,3 @@
-import Foundation
-import SessionStoreSQLite
 
 /// What the file holds, for operators: `sessionctl status` prints it.
 public struct StorageStatus: Sendable, Codable, Hashable {
@@ -9,6 +7,11 @@ public struct StorageStatus: Sendable, Codable, Hashable {
         public let table: String
         /// The rows it holds.
         public let rows: Int64
+
+        package init(table: String, rows: Int64) {
+            self.table = table
+            self.rows = rows
+        }
     }
 
     /// The database file.
@@ -25,6 +28,19 @@ public struct StorageStatus: Sendable, Codable, Hashable {
     public let journalMode: String
     /// Every table with its row count, by name.
     public let tables: [TableCount]
+
+    package init(
+        path: String, schemaVersion: Int, latestKnownVersion: Int, fileBytes: Int64, walBytes: Int64,
+        journalMode: String, tables: [TableCount]
+    ) {
+        self.path = path
+        self.schemaVersion = schemaVersion
+        self.latestKnownVersion = latestKnownVersion
+        self.fileBytes = fileBytes
+        self.walBytes = walBytes
+        self.journalMode = journalMode
+        self.tables = tables
+    }
 }
 
 /// The outcome of ``SessionStore/checkIntegrity()``: `sessionctl doctor` prints it.
@@ -36,6 +52,12 @@ public struct IntegrityReport: Sendable, Codable, Hashable {
     /// Migrations unknown to this build, edited since applied, or not applied.
     public let migrationProblems: [String]
 
+    package init(integrity: [String], foreignKeyViolations: [String], migrationProblems: [String]) {
+        self.integrity = integrity
+        self.foreignKeyViolations = foreignKeyViolations
+        self.migrationProblems = migrationProblems
+    }
+
     /// Whether every check passed: integrity `ok`, no foreign-key violations, no
     /// migration problems.
     public var isHealthy: Bool {
@@ -46,35 +68,20 @@ public struct IntegrityReport: Sendable, Codable, Hashable {
 extension SessionStore {
     /// Schema version, file sizes, journal mode and the row count of every table.
     public func storageStatus() async throws -> StorageStatus {
-        let path = self.path
-        let latest = Self.migrations.last?.version ?? 0
-        return try await read { db in
-            let migrator = try Migrator(migrations: Self.migrations)
-            let version = try migrator.appliedMigrations(db).last?.version ?? 0
-            let journalMode = try StatusRecords.journalMode(db) ?? "unknown"
-            let counts = try StatusRecords.tableNames(db).map { table in
-                StorageStatus.TableCount(table: table, rows: try StatusRecords.rowCount(db, table: table))
-            }
-            return StorageStatus(
-                path: path, schemaVersion: version, latestKnownVersion: latest,
-                fileBytes: Self.fileSize(path), walBytes: Self.fileSize(path + "-wal"),
-                journalMode: journalMode, tables: counts)
+        do {
+            return try await backend.storageStatus()
+        } catch {
+            throw SessionStoreError.wrap(error)
         }
     }
 
-    /// Runs `PRAGMA integrity_check`, `PRAGMA foreign_key_check` and the migration
-    /// checks; changes nothing.
+    /// Runs the backend's integrity checks (on SQLite `PRAGMA integrity_check` and
+    /// `PRAGMA foreign_key_check`) and the migration checks; changes nothing.
     public func checkIntegrity() async throws -> IntegrityReport {
-        try await read { db in
-            let integrity = try StatusRecords.integrityCheck(db)
-            let foreignKeys = try StatusRecords.foreignKeyViolations(db)
-            let problems = try Migrator(migrations: Self.migrations).problems(db)
-            return IntegrityReport(integrity: integrity, foreignKeyViolations: foreignKeys, migrationProblems: problems)
+        do {
+            return try await backend.checkIntegrity()
+        } catch {
+            throw SessionStoreError.wrap(error)
         }
-    }
-
-    private static func fileSize(_ path: String) -> Int64 {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        return (attributes?[.size] as? NSNumber)?.int64Value ?? 0
     }
 }

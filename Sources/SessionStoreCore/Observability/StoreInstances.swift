@@ -23,8 +23,8 @@ extension SessionStore {
         let (clock, instanceId, timeout) = (self.clock, self.instanceId, configuration.instanceTimeoutMs)
         return try await read { db in
             let now = clock.now()
-            let host = InstanceRecords.currentHost
-            return try InstanceRecords.others(db, than: instanceId)
+            let host = InstanceRow.currentHost
+            return try db.instances.others(than: instanceId)
                 .filter { !Recovery.isGone($0, now: now, timeout: timeout, host: host) }
                 .map {
                     StoreInstance(

@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// The principal a call acts for, and what decides which sessions it may act on: its
 /// own user's, and those of the users the impersonation policy lets it act as.
@@ -6,14 +5,14 @@ import SessionStoreSQLite
 /// Internal calls take an `AccessScope?`: `nil` is a trusted call of the unscoped
 /// ``SessionStore`` API, which may act on every session. A session outside the scope is
 /// treated as one that does not exist, in the read or transaction that finds it.
-struct AccessScope: Sendable {
+package struct AccessScope: Sendable {
     /// The authenticated user name, validated as a user id.
     let principal: String
     let policy: any ImpersonationPolicy
 
     /// Whether the principal may act on the sessions of `userId`. Its own user is
     /// compared byte for byte, as SQLite compares the `user_id` column.
-    func allows(_ userId: String) -> Bool {
+    package func allows(_ userId: String) -> Bool {
         userId.hasSameBytes(as: principal) || policy.allows(principal: principal, toActAs: userId)
     }
 
@@ -52,7 +51,7 @@ struct AccessScope: Sendable {
 extension AccessScope? {
     /// Whether a call in this scope may act on the sessions of `userId`: always for a
     /// trusted call (`nil`).
-    func allows(_ userId: String) -> Bool {
+    package func allows(_ userId: String) -> Bool {
         self?.allows(userId) ?? true
     }
 }
@@ -60,13 +59,13 @@ extension AccessScope? {
 extension Access {
     /// The session with `key` if the scope may act on it; `nil` when there is no such
     /// session or it belongs to a user outside the scope — the two are never told apart.
-    static func find(_ db: Database, key: String, scope: AccessScope?) throws(SQLiteError) -> SessionRow? {
-        guard let row = try SessionRecords.find(db, key: key), scope.allows(row.userId) else { return nil }
+    static func find(_ db: any StorageTransaction, key: String, scope: AccessScope?) throws -> SessionRow? {
+        guard let row = try db.sessions.find(key: key), scope.allows(row.userId) else { return nil }
         return row
     }
 
     /// ``find(_:key:scope:)``, or `INVALID_HANDLE.SESSION_NOT_FOUND`.
-    static func row(_ db: Database, key: String, scope: AccessScope?) throws -> SessionRow {
+    static func row(_ db: any StorageTransaction, key: String, scope: AccessScope?) throws -> SessionRow {
         guard let row = try find(db, key: key, scope: scope) else { throw SessionStoreError.sessionNotFound(key) }
         return row
     }

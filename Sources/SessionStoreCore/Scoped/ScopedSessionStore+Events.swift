@@ -29,8 +29,8 @@ extension ScopedSessionStore {
     public func latestEventSeq(user: String? = nil) async throws -> Int64 {
         let userId = try self.user(user)
         return try await store.read { db in
-            guard let userId else { return try EventLog.lastSequence(db) }
-            return try EventLog.lastSequence(db, userId: userId)
+            guard let userId else { return try db.events.lastSequence() }
+            return try db.events.lastSequence(userId: userId)
         }
     }
 

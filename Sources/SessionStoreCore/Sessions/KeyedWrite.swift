@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// The outcome of a write on one session. A write that meets its session overdue ends it
 /// as the sweeper would and commits that, then the call answers
@@ -15,7 +14,7 @@ extension SessionEnding {
     /// Ends an overdue session exactly as the sweeper does: state `expired`, reason
     /// "expired", what it owns released, one `session.ended` event. `nil` when it had
     /// ended already.
-    static func endExpired(_ db: Database, _ row: SessionRow, at time: Int64) throws -> EndedSession? {
+    static func endExpired(_ db: any StorageTransaction, _ row: SessionRow, at time: Int64) throws -> EndedSession? {
         try end(db, row, as: .expired, reason: SessionRow.expiredReason, at: time)
     }
 }

@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// Finding the session a call is about, and recording that it was used.
 enum Access {
@@ -6,7 +5,7 @@ enum Access {
     /// `INVALID_HANDLE.SESSION_NOT_FOUND` (no such key, or a session `scope` may not act
     /// on), `INVALID_HANDLE.SESSION_EXPIRED` (overdue, or ended by expiry) or
     /// `INVALID_HANDLE.SESSION_CLOSED` (closing or ended otherwise). Writes nothing.
-    static func liveRow(_ db: Database, key: String, scope: AccessScope?, at instant: ExpiryInstant) throws -> SessionRow {
+    static func liveRow(_ db: any StorageTransaction, key: String, scope: AccessScope?, at instant: ExpiryInstant) throws -> SessionRow {
         let row = try storedLiveRow(db, key: key, scope: scope)
         guard !row.isOverdue(at: instant) else { throw sessionExpired(key) }
         return row
@@ -14,7 +13,7 @@ enum Access {
 
     /// The session with `key` if its stored state is live, overdue or not; otherwise
     /// ``liveRow(_:key:scope:at:)``'s errors. For writes that end an overdue session they meet.
-    static func storedLiveRow(_ db: Database, key: String, scope: AccessScope?) throws -> SessionRow {
+    static func storedLiveRow(_ db: any StorageTransaction, key: String, scope: AccessScope?) throws -> SessionRow {
         let row = try row(db, key: key, scope: scope)
         guard row.state.isLive else { throw notLive(row, named: "session \(key)") }
         return row
@@ -36,9 +35,9 @@ enum Access {
     /// Counts a use of `row` at `now` as an access (``Expiry/movedExpiry(now:timeoutMs:current:)``
     /// decides whether expiry moves). Returns the row as it is after the access.
     @discardableResult
-    static func record(_ db: Database, _ row: SessionRow, now: Int64, expiry: Expiry) throws(SQLiteError) -> SessionRow {
+    static func record(_ db: any StorageTransaction, _ row: SessionRow, now: Int64, expiry: Expiry) throws -> SessionRow {
         guard let expireAt = expiry.movedExpiry(now: now, timeoutMs: row.timeoutMs, current: row.expireAt),
-            try SessionRecords.touch(db, sessionRowId: row.id, now: now, expireAt: expireAt)
+            try db.sessions.touch(sessionRowId: row.id, now: now, expireAt: expireAt)
         else { return row }
         var touched = row
         touched.lastAccessAt = now

@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// What ending one session did, for the callers' metrics and callbacks after commit.
 struct EndedSession: Sendable {
@@ -25,32 +24,30 @@ enum SessionEnding {
     /// (the running ones bounded by the concurrent-executions limit), queries and
     /// resources, each found through an index on the session.
     static func end(
-        _ db: Database, _ row: SessionRow, as state: SessionState, reason: String, at time: Int64
+        _ db: any StorageTransaction, _ row: SessionRow, as state: SessionState, reason: String, at time: Int64
     ) throws -> EndedSession? {
-        guard try SessionRecords.end(db, sessionRowId: row.id, state: state, at: time, reason: reason) else {
+        guard try db.sessions.end(sessionRowId: row.id, state: state, at: time, reason: reason) else {
             return nil
         }
         let canceled = try ExecutionTransitions.cancel(
-            db, ExecutionRecords.running(db, sessionRowId: row.id), reason: "session \(state.rawValue)", interrupted: false,
+            db, db.executions.running(sessionRowId: row.id), reason: "session \(state.rawValue)", interrupted: false,
             at: time)
         try ExecutionTransitions.close(
-            db, ExecutionRecords.unclosed(db, sessionRowId: row.id), reason: "session \(state.rawValue)", at: time)
+            db, db.executions.unclosed(sessionRowId: row.id), reason: "session \(state.rawValue)", at: time)
         var stopped: [String] = []
-        for (rowId, query) in try OwnedRecords.activeQueries(db, sessionRowId: row.id)
+        for (rowId, query) in try db.queries.activeQueries(sessionRowId: row.id)
         where try ExecutionTransitions.stop(
             db, queryRowId: rowId, queryId: query.queryId, of: row, reason: "session \(state.rawValue)", at: time)
         {
             stopped.append(query.queryId)
         }
-        let resources = try OwnedRecords.resources(db, sessionRowId: row.id, sessionKey: row.key)
-        try OwnedRecords.deleteResources(db, sessionRowId: row.id)
+        let resources = try db.resources.resources(sessionRowId: row.id, sessionKey: row.key)
+        try db.resources.deleteResources(sessionRowId: row.id)
         for resource in resources {
-            try EventLog.append(
-                db, at: time, kind: EventKind.resourceReleased, subject: row.subject,
+            try db.events.append(at: time, kind: EventKind.resourceReleased, subject: row.subject,
                 payload: resource.releasePayload(reason: "session \(state.rawValue)"))
         }
-        try EventLog.append(
-            db, at: time, kind: EventKind.sessionEnded, subject: row.subject,
+        try db.events.append(at: time, kind: EventKind.sessionEnded, subject: row.subject,
             payload: ["state": state.rawValue, "reason": reason])
         var ended = row
         ended.state = state

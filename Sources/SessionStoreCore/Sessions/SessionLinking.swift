@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// Adding a link between two sessions, as ``SessionStore/addAssociate(parentKey:childKey:)``
 /// and an open with associates do.
@@ -9,13 +8,13 @@ enum SessionLinking {
     /// (its ``Session/parents`` and ``Session/children``) and walking a tree through it cost.
     ///
     /// - Throws: `LIMIT_EXCEEDED.LINKS_PER_SESSION` naming the session at its limit.
-    static func link(_ db: Database, parent: SessionRow, child: SessionRow, limit: Int, at now: Int64) throws -> Bool {
-        guard try !SessionLinkRecords.exists(db, parentRowId: parent.id, childRowId: child.id) else { return false }
+    static func link(_ db: any StorageTransaction, parent: SessionRow, child: SessionRow, limit: Int, at now: Int64) throws -> Bool {
+        guard try !db.links.exists(parentRowId: parent.id, childRowId: child.id) else { return false }
         for row in [parent, child] {
             try Limits.enforcePerSession(limit, code: SessionStoreError.Code.linksPerSession, key: row.key, what: "links") {
-                try SessionLinkRecords.linkCount(db, sessionRowId: row.id)
+                try db.links.linkCount(sessionRowId: row.id)
             }
         }
-        return try SessionLinkRecords.link(db, parentRowId: parent.id, childRowId: child.id, at: now)
+        return try db.links.link(parentRowId: parent.id, childRowId: child.id, at: now)
     }
 }

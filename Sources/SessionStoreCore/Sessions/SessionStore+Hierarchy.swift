@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// Links between sessions, and the sessions linked to one: unchecked calls for trusted
 /// code in the process. A caller that is not trusted is served through
@@ -24,14 +23,13 @@ extension SessionStore {
         let configuration = self.configuration
         try await mutate(key: parentKey, scope: scope) { db, parentRow, now in
             let childRow = try Access.liveRow(db, key: childKey, scope: scope, at: configuration.expiryInstant(now))
-            guard try !SessionLinkRecords.isDescendant(db, parentRow.id, of: childRow.id) else {
+            guard try !db.links.isDescendant(parentRow.id, of: childRow.id) else {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.linkCycle,
                     message: "linking \(childKey) under \(parentKey) would make a cycle")
             }
             if try SessionLinking.link(db, parent: parentRow, child: childRow, limit: configuration.limits.maxLinksPerSession, at: now) {
-                try EventLog.append(
-                    db, at: now, kind: EventKind.sessionLinked, subject: parentRow.subject, payload: ["child": childKey, "childUser": childRow.userId])
+                try db.events.append(at: now, kind: EventKind.sessionLinked, subject: parentRow.subject, payload: ["child": childKey, "childUser": childRow.userId])
             }
         }
     }
@@ -45,7 +43,7 @@ extension SessionStore {
     }
 
     func listChildren(key: String, scope: AccessScope?) async throws -> [Session] {
-        try await related(key, scope: scope) { db, row in try SessionLinkRecords.childKeys(db, sessionRowId: row.id) }
+        try await related(key, scope: scope) { db, row in try db.links.childKeys(sessionRowId: row.id) }
     }
 
     /// The sessions `key` is linked under, live or ended: links outlive the sessions they
@@ -57,7 +55,7 @@ extension SessionStore {
     }
 
     func listParents(key: String, scope: AccessScope?) async throws -> [Session] {
-        try await related(key, scope: scope) { db, row in try SessionLinkRecords.parentKeys(db, sessionRowId: row.id) }
+        try await related(key, scope: scope) { db, row in try db.links.parentKeys(sessionRowId: row.id) }
     }
 
     /// `key` with its descendants, live or ended, read in one snapshot: each session once,
@@ -87,13 +85,13 @@ extension SessionStore {
 
     /// The sessions `keys` names for the session `key`, each only when `scope` may act on it.
     private func related(
-        _ key: String, scope: AccessScope?, _ keys: @escaping @Sendable (Database, SessionRow) throws -> [String]
+        _ key: String, scope: AccessScope?, _ keys: @escaping @Sendable (any StorageTransaction, SessionRow) throws -> [String]
     ) async throws(SessionStoreError) -> [Session] {
         let key = try configuration.validator.key(key)
         let instant = configuration.expiryInstant(clock.now())
         return try await read { db in
             try keys(db, Access.row(db, key: key, scope: scope)).compactMap { try Access.find(db, key: $0, scope: scope) }.map {
-                try SessionRecords.load(db, $0.seen(at: instant), scope: scope)
+                try db.sessions.load($0.seen(at: instant), scope: scope)
             }
         }
     }

@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// Per-session figures, kept in the transactions of the changes they count.
 ///
@@ -72,15 +71,15 @@ extension SessionStore {
         let after = try filter.after.map { (key) throws in try configuration.validator.key(key) }
         let instant = configuration.expiryInstant(clock.now())
         return try await read { db in
-            var position: SessionListRecords.Position?
+            var position: SessionListPosition?
             if let after {
                 let row = try Access.row(db, key: after, scope: scope)
-                position = SessionListRecords.Position(row: row, storedExpireAt: try SessionListRecords.storedExpiry(db, rowId: row.id))
+                position = SessionListPosition(row: row, storedExpireAt: try db.listing.storedExpiry(rowId: row.id))
             }
-            let sessions = try SessionListRecords.list(db, filter, after: position, at: instant).map {
-                try SessionRecords.load(db, $0, scope: scope)
+            let sessions = try db.listing.list(filter, after: position, at: instant).map {
+                try db.sessions.load($0, scope: scope)
             }
-            return (sessions, counting ? try SessionListRecords.count(db, filter, at: instant) : sessions.count)
+            return (sessions, counting ? try db.listing.count(filter, at: instant) : sessions.count)
         }
     }
 
@@ -125,7 +124,7 @@ extension SessionStore {
         try configuration.validator.listLimit(limit)
         let sessionKey = try filter.sessionKey.map { (key) throws in try configuration.validator.key(key) }
         let filter = EventFilter(sessionKey: sessionKey, kind: filter.kind)
-        return try await read { db in try EventLog.read(db, after: seq, limit: limit, filter: filter, userId: userId) }
+        return try await read { db in try db.events.read(after: seq, limit: limit, filter: filter, userId: userId, newestFirst: false) }
     }
 
     /// The newest `limit` events after `seq` matching `filter`, oldest first: the tail of
@@ -136,7 +135,7 @@ extension SessionStore {
         try configuration.validator.listLimit(limit)
         let filter = try validated(filter)
         return try await read { db in
-            try EventLog.read(db, after: seq, limit: limit, filter: filter, newestFirst: true).reversed()
+            try db.events.read(after: seq, limit: limit, filter: filter, userId: nil, newestFirst: true).reversed()
         }
     }
 
@@ -144,7 +143,7 @@ extension SessionStore {
     /// ``listEvents(after:limit:filter:)`` or ``listLastEvents(after:limit:filter:)`` left out.
     package func countEvents(after seq: Int64, before: Int64 = Int64.max, filter: EventFilter = EventFilter()) async throws -> Int {
         let filter = try validated(filter)
-        return try await read { db in try EventLog.count(db, after: seq, before: before, filter: filter) }
+        return try await read { db in try db.events.count(after: seq, before: before, filter: filter) }
     }
 
     /// `filter` with its session key checked and normalized.

@@ -1,5 +1,4 @@
 import Logging
-import SessionStoreSQLite
 
 /// Opening sessions for any user the request names: unchecked calls for trusted code in
 /// the process. A caller that is not trusted is served through
@@ -237,17 +236,16 @@ extension SessionStore {
                 try refusal.record(db, request: request, at: now)
                 return (.refused(refusal), ended)
             }
-            let row = try SessionRecords.create(
-                db, key: key, request: request, timeoutMs: valid.timeoutMs,
+            let row = try db.sessions.create(key: key, request: request, timeoutMs: valid.timeoutMs,
                 expireAt: valid.timeoutMs.map { expiry.expireAt(now: now, timeoutMs: $0) }, at: now)
-            try EventLog.append(db, at: now, kind: EventKind.sessionStarted, subject: row.subject, payloadJSON: startedPayloadJSON)
+            try db.events.append(at: now, kind: EventKind.sessionStarted, subject: row.subject, payloadJSON: startedPayloadJSON)
             let children = try Self.link(
                 db, row, to: valid.associates, scope: scope, limit: limits.maxLinksPerSession, at: instant)
             // Everything the session holds was just written from the request: no need to
             // read it back.
             return (
                 .opened(
-                    SessionRecords.session(row, details: request.details, config: request.config, parents: [], children: children)),
+                    row.session(details: request.details, config: request.config, parents: [], children: children)),
                 ended
             )
         }
@@ -258,12 +256,12 @@ extension SessionStore {
     /// never returned: `reconnect` and get-or-create open a new one, after ending it (into
     /// `ended`) when it is overdue.
     private static func existing(
-        _ db: Database, _ request: OpenSessionRequest, returningLive: Bool, scope: AccessScope?, at instant: ExpiryInstant,
+        _ db: any StorageTransaction, _ request: OpenSessionRequest, returningLive: Bool, scope: AccessScope?, at instant: ExpiryInstant,
         expiry: Expiry, ended: inout [EndedSession]
     ) throws -> Session? {
         let now = instant.now
         guard let sessionId = request.sessionId,
-            let stored = try SessionRecords.newest(db, userId: request.userId, clientSessionId: sessionId)
+            let stored = try db.sessions.newest(userId: request.userId, clientSessionId: sessionId)
         else { return nil }
         let newest = stored.seen(at: instant)
         if newest.state.isLive || newest.state == .closing {
@@ -272,7 +270,7 @@ extension SessionStore {
                     code: SessionStoreError.Code.sessionAlreadyExists,
                     message: "user \(request.userId.debugDescriptionPrefix) already has a live session \(sessionId.debugDescriptionPrefix)")
             }
-            return try SessionRecords.load(db, Access.record(db, newest, now: now, expiry: expiry), scope: scope)
+            return try db.sessions.load(Access.record(db, newest, now: now, expiry: expiry), scope: scope)
         }
         guard request.reconnect || (returningLive && newest.state == .expired) else {
             throw SessionStoreError(
@@ -290,7 +288,7 @@ extension SessionStore {
     /// ``SessionLimits/maxLinksPerSession`` refuses the open, and so does one outside
     /// `scope`, as an unknown key (`INVALID_HANDLE.SESSION_NOT_FOUND`).
     private static func link(
-        _ db: Database, _ row: SessionRow, to associates: [String], scope: AccessScope?, limit: Int, at instant: ExpiryInstant
+        _ db: any StorageTransaction, _ row: SessionRow, to associates: [String], scope: AccessScope?, limit: Int, at instant: ExpiryInstant
     ) throws -> [String] {
         let now = instant.now
         var children: [Int64: String] = [:]
@@ -299,8 +297,7 @@ extension SessionStore {
             children[child.id] = key
             if try SessionLinking.link(db, parent: row, child: child, limit: limit, at: now) {
                 // Encoded here: the child's user is known only in the transaction.
-                try EventLog.append(
-                    db, at: now, kind: EventKind.sessionLinked, subject: row.subject,
+                try db.events.append(at: now, kind: EventKind.sessionLinked, subject: row.subject,
                     payload: ["child": key, "childUser": child.userId])
             }
         }

@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// Reads and changes of one session by key: unchecked calls for trusted code in the
 /// process. A caller that is not trusted is served through ``SessionStore/acting(as:)``,
@@ -17,7 +16,7 @@ extension SessionStore {
         let key = try configuration.validator.key(key)
         let instant = configuration.expiryInstant(clock.now())
         return try await quickRead { db in
-            try Access.find(db, key: key, scope: scope).map { try SessionRecords.load(db, $0.seen(at: instant), scope: scope) }
+            try Access.find(db, key: key, scope: scope).map { try db.sessions.load($0.seen(at: instant), scope: scope) }
         }
     }
 
@@ -43,9 +42,9 @@ extension SessionStore {
         let now = clock.now()
         let instant = configuration.expiryInstant(now)
         let found = try await quickRead { db -> (SessionRow, Session)? in
-            try SessionRecords.newest(db, userId: userId, clientSessionId: sessionId).map { stored in
+            try db.sessions.newest(userId: userId, clientSessionId: sessionId).map { stored in
                 let row = stored.seen(at: instant)
-                return (row, try SessionRecords.load(db, row, scope: scope))
+                return (row, try db.sessions.load(row, scope: scope))
             }
         }
         guard let (row, session) = found else { return nil }
@@ -102,7 +101,7 @@ extension SessionStore {
         let now = clock.now()
         let tick = configuration.expiry.tick
         let snapshot = try await quickRead(snapshot: false) { db in
-            try SessionRecords.expiryProbe(db, key: key, now: now, tick: tick)
+            try db.sessions.expiryProbe(key: key, now: now, tick: tick)
         }
         guard let snapshot, scope.allows(snapshot.userId) else { return .gone(.unknown) }
         guard snapshot.isLive, !snapshot.isOverdue(at: configuration.expiryInstant(now)) else {
@@ -117,10 +116,10 @@ extension SessionStore {
     /// decision went stale: another touch moved expiry further, or the session ended.
     private func writeTouch(id: Int64, now: Int64, expireAt: Int64) async throws(SessionStoreError) -> TouchOutcome {
         try await write { db -> TouchOutcome in
-            if try SessionRecords.touch(db, sessionRowId: id, now: now, expireAt: expireAt) {
+            if try db.sessions.touch(sessionRowId: id, now: now, expireAt: expireAt) {
                 return .moved(lastAccessAt: now, expireAt: expireAt)
             }
-            guard let state = try SessionRecords.state(db, sessionRowId: id) else { return .gone(.unknown) }
+            guard let state = try db.sessions.state(sessionRowId: id) else { return .gone(.unknown) }
             return state.isLive ? .unmoved : .gone(TouchResult(notLive: state))
         }
     }
@@ -140,16 +139,15 @@ extension SessionStore {
         let maxDetails = configuration.limits.maxDetailsPerSession
         try await mutate(key: key, scope: scope) { db, row, now in
             for (name, value) in details {
-                try SessionDetailRecords.upsertDetail(db, sessionRowId: row.id, name: name, value: value, at: now)
+                try db.details.upsertDetail(sessionRowId: row.id, name: name, value: value, at: now)
             }
-            let count = try SessionDetailRecords.detailCount(db, sessionRowId: row.id)
+            let count = try db.details.detailCount(sessionRowId: row.id)
             guard count <= Int64(maxDetails) else {
                 throw SessionStoreError(
                     code: SessionStoreError.Code.detailsPerSession,
                     message: "session \(key) would hold \(count) details; the limit is \(maxDetails)")
             }
-            try EventLog.append(
-                db, at: now, kind: EventKind.detailsUpdated, subject: row.subject,
+            try db.events.append(at: now, kind: EventKind.detailsUpdated, subject: row.subject,
                 payload: ["names": details.keys.sorted().joined(separator: ",")])
         }
     }
@@ -164,12 +162,11 @@ extension SessionStore {
         let names = try names.map { (name) throws(SessionStoreError) in try configuration.validator.id(name, field: .invalidDetailName) }
         try await mutate(key: key, scope: scope) { db, row, now in
             var removed: [String] = []
-            for name in names where try SessionDetailRecords.removeDetail(db, sessionRowId: row.id, name: name) {
+            for name in names where try db.details.removeDetail(sessionRowId: row.id, name: name) {
                 removed.append(name)
             }
             if !removed.isEmpty {
-                try EventLog.append(
-                    db, at: now, kind: EventKind.detailsRemoved, subject: row.subject,
+                try db.events.append(at: now, kind: EventKind.detailsRemoved, subject: row.subject,
                     payload: ["names": removed.sorted().joined(separator: ",")])
             }
         }
@@ -199,17 +196,17 @@ extension SessionStore {
         return try await mutate(key: key, scope: scope) { db, row, now in
             var changed: [String] = []
             for (name, value) in config.sorted(by: { $0.key < $1.key }) {
-                let old = try SessionDetailRecords.configValue(db, sessionRowId: row.id, name: name)
+                let old = try db.details.configValue(sessionRowId: row.id, name: name)
                 guard old != value else { continue }
-                try SessionDetailRecords.upsertConfig(db, sessionRowId: row.id, name: name, value: value, at: now)
+                try db.details.upsertConfig(sessionRowId: row.id, name: name, value: value, at: now)
                 let shown = { (value: String) in redacted.contains(name) ? SessionStoreConfiguration.redactedValue : value }
                 var payload = ["name": name, "new": shown(value)]
                 payload["old"] = old.map(shown)
-                try EventLog.append(db, at: now, kind: EventKind.configChanged, subject: row.subject, payload: payload)
+                try db.events.append(at: now, kind: EventKind.configChanged, subject: row.subject, payload: payload)
                 changed.append(name)
             }
             if !changed.isEmpty {
-                let count = try SessionDetailRecords.configCount(db, sessionRowId: row.id)
+                let count = try db.details.configCount(sessionRowId: row.id)
                 guard count <= Int64(maxConfig) else {
                     throw SessionStoreError(
                         code: SessionStoreError.Code.configPerSession,
@@ -231,11 +228,11 @@ extension SessionStore {
         try await mutate(key: key, scope: scope) { db, row, now in
             // Bytes, as SQLite compares: an old NFD identifier is replaced by its NFC form.
             guard row.identifier.map({ Array($0.utf8) }) != identifier.map({ Array($0.utf8) }) else { return }
-            try SessionRecords.setIdentifier(db, sessionRowId: row.id, identifier: identifier)
+            try db.sessions.setIdentifier(sessionRowId: row.id, identifier: identifier)
             var payload: [String: String] = [:]
             payload["old"] = row.identifier
             payload["new"] = identifier
-            try EventLog.append(db, at: now, kind: EventKind.identifierChanged, subject: row.subject, payload: payload)
+            try db.events.append(at: now, kind: EventKind.identifierChanged, subject: row.subject, payload: payload)
         }
     }
 
@@ -270,7 +267,7 @@ extension SessionStore {
                 return .expired(try SessionEnding.endExpired(db, row, at: now))
             }
             let ended = try SessionEnding.end(db, row, as: .closed, reason: reason, at: now)
-            return .done((try SessionRecords.load(db, ended?.row ?? row, scope: scope), ended))
+            return .done((try db.sessions.load(ended?.row ?? row, scope: scope), ended))
         }
         let (session, ended) = try finish(outcome, key: key)
         if let ended {
@@ -301,7 +298,7 @@ extension SessionStore {
     /// A session outside `scope` answers `INVALID_HANDLE.SESSION_NOT_FOUND`, as an unknown
     /// key does, decided in the same transaction and before anything is written.
     func mutate<T: Sendable>(
-        key: String, scope: AccessScope?, _ body: @escaping @Sendable (Database, SessionRow, Int64) throws -> T
+        key: String, scope: AccessScope?, _ body: @escaping @Sendable (any StorageTransaction, SessionRow, Int64) throws -> T
     ) async throws(SessionStoreError) -> T {
         let clock = self.clock
         let configuration = self.configuration

@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// One key's answer in ``SessionStore/touch(keys:)``.
 public struct KeyTouch: Sendable {
@@ -68,7 +67,7 @@ extension SessionStore {
         let tick = configuration.expiry.tick
         let lookups = wanted.map(\.key)
         let probes = try await quickRead { db in
-            try lookups.map { key throws(SQLiteError) in try SessionRecords.expiryProbe(db, key: key, now: now, tick: tick) }
+            try lookups.map { key throws in try db.sessions.expiryProbe(key: key, now: now, tick: tick) }
         }
         let instant = configuration.expiryInstant(now)
         var moves: [(index: Int, id: Int64, expireAt: Int64)] = []
@@ -92,11 +91,11 @@ extension SessionStore {
 
         let rows = moves.map { ($0.id, $0.expireAt) }
         let written = try await write { db in
-            try rows.map { id, expireAt throws(SQLiteError) -> BatchTouchWrite in
-                if try SessionRecords.touch(db, sessionRowId: id, now: now, expireAt: expireAt) { return .moved }
+            try rows.map { id, expireAt throws -> BatchTouchWrite in
+                if try db.sessions.touch(sessionRowId: id, now: now, expireAt: expireAt) { return .moved }
                 // The decision went stale: another touch moved the expiry further, or the
                 // session ended since the read.
-                return .notMoved(try SessionRecords.state(db, sessionRowId: id))
+                return .notMoved(try db.sessions.state(sessionRowId: id))
             }
         }
         // A key given twice moves its session once: the second answer is the first's.

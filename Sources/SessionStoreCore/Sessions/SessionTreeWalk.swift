@@ -1,4 +1,3 @@
-import SessionStoreSQLite
 
 /// Builds a ``SessionTree``: breadth first, with an explicit queue and a set of the
 /// sessions reached, so the stack stays flat on a chain of any length and a session
@@ -14,13 +13,13 @@ enum SessionTreeWalk {
     /// caps, so ``SessionTree/edges`` holds every link between two nodes and
     /// ``SessionTree/truncated`` is set only when a session was actually left out.
     static func walk(
-        _ db: Database, root: SessionRow, scope: AccessScope?, at instant: ExpiryInstant, maxNodes: Int, maxDepth: Int
+        _ db: any StorageTransaction, root: SessionRow, scope: AccessScope?, at instant: ExpiryInstant, maxNodes: Int, maxDepth: Int
     ) throws -> SessionTree {
         let maxNodes = max(maxNodes, 1)
         let maxDepth = max(maxDepth, 0)
         // `nodes` is also the queue: nodes are appended in order of depth, and `next` is
         // the first whose children are not read yet.
-        var nodes = [SessionTreeNode(session: try SessionRecords.load(db, root.seen(at: instant), scope: scope), depth: 0)]
+        var nodes = [SessionTreeNode(session: try db.sessions.load(root.seen(at: instant), scope: scope), depth: 0)]
         var reached: Set<String> = [root.key]
         var edges: [SessionTreeEdge] = []
         var truncated = false
@@ -38,9 +37,9 @@ enum SessionTreeWalk {
                     continue
                 }
                 // A linked session is always there: its links go with its row.
-                guard let row = try SessionRecords.find(db, key: child) else { continue }
+                guard let row = try db.sessions.find(key: child) else { continue }
                 reached.insert(child)
-                nodes.append(SessionTreeNode(session: try SessionRecords.load(db, row.seen(at: instant), scope: scope), depth: parent.depth + 1))
+                nodes.append(SessionTreeNode(session: try db.sessions.load(row.seen(at: instant), scope: scope), depth: parent.depth + 1))
                 edges.append(SessionTreeEdge(parent: parent.session.key, child: child))
             }
         }

@@ -1,24 +1,12 @@
-import SessionStoreSQLite
-
-/// A page of the event log read by notification consumers: the events after a position,
-/// of some kinds, and how far the page covers the log.
-struct EventPage: Sendable {
-    /// The events read, in sequence order.
-    var events: [StoreEvent]
-    /// Every event of the wanted kinds up to this sequence number is in `events` (or was
-    /// before the page's start): the last event read when the page is full, else the
-    /// newest event of the log when it was read.
-    var through: Int64
-}
+import SessionStoreCore
 
 extension EventLog {
     /// Up to `limit` events after `seq`, only those of `kinds` (every kind when `nil`) and
     /// of `userId` (every user when `nil`), read in one snapshot with the newest sequence
     /// number, so the page tells how far it covers the log even when no such event is new.
-    static func page(
-        _ db: Database, after seq: Int64, kinds: Set<EventKind>?, userId: String? = nil, limit: Int
+    func page(after seq: Int64, kinds: Set<EventKind>?, userId: String?, limit: Int
     ) throws(SQLiteError) -> EventPage {
-        let newest = try lastSequence(db)
+        let newest = try lastSequence()
         guard newest > seq else { return EventPage(events: [], through: max(seq, newest)) }
         // The SQL text is the same whatever kinds are asked for (one statement, one plan,
         // one cache entry), so no caller can make it long or make the cache grow. One kind:
@@ -47,10 +35,10 @@ extension EventLog {
         arguments.append(.integer(Int64(limit)))
         let events = try db.fetchAll(
             sql: """
-                SELECT \(columns) FROM events
+                SELECT \(Self.columns) FROM events
                 WHERE seq > ? AND seq <= ? \(kindClause) \(userClause)
                 ORDER BY seq LIMIT ?
-                """, arguments, map: event)
+                """, arguments, map: Self.event)
         let through = events.count == limit ? events[events.count - 1].seq : newest
         return EventPage(events: events, through: through)
     }

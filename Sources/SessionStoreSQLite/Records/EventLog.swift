@@ -1,24 +1,12 @@
 import Foundation
-import SessionStoreSQLite
+import SessionStoreCore
 
 /// The SQL of the `events` table.
-enum EventLog {
-    /// Who an event is about; the columns of `events` that name a session.
-    struct Subject {
-        var sessionKey: String?
-        var userId: String?
-        var dataSource: String?
-        var operationId: String?
-    }
-
-    static func append(
-        _ db: Database, at time: Int64, kind: EventKind, subject: Subject, payload: [String: String] = [:]
-    ) throws(SQLiteError) {
-        try append(db, at: time, kind: kind, subject: subject, payloadJSON: JSONText.object(payload))
-    }
+struct EventLog {
+    let db: Database
 
     /// Appends an event whose payload was encoded beforehand (off the writer thread).
-    static func append(_ db: Database, at time: Int64, kind: EventKind, subject: Subject, payloadJSON: String) throws(SQLiteError) {
+    func append(at time: Int64, kind: EventKind, subject: EventSubject, payloadJSON: String) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO events (at, kind, session_key, user_id, data_source, operation_id, payload)
@@ -36,23 +24,22 @@ enum EventLog {
     ///
     /// With `newestFirst` they are the newest `limit` such events, newest first: the same
     /// index read backwards.
-    static func read(
-        _ db: Database, after seq: Int64, limit: Int, filter: EventFilter, userId: String? = nil, newestFirst: Bool = false
+    func read(after seq: Int64, limit: Int, filter: EventFilter, userId: String?, newestFirst: Bool
     ) throws(SQLiteError) -> [StoreEvent] {
-        var (conditions, arguments) = matching(after: seq, filter: filter, userId: userId)
+        var (conditions, arguments) = Self.matching(after: seq, filter: filter, userId: userId)
         arguments.append(.integer(Int64(limit)))
         return try db.fetchAll(
             sql: """
-                SELECT \(columns) FROM events
+                SELECT \(Self.columns) FROM events
                 WHERE \(conditions.joined(separator: " AND "))
                 ORDER BY seq\(newestFirst ? " DESC" : "") LIMIT ?
-                """, arguments, map: event)
+                """, arguments, map: Self.event)
     }
 
     /// How many events after `seq` and before `before` match `filter`, read from the index
     /// that serves the filter.
-    static func count(_ db: Database, after seq: Int64, before: Int64, filter: EventFilter) throws(SQLiteError) -> Int {
-        var (conditions, arguments) = matching(after: seq, filter: filter, userId: nil)
+    func count(after seq: Int64, before: Int64, filter: EventFilter) throws(SQLiteError) -> Int {
+        var (conditions, arguments) = Self.matching(after: seq, filter: filter, userId: nil)
         conditions.append("seq < ?")
         arguments.append(.integer(before))
         return Int(try db.fetchInt64(sql: "SELECT count(*) FROM events WHERE \(conditions.joined(separator: " AND "))", arguments) ?? 0)
@@ -88,17 +75,17 @@ enum EventLog {
 
 extension EventLog {
     /// The sequence number of the newest event; 0 on an empty log.
-    static func lastSequence(_ db: Database) throws(SQLiteError) -> Int64 {
+    func lastSequence() throws(SQLiteError) -> Int64 {
         try db.fetchInt64(sql: "SELECT max(seq) FROM events") ?? 0
     }
 
     /// The sequence number of the newest event of `userId`; 0 when there is none.
-    static func lastSequence(_ db: Database, userId: String) throws(SQLiteError) -> Int64 {
+    func lastSequence(userId: String) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(sql: "SELECT max(seq) FROM events WHERE user_id = ?", [.text(userId)]) ?? 0
     }
 
     /// Deletes up to `limit` events written at or before `cutoff`; returns how many.
-    static func prune(_ db: Database, before cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
+    func prune(before cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
         try db.execute(
             sql: """
                 DELETE FROM events

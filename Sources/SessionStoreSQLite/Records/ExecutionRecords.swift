@@ -1,36 +1,10 @@
 import Foundation
-import SessionStoreSQLite
-
-/// A row of `executions` with the key and owner of its session.
-struct ExecutionRow: Sendable {
-    var id: Int64
-    var sessionRowId: Int64
-    var sessionKey: String
-    var userId: String
-    var dataSource: String
-    var operationId: String
-    var jobTag: String
-    var status: ExecutionStatus
-    var statement: String?
-    var request: Data?
-    var reattachable: Bool
-    var attached: Bool
-    var timeoutMs: Int64?
-    var createdAt: Int64
-    var startedAt: Int64?
-    var lastAttachedAt: Int64
-    var endedAt: Int64?
-    var closedAt: Int64?
-    var abandonedAt: Int64?
-    var error: String?
-
-    var subject: EventLog.Subject {
-        EventLog.Subject(sessionKey: sessionKey, userId: userId, dataSource: dataSource, operationId: operationId)
-    }
-}
+import SessionStoreCore
 
 /// The SQL of `executions` and `execution_tags`.
-enum ExecutionRecords {
+struct ExecutionRecords {
+    let db: Database
+
     static let select = """
         SELECT executions.id, executions.session_id, sessions.key, sessions.user_id, sessions.data_source,
             executions.operation_id, executions.job_tag, executions.status, executions.statement,
@@ -59,8 +33,7 @@ enum ExecutionRecords {
             error: row.optionalString(18))
     }
 
-    static func insert(
-        _ db: Database, session: SessionRow, operationId: String, jobTag: String, statement: String?,
+    func insert(session: SessionRow, operationId: String, jobTag: String, statement: String?,
         request: Data?, reattachable: Bool, timeoutMs: Int64?, instance: Int64, at time: Int64
     ) throws(SQLiteError) -> Int64 {
         try db.execute(
@@ -83,15 +56,14 @@ enum ExecutionRecords {
 
     /// Inserts a new `pending`, attached execution with its tags and returns its row as
     /// written.
-    static func create(
-        _ db: Database, session: SessionRow, operationId: String, jobTag: String, tags: Set<String>, statement: String?,
+    func create(session: SessionRow, operationId: String, jobTag: String, tags: Set<String>, statement: String?,
         request: Data?, reattachable: Bool, timeoutMs: Int64?, instance: Int64, at time: Int64
     ) throws(SQLiteError) -> ExecutionRow {
         let id = try insert(
-            db, session: session, operationId: operationId, jobTag: jobTag, statement: statement, request: request,
+            session: session, operationId: operationId, jobTag: jobTag, statement: statement, request: request,
             reattachable: reattachable, timeoutMs: timeoutMs, instance: instance, at: time)
         for tag in tags {
-            try insertTag(db, sessionRowId: session.id, executionRowId: id, tag: tag)
+            try insertTag(sessionRowId: session.id, executionRowId: id, tag: tag)
         }
         return ExecutionRow(
             id: id, sessionRowId: session.id, sessionKey: session.key, userId: session.userId,
@@ -100,7 +72,7 @@ enum ExecutionRecords {
             startedAt: nil, lastAttachedAt: time, endedAt: nil, closedAt: nil, abandonedAt: nil, error: nil)
     }
 
-    static func insertTag(_ db: Database, sessionRowId: Int64, executionRowId: Int64, tag: String) throws(SQLiteError) {
+    func insertTag(sessionRowId: Int64, executionRowId: Int64, tag: String) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO execution_tags (session_id, tag, execution_id) VALUES (?, ?, ?)
@@ -108,31 +80,31 @@ enum ExecutionRecords {
                 """, [.integer(sessionRowId), .text(tag), .integer(executionRowId)])
     }
 
-    static func find(_ db: Database, sessionRowId: Int64, operationId: String) throws(SQLiteError) -> ExecutionRow? {
+    func find(sessionRowId: Int64, operationId: String) throws(SQLiteError) -> ExecutionRow? {
         try db.fetchOne(
-            sql: "\(select) WHERE executions.session_id = ? AND executions.operation_id = ?",
-            [.integer(sessionRowId), .text(operationId)], map: row)
+            sql: "\(Self.select) WHERE executions.session_id = ? AND executions.operation_id = ?",
+            [.integer(sessionRowId), .text(operationId)], map: Self.row)
     }
 
-    static func tags(_ db: Database, executionRowId: Int64) throws(SQLiteError) -> [String] {
+    func tags(executionRowId: Int64) throws(SQLiteError) -> [String] {
         try db.fetchAll(
             sql: "SELECT tag FROM execution_tags WHERE execution_id = ? ORDER BY tag", [.integer(executionRowId)]
         ) { $0.string(0) }
     }
 
     /// Running executions of a session (pending to ready for execution).
-    static func running(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [ExecutionRow] {
+    func running(sessionRowId: Int64) throws(SQLiteError) -> [ExecutionRow] {
         try db.fetchAll(
             sql: """
-                \(select)
+                \(Self.select)
                 WHERE executions.session_id = ?
-                    AND executions.status IN \(runningStatuses)
+                    AND executions.status IN \(Self.runningStatuses)
                 ORDER BY executions.id
-                """, [.integer(sessionRowId)], map: row)
+                """, [.integer(sessionRowId)], map: Self.row)
     }
 
     /// Executions of a session not closed yet, through `executions_unclosed`.
-    static func unclosedCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+    func unclosedCount(sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(
             sql: """
                 SELECT count(*) FROM executions
@@ -140,69 +112,69 @@ enum ExecutionRecords {
                 """, [.integer(sessionRowId)]) ?? 0
     }
 
-    static func runningCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+    func runningCount(sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(
             sql: """
                 SELECT count(*) FROM executions
-                WHERE session_id = ? AND status IN \(runningStatuses)
+                WHERE session_id = ? AND status IN \(Self.runningStatuses)
                 """, [.integer(sessionRowId)]) ?? 0
     }
 
     /// Running executions of a session carrying `tag`.
-    static func running(_ db: Database, sessionRowId: Int64, tag: String) throws(SQLiteError) -> [ExecutionRow] {
+    func running(sessionRowId: Int64, tag: String) throws(SQLiteError) -> [ExecutionRow] {
         try db.fetchAll(
             sql: """
-                \(select)
+                \(Self.select)
                 JOIN execution_tags ON execution_tags.execution_id = executions.id
                 WHERE execution_tags.session_id = ? AND execution_tags.tag = ?
-                    AND executions.status IN \(runningStatuses)
+                    AND executions.status IN \(Self.runningStatuses)
                 ORDER BY executions.id
-                """, [.integer(sessionRowId), .text(tag)], map: row)
+                """, [.integer(sessionRowId), .text(tag)], map: Self.row)
     }
 
     /// Executions of a session not yet closed, oldest first, read through the session's
     /// rows of the `(session_id, operation_id)` index: what ending the session closes.
-    static func unclosed(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [ExecutionRow] {
+    func unclosed(sessionRowId: Int64) throws(SQLiteError) -> [ExecutionRow] {
         try db.fetchAll(
             sql: """
-                \(select)
+                \(Self.select)
                 WHERE executions.session_id = ?
                     AND executions.status <> 'closed'
                 ORDER BY executions.id
-                """, [.integer(sessionRowId)], map: row)
+                """, [.integer(sessionRowId)], map: Self.row)
     }
 
     /// Every execution of a session, oldest first.
-    static func all(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [ExecutionRow] {
+    func all(sessionRowId: Int64) throws(SQLiteError) -> [ExecutionRow] {
         try db.fetchAll(
-            sql: "\(select) WHERE executions.session_id = ? ORDER BY executions.id", [.integer(sessionRowId)], map: row)
+            sql: "\(Self.select) WHERE executions.session_id = ? ORDER BY executions.id", [.integer(sessionRowId)], map: Self.row)
     }
 
     /// Running executions across sessions, oldest first, read through the
     /// `executions_running_by_id` index; only those of `userId`'s sessions when it is
     /// given, read through `sessions_by_user` and `executions_running`.
-    static func running(_ db: Database, limit: Int, userId: String? = nil) throws(SQLiteError) -> [ExecutionRow] {
+    func running(limit: Int, userId: String?) throws(SQLiteError) -> [ExecutionRow] {
         guard let userId else {
             return try db.fetchAll(
                 sql: """
-                    \(select)
-                    WHERE executions.status IN \(runningStatuses)
+                    \(Self.select)
+                    WHERE executions.status IN \(Self.runningStatuses)
                     ORDER BY executions.id
                     LIMIT ?
-                    """, [.integer(Int64(limit))], map: row)
+                    """, [.integer(Int64(limit))], map: Self.row)
         }
         return try db.fetchAll(
             sql: """
-                \(select)
-                WHERE sessions.user_id = ? AND executions.status IN \(runningStatuses)
+                \(Self.select)
+                WHERE sessions.user_id = ? AND executions.status IN \(Self.runningStatuses)
                 ORDER BY executions.id
                 LIMIT ?
-                """, [.text(userId), .integer(Int64(limit))], map: row)
+                """, [.text(userId), .integer(Int64(limit))], map: Self.row)
     }
 
     /// Clears the request payload of up to `limit` executions that ended at or before
     /// `cutoff`, read through the `executions_with_request` index; returns how many.
-    static func clearRequests(_ db: Database, endedBefore cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
+    func clearRequests(endedBefore cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
         try db.execute(
             sql: """
                 UPDATE executions SET request = NULL
@@ -216,7 +188,7 @@ enum ExecutionRecords {
     }
 
     /// When the last execution ended; of `userId`'s sessions only when it is given.
-    static func lastEndedAt(_ db: Database, userId: String? = nil) throws(SQLiteError) -> Int64? {
+    func lastEndedAt(userId: String?) throws(SQLiteError) -> Int64? {
         guard let userId else { return try db.fetchInt64(sql: "SELECT max(ended_at) FROM executions") }
         return try db.fetchInt64(
             sql: """
@@ -227,64 +199,55 @@ enum ExecutionRecords {
     }
 
     /// Abandoned executions, newest first; of `userId`'s sessions only when it is given.
-    static func abandoned(_ db: Database, limit: Int, userId: String? = nil) throws(SQLiteError) -> [ExecutionRow] {
+    func abandoned(limit: Int, userId: String?) throws(SQLiteError) -> [ExecutionRow] {
         guard let userId else {
             return try db.fetchAll(
                 sql: """
-                    \(select)
+                    \(Self.select)
                     WHERE executions.abandoned_at IS NOT NULL
                     ORDER BY executions.abandoned_at DESC
                     LIMIT ?
-                    """, [.integer(Int64(limit))], map: row)
+                    """, [.integer(Int64(limit))], map: Self.row)
         }
         return try db.fetchAll(
             sql: """
-                \(select)
+                \(Self.select)
                 WHERE sessions.user_id = ? AND executions.abandoned_at IS NOT NULL
                 ORDER BY executions.abandoned_at DESC
                 LIMIT ?
-                """, [.text(userId), .integer(Int64(limit))], map: row)
+                """, [.text(userId), .integer(Int64(limit))], map: Self.row)
     }
 
     /// Detached, unclosed executions last attached at or before `cutoff`: due for
     /// abandonment.
-    static func detachedSince(_ db: Database, cutoff: Int64, limit: Int) throws(SQLiteError) -> [ExecutionRow] {
+    func detachedSince(cutoff: Int64, limit: Int) throws(SQLiteError) -> [ExecutionRow] {
         try db.fetchAll(
             sql: """
-                \(select)
+                \(Self.select)
                 WHERE executions.attached = 0 AND executions.status <> 'closed'
                     AND executions.last_attached_at <= ?
                 ORDER BY executions.last_attached_at
                 LIMIT ?
-                """, [.integer(cutoff), .integer(Int64(limit))], map: row)
+                """, [.integer(cutoff), .integer(Int64(limit))], map: Self.row)
     }
 
     /// Running executions whose own deadline is at or before `now`.
-    static func pastDeadline(_ db: Database, now: Int64, limit: Int) throws(SQLiteError) -> [ExecutionRow] {
+    func pastDeadline(now: Int64, limit: Int) throws(SQLiteError) -> [ExecutionRow] {
         try db.fetchAll(
             sql: """
-                \(select)
-                WHERE executions.status IN \(runningStatuses)
+                \(Self.select)
+                WHERE executions.status IN \(Self.runningStatuses)
                     AND executions.deadline_at <= ?
                 ORDER BY executions.deadline_at
                 LIMIT ?
-                """, [.integer(now), .integer(Int64(limit))], map: row)
-    }
-
-    /// The columns a status change may write, as it wrote them.
-    struct StatusColumns: Sendable {
-        let startedAt: Int64?
-        let endedAt: Int64?
-        let closedAt: Int64?
-        let error: String?
+                """, [.integer(now), .integer(Int64(limit))], map: Self.row)
     }
 
     /// Moves the execution to `status` if it is still in `from` and sets the time columns
     /// the new status implies; returns the columns as written (`UPDATE … RETURNING`), or
     /// `nil` when the execution moved meanwhile.
-    static func moveStatus(
-        _ db: Database, executionRowId: Int64, from: ExecutionStatus, to status: ExecutionStatus, error: String?, at time: Int64
-    ) throws(SQLiteError) -> StatusColumns? {
+    func moveStatus(executionRowId: Int64, from: ExecutionStatus, to status: ExecutionStatus, error: String?, at time: Int64
+    ) throws(SQLiteError) -> ExecutionStatusColumns? {
         try db.fetchOne(
             sql: """
                 UPDATE executions SET
@@ -301,19 +264,19 @@ enum ExecutionRecords {
                 .text(status.rawValue), .integer(time), DatabaseValue(error), .integer(executionRowId), .text(from.rawValue),
             ]
         ) {
-            StatusColumns(
+            ExecutionStatusColumns(
                 startedAt: $0.optionalInt64(0), endedAt: $0.optionalInt64(1), closedAt: $0.optionalInt64(2),
                 error: $0.optionalString(3))
         }
     }
 
-    static func setAttached(_ db: Database, executionRowId: Int64, attached: Bool, at time: Int64) throws(SQLiteError) {
+    func setAttached(executionRowId: Int64, attached: Bool, at time: Int64) throws(SQLiteError) {
         try db.execute(
             sql: "UPDATE executions SET attached = ?, last_attached_at = ? WHERE id = ?",
             [.integer(attached ? 1 : 0), .integer(time), .integer(executionRowId)])
     }
 
-    static func markAbandoned(_ db: Database, executionRowId: Int64, at time: Int64) throws(SQLiteError) {
+    func markAbandoned(executionRowId: Int64, at time: Int64) throws(SQLiteError) {
         try db.execute(
             sql: """
                 UPDATE executions SET
@@ -326,47 +289,36 @@ enum ExecutionRecords {
                 """, [.integer(time), .integer(time), .integer(time), .integer(executionRowId)])
     }
 
-    static func countFailure(_ db: Database, sessionRowId: Int64) throws(SQLiteError) {
+    func countFailure(sessionRowId: Int64) throws(SQLiteError) {
         try db.execute(sql: "UPDATE sessions SET failures = failures + 1 WHERE id = ?", [.integer(sessionRowId)])
     }
 
     /// Whether the session has an attached, running execution: what makes it `active`.
-    static func hasAttachedRunning(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Bool {
+    func hasAttachedRunning(sessionRowId: Int64) throws(SQLiteError) -> Bool {
         let found = try db.fetchInt64(
             sql: """
                 SELECT 1 FROM executions
-                WHERE session_id = ? AND status IN \(runningStatuses)
+                WHERE session_id = ? AND status IN \(Self.runningStatuses)
                     AND attached = 1
                 LIMIT 1
                 """, [.integer(sessionRowId)])
         return found == 1
     }
 
-    static func load(_ db: Database, _ row: ExecutionRow) throws(SQLiteError) -> Execution {
-        execution(row, tags: try tags(db, executionRowId: row.id))
+    func load(_ row: ExecutionRow) throws(SQLiteError) -> Execution {
+        row.execution(tags: try tags(executionRowId: row.id))
     }
 
-    /// The public value of `row` with its tags (sorted), read or just written.
-    static func execution(_ row: ExecutionRow, tags: [String]) -> Execution {
-        Execution(
-            operationId: row.operationId, sessionKey: row.sessionKey, userId: row.userId, jobTag: row.jobTag,
-            status: row.status, tags: tags, statement: row.statement, request: row.request,
-            reattachable: row.reattachable, attached: row.attached, timeout: row.timeoutMs.map(Duration.milliseconds),
-            createdAt: Timestamp(milliseconds: row.createdAt), startedAt: row.startedAt.map(Timestamp.init),
-            lastAttachedAt: Timestamp(milliseconds: row.lastAttachedAt), endedAt: row.endedAt.map(Timestamp.init),
-            closedAt: row.closedAt.map(Timestamp.init), abandonedAt: row.abandonedAt.map(Timestamp.init),
-            error: row.error)
-    }
 }
 
 extension ExecutionRecords {
     /// Running executions owned by `instance`.
-    static func running(_ db: Database, instance: Int64) throws(SQLiteError) -> [ExecutionRow] {
+    func running(instance: Int64) throws(SQLiteError) -> [ExecutionRow] {
         try db.fetchAll(
             sql: """
                 \(ExecutionRecords.select)
                 WHERE executions.instance_id = ?
-                    AND executions.status IN \(runningStatuses)
+                    AND executions.status IN \(Self.runningStatuses)
                 ORDER BY executions.id
                 """, [.integer(instance)], map: ExecutionRecords.row)
     }

@@ -1,39 +1,28 @@
 import Foundation
-import SessionStoreSQLite
+import SessionStoreCore
 
 /// A process that has the store open, as its `instances` row says.
-struct InstanceRow: Sendable {
-    let id: Int64
-    let host: String
-    let pid: Int64
-    let startedAt: Int64
-    let heartbeatAt: Int64
-    /// Whether it runs the sweeper: a serving process, whose going away re-arms sessions.
-    let serving: Bool
-}
+struct InstanceRecords {
+    let db: Database
 
-/// The SQL of `instances`: one row per process that has the store open.
-enum InstanceRecords {
-    static var currentHost: String { ProcessInfo.processInfo.hostName }
-
-    static func register(_ db: Database, at time: Int64) throws(SQLiteError) -> Int64 {
+    func register(at time: Int64) throws(SQLiteError) -> Int64 {
         try db.execute(
             sql: "INSERT INTO instances (host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?)",
-            [.text(currentHost), .integer(Int64(getpid())), .integer(time), .integer(time)])
+            [.text(InstanceRow.currentHost), .integer(Int64(getpid())), .integer(time), .integer(time)])
         return db.lastInsertedRowID
     }
 
-    static func heartbeat(_ db: Database, id: Int64, at time: Int64) throws(SQLiteError) {
+    func heartbeat(id: Int64, at time: Int64) throws(SQLiteError) {
         try db.execute(sql: "UPDATE instances SET heartbeat_at = max(heartbeat_at, ?) WHERE id = ?", [.integer(time), .integer(id)])
     }
 
     /// Removes the row of a cleanly closing instance; its executions keep running
     /// unowned (the foreign key sets their instance to NULL).
-    static func unregister(_ db: Database, id: Int64) throws(SQLiteError) {
+    func unregister(id: Int64) throws(SQLiteError) {
         try db.execute(sql: "DELETE FROM instances WHERE id = ?", [.integer(id)])
     }
 
-    static func others(_ db: Database, than id: Int64) throws(SQLiteError) -> [InstanceRow] {
+    func others(than id: Int64) throws(SQLiteError) -> [InstanceRow] {
         try db.fetchAll(
             sql: "SELECT id, host, pid, started_at, heartbeat_at, serving FROM instances WHERE id <> ? ORDER BY id",
             [.integer(id)]
@@ -45,7 +34,7 @@ enum InstanceRecords {
     }
 
     /// Marks the instance as serving or not; returns whether this changed it.
-    static func setServing(_ db: Database, id: Int64, _ serving: Bool, at time: Int64) throws(SQLiteError) -> Bool {
+    func setServing(id: Int64, _ serving: Bool, at time: Int64) throws(SQLiteError) -> Bool {
         try db.execute(
             sql: "UPDATE instances SET serving = ?, heartbeat_at = max(heartbeat_at, ?) WHERE id = ? AND serving <> ?",
             [.integer(serving ? 1 : 0), .integer(time), .integer(id), .integer(serving ? 1 : 0)])
@@ -53,7 +42,7 @@ enum InstanceRecords {
     }
 
     /// Whether an instance other than `id` is registered as serving.
-    static func anotherServes(_ db: Database, than id: Int64) throws(SQLiteError) -> Bool {
+    func anotherServes(than id: Int64) throws(SQLiteError) -> Bool {
         try db.fetchInt64(sql: "SELECT count(*) FROM instances WHERE serving = 1 AND id <> ?", [.integer(id)]) ?? 0 > 0
     }
 }

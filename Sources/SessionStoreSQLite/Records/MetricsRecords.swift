@@ -1,31 +1,11 @@
-import SessionStoreSQLite
+import SessionStoreCore
 
-/// The SQL of ``MetricsSnapshot``: the counters the triggers keep (`live_session_counts`,
-/// `event_totals`) and the running executions by status.
-enum MetricsRecords {
-    /// The most overdue sessions a snapshot reads to leave them out of the live counts.
-    static let overdueReadLimit = 10_000
+// The SQL of ``MetricsSnapshot``: the counters the triggers keep (`live_session_counts`,
+// `event_totals`) and the running executions by status.
 
-    /// Live sessions by data source and state at `instant`, ordered by data source then
-    /// state; a data source and state without a live session has no entry (the triggers
-    /// delete a count that falls to 0). Sessions overdue at `instant` are not counted: they
-    /// are expired for every reader. They are read through the expiry index (up to
-    /// ``overdueReadLimit``, the earliest), so the cost follows the number overdue, not the
-    /// number live.
-    static func liveSessionCounts(_ db: Database, at instant: ExpiryInstant) throws(SQLiteError) -> [MetricsSnapshot.SessionCount] {
-        var overdue: [String: Int64] = [:]
-        for row in try SessionRecords.due(db, now: instant.now, limit: overdueReadLimit) where row.isOverdue(at: instant) {
-            overdue[row.dataSource + "\t" + row.state.rawValue, default: 0] += 1
-        }
-        return try storedLiveSessionCounts(db).map { count in
-            var count = count
-            count.count -= overdue[count.dataSource + "\t" + count.state.rawValue] ?? 0
-            return count
-        }.filter { $0.count > 0 }
-    }
-
+extension SessionRecords {
     /// The live counts the triggers keep, overdue sessions included.
-    private static func storedLiveSessionCounts(_ db: Database) throws(SQLiteError) -> [MetricsSnapshot.SessionCount] {
+    func storedLiveCounts() throws(SQLiteError) -> [MetricsSnapshot.SessionCount] {
         try db.fetchAll(
             sql: """
                 SELECT name, live FROM live_session_counts
@@ -40,9 +20,12 @@ enum MetricsRecords {
         }.compactMap { $0 }
     }
 
+}
+
+extension EventLog {
     /// The all-time totals of events of `kind`, one per detail (an end state, a refusal
     /// code, an execution status), ordered by detail.
-    static func eventTotals(_ db: Database, kind: EventKind) throws(SQLiteError) -> [MetricsSnapshot.Total] {
+    func totals(kind: EventKind) throws(SQLiteError) -> [MetricsSnapshot.Total] {
         try db.fetchAll(
             sql: """
                 SELECT detail, total FROM event_totals
@@ -52,8 +35,11 @@ enum MetricsRecords {
         ) { MetricsSnapshot.Total(label: $0.string(0), total: $0.int64(1)) }
     }
 
+}
+
+extension ExecutionRecords {
     /// Running executions by status, ordered by status; one row per status present.
-    static func runningExecutionCounts(_ db: Database) throws(SQLiteError) -> [MetricsSnapshot.Total] {
+    func runningCounts() throws(SQLiteError) -> [MetricsSnapshot.Total] {
         try db.fetchAll(
             sql: """
                 SELECT status, count(*) FROM executions

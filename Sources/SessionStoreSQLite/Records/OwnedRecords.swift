@@ -1,7 +1,9 @@
-import SessionStoreSQLite
+import SessionStoreCore
 
 /// The SQL of `streaming_queries` and `session_resources`.
-enum OwnedRecords {
+struct OwnedRecords {
+    let db: Database
+
     static let querySelect = """
         SELECT streaming_queries.query_id, streaming_queries.run_id, streaming_queries.name, sessions.key,
             streaming_queries.operation_id, streaming_queries.tags, streaming_queries.state,
@@ -23,7 +25,7 @@ enum OwnedRecords {
         )
     }
 
-    static func insertQuery(_ db: Database, sessionRowId: Int64, _ query: StreamingQuery) throws(SQLiteError) {
+    func insertQuery(sessionRowId: Int64, _ query: StreamingQuery) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO streaming_queries (
@@ -38,43 +40,42 @@ enum OwnedRecords {
             ])
     }
 
-    static func findQuery(
-        _ db: Database, sessionRowId: Int64, queryId: String
+    func findQuery(sessionRowId: Int64, queryId: String
     ) throws(SQLiteError) -> (rowId: Int64, query: StreamingQuery)? {
         try db.fetchOne(
-            sql: "\(querySelect) WHERE streaming_queries.session_id = ? AND streaming_queries.query_id = ?",
-            [.integer(sessionRowId), .text(queryId)], map: query)
+            sql: "\(Self.querySelect) WHERE streaming_queries.session_id = ? AND streaming_queries.query_id = ?",
+            [.integer(sessionRowId), .text(queryId)], map: Self.query)
     }
 
-    static func activeQueries(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [(rowId: Int64, query: StreamingQuery)] {
+    func activeQueries(sessionRowId: Int64) throws(SQLiteError) -> [(rowId: Int64, query: StreamingQuery)] {
         try db.fetchAll(
             sql: """
-                \(querySelect)
+                \(Self.querySelect)
                 WHERE streaming_queries.session_id = ? AND streaming_queries.state = 'active'
                 ORDER BY streaming_queries.id
-                """, [.integer(sessionRowId)], map: query)
+                """, [.integer(sessionRowId)], map: Self.query)
     }
 
-    static func queries(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [StreamingQuery] {
+    func queries(sessionRowId: Int64) throws(SQLiteError) -> [StreamingQuery] {
         try db.fetchAll(
-            sql: "\(querySelect) WHERE streaming_queries.session_id = ? ORDER BY streaming_queries.id",
-            [.integer(sessionRowId)], map: query
+            sql: "\(Self.querySelect) WHERE streaming_queries.session_id = ? ORDER BY streaming_queries.id",
+            [.integer(sessionRowId)], map: Self.query
         ).map(\.query)
     }
 
     /// The streaming queries the session keeps, active or stopped.
-    static func queryCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+    func queryCount(sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(sql: "SELECT count(*) FROM streaming_queries WHERE session_id = ?", [.integer(sessionRowId)]) ?? 0
     }
 
-    static func activeQueryCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+    func activeQueryCount(sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(
             sql: "SELECT count(*) FROM streaming_queries WHERE session_id = ? AND state = 'active'",
             [.integer(sessionRowId)]) ?? 0
     }
 
     /// Stops an active query; false when it was not active.
-    static func stopQuery(_ db: Database, queryRowId: Int64, reason: String, at time: Int64) throws(SQLiteError) -> Bool {
+    func stopQuery(queryRowId: Int64, reason: String, at time: Int64) throws(SQLiteError) -> Bool {
         try db.execute(
             sql: """
                 UPDATE streaming_queries SET state = 'stopped', stopped_at = ?, stop_reason = ?
@@ -83,13 +84,13 @@ enum OwnedRecords {
         return db.changesCount == 1
     }
 
-    static func deleteQuery(_ db: Database, queryRowId: Int64) throws(SQLiteError) {
+    func deleteQuery(queryRowId: Int64) throws(SQLiteError) {
         try db.execute(sql: "DELETE FROM streaming_queries WHERE id = ?", [.integer(queryRowId)])
     }
 
     // MARK: Resources
 
-    static func insertResource(_ db: Database, sessionRowId: Int64, _ resource: OwnedResource) throws(SQLiteError) {
+    func insertResource(sessionRowId: Int64, _ resource: OwnedResource) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO session_resources (session_id, kind, name, bytes, created_at)
@@ -101,7 +102,7 @@ enum OwnedRecords {
             ])
     }
 
-    static func resources(_ db: Database, sessionRowId: Int64, sessionKey: String) throws(SQLiteError) -> [OwnedResource] {
+    func resources(sessionRowId: Int64, sessionKey: String) throws(SQLiteError) -> [OwnedResource] {
         try db.fetchAll(
             sql: """
                 SELECT kind, name, bytes, created_at FROM session_resources
@@ -115,14 +116,14 @@ enum OwnedRecords {
         }
     }
 
-    static func resourceCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+    func resourceCount(sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(sql: "SELECT count(*) FROM session_resources WHERE session_id = ?", [.integer(sessionRowId)]) ?? 0
     }
 
     /// The bytes of the session's resources together, exact up to 2^53 and saturating at
     /// `Int64.max`: SQLite's `sum()` fails with "integer overflow" past `Int64`, its
     /// `total()` adds in floating point and never does.
-    static func resourceBytes(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+    func resourceBytes(sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         let total = try db.fetchOne(
             sql: "SELECT total(bytes) FROM session_resources WHERE session_id = ?", [.integer(sessionRowId)]
         ) { $0.double(0) } ?? 0
@@ -131,8 +132,7 @@ enum OwnedRecords {
 
     /// Deletes one resource by its unique (session, kind, name) and returns it as it was;
     /// `nil` when the session does not own it.
-    static func deleteResource(
-        _ db: Database, sessionRowId: Int64, sessionKey: String, kind: String, name: String
+    func deleteResource(sessionRowId: Int64, sessionKey: String, kind: String, name: String
     ) throws(SQLiteError) -> OwnedResource? {
         try db.fetchOne(
             sql: """
@@ -147,14 +147,14 @@ enum OwnedRecords {
         }
     }
 
-    static func deleteResources(_ db: Database, sessionRowId: Int64) throws(SQLiteError) {
+    func deleteResources(sessionRowId: Int64) throws(SQLiteError) {
         try db.execute(sql: "DELETE FROM session_resources WHERE session_id = ?", [.integer(sessionRowId)])
     }
 }
 
 extension OwnedRecords {
     /// Deletes up to `limit` streaming queries stopped before `cutoff`; returns how many.
-    static func pruneStoppedQueries(_ db: Database, before cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
+    func pruneStoppedQueries(before cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
         try db.execute(
             sql: """
                 DELETE FROM streaming_queries

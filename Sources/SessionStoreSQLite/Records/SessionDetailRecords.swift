@@ -1,8 +1,10 @@
-import SessionStoreSQLite
+import SessionStoreCore
 
 /// The SQL of `session_details` and `session_config`: two key-value namespaces of a session.
-enum SessionDetailRecords {
-    static func upsertDetail(_ db: Database, sessionRowId: Int64, name: String, value: String, at time: Int64) throws(SQLiteError) {
+struct SessionDetailRecords {
+    let db: Database
+
+    func upsertDetail(sessionRowId: Int64, name: String, value: String, at time: Int64) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO session_details (session_id, name, value, updated_at)
@@ -11,26 +13,26 @@ enum SessionDetailRecords {
                 """, [.integer(sessionRowId), .text(name), .text(value), .integer(time)])
     }
 
-    static func removeDetail(_ db: Database, sessionRowId: Int64, name: String) throws(SQLiteError) -> Bool {
+    func removeDetail(sessionRowId: Int64, name: String) throws(SQLiteError) -> Bool {
         try db.execute(sql: "DELETE FROM session_details WHERE session_id = ? AND name = ?", [.integer(sessionRowId), .text(name)])
         return db.changesCount == 1
     }
 
-    static func detailCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+    func detailCount(sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(sql: "SELECT count(*) FROM session_details WHERE session_id = ?", [.integer(sessionRowId)]) ?? 0
     }
 
-    static func configCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+    func configCount(sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(sql: "SELECT count(*) FROM session_config WHERE session_id = ?", [.integer(sessionRowId)]) ?? 0
     }
 
-    static func configValue(_ db: Database, sessionRowId: Int64, name: String) throws(SQLiteError) -> String? {
+    func configValue(sessionRowId: Int64, name: String) throws(SQLiteError) -> String? {
         try db.fetchOne(
             sql: "SELECT value FROM session_config WHERE session_id = ? AND name = ?", [.integer(sessionRowId), .text(name)]
         ) { $0.string(0) }
     }
 
-    static func upsertConfig(_ db: Database, sessionRowId: Int64, name: String, value: String, at time: Int64) throws(SQLiteError) {
+    func upsertConfig(sessionRowId: Int64, name: String, value: String, at time: Int64) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO session_config (session_id, name, value, updated_at)

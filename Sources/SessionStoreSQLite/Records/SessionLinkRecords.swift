@@ -1,9 +1,11 @@
-import SessionStoreSQLite
+import SessionStoreCore
 
 /// The SQL of `session_links`: parent/child links between sessions.
-enum SessionLinkRecords {
+struct SessionLinkRecords {
+    let db: Database
+
     /// Inserts the link; false when it existed.
-    static func link(_ db: Database, parentRowId: Int64, childRowId: Int64, at time: Int64) throws(SQLiteError) -> Bool {
+    func link(parentRowId: Int64, childRowId: Int64, at time: Int64) throws(SQLiteError) -> Bool {
         try db.execute(
             sql: """
                 INSERT INTO session_links (parent_id, child_id, created_at) VALUES (?, ?, ?)
@@ -13,7 +15,7 @@ enum SessionLinkRecords {
     }
 
     /// Whether `child` is linked under `parent`.
-    static func exists(_ db: Database, parentRowId: Int64, childRowId: Int64) throws(SQLiteError) -> Bool {
+    func exists(parentRowId: Int64, childRowId: Int64) throws(SQLiteError) -> Bool {
         try db.fetchInt64(
             sql: "SELECT 1 FROM session_links WHERE parent_id = ? AND child_id = ?",
             [.integer(parentRowId), .integer(childRowId)]) == 1
@@ -21,7 +23,7 @@ enum SessionLinkRecords {
 
     /// The links the session takes part in, as parent or as child: two index searches,
     /// the primary key for its children and `session_links_by_child` for its parents.
-    static func linkCount(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> Int64 {
+    func linkCount(sessionRowId: Int64) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(
             sql: """
                 SELECT (SELECT count(*) FROM session_links WHERE parent_id = ?)
@@ -31,7 +33,7 @@ enum SessionLinkRecords {
 
     /// Whether `target` is `start` or one of its descendants: a link from `target` to
     /// `start` would then close a cycle.
-    static func isDescendant(_ db: Database, _ target: Int64, of start: Int64) throws(SQLiteError) -> Bool {
+    func isDescendant(_ target: Int64, of start: Int64) throws(SQLiteError) -> Bool {
         if target == start { return true }
         let found = try db.fetchInt64(
             sql: """
@@ -46,7 +48,7 @@ enum SessionLinkRecords {
         return found == 1
     }
 
-    static func childKeys(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [String] {
+    func childKeys(sessionRowId: Int64) throws(SQLiteError) -> [String] {
         try db.fetchAll(
             sql: """
                 SELECT sessions.key FROM session_links JOIN sessions ON sessions.id = session_links.child_id
@@ -55,7 +57,7 @@ enum SessionLinkRecords {
                 """, [.integer(sessionRowId)]) { $0.string(0) }
     }
 
-    static func parentKeys(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> [String] {
+    func parentKeys(sessionRowId: Int64) throws(SQLiteError) -> [String] {
         try db.fetchAll(
             sql: """
                 SELECT sessions.key FROM session_links JOIN sessions ON sessions.id = session_links.parent_id

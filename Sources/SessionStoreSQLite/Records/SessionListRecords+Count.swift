@@ -1,4 +1,4 @@
-import SessionStoreSQLite
+import SessionStoreCore
 
 extension SessionListRecords {
     /// How many sessions match `filter` at `instant` (its limit, position and order aside),
@@ -6,7 +6,7 @@ extension SessionListRecords {
     /// its own index; the live rows whose stored expiry has passed, which may or may not be
     /// overdue, are read and decided in Swift (``SessionRow/isOverdue(at:)``), so the count
     /// is exact. Those are the sessions a sweeper has yet to reach: few while one runs.
-    static func count(_ db: Database, _ filter: SessionFilter, at instant: ExpiryInstant) throws(SQLiteError) -> Int {
+    func count(_ filter: SessionFilter, at instant: ExpiryInstant) throws(SQLiteError) -> Int {
         var scope: [String] = []
         var scopeArguments: [DatabaseValue] = []
         if let userId = filter.userId {
@@ -18,14 +18,14 @@ extension SessionListRecords {
             scopeArguments.append(.text(dataSource))
         }
         var total: Int64 = 0
-        for group in groups(filter.states) {
+        for group in Self.groups(filter.states) {
             let certain = group.notYetDue ? ["(expire_at IS NULL OR expire_at > ?)"] : []
             let conditions = [group.states] + certain + scope
             let arguments: [DatabaseValue] = (group.notYetDue ? [.integer(instant.now)] : []) + scopeArguments
             total += try db.fetchInt64(
                 sql: "SELECT count(*) FROM sessions WHERE \(conditions.joined(separator: " AND "))", arguments) ?? 0
         }
-        guard let undecided = undecidedStates(filter.states) else { return Int(total) }
+        guard let undecided = Self.undecidedStates(filter.states) else { return Int(total) }
         let conditions = [SessionRecords.mayBeOverdueSQL, undecided] + scope
         let rows = try db.fetchAll(
             sql: "SELECT \(SessionRecords.columns) FROM sessions WHERE \(conditions.joined(separator: " AND "))",

@@ -1,13 +1,8 @@
-import SessionStoreSQLite
+import SessionStoreCore
 
 /// The SQL of listing sessions by filter, page by page, in a ``SessionOrder``.
-enum SessionListRecords {
-    /// Where a listing resumes: just after `row`, whose stored (not effective) expiry is
-    /// `storedExpireAt`, in the filter's order.
-    struct Position: Sendable {
-        var row: SessionRow
-        var storedExpireAt: Int64?
-    }
+struct SessionListRecords {
+    let db: Database
 
     /// Sessions matching the filter at `instant`, in its order, each as readers see it
     /// (``SessionRow/seen(at:)``): an overdue session is listed as expired, so it is left
@@ -15,14 +10,14 @@ enum SessionListRecords {
     /// condition is written with literal states so SQLite can use the partial indexes; the
     /// expiry conditions select a superset, decided exactly in Swift, and a page that lost
     /// rows to that decision is filled from the rows after it.
-    static func list(_ db: Database, _ filter: SessionFilter, after: Position?, at instant: ExpiryInstant) throws(SQLiteError) -> [SessionRow] {
+    func list(_ filter: SessionFilter, after: SessionListPosition?, at instant: ExpiryInstant) throws(SQLiteError) -> [SessionRow] {
         var listed: [SessionRow] = []
         var cursor: Cursor? = Cursor.start(filter, after: after)
         while listed.count < filter.limit, let current = cursor {
             let wanted = filter.limit - listed.count
-            let (sql, arguments) = statement(filter, current, now: instant.now, limit: wanted)
+            let (sql, arguments) = Self.statement(filter, current, now: instant.now, limit: wanted)
             let page = try db.fetchAll(sql: sql, arguments) { row throws(SQLiteError) in
-                Position(row: try SessionRecords.row(row), storedExpireAt: row.optionalInt64(storedExpiryIndex))
+                SessionListPosition(row: try SessionRecords.row(row), storedExpireAt: row.optionalInt64(Self.storedExpiryIndex))
             }
             listed += page.lazy.map { $0.row.seen(at: instant) }.filter { filter.states.includes($0.state) }
             if page.count == wanted, let last = page.last {
@@ -36,7 +31,7 @@ enum SessionListRecords {
 
     /// The stored expiry of the session with row id `rowId`: where a listing by expiry
     /// resumes after it (a row read through ``SessionRecords/row(_:)`` carries the effective one).
-    static func storedExpiry(_ db: Database, rowId: Int64) throws(SQLiteError) -> Int64? {
+    func storedExpiry(rowId: Int64) throws(SQLiteError) -> Int64? {
         try db.fetchInt64(sql: "SELECT expire_at FROM sessions WHERE id = ?", [.integer(rowId)])
     }
 
@@ -54,7 +49,7 @@ enum SessionListRecords {
         /// The sessions with a stored expiry in ``SessionOrder/expires``: `sessions_by_expiry`.
         case expiry(Int64, Int64)
 
-        static func start(_ filter: SessionFilter, after: Position?) -> Cursor {
+        static func start(_ filter: SessionFilter, after: SessionListPosition?) -> Cursor {
             switch filter.order {
             case .created: return .ascending(after?.row.id ?? 0)
             case .newest: return .descending(after?.row.id ?? Int64.max)
@@ -69,7 +64,7 @@ enum SessionListRecords {
         }
 
         /// The cursor of the page after one that ended with `last`.
-        func after(_ last: Position) -> Cursor {
+        func after(_ last: SessionListPosition) -> Cursor {
             switch self {
             case .ascending: .ascending(last.row.id)
             case .descending: .descending(last.row.id)

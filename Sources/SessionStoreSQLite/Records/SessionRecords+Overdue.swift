@@ -1,4 +1,4 @@
-import SessionStoreSQLite
+import SessionStoreCore
 
 extension SessionRecords {
     /// A condition true for every row not overdue at `now`, bound as its one `?`: no
@@ -9,8 +9,8 @@ extension SessionRecords {
     /// ``SessionRow/isOverdue(at:)``. Lists of live sessions use it.
     static let notOverdueSQL = """
         (expire_at IS NULL OR expire_at > ? \
-        OR last_access_at < (SELECT value FROM store_state WHERE name = '\(StoreStateRecords.Key.rearmEpoch.rawValue)') \
-        OR expire_at > (SELECT value FROM store_state WHERE name = '\(StoreStateRecords.Key.servingStoppedAt.rawValue)') \
+        OR last_access_at < (SELECT value FROM store_state WHERE name = '\(StoreStateKey.rearmEpoch.rawValue)') \
+        OR expire_at > (SELECT value FROM store_state WHERE name = '\(StoreStateKey.servingStoppedAt.rawValue)') \
         OR state = 'active')
         """
 
@@ -20,29 +20,17 @@ extension SessionRecords {
     /// ``SessionRow/isOverdue(at:)``.
     static let mayBeOverdueSQL = "expire_at <= ?"
 
-    /// A column a limit counts live sessions by, and its value.
-    struct ScopeColumn: Sendable {
-        enum Name: String, Sendable {
-            case userId = "user_id"
-            case dataSource = "data_source"
-            case clientAddress = "client_address"
-        }
-        let name: Name
-        let value: String
-    }
-
     /// Up to `limit` live sessions matching every `scope` column that may be overdue at
     /// `now`, earliest stored expiry first: those a limit's count may hold for nothing.
-    static func mayBeOverdue(
-        _ db: Database, scope: [ScopeColumn], now: Int64, limit: Int
+    func mayBeOverdue(scope: [ScopeColumn], now: Int64, limit: Int
     ) throws(SQLiteError) -> [SessionRow] {
         let conditions = scope.map { "AND \($0.name.rawValue) = ?" }.joined(separator: " ")
         return try db.fetchAll(
             sql: """
-                SELECT \(columns) FROM sessions
-                WHERE state IN ('idle', 'active') AND \(mayBeOverdueSQL) \(conditions)
+                SELECT \(Self.columns) FROM sessions
+                WHERE state IN ('idle', 'active') AND \(Self.mayBeOverdueSQL) \(conditions)
                 ORDER BY expire_at
                 LIMIT ?
-                """, [.integer(now)] + scope.map { .text($0.value) } + [.integer(Int64(limit))], map: row)
+                """, [.integer(now)] + scope.map { .text($0.value) } + [.integer(Int64(limit))], map: Self.row)
     }
 }

@@ -1,39 +1,9 @@
-import SessionStoreSQLite
-
-/// A row of `sessions`: a ``Session`` without its details, config and links.
-struct SessionRow: Sendable {
-    var id: Int64
-    var key: String
-    var userId: String
-    /// The client's own id for the session (`client_session_id`), not a row id.
-    var clientSessionId: String?
-    var dataSource: String
-    var type: String
-    var version: Int64
-    var identifier: String?
-    var utcOffsetSeconds: Int64
-    var clientAddress: String?
-    var impersonatedUser: String?
-    var state: SessionState
-    var timeoutMs: Int64?
-    var createdAt: Int64
-    var lastAccessAt: Int64
-    /// The effective expiry when read (``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearm:)``): the one the
-    /// sweeper applies, which may be later than the stored `expire_at`.
-    var expireAt: Int64?
-    var endedAt: Int64?
-    var endReason: String?
-    var configChanges: Int64
-    var statements: Int64 = 0
-    var failures: Int64 = 0
-
-    var subject: EventLog.Subject {
-        EventLog.Subject(sessionKey: key, userId: userId, dataSource: dataSource)
-    }
-}
+import SessionStoreCore
 
 /// The SQL of `sessions` and the tables that hang off it. Policy lives in the service.
-enum SessionRecords {
+struct SessionRecords {
+    let db: Database
+
     /// The columns of a ``SessionRow``, in order, then what its effective expiry needs
     /// besides the stored `expire_at`: the ``RearmState`` of `store_state` (uncorrelated
     /// subqueries: SQLite runs each once per statement, a primary-key lookup). ``row(_:)``
@@ -42,13 +12,13 @@ enum SessionRecords {
     static let columns = """
         id, key, user_id, client_session_id, data_source, type, version, identifier, utc_offset_seconds,
         client_address, impersonated_user, state, timeout_ms, created_at, last_access_at, expire_at,
-        ended_at, end_reason, config_changes, statements, failures, \(rearmColumns)
+        ended_at, end_reason, config_changes, statements, failures, \(Self.rearmColumns)
         """
 
     /// `rearm_epoch`, `rearm_tick`, `rearm_since` and `serving_stopped_at`, each `NULL`
     /// when not set.
     static let rearmColumns = [
-        StoreStateRecords.Key.rearmEpoch, .rearmTick, .rearmSince, .servingStoppedAt,
+        StoreStateKey.rearmEpoch, .rearmTick, .rearmSince, .servingStoppedAt,
     ].map { "(SELECT value FROM store_state WHERE name = '\($0.rawValue)')" }.joined(separator: ", ")
 
     /// The ``RearmState`` read by ``rearmColumns`` starting at column `index`.
@@ -59,26 +29,21 @@ enum SessionRecords {
     }
 
     static func row(_ row: Row) throws(SQLiteError) -> SessionRow {
-        let state = try SessionState(stored: row.string(11), table: "sessions", column: "state")
-        let timeoutMs = row.optionalInt64(12)
-        let lastAccessAt = row.int64(14)
-        let expireAt = Expiry.effectiveExpireAt(
-            stored: row.optionalInt64(15), isLive: state.isLive, timeoutMs: timeoutMs, lastAccessAt: lastAccessAt,
-            rearm: rearmState(row, at: 21))
-        return SessionRow(
+        SessionRow(
             id: row.int64(0), key: row.string(1), userId: row.string(2), clientSessionId: row.optionalString(3),
             dataSource: row.string(4), type: row.string(5), version: row.int64(6), identifier: row.optionalString(7),
             utcOffsetSeconds: row.int64(8), clientAddress: row.optionalString(9), impersonatedUser: row.optionalString(10),
-            state: state, timeoutMs: timeoutMs, createdAt: row.int64(13), lastAccessAt: lastAccessAt,
-            expireAt: expireAt, endedAt: row.optionalInt64(16), endReason: row.optionalString(17),
-            configChanges: row.int64(18), statements: row.int64(19), failures: row.int64(20))
+            state: try SessionState(stored: row.string(11), table: "sessions", column: "state"),
+            timeoutMs: row.optionalInt64(12), createdAt: row.int64(13), lastAccessAt: row.int64(14),
+            storedExpireAt: row.optionalInt64(15), rearm: Self.rearmState(row, at: 21), endedAt: row.optionalInt64(16),
+            endReason: row.optionalString(17), configChanges: row.int64(18), statements: row.int64(19),
+            failures: row.int64(20))
     }
 
     /// Inserts a new live (`idle`) session from `request`, with its details and config,
     /// and returns its row as written. The config entries count as its first config
     /// changes.
-    static func create(
-        _ db: Database, key: String, request: OpenSessionRequest, timeoutMs: Int64?, expireAt: Int64?, at time: Int64
+    func create(key: String, request: OpenSessionRequest, timeoutMs: Int64?, expireAt: Int64?, at time: Int64
     ) throws(SQLiteError) -> SessionRow {
         let inserted = try db.fetchOne(
             sql: """
@@ -88,7 +53,7 @@ enum SessionRecords {
                     config_changes
                 )
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'idle', ?, ?, ?, ?, ?)
-                RETURNING \(columns)
+                RETURNING \(Self.columns)
                 """,
             [
                 .text(key), .text(request.userId), DatabaseValue(request.sessionId), .text(request.dataSource),
@@ -101,7 +66,7 @@ enum SessionRecords {
             throw SQLiteError(code: .error, message: "INSERT … RETURNING returned no row for session \(key)")
         }
         for (name, value) in request.details {
-            try SessionDetailRecords.upsertDetail(db, sessionRowId: row.id, name: name, value: value, at: time)
+            try SessionDetailRecords(db: db).upsertDetail(sessionRowId: row.id, name: name, value: value, at: time)
         }
         for (name, value) in request.config {
             try db.execute(
@@ -113,8 +78,8 @@ enum SessionRecords {
 
     static let findByKeySQL = "SELECT \(columns) FROM sessions WHERE key = ?"
 
-    static func find(_ db: Database, key: String) throws(SQLiteError) -> SessionRow? {
-        try db.fetchOne(sql: findByKeySQL, [.text(key)], map: row)
+    func find(key: String) throws(SQLiteError) -> SessionRow? {
+        try db.fetchOne(sql: Self.findByKeySQL, [.text(key)], map: Self.row)
     }
 
     /// What a touch needs to decide: the row id, state, timeout, effective expiry and user
@@ -128,7 +93,7 @@ enum SessionRecords {
     /// its branch is taken.)
     static let expiryProbeSQL = """
         SELECT id, state, timeout_ms, last_access_at, expire_at, user_id, \(
-            [StoreStateRecords.Key.rearmEpoch, .rearmTick, .rearmSince, .servingStoppedAt].map { key in
+            [StoreStateKey.rearmEpoch, .rearmTick, .rearmSince, .servingStoppedAt].map { key in
                 "CASE WHEN expire_at < (?2 + timeout_ms + ?3 - 1) / ?3 * ?3 "
                     + "THEN (SELECT value FROM store_state WHERE name = '\(key.rawValue)') END"
             }.joined(separator: ", "))
@@ -138,52 +103,37 @@ enum SessionRecords {
     /// The probe of `key` for a touch at `now` with `tick`. Its `expireAt` is the
     /// effective expiry when the stored one is before the bucket `now` moves it to, and
     /// the stored one otherwise (the same decision either way).
-    static func expiryProbe(_ db: Database, key: String, now: Int64, tick: Int64) throws(SQLiteError) -> ExpiryProbe? {
-        try db.fetchOne(sql: expiryProbeSQL, [.text(key), .integer(now), .integer(max(1, tick))]) { row throws(SQLiteError) in
-            let state = try SessionState(stored: row.string(1), table: "sessions", column: "state")
-            let isLive = state.isLive
-            let timeoutMs = row.optionalInt64(2)
-            return ExpiryProbe(
-                id: row.int64(0), state: state, timeoutMs: timeoutMs,
-                expireAt: Expiry.effectiveExpireAt(
-                    stored: row.optionalInt64(4), isLive: isLive, timeoutMs: timeoutMs, lastAccessAt: row.int64(3),
-                    rearm: rearmState(row, at: 6)),
-                userId: row.string(5))
+    func expiryProbe(key: String, now: Int64, tick: Int64) throws(SQLiteError) -> ExpiryProbe? {
+        try db.fetchOne(sql: Self.expiryProbeSQL, [.text(key), .integer(now), .integer(max(1, tick))]) { row throws(SQLiteError) in
+            ExpiryProbe(
+                id: row.int64(0), state: try SessionState(stored: row.string(1), table: "sessions", column: "state"),
+                timeoutMs: row.optionalInt64(2), lastAccessAt: row.int64(3), storedExpireAt: row.optionalInt64(4),
+                rearm: Self.rearmState(row, at: 6), userId: row.string(5))
         }
     }
 
     /// The stored state of the session with row id `id`: the one column a touch that lost
     /// a race needs. `nil` when the row is gone.
-    static func state(_ db: Database, sessionRowId: Int64) throws(SQLiteError) -> SessionState? {
+    func state(sessionRowId: Int64) throws(SQLiteError) -> SessionState? {
         try db.fetchOne(sql: "SELECT state FROM sessions WHERE id = ?", [.integer(sessionRowId)]) { row throws(SQLiteError) in
             try SessionState(stored: row.string(0), table: "sessions", column: "state")
         }
     }
 
-    struct ExpiryProbe: Sendable {
-        let id: Int64
-        let state: SessionState
-        var isLive: Bool { state.isLive }
-        let timeoutMs: Int64?
-        let expireAt: Int64?
-        /// The session's owner, for a touch in a scope.
-        let userId: String
-    }
-
     /// The newest session of `userId` with client session id `clientSessionId`, live or ended.
-    static func newest(_ db: Database, userId: String, clientSessionId: String) throws(SQLiteError) -> SessionRow? {
+    func newest(userId: String, clientSessionId: String) throws(SQLiteError) -> SessionRow? {
         try db.fetchOne(
             sql: """
-                SELECT \(columns) FROM sessions
+                SELECT \(Self.columns) FROM sessions
                 WHERE user_id = ? AND client_session_id = ?
                 ORDER BY id DESC
                 LIMIT 1
-                """, [.text(userId), .text(clientSessionId)], map: row)
+                """, [.text(userId), .text(clientSessionId)], map: Self.row)
     }
 
     /// Moves the expiry forward to `expireAt` (never back) and records the access.
     /// False when the session is not live or already expires at or after `expireAt`.
-    static func touch(_ db: Database, sessionRowId: Int64, now: Int64, expireAt: Int64) throws(SQLiteError) -> Bool {
+    func touch(sessionRowId: Int64, now: Int64, expireAt: Int64) throws(SQLiteError) -> Bool {
         try db.execute(
             sql: """
                 UPDATE sessions SET last_access_at = ?, expire_at = ?
@@ -194,7 +144,7 @@ enum SessionRecords {
 
     /// Ends a session that has not ended yet; false when it had (so the caller writes no
     /// second end event).
-    static func end(_ db: Database, sessionRowId: Int64, state: SessionState, at time: Int64, reason: String) throws(SQLiteError) -> Bool {
+    func end(sessionRowId: Int64, state: SessionState, at time: Int64, reason: String) throws(SQLiteError) -> Bool {
         try db.execute(
             sql: """
                 UPDATE sessions SET state = ?, ended_at = ?, end_reason = ?, expire_at = NULL
@@ -204,7 +154,7 @@ enum SessionRecords {
     }
 
     /// Sets `idle` or `active` on a live session; no write when it is already so.
-    static func setActivity(_ db: Database, sessionRowId: Int64, active: Bool) throws(SQLiteError) {
+    func setActivity(sessionRowId: Int64, active: Bool) throws(SQLiteError) {
         try db.execute(
             sql: """
                 UPDATE sessions SET state = ?
@@ -212,11 +162,11 @@ enum SessionRecords {
                 """, [.text(active ? "active" : "idle"), .integer(sessionRowId), .text(active ? "active" : "idle")])
     }
 
-    static func setIdentifier(_ db: Database, sessionRowId: Int64, identifier: String?) throws(SQLiteError) {
+    func setIdentifier(sessionRowId: Int64, identifier: String?) throws(SQLiteError) {
         try db.execute(sql: "UPDATE sessions SET identifier = ? WHERE id = ?", [DatabaseValue(identifier), .integer(sessionRowId)])
     }
 
-    static func liveCount(_ db: Database, scope: String, name: String) throws(SQLiteError) -> Int64 {
+    func liveCount(scope: String, name: String) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(
             sql: "SELECT live FROM live_session_counts WHERE scope = ? AND name = ?", [.text(scope), .text(name)]) ?? 0
     }
@@ -224,7 +174,7 @@ enum SessionRecords {
     /// The row with its details, config and links: two queries, one for the key-value
     /// pairs and one for the links. Links to sessions `scope` may not act on are left
     /// out, so their keys never reach a caller outside it.
-    static func load(_ db: Database, _ row: SessionRow, scope: AccessScope? = nil) throws(SQLiteError) -> Session {
+    func load(_ row: SessionRow, scope: AccessScope?) throws(SQLiteError) -> Session {
         var details: [String: String] = [:]
         var config: [String: String] = [:]
         for (isConfig, name, value) in try db.fetchAll(
@@ -251,23 +201,11 @@ enum SessionRecords {
         where scope.allows(userId) {
             if isParent { parents.append((linked, key)) } else { children.append((linked, key)) }
         }
-        return session(
-            row, details: details, config: config,
+        return row.session(
+            details: details, config: config,
             parents: parents.sorted { $0.id < $1.id }.map(\.key), children: children.sorted { $0.id < $1.id }.map(\.key))
     }
 
-    /// The public value of `row` with what it holds, read or just written.
-    static func session(
-        _ row: SessionRow, details: [String: String], config: [String: String], parents: [String], children: [String]
-    ) -> Session {
-        Session(
-            key: row.key, userId: row.userId, sessionId: row.clientSessionId, dataSource: row.dataSource, type: row.type,
-            version: row.version, identifier: row.identifier, utcOffsetSeconds: row.utcOffsetSeconds, state: row.state,
-            timeout: row.timeoutMs.map { .after(.milliseconds($0)) } ?? .never, createdAt: Timestamp(milliseconds: row.createdAt),
-            lastAccessAt: Timestamp(milliseconds: row.lastAccessAt), expireAt: row.expireAt.map(Timestamp.init),
-            endedAt: row.endedAt.map(Timestamp.init), endReason: row.endReason, clientAddress: row.clientAddress,
-            impersonatedUser: row.impersonatedUser, details: details, config: config, parents: parents, children: children)
-    }
 }
 
 extension SessionRecords {
@@ -275,24 +213,24 @@ extension SessionRecords {
     /// The state condition repeats the partial index's own, so `sessions_by_expiry`
     /// serves it and a pass reads only the rows that are due.
     static let dueSQL = """
-        SELECT \(columns) FROM sessions
+        SELECT \(Self.columns) FROM sessions
         WHERE expire_at <= ? AND state IN ('idle', 'active')
         ORDER BY expire_at
         LIMIT ?
         """
 
-    static func due(_ db: Database, now: Int64, limit: Int) throws(SQLiteError) -> [SessionRow] {
-        try db.fetchAll(sql: dueSQL, [.integer(now), .integer(Int64(limit))], map: row)
+    func due(now: Int64, limit: Int) throws(SQLiteError) -> [SessionRow] {
+        try db.fetchAll(sql: Self.dueSQL, [.integer(now), .integer(Int64(limit))], map: Self.row)
     }
 
     /// How many live sessions are due by their stored expiry at `now`: the rows a sweep
     /// starting then examines, counted in `sessions_by_expiry`.
-    static func dueCount(_ db: Database, now: Int64) throws(SQLiteError) -> Int {
+    func dueCount(now: Int64) throws(SQLiteError) -> Int {
         Int(try db.fetchInt64(sql: "SELECT count(*) FROM sessions WHERE state IN ('idle', 'active') AND expire_at <= ?", [.integer(now)]) ?? 0)
     }
 
     /// Writes a live session's expiry, earlier or later than the stored one.
-    static func rearm(_ db: Database, sessionRowId: Int64, expireAt: Int64) throws(SQLiteError) {
+    func rearm(sessionRowId: Int64, expireAt: Int64) throws(SQLiteError) {
         try db.execute(
             sql: "UPDATE sessions SET expire_at = ? WHERE id = ? AND state IN ('idle', 'active')",
             [.integer(expireAt), .integer(sessionRowId)])
@@ -300,7 +238,7 @@ extension SessionRecords {
 
     /// Deletes up to `limit` tombstones that ended at or before `cutoff`, with everything
     /// hanging off them; returns how many.
-    static func pruneTombstones(_ db: Database, endedBefore cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
+    func pruneTombstones(endedBefore cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
         try db.execute(
             sql: """
                 DELETE FROM sessions
@@ -316,8 +254,8 @@ extension SessionRecords {
 
 extension SessionRecords {
     /// Sessions left in `closing` by a process that died while ending them.
-    static func closing(_ db: Database) throws(SQLiteError) -> [SessionRow] {
+    func closing() throws(SQLiteError) -> [SessionRow] {
         try db.fetchAll(
-            sql: "SELECT \(columns) FROM sessions WHERE state = 'closing' ORDER BY id", map: row)
+            sql: "SELECT \(Self.columns) FROM sessions WHERE state = 'closing' ORDER BY id", map: Self.row)
     }
 }

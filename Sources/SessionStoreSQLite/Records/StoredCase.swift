@@ -1,4 +1,4 @@
-import SessionStoreSQLite
+import SessionStoreCore
 
 extension RawRepresentable where RawValue == String {
     /// The case stored as `text` in `table.column`.

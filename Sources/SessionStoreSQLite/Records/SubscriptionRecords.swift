@@ -1,15 +1,17 @@
-import SessionStoreSQLite
+import SessionStoreCore
 
 /// The SQL of `subscriptions`: the acknowledged position of each durable consumer of
 /// the event log.
-enum SubscriptionRecords {
-    static func acknowledged(_ db: Database, subscription name: String) throws(SQLiteError) -> Int64 {
+struct SubscriptionRecords {
+    let db: Database
+
+    func acknowledged(subscription name: String) throws(SQLiteError) -> Int64 {
         try db.fetchInt64(sql: "SELECT acknowledged_seq FROM subscriptions WHERE name = ?", [.text(name)]) ?? 0
     }
 
     /// Deletes up to `limit` subscriptions last acknowledged at or before `cutoff`; returns
     /// how many.
-    static func prune(_ db: Database, acknowledgedBefore cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
+    func prune(acknowledgedBefore cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
         try db.execute(
             sql: """
                 DELETE FROM subscriptions
@@ -20,7 +22,7 @@ enum SubscriptionRecords {
 
     /// Moves the subscription's acknowledged position forward to `seq` (never back, and
     /// never past the newest event, so no future event is skipped).
-    static func acknowledge(_ db: Database, subscription name: String, through seq: Int64, at time: Int64) throws(SQLiteError) {
+    func acknowledge(subscription name: String, through seq: Int64, at time: Int64) throws(SQLiteError) {
         try db.execute(
             sql: """
                 INSERT INTO subscriptions (name, acknowledged_seq, updated_at)
