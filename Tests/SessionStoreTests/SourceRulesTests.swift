@@ -78,6 +78,34 @@ import Testing
         #expect(found.isEmpty, "the service layer imports a storage module:\n\(found.joined(separator: "\n"))")
     }
 
+    /// The conformance suites run on every backend, so they hold no SQL and import no
+    /// backend: they reach the store through the public API and read it through a
+    /// ``StoreInspector``. Only `Conformance/Backends/` knows a backend.
+    @Test func conformanceSuitesHoldNoSQLAndImportNoBackend() throws {
+        let folder = SourceTree.packageRoot.appendingPathComponent("Tests/SessionStoreTests/Conformance").path
+        guard let enumerator = FileManager.default.enumerator(atPath: folder) else {
+            Issue.record("cannot list \(folder)")
+            return
+        }
+        var suites = 0
+        var found: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            guard relative.hasSuffix(".swift"), !relative.hasPrefix("Backends/") else { continue }
+            let text = try String(contentsOfFile: folder + "/" + relative, encoding: .utf8)
+            if !relative.hasPrefix("Support/") { suites += 1 }
+            found += try Self.sqlInStringLiterals(of: text).map { "Conformance/\(relative):\($0.line): \($0.keyword)" }
+            for line in text.split(separator: "\n") where line.hasPrefix("import ") {
+                let module = line.dropFirst("import ".count).trimmingCharacters(in: .whitespaces)
+                if module == "SessionStoreSQLite" || module == "CSQLite" { found.append("Conformance/\(relative): \(line)") }
+            }
+        }
+        #expect(suites >= Self.conformanceSuites, "found \(suites) conformance suites, expected at least \(Self.conformanceSuites)")
+        #expect(found.isEmpty, "conformance suites name a backend or hold SQL:\n\(found.joined(separator: "\n"))")
+    }
+
+    /// The conformance suites there are; the rule above fails when one goes missing.
+    static let conformanceSuites = 1
+
     /// Foundation's `Process.run()` on Linux copies each `/proc/self/fd` entry as a
     /// 256-byte record and reads past glibc's directory buffer once ~1,350 descriptors
     /// are open, which the parallel suite reaches: it crashed the test process. Tests start

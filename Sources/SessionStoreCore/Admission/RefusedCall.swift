@@ -22,10 +22,9 @@ extension SessionStore {
         fields["clientAddress"] = clientAddress.map(Self.bounded)
         if count != 1 { fields["count"] = String(count) }
         let payload = fields
-        let at = clock.now()
         do {
             try await write { db in
-                try db.events.append(at: at, kind: EventKind.callRefused, subject: EventSubject(), payload: payload)
+                try db.events.append(at: db.now, kind: EventKind.callRefused, subject: EventSubject(), payload: payload)
             }
         } catch {
             logger.warning("could not record a refused call", metadata: ["error": "\(error)"])

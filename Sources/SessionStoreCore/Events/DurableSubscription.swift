@@ -80,9 +80,8 @@ public struct DurableSubscription: Sendable {
     /// Records that every event up to `seq` is handled. Never moves backwards.
     public func acknowledge(through seq: Int64) async throws {
         let name = storageName
-        let clock = store.clock
         try await store.write { db in
-            try db.subscriptions.acknowledge(subscription: name, through: seq, at: clock.now())
+            try db.subscriptions.acknowledge(subscription: name, through: seq, at: db.now)
         }
     }
 }

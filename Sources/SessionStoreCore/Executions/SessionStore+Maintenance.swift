@@ -48,13 +48,12 @@ extension SessionStore {
                 return report
             },
         ]
-        let clock = self.clock
         let batch = Self.maintenanceBatch
         var report = MaintenanceReport()
         for step in steps {
             // A full batch may have left more: run the step again until one is not full.
             while true {
-                let done = try await write { db in try step(db, clock.now(), batch) }
+                let done = try await write { db in try step(db, db.now, batch) }
                 report.add(done)
                 if done.handled < batch { break }
             }

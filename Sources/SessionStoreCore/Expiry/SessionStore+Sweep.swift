@@ -57,9 +57,9 @@ extension SessionStore {
     package func sweep(pause: @Sendable () async throws -> Void = {}, progress: (Int) -> Void) async throws -> SweepReport {
         let started = ContinuousClock.now
         defer { metrics.operations.sweep.record(since: started) }
-        // One instant for the whole pass: a session re-armed or touched during the pass is
-        // not met again, however long the pass takes.
-        let now = clock.now()
+        // One instant for the whole pass, the store's time when it begins: a session
+        // re-armed or touched during the pass is not met again, however long it takes.
+        let now = try await read { db in db.now }
         var report = SweepReport()
         while true {
             let batch = try await expireBatch(now: now)
@@ -84,8 +84,7 @@ extension SessionStore {
     /// How many live sessions are due now by their stored expiry: what a sweep starting
     /// now examines.
     package func dueSessionCount() async throws -> Int {
-        let now = clock.now()
-        return try await read { db in try db.sessions.dueCount(now: now) }
+        try await read { db in try db.sessions.dueCount(now: db.now) }
     }
 
     /// Records when the last pass ended and how long it took, for the sweeper gauges, and
@@ -94,10 +93,9 @@ extension SessionStore {
     /// time since this write, read by any process, so a pass that skipped it would look
     /// like a sweeper falling behind.
     private func recordPass(took milliseconds: Int64) async throws(SessionStoreError) {
-        let clock = self.clock
         let instanceId = self.instanceId
         try await write { db in
-            let now = clock.now()
+            let now = db.now
             try db.storeState.setValue(.sweepLastPassAt, now)
             try db.storeState.setValue(.sweepLastPassMs, milliseconds)
             try db.instances.heartbeat(id: instanceId, at: now)
@@ -155,10 +153,9 @@ extension SessionStore {
     /// event and a warning. Sessions that fell due meanwhile are expired, as every reader
     /// already showed them; the sweeper ends them in batches.
     package func recordSweeperLag(behindMs: Int64) async throws(SessionStoreError) {
-        let clock = self.clock
         let tick = configuration.tickMs
         try await write { db in
-            try db.events.append(at: clock.now(), kind: EventKind.stormGuard, subject: EventSubject(),
+            try db.events.append(at: db.now, kind: EventKind.stormGuard, subject: EventSubject(),
                 payload: [
                     "behindMs": "\(behindMs)", "behindTicks": "\(behindMs / max(1, tick))",
                     "reason": "the sweeper fell behind; overdue sessions expire in batches",
@@ -172,21 +169,20 @@ extension SessionStore {
     /// Marks this process as serving: its sweeper runs. A clean stop of the last serving
     /// process recorded since this store opened is re-armed now.
     package func beginServing() async throws(SessionStoreError) {
-        let (clock, instanceId, mode, tick) = (self.clock, self.instanceId, configuration.recoveryMode, configuration.tickMs)
-        try await write { db in try Recovery.beginServing(db, instance: instanceId, mode: mode, tick: tick, at: clock.now()) }
+        let (instanceId, mode, tick) = (self.instanceId, configuration.recoveryMode, configuration.tickMs)
+        try await write { db in try Recovery.beginServing(db, instance: instanceId, mode: mode, tick: tick, at: db.now) }
     }
 
     /// Marks this process as no longer serving; when it was the last, records the stop.
     package func endServing() async throws(SessionStoreError) {
-        let (clock, instanceId) = (self.clock, self.instanceId)
-        try await write { db in try Recovery.endServing(db, instance: instanceId, at: clock.now()) }
+        let instanceId = self.instanceId
+        try await write { db in try Recovery.endServing(db, instance: instanceId, at: db.now) }
     }
 
     /// Records this process's heartbeat, so other processes know it is alive.
     package func heartbeat() async throws(SessionStoreError) {
-        let clock = self.clock
         let instanceId = self.instanceId
-        try await write { db in try db.instances.heartbeat(id: instanceId, at: clock.now()) }
+        try await write { db in try db.instances.heartbeat(id: instanceId, at: db.now) }
     }
 
     private func pruneRetained(into report: inout SweepReport) async throws(SessionStoreError) {
@@ -212,11 +208,10 @@ extension SessionStore {
     private func drain(
         _ step: @escaping @Sendable (any StorageTransaction, _ now: Int64, _ limit: Int) throws -> Int
     ) async throws(SessionStoreError) -> Int {
-        let clock = self.clock
         let batch = Self.maintenanceBatch
         var total = 0
         while true {
-            let done = try await write { db in try step(db, clock.now(), batch) }
+            let done = try await write { db in try step(db, db.now, batch) }
             total += done
             if done < batch { return total }
         }

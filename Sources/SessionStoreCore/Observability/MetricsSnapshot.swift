@@ -77,9 +77,10 @@ extension SessionStore {
     /// one row per running execution status and per overdue session (sessions whose expiry
     /// has passed are not counted live); never a scan of sessions.
     public func metricsSnapshot() async throws -> MetricsSnapshot {
-        let now = clock.now()
-        let instant = configuration.expiryInstant(now)
+        let configuration = self.configuration
         return try await read { db in
+            let now = db.now
+            let instant = configuration.expiryInstant(now)
             let lastPass = try db.storeState.value(.sweepLastPassAt)
             return MetricsSnapshot(
                 sessions: try Self.liveSessionCounts(db, at: instant),

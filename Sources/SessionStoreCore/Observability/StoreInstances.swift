@@ -20,9 +20,9 @@ extension SessionStore {
     /// recovery would take for dead (its pid gone on this host, or silent for
     /// `instance-timeout` elsewhere) is left out: its row stays only until the next open.
     package func otherInstances() async throws -> [StoreInstance] {
-        let (clock, instanceId, timeout) = (self.clock, self.instanceId, configuration.instanceTimeoutMs)
+        let (instanceId, timeout) = (self.instanceId, configuration.instanceTimeoutMs)
         return try await read { db in
-            let now = clock.now()
+            let now = db.now
             let host = InstanceRow.currentHost
             return try db.instances.others(than: instanceId)
                 .filter { !Recovery.isGone($0, now: now, timeout: timeout, host: host) }

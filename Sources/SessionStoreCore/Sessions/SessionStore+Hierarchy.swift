@@ -74,11 +74,12 @@ extension SessionStore {
 
     func sessionTree(key: String, scope: AccessScope?) async throws -> SessionTree {
         let key = try configuration.validator.key(key)
-        let instant = configuration.expiryInstant(clock.now())
+        let configuration = self.configuration
         let limits = configuration.limits
         return try await read { db in
             try SessionTreeWalk.walk(
-                db, root: Access.row(db, key: key, scope: scope), scope: scope, at: instant, maxNodes: limits.maxTreeNodes,
+                db, root: Access.row(db, key: key, scope: scope), scope: scope, at: configuration.expiryInstant(db.now),
+                maxNodes: limits.maxTreeNodes,
                 maxDepth: limits.maxTreeDepth)
         }
     }
@@ -88,9 +89,10 @@ extension SessionStore {
         _ key: String, scope: AccessScope?, _ keys: @escaping @Sendable (any StorageTransaction, SessionRow) throws -> [String]
     ) async throws(SessionStoreError) -> [Session] {
         let key = try configuration.validator.key(key)
-        let instant = configuration.expiryInstant(clock.now())
+        let configuration = self.configuration
         return try await read { db in
-            try keys(db, Access.row(db, key: key, scope: scope)).compactMap { try Access.find(db, key: $0, scope: scope) }.map {
+            let instant = configuration.expiryInstant(db.now)
+            return try keys(db, Access.row(db, key: key, scope: scope)).compactMap { try Access.find(db, key: $0, scope: scope) }.map {
                 try db.sessions.load($0.seen(at: instant), scope: scope)
             }
         }

@@ -58,6 +58,7 @@ extension SessionStore {
     }
 
     private func listSessions(_ filter: SessionFilter, scope: AccessScope?, counting: Bool) async throws -> (sessions: [Session], total: Int) {
+        let configuration = self.configuration
         try configuration.validator.listLimit(filter.limit)
         var normalized = filter
         // A scope validates the user it is given (and names its principal for none).
@@ -69,8 +70,8 @@ extension SessionStore {
         normalized.dataSource = try configuration.validator.optionalId(filter.dataSource, field: .invalidDataSource)
         let filter = normalized
         let after = try filter.after.map { (key) throws in try configuration.validator.key(key) }
-        let instant = configuration.expiryInstant(clock.now())
         return try await read { db in
+            let instant = configuration.expiryInstant(db.now)
             var position: SessionListPosition?
             if let after {
                 let row = try Access.row(db, key: after, scope: scope)
@@ -159,10 +160,10 @@ extension SessionStore {
 
     func sessionStatistics(key: String, scope: AccessScope?) async throws -> SessionStatistics {
         let key = try configuration.validator.key(key)
-        let now = clock.now()
-        let instant = configuration.expiryInstant(now)
+        let configuration = self.configuration
         return try await read { db in
-            let row = try Access.row(db, key: key, scope: scope).seen(at: instant)
+            let now = db.now
+            let row = try Access.row(db, key: key, scope: scope).seen(at: configuration.expiryInstant(now))
             return SessionStatistics(
                 key: key, duration: .milliseconds((row.endedAt ?? now) - row.createdAt), configChanges: row.configChanges,
                 statements: row.statements, failures: row.failures)

@@ -190,8 +190,7 @@ extension SessionStore {
     private func admit(_ request: OpenSessionRequest, scope: AccessScope?) async throws(SessionStoreError) {
         guard let error = await admissionRefusal(request, scope: scope) else { return }
         let refusal = OpenRefusal(error)
-        let clock = self.clock
-        try await write { db in try refusal.record(db, request: request, at: clock.now()) }
+        try await write { db in try refusal.record(db, request: request, at: db.now) }
         didRefuse(refusal, request: request)
         throw refusal.error
     }
@@ -212,7 +211,6 @@ extension SessionStore {
         let configuration = self.configuration
         let limits = configuration.limits
         let expiry = configuration.expiry
-        let clock = self.clock
         let key = SessionKey.make()
         // Payloads are encoded here, on the caller's task: the writer thread only runs SQL.
         var startedPayload = ["type": request.type, "timeoutMs": valid.timeoutMs.map(String.init) ?? "never"]
@@ -224,7 +222,7 @@ extension SessionStore {
         }
         let startedPayloadJSON = JSONText.object(startedPayload)
         return try await write { db throws -> (OpenOutcome, [EndedSession]) in
-            let now = clock.now()
+            let now = db.now
             let instant = configuration.expiryInstant(now)
             var ended: [EndedSession] = []
             if let existing = try Self.existing(

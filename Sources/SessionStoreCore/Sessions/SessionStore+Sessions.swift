@@ -14,9 +14,10 @@ extension SessionStore {
 
     func session(key: String, scope: AccessScope?) async throws -> Session? {
         let key = try configuration.validator.key(key)
-        let instant = configuration.expiryInstant(clock.now())
+        let configuration = self.configuration
         return try await quickRead { db in
-            try Access.find(db, key: key, scope: scope).map { try db.sessions.load($0.seen(at: instant), scope: scope) }
+            let instant = configuration.expiryInstant(db.now)
+            return try Access.find(db, key: key, scope: scope).map { try db.sessions.load($0.seen(at: instant), scope: scope) }
         }
     }
 
@@ -39,13 +40,14 @@ extension SessionStore {
         let userId = try validator.id(userId, field: .invalidUserId)
         let sessionId = try validator.id(sessionId, field: .invalidSessionId)
         if let scope, !scope.allows(userId) { throw scope.denied(userId) }
-        let now = clock.now()
-        let instant = configuration.expiryInstant(now)
-        let found = try await quickRead { db -> (SessionRow, Session)? in
-            try db.sessions.newest(userId: userId, clientSessionId: sessionId).map { stored in
-                let row = stored.seen(at: instant)
+        let configuration = self.configuration
+        // The time of the read decides, and the touch that follows writes it.
+        let (now, found) = try await quickRead { db -> (Int64, (SessionRow, Session)?) in
+            let now = db.now
+            return (now, try db.sessions.newest(userId: userId, clientSessionId: sessionId).map { stored in
+                let row = stored.seen(at: configuration.expiryInstant(now))
                 return (row, try db.sessions.load(row, scope: scope))
-            }
+            })
         }
         guard let (row, session) = found else { return nil }
         guard row.state.isLive else {
@@ -98,10 +100,11 @@ extension SessionStore {
     /// session outside `scope` is unknown: its owner never changes, so the write that
     /// follows the read is on a session the scope may act on.
     func touchOutcome(key: String, scope: AccessScope?) async throws(SessionStoreError) -> TouchOutcome {
-        let now = clock.now()
         let tick = configuration.expiry.tick
-        let snapshot = try await quickRead(snapshot: false) { db in
-            try db.sessions.expiryProbe(key: key, now: now, tick: tick)
+        // The time of the read decides, and the write that follows uses it.
+        let (now, snapshot) = try await quickRead(snapshot: false) { db in
+            let now = db.now
+            return (now, try db.sessions.expiryProbe(key: key, now: now, tick: tick))
         }
         guard let snapshot, scope.allows(snapshot.userId) else { return .gone(.unknown) }
         guard snapshot.isLive, !snapshot.isOverdue(at: configuration.expiryInstant(now)) else {
@@ -257,11 +260,10 @@ extension SessionStore {
         defer { metrics.operations.closeSession.record(since: started) }
         let key = try configuration.validator.key(key)
         try configuration.validator.value(reason, field: .invalidReason)
-        let clock = self.clock
         let configuration = self.configuration
         let outcome = try await write { db throws -> KeyedWrite<(Session, EndedSession?)> in
             let row = try Access.row(db, key: key, scope: scope)
-            let now = clock.now()
+            let now = db.now
             guard row.state != .expired else { throw Access.sessionExpired(key) }
             if row.isOverdue(at: configuration.expiryInstant(now)) {
                 return .expired(try SessionEnding.endExpired(db, row, at: now))
@@ -300,12 +302,11 @@ extension SessionStore {
     func mutate<T: Sendable>(
         key: String, scope: AccessScope?, _ body: @escaping @Sendable (any StorageTransaction, SessionRow, Int64) throws -> T
     ) async throws(SessionStoreError) -> T {
-        let clock = self.clock
         let configuration = self.configuration
         let expiry = configuration.expiry
         let outcome = try await write { db -> KeyedWrite<T> in
             let row = try Access.storedLiveRow(db, key: key, scope: scope)
-            let now = clock.now()
+            let now = db.now
             if row.isOverdue(at: configuration.expiryInstant(now)) {
                 return .expired(try SessionEnding.endExpired(db, row, at: now))
             }

@@ -63,11 +63,12 @@ extension SessionStore {
         }
         guard !wanted.isEmpty else { return answers }
 
-        let now = clock.now()
         let tick = configuration.expiry.tick
         let lookups = wanted.map(\.key)
-        let probes = try await quickRead { db in
-            try lookups.map { key throws in try db.sessions.expiryProbe(key: key, now: now, tick: tick) }
+        // The time of the read decides every key, and the write uses it.
+        let (now, probes) = try await quickRead { db in
+            let now = db.now
+            return (now, try lookups.map { key throws in try db.sessions.expiryProbe(key: key, now: now, tick: tick) })
         }
         let instant = configuration.expiryInstant(now)
         var moves: [(index: Int, id: Int64, expireAt: Int64)] = []

@@ -1,64 +1,40 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
-/// Details (upserted key-values), config (each change an event) and the identifier.
+/// Details (upserted key-values), config (each change an event) and the identifier, on
+/// every backend.
 @Suite struct SessionDetailsConfigTests {
-    typealias Kit = SessionTestKit
-
-    func detailRows(_ test: TestStore, _ key: String) throws -> [String: String] {
-        try test.inspect { db in
-            let pairs = try db.fetchAll(
-                sql: """
-                    SELECT name, value FROM session_details JOIN sessions ON sessions.id = session_details.session_id
-                    WHERE sessions.key = ?
-                    """, [.text(key)]
-            ) { ($0.string(0), $0.string(1)) }
-            return Dictionary(pairs, uniquingKeysWith: { _, last in last })
-        }
-    }
-
-    func configRows(_ test: TestStore, _ key: String) throws -> [String: String] {
-        try test.inspect { db in
-            let pairs = try db.fetchAll(
-                sql: """
-                    SELECT name, value FROM session_config JOIN sessions ON sessions.id = session_config.session_id
-                    WHERE sessions.key = ?
-                    """, [.text(key)]
-            ) { ($0.string(0), $0.string(1)) }
-            return Dictionary(pairs, uniquingKeysWith: { _, last in last })
-        }
-    }
-
-    @Test func updateDetailsInsertsAndReplacesAndRemoveDetailsDeletes() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func updateDetailsInsertsAndReplacesAndRemoveDetailsDeletes(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada", details: ["a": "1", "b": "2"])
             let other = try await store.openSession(userId: "ada", details: ["a": "other"])
 
             try await store.updateDetails(key: session.key, ["b": "20", "c": "3"])
             #expect(try await store.session(key: session.key)?.details == ["a": "1", "b": "20", "c": "3"])
-            #expect(try detailRows(test, session.key) == ["a": "1", "b": "20", "c": "3"])
-            #expect(try detailRows(test, other.key) == ["a": "other"])
+            #expect(try test.pairs("session_details", key: session.key) == ["a": "1", "b": "20", "c": "3"])
+            #expect(try test.pairs("session_details", key: other.key) == ["a": "other"])
             let updated = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.detailsUpdated))
             #expect(updated.map(\.payload) == [["names": "b,c"]])
 
             try await store.removeDetails(key: session.key, names: ["a", "missing"])
-            #expect(try detailRows(test, session.key) == ["b": "20", "c": "3"])
+            #expect(try test.pairs("session_details", key: session.key) == ["b": "20", "c": "3"])
             let removed = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.detailsRemoved))
             #expect(removed.map(\.payload) == [["names": "a"]])
 
             // Removing only names that are not set changes nothing and writes no event.
             try await store.removeDetails(key: session.key, names: ["missing"])
-            #expect(try Kit.eventCount(test, kind: EventKind.detailsRemoved) == 1)
-            #expect(try detailRows(test, session.key) == ["b": "20", "c": "3"])
-            #expect(try detailRows(test, other.key) == ["a": "other"])
+            #expect(try test.eventCount(kind: EventKind.detailsRemoved) == 1)
+            #expect(try test.pairs("session_details", key: session.key) == ["b": "20", "c": "3"])
+            #expect(try test.pairs("session_details", key: other.key) == ["a": "other"])
         }
     }
 
-    @Test func sameDetailUnderTwentyConcurrentWritersLosesNothingAndNeverFails() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func sameDetailUnderTwentyConcurrentWritersLosesNothingAndNeverFails(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada", details: ["color": "initial"])
             let key = session.key
@@ -83,14 +59,15 @@ import Testing
 
             let final = try #require(try await store.session(key: key)?.details["color"])
             #expect(values.contains(final))
-            #expect(try detailRows(test, key) == ["color": final])
-            #expect(try Kit.eventCount(test, kind: EventKind.detailsUpdated, key: key) == 20)
+            #expect(try test.pairs("session_details", key: key) == ["color": final])
+            #expect(try test.eventCount(kind: EventKind.detailsUpdated, key: key) == 20)
             #expect(try await store.checkIntegrity().isHealthy)
         }
     }
 
-    @Test func twentyConcurrentWritersOfDifferentNamesAllLand() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func twentyConcurrentWritersOfDifferentNamesAllLand(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             let key = session.key
@@ -110,17 +87,18 @@ import Testing
             #expect(failures.isEmpty)
             let expected = Dictionary(uniqueKeysWithValues: (0..<20).map { ("name-\($0)", "value-\($0)") })
             #expect(try await store.session(key: key)?.details == expected)
-            #expect(try detailRows(test, key) == expected)
-            #expect(try Kit.eventCount(test, kind: EventKind.detailsUpdated, key: key) == 20)
+            #expect(try test.pairs("session_details", key: key) == expected)
+            #expect(try test.eventCount(kind: EventKind.detailsUpdated, key: key) == 20)
         }
     }
 
-    @Test func setConfigWritesOneEventPerChangedNameWithOldAndNew() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func setConfigWritesOneEventPerChangedNameWithOldAndNew(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada", config: ["a": "1"])
             // Config set at open is not a change event.
-            #expect(try Kit.eventCount(test, kind: EventKind.configChanged) == 0)
+            #expect(try test.eventCount(kind: EventKind.configChanged) == 0)
 
             let changed = try await store.setConfig(key: session.key, ["a": "1", "c": "3", "b": "2"])
             #expect(changed == ["b", "c"])
@@ -132,30 +110,30 @@ import Testing
             #expect(try await store.setConfig(key: session.key, ["a": "9", "b": "2"]) == ["a"])
             events = try await store.listEvents(after: seen, filter: EventFilter(sessionKey: session.key, kind: EventKind.configChanged))
             #expect(events.map(\.payload) == [["name": "a", "old": "1", "new": "9"]])
-            #expect(
-                try test.count(
-                    """
-                    SELECT count(*) FROM events WHERE kind = 'session.config_changed'
-                    AND json_extract(payload, '$.name') = 'a' AND json_extract(payload, '$.old') = '1'
-                    AND json_extract(payload, '$.new') = '9'
-                    """) == 1)
+            // The stored payload is the JSON object the event shows.
+            let payloads = try test.inspector.values("payload", of: "events", where: ["kind": .text(EventKind.configChanged.rawValue)])
+            let decoded = try payloads.compactMap(\.text).map { text in
+                try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+            }
+            #expect(decoded.filter { $0 == ["name": "a", "old": "1", "new": "9"] }.count == 1)
 
             // Nothing changes: no names, no events, no rows touched.
-            let before = try Kit.tableCounts(test)
+            let before = try test.inspector.tableCounts()
             #expect(try await store.setConfig(key: session.key, ["a": "9", "b": "2", "c": "3"]) == [])
             #expect(try await store.setConfig(key: session.key, [:]) == [])
-            #expect(try Kit.tableCounts(test) == before)
-            #expect(try Kit.eventCount(test, kind: EventKind.configChanged, key: session.key) == 3)
+            #expect(try test.inspector.tableCounts() == before)
+            #expect(try test.eventCount(kind: EventKind.configChanged, key: session.key) == 3)
 
-            #expect(try configRows(test, session.key) == ["a": "9", "b": "2", "c": "3"])
+            #expect(try test.pairs("session_config", key: session.key) == ["a": "9", "b": "2", "c": "3"])
             #expect(try await store.session(key: session.key)?.config == ["a": "9", "b": "2", "c": "3"])
             // Details and config are separate namespaces.
             #expect(try await store.session(key: session.key)?.details == [:])
         }
     }
 
-    @Test func updateIdentifierRecordsOldAndNew() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func updateIdentifierRecordsOldAndNew(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
 
@@ -164,12 +142,12 @@ import Testing
             try await store.updateIdentifier(key: session.key, "second")  // unchanged: no event
             #expect(try await store.session(key: session.key)?.identifier == "second")
             #expect(
-                try test.count("SELECT count(*) FROM sessions WHERE key = ? AND identifier = 'second'", [.text(session.key)]) == 1)
+                try test.inspector.count("sessions", where: ["key": .text(session.key), "identifier": "second"]) == 1)
 
             try await store.updateIdentifier(key: session.key, nil)
             #expect(try await store.session(key: session.key)?.identifier == nil)
             #expect(
-                try test.count("SELECT count(*) FROM sessions WHERE key = ? AND identifier IS NULL", [.text(session.key)]) == 1)
+                try test.inspector.count("sessions", where: ["key": .text(session.key), "identifier": nil]) == 1)
 
             let events = try await store.listEvents(
                 filter: EventFilter(sessionKey: session.key, kind: EventKind.identifierChanged))
