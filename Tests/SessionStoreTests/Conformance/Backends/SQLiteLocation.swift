@@ -32,7 +32,7 @@ struct SQLiteInspector: StoreInspector {
         return name
     }
 
-    private func argument(_ value: Stored) -> DatabaseValue {
+    private func argument(_ value: StoredValue) -> DatabaseValue {
         switch value {
         case .integer(let value): .integer(value)
         case .text(let value): .text(value)
@@ -70,7 +70,7 @@ struct SQLiteInspector: StoreInspector {
         return try reading { try $0.fetchInt64(sql: "SELECT count(*) FROM \(try name(table))\(condition)", arguments) ?? 0 }
     }
 
-    func rows(_ columns: [String], of table: String, where conditions: Conditions, orderedBy: String?) throws -> [[Stored]] {
+    func rows(_ columns: [String], of table: String, where conditions: Conditions, orderedBy: String?) throws -> [[StoredValue]] {
         let (condition, arguments) = try clause(conditions)
         let order = try orderedBy.map { " ORDER BY \(try name($0))" } ?? ""
         let selected = try columns.map(name).joined(separator: ", ")
@@ -78,9 +78,9 @@ struct SQLiteInspector: StoreInspector {
             try db.fetchAll(sql: "SELECT \(selected) FROM \(try name(table))\(condition)\(order)", arguments) { row in
                 columns.indices.map { index in
                     switch row.value(index) {
-                    case .integer(let value): Stored.integer(value)
-                    case .text(let value): Stored.text(value)
-                    default: Stored.null
+                    case .integer(let value): StoredValue.integer(value)
+                    case .text(let value): StoredValue.text(value)
+                    default: StoredValue.null
                     }
                 }
             }
@@ -100,7 +100,7 @@ struct SQLiteInspector: StoreInspector {
         }
     }
 
-    func insert(_ table: String, _ values: [String: Stored]) throws -> Int64 {
+    func insert(_ table: String, _ values: [String: StoredValue]) throws -> Int64 {
         let sorted = values.sorted { $0.key < $1.key }
         let columns = try sorted.map { try name($0.key) }.joined(separator: ", ")
         let marks = Array(repeating: "?", count: sorted.count).joined(separator: ", ")
@@ -111,7 +111,7 @@ struct SQLiteInspector: StoreInspector {
         }
     }
 
-    func update(_ table: String, set values: [String: Stored], where conditions: Conditions) throws -> Int {
+    func update(_ table: String, set values: [String: StoredValue], where conditions: Conditions) throws -> Int {
         let sorted = values.sorted { $0.key < $1.key }
         let assignments = try sorted.map { "\(try name($0.key)) = ?" }.joined(separator: ", ")
         let (condition, arguments) = try clause(conditions)

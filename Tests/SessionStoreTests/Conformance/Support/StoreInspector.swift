@@ -1,5 +1,5 @@
 /// A value of a stored column, as an inspector reads and writes it.
-enum Stored: Hashable, Sendable, ExpressibleByIntegerLiteral, ExpressibleByStringLiteral, ExpressibleByNilLiteral,
+enum StoredValue: Hashable, Sendable, ExpressibleByIntegerLiteral, ExpressibleByStringLiteral, ExpressibleByNilLiteral,
     CustomStringConvertible
 {
     case integer(Int64)
@@ -9,8 +9,8 @@ enum Stored: Hashable, Sendable, ExpressibleByIntegerLiteral, ExpressibleByStrin
     init(integerLiteral value: Int64) { self = .integer(value) }
     init(stringLiteral value: String) { self = .text(value) }
     init(nilLiteral: ()) { self = .null }
-    init(_ value: Int64?) { self = value.map(Stored.integer) ?? .null }
-    init(_ value: String?) { self = value.map(Stored.text) ?? .null }
+    init(_ value: Int64?) { self = value.map(StoredValue.integer) ?? .null }
+    init(_ value: String?) { self = value.map(StoredValue.text) ?? .null }
 
     var integer: Int64? {
         if case .integer(let value) = self { return value }
@@ -32,8 +32,8 @@ enum Stored: Hashable, Sendable, ExpressibleByIntegerLiteral, ExpressibleByStrin
 }
 
 /// Conditions on columns, all of which a row must meet: equality, or `IS NULL` for
-/// ``Stored/null``.
-typealias Conditions = [String: Stored]
+/// ``StoredValue/null``.
+typealias Conditions = [String: StoredValue]
 
 /// Reads what a store holds, and arranges rows a test needs (a crashed process's
 /// instance, an execution left behind), as another process beside the store would.
@@ -46,15 +46,15 @@ protocol StoreInspector: Sendable {
     func count(_ table: String, where conditions: Conditions) throws -> Int64
     /// `columns` of the rows of `table` that meet `conditions`, in the order of
     /// `orderedBy` (a column) when given.
-    func rows(_ columns: [String], of table: String, where conditions: Conditions, orderedBy: String?) throws -> [[Stored]]
+    func rows(_ columns: [String], of table: String, where conditions: Conditions, orderedBy: String?) throws -> [[StoredValue]]
     /// The row count of every table of the schema, by table name.
     func tableCounts() throws -> [String: Int64]
     /// Inserts a row; returns its `id` (its row id where the table has no `id`).
     @discardableResult
-    func insert(_ table: String, _ values: [String: Stored]) throws -> Int64
+    func insert(_ table: String, _ values: [String: StoredValue]) throws -> Int64
     /// Sets `values` on the rows that meet `conditions`; returns how many.
     @discardableResult
-    func update(_ table: String, set values: [String: Stored], where conditions: Conditions) throws -> Int
+    func update(_ table: String, set values: [String: StoredValue], where conditions: Conditions) throws -> Int
     /// Deletes the rows that meet `conditions`; returns how many.
     @discardableResult
     func delete(_ table: String, where conditions: Conditions) throws -> Int
@@ -63,7 +63,7 @@ protocol StoreInspector: Sendable {
 extension StoreInspector {
     /// `column` of the rows of `table` that meet `conditions`, in the order of
     /// `orderedBy` (a column) when given.
-    func values(_ column: String, of table: String, where conditions: Conditions = [:], orderedBy: String? = nil) throws -> [Stored] {
+    func values(_ column: String, of table: String, where conditions: Conditions = [:], orderedBy: String? = nil) throws -> [StoredValue] {
         try rows([column], of: table, where: conditions, orderedBy: orderedBy).map { $0[0] }
     }
 
@@ -74,7 +74,7 @@ extension StoreInspector {
 
     /// `column` of the one row of `table` that meets `conditions`; `nil` when there is
     /// none (and a failed expectation when there are several).
-    func value(_ column: String, of table: String, where conditions: Conditions) throws -> Stored? {
+    func value(_ column: String, of table: String, where conditions: Conditions) throws -> StoredValue? {
         let found = try values(column, of: table, where: conditions, orderedBy: nil)
         return found.first
     }
