@@ -1,24 +1,18 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
 /// A session whose expiry has passed is expired for every reader the moment it passes,
 /// with no sweeper running: touch writes nothing and says so, get shows it expired, live
-/// lists, the views and the metrics gauges leave it out, and reconnect or get-or-create
-/// open a new session. Whoever ends it, there is exactly one `session.ended`.
+/// lists and the metrics gauges leave it out, and reconnect or get-or-create open a new
+/// session. Whoever ends it, there is exactly one `session.ended`. (The SQL views, and
+/// that nothing is committed at all, are `OverdueSessionSQLiteTests`'.)
 @Suite struct OverdueSessionTests {
-    typealias Kit = SessionTestKit
     static let shortTimeout: Int64 = 1_000
-
-    /// A store file whose clock starts an hour behind the real clock, so a session with a
-    /// short timeout is overdue for the `sqlite3` views and `sessionctl` too, and one with
-    /// a long timeout is not.
-    static func pastTest() -> TestStore { TestStore(start: TestStore.realTime(offsetBy: -3_600)) }
 
     /// Opens `overdue` (1 s, client session id "nb-1") and `live` (two days, "nb-2"), links
     /// `overdue` under `live`, then moves the clock 2 s on.
-    static func overdueAndLive(_ test: TestStore, _ store: SessionStore) async throws -> (overdue: Session, live: Session) {
+    static func overdueAndLive(_ clock: ManualWallClock, _ store: SessionStore) async throws -> (overdue: Session, live: Session) {
         var request = OpenSessionRequest(userId: "ada", sessionId: "nb-1")
         request.dataSource = "warehouse"
         request.timeout = .after(.milliseconds(shortTimeout))
@@ -26,21 +20,21 @@ import Testing
         let live = try await store.openSession(
             userId: "ada", sessionId: "nb-2", dataSource: "warehouse", timeout: .after(.seconds(2 * 86_400)))
         try await store.addAssociate(parentKey: live.key, childKey: overdue.key)
-        test.clock.advance(by: .milliseconds(2 * shortTimeout))
+        clock.advance(by: .milliseconds(2 * shortTimeout))
         return (overdue, live)
     }
 
-    @Test func touchAnswersExpiredAndWritesNothing() async throws {
-        let test = Self.pastTest()
+    @Test(arguments: Backend.all)
+    func touchAnswersExpiredAndWritesNothing(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
-            let (overdue, live) = try await Self.overdueAndLive(test, store)
-            let timing = try Kit.timing(test, key: overdue.key)
-            let watcher = try CommitCounter(path: test.path)
-            let version = try watcher.version()
+            let (overdue, live) = try await Self.overdueAndLive(test.clock, store)
+            let timing = try test.timing(key: overdue.key)
+            let stored = try test.snapshot()
 
             #expect(try await store.touch(key: overdue.key) == .expired)
-            #expect(try Kit.timing(test, key: overdue.key) == timing)
-            #expect(try watcher.version() == version, "a touch of an overdue session committed a write")
+            #expect(try test.timing(key: overdue.key) == timing)
+            #expect(try test.snapshot() == stored, "a touch of an overdue session wrote")
             #expect(try await store.touch(key: live.key) == .live)
             #expect(try await store.touch(key: UUID().uuidString) == .unknown)
 
@@ -48,18 +42,18 @@ import Testing
             let exact = try await store.openSession(userId: "bob", timeout: .after(.milliseconds(Self.shortTimeout)))
             test.clock.set(try #require(exact.expireAt?.milliseconds))
             #expect(try await store.touch(key: exact.key) == .expired)
-            #expect(try Kit.timing(test, key: exact.key)?.lastAccessAt == exact.createdAt.milliseconds)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 0)
+            #expect(try test.timing(key: exact.key)?.lastAccessAt == exact.createdAt.milliseconds)
+            #expect(try test.eventCount(kind: EventKind.sessionEnded) == 0)
         }
     }
 
-    @Test func everyReadShowsItExpiredAndWritesNothing() async throws {
-        let test = Self.pastTest()
+    @Test(arguments: Backend.all)
+    func everyReadShowsItExpiredAndWritesNothing(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
-            let (overdue, live) = try await Self.overdueAndLive(test, store)
+            let (overdue, live) = try await Self.overdueAndLive(test.clock, store)
             let expiry = try #require(overdue.expireAt)
-            let watcher = try CommitCounter(path: test.path)
-            let version = try watcher.version()
+            let stored = try test.snapshot()
 
             let shown = try #require(try await store.session(key: overdue.key))
             #expect(shown.state == .expired && !shown.isLive)
@@ -96,43 +90,32 @@ import Testing
             #expect(counts.reduce(0) { $0 + $1.count } == 1)
             #expect(counts.first { $0.state == .idle }?.count == 1)
 
-            #expect(try watcher.version() == version, "a read of an overdue session committed a write")
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 0)
+            #expect(try test.snapshot() == stored, "a read of an overdue session wrote")
+            #expect(try test.eventCount(kind: EventKind.sessionEnded) == 0)
 
             // The sweeper then ends it, once, as every reader already showed it.
             #expect(try await store.sweep().expiredSessions.keys == [overdue.key])
             #expect(try await store.sweep().expiredSessions.keys.isEmpty)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 1)
+            #expect(try test.eventCount(kind: EventKind.sessionEnded) == 1)
             #expect(try await store.session(key: overdue.key)?.state == .expired)
         }
     }
 
-    @Test
-    func theViewsLeaveItOutOnTheRealClock() async throws {
-        let test = Self.pastTest()
-        let (overdue, live) = try await test.withStore { store in try await Self.overdueAndLive(test, store) }
-        let liveSessions = try await SQLiteShell.rows(test.path, "SELECT key FROM live_sessions")
-        #expect(liveSessions == [live.key])
-        #expect(try await SQLiteShell.rows(test.path, "SELECT live, idle, ended FROM user_session_counts WHERE user_id = 'ada'") == ["1|1|1"])
-        #expect(try await SQLiteShell.rows(test.path, "SELECT parent_state, child_key, child_state FROM session_tree") == ["idle|\(overdue.key)|expired"])
-        #expect(try await SQLiteShell.rows(test.path, "SELECT count(*) FROM sessions WHERE state = 'idle'") == ["2"])
-    }
-
-    @Test func reconnectAndGetOrCreateOpenANewSession() async throws {
-        let test = Self.pastTest()
+    @Test(arguments: Backend.all)
+    func reconnectAndGetOrCreateOpenANewSession(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
-            let (overdue, _) = try await Self.overdueAndLive(test, store)
-            let watcher = try CommitCounter(path: test.path)
-            let version = try watcher.version()
+            let (overdue, _) = try await Self.overdueAndLive(test.clock, store)
+            let stored = try test.snapshot()
             // Without reconnect, an expired session id is refused as before; nothing written.
             await expectError(SessionStoreError.Code.sessionClosed) {
                 try await store.openSession(userId: "ada", sessionId: "nb-1")
             }
-            #expect(try watcher.version() == version)
+            #expect(try test.snapshot() == stored)
 
             let created = try await store.openIsolatedSession(userId: "ada", sessionId: "nb-1")
             #expect(created.key != overdue.key && created.isLive)
-            #expect(try ExpiryKit.endedEventStates(test, key: overdue.key) == ["expired"])
+            #expect(try test.endedEventStates(key: overdue.key) == ["expired"])
 
             var request = OpenSessionRequest(userId: "ada", sessionId: "nb-3")
             request.timeout = .after(.milliseconds(Self.shortTimeout))
@@ -141,12 +124,12 @@ import Testing
             request.reconnect = true
             let reopened = try await store.openSession(request)
             #expect(reopened.key != third.key && reopened.isLive)
-            #expect(try ExpiryKit.endedEventStates(test, key: third.key) == ["expired"])
+            #expect(try test.endedEventStates(key: third.key) == ["expired"])
             let ended = try await store.session(key: third.key)
             #expect(ended?.state == .expired && ended?.endReason == "expired")
 
             #expect(try await store.sweep().expiredSessions.keys.isEmpty)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 2)
+            #expect(try test.eventCount(kind: EventKind.sessionEnded) == 2)
 
             // Swept or not, an expired session id gets a new session from get-or-create.
             let swept = try await store.openIsolatedSession(userId: "ada", sessionId: "nb-4")
@@ -160,9 +143,9 @@ import Testing
     /// An active session (an attached execution running) past its expiry is spared by the
     /// sweeper under `runningSessionsDoNotExpire`: readers show it live, as the sweeper
     /// keeps it. Without that option it is expired like any other.
-    @Test(arguments: [true, false])
-    func anActiveSessionIsOverdueOnlyWhenTheSweeperWouldExpireIt(spared: Bool) async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all, [true, false])
+    func anActiveSessionIsOverdueOnlyWhenTheSweeperWouldExpireIt(backend: Backend, spared: Bool) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.runningSessionsDoNotExpire = spared } body: { store in
             let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(Self.shortTimeout)))
             let execution = try await store.createExecution(key: session.key)

@@ -1,6 +1,5 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Synchronization
 import Testing
 
@@ -9,76 +8,80 @@ import Testing
 /// as the sweeper would (one `session.ended`, what it owns released), later ones change
 /// nothing. An open refused by a limit first ends the overdue sessions holding its slots.
 @Suite struct OverdueOperationTests {
-    typealias Kit = SessionTestKit
-
     /// A 1 s session owning a running execution, a streaming query and a resource, and a
     /// live two-day session; the clock then passes the first one's expiry. The store must
     /// not spare active sessions (`runningSessionsDoNotExpire` off) for the first to be
     /// overdue.
-    static func overdueOwner(_ test: TestStore, _ store: SessionStore) async throws -> (key: String, operationId: String, live: String) {
+    static func overdueOwner(_ clock: ManualWallClock, _ store: SessionStore) async throws -> (key: String, operationId: String, live: String) {
         let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(1_000)))
         let live = try await store.openSession(userId: "bob", timeout: .after(.seconds(2 * 86_400)))
         let execution = try await store.createExecution(key: session.key)
         try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .started)
         try await store.registerQuery(key: session.key, queryId: "q-1", runId: "r-1")
         try await store.addResource(key: session.key, kind: "cache", name: "df-1", bytes: 10)
-        test.clock.advance(by: .milliseconds(2_000))
+        clock.advance(by: .milliseconds(2_000))
         return (session.key, execution.operationId, live.key)
     }
 
-    @Test func theFirstWriteEndsItAsTheSweeperWouldAndEveryCallAnswersSessionExpired() async throws {
-        let test = TestStore()
+    /// Every call on a session (`key`, owning execution `operationId`, `live` another
+    /// session) that writes when the session is live, by name.
+    static func calls(
+        _ store: SessionStore, key: String, operationId: String, live: String
+    ) -> [(String, () async throws -> Void)] {
+        [
+            ("details set", { try await store.updateDetails(key: key, ["a": "1"]) }),
+            ("details remove", { try await store.removeDetails(key: key, names: ["a"]) }),
+            ("config", { _ = try await store.setConfig(key: key, ["c": "1"]) }),
+            ("identifier", { try await store.updateIdentifier(key: key, "x") }),
+            ("link as parent", { try await store.addAssociate(parentKey: key, childKey: live) }),
+            ("link as child", { try await store.addAssociate(parentKey: live, childKey: key) }),
+            ("exec create", { _ = try await store.createExecution(key: key) }),
+            ("exec status", { _ = try await store.setExecutionStatus(key: key, operationId: operationId, to: .finished) }),
+            ("interrupt", { _ = try await store.interruptAll(key: key) }),
+            ("query register", { _ = try await store.registerQuery(key: key, queryId: "q-2", runId: "r-2") }),
+            ("query stop", { _ = try await store.stopQuery(key: key, queryId: "q-1") }),
+            ("resource add", { _ = try await store.addResource(key: key, kind: "cache", name: "df-2", bytes: 1) }),
+            ("close", { _ = try await store.closeSession(key: key) }),
+        ]
+    }
+
+    @Test(arguments: Backend.all)
+    func theFirstWriteEndsItAsTheSweeperWouldAndEveryCallAnswersSessionExpired(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         let released = ReleasedResources()
         try await test.withStore {
             $0.resourceReleaseHandler = released.record
             $0.runningSessionsDoNotExpire = false
         } body: { store in
-            let (key, operationId, live) = try await Self.overdueOwner(test, store)
+            let (key, operationId, live) = try await Self.overdueOwner(test.clock, store)
             await expectError(SessionStoreError.Code.sessionExpired) { try await store.updateDetails(key: key, ["a": "1"]) }
             // Committed although the call failed: ended as expired, what it owned released.
             let ended = try #require(try await store.session(key: key))
             #expect(ended.state == .expired && ended.endReason == "expired")
-            #expect(try ExpiryKit.endedEventStates(test, key: key) == ["expired"])
-            #expect(try ExpiryKit.executionStatus(test, operationId: operationId) == "closed")
+            #expect(try test.endedEventStates(key: key) == ["expired"])
+            #expect(try test.executionStatus(operationId: operationId) == "closed")
             #expect(try await store.listResources(key: key).isEmpty)
             #expect(released.names == ["df-1"])
             #expect(try await store.session(key: key)?.endedAt != nil)
 
-            let counts = try Kit.tableCounts(test)
-            let watcher = try CommitCounter(path: test.path)
-            let version = try watcher.version()
-            let calls: [(String, () async throws -> Void)] = [
-                ("details set", { try await store.updateDetails(key: key, ["a": "1"]) }),
-                ("details remove", { try await store.removeDetails(key: key, names: ["a"]) }),
-                ("config", { _ = try await store.setConfig(key: key, ["c": "1"]) }),
-                ("identifier", { try await store.updateIdentifier(key: key, "x") }),
-                ("link as parent", { try await store.addAssociate(parentKey: key, childKey: live) }),
-                ("link as child", { try await store.addAssociate(parentKey: live, childKey: key) }),
-                ("exec create", { _ = try await store.createExecution(key: key) }),
-                ("exec status", { _ = try await store.setExecutionStatus(key: key, operationId: operationId, to: .finished) }),
-                ("interrupt", { _ = try await store.interruptAll(key: key) }),
-                ("query register", { _ = try await store.registerQuery(key: key, queryId: "q-2", runId: "r-2") }),
-                ("query stop", { _ = try await store.stopQuery(key: key, queryId: "q-1") }),
-                ("resource add", { _ = try await store.addResource(key: key, kind: "cache", name: "df-2", bytes: 1) }),
-                ("close", { _ = try await store.closeSession(key: key) }),
-            ]
-            for (name, call) in calls {
+            let stored = try test.snapshot()
+            for (name, call) in Self.calls(store, key: key, operationId: operationId, live: live) {
                 let error = await expectError(SessionStoreError.Code.sessionExpired) { try await call() }
                 #expect(error != nil, "\(name)")
             }
-            #expect(try Kit.tableCounts(test) == counts)
-            #expect(try watcher.version() == version, "a call on an expired session committed a write")
+            #expect(try test.snapshot() == stored, "a call on an expired session wrote")
             #expect(try await store.sweep().expiredSessions.isEmpty)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 1)
+            #expect(try test.eventCount(kind: EventKind.sessionEnded) == 1)
         }
     }
 
-    @Test func closingAnOverdueSessionEndsItAsExpired() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func closingAnOverdueSessionEndsItAsExpired(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.runningSessionsDoNotExpire = false } body: { store in
-            let (key, _, _) = try await Self.overdueOwner(test, store)
+            let (key, _, _) = try await Self.overdueOwner(test.clock, store)
             await expectError(SessionStoreError.Code.sessionExpired) { try await store.closeSession(key: key) }
-            #expect(try ExpiryKit.endedEventStates(test, key: key) == ["expired"])
+            #expect(try test.endedEventStates(key: key) == ["expired"])
             #expect(try await store.session(key: key)?.endReason == "expired")
             // A session the sweeper expired answers the same.
             let swept = try await store.openSession(userId: "cy", timeout: .after(.milliseconds(1_000)))
@@ -87,29 +90,31 @@ import Testing
             await expectError(SessionStoreError.Code.sessionExpired) { try await store.closeSession(key: swept.key) }
             await expectError(SessionStoreError.Code.sessionExpired) { try await store.updateDetails(key: swept.key, ["a": "1"]) }
             #expect(try await store.touch(key: swept.key) == .expired)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 2)
+            #expect(try test.eventCount(kind: EventKind.sessionEnded) == 2)
         }
     }
 
-    @Test func anOverdueSessionFreesItsLimitSlotWithoutASweeper() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func anOverdueSessionFreesItsLimitSlotWithoutASweeper(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxSessionsPerUser = 1 } body: { store in
             let first = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(1_000)))
             await expectError(SessionStoreError.Code.sessionsPerUser) { try await store.openSession(userId: "ada") }
             test.clock.advance(by: .milliseconds(2_000))
             let second = try await store.openSession(userId: "ada")
             #expect(second.isLive && second.key != first.key)
-            #expect(try ExpiryKit.endedEventStates(test, key: first.key) == ["expired"])
+            #expect(try test.endedEventStates(key: first.key) == ["expired"])
             #expect(try await store.session(key: first.key)?.state == .expired)
             #expect(try await store.sweep().expiredSessions.isEmpty)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 1)
+            #expect(try test.eventCount(kind: EventKind.sessionEnded) == 1)
             // The live one still holds its slot.
             await expectError(SessionStoreError.Code.sessionsPerUser) { try await store.openSession(userId: "ada") }
         }
     }
 
-    @Test func everyLimitKeyFreesOnlyItsOwnOverdueSessions() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func everyLimitKeyFreesOnlyItsOwnOverdueSessions(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxSessionsPerAddress = 1 } body: { store in
             var request = OpenSessionRequest(userId: "ada")
             request.clientAddress = "10.0.0.1"
@@ -119,39 +124,11 @@ import Testing
             test.clock.advance(by: .milliseconds(2_000))
             request.userId = "cy"
             _ = try await store.openSession(request)
-            #expect(try ExpiryKit.endedEventStates(test, key: first.key) == ["expired"])
+            #expect(try test.endedEventStates(key: first.key) == ["expired"])
             // Another key's overdue session is left to the sweeper.
-            #expect(try ExpiryKit.endedEventStates(test, key: elsewhere.key) == [])
+            #expect(try test.endedEventStates(key: elsewhere.key) == [])
             #expect(try await store.sweep().expiredSessions.keys == [elsewhere.key])
         }
-    }
-
-    @Test func sessionctlTouchPrintsExpiredAndFailsWithSessionExpired() async throws {
-        let test = TestStore(start: TestStore.realTime(offsetBy: -3_600))
-        let (overdue, live) = try await test.withStore { store in
-            (
-                try await store.openSession(userId: "ada", dataSource: "ds1", timeout: .after(.milliseconds(1_000))),
-                try await store.openSession(userId: "ada", dataSource: "ds2", timeout: .after(.seconds(2 * 86_400)))
-            )
-        }
-        let timing = try Kit.timing(test, key: overdue.key)
-        let cli = CLIDatabase(path: test.path)
-        let text = try await cli.run(["touch", overdue.key])
-        #expect(text.status == 1)
-        #expect(text.stdout == "expired\n")
-        #expect(text.stderr.hasPrefix("error: INVALID_HANDLE.SESSION_EXPIRED: "), "\(text.stderr)")
-        let result = try await cli.run(["touch", overdue.key, "--json"])
-        #expect(result.status == 1)
-        #expect(result.error()?.code == "INVALID_HANDLE.SESSION_EXPIRED", "\(result.stderr)")
-        let json = try #require(try result.json() as? [String: Any])
-        #expect(json["result"] as? String == "expired")
-        #expect(json["live"] as? Bool == false)
-        #expect(try Kit.timing(test, key: overdue.key) == timing)
-        #expect(try await cli.object(["get", overdue.key])["state"] as? String == "expired")
-        #expect(CLIDatabase.keys(try await cli.array(["current"])) == [live.key])
-        #expect(CLIDatabase.keys(try await cli.array(["current", "--data-source", "ds1"])) == [])
-        #expect(try await cli.failure(["details", "set", overdue.key, "a=1"]) == "INVALID_HANDLE.SESSION_EXPIRED")
-        #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 1)
     }
 }
 
