@@ -1,20 +1,15 @@
 import Foundation
 import Logging
 import SessionStore
-import SessionStoreSQLite
 import Synchronization
 import Testing
 
 /// Session-count limits, checked in the insert's transaction; admission (authenticator,
 /// impersonation); every refusal a typed error and a `session.refused` event.
 @Suite struct SessionLimitsTests {
-    typealias Kit = SessionTestKit
-
     /// `session.refused` events whose JSON payload names `code`.
-    func refusals(_ test: TestStore, code: SessionStoreError.Code) throws -> Int64 {
-        try test.count(
-            "SELECT count(*) FROM events WHERE kind = 'session.refused' AND json_extract(payload, '$.code') = ?",
-            [.text(code.rawValue)])
+    func refusals(_ test: StoreFixture, code: SessionStoreError.Code) throws -> Int64 {
+        Int64(try test.storedEvents(kind: EventKind.sessionRefused).filter { $0.payload["code"] == code.rawValue }.count)
     }
 
     func open(_ store: SessionStore, _ userId: String, address: String? = nil, dataSource: String = "default")
@@ -26,8 +21,9 @@ import Testing
         return try await store.openSession(request)
     }
 
-    @Test func fiftyConcurrentOpensAgainstAPerUserLimitOfTen() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func fiftyConcurrentOpensAgainstAPerUserLimitOfTen(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxSessionsPerUser = 10 } body: { store in
             let outcomes = await withTaskGroup(of: Result<Session, SessionStoreError>.self) { group in
                 for index in 0..<50 {
@@ -46,18 +42,15 @@ import Testing
             #expect(refused.allSatisfy { $0.message.contains("10") })
             #expect(Set(opened.map(\.key)).count == 10)
 
-            #expect(try test.count("SELECT count(*) FROM sessions") == 10)
-            #expect(try test.count("SELECT count(*) FROM sessions WHERE user_id = 'ada' AND state = 'idle'") == 10)
-            #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 10)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionStarted) == 10)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionRefused) == 40)
+            #expect(try test.inspector.count("sessions") == 10)
+            #expect(try test.inspector.count("sessions", where: ["user_id": "ada", "state": "idle"]) == 10)
+            #expect(try test.inspector.integer("live", of: "live_session_counts", where: ["scope": "user", "name": "ada"]) == 10)
+            #expect(try test.eventCount(kind: EventKind.sessionStarted) == 10)
+            #expect(try test.eventCount(kind: EventKind.sessionRefused) == 40)
             #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerUser) == 40)
             #expect(
-                try test.count(
-                    """
-                    SELECT count(*) FROM events WHERE kind = 'session.refused' AND user_id = 'ada'
-                    AND json_extract(payload, '$.limit') = '10'
-                    """) == 40)
+                try test.storedEvents(kind: EventKind.sessionRefused).filter { $0.userId == "ada" && $0.payload["limit"] == "10" }
+                    .count == 40)
 
             // Another user is not affected.
             _ = try await store.openSession(userId: "bob")
@@ -65,36 +58,40 @@ import Testing
         }
     }
 
-    @Test func maxSessionsLimitsTheWholeStore() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func maxSessionsLimitsTheWholeStore(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxSessions = 3 } body: { store in
             _ = try await open(store, "ada")
             _ = try await open(store, "bob", dataSource: "other")
             _ = try await open(store, "cy", address: "10.0.0.1")
-            let before = try test.count("SELECT count(*) FROM sessions")
+            let before = try test.inspector.count("sessions")
             let error = await expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "dee") }
             #expect(error?.message.contains("3") == true)
-            #expect(try test.count("SELECT count(*) FROM sessions") == before)
+            #expect(try test.inspector.count("sessions") == before)
             #expect(try refusals(test, code: SessionStoreError.Code.sessionsTotal) == 1)
         }
     }
 
-    @Test func maxSessionsPerAddressCountsEveryUserFromThatAddress() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func maxSessionsPerAddressCountsEveryUserFromThatAddress(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxSessionsPerAddress = 2 } body: { store in
             _ = try await open(store, "ada", address: "10.0.0.1")
             _ = try await open(store, "bob", address: "10.0.0.1")
             await expectError(SessionStoreError.Code.sessionsPerAddress) { try await open(store, "cy", address: "10.0.0.1") }
             _ = try await open(store, "cy", address: "10.0.0.2")
             _ = try await open(store, "cy")  // no address: not counted
-            #expect(try test.count("SELECT count(*) FROM sessions") == 4)
-            #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'address' AND name = '10.0.0.1'") == 2)
+            #expect(try test.inspector.count("sessions") == 4)
+            #expect(
+                try test.inspector.integer("live", of: "live_session_counts", where: ["scope": "address", "name": "10.0.0.1"]) == 2)
             #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerAddress) == 1)
         }
     }
 
-    @Test func maxSessionsPerUserAddressCountsOneUserFromOneAddress() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func maxSessionsPerUserAddressCountsOneUserFromOneAddress(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxSessionsPerUserAddress = 1 } body: { store in
             _ = try await open(store, "ada", address: "10.0.0.1")
             await expectError(SessionStoreError.Code.sessionsPerUserAddress) {
@@ -103,13 +100,14 @@ import Testing
             _ = try await open(store, "ada", address: "10.0.0.2")
             _ = try await open(store, "bob", address: "10.0.0.1")
             _ = try await open(store, "ada")
-            #expect(try test.count("SELECT count(*) FROM sessions") == 4)
+            #expect(try test.inspector.count("sessions") == 4)
             #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerUserAddress) == 1)
         }
     }
 
-    @Test func maxSessionsPerDataSourceCountsOneDataSource() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func maxSessionsPerDataSourceCountsOneDataSource(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxSessionsPerDataSource = 2 } body: { store in
             _ = try await open(store, "ada", dataSource: "telemetry")
             _ = try await open(store, "bob", dataSource: "telemetry")
@@ -117,7 +115,7 @@ import Testing
                 try await open(store, "cy", dataSource: "telemetry")
             }
             _ = try await open(store, "cy", dataSource: "billing")
-            #expect(try test.count("SELECT count(*) FROM sessions WHERE data_source = 'telemetry'") == 2)
+            #expect(try test.inspector.count("sessions", where: ["data_source": "telemetry"]) == 2)
             #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerDataSource) == 1)
             let refusal = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
             #expect(refusal.map(\.dataSource) == ["telemetry"])
@@ -125,8 +123,9 @@ import Testing
         }
     }
 
-    @Test func closingASessionFreesItsSlot() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func closingASessionFreesItsSlot(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore {
             $0.limits.maxSessionsPerUser = 1
             $0.limits.maxSessions = 2
@@ -143,31 +142,33 @@ import Testing
             // Closing twice does not free a second slot.
             try await store.closeSession(key: first.key)
             await expectError(SessionStoreError.Code.sessionsTotal) { try await open(store, "cy") }
-            #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'total'") == 2)
-            #expect(try test.count("SELECT count(*) FROM sessions WHERE state = 'idle'") == 2)
+            #expect(try test.inspector.integer("live", of: "live_session_counts", where: ["scope": "total"]) == 2)
+            #expect(try test.inspector.count("sessions", where: ["state": "idle"]) == 2)
         }
     }
 
-    @Test func tooManyDetailsAreRefusedWithNothingWritten() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func tooManyDetailsAreRefusedWithNothingWritten(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxDetailsPerSession = 2 } body: { store in
             await expectError(SessionStoreError.Code.detailsPerSession) {
                 try await store.openSession(userId: "ada", details: ["a": "1", "b": "2", "c": "3"])
             }
-            #expect(try test.count("SELECT count(*) FROM sessions") == 0)
+            #expect(try test.inspector.count("sessions") == 0)
             let session = try await store.openSession(userId: "ada", details: ["a": "1"])
-            let before = try Kit.tableCounts(test)
+            let before = try test.inspector.tableCounts()
             await expectError(SessionStoreError.Code.detailsPerSession) {
                 try await store.updateDetails(key: session.key, ["b": "2", "c": "3"])
             }
-            #expect(try Kit.tableCounts(test) == before)
+            #expect(try test.inspector.tableCounts() == before)
             #expect(try await store.session(key: session.key)?.details == ["a": "1"])
-            #expect(try Kit.eventCount(test, kind: EventKind.detailsUpdated) == 0)
+            #expect(try test.eventCount(kind: EventKind.detailsUpdated) == 0)
         }
     }
 
-    @Test func replacingADetailDoesNotCountAgainstTheLimit() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func replacingADetailDoesNotCountAgainstTheLimit(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxDetailsPerSession = 2 } body: { store in
             let session = try await store.openSession(userId: "ada", details: ["a": "1", "b": "2"])
             try await store.updateDetails(key: session.key, ["a": "10", "b": "20"])
@@ -208,8 +209,9 @@ import Testing
         func with(message: String) -> [Line] { all.withLock { $0.filter { $0.message == message } } }
     }
 
-    @Test func aLimitRefusalAndAnAdmissionRefusalWriteOnePayloadShapeAndOneDebugLine() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aLimitRefusalAndAnAdmissionRefusalWriteOnePayloadShapeAndOneDebugLine(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         let log = LogLines()
         try await test.withStore {
             $0.limits.maxSessionsPerUser = 1
@@ -254,45 +256,49 @@ import Testing
         }
     }
 
-    @Test func anAuthenticatorRefusalIsATypedErrorAndAnEvent() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func anAuthenticatorRefusalIsATypedErrorAndAnEvent(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.authenticator = TokenAuthenticator() } body: { store in
             var request = OpenSessionRequest(userId: "ada")
             request.credentials = "wrong"
             await expectError(SessionStoreError.Code.authenticationFailed) { try await store.openSession(request) }
             request.credentials = nil
             await expectError(SessionStoreError.Code.authenticationFailed) { try await store.openSession(request) }
-            #expect(try test.count("SELECT count(*) FROM sessions") == 0)
+            #expect(try test.inspector.count("sessions") == 0)
             #expect(try refusals(test, code: SessionStoreError.Code.authenticationFailed) == 2)
             #expect(
-                try test.count("SELECT count(*) FROM events WHERE kind = 'session.refused' AND user_id = 'ada' AND session_key IS NULL")
+                try test.inspector.count(
+                    "events", where: ["kind": .text(EventKind.sessionRefused.rawValue), "user_id": "ada", "session_key": nil])
                     == 2)
 
             request.credentials = "secret-for-ada"
             let session = try await store.openSession(request)
             #expect(session.isLive)
-            #expect(try test.count("SELECT count(*) FROM sessions") == 1)
+            #expect(try test.inspector.count("sessions") == 1)
         }
     }
 
-    @Test func anAuthenticatorThatThrowsRefuses() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func anAuthenticatorThatThrowsRefuses(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.authenticator = BrokenAuthenticator() } body: { (store) async throws in
             await expectError(SessionStoreError.Code.authenticationFailed) {
                 try await store.openSession(userId: "ada")
             }
-            #expect(try test.count("SELECT count(*) FROM sessions") == 0)
+            #expect(try test.inspector.count("sessions") == 0)
             #expect(try refusals(test, code: SessionStoreError.Code.authenticationFailed) == 1)
         }
     }
 
-    @Test func impersonationIsRefusedByDefault() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func impersonationIsRefusedByDefault(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             var request = OpenSessionRequest(userId: "gateway")
             request.impersonatedUser = "ada"
             await expectError(SessionStoreError.Code.impersonationDenied) { try await store.openSession(request) }
-            #expect(try test.count("SELECT count(*) FROM sessions") == 0)
+            #expect(try test.inspector.count("sessions") == 0)
             #expect(try refusals(test, code: SessionStoreError.Code.impersonationDenied) == 1)
             let events = try await store.listEvents(filter: EventFilter(kind: EventKind.sessionRefused))
             #expect(events.map(\.userId) == ["gateway"])
@@ -303,8 +309,9 @@ import Testing
         }
     }
 
-    @Test func proxyUsersMayImpersonateAndOthersMayNot() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func proxyUsersMayImpersonateAndOthersMayNot(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.impersonationPolicy = ProxyUsersImpersonation(proxyUsers: ["gateway"]) } body: { store in
             var request = OpenSessionRequest(userId: "gateway", sessionId: "s1")
             request.impersonatedUser = "ada"
@@ -312,20 +319,21 @@ import Testing
             #expect(session.userId == "gateway")
             #expect(session.impersonatedUser == "ada")
             #expect(
-                try test.count("SELECT count(*) FROM sessions WHERE user_id = 'gateway' AND impersonated_user = 'ada'") == 1)
+                try test.inspector.count("sessions", where: ["user_id": "gateway", "impersonated_user": "ada"]) == 1)
             let started = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionStarted))
             #expect(started.first?.payload["impersonatedUser"] == "ada")
 
             var other = OpenSessionRequest(userId: "mallory")
             other.impersonatedUser = "ada"
             await expectError(SessionStoreError.Code.impersonationDenied) { try await store.openSession(other) }
-            #expect(try test.count("SELECT count(*) FROM sessions") == 1)
+            #expect(try test.inspector.count("sessions") == 1)
             #expect(try refusals(test, code: SessionStoreError.Code.impersonationDenied) == 1)
         }
     }
 
-    @Test func perAddressLimitsSkipAnOpenWithoutAnAddress() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func perAddressLimitsSkipAnOpenWithoutAnAddress(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore {
             $0.limits.maxSessionsPerAddress = 1
             $0.limits.maxSessionsPerUserAddress = 1

@@ -9,9 +9,10 @@ import Testing
     static let composed = "jos\u{E9}"
     static let decomposed = "jose\u{301}"
 
-    @Test func composedAndDecomposedNamesAreOneUserForThePerUserLimit() async throws {
+    @Test(arguments: Backend.all)
+    func composedAndDecomposedNamesAreOneUserForThePerUserLimit(backend: Backend) async throws {
         #expect(Array(Self.composed.utf8) != Array(Self.decomposed.utf8))
-        let test = TestStore()
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxSessionsPerUser = 1 } body: { store in
             let first = try await store.openSession(userId: Self.composed)
             let error = await #expect(throws: SessionStoreError.self) {
@@ -24,14 +25,15 @@ import Testing
             let listed = try await store.listSessions(SessionFilter(userId: Self.decomposed))
             #expect(listed.map(\.key) == [first.key])
         }
-        #expect(try test.count("SELECT count(*) FROM sessions") == 1)
-        #expect(try test.count("SELECT count(*) FROM sessions WHERE user_id = ?", [.text(Self.composed)]) == 1)
-        let storedHex = try test.inspect { try $0.fetchOne(sql: "SELECT hex(user_id) FROM sessions") { $0.string(0) } }
-        #expect(storedHex == Self.composed.utf8.map { String(format: "%02X", $0) }.joined())
+        #expect(try test.inspector.count("sessions") == 1)
+        #expect(try test.inspector.count("sessions", where: ["user_id": .text(Self.composed)]) == 1)
+        let stored = try test.inspector.values("user_id", of: "sessions")
+        #expect(stored.map { $0.text.map { Array($0.utf8) } } == [Array(Self.composed.utf8)])
     }
 
-    @Test func everyIdIsStoredInNFC() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func everyIdIsStoredInNFC(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             var request = OpenSessionRequest(userId: Self.decomposed)
             request.sessionId = Self.decomposed
@@ -52,7 +54,7 @@ import Testing
             ("session_details", "name"), ("session_config", "name"),
         ] {
             #expect(
-                try test.count("SELECT count(*) FROM \(table) WHERE \(column) = ?", [.text(Self.composed)]) == 1,
+                try test.inspector.count(table, where: [column: .text(Self.composed)]) == 1,
                 "\(table).\(column) is not NFC")
         }
     }
@@ -60,9 +62,9 @@ import Testing
     /// Format characters, one of each kind, in each id field they could disguise.
     static let disguised = ["ada\u{202E}", "a\u{200B}da", "\u{FEFF}ada", "ad\u{2066}a", "ada\u{2060}"]
 
-    @Test(arguments: disguised)
-    func anIdWithAFormatCharacterIsRefusedAndNothingIsWritten(id: String) async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all, disguised)
+    func anIdWithAFormatCharacterIsRefusedAndNothingIsWritten(backend: Backend, id: String) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let user = await #expect(throws: SessionStoreError.self) { try await store.openSession(userId: id) }
             #expect(user?.code == "INVALID_ARGUMENT.USER_ID")
@@ -75,12 +77,13 @@ import Testing
             let impersonated = await #expect(throws: SessionStoreError.self) { try await store.openSession(request) }
             #expect(impersonated?.code == "INVALID_ARGUMENT.IMPERSONATED_USER")
         }
-        #expect(try test.count("SELECT count(*) FROM sessions") == 0)
-        #expect(try test.count("SELECT count(*) FROM events") == 0)
+        #expect(try test.inspector.count("sessions") == 0)
+        #expect(try test.inspector.count("events") == 0)
     }
 
-    @Test func impersonationComparesNamesInNFC() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func impersonationComparesNamesInNFC(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore {
             $0.impersonationPolicy = ProxyUsersImpersonation(proxyUsers: [Self.decomposed])
         } body: { store in

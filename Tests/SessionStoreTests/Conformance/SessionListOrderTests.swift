@@ -7,7 +7,7 @@ import Testing
 @Suite struct SessionListOrderTests {
     /// The sessions, by what the test calls them, and the store they are in.
     struct Fixture {
-        let test = TestStore()
+        let test: StoreFixture
         var keys: [String: String] = [:]
 
         /// The names of `sessions`, in their order.
@@ -18,8 +18,8 @@ import Testing
 
     /// cy-10m, ab-never, bo-5m, ab-20m, cy-1s (overdue two seconds later) and bo-closed,
     /// opened in that order.
-    static func fixture(_ body: (SessionStore, Fixture) async throws -> Void) async throws {
-        var fixture = Fixture()
+    static func fixture(_ backend: Backend, _ body: (SessionStore, Fixture) async throws -> Void) async throws {
+        var fixture = Fixture(test: try await StoreFixture(backend))
         try await fixture.test.withStore { store in
             let opened: [(String, String, SessionTimeout)] = [
                 ("cy-10m", "cy", .after(.seconds(600))), ("ab-never", "ab", .never), ("bo-5m", "bo", .after(.seconds(300))),
@@ -42,7 +42,8 @@ import Testing
         return filter
     }
 
-    @Test(arguments: [
+    /// Each listing: which sessions, in which order, and the names it lists.
+    static let orders: [(SessionFilter.States, SessionOrder, [String])] = [
         (SessionFilter.States.live, SessionOrder.created, ["cy-10m", "ab-never", "bo-5m", "ab-20m"]),
         (.live, .newest, ["ab-20m", "bo-5m", "ab-never", "cy-10m"]),
         (.live, .user, ["ab-never", "ab-20m", "bo-5m", "cy-10m"]),
@@ -55,9 +56,14 @@ import Testing
         (.all, .expires, ["cy-1s", "bo-5m", "cy-10m", "ab-20m", "ab-never", "bo-closed"]),
         (.all, .user, ["ab-never", "ab-20m", "bo-5m", "bo-closed", "cy-10m", "cy-1s"]),
         (.all, .newest, ["bo-closed", "cy-1s", "ab-20m", "bo-5m", "ab-never", "cy-10m"]),
-    ])
-    func eachOrderListsInItsOrderWholeAndPageByPage(states: SessionFilter.States, order: SessionOrder, expected: [String]) async throws {
-        try await Self.fixture { store, fixture in
+    ]
+
+    @Test(arguments: Backend.all, orders)
+    func eachOrderListsInItsOrderWholeAndPageByPage(
+        backend: Backend, listing: (states: SessionFilter.States, order: SessionOrder, expected: [String])
+    ) async throws {
+        let (states, order, expected) = listing
+        try await Self.fixture(backend) { store, fixture in
             let whole = try await store.listSessionsCounting(Self.filter(states, order))
             #expect(fixture.names(whole.sessions) == expected)
             #expect(whole.total == expected.count)
@@ -76,8 +82,9 @@ import Testing
         }
     }
 
-    @Test func theCountIsEveryMatchingSessionWhateverTheLimit() async throws {
-        try await Self.fixture { store, _ in
+    @Test(arguments: Backend.all)
+    func theCountIsEveryMatchingSessionWhateverTheLimit(backend: Backend) async throws {
+        try await Self.fixture(backend) { store, _ in
             for (states, userId, expected) in [
                 (SessionFilter.States.live, nil, 4), (.ended, nil, 2), (.all, nil, 6), (.only(.expired), nil, 1),
                 (.only(.closed), nil, 1), (.only(.idle), nil, 4), (.only(.active), nil, 0), (.only(.closing), nil, 0),

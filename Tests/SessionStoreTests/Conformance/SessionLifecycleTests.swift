@@ -1,42 +1,35 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
 @Suite struct SessionLifecycleTests {
-    typealias Kit = SessionTestKit
-
     // MARK: openSession
 
-    /// The request columns of a `sessions` row, as sqlite3 would see them.
+    /// The request columns of a `sessions` row, as stored: each value with its type.
     struct Stored: Equatable {
-        var userId, sessionId, dataSource, type: String
-        var version: Int64
-        var identifier: String
-        var utcOffset: Int64
-        var address, impersonated, state: String
-        var timeout, expireAt: Int64
+        var userId, sessionId, dataSource, type: StoredValue
+        var version: StoredValue
+        var identifier: StoredValue
+        var utcOffset: StoredValue
+        var address, impersonated, state: StoredValue
+        var timeout, expireAt: StoredValue
     }
 
-    static func storedRow(_ test: TestStore, key: String) throws -> Stored? {
-        try test.inspect { db in
-            try db.fetchOne(
-                sql: """
-                    SELECT user_id, client_session_id, data_source, type, version, identifier, utc_offset_seconds,
-                        client_address, impersonated_user, state, timeout_ms, expire_at
-                    FROM sessions WHERE key = ?
-                    """, [.text(key)]
-            ) {
-                Stored(
-                    userId: $0.string(0), sessionId: $0.string(1), dataSource: $0.string(2), type: $0.string(3),
-                    version: $0.int64(4), identifier: $0.string(5), utcOffset: $0.int64(6), address: $0.string(7),
-                    impersonated: $0.string(8), state: $0.string(9), timeout: $0.int64(10), expireAt: $0.int64(11))
-            }
+    static func storedRow(_ test: StoreFixture, key: String) throws -> Stored? {
+        let columns = [
+            "user_id", "client_session_id", "data_source", "type", "version", "identifier", "utc_offset_seconds",
+            "client_address", "impersonated_user", "state", "timeout_ms", "expire_at",
+        ]
+        return try test.inspector.rows(columns, of: "sessions", where: ["key": .text(key)], orderedBy: nil).first.map {
+            Stored(
+                userId: $0[0], sessionId: $0[1], dataSource: $0[2], type: $0[3], version: $0[4], identifier: $0[5],
+                utcOffset: $0[6], address: $0[7], impersonated: $0[8], state: $0[9], timeout: $0[10], expireAt: $0[11])
         }
     }
 
-    @Test func openStoresAndReturnsEveryRequestField() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func openStoresAndReturnsEveryRequestField(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.impersonationPolicy = ProxyUsersImpersonation(proxyUsers: ["gateway"]) } body: { store in
             let first = try await store.openSession(userId: "gateway", sessionId: "child-1")
             let second = try await store.openSession(userId: "gateway")
@@ -74,9 +67,9 @@ import Testing
             #expect(session.state == .idle)
             #expect(session.isLive)
             #expect(session.timeout == .after(.milliseconds(90_000)))
-            #expect(session.createdAt.milliseconds == TestStore.start)
-            #expect(session.lastAccessAt.milliseconds == TestStore.start)
-            #expect(session.expireAt?.milliseconds == TestStore.start + 90_000)
+            #expect(session.createdAt.milliseconds == StoreFixture.start)
+            #expect(session.lastAccessAt.milliseconds == StoreFixture.start)
+            #expect(session.expireAt?.milliseconds == StoreFixture.start + 90_000)
             #expect(session.endedAt == nil)
             #expect(session.endReason == nil)
 
@@ -85,27 +78,17 @@ import Testing
             #expect(try await store.session(key: first.key)?.parents == [session.key])
             #expect(try await store.session(key: second.key)?.parents == [session.key])
 
-            // The row as sqlite3 would see it.
+            // The row as stored.
             let stored = try Self.storedRow(test, key: session.key)
             #expect(
                 stored
                     == Stored(
                         userId: "gateway", sessionId: "parent", dataSource: "telemetry", type: "Stream", version: 3,
                         identifier: "device-7", utcOffset: -18_000, address: "10.0.0.5", impersonated: "ada", state: "idle",
-                        timeout: 90_000, expireAt: TestStore.start + 90_000))
-            let sessionIdArg: [DatabaseValue] = [.text(session.key)]
-            #expect(
-                try test.count(
-                    "SELECT count(*) FROM session_details JOIN sessions ON sessions.id = session_id WHERE key = ?", sessionIdArg)
-                    == 2)
-            #expect(
-                try test.count(
-                    "SELECT count(*) FROM session_config JOIN sessions ON sessions.id = session_id WHERE key = ?", sessionIdArg)
-                    == 1)
-            #expect(
-                try test.count(
-                    "SELECT count(*) FROM session_links JOIN sessions ON sessions.id = parent_id WHERE key = ?", sessionIdArg)
-                    == 2)
+                        timeout: 90_000, expireAt: .integer(StoreFixture.start + 90_000)))
+            #expect(try test.count("session_details", ofSession: session.key) == 2)
+            #expect(try test.count("session_config", ofSession: session.key) == 1)
+            #expect(try test.count("session_links", ofSession: session.key, column: "parent_id") == 2)
 
             // One session.started event describing it.
             let started = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionStarted))
@@ -113,7 +96,7 @@ import Testing
             let event = try #require(started.first)
             #expect(event.userId == "gateway")
             #expect(event.dataSource == "telemetry")
-            #expect(event.at.milliseconds == TestStore.start)
+            #expect(event.at.milliseconds == StoreFixture.start)
             #expect(event.payload["type"] == "Stream")
             #expect(event.payload["timeoutMs"] == "90000")
             #expect(event.payload["sessionId"] == "parent")
@@ -122,8 +105,9 @@ import Testing
         }
     }
 
-    @Test func openWithDefaultsFillsTheDocumentedDefaults() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func openWithDefaultsFillsTheDocumentedDefaults(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             #expect(session.sessionId == nil)
@@ -137,7 +121,7 @@ import Testing
             #expect(session.clientAddress == nil)
             #expect(session.impersonatedUser == nil)
             #expect(session.timeout == .after(.milliseconds(3_600_000)))
-            #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id IS NULL AND identifier IS NULL") == 1)
+            #expect(try test.inspector.count("sessions", where: ["client_session_id": nil, "identifier": nil]) == 1)
         }
     }
 
@@ -154,40 +138,39 @@ import Testing
         (.never, nil),
     ]
 
-    @Test(arguments: timeoutCases)
-    func timeoutIsNegotiated(requested: SessionTimeout?, expected: Int64?) async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all, timeoutCases)
+    func timeoutIsNegotiated(backend: Backend, negotiation: (requested: SessionTimeout?, expected: Int64?)) async throws {
+        let (requested, expected) = negotiation
+        let test = try await StoreFixture(backend)
         test.clock.advance(by: .milliseconds(123))
         try await test.withStore { store in
-            let now = TestStore.start + 123
+            let now = StoreFixture.start + 123
             let session = try await store.openSession(userId: "ada", timeout: requested)
             #expect(session.timeout == (expected.map { .after(.milliseconds($0)) } ?? .never))
             let expireAt = expected.map { roundUp(now + $0, 1000) }
             #expect(session.expireAt?.milliseconds == expireAt)
-            #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: expireAt, lastAccessAt: now))
-            let timeoutColumn = try test.inspect { db in
-                try db.fetchOne(sql: "SELECT timeout_ms FROM sessions WHERE key = ?", [.text(session.key)]) {
-                    $0.optionalInt64(0)
-                }
-            }
-            #expect(timeoutColumn == .some(expected))
+            #expect(try test.timing(key: session.key) == StoreFixture.RowTiming(expireAt: expireAt, lastAccessAt: now))
+            let timeoutColumn = try test.inspector.value("timeout_ms", of: "sessions", where: ["key": .text(session.key)])
+            #expect(timeoutColumn == StoredValue(expected))
         }
     }
 
-    @Test func neverBecomesTheMaximumWhenNotAllowed() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func neverBecomesTheMaximumWhenNotAllowed(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore {
             $0.allowNeverTimeout = false
             $0.maxTimeout = .milliseconds(600_000)
         } body: { store in
             let session = try await store.openSession(userId: "ada", timeout: .never)
             #expect(session.timeout == .after(.milliseconds(600_000)))
-            #expect(session.expireAt?.milliseconds == TestStore.start + 600_000)
+            #expect(session.expireAt?.milliseconds == StoreFixture.start + 600_000)
         }
     }
 
-    @Test func configuredDefaultAndBoundsApply() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func configuredDefaultAndBoundsApply(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore {
             $0.defaultTimeout = .after(.milliseconds(30_000))
             $0.minTimeout = .milliseconds(5_000)
@@ -199,23 +182,24 @@ import Testing
             #expect(try await store.openSession(userId: "ada", timeout: .after(.milliseconds(61_000))).timeout == .after(.milliseconds(60_000)))
             test.clock.advance(by: .milliseconds(1))
             let rounded = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(7_000)))
-            #expect(rounded.expireAt?.milliseconds == roundUp(TestStore.start + 1 + 7_000, 2_000))
+            #expect(rounded.expireAt?.milliseconds == roundUp(StoreFixture.start + 1 + 7_000, 2_000))
         }
     }
 
     // MARK: Re-open, reconnect, isolated sessions
 
-    @Test func reopeningAClosedSessionIdFailsUnlessReconnecting() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func reopeningAClosedSessionIdFailsUnlessReconnecting(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let first = try await store.openSession(userId: "ada", sessionId: "s1")
             try await store.closeSession(key: first.key)
-            let before = try Kit.tableCounts(test)
+            let before = try test.inspector.tableCounts()
 
             await expectError(SessionStoreError.Code.sessionClosed) {
                 try await store.openSession(userId: "ada", sessionId: "s1")
             }
-            #expect(try Kit.tableCounts(test) == before)
+            #expect(try test.inspector.tableCounts() == before)
 
             var request = OpenSessionRequest(userId: "ada", sessionId: "s1")
             request.reconnect = true
@@ -224,15 +208,16 @@ import Testing
             #expect(second.state == .idle)
             #expect(second.sessionId == "s1")
             #expect(try await store.session(key: first.key)?.state == .closed)
-            #expect(try test.count("SELECT count(*) FROM sessions WHERE user_id = 'ada' AND client_session_id = 's1'") == 2)
-            #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id = 's1' AND state = 'idle'") == 1)
+            #expect(try test.inspector.count("sessions", where: ["user_id": "ada", "client_session_id": "s1"]) == 2)
+            #expect(try test.inspector.count("sessions", where: ["client_session_id": "s1", "state": "idle"]) == 1)
             // The isolated lookup now finds the new, live one.
             #expect(try await store.isolatedSession(userId: "ada", sessionId: "s1")?.key == second.key)
         }
     }
 
-    @Test func openingALiveSessionIdTwiceFailsAndReconnectReturnsIt() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func openingALiveSessionIdTwiceFailsAndReconnectReturnsIt(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let first = try await store.openSession(userId: "ada", sessionId: "s1")
             await expectError(SessionStoreError.Code.sessionAlreadyExists) {
@@ -242,32 +227,33 @@ import Testing
             request.reconnect = true
             let again = try await store.openSession(request)
             #expect(again.key == first.key)
-            #expect(try test.count("SELECT count(*) FROM sessions") == 1)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionStarted) == 1)
+            #expect(try test.inspector.count("sessions") == 1)
+            #expect(try test.eventCount(kind: EventKind.sessionStarted) == 1)
             // Another user may use the same session id.
             let bobs = try await store.openSession(userId: "bob", sessionId: "s1")
             #expect(bobs.key != first.key)
         }
     }
 
-    @Test func getOrCreateIsolatedSessionCreatesThenReturnsTheSameKey() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func getOrCreateIsolatedSessionCreatesThenReturnsTheSameKey(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let created = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
             #expect(created.userId == "ada")
             #expect(created.sessionId == "nb")
             #expect(created.isLive)
-            #expect(try test.count("SELECT count(*) FROM sessions") == 1)
+            #expect(try test.inspector.count("sessions") == 1)
 
             test.clock.advance(by: .milliseconds(5_000))
             let again = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
             #expect(again.key == created.key)
-            #expect(try test.count("SELECT count(*) FROM sessions") == 1)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionStarted) == 1)
+            #expect(try test.inspector.count("sessions") == 1)
+            #expect(try test.eventCount(kind: EventKind.sessionStarted) == 1)
             // Returning it counted as an access.
             #expect(
-                try Kit.timing(test, key: created.key)
-                    == Kit.RowTiming(expireAt: TestStore.start + 5_000 + 3_600_000, lastAccessAt: TestStore.start + 5_000))
+                try test.timing(key: created.key)
+                    == StoreFixture.RowTiming(expireAt: StoreFixture.start + 5_000 + 3_600_000, lastAccessAt: StoreFixture.start + 5_000))
 
             let bobs = try await store.openIsolatedSession(userId: "bob", sessionId: "nb")
             #expect(bobs.key != created.key)
@@ -277,14 +263,15 @@ import Testing
             await expectError(SessionStoreError.Code.sessionClosed) {
                 try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
             }
-            #expect(try test.count("SELECT count(*) FROM sessions") == 2)
+            #expect(try test.inspector.count("sessions") == 2)
         }
     }
 
     /// A session handed back after an access should be the session as stored after
     /// that access, not the snapshot read before it.
-    @Test func sessionsReturnedAfterAnAccessShowTheAccess() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func sessionsReturnedAfterAnAccessShowTheAccess(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let created = try await store.openIsolatedSession(userId: "ada", sessionId: "nb")
             test.clock.advance(by: .milliseconds(5_000))
@@ -301,8 +288,9 @@ import Testing
         }
     }
 
-    @Test func getIsolatedSessionFindsOnlyTheCallersOwnSession() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func getIsolatedSessionFindsOnlyTheCallersOwnSession(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             #expect(try await store.isolatedSession(userId: "ada", sessionId: "shared") == nil)
 
@@ -324,22 +312,24 @@ import Testing
         }
     }
 
-    @Test func getIsolatedSessionCountsAsAnAccess() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func getIsolatedSessionCountsAsAnAccess(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada", sessionId: "s1", timeout: .after(.milliseconds(10_000)))
             test.clock.advance(by: .milliseconds(4_000))
             _ = try await store.isolatedSession(userId: "ada", sessionId: "s1")
             #expect(
-                try Kit.timing(test, key: session.key)
-                    == Kit.RowTiming(expireAt: TestStore.start + 14_000, lastAccessAt: TestStore.start + 4_000))
+                try test.timing(key: session.key)
+                    == StoreFixture.RowTiming(expireAt: StoreFixture.start + 14_000, lastAccessAt: StoreFixture.start + 4_000))
         }
     }
 
     // MARK: session(key:), touch, close
 
-    @Test func sessionByKeyFindsLiveAndEndedSessionsAndNilForUnknown() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func sessionByKeyFindsLiveAndEndedSessionsAndNilForUnknown(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             #expect(try await store.session(key: UUID().uuidString) == nil)
             #expect(try await store.session(key: "00000000-0000-0000-0000-000000000000") == nil)
@@ -353,7 +343,7 @@ import Testing
             let tombstone = try #require(try await store.session(key: session.key))
             #expect(tombstone.state == .closed)
             #expect(!tombstone.isLive)
-            #expect(tombstone.endedAt?.milliseconds == TestStore.start + 2_500)
+            #expect(tombstone.endedAt?.milliseconds == StoreFixture.start + 2_500)
             #expect(tombstone.endReason == "done")
             #expect(tombstone.expireAt == nil)
 
@@ -361,12 +351,13 @@ import Testing
             let live = try await store.openSession(userId: "ada")
             test.clock.advance(by: .milliseconds(5_000))
             _ = try await store.session(key: live.key)
-            #expect(try Kit.timing(test, key: live.key)?.lastAccessAt == TestStore.start + 2_500)
+            #expect(try test.timing(key: live.key)?.lastAccessAt == StoreFixture.start + 2_500)
         }
     }
 
-    @Test func touchIsLiveWhileLiveClosedAfterCloseAndUnknownForUnknownKeys() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func touchIsLiveWhileLiveClosedAfterCloseAndUnknownForUnknownKeys(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             #expect(try await store.touch(key: session.key) == .live)
@@ -375,19 +366,20 @@ import Testing
             #expect(try await store.touch(key: "ffffffff-ffff-ffff-ffff-ffffffffffff") == .unknown)
 
             try await store.closeSession(key: session.key)
-            let before = try Kit.tableCounts(test)
+            let before = try test.inspector.tableCounts()
             test.clock.advance(by: .milliseconds(60_000))
             #expect(try await store.touch(key: session.key) == .closed)
-            #expect(try Kit.tableCounts(test) == before)
-            #expect(try Kit.timing(test, key: session.key)?.expireAt == nil)
+            #expect(try test.inspector.tableCounts() == before)
+            #expect(try test.timing(key: session.key)?.expireAt == nil)
         }
     }
 
-    @Test func closeEndsTheSessionOnceAndIsIdempotent() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func closeEndsTheSessionOnceAndIsIdempotent(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada", sessionId: "s1", dataSource: "ds")
-            #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 1)
+            #expect(try test.inspector.integer("live", of: "live_session_counts", where: ["scope": "user", "name": "ada"]) == 1)
 
             test.clock.advance(by: .milliseconds(1_000))
             let closing = try await store.closeSession(key: session.key, reason: "bye")
@@ -395,7 +387,7 @@ import Testing
             let closed = closing.session
             #expect(closed.key == session.key)
             #expect(closed.state == .closed)
-            #expect(closed.endedAt?.milliseconds == TestStore.start + 1_000)
+            #expect(closed.endedAt?.milliseconds == StoreFixture.start + 1_000)
             #expect(closed.endReason == "bye")
             #expect(closed.expireAt == nil)
 
@@ -404,17 +396,20 @@ import Testing
             #expect(again.session == closed)
             #expect(!again.closedByThisCall)
 
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded, key: session.key) == 1)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionEnded) == 1)
+            #expect(try test.eventCount(kind: EventKind.sessionEnded, key: session.key) == 1)
+            #expect(try test.eventCount(kind: EventKind.sessionEnded) == 1)
             let ended = try await store.listEvents(filter: EventFilter(sessionKey: session.key, kind: EventKind.sessionEnded))
             #expect(ended.map(\.payload) == [["state": "closed", "reason": "bye"]])
             #expect(
-                try test.count(
-                    "SELECT count(*) FROM sessions WHERE key = ? AND state = 'closed' AND ended_at = ? AND end_reason = 'bye'",
-                    [.text(session.key), .integer(TestStore.start + 1_000)]) == 1)
+                try test.inspector.count(
+                    "sessions",
+                    where: [
+                        "key": .text(session.key), "state": "closed", "ended_at": .integer(StoreFixture.start + 1_000),
+                        "end_reason": "bye",
+                    ]) == 1)
             // A count that falls to 0 leaves no row.
-            #expect(try test.count("SELECT count(*) FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 0)
-            #expect(try test.count("SELECT count(*) FROM live_session_counts WHERE scope = 'total' AND name = ''") == 0)
+            #expect(try test.inspector.count("live_session_counts", where: ["scope": "user", "name": "ada"]) == 0)
+            #expect(try test.inspector.count("live_session_counts", where: ["scope": "total", "name": ""]) == 0)
 
             await expectError(SessionStoreError.Code.sessionNotFound) {
                 try await store.closeSession(key: UUID().uuidString)
@@ -422,12 +417,13 @@ import Testing
         }
     }
 
-    @Test func changesToAnEndedSessionAreRefused() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func changesToAnEndedSessionAreRefused(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada", details: ["a": "1"])
             try await store.closeSession(key: session.key)
-            let before = try Kit.tableCounts(test)
+            let before = try test.inspector.tableCounts()
             await expectError(SessionStoreError.Code.sessionClosed) { try await store.updateDetails(key: session.key, ["a": "2"]) }
             await expectError(SessionStoreError.Code.sessionClosed) { try await store.removeDetails(key: session.key, names: ["a"]) }
             await expectError(SessionStoreError.Code.sessionClosed) { try await store.setConfig(key: session.key, ["c": "1"]) }
@@ -435,15 +431,16 @@ import Testing
             let unknown = UUID().uuidString
             await expectError(SessionStoreError.Code.sessionNotFound) { try await store.updateDetails(key: unknown, ["a": "2"]) }
             await expectError(SessionStoreError.Code.sessionNotFound) { try await store.sessionStatistics(key: unknown) }
-            #expect(try Kit.tableCounts(test) == before)
+            #expect(try test.inspector.tableCounts() == before)
             #expect(try await store.session(key: session.key)?.details == ["a": "1"])
         }
     }
 
     // MARK: Listing
 
-    @Test func listSessionsFiltersByStateUserAndDataSourceAndPages() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func listSessionsFiltersByStateUserAndDataSourceAndPages(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let a1 = try await store.openSession(userId: "ada", dataSource: "x")
             let a2 = try await store.openSession(userId: "ada", dataSource: "y")
@@ -497,8 +494,9 @@ import Testing
         }
     }
 
-    @Test func currentSessionsListsOnlyLiveSessionsOfTheDataSource() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func currentSessionsListsOnlyLiveSessionsOfTheDataSource(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let x1 = try await store.openSession(userId: "ada", dataSource: "x")
             let x2 = try await store.openSession(userId: "bob", dataSource: "x")
@@ -521,8 +519,9 @@ import Testing
 
     // MARK: Events and statistics
 
-    @Test func eventsAreOrderedPagedAndFiltered() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func eventsAreOrderedPagedAndFiltered(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let s1 = try await store.openSession(userId: "ada", dataSource: "x")
             test.clock.advance(by: .milliseconds(10))
@@ -539,10 +538,10 @@ import Testing
             #expect(all.map(\.sessionKey) == [s1.key, s1.key, s1.key, s2.key])
             #expect(all.map(\.userId) == ["ada", "ada", "ada", "bob"])
             #expect(all.map(\.dataSource) == ["x", "x", "x", "y"])
-            #expect(all.map(\.at.milliseconds) == [TestStore.start, TestStore.start + 10, TestStore.start + 20, TestStore.start + 20])
+            #expect(all.map(\.at.milliseconds) == [StoreFixture.start, StoreFixture.start + 10, StoreFixture.start + 20, StoreFixture.start + 20])
             #expect(zip(all, all.dropFirst()).allSatisfy { $0.seq < $1.seq })
             #expect(all[1].payload == ["names": "a,b"])
-            #expect(try test.count("SELECT count(*) FROM events") == Int64(all.count))
+            #expect(try test.inspector.count("events") == Int64(all.count))
 
             #expect(try await store.listEvents(after: all[1].seq) == Array(all[2...]))
             #expect(try await store.listEvents(after: all[0].seq, limit: 2) == [all[1], all[2]])
@@ -563,8 +562,9 @@ import Testing
         }
     }
 
-    @Test func statisticsReportDurationAndConfigChanges() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func statisticsReportDurationAndConfigChanges(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada", config: ["a": "1"])
             var statistics = try await store.sessionStatistics(key: session.key)
@@ -586,7 +586,7 @@ import Testing
             statistics = try await store.sessionStatistics(key: session.key)
             #expect(statistics.duration == .milliseconds(6_000))
             #expect(statistics.configChanges == 3)
-            #expect(try test.count("SELECT config_changes FROM sessions WHERE key = ?", [.text(session.key)]) == 3)
+            #expect(try test.inspector.integer("config_changes", of: "sessions", where: ["key": .text(session.key)]) == 3)
         }
     }
 }

@@ -5,8 +5,9 @@ import Testing
 /// closed, running or ended; one more is refused with nothing written, and closing one
 /// makes room. Closed executions do not count.
 @Suite struct UnclosedExecutionLimitTests {
-    @Test func theExecutionPastTheCapIsRefusedUntilOneIsClosed() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func theExecutionPastTheCapIsRefusedUntilOneIsClosed(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxUnclosedExecutionsPerSession = 3 } body: { store in
             let key = try await store.openSession(userId: "ada").key
             var created: [String] = []
@@ -22,7 +23,7 @@ import Testing
             _ = try await store.createExecution(key: key)
             #expect(try await store.listExecutions(key: key).count == 4)
         }
-        #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'execution.created'") == 4)
+        #expect(try test.eventCount(kind: EventKind.executionCreated) == 4)
     }
 
     @Test func theDefaultCapIsAThousand() {

@@ -1,13 +1,13 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
 /// A write returns the value it wrote, built from the write rather than read back: each
-/// returned value equals what a fresh read of the file returns right after.
+/// returned value equals what a fresh read of the store returns right after.
 @Suite struct ReturnedValueTests {
-    @Test func everyWriteReturnsWhatAFreshReadReturns() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func everyWriteReturnsWhatAFreshReadReturns(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.tick = .seconds(1) } body: { store in
             var request = OpenSessionRequest(userId: "ada", sessionId: "nb-1")
             request.details = ["device": "d-1"]
@@ -28,7 +28,7 @@ import Testing
             #expect(try await store.session(key: opened.key) == isolated)
 
             let execution = try await store.createExecution(
-                key: opened.key, tags: ["etl", "b", "etl"], statement: "SELECT 1", reattachable: true,
+                key: opened.key, tags: ["etl", "b", "etl"], statement: "select 1", reattachable: true,
                 timeout: .seconds(60))
             #expect(try await store.execution(key: opened.key, operationId: execution.operationId) == execution)
             for status in [ExecutionStatus.started, .failed] {
