@@ -1,15 +1,11 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
-import Synchronization
 import Testing
 
 /// Every per-session collection has a cap with a safe default: exactly the cap is
 /// accepted, one more is refused with its `LIMIT_EXCEEDED.*` code and leaves every table
 /// as it was (no row, no event). List calls refuse a limit outside 1...10,000.
 @Suite struct InputBoundsTests {
-    typealias Kit = SessionTestKit
-
     @Test func theDefaultsAreTheSafeOnes() throws {
         let limits = SessionLimits()
         #expect(limits.maxConfigPerSession == 256)
@@ -40,35 +36,37 @@ import Testing
 
     // MARK: Config entries
 
-    @Test func configAtOpenIsCappedAndARefusalWritesNothing() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func configAtOpenIsCappedAndARefusalWritesNothing(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxConfigPerSession = 3 } body: { store in
             let three = ["a": "1", "b": "2", "c": "3"]
-            let before = try Kit.tableCounts(test)
+            let before = try test.inspector.tableCounts()
             await expectError(SessionStoreError.Code.configPerSession) {
                 try await store.openSession(userId: "ada", config: three.merging(["d": "4"]) { $1 })
             }
-            #expect(try Kit.tableCounts(test) == before)
+            #expect(try test.inspector.tableCounts() == before)
             let session = try await store.openSession(userId: "ada", config: three)
             #expect(try await store.session(key: session.key)?.config == three)
         }
     }
 
-    @Test func setConfigIsCappedAndARefusalWritesNothing() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func setConfigIsCappedAndARefusalWritesNothing(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxConfigPerSession = 3 } body: { store in
             let session = try await store.openSession(userId: "ada", config: ["a": "1"])
             // Up to exactly the cap.
             #expect(try await store.setConfig(key: session.key, ["b": "2", "c": "3"]) == ["b", "c"])
-            let before = try Kit.tableCounts(test)
-            let changes = try Kit.eventCount(test, kind: EventKind.configChanged)
+            let before = try test.inspector.tableCounts()
+            let changes = try test.eventCount(kind: EventKind.configChanged)
             let refusal = await expectError(SessionStoreError.Code.configPerSession) {
                 try await store.setConfig(key: session.key, ["a": "10", "d": "4"])
             }
             #expect(refusal?.category == .sizeExceeded)
             #expect(refusal?.message.contains("3") == true)
-            #expect(try Kit.tableCounts(test) == before)
-            #expect(try Kit.eventCount(test, kind: EventKind.configChanged) == changes)
+            #expect(try test.inspector.tableCounts() == before)
+            #expect(try test.eventCount(kind: EventKind.configChanged) == changes)
             #expect(try await store.session(key: session.key)?.config == ["a": "1", "b": "2", "c": "3"])
             // Changing the value of a name already held needs no room.
             #expect(try await store.setConfig(key: session.key, ["a": "10"]) == ["a"])
@@ -77,27 +75,29 @@ import Testing
 
     // MARK: Tags
 
-    @Test func tagsOfAnExecutionAreCappedAndARefusalWritesNothing() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func tagsOfAnExecutionAreCappedAndARefusalWritesNothing(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxTagsPerExecution = 3 } body: { store in
             let session = try await store.openSession(userId: "ada")
-            let before = try Kit.tableCounts(test)
+            let before = try test.inspector.tableCounts()
             let refusal = await expectError(SessionStoreError.Code.tagsPerExecution) {
                 try await store.createExecution(key: session.key, tags: ["a", "b", "c", "d"])
             }
             #expect(refusal?.category == .sizeExceeded)
-            #expect(try Kit.tableCounts(test) == before)
+            #expect(try test.inspector.tableCounts() == before)
             let execution = try await store.createExecution(key: session.key, tags: ["a", "b", "c"])
             #expect(execution.tags == ["a", "b", "c"])
         }
     }
 
-    @Test func tagsOfAStreamingQueryAreCappedWithThoseOfItsExecution() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func tagsOfAStreamingQueryAreCappedWithThoseOfItsExecution(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxTagsPerExecution = 3 } body: { store in
             let session = try await store.openSession(userId: "ada")
             let execution = try await store.createExecution(key: session.key, tags: ["a", "b"])
-            let before = try Kit.tableCounts(test)
+            let before = try test.inspector.tableCounts()
             await expectError(SessionStoreError.Code.tagsPerExecution) {
                 try await store.registerQuery(key: session.key, queryId: "q0", runId: "r", tags: ["w", "x", "y", "z"])
             }
@@ -106,7 +106,7 @@ import Testing
                 try await store.registerQuery(
                     key: session.key, queryId: "q1", runId: "r", operationId: execution.operationId, tags: ["x", "y"])
             }
-            #expect(try Kit.tableCounts(test) == before)
+            #expect(try test.inspector.tableCounts() == before)
             let query = try await store.registerQuery(
                 key: session.key, queryId: "q1", runId: "r", operationId: execution.operationId, tags: ["a", "x"])
             #expect(query.tags == ["a", "b", "x"])
@@ -115,8 +115,9 @@ import Testing
 
     // MARK: Resources
 
-    @Test func resourcesAreCountedWhateverTheirSizeAndARefusalWritesNothing() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func resourcesAreCountedWhateverTheirSizeAndARefusalWritesNothing(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore {
             $0.limits.maxResourcesPerSession = 3
             $0.limits.maxResourceBytesPerSession = 10
@@ -126,13 +127,13 @@ import Testing
             // At the byte limit, resources of 0 bytes still take a place each.
             try await store.addResource(key: session.key, kind: "view", name: "v1", bytes: 0)
             try await store.addResource(key: session.key, kind: "view", name: "v2", bytes: 0)
-            let before = try Kit.tableCounts(test)
+            let before = try test.inspector.tableCounts()
             let refusal = await expectError(SessionStoreError.Code.resourcesPerSession) {
                 try await store.addResource(key: session.key, kind: "view", name: "v3", bytes: 0)
             }
             #expect(refusal?.category == .capacityExceeded)
-            #expect(try Kit.tableCounts(test) == before)
-            #expect(try Kit.eventCount(test, kind: EventKind.resourceAdded) == 3)
+            #expect(try test.inspector.tableCounts() == before)
+            #expect(try test.eventCount(kind: EventKind.resourceAdded) == 3)
 
             // Releasing one makes room; the release returns the resource as it was.
             let released = try await store.releaseResource(key: session.key, kind: "artifact", name: "a")
@@ -145,39 +146,22 @@ import Testing
         }
     }
 
-    /// Releasing one resource of many is one indexed delete: no statement of the release
-    /// reads the session's other resources.
-    @Test func releasingAResourceDoesNotReadTheOthers() async throws {
-        let test = TestStore()
-        let statements = StatementLog()
-        try await test.withStore { $0.statementObserver = { statements.record($0) } } body: { store in
-            let session = try await store.openSession(userId: "ada")
-            for index in 0..<20 {
-                try await store.addResource(key: session.key, kind: "view", name: "v\(index)", bytes: 1)
-            }
-            statements.clear()
-            try await store.releaseResource(key: session.key, kind: "view", name: "v7")
-            let touched = statements.all.filter { $0.contains("session_resources") }
-            #expect(touched.allSatisfy { $0.contains("DELETE") }, "\(touched)")
-            #expect(try test.count("SELECT count(*) FROM session_resources") == 19)
-        }
-    }
-
     // MARK: Streaming queries
 
-    @Test func streamingQueriesKeptAreCappedStoppedOnesIncluded() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func streamingQueriesKeptAreCappedStoppedOnesIncluded(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxQueriesPerSession = 2 } body: { store in
             let session = try await store.openSession(userId: "ada")
             try await store.registerQuery(key: session.key, queryId: "q1", runId: "r1")
             try await store.registerQuery(key: session.key, queryId: "q2", runId: "r2")
             try await store.stopQuery(key: session.key, queryId: "q1")
-            let before = try Kit.tableCounts(test)
+            let before = try test.inspector.tableCounts()
             let refusal = await expectError(SessionStoreError.Code.queriesPerSession) {
                 try await store.registerQuery(key: session.key, queryId: "q3", runId: "r3")
             }
             #expect(refusal?.category == .capacityExceeded)
-            #expect(try Kit.tableCounts(test) == before)
+            #expect(try test.inspector.tableCounts() == before)
             // Removing a stopped query makes room.
             try await store.removeQuery(key: session.key, queryId: "q1")
             try await store.registerQuery(key: session.key, queryId: "q3", runId: "r3")
@@ -187,8 +171,9 @@ import Testing
 
     // MARK: List limits
 
-    @Test func everyListCallRefusesANegativeZeroOrOversizedLimit() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func everyListCallRefusesANegativeZeroOrOversizedLimit(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             _ = try await store.openSession(userId: "ada")
             let subscription = try store.subscription(named: "audit")
@@ -212,15 +197,4 @@ import Testing
             }
         }
     }
-}
-
-/// The SQL of the statements a store prepared, in order.
-final class StatementLog: Sendable {
-    private let statements = Mutex<[String]>([])
-
-    var all: [String] { statements.withLock { $0 } }
-
-    func record(_ sql: String) { statements.withLock { $0.append(sql) } }
-
-    func clear() { statements.withLock { $0.removeAll() } }
 }

@@ -3,9 +3,11 @@ import SessionStore
 import SessionStoreSQLite
 import Testing
 
-/// ZooKeeper's bucketed touch: expiry moves only when `roundUp(now + timeout, tick)`
-/// moves, writes nothing otherwise, and never moves backwards.
-@Suite struct SessionTouchTests {
+/// ZooKeeper's bucketed touch on SQLite: a touch within the bucket commits no
+/// transaction at all (`PRAGMA data_version` stands still), one that moves the bucket
+/// commits. The backend-neutral part of these tests, the stored expiry columns, runs on
+/// every backend in `Conformance/SessionTouchTests`.
+@Suite struct SessionTouchSQLiteTests {
     typealias Kit = SessionTestKit
 
     @Test func touchWithinTheBucketWritesNothingAndACrossingTouchMovesExpiryExactly() async throws {
@@ -95,40 +97,6 @@ import Testing
             #expect(try await store.touch(key: session.key) == .live)
             #expect(try watcher.version() == version)
             #expect(try Kit.timing(test, key: session.key) == Kit.RowTiming(expireAt: nil, lastAccessAt: TestStore.start))
-        }
-    }
-
-    @Test func anySuccessfulAccessCountsAsATouch() async throws {
-        let test = TestStore()
-        try await test.withStore { store in
-            let session = try await store.openSession(userId: "ada", timeout: .after(.milliseconds(10_000)))
-
-            test.clock.advance(by: .milliseconds(3_000))
-            try await store.updateDetails(key: session.key, ["a": "1"])
-            #expect(
-                try Kit.timing(test, key: session.key)
-                    == Kit.RowTiming(expireAt: TestStore.start + 13_000, lastAccessAt: TestStore.start + 3_000))
-
-            test.clock.advance(by: .milliseconds(3_000))
-            try await store.setConfig(key: session.key, ["c": "1"])
-            #expect(try Kit.timing(test, key: session.key)?.expireAt == TestStore.start + 16_000)
-
-            test.clock.advance(by: .milliseconds(3_000))
-            try await store.updateIdentifier(key: session.key, "id-1")
-            #expect(try Kit.timing(test, key: session.key)?.expireAt == TestStore.start + 19_000)
-
-            test.clock.advance(by: .milliseconds(3_000))
-            try await store.removeDetails(key: session.key, names: ["a"])
-            #expect(
-                try Kit.timing(test, key: session.key)
-                    == Kit.RowTiming(expireAt: TestStore.start + 22_000, lastAccessAt: TestStore.start + 12_000))
-
-            // A late access never moves expiry back.
-            test.clock.set(TestStore.start)
-            try await store.updateDetails(key: session.key, ["b": "2"])
-            #expect(
-                try Kit.timing(test, key: session.key)
-                    == Kit.RowTiming(expireAt: TestStore.start + 22_000, lastAccessAt: TestStore.start + 12_000))
         }
     }
 }
