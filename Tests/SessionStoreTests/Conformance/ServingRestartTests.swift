@@ -1,6 +1,5 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
 /// ZooKeeper's restart rule, with the injected clock: when the last serving process (one
@@ -9,7 +8,6 @@ import Testing
 /// get a full timeout from the reopen; those due before stay expired; and no reader ever
 /// sees a session expired and later live.
 @Suite struct ServingRestartTests {
-    typealias Kit = ExpiryKit
     static let tick: Int64 = 1_000
     /// Due before the serving process goes away.
     static let shortTimeout: Int64 = 2_000
@@ -93,7 +91,7 @@ import Testing
     /// The first open after the serving process went away at `lastSeen`: `late` is live
     /// with a full timeout from the reopen and the first sweep expires only `early`.
     static func expectReArmed(
-        _ test: TestStore, _ sessions: Sessions, lastSeen: Int64, observations: Observations
+        _ test: StoreFixture, _ sessions: Sessions, lastSeen: Int64, observations: Observations
     ) async throws {
         let reopenedAt = test.clock.now()
         try await test.withStore(configure) { store in
@@ -108,7 +106,7 @@ import Testing
             let report = try await store.sweep()
             #expect(report.expiredSessions.keys == [sessions.early])
             #expect(report.rearmedSessions == 1)
-            #expect(try Kit.timing(test, key: sessions.late) == Kit.Timing(state: "idle", expireAt: rearmed, lastAccessAt: TestStore.start))
+            #expect(try test.sessionTiming(key: sessions.late) == StoreFixture.SessionTiming(state: "idle", expireAt: rearmed, lastAccessAt: StoreFixture.start))
             try await observations.read(store, sessions.keys, now: test.clock.now())
 
             // From then on a session expires the moment its expiry passes.
@@ -121,13 +119,14 @@ import Testing
         try await test.withStore(configure) { store in
             #expect(store.recovery == nil)
         }
-        #expect(try Kit.endedEventStates(test, key: sessions.early) == ["expired"])
-        #expect(try Kit.endedEventStates(test, key: sessions.late) == ["expired"])
+        #expect(try test.endedEventStates(key: sessions.early) == ["expired"])
+        #expect(try test.endedEventStates(key: sessions.late) == ["expired"])
         observations.expectNeverExpiredThenLive()
     }
 
-    @Test func afterACleanStopOfTheOnlyServingStoreSessionsDueSinceGetAFullTimeout() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func afterACleanStopOfTheOnlyServingStoreSessionsDueSinceGetAFullTimeout(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         let observations = Observations()
         let (sessions, stoppedAt) = try await test.withStore(Self.configure) { store in
             try await Self.serving(store) {
@@ -138,17 +137,18 @@ import Testing
                 return (sessions, test.clock.now())
             }
         }
-        #expect(try test.count("SELECT value FROM store_state WHERE name = 'serving_stopped_at'") == stoppedAt)
-        #expect(try test.count("SELECT count(*) FROM instances") == 0)
+        #expect(try test.storeState("serving_stopped_at") == stoppedAt)
+        #expect(try test.inspector.count("instances") == 0)
 
         // Down past `late`'s expiry.
         test.clock.advance(by: .milliseconds(20_000))
         try await Self.expectReArmed(test, sessions, lastSeen: stoppedAt, observations: observations)
-        #expect(try test.count("SELECT count(*) FROM store_state WHERE name = 'serving_stopped_at'") == 0)
+        #expect(try test.storeState("serving_stopped_at") == nil)
     }
 
-    @Test func afterTheOnlyServingStoreDiesSessionsDueSinceItsLastHeartbeatGetAFullTimeout() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func afterTheOnlyServingStoreDiesSessionsDueSinceItsLastHeartbeatGetAFullTimeout(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         let observations = Observations()
         let sessions = try await test.withStore(Self.configure) { store in
             let sessions = try await Self.openSessions(store)
@@ -166,8 +166,9 @@ import Testing
     /// A process that does not serve (a CLI command, a service without the sweeper) may
     /// stay open across the stop: until a store is opened again, the sessions due after
     /// the stop are suspended (no expiry) for its reads, never expired.
-    @Test func aReaderOpenAcrossTheStopSeesSuspendedSessionsNotExpiredOnes() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aReaderOpenAcrossTheStopSeesSuspendedSessionsNotExpiredOnes(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         let observations = Observations()
         try await test.withStore(Self.configure) { reader in
             let (sessions, stoppedAt) = try await test.withStore(Self.configure) { store in
@@ -182,14 +183,15 @@ import Testing
             #expect(try await reader.session(key: sessions.late)?.expireAt == nil)
             let early = try #require(try await reader.session(key: sessions.early))
             #expect(early.state == .expired)
-            #expect(early.endedAt?.milliseconds == roundUp(TestStore.start + Self.shortTimeout, Self.tick))
+            #expect(early.endedAt?.milliseconds == roundUp(StoreFixture.start + Self.shortTimeout, Self.tick))
             #expect(try await reader.touch(key: sessions.late) == .live)
             try await Self.expectReArmed(test, sessions, lastSeen: stoppedAt, observations: observations)
         }
     }
 
-    @Test func withStrictRecoveryBothSessionsKeepTheirExpiry() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func withStrictRecoveryBothSessionsKeepTheirExpiry(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         let sessions = try await test.withStore(Self.configure) { store in
             try await Self.serving(store) {
                 let sessions = try await Self.openSessions(store)
@@ -203,15 +205,16 @@ import Testing
             $0.recoveryMode = .strict
         } body: { (store) async throws in
             #expect(store.recovery == nil)
-            #expect(try test.count("SELECT count(*) FROM store_state WHERE name LIKE 'rearm%' OR name = 'serving_stopped_at'") == 0)
+            #expect(try test.storeStateNames().filter { $0.hasPrefix("rearm") || $0 == "serving_stopped_at" } == [])
             #expect(Set(try await store.sweep().expiredSessions.keys) == Set(sessions.keys))
         }
     }
 
     /// Without a serving process ever, the CLI alone expires sessions on time: nothing is
     /// re-armed, whoever opens the store.
-    @Test func aStoreThatNeverHadAServingProcessExpiresOnTime() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aStoreThatNeverHadAServingProcessExpiresOnTime(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         let observations = Observations()
         let sessions = try await test.withStore(Self.configure) { store in
             try await Self.openSessions(store)
@@ -230,15 +233,16 @@ import Testing
 
     /// A second serving process keeps the time counting: one of two stopping re-arms
     /// nothing.
-    @Test func aStopWhileAnotherStoreServesReArmsNothing() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aStopWhileAnotherStoreServesReArmsNothing(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore(Self.configure) { other in
             try await Self.serving(other) {
                 try await test.withStore(Self.configure) { store in
                     try await Self.serving(store) { _ = try await Self.openSessions(store) }
                 }
-                #expect(try test.count("SELECT count(*) FROM instances WHERE serving = 1") == 1)
-                #expect(try test.count("SELECT count(*) FROM store_state WHERE name = 'serving_stopped_at'") == 0)
+                #expect(try test.inspector.count("instances", where: ["serving": 1]) == 1)
+                #expect(try test.storeState("serving_stopped_at") == nil)
                 try await test.withStore(Self.configure) { store in #expect(store.recovery == nil) }
             }
         }

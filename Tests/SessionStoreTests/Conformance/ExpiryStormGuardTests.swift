@@ -1,6 +1,5 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Synchronization
 import Testing
 
@@ -8,7 +7,6 @@ import Testing
 /// injected wall clock jumps forward by 100 ticks), it records the lag; the overdue
 /// sessions, expired for every reader already, are ended in batches, never revived.
 @Suite struct ExpiryStormGuardTests {
-    typealias Kit = ExpiryKit
     static let tick: Int64 = 1_000
     static let timeout: Int64 = 5 * tick
     static let sessions = 6
@@ -34,8 +32,9 @@ import Testing
         configuration.maxSweepLagTicks = 30
     }
 
-    @Test func aClockJumpOf100TicksIsRecordedAndTheOverdueSessionsExpire() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aClockJumpOf100TicksIsRecordedAndTheOverdueSessionsExpire(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore(Self.configure) { store in
             let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), interval: .milliseconds(Self.tick), jitter: .zero)
             let keys = try await Self.openSessions(store)
@@ -54,10 +53,10 @@ import Testing
             #expect(guarded.rearmedSessions == 0)
             #expect(guarded.rowsExamined == Self.sessions)
             for key in keys {
-                #expect(try Kit.timing(test, key: key) == Kit.Timing(state: "expired", expireAt: nil, lastAccessAt: TestStore.start, endedAt: jumpedAt))
-                #expect(try Kit.endedEventStates(test, key: key) == ["expired"])
+                #expect(try test.sessionTiming(key: key) == StoreFixture.SessionTiming(state: "expired", expireAt: nil, lastAccessAt: StoreFixture.start, endedAt: jumpedAt))
+                #expect(try test.endedEventStates(key: key) == ["expired"])
             }
-            #expect(try test.count("SELECT count(*) FROM store_state WHERE name = 'rearm_epoch'") == 0)
+            #expect(try test.storeState("rearm_epoch") == nil)
 
             let storms = try await Self.stormEvents(store)
             #expect(storms.count == 1)
@@ -68,24 +67,25 @@ import Testing
             #expect(behindMs >= 100 * Self.tick)
             #expect(!(storm.payload["reason"] ?? "").isEmpty, "payload: \(storm.payload)")
             #expect(storm.at.milliseconds == jumpedAt)
-            #expect(
-                try test.count(
-                    "SELECT count(*) FROM events WHERE kind = 'sweeper.storm_guard' AND json_extract(payload, '$.behindTicks') >= 100 AND length(json_extract(payload, '$.reason')) > 0"
-                ) == 1)
+            // The stored payload is the JSON object the event shows.
+            let stored = try test.payloads(kind: EventKind.stormGuard)
+            #expect(stored.count == 1)
+            #expect(stored.filter { ($0["behindTicks"].flatMap { Int64($0) } ?? 0) >= 100 && !($0["reason"] ?? "").isEmpty }.count == 1)
 
             // The next pass, a tick later, finds nothing and records no second storm.
             test.clock.advance(by: .milliseconds(Self.tick))
             let normal = try await sweeper.runPass()
             #expect(normal.expiredSessions.isEmpty)
             #expect(try await Self.stormEvents(store).count == 1)
-            #expect(try test.count("SELECT count(*) FROM events WHERE kind = 'session.ended'") == Int64(Self.sessions))
+            #expect(try test.eventCount(kind: EventKind.sessionEnded) == Int64(Self.sessions))
         }
     }
 
     /// A pass after a small advance (two ticks, within the allowed lag) expires due
     /// sessions as usual and records no storm event.
-    @Test func aNormalPassAfterASmallAdvanceDoesNotTriggerTheGuard() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aNormalPassAfterASmallAdvanceDoesNotTriggerTheGuard(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore(Self.configure) { store in
             let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), interval: .milliseconds(Self.tick), jitter: .zero)
             let keys = try await Self.openSessions(store)
@@ -98,7 +98,7 @@ import Testing
                 #expect(report.rearmedSessions == 0)
                 expired += report.expiredSessions.keys
             }
-            #expect(test.clock.now() == TestStore.start + 6 * Self.tick)
+            #expect(test.clock.now() == StoreFixture.start + 6 * Self.tick)
             #expect(Set(expired) == Set(keys))
             #expect(expired.count == Self.sessions)
             #expect(try await Self.stormEvents(store).isEmpty)
@@ -108,8 +108,9 @@ import Testing
     /// The guard also looks at the sweeper's own (monotonic) clock: a pass that finds the
     /// previous one 100 ticks ago by that clock (the process was suspended, or starved)
     /// fires even though the wall clock moved only a little; the due sessions expire.
-    @Test func aLagOnTheMonotonicClockAloneAlsoTriggersTheGuard() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aLagOnTheMonotonicClockAloneAlsoTriggersTheGuard(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore(Self.configure) { store in
             let clock = SteppedClock()
             let sweeper = ExpirySweeper(store: store, clock: clock, interval: .milliseconds(Self.tick), jitter: .zero)
@@ -135,8 +136,9 @@ import Testing
 
     /// Exactly at the allowed lag (maxSweepLagTicks ticks plus the interval) the guard
     /// does not fire; one millisecond more and it does.
-    @Test func theGuardFiresOnlyBeyondTheAllowedLag() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func theGuardFiresOnlyBeyondTheAllowedLag(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore(Self.configure) { store in
             let clock = SteppedClock()
             let sweeper = ExpirySweeper(store: store, clock: clock, interval: .milliseconds(Self.tick), jitter: .zero)
