@@ -1,13 +1,12 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Synchronization
 import Testing
 
 /// One follower per store serves every notification stream: a commit costs one read of
-/// the log however many streams wait, a stream that goes away costs nothing at once, a
-/// slow stream reads the log itself and loses nothing, and other processes' commits
-/// arrive through `PRAGMA data_version`.
+/// the log however many streams wait, a stream that goes away costs nothing at once, and
+/// a slow stream reads the log itself and loses nothing. (That another process's commit
+/// on the file arrives is `NotificationFollowerSQLiteTests`'.)
 @Suite struct NotificationFollowerTests {
     typealias Kit = NotificationKit
 
@@ -23,8 +22,9 @@ import Testing
         await MultiProcessSweepTests.eventually(within: limit, condition)
     }
 
-    @Test func twoHundredStreamsShareOneReadPerCommitAndCostNothingOnceCancelled() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func twoHundredStreamsShareOneReadPerCommitAndCostNothingOnceCancelled(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let follower = store.eventFollower
             let start = try await store.latestEventSeq()
@@ -69,8 +69,9 @@ import Testing
 
     /// Leaving a `for try await` loop releases its iterator: the stream is removed at
     /// once, and the follower stops with the last one.
-    @Test func aReleasedIteratorIsRemovedAtOnce() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aReleasedIteratorIsRemovedAtOnce(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let follower = store.eventFollower
             _ = try await store.openSession(userId: "ada")
@@ -94,8 +95,9 @@ import Testing
 
     /// A stream that takes nothing while more events commit than its buffer holds reads
     /// the rest from the log: it gets every event, in order, once, like a fast one.
-    @Test func aSlowStreamReadsTheLogItselfAndLosesNothing() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aSlowStreamReadsTheLogItselfAndLosesNothing(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let follower = store.eventFollower
             let total = follower.consumerCapacity + 600
@@ -149,30 +151,11 @@ import Testing
         }
     }
 
-    /// A session opened by another process (the built `sessionctl`), which this store's
-    /// writer never saw, reaches a stream: the follower noticed the other connection's
-    /// commit.
-    @Test func aCommitOfAnotherProcessReachesAStream() async throws {
-        let test = TestStore()
-        try await test.withStore { store in
-            let start = try await store.latestEventSeq()
-            let task = Kit.collect(1, of: store.events(from: start, kinds: [EventKind.sessionStarted]), within: .seconds(60))
-            #expect(await Self.eventually { store.eventFollower.consumerCount == 1 })
-
-            let opened = try await Sessionctl.run(["--db", test.path, "open", "--user", "elsewhere", "--json"])
-            #expect(opened.status == 0, "open: \(opened.stderr)")
-            let key = try #require((try opened.json() as? [String: Any])?["key"] as? String)
-
-            let events = try #require(try await task.value, "the other process's commit did not reach the stream")
-            #expect(events.map(\.sessionKey) == [key])
-            #expect(events.first?.userId == "elsewhere")
-        }
-    }
-
     /// Closing the store ends its streams with `STORAGE.CLOSED` and stops the follower
     /// before the connections close.
-    @Test func closingTheStoreEndsItsStreams() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func closingTheStoreEndsItsStreams(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         let store = try await test.open()
         let start = try await store.latestEventSeq()
         let stream = Task { () -> String in

@@ -1,6 +1,5 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
 /// Start and stop notifications resume after a sequence number (server-sent events'
@@ -8,8 +7,9 @@ import Testing
 @Suite struct NotificationResumeTests {
     typealias Kit = NotificationKit
 
-    @Test func stopsResumeAfterASequenceNumberWithEndStateAndReason() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func stopsResumeAfterASequenceNumberWithEndStateAndReason(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.tick = .milliseconds(1_000) } body: { store in
             let closed = try await store.openSession(userId: "ada", dataSource: "ds1")
             let expiring = try await store.openSession(userId: "bob", dataSource: "ds1", timeout: .after(.milliseconds(5_000)))
@@ -52,8 +52,9 @@ import Testing
     }
 
     /// Without `after`, nothing from before the call is delivered.
-    @Test func withoutASequenceNumberThereIsNoHistory() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func withoutASequenceNumberThereIsNoHistory(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let before = try await store.openSession(userId: "ada")
             _ = try await store.closeSession(key: before.key)

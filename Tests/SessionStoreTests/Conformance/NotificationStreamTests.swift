@@ -1,16 +1,16 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
 /// The Stream API's start/stop notifications: filtered by data source, no history,
-/// delivered after commit, also for changes made by another process; and the raw
-/// `events(from:)` stream in sequence order.
+/// delivered after commit; and the raw `events(from:)` stream in sequence order. (Those
+/// of changes made by another process on the file are `NotificationStreamSQLiteTests`'.)
 @Suite struct NotificationStreamTests {
     typealias Kit = NotificationKit
 
-    @Test func startAndStopNotificationsAreFilteredByDataSourceAndHaveNoHistory() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func startAndStopNotificationsAreFilteredByDataSourceAndHaveNoHistory(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             // Before subscribing: one start in ds1, and one stop in ds1.
             let before = try await store.openSession(userId: "ada", dataSource: "ds1")
@@ -55,8 +55,9 @@ import Testing
         }
     }
 
-    @Test func expiryIsAStopNotification() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func expiryIsAStopNotification(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.tick = .milliseconds(1_000) } body: { store in
             let stops = try await store.sessionStops(dataSource: "ds1", pollInterval: .milliseconds(10))
             let task = Kit.collect(1, of: stops)
@@ -71,39 +72,11 @@ import Testing
         }
     }
 
-    /// Sessions opened and closed by another process (the built `sessionctl`) reach a
-    /// subscriber in this process.
-    @Test func notificationsIncludeSessionsOpenedAndClosedByAnotherProcess() async throws {
-        let test = TestStore()
-        try await test.withStore { store in
-            _ = try await store.openSession(userId: "before", dataSource: "ds1")
-            let starts = try await store.sessionStarts(dataSource: "ds1", pollInterval: .milliseconds(10))
-            let stops = try await store.sessionStops(dataSource: "ds1", pollInterval: .milliseconds(10))
-            let startsTask = Kit.collect(1, of: starts, within: .seconds(30))
-            let stopsTask = Kit.collect(1, of: stops, within: .seconds(30))
-
-            let opened = try await Self.sessionctl(["--db", test.path, "open", "--user", "u", "--data-source", "ds1", "--json"])
-            #expect(opened.status == 0, "open: \(opened.stderr)")
-            let object = try #require(try opened.json() as? [String: Any])
-            let key = try #require(object["key"] as? String)
-            #expect(object["dataSource"] as? String == "ds1")
-            let closed = try await Self.sessionctl(["--db", test.path, "close", key, "--json"])
-            #expect(closed.status == 0, "close: \(closed.stderr)")
-
-            let started = try #require(try await startsTask.value, "the other process's start was not notified")
-            #expect(started.map(\.sessionKey) == [key])
-            #expect(started.first?.dataSource == "ds1")
-            let stopped = try #require(try await stopsTask.value, "the other process's stop was not notified")
-            #expect(stopped.map(\.sessionKey) == [key])
-            #expect(started[0].seq < stopped[0].seq)
-            #expect(try await store.session(key: key)?.state == .closed)
-        }
-    }
-
     /// `events(from:)` yields the events after `from` in sequence order, including those
     /// committed after it started.
-    @Test func eventsFromYieldsInSequenceOrderIncludingLaterCommits() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func eventsFromYieldsInSequenceOrderIncludingLaterCommits(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let early = try await store.openSession(userId: "ada")
             try await store.updateDetails(key: early.key, ["k": "v"])
@@ -134,9 +107,5 @@ import Testing
             #expect(events[2].sessionKey == later.key)
             #expect(events.last?.sessionKey == later.key)
         }
-    }
-
-    static func sessionctl(_ arguments: [String]) async throws -> CommandResult {
-        try await Sessionctl.run(arguments)
     }
 }
