@@ -65,46 +65,14 @@ public struct ExecutionManagementService: Sessionstore_V1_ExecutionManagement.Si
         context: ServerContext
     ) async throws {
         try await calls.stream(context) { view, _ in
-            func message(_ execution: Execution) -> Sessionstore_V1_ReattachExecutionResponse {
+            // The store attaches, follows and detaches: however the stream ends before the
+            // execution does (the client goes away, a deadline, the server drains), the
+            // execution is detached and may be reattached later.
+            try await view.followExecution(key: request.sessionKey, operationId: request.operationID) { execution in
                 var message = Sessionstore_V1_ReattachExecutionResponse()
                 message.execution = Sessionstore_V1_Execution(execution)
-                return message
+                try await response.write(message)
             }
-            // Changes are read from the log after `seen`, taken before the attach, so none
-            // made between the attach and the first read is missed.
-            let owner = try await view.existingSession(key: request.sessionKey).userId
-            let seen = try await view.latestEventSeq(user: owner)
-            var execution = try await view.attachExecution(key: request.sessionKey, operationId: request.operationID)
-            // The client is attached while its stream is open: however the stream ends
-            // before the execution does (the client goes away, a deadline, the server
-            // drains), the execution is detached, and may be reattached later. The detach
-            // runs to completion even though this task is cancelled.
-            let key = request.sessionKey
-            let operationId = request.operationID
-            func detach() async {
-                _ = try? await Task { try await view.detachExecution(key: key, operationId: operationId) }.value
-            }
-            var followedToTheEnd = !execution.status.isRunning
-            do {
-                try await response.write(message(execution))
-                if !followedToTheEnd {
-                    let changes = try view.events(
-                        from: seen, kinds: [EventKind.executionStatus, EventKind.executionDetached], user: owner)
-                    for try await event in changes
-                    where event.sessionKey == execution.sessionKey && event.operationId == execution.operationId {
-                        execution = try await view.existingExecution(key: key, operationId: operationId)
-                        try await response.write(message(execution))
-                        if !execution.status.isRunning || !execution.attached {
-                            followedToTheEnd = true
-                            break
-                        }
-                    }
-                }
-            } catch {
-                await detach()
-                throw error
-            }
-            if !followedToTheEnd { await detach() }
         }
     }
 
@@ -124,17 +92,10 @@ public struct ExecutionManagementService: Sessionstore_V1_ExecutionManagement.Si
     ) async throws -> Sessionstore_V1_ReleaseExecuteResponse {
         try await calls.run { view, _ in
             // Spark Connect's ReleaseExecute(ReleaseAll): a running execution is
-            // interrupted first, then closed.
-            let execution = try await view.existingExecution(key: request.sessionKey, operationId: request.operationID)
-            if execution.status.isRunning {
-                _ = try await view.interrupt(key: request.sessionKey, operationId: request.operationID)
-            }
+            // interrupted, then closed, in one transaction of the store.
             var response = Sessionstore_V1_ReleaseExecuteResponse()
-            let current = try await view.existingExecution(key: request.sessionKey, operationId: request.operationID)
             response.execution = Sessionstore_V1_Execution(
-                current.status == .closed
-                    ? current
-                    : try await view.setExecutionStatus(key: request.sessionKey, operationId: request.operationID, to: .closed))
+                try await view.releaseExecution(key: request.sessionKey, operationId: request.operationID))
             return response
         }
     }

@@ -96,10 +96,10 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
         request: Sessionstore_V1_UpdateSessionDetailsRequest, context: ServerContext
     ) async throws -> Sessionstore_V1_UpdateSessionDetailsResponse {
         try await calls.run { view, _ in
-            if !request.details.isEmpty { try await view.updateDetails(key: request.sessionKey, request.details) }
-            if !request.remove.isEmpty { try await view.removeDetails(key: request.sessionKey, names: request.remove) }
+            // One transaction: the details set, those removed and the session answered.
             var response = Sessionstore_V1_UpdateSessionDetailsResponse()
-            response.session = try await Sessionstore_V1_Session(view.existingSession(key: request.sessionKey))
+            response.session = Sessionstore_V1_Session(
+                try await view.updateDetails(key: request.sessionKey, set: request.details, remove: request.remove))
             return response
         }
     }
@@ -253,13 +253,14 @@ public struct SessionManagementService: Sessionstore_V1_SessionManagement.Simple
             if request.follow {
                 try await calls.forward(try view.events(from: start, kinds: kinds), to: response, Sessionstore_V1_Event.init)
             } else {
+                // Pages of the wanted kinds, selected by the store, until one reaches the
+                // newest event.
                 var after = start
                 while true {
-                    let page = try await view.listEvents(after: after, limit: 1000)
-                    let wanted = page.filter { kinds?.contains($0.kind) ?? true }
-                    try await response.write(contentsOf: wanted.map(Sessionstore_V1_Event.init))
-                    guard page.count == 1000, let last = page.last else { return }
-                    after = last.seq
+                    let page = try await view.eventPage(after: after, kinds: kinds, limit: 1000)
+                    try await response.write(contentsOf: page.events.map(Sessionstore_V1_Event.init))
+                    guard page.events.count == 1000, page.through > after else { return }
+                    after = page.through
                 }
             }
         }

@@ -142,6 +142,12 @@ public final class DatabasePool: Sendable {
         try await writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
     }
 
+    /// Copies the whole WAL into the database file, waiting for readers, and empties it
+    /// (`TRUNCATE`): what a benchmark does before a measured pass.
+    package func checkpointTruncating() async throws {
+        try await writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+
     private func enqueueWrite<T: Sendable>(
         transactional: Bool, _ body: @escaping @Sendable (Database) throws -> T
     ) async throws -> T {

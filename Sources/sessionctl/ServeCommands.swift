@@ -106,8 +106,8 @@ struct ServeCommand: AsyncParsableCommand {
                 logger.info("recovered", metadata: metadata)
             }
             // Serving from here: a kill after the "serving" line re-arms at the next open.
-            try await store.beginServing()
             let sweeper = ExpirySweeper(store: store)
+            try await sweeper.startServing()
             let server = listen.map { SessionStoreGRPCServer(store: store, configuration: $0, logger: logger) }
             // "serving" is logged by the group's first service: by then the group traps
             // SIGTERM and SIGINT, so a signal sent on seeing the line stops serve cleanly.

@@ -261,6 +261,41 @@ extension SessionStore {
         }
     }
 
+    /// Releases an execution, as Spark Connect's `ReleaseExecute(ReleaseAll)` does: a
+    /// running one is interrupted (canceled, with an `execution.interrupted` event), then
+    /// closed; a closed one is answered as it is. One transaction: no other call sees it
+    /// canceled and not yet closed. Counts as an access to the session.
+    ///
+    /// ```swift
+    /// let released = try await store.releaseExecution(key: session.key, operationId: "op-1")
+    /// assert(released.status == .closed)
+    /// ```
+    ///
+    /// - Throws: `INVALID_HANDLE.OPERATION_ABANDONED` after abandonment;
+    ///   `INVALID_HANDLE.OPERATION_NOT_FOUND`.
+    @discardableResult
+    public func releaseExecution(key: String, operationId: String) async throws -> Execution {
+        try await releaseExecution(key: key, operationId: operationId, scope: nil)
+    }
+
+    func releaseExecution(key: String, operationId: String, scope: AccessScope?) async throws -> Execution {
+        let key = try configuration.validator.key(key)
+        let operationId = try configuration.validator.operationId(operationId)
+        let (execution, moved) = try await mutate(key: key, scope: scope) { db, session, now -> (Execution, Bool) in
+            var row = try Self.executionRow(db, session: session, operationId: operationId)
+            guard row.status != .closed else { return (try db.executions.load(row), false) }
+            if row.status.isRunning {
+                _ = try ExecutionTransitions.cancel(db, [row], reason: "released by client", interrupted: true, at: now)
+                row.status = .canceled
+            }
+            let closed = try ExecutionTransitions.move(db, row, to: .closed, reason: "released by client", at: now)
+            try ExecutionTransitions.refreshActivity(db, sessionRowId: session.id)
+            return (try db.executions.load(closed), true)
+        }
+        if moved { executionMetrics.moved(execution) }
+        return execution
+    }
+
     /// The running executions across all sessions, oldest first, up to `limit`; or — when
     /// none runs — the time the last execution ended (Spark Connect's
     /// `listActiveExecutions`).

@@ -40,6 +40,8 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
         var lastWall: Int64?
         var lastInstant: C.Instant?
         var lastHeartbeat: Int64?
+        /// Whether ``startServing()`` marked the store served.
+        var isServing = false
     }
 
     /// A sweeper of `store` scheduled by `clock`; `interval` defaults to the store's tick
@@ -52,12 +54,22 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
         self.state = Locked(State())
     }
 
+    /// Marks the store as served by this process before ``run()`` starts: a server that
+    /// announces itself once serving calls it first, so a kill after the announcement
+    /// re-arms at the next open. ``run()`` marks the store itself when this was not called.
+    public func startServing() async throws {
+        try await store.beginServing()
+        state.mutex.withLock { $0.isServing = true }
+    }
+
     /// Sweeps every `interval` until graceful shutdown or cancellation.
     public func run() async throws {
-        do {
-            try await store.beginServing()
-        } catch {
-            store.logger.warning("could not mark the store as served", metadata: ["error.message": "\(error)"])
+        if !state.mutex.withLock({ $0.isServing }) {
+            do {
+                try await startServing()
+            } catch {
+                store.logger.warning("could not mark the store as served", metadata: ["error.message": "\(error)"])
+            }
         }
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {

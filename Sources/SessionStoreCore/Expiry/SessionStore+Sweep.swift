@@ -221,8 +221,14 @@ extension SessionStore {
     /// waiting for readers, so the WAL does not grow without bound, whatever the
     /// durability and whichever process wrote it.
     private func checkpoint() async throws(SessionStoreError) {
+        try await checkpointStorage(truncating: false)
+    }
+
+    /// Copies what the backend's log holds into the store; with `truncating`, waits for
+    /// readers and empties the log (see ``StorageBackend/checkpoint(truncating:)``).
+    package func checkpointStorage(truncating: Bool) async throws(SessionStoreError) {
         do {
-            try await backend.checkpoint()
+            try await backend.checkpoint(truncating: truncating)
         } catch {
             throw SessionStoreError.wrap(error)
         }

@@ -11,6 +11,23 @@ extension ScopedSessionStore {
         try await store.listEvents(after: seq, limit: limit, filter: filter, userId: self.user(user)).map(shown)
     }
 
+    /// One page of the events of `kinds` (every kind when `nil`) of `user` (the principal
+    /// when `nil`) after `seq`, selected in storage, and the position the next page starts
+    /// after (``EventPage/through``: the page covers the log up to it, so a reader that
+    /// continues from there skips nothing and a page with no event of `kinds` still moves
+    /// on). Up to `limit` events (1...10,000).
+    ///
+    /// - Throws: `PERMISSION_DENIED.IMPERSONATION` for a user the principal may not act as,
+    ///   `INVALID_ARGUMENT.LIMIT` for a limit outside 1...10,000.
+    package func eventPage(
+        after seq: Int64, kinds: Set<EventKind>?, limit: Int, user: String? = nil
+    ) async throws -> EventPage {
+        try store.configuration.validator.listLimit(limit)
+        var page = try await store.eventFollower.readPage(after: seq, kinds: kinds, userId: try self.user(user), limit: limit)
+        page.events = page.events.map(shown)
+        return page
+    }
+
     /// The events of `user` (the principal when `nil`) after `seq`, then each new one as
     /// it commits. See ``SessionStore/events(from:kinds:pollInterval:)``.
     ///

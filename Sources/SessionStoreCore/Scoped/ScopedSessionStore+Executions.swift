@@ -46,6 +46,12 @@ extension ScopedSessionStore {
         try await store.setAttached(false, key: key, operationId: operationId, scope: scope)
     }
 
+    /// ``SessionStore/releaseExecution(key:operationId:)`` on one of the principal's sessions.
+    @discardableResult
+    public func releaseExecution(key: String, operationId: String) async throws -> Execution {
+        try await store.releaseExecution(key: key, operationId: operationId, scope: scope)
+    }
+
     /// See ``SessionStore/interrupt(key:operationId:)``.
     public func interrupt(key: String, operationId: String) async throws -> Interruption {
         try await store.interrupt(key: key, operationId: operationId, scope: scope)

@@ -165,6 +165,12 @@ extension ScopedSessionStore {
         try await store.removeDetails(key: key, names: names, scope: scope)
     }
 
+    /// See ``SessionStore/updateDetails(key:set:remove:)``.
+    @discardableResult
+    public func updateDetails(key: String, set: [String: String], remove: [String]) async throws -> Session {
+        try await store.changeDetails(key: key, set: set, remove: remove, scope: scope)
+    }
+
     /// See ``SessionStore/setConfig(key:_:)``.
     @discardableResult
     public func setConfig(key: String, _ config: [String: String]) async throws -> [String] {

@@ -137,22 +137,7 @@ extension SessionStore {
     }
 
     func updateDetails(key: String, _ details: [String: String], scope: AccessScope?) async throws {
-        let key = try configuration.validator.key(key)
-        let details = try configuration.validator.pairs(details, nameField: .invalidDetailName, valueField: .invalidDetailValue)
-        let maxDetails = configuration.limits.maxDetailsPerSession
-        try await mutate(key: key, scope: scope) { db, row, now in
-            for (name, value) in details {
-                try db.details.upsertDetail(sessionRowId: row.id, name: name, value: value, at: now)
-            }
-            let count = try db.details.detailCount(sessionRowId: row.id)
-            guard count <= Int64(maxDetails) else {
-                throw SessionStoreError(
-                    code: SessionStoreError.Code.detailsPerSession,
-                    message: "session \(key) would hold \(count) details; the limit is \(maxDetails)")
-            }
-            try db.events.append(at: now, kind: EventKind.detailsUpdated, subject: row.subject,
-                payload: ["names": details.keys.sorted().joined(separator: ",")])
-        }
+        _ = try await changeDetails(key: key, set: details, remove: [], scope: scope)
     }
 
     /// Removes the named details; names that are not set are ignored. Counts as an access.
@@ -161,9 +146,45 @@ extension SessionStore {
     }
 
     func removeDetails(key: String, names: [String], scope: AccessScope?) async throws {
-        let key = try configuration.validator.key(key)
-        let names = try names.map { (name) throws(SessionStoreError) in try configuration.validator.id(name, field: .invalidDetailName) }
-        try await mutate(key: key, scope: scope) { db, row, now in
+        _ = try await changeDetails(key: key, set: [:], remove: names, scope: scope)
+    }
+
+    /// Sets `set` and removes `remove` (names not set are ignored) in one transaction, and
+    /// returns the session as the transaction left it: `UpdateSessionDetails` of the
+    /// Stream API. Events as ``updateDetails(key:_:)`` and ``removeDetails(key:names:)``
+    /// write them; a name both set and removed ends removed. Counts as an access.
+    ///
+    /// ```swift
+    /// let session = try await store.updateDetails(key: key, set: ["host": "b"], remove: ["stale"])
+    /// ```
+    ///
+    /// - Throws: `LIMIT_EXCEEDED.DETAILS_PER_SESSION` when the session would hold more
+    ///   details than ``SessionLimits/maxDetailsPerSession`` (nothing is written).
+    @discardableResult
+    public func updateDetails(key: String, set: [String: String], remove: [String]) async throws -> Session {
+        try await changeDetails(key: key, set: set, remove: remove, scope: nil)
+    }
+
+    func changeDetails(key: String, set: [String: String], remove: [String], scope: AccessScope?) async throws -> Session {
+        let validator = configuration.validator
+        let key = try validator.key(key)
+        let details = try validator.pairs(set, nameField: .invalidDetailName, valueField: .invalidDetailValue)
+        let names = try remove.map { (name) throws(SessionStoreError) in try validator.id(name, field: .invalidDetailName) }
+        let maxDetails = configuration.limits.maxDetailsPerSession
+        return try await mutate(key: key, scope: scope) { db, row, now in
+            if !details.isEmpty {
+                for (name, value) in details {
+                    try db.details.upsertDetail(sessionRowId: row.id, name: name, value: value, at: now)
+                }
+                let count = try db.details.detailCount(sessionRowId: row.id)
+                guard count <= Int64(maxDetails) else {
+                    throw SessionStoreError(
+                        code: SessionStoreError.Code.detailsPerSession,
+                        message: "session \(key) would hold \(count) details; the limit is \(maxDetails)")
+                }
+                try db.events.append(at: now, kind: EventKind.detailsUpdated, subject: row.subject,
+                    payload: ["names": details.keys.sorted().joined(separator: ",")])
+            }
             var removed: [String] = []
             for name in names where try db.details.removeDetail(sessionRowId: row.id, name: name) {
                 removed.append(name)
@@ -172,6 +193,8 @@ extension SessionStore {
                 try db.events.append(at: now, kind: EventKind.detailsRemoved, subject: row.subject,
                     payload: ["names": removed.sorted().joined(separator: ",")])
             }
+            // As the transaction left it: the access moved its expiry.
+            return try db.sessions.load(try db.sessions.find(key: key) ?? row, scope: scope)
         }
     }
 

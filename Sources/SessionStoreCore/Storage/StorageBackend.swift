@@ -77,7 +77,9 @@ package protocol StorageBackend: Sendable {
     /// without such reads returns `nil`.
     func readInline<T>(snapshot: Bool, _ body: (any StorageTransaction) throws -> T) throws -> T?
 
-    /// Runs `body` in a write transaction and returns after its commit.
+    /// Runs `body` in a write transaction and returns after its commit. Cancelling the
+    /// calling task does not withdraw a write already submitted: it commits, or fails, as
+    /// it would have, and the call returns then (a detach on a stream's end relies on it).
     func write<T: Sendable>(_ body: @escaping @Sendable (any StorageTransaction) throws -> T) async throws -> T
 
     /// A cheap test of whether anything may have committed since it last answered: the
@@ -85,8 +87,10 @@ package protocol StorageBackend: Sendable {
     func makeChangeSignal() async throws -> any ChangeSignal
 
     /// Copies pending log pages back into the store where the backend keeps such a log
-    /// (SQLite's WAL); nothing elsewhere. The sweeper calls it between passes.
-    func checkpoint() async throws
+    /// (SQLite's WAL); nothing elsewhere. The sweeper calls it between passes without
+    /// waiting for readers; `truncating` waits for them and empties the log (a benchmark
+    /// settles the store with it before a measured pass).
+    func checkpoint(truncating: Bool) async throws
 
     /// Writes waiting for a connection now.
     var pendingWrites: Int { get }

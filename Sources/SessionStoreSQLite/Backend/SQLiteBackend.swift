@@ -90,8 +90,12 @@ package final class SQLiteBackend: StorageBackend {
         try await pool.makeChangeDetector()
     }
 
-    package func checkpoint() async throws {
-        try await pool.checkpointPassively()
+    package func checkpoint(truncating: Bool) async throws {
+        if truncating {
+            try await pool.checkpointTruncating()
+        } else {
+            try await pool.checkpointPassively()
+        }
     }
 
     package var pendingWrites: Int { pool.pendingWrites }

@@ -1,6 +1,5 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Synchronization
 
 /// The benchmark's scenarios. Each runs on its own fresh file (or on `--db`).
@@ -193,7 +192,7 @@ struct BenchScenarioRunner: Sendable {
         var reports: [SweepReport] = []
         for _ in 0..<Self.sweepPasses {
             _ = try await populate(store, count: due, timeout: .after(.milliseconds(1)))
-            try settle(path)
+            try await settle(store)
             try await Task.sleep(for: .milliseconds(20))
             var report = SweepReport()
             let began = ContinuousClock.now
@@ -218,9 +217,8 @@ struct BenchScenarioRunner: Sendable {
     /// Moves what populating left in the WAL into the file and flushes the system's dirty
     /// pages, so the measured pass does not share the disk with the write-back of a
     /// freshly written file (hundreds of MiB for a million sessions).
-    private func settle(_ path: String) throws {
-        let database = try Database(path: path)
-        try database.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+    private func settle(_ store: SessionStore) async throws {
+        try await store.checkpointStorage(truncating: true)
         sync()
     }
 
