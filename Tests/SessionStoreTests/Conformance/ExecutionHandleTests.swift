@@ -1,20 +1,22 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
+/// Operation ids, the session state executions drive, the request bytes and the list of
+/// running executions, on every backend.
 @Suite struct ExecutionHandleTests {
     typealias Kit = ExecutionTestKit
 
     // MARK: Operation ids
 
-    @Test func aDuplicateOperationIdIsRefusedInTheSameSessionOnly() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aDuplicateOperationIdIsRefusedInTheSameSessionOnly(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let a = try await store.openSession(userId: "ada")
             let b = try await store.openSession(userId: "bob")
             let id = Kit.operationId()
-            let first = try await store.createExecution(key: a.key, operationId: id, tags: ["x"], statement: "SELECT 1")
+            let first = try await store.createExecution(key: a.key, operationId: id, tags: ["x"], statement: "select 1")
             #expect(first.operationId == id)
             #expect(first.sessionKey == a.key)
             #expect(first.userId == "ada")
@@ -22,10 +24,10 @@ import Testing
             #expect(first.jobTag.hasPrefix("SessionStore_User_ada_Session_"))
             // The key proves ownership: it is never in a tag that travels to engine logs.
             #expect(!first.jobTag.contains(a.key))
-            #expect(try test.count("SELECT count(*) FROM executions WHERE instr(job_tag, ?) > 0", [.text(a.key)]) == 0)
+            #expect(try test.inspector.values("job_tag", of: "executions").compactMap(\.text).filter { $0.contains(a.key) }.isEmpty)
 
-            let rows = try test.count("SELECT count(*) FROM executions")
-            let events = try Kit.events(test)
+            let rows = try test.inspector.count("executions")
+            let events = try test.loggedEventCount()
             let statements = try await store.sessionStatistics(key: a.key).statements
             await expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
                 try await store.createExecution(key: a.key, operationId: id)
@@ -39,10 +41,10 @@ import Testing
             await expectError("INVALID_HANDLE.OPERATION_ALREADY_EXISTS") {
                 try await store.createExecution(key: a.key, operationId: id)
             }
-            #expect(try test.count("SELECT count(*) FROM executions") == rows)
-            #expect(try test.count("SELECT count(*) FROM execution_tags") == 1)
-            #expect(try Kit.events(test, kind: "execution.created") == 1)
-            #expect(try Kit.events(test) == events + Int64(ExecutionTestKit.path(to: .closed)?.count ?? 0))
+            #expect(try test.inspector.count("executions") == rows)
+            #expect(try test.inspector.count("execution_tags") == 1)
+            #expect(try test.loggedEventCount(kind: "execution.created") == 1)
+            #expect(try test.loggedEventCount() == events + Int64(ExecutionTestKit.path(to: .closed)?.count ?? 0))
             #expect(try await store.sessionStatistics(key: a.key).statements == statements)
 
             // Another session may use it.
@@ -54,15 +56,15 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        "abc", "", " ", "'; DROP TABLE executions; --", "1 OR 1=1", "00000000-0000-0000-0000-00000000000g",
+    @Test(arguments: Backend.all, [
+        "abc", "", " ", "'; drop table executions; --", "1 OR 1=1", "00000000-0000-0000-0000-00000000000g",
         "00000000-0000-0000-0000-0000000000000", "{00000000-0000-0000-0000-000000000000}",
     ])
-    func aMalformedOperationIdIsAFormatError(_ id: String) async throws {
-        let test = TestStore()
+    func aMalformedOperationIdIsAFormatError(backend: Backend, _ id: String) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
-            let events = try Kit.events(test)
+            let events = try test.loggedEventCount()
             await expectError("INVALID_HANDLE.FORMAT") {
                 try await store.createExecution(key: session.key, operationId: id)
             }
@@ -82,19 +84,21 @@ import Testing
             await expectError("INVALID_HANDLE.FORMAT") {
                 try await store.createExecution(key: id)
             }
-            #expect(try test.count("SELECT count(*) FROM executions") == 0)
-            #expect(try test.count("SELECT count(*) FROM sqlite_schema WHERE name = 'executions'") == 1)
-            #expect(try Kit.events(test) == events)
+            #expect(try test.inspector.count("executions") == 0)
+            // The table is still there, and empty.
+            #expect(try test.inspector.tableCounts()["executions"] == 0)
+            #expect(try test.loggedEventCount() == events)
         }
     }
 
-    @Test func aClosedOrUnknownSessionTakesNoExecutions() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aClosedOrUnknownSessionTakesNoExecutions(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             let execution = try await store.createExecution(key: session.key, reattachable: true)
             try await store.closeSession(key: session.key)
-            let events = try Kit.events(test)
+            let events = try test.loggedEventCount()
             await expectError("INVALID_HANDLE.SESSION_CLOSED") {
                 try await store.createExecution(key: session.key)
             }
@@ -113,8 +117,8 @@ import Testing
             await expectError("INVALID_HANDLE.SESSION_NOT_FOUND") {
                 try await store.createExecution(key: Kit.operationId())
             }
-            #expect(try test.count("SELECT count(*) FROM executions") == 1)
-            #expect(try Kit.events(test) == events)
+            #expect(try test.inspector.count("executions") == 1)
+            #expect(try test.loggedEventCount() == events)
             // Its executions, closed with it, can still be read.
             #expect(try await store.listExecutions(key: session.key).map(\.status) == [.closed])
         }
@@ -122,8 +126,9 @@ import Testing
 
     // MARK: Session state follows executions
 
-    @Test func theSessionIsActiveWhileAnAttachedExecutionRuns() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func theSessionIsActiveWhileAnAttachedExecutionRuns(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             let key = session.key
@@ -132,7 +137,7 @@ import Testing
 
             let first = try await store.createExecution(key: key, reattachable: true)
             #expect(try await state() == .active)
-            #expect(try Kit.sessionState(test, key) == "active")
+            #expect(try test.sessionStateColumn(key: key) == "active")
             try await Kit.bring(store, session: key, operationId: first.operationId, to: .analyzed)
             #expect(try await state() == .active)
             try await store.setExecutionStatus(key: key, operationId: first.operationId, to: .finished)
@@ -160,8 +165,9 @@ import Testing
 
     // MARK: request
 
-    @Test func theRequestIsPartOfTheExecutionByteForByte() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func theRequestIsPartOfTheExecutionByteForByte(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxPayloadBytes = 8 } body: { store in
             let session = try await store.openSession(userId: "ada")
             let request = Data([0x0A, 0x00, 0xFF, 0x12, 0x34, 0x56, 0x78, 0x9A])
@@ -197,8 +203,9 @@ import Testing
 
     // MARK: listActiveExecutions
 
-    @Test func listActiveExecutionsAnswersTheRunningOnesOrWhenTheLastEnded() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func listActiveExecutionsAnswersTheRunningOnesOrWhenTheLastEnded(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             #expect(try await store.listActiveExecutions() == .idleSince(nil))
 

@@ -1,14 +1,14 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Synchronization
 import Testing
 
+/// What ending a session does to what it owns (executions, streaming queries, resources)
+/// and when the release handler hears of it, on every backend.
 @Suite struct ExecutionSessionEndTests {
     typealias Kit = ExecutionTestKit
 
-    /// What the release handler saw, checked from a separate read-only connection while
-    /// it ran.
+    /// What the release handler saw, checked through the store's inspector while it ran.
     struct Release: Sendable {
         var resource: OwnedResource
         /// The session's state column at that moment.
@@ -24,20 +24,19 @@ import Testing
 
         var all: [Release] { entries.withLock { $0 } }
 
-        func handler(path: String) -> @Sendable (OwnedResource) -> Void {
+        func handler(inspector: any StoreInspector) -> @Sendable (OwnedResource) -> Void {
             { [self] resource in
                 var release = Release(resource: resource, sessionState: nil, resourceRows: -1)
                 do {
-                    let database = try Database(path: path, configuration: DatabaseConfiguration(readOnly: true))
-                    release.sessionState = try database.fetchOne(
-                        sql: "SELECT state FROM sessions WHERE key = ?", [.text(resource.sessionKey)]
-                    ) { $0.string(0) }
-                    release.resourceRows = try database.fetchInt64(
-                        sql: """
-                            SELECT count(*) FROM session_resources
-                            JOIN sessions ON sessions.id = session_resources.session_id
-                            WHERE sessions.key = ? AND session_resources.kind = ? AND session_resources.name = ?
-                            """, [.text(resource.sessionKey), .text(resource.kind), .text(resource.name)]) ?? -1
+                    let session: Conditions = ["key": .text(resource.sessionKey)]
+                    release.sessionState = try inspector.text("state", of: "sessions", where: session)
+                    if let id = try inspector.integer("id", of: "sessions", where: session) {
+                        release.resourceRows = try inspector.count(
+                            "session_resources",
+                            where: ["session_id": .integer(id), "kind": .text(resource.kind), "name": .text(resource.name)])
+                    } else {
+                        release.resourceRows = 0
+                    }
                 } catch {
                     release.failure = "\(error)"
                 }
@@ -67,11 +66,11 @@ import Testing
     /// ``ClosedSession`` in it, closes the session and runs `body`; the store is closed on
     /// every path.
     static func withClosedSession(
-        _ body: (SessionStore, TestStore, Releases, ClosedSession) async throws -> Void
+        _ backend: Backend, _ body: (SessionStore, StoreFixture, Releases, ClosedSession) async throws -> Void
     ) async throws {
-        let test = TestStore()
+        let test = try await StoreFixture(backend)
         let releases = Releases()
-        try await test.withStore { $0.resourceReleaseHandler = releases.handler(path: test.path) } body: { store in
+        try await test.withStore { $0.resourceReleaseHandler = releases.handler(inspector: test.inspector) } body: { store in
             let session = try await store.openSession(userId: "ada")
             let key = session.key
             let bystander = try await store.openSession(userId: "ada")
@@ -106,11 +105,11 @@ import Testing
             }
             try await store.addResource(key: bystander.key, kind: "artifact", name: "lib.jar", bytes: 5)
             #expect(releases.all.isEmpty)
-            #expect(try Kit.sessionState(test, key) == "active")
+            #expect(try test.sessionStateColumn(key: key) == "active")
 
             test.clock.advance(by: .milliseconds(5_000))
             let closeAt = test.clock.now()
-            let lastSeq = try test.count("SELECT coalesce(max(seq), 0) FROM events")
+            let lastSeq = try test.lastEventSeq()
             let closed = try await store.closeSession(key: key, reason: "done").session
             #expect(closed.state == .closed)
             #expect(closed.endedAt?.milliseconds == closeAt)
@@ -123,7 +122,7 @@ import Testing
         }
     }
 
-    /// One event of the close, as another connection reads it.
+    /// One event of the close, as the inspector reads it.
     struct Event: Equatable {
         var kind: String
         var at: Int64
@@ -134,54 +133,47 @@ import Testing
     }
 
     /// The events written after `seq`, in sequence order.
-    static func events(_ test: TestStore, after seq: Int64) throws -> [Event] {
-        try test.inspect { db in
-            try db.fetchAll(
-                sql: """
-                    SELECT kind, at, operation_id, json_extract(payload, '$.to'), json_extract(payload, '$.queryId'),
-                        json_extract(payload, '$.name')
-                    FROM events WHERE seq > ? ORDER BY seq
-                    """, [.integer(seq)]
-            ) {
-                Event(
-                    kind: $0.string(0), at: $0.int64(1), operationId: $0.optionalString(2), to: $0.optionalString(3),
-                    queryId: $0.optionalString(4), name: $0.optionalString(5))
-            }
+    static func events(_ test: StoreFixture, after seq: Int64) throws -> [Event] {
+        try test.loggedEvents().filter { $0.seq > seq }.map {
+            Event(
+                kind: $0.kind, at: $0.at, operationId: $0.operationId, to: $0.payload["to"], queryId: $0.payload["queryId"],
+                name: $0.payload["name"])
         }
     }
 
     /// Every execution of the session ends `closed` at the close, the running ones
     /// canceled on the way; other sessions' stay as they are.
-    @Test func closingCancelsTheSessionsRunningExecutionsAndNothingElse() async throws {
-        try await Self.withClosedSession { store, test, releases, closed in
+    @Test(arguments: Backend.all)
+    func closingCancelsTheSessionsRunningExecutionsAndNothingElse(backend: Backend) async throws {
+        try await Self.withClosedSession(backend) { store, test, releases, closed in
             let key = closed.key
             let running = closed.running
             let closeAt = closed.closeAt
             // Executions: the running ones canceled then closed, the finished one closed.
-            #expect(try test.count(
-                """
-                SELECT count(*) FROM executions JOIN sessions ON sessions.id = executions.session_id
-                WHERE sessions.key = ? AND executions.status IN ('pending', 'started', 'analyzed', 'readyForExecution')
-                """, [.text(key)]) == 0)
+            let sessionId = try #require(try test.rowId(key: key))
+            let statuses = try test.inspector.values("status", of: "executions", where: ["session_id": .integer(sessionId)])
+            #expect(statuses.count == 4)
+            #expect(statuses.filter { ["pending", "started", "analyzed", "readyForExecution"].contains($0.text) }.isEmpty)
             for id in running {
-                let row = try #require(try Kit.row(test, id))
+                let row = try #require(try test.executionRow(id))
                 #expect(row.status == "closed", "\(id)")
                 #expect(row.endedAt == closeAt)
                 #expect(row.closedAt == closeAt)
             }
-            let finished = try #require(try Kit.row(test, closed.finished))
+            let finished = try #require(try test.executionRow(closed.finished))
             #expect(finished.status == "closed")
             #expect(finished.closedAt == closeAt)
             #expect(finished.endedAt.map { $0 < closeAt } == true)
-            #expect(try Kit.row(test, closed.elsewhere)?.status == "pending")
+            #expect(try test.executionRow(closed.elsewhere)?.status == "pending")
             let executions = try await store.listExecutions(key: key)
             #expect(!executions.contains { $0.status.isRunning })
         }
     }
 
     /// Active streaming queries stop at the close with reason "session closed".
-    @Test func closingStopsTheSessionsActiveQueries() async throws {
-        try await Self.withClosedSession { store, test, releases, closed in
+    @Test(arguments: Backend.all)
+    func closingStopsTheSessionsActiveQueries(backend: Backend) async throws {
+        try await Self.withClosedSession(backend) { store, test, releases, closed in
             let key = closed.key
             let closeAt = closed.closeAt
             // Queries: both active ones stopped at the close.
@@ -198,22 +190,21 @@ import Testing
     }
 
     /// The session's resources rows go; the bystander keeps its own.
-    @Test func closingReleasesTheSessionsResources() async throws {
-        try await Self.withClosedSession { (store, test, _, closed) async throws in
+    @Test(arguments: Backend.all)
+    func closingReleasesTheSessionsResources(backend: Backend) async throws {
+        try await Self.withClosedSession(backend) { (store, test, _, closed) async throws in
             let key = closed.key
             // Resources: no rows left for the session; the other session keeps its own.
-            #expect(try test.count(
-                """
-                SELECT count(*) FROM session_resources JOIN sessions ON sessions.id = session_resources.session_id
-                WHERE sessions.key = ?
-                """, [.text(key)]) == 0)
+            let sessionId = try #require(try test.rowId(key: key))
+            #expect(try test.inspector.count("session_resources", where: ["session_id": .integer(sessionId)]) == 0)
             #expect(try await store.listResources(key: closed.bystander).count == 1)
         }
     }
 
     /// Exactly the events of the close, all with one `at`: written by one transaction.
-    @Test func closingWritesItsEventsInOneTransaction() async throws {
-        try await Self.withClosedSession { store, test, releases, closed in
+    @Test(arguments: Backend.all)
+    func closingWritesItsEventsInOneTransaction(backend: Backend) async throws {
+        try await Self.withClosedSession(backend) { store, test, releases, closed in
             let running = closed.running
             let resources = closed.resources
             let closeAt = closed.closeAt
@@ -243,8 +234,9 @@ import Testing
     }
 
     /// The release handler runs once per resource, after the close was committed.
-    @Test func theHandlerIsToldOncePerResourceAfterTheCommit() async throws {
-        try await Self.withClosedSession { store, test, releases, closed in
+    @Test(arguments: Backend.all)
+    func theHandlerIsToldOncePerResourceAfterTheCommit(backend: Backend) async throws {
+        try await Self.withClosedSession(backend) { store, test, releases, closed in
             let key = closed.key
             let resources = closed.resources
             // The handler: once per resource, after the commit.
@@ -264,21 +256,23 @@ import Testing
     }
 
     /// A second close of the ended session writes no event and calls no handler.
-    @Test func closingAgainWritesNothingAndTellsNobody() async throws {
-        try await Self.withClosedSession { store, test, releases, closed in
+    @Test(arguments: Backend.all)
+    func closingAgainWritesNothingAndTellsNobody(backend: Backend) async throws {
+        try await Self.withClosedSession(backend) { store, test, releases, closed in
             let key = closed.key
             // Closing again writes nothing and tells nobody.
-            let eventCount = try Kit.events(test)
+            let eventCount = try test.loggedEventCount()
             try await store.closeSession(key: key)
-            #expect(try Kit.events(test) == eventCount)
+            #expect(try test.loggedEventCount() == eventCount)
             #expect(releases.all.count == 4)
         }
     }
 
-    @Test func releasingOneResourceTellsTheHandlerAfterCommit() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func releasingOneResourceTellsTheHandlerAfterCommit(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         let releases = Releases()
-        try await test.withStore { $0.resourceReleaseHandler = releases.handler(path: test.path) } body: { store in
+        try await test.withStore { $0.resourceReleaseHandler = releases.handler(inspector: test.inspector) } body: { store in
             let session = try await store.openSession(userId: "ada")
             try await store.addResource(key: session.key, kind: "artifact", name: "a.jar", bytes: 7)
             try await store.addResource(key: session.key, kind: "artifact", name: "b.jar", bytes: 8)
@@ -290,14 +284,14 @@ import Testing
             #expect(calls.first?.resourceRows == 0)
             #expect(calls.first?.sessionState == "idle")
             #expect(try await store.listResources(key: session.key).map(\.name) == ["b.jar"])
-            #expect(try Kit.events(test, kind: "resource.released") == 1)
+            #expect(try test.loggedEventCount(kind: "resource.released") == 1)
 
             // Releasing what is not owned fails, writes nothing, tells nobody.
             await expectError(SessionStoreError.Code.resourceNotFound) {
                 try await store.releaseResource(key: session.key, kind: "artifact", name: "a.jar")
             }
             #expect(releases.all.count == 1)
-            #expect(try Kit.events(test, kind: "resource.released") == 1)
+            #expect(try test.loggedEventCount(kind: "resource.released") == 1)
 
             try await store.closeSession(key: session.key)
             #expect(releases.all.map(\.resource.name) == ["a.jar", "b.jar"])

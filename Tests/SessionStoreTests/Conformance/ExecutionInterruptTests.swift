@@ -1,40 +1,33 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
+/// Interrupts by operation id, by tag and of everything, and the limits on what a
+/// session owns, on every backend.
 @Suite struct ExecutionInterruptTests {
     typealias Kit = ExecutionTestKit
 
-    /// A snapshot of everything the file holds that a refused call must not change.
-    static func snapshot(_ test: TestStore) throws -> [String] {
-        try test.inspect { db in
-            let tables = try db.fetchAll(
-                sql: "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-            ) { $0.string(0) }
-            var lines: [String] = []
-            for table in tables {
-                lines.append("\(table): \(try db.fetchInt64(sql: "SELECT count(*) FROM \"\(table)\"") ?? -1)")
-            }
-            lines += try db.fetchAll(sql: "SELECT key, state, last_access_at, expire_at FROM sessions ORDER BY id") {
-                "\($0.string(0)) \($0.string(1)) \($0.int64(2)) \($0.optionalInt64(3).map(String.init) ?? "-")"
-            }
-            lines += try db.fetchAll(sql: "SELECT operation_id, status FROM executions ORDER BY id") {
-                "\($0.string(0)) \($0.string(1))"
-            }
-            lines += try db.fetchAll(sql: "SELECT query_id, state FROM streaming_queries ORDER BY id") {
-                "\($0.string(0)) \($0.string(1))"
-            }
-            return lines
-        }
+    /// A snapshot of everything the store holds that a refused call must not change: the
+    /// row count of every table, and each session's, execution's and query's state.
+    static func snapshot(_ test: StoreFixture) throws -> [String] {
+        let inspector = test.inspector
+        var lines = try inspector.tableCounts().sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+        lines += try inspector.rows(["key", "state", "last_access_at", "expire_at"], of: "sessions", where: [:], orderedBy: "id")
+            .map { $0.map(\.description).joined(separator: " ") }
+        lines += try inspector.rows(["operation_id", "status"], of: "executions", where: [:], orderedBy: "id")
+            .map { $0.map(\.description).joined(separator: " ") }
+        lines += try inspector.rows(["query_id", "state"], of: "streaming_queries", where: [:], orderedBy: "id")
+            .map { $0.map(\.description).joined(separator: " ") }
+        return lines
     }
 
     static func activeQueryIds(_ store: SessionStore, _ key: String) async throws -> [String] {
         try await store.listActiveQueries(key: key).map(\.queryId).sorted()
     }
 
-    @Test func interruptsCancelRunningExecutionsAndTheRightQueries() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func interruptsCancelRunningExecutionsAndTheRightQueries(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             let other = try await store.openSession(userId: "ada")
@@ -56,21 +49,18 @@ import Testing
 
             // By operation id: that execution only; no query is stopped, not even its own.
             #expect(try await store.interrupt(key: key, operationId: a.operationId).operationIds == [a.operationId])
-            #expect(try Kit.row(test, a.operationId)?.status == "canceled")
+            #expect(try test.executionRow(a.operationId)?.status == "canceled")
             #expect(try await Self.activeQueryIds(store, key) == ["q1", "q2", "q3"])
-            #expect(try Kit.events(test, kind: "execution.interrupted", operationId: a.operationId) == 1)
-            #expect(
-                try test.count(
-                    """
-                    SELECT count(*) FROM events WHERE kind = 'execution.status_changed' AND operation_id = ?
-                        AND json_extract(payload, '$.to') = 'canceled' AND json_extract(payload, '$.reason') IS NOT NULL
-                    """, [.text(a.operationId)]) == 1)
+            #expect(try test.loggedEventCount(kind: "execution.interrupted", operationId: a.operationId) == 1)
+            let changes = try test.loggedEvents(
+                where: ["kind": .text(EventKind.executionStatus.rawValue), "operation_id": .text(a.operationId)])
+            #expect(changes.filter { $0.payload["to"] == "canceled" && $0.payload["reason"] != nil }.count == 1)
             // Again, or on a finished one: nothing to interrupt, nothing touched.
-            let events = try Kit.events(test)
+            let events = try test.loggedEventCount()
             #expect(try await store.interrupt(key: key, operationId: a.operationId).operationIds == [])
             #expect(try await store.interrupt(key: key, operationId: d.operationId).operationIds == [])
-            #expect(try Kit.row(test, d.operationId)?.status == "finished")
-            #expect(try Kit.events(test) == events)
+            #expect(try test.executionRow(d.operationId)?.status == "finished")
+            #expect(try test.loggedEventCount() == events)
             await expectError(SessionStoreError.Code.operationNotFound) {
                 try await store.interrupt(key: key, operationId: Kit.operationId())
             }
@@ -82,11 +72,11 @@ import Testing
             // By tag: the running executions carrying it (attached or not), oldest first, and
             // the queries with that tag; finished ones and other sessions untouched.
             #expect(try await store.interrupt(key: key, tag: "t1").operationIds == [b.operationId, e.operationId])
-            #expect(try Kit.row(test, b.operationId)?.status == "canceled")
-            #expect(try Kit.row(test, e.operationId)?.status == "canceled")
-            #expect(try Kit.row(test, d.operationId)?.status == "finished")
-            #expect(try Kit.row(test, c.operationId)?.status == "pending")
-            #expect(try Kit.row(test, foreign.operationId)?.status == "pending")
+            #expect(try test.executionRow(b.operationId)?.status == "canceled")
+            #expect(try test.executionRow(e.operationId)?.status == "canceled")
+            #expect(try test.executionRow(d.operationId)?.status == "finished")
+            #expect(try test.executionRow(c.operationId)?.status == "pending")
+            #expect(try test.executionRow(foreign.operationId)?.status == "pending")
             #expect(try await Self.activeQueryIds(store, key) == ["q2", "q3"])
             #expect(try await Self.activeQueryIds(store, other.key) == ["q1"])
             let q1 = try #require(try await store.query(key: key, queryId: "q1"))
@@ -97,39 +87,39 @@ import Testing
             // All: every running execution of the session and every active query.
             #expect(try await store.interruptAll(key: key).operationIds == [c.operationId])
             #expect(try await Self.activeQueryIds(store, key) == [])
-            #expect(try Kit.row(test, foreign.operationId)?.status == "pending")
+            #expect(try test.executionRow(foreign.operationId)?.status == "pending")
             #expect(try await Self.activeQueryIds(store, other.key) == ["q1"])
-            #expect(try Kit.row(test, d.operationId)?.status == "finished")
+            #expect(try test.executionRow(d.operationId)?.status == "finished")
             #expect(try await store.interruptAll(key: key).operationIds == [])
 
-            #expect(try Kit.events(test, kind: "execution.interrupted") == 4)
-            #expect(
-                try test.count(
-                    "SELECT count(*) FROM events WHERE kind = 'streaming_query.stopped' AND session_key = ?", [.text(key)]) == 3)
+            #expect(try test.loggedEventCount(kind: "execution.interrupted") == 4)
+            #expect(try test.eventCount(kind: "streaming_query.stopped", key: key) == 3)
             #expect(try await store.session(key: key)?.state == .idle)
             #expect(try await store.session(key: other.key)?.state == .active)
         }
     }
 
-    @Test func aTagInterruptStopsTaggedQueriesEvenWithNothingRunning() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aTagInterruptStopsTaggedQueriesEvenWithNothingRunning(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             try await store.registerQuery(key: session.key, queryId: "q1", runId: "r1", tags: ["etl", "nightly"])
             try await store.registerQuery(key: session.key, queryId: "q2", runId: "r2", tags: ["adhoc"])
             #expect(try await store.interrupt(key: session.key, tag: "nightly").operationIds == [])
             #expect(try await Self.activeQueryIds(store, session.key) == ["q2"])
-            #expect(try Kit.events(test, kind: "streaming_query.stopped") == 1)
+            #expect(try test.loggedEventCount(kind: "streaming_query.stopped") == 1)
             // Already stopped: no second event.
             #expect(try await store.interrupt(key: session.key, tag: "etl").operationIds == [])
-            #expect(try Kit.events(test, kind: "streaming_query.stopped") == 1)
+            #expect(try test.loggedEventCount(kind: "streaming_query.stopped") == 1)
         }
     }
 
     // MARK: Limits on what a session owns
 
-    @Test func theStreamingQueryLimitCountsActiveQueries() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func theStreamingQueryLimitCountsActiveQueries(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxStreamingQueriesPerSession = 2 } body: { store in
             let session = try await store.openSession(userId: "ada")
             let other = try await store.openSession(userId: "ada")
@@ -154,12 +144,13 @@ import Testing
                 try await store.registerQuery(key: session.key, queryId: "q4", runId: "r4")
             }
             #expect(try await Self.activeQueryIds(store, session.key) == ["q2", "q3"])
-            #expect(try Kit.events(test, kind: "streaming_query.registered") == 4)
+            #expect(try test.loggedEventCount(kind: "streaming_query.registered") == 4)
         }
     }
 
-    @Test func theResourceBytesLimitRefusesWithoutWritingAnything() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func theResourceBytesLimitRefusesWithoutWritingAnything(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxResourceBytesPerSession = 100 } body: { store in
             let session = try await store.openSession(userId: "ada")
             let other = try await store.openSession(userId: "ada")
@@ -171,7 +162,7 @@ import Testing
             #expect(refusal?.message.contains("100") == true)
             #expect(try Self.snapshot(test) == before)
             #expect(try await store.listResources(key: session.key).map(\.name) == ["a"])
-            #expect(try Kit.events(test, kind: "resource.added") == 1)
+            #expect(try test.loggedEventCount(kind: "resource.added") == 1)
 
             // Exactly at the limit is allowed, and so is a zero-byte resource at the limit.
             try await store.addResource(key: session.key, kind: "artifact", name: "b", bytes: 40)
@@ -196,7 +187,7 @@ import Testing
                 try await store.addResource(key: session.key, kind: "artifact", name: "d", bytes: -1)
             }
             #expect(try await store.listResources(key: session.key).map(\.bytes).reduce(0, +) == 100)
-            #expect(try test.count("SELECT count(*) FROM session_resources") == 4)
+            #expect(try test.inspector.count("session_resources") == 4)
         }
     }
 }

@@ -1,10 +1,9 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
 /// When a session ends, Spark Connect releases its executions: every one ends `closed`
-/// with `closedAt` set, whatever status it had.
+/// with `closedAt` set, whatever status it had. On every backend.
 @Suite struct ExecutionReleaseTests {
     typealias Kit = ExecutionTestKit
 
@@ -27,24 +26,19 @@ import Testing
         return (session.key, byStatus)
     }
 
-    /// The rows of the session's executions as another connection reads them.
-    static func rows(_ test: TestStore, key: String) throws -> [(id: String, status: String, closedAt: Int64?)] {
-        try test.inspect { db in
-            try db.fetchAll(
-                sql: """
-                    SELECT executions.operation_id, executions.status, executions.closed_at
-                    FROM executions JOIN sessions ON sessions.id = executions.session_id
-                    WHERE sessions.key = ? ORDER BY executions.id
-                    """, [.text(key)]
-            ) { (id: $0.string(0), status: $0.string(1), closedAt: $0.optionalInt64(2)) }
-        }
+    /// The rows of the session's executions as the inspector reads them.
+    static func rows(_ test: StoreFixture, key: String) throws -> [(id: String, status: String, closedAt: Int64?)] {
+        guard let sessionId = try test.rowId(key: key) else { return [] }
+        return try test.inspector.rows(
+            ["operation_id", "status", "closed_at"], of: "executions", where: ["session_id": .integer(sessionId)], orderedBy: "id"
+        ).map { (id: $0[0].text ?? "NULL", status: $0[1].text ?? "NULL", closedAt: $0[2].integer) }
     }
 
     /// Checks that every execution is closed at `endedAt` (the one closed before keeps its
     /// own time), and that each running one was canceled, then closed, each finished one
     /// closed, with one status event each.
     static func expectReleased(
-        _ test: TestStore, key: String, byStatus: [ExecutionStatus: String], endedAt: Int64,
+        _ test: StoreFixture, key: String, byStatus: [ExecutionStatus: String], endedAt: Int64,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         let rows = try rows(test, key: key)
@@ -57,21 +51,16 @@ import Testing
             }
         }
         for (status, id) in byStatus where status != .closed {
-            let steps = try test.inspect { db in
-                try db.fetchAll(
-                    sql: """
-                        SELECT json_extract(payload, '$.to') FROM events
-                        WHERE kind = 'execution.status_changed' AND operation_id = ? AND at = ?
-                        ORDER BY seq
-                        """, [.text(id), .integer(endedAt)]
-                ) { $0.string(0) }
-            }
+            let steps = try test.loggedEvents(where: [
+                "kind": .text(EventKind.executionStatus.rawValue), "operation_id": .text(id), "at": .integer(endedAt),
+            ]).map { $0.payload["to"] ?? "NULL" }
             #expect(steps == (status.isRunning ? ["canceled", "closed"] : ["closed"]), "\(status)", sourceLocation: sourceLocation)
         }
     }
 
-    @Test func closingASessionClosesEveryExecution() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func closingASessionClosesEveryExecution(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let (key, byStatus) = try await Self.sessionWithEveryStatus(store, timeout: .never)
             let bystander = try await store.openSession(userId: "ada")
@@ -80,12 +69,13 @@ import Testing
             try await store.closeSession(key: key)
             try Self.expectReleased(test, key: key, byStatus: byStatus, endedAt: test.clock.now())
             #expect(try await store.listExecutions(key: key).allSatisfy { $0.status == .closed && $0.closedAt != nil })
-            #expect(try Kit.row(test, elsewhere.operationId)?.status == "pending")
+            #expect(try test.executionRow(elsewhere.operationId)?.status == "pending")
         }
     }
 
-    @Test func expiringASessionClosesEveryExecution() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func expiringASessionClosesEveryExecution(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let (key, byStatus) = try await Self.sessionWithEveryStatus(store, timeout: .after(.seconds(10)))
             test.clock.advance(by: .seconds(20))
@@ -98,8 +88,9 @@ import Testing
 
     /// Nothing is left for the abandonment pass: a released execution is closed, never
     /// abandoned later.
-    @Test func releasedExecutionsAreNotAbandonedLater() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func releasedExecutionsAreNotAbandonedLater(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.detachedTimeout = .seconds(1) } body: { store in
             let (key, _) = try await Self.sessionWithEveryStatus(store, timeout: .never)
             try await store.closeSession(key: key)

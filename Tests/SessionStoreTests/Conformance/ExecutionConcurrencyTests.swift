@@ -1,8 +1,9 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
+/// Racing creations against the per-session limit, and racing status changes, on every
+/// backend.
 @Suite struct ExecutionConcurrencyTests {
     typealias Kit = ExecutionTestKit
 
@@ -32,14 +33,15 @@ import Testing
         }
     }
 
-    @Test func twentyConcurrentCreatesAgainstALimitOfFiveAdmitExactlyFive() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func twentyConcurrentCreatesAgainstALimitOfFiveAdmitExactlyFive(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxConcurrentExecutionsPerSession = 5 } body: { store in
             let session = try await store.openSession(userId: "ada")
             let key = session.key
 
             let outcomes = await Self.race(20) {
-                try await store.createExecution(key: key, statement: "SELECT 1").operationId
+                try await store.createExecution(key: key, statement: "select 1").operationId
             }
             let created = outcomes.compactMap { if case .created(let id) = $0 { id } else { nil } }
             let refused = outcomes.compactMap { if case .refused(let error) = $0 { error } else { nil } }
@@ -52,8 +54,8 @@ import Testing
                 #expect(error.code == "LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION")
                 #expect(error.message.contains("5"), "\(error.message)")
             }
-            #expect(try test.count("SELECT count(*) FROM executions") == 5)
-            #expect(try Kit.events(test, kind: "execution.created") == 5)
+            #expect(try test.inspector.count("executions") == 5)
+            #expect(try test.loggedEventCount(kind: "execution.created") == 5)
             // Refused creations are rolled back whole: not counted as statements.
             #expect(try await store.sessionStatistics(key: key).statements == 5)
             let stored = Set(try await store.listExecutions(key: key).map(\.operationId))
@@ -68,7 +70,7 @@ import Testing
             await expectError("LIMIT_EXCEEDED.EXECUTIONS_PER_SESSION") {
                 try await store.createExecution(key: key)
             }
-            #expect(try test.count("SELECT count(*) FROM executions") == 6)
+            #expect(try test.inspector.count("executions") == 6)
 
             // Any way out of running frees a slot: cancel (interrupt) one.
             let interrupted = try await store.interrupt(key: key, operationId: replacement.operationId)
@@ -80,8 +82,9 @@ import Testing
         }
     }
 
-    @Test func theLimitIsPerSessionAndCountsDetachedRunningExecutions() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func theLimitIsPerSessionAndCountsDetachedRunningExecutions(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.limits.maxConcurrentExecutionsPerSession = 2 } body: { store in
             let a = try await store.openSession(userId: "ada")
             let b = try await store.openSession(userId: "ada")
@@ -95,19 +98,20 @@ import Testing
             // Another session has its own allowance.
             try await store.createExecution(key: b.key)
             try await store.createExecution(key: b.key)
-            #expect(try test.count("SELECT count(*) FROM executions") == 4)
+            #expect(try test.inspector.count("executions") == 4)
         }
     }
 
-    @Test func racingStatusChangesFromTheSameStatusLetExactlyOneWin() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func racingStatusChangesFromTheSameStatusLetExactlyOneWin(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             let key = session.key
             let execution = try await store.createExecution(key: key)
             let id = execution.operationId
             try await Kit.bring(store, session: key, operationId: id, to: .readyForExecution)
-            let eventsBefore = try Kit.events(test, kind: "execution.status_changed", operationId: id)
+            let eventsBefore = try test.loggedEventCount(kind: "execution.status_changed", operationId: id)
 
             let targets: [ExecutionStatus] = [.finished, .failed, .canceled, .timedOut, .finished, .canceled, .failed, .timedOut]
             let outcomes = await withTaskGroup(of: (ExecutionStatus, Outcome).self) { group in
@@ -138,8 +142,8 @@ import Testing
             #expect(losers.count == targets.count - 1)
             #expect(losers.allSatisfy { $0.code == SessionStoreError.Code.invalidTransition })
             let winner = try #require(winners.first)
-            #expect(try Kit.row(test, id)?.status == winner.rawValue)
-            #expect(try Kit.events(test, kind: "execution.status_changed", operationId: id) == eventsBefore + 1)
+            #expect(try test.executionRow(id)?.status == winner.rawValue)
+            #expect(try test.loggedEventCount(kind: "execution.status_changed", operationId: id) == eventsBefore + 1)
             #expect(try await store.sessionStatistics(key: key).failures == (winner == .failed ? 1 : 0))
         }
     }

@@ -1,8 +1,9 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
+/// The execution status machine: the table itself, and every move through the store on
+/// every backend.
 @Suite struct ExecutionStatusTests {
     typealias Kit = ExecutionTestKit
 
@@ -56,21 +57,31 @@ import Testing
 
     // MARK: Every pair through the store
 
-    @Test(arguments: ExecutionStatus.allCases, ExecutionStatus.allCases)
-    func transition(from: ExecutionStatus, to: ExecutionStatus) async throws {
-        let test = TestStore()
+    /// One move of the machine, allowed or not: every ordered pair of statuses.
+    struct Move: Sendable, CustomTestStringConvertible {
+        var from: ExecutionStatus
+        var to: ExecutionStatus
+        var testDescription: String { "\(from.rawValue) → \(to.rawValue)" }
+
+        static let all = ExecutionStatus.allCases.flatMap { from in ExecutionStatus.allCases.map { Move(from: from, to: $0) } }
+    }
+
+    @Test(arguments: Backend.all, Move.all)
+    func transition(backend: Backend, move: Move) async throws {
+        let (from, to) = (move.from, move.to)
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             let operationId = Kit.operationId()
             let created = try await store.createExecution(key: session.key, operationId: operationId)
             #expect(created.status == .pending)
             try await Kit.bring(store, session: session.key, operationId: operationId, to: from)
-            let before = try #require(try Kit.row(test, operationId))
+            let before = try #require(try test.executionRow(operationId))
             #expect(before.status == from.rawValue)
 
             test.clock.advance(by: .milliseconds(1000))
             let now = test.clock.now()
-            let eventsBefore = try Kit.events(test)
+            let eventsBefore = try test.loggedEventCount()
             let failuresBefore = try await store.sessionStatistics(key: session.key).failures
             let error: String? = to == .failed ? "boom: \(from.rawValue)" : nil
 
@@ -78,16 +89,13 @@ import Testing
                 let moved = try await store.setExecutionStatus(
                     key: session.key, operationId: operationId, to: to, error: error)
                 #expect(moved.status == to)
-                let after = try #require(try Kit.row(test, operationId))
+                let after = try #require(try test.executionRow(operationId))
                 #expect(after.status == to.rawValue)
-                #expect(try Kit.events(test) == eventsBefore + 1)
-                #expect(
-                    try test.count(
-                        """
-                        SELECT count(*) FROM events
-                        WHERE kind = 'execution.status_changed' AND operation_id = ? AND at = ?
-                            AND json_extract(payload, '$.from') = ? AND json_extract(payload, '$.to') = ?
-                        """, [.text(operationId), .integer(now), .text(from.rawValue), .text(to.rawValue)]) == 1)
+                #expect(try test.loggedEventCount() == eventsBefore + 1)
+                let changes = try test.loggedEvents(where: [
+                    "kind": .text(EventKind.executionStatus.rawValue), "operation_id": .text(operationId), "at": .integer(now),
+                ])
+                #expect(changes.filter { $0.payload["from"] == from.rawValue && $0.payload["to"] == to.rawValue }.count == 1)
                 let failures = try await store.sessionStatistics(key: session.key).failures
                 if to == .failed {
                     #expect(after.error == error)
@@ -107,8 +115,8 @@ import Testing
                 let message = try #require(thrown?.message)
                 #expect(message.contains("from \(from.rawValue)"), "\(message)")
                 #expect(message.contains("to \(to.rawValue)"), "\(message)")
-                #expect(try Kit.row(test, operationId) == before)
-                #expect(try Kit.events(test) == eventsBefore)
+                #expect(try test.executionRow(operationId) == before)
+                #expect(try test.loggedEventCount() == eventsBefore)
                 #expect(try await store.sessionStatistics(key: session.key).failures == failuresBefore)
             }
         }
@@ -116,48 +124,50 @@ import Testing
 
     // MARK: Counters and error text
 
-    @Test func creatingCountsStatementsAndFailingCountsFailures() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func creatingCountsStatementsAndFailingCountsFailures(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             let other = try await store.openSession(userId: "ada")
             #expect(try await store.sessionStatistics(key: session.key).statements == 0)
 
-            let first = try await store.createExecution(key: session.key, statement: "SELECT 1")
-            let second = try await store.createExecution(key: session.key, statement: "SELECT 2")
+            let first = try await store.createExecution(key: session.key, statement: "select 1")
+            let second = try await store.createExecution(key: session.key, statement: "select 2")
             let third = try await store.createExecution(key: session.key)
             try await store.createExecution(key: other.key)
             var statistics = try await store.sessionStatistics(key: session.key)
             #expect(statistics.statements == 3)
             #expect(statistics.failures == 0)
-            #expect(try Kit.events(test, kind: "execution.created") == 4)
+            #expect(try test.loggedEventCount(kind: "execution.created") == 4)
 
             try await store.setExecutionStatus(key: session.key, operationId: first.operationId, to: .started)
             let failed = try await store.setExecutionStatus(
                 key: session.key, operationId: first.operationId, to: .failed, error: "division by zero")
             #expect(failed.error == "division by zero")
-            #expect(try Kit.row(test, first.operationId)?.error == "division by zero")
+            #expect(try test.executionRow(first.operationId)?.error == "division by zero")
             // An error given with any other status is not recorded.
             try await store.setExecutionStatus(key: session.key, operationId: second.operationId, to: .canceled, error: "ignored")
-            #expect(try Kit.row(test, second.operationId)?.error == nil)
+            #expect(try test.executionRow(second.operationId)?.error == nil)
             // Failing without a message still counts.
             try await store.setExecutionStatus(key: session.key, operationId: third.operationId, to: .failed)
-            #expect(try Kit.row(test, third.operationId)?.error == nil)
+            #expect(try test.executionRow(third.operationId)?.error == nil)
             // Closing a failed execution keeps its message.
             try await store.setExecutionStatus(key: session.key, operationId: first.operationId, to: .closed)
-            #expect(try Kit.row(test, first.operationId)?.error == "division by zero")
+            #expect(try test.executionRow(first.operationId)?.error == "division by zero")
 
             statistics = try await store.sessionStatistics(key: session.key)
             #expect(statistics.statements == 3)
             #expect(statistics.failures == 2)
             #expect(try await store.sessionStatistics(key: other.key).failures == 0)
-            #expect(try test.count("SELECT failures FROM sessions WHERE key = ?", [.text(session.key)]) == 2)
-            #expect(try test.count("SELECT statements FROM sessions WHERE key = ?", [.text(session.key)]) == 3)
+            #expect(try test.inspector.integer("failures", of: "sessions", where: ["key": .text(session.key)]) == 2)
+            #expect(try test.inspector.integer("statements", of: "sessions", where: ["key": .text(session.key)]) == 3)
         }
     }
 
-    @Test func timesFollowTheStatuses() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func timesFollowTheStatuses(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             let created = try await store.createExecution(key: session.key)
@@ -181,8 +191,9 @@ import Testing
         }
     }
 
-    @Test func unknownOperationAndClosedSessionRefuseAStatusChange() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func unknownOperationAndClosedSessionRefuseAStatusChange(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             await expectError(SessionStoreError.Code.operationNotFound) {
@@ -195,13 +206,13 @@ import Testing
             try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .started)
             try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .finished)
             try await store.closeSession(key: session.key)
-            let events = try Kit.events(test)
+            let events = try test.loggedEventCount()
             await expectError(SessionStoreError.Code.sessionClosed) {
                 try await store.setExecutionStatus(key: session.key, operationId: execution.operationId, to: .closed)
             }
             // Closed with its session; the refused change wrote nothing.
-            #expect(try Kit.row(test, execution.operationId)?.status == "closed")
-            #expect(try Kit.events(test) == events)
+            #expect(try test.executionRow(execution.operationId)?.status == "closed")
+            #expect(try test.loggedEventCount() == events)
         }
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
+/// Detached executions abandoned after the detached timeout, executions timed out past
+/// their own timeout, and the tombstone an abandoned operation id leaves, on every backend.
 @Suite struct ExecutionAbandonmentTests {
     typealias Kit = ExecutionTestKit
 
@@ -17,8 +18,9 @@ import Testing
         }
     }
 
-    @Test func aDetachedExecutionIsAbandonedOnlyAfterTheDetachedTimeout() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aDetachedExecutionIsAbandonedOnlyAfterTheDetachedTimeout(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) } body: { store in
             let session = try await store.openSession(userId: "ada")
             let id = Kit.operationId()
@@ -29,14 +31,14 @@ import Testing
             let detachedAt = test.clock.now()
             #expect(!detached.attached)
             #expect(detached.lastAttachedAt.milliseconds == detachedAt)
-            #expect(try Kit.events(test, kind: "execution.detached", operationId: id) == 1)
+            #expect(try test.loggedEventCount(kind: "execution.detached", operationId: id) == 1)
 
             // Just short of the timeout: nothing happens.
             test.clock.advance(by: .milliseconds(Self.detachedTimeout - 1))
             let early = try await store.runExecutionMaintenance()
             #expect(early.abandonedOperations.isEmpty)
             #expect(early.timedOutOperations.isEmpty)
-            let stillRunning = try #require(try Kit.row(test, id))
+            let stillRunning = try #require(try test.executionRow(id))
             #expect(stillRunning.status == "started")
             #expect(stillRunning.abandonedAt == nil)
             #expect(try await Self.running(store) == [id])
@@ -47,20 +49,18 @@ import Testing
             let now = test.clock.now()
             let report = try await store.runExecutionMaintenance()
             #expect(report.abandonedOperations.keys == [id])
-            let row = try #require(try Kit.row(test, id))
+            let row = try #require(try test.executionRow(id))
             #expect(row.abandonedAt == now)
             #expect(row.status == "closed")
             #expect(row.closedAt == now)
             #expect(row.endedAt == now)
             #expect(row.attached == 0)
-            #expect(try Kit.events(test, kind: "execution.abandoned", operationId: id) == 1)
+            #expect(try test.loggedEventCount(kind: "execution.abandoned", operationId: id) == 1)
             // It was still running, so it was canceled on the way (one status event).
-            #expect(
-                try test.count(
-                    """
-                    SELECT count(*) FROM events WHERE kind = 'execution.status_changed' AND operation_id = ?
-                        AND json_extract(payload, '$.to') = 'canceled' AND at = ?
-                    """, [.text(id), .integer(now)]) == 1)
+            let changes = try test.loggedEvents(where: [
+                "kind": .text(EventKind.executionStatus.rawValue), "operation_id": .text(id), "at": .integer(now),
+            ])
+            #expect(changes.filter { $0.payload["to"] == "canceled" }.count == 1)
 
             let abandoned = try await store.listAbandonedExecutions()
             #expect(abandoned.map(\.operationId) == [id])
@@ -70,25 +70,25 @@ import Testing
             #expect(!runningNow.contains(id))
             #expect(try await store.listActiveExecutions() == .idleSince(Timestamp(milliseconds: now)))
             // The session has nothing running any more.
-            #expect(try Kit.sessionState(test, session.key) == "idle")
+            #expect(try test.sessionStateColumn(key: session.key) == "idle")
 
             // A second pass finds nothing more to do.
             let again = try await store.runExecutionMaintenance()
             #expect(again.abandonedOperations.isEmpty)
-            #expect(try Kit.events(test, kind: "execution.abandoned", operationId: id) == 1)
+            #expect(try test.loggedEventCount(kind: "execution.abandoned", operationId: id) == 1)
 
             // The id is a tombstone: it cannot be used again in this session.
-            let executions = try test.count("SELECT count(*) FROM executions")
+            let executions = try test.inspector.count("executions")
             await expectError("INVALID_HANDLE.OPERATION_ABANDONED") {
                 try await store.createExecution(key: session.key, operationId: id)
             }
             await expectError("INVALID_HANDLE.OPERATION_ABANDONED") {
                 try await store.createExecution(key: session.key, operationId: id.uppercased())
             }
-            #expect(try test.count("SELECT count(*) FROM executions") == executions)
+            #expect(try test.inspector.count("executions") == executions)
 
             // Reattaching or moving it: OPERATION_ABANDONED, and nothing changes.
-            let events = try Kit.events(test)
+            let events = try test.loggedEventCount()
             let attachError = await expectError("INVALID_HANDLE.OPERATION_ABANDONED", SessionStoreError.Code.invalidTransition) {
                 try await store.attachExecution(key: session.key, operationId: id)
             }
@@ -96,13 +96,14 @@ import Testing
             await expectError(SessionStoreError.Code.operationAbandoned) {
                 try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
             }
-            #expect(try Kit.row(test, id) == row)
-            #expect(try Kit.events(test) == events)
+            #expect(try test.executionRow(id) == row)
+            #expect(try test.loggedEventCount() == events)
         }
     }
 
-    @Test func everyUseOfAnAbandonedOperationIdAnswersOperationAbandoned() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func everyUseOfAnAbandonedOperationIdAnswersOperationAbandoned(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) } body: { store in
             let session = try await store.openSession(userId: "ada")
             // One abandoned while running (canceled, then closed), one after it finished.
@@ -117,8 +118,8 @@ import Testing
             #expect(try await store.runExecutionMaintenance().abandonedOperations.count == 2)
 
             for id in [running.operationId, finished.operationId] {
-                let row = try #require(try Kit.row(test, id))
-                let events = try Kit.events(test)
+                let row = try #require(try test.executionRow(id))
+                let events = try test.loggedEventCount()
                 for status in ExecutionStatus.allCases {
                     await expectError(SessionStoreError.Code.operationAbandoned) {
                         try await store.setExecutionStatus(key: session.key, operationId: id, to: status)
@@ -136,8 +137,8 @@ import Testing
                 await expectError(SessionStoreError.Code.operationAbandoned) {
                     try await store.interrupt(key: session.key, operationId: id.uppercased())
                 }
-                #expect(try Kit.row(test, id) == row)
-                #expect(try Kit.events(test) == events)
+                #expect(try test.executionRow(id) == row)
+                #expect(try test.loggedEventCount() == events)
             }
             // A closed execution that was never abandoned keeps INVALID_TRANSITION.
             let closed = try await store.createExecution(key: session.key)
@@ -149,8 +150,9 @@ import Testing
         }
     }
 
-    @Test func anAttachedExecutionIsNeverAbandoned() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func anAttachedExecutionIsNeverAbandoned(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) } body: { store in
             let session = try await store.openSession(userId: "ada")
             let attached = try await store.createExecution(key: session.key, reattachable: true)
@@ -160,17 +162,18 @@ import Testing
             test.clock.advance(by: .milliseconds(Self.detachedTimeout * 10))
             let report = try await store.runExecutionMaintenance()
             #expect(report.abandonedOperations.isEmpty)
-            #expect(try Kit.row(test, attached.operationId)?.status == "pending")
-            #expect(try Kit.row(test, attached.operationId)?.abandonedAt == nil)
-            #expect(try Kit.row(test, plain.operationId)?.status == "started")
-            #expect(try Kit.events(test, kind: "execution.abandoned") == 0)
+            #expect(try test.executionRow(attached.operationId)?.status == "pending")
+            #expect(try test.executionRow(attached.operationId)?.abandonedAt == nil)
+            #expect(try test.executionRow(plain.operationId)?.status == "started")
+            #expect(try test.loggedEventCount(kind: "execution.abandoned") == 0)
             #expect(try await store.listAbandonedExecutions().isEmpty)
             #expect(try await Set(Self.running(store)) == [attached.operationId, plain.operationId])
         }
     }
 
-    @Test func reattachingInTimeRestartsTheDetachedClock() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func reattachingInTimeRestartsTheDetachedClock(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) } body: { store in
             let session = try await store.openSession(userId: "ada")
             let execution = try await store.createExecution(key: session.key, reattachable: true)
@@ -180,7 +183,7 @@ import Testing
             let reattached = try await store.attachExecution(key: session.key, operationId: id)
             #expect(reattached.attached)
             #expect(reattached.lastAttachedAt.milliseconds == test.clock.now())
-            #expect(try Kit.events(test, kind: "execution.attached", operationId: id) == 1)
+            #expect(try test.loggedEventCount(kind: "execution.attached", operationId: id) == 1)
             try await store.detachExecution(key: session.key, operationId: id)
             // Long after the first detach, but within the timeout of the second one.
             test.clock.advance(by: .milliseconds(Self.detachedTimeout - 1))
@@ -190,22 +193,23 @@ import Testing
         }
     }
 
-    @Test func aFinishedButUnclosedDetachedExecutionIsAbandonedAndKeepsItsEnd() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func aFinishedButUnclosedDetachedExecutionIsAbandonedAndKeepsItsEnd(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) } body: { store in
             let session = try await store.openSession(userId: "ada")
             let execution = try await store.createExecution(key: session.key)
             let id = execution.operationId
             try await Kit.bring(store, session: session.key, operationId: id, to: .finished)
-            let endedAt = try #require(try Kit.row(test, id)?.endedAt)
+            let endedAt = try #require(try test.executionRow(id)?.endedAt)
             try await store.detachExecution(key: session.key, operationId: id)
             test.clock.advance(by: .milliseconds(Self.detachedTimeout + 1))
             #expect(try await store.runExecutionMaintenance().abandonedOperations.keys == [id])
-            let row = try #require(try Kit.row(test, id))
+            let row = try #require(try test.executionRow(id))
             #expect(row.status == "closed")
             #expect(row.endedAt == endedAt)
             #expect(row.abandonedAt == test.clock.now())
-            #expect(try Kit.events(test, kind: "execution.abandoned", operationId: id) == 1)
+            #expect(try test.loggedEventCount(kind: "execution.abandoned", operationId: id) == 1)
             // A closed, detached execution is not abandoned.
             let closed = try await store.createExecution(key: session.key)
             try await Kit.bring(store, session: session.key, operationId: closed.operationId, to: .closed)
@@ -214,12 +218,13 @@ import Testing
             }
             test.clock.advance(by: .milliseconds(Self.detachedTimeout * 2))
             #expect(try await store.runExecutionMaintenance().abandonedOperations.isEmpty)
-            #expect(try Kit.row(test, closed.operationId)?.abandonedAt == nil)
+            #expect(try test.executionRow(closed.operationId)?.abandonedAt == nil)
         }
     }
 
-    @Test func reattachingANonReattachableExecutionIsRefused() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func reattachingANonReattachableExecutionIsRefused(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             let execution = try await store.createExecution(key: session.key, reattachable: false)
@@ -228,38 +233,40 @@ import Testing
             // Attaching an attached execution is a no-op refresh, allowed even when not reattachable.
             try await store.attachExecution(key: session.key, operationId: id)
             try await store.detachExecution(key: session.key, operationId: id)
-            let before = try #require(try Kit.row(test, id))
-            let events = try Kit.events(test)
+            let before = try #require(try test.executionRow(id))
+            let events = try test.loggedEventCount()
             await expectError("INVALID_HANDLE.OPERATION_NOT_REATTACHABLE") {
                 try await store.attachExecution(key: session.key, operationId: id)
             }
-            #expect(try Kit.row(test, id) == before)
+            #expect(try test.executionRow(id) == before)
             #expect(before.attached == 0)
-            #expect(try Kit.events(test) == events)
+            #expect(try test.loggedEventCount() == events)
         }
     }
 
-    @Test func abandoningAnEndedSessionsExecutionDoesNotReviveTheSession() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func abandoningAnEndedSessionsExecutionDoesNotReviveTheSession(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { $0.detachedTimeout = .milliseconds(Self.detachedTimeout) } body: { store in
             let session = try await store.openSession(userId: "ada")
             let execution = try await store.createExecution(key: session.key, reattachable: true)
             try await store.detachExecution(key: session.key, operationId: execution.operationId)
             try await store.closeSession(key: session.key)
-            #expect(try Kit.row(test, execution.operationId)?.status == "closed")
+            #expect(try test.executionRow(execution.operationId)?.status == "closed")
             test.clock.advance(by: .milliseconds(Self.detachedTimeout + 1))
             _ = try await store.runExecutionMaintenance()
-            #expect(try Kit.sessionState(test, session.key) == "closed")
+            #expect(try test.sessionStateColumn(key: session.key) == "closed")
             #expect(try await store.session(key: session.key)?.state == .closed)
             // Closed with its session, it is not abandoned, nor running again.
-            let row = try #require(try Kit.row(test, execution.operationId))
+            let row = try #require(try test.executionRow(execution.operationId))
             #expect(row.status == "closed")
             #expect(row.abandonedAt == nil)
         }
     }
 
-    @Test func anExecutionPastItsOwnTimeoutIsTimedOut() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func anExecutionPastItsOwnTimeoutIsTimedOut(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let session = try await store.openSession(userId: "ada")
             let execution = try await store.createExecution(key: session.key, timeout: .seconds(10))
@@ -267,26 +274,22 @@ import Testing
             #expect(execution.timeout == .milliseconds(10_000))
             let untimed = try await store.createExecution(key: session.key)
             try await store.setExecutionStatus(key: session.key, operationId: id, to: .started)
-            #expect(try Kit.sessionState(test, session.key) == "active")
+            #expect(try test.sessionStateColumn(key: session.key) == "active")
 
             test.clock.advance(by: .milliseconds(9_000))
             #expect(try await store.runExecutionMaintenance().timedOutOperations.isEmpty)
-            #expect(try Kit.row(test, id)?.status == "started")
+            #expect(try test.executionRow(id)?.status == "started")
 
             test.clock.advance(by: .milliseconds(2_000))
             let report = try await store.runExecutionMaintenance()
             #expect(report.timedOutOperations.keys == [id])
             #expect(report.abandonedOperations.isEmpty)
-            let row = try #require(try Kit.row(test, id))
+            let row = try #require(try test.executionRow(id))
             #expect(row.status == "timedOut")
             #expect(row.endedAt == test.clock.now())
-            #expect(
-                try test.count(
-                    """
-                    SELECT count(*) FROM events WHERE kind = 'execution.status_changed' AND operation_id = ?
-                        AND json_extract(payload, '$.to') = 'timedOut'
-                    """, [.text(id)]) == 1)
-            #expect(try Kit.row(test, untimed.operationId)?.status == "pending")
+            let changes = try test.loggedEvents(where: ["kind": .text(EventKind.executionStatus.rawValue), "operation_id": .text(id)])
+            #expect(changes.filter { $0.payload["to"] == "timedOut" }.count == 1)
+            #expect(try test.executionRow(untimed.operationId)?.status == "pending")
             // Timed out is terminal: it can be closed, not revived.
             await expectError(SessionStoreError.Code.invalidTransition) {
                 try await store.setExecutionStatus(key: session.key, operationId: id, to: .finished)
