@@ -1,18 +1,16 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
-/// Parent/child links (Stream API associate sessions); cycles refused.
+/// Parent/child links (Stream API associate sessions); cycles refused; on every backend.
 @Suite struct SessionHierarchyTests {
-    typealias Kit = SessionTestKit
-
-    func linkCount(_ test: TestStore) throws -> Int64 {
-        try test.count("SELECT count(*) FROM session_links")
+    func linkCount(_ test: StoreFixture) throws -> Int64 {
+        try test.inspector.count("session_links")
     }
 
-    @Test func addAssociateLinksAndChildrenParentsAndTreeReadThem() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func addAssociateLinksAndChildrenParentsAndTreeReadThem(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let a = try await store.openSession(userId: "ada", sessionId: "a")
             let b = try await store.openSession(userId: "ada", sessionId: "b")
@@ -53,7 +51,7 @@ import Testing
             // Linking again is a no-op: no row, no event.
             try await store.addAssociate(parentKey: a.key, childKey: b.key)
             #expect(try linkCount(test) == 3)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 3)
+            #expect(try test.eventCount(kind: EventKind.sessionLinked) == 3)
 
             // Links stay readable after the child ends.
             try await store.closeSession(key: b.key)
@@ -64,8 +62,9 @@ import Testing
         }
     }
 
-    @Test func associatesGivenAtOpenBecomeChildren() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func associatesGivenAtOpenBecomeChildren(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let first = try await store.openSession(userId: "ada")
             let second = try await store.openSession(userId: "ada")
@@ -85,14 +84,14 @@ import Testing
 
     /// The associate is checked after the new session's row is inserted, so the refusal
     /// must roll that insert back: no session, no details, no link, no event.
-    @Test(arguments: AssociateProblem.allCases)
-    func associatesThatAreNotLiveRefuseTheOpenWithNothingWritten(problem: AssociateProblem) async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all, AssociateProblem.allCases)
+    func associatesThatAreNotLiveRefuseTheOpenWithNothingWritten(backend: Backend, problem: AssociateProblem) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let live = try await store.openSession(userId: "ada")
             let ended = try await store.openSession(userId: "ada")
             try await store.closeSession(key: ended.key)
-            let before = try Kit.tableCounts(test)
+            let before = try test.inspector.tableCounts()
 
             var request = OpenSessionRequest(userId: "ada", sessionId: "parent")
             request.details = ["d": "1"]
@@ -105,23 +104,24 @@ import Testing
                 request.associates = [live.key, UUID().uuidString]
                 await expectError(SessionStoreError.Code.sessionNotFound) { try await store.openSession(request) }
             }
-            #expect(try Kit.tableCounts(test) == before)
-            #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id = 'parent'") == 0)
-            #expect(try test.count("SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'ada'") == 1)
+            #expect(try test.inspector.tableCounts() == before)
+            #expect(try test.inspector.count("sessions", where: ["client_session_id": "parent"]) == 0)
+            #expect(try test.inspector.liveCount(scope: "user", name: "ada") == 1)
             #expect(try await store.listParents(key: live.key) == [])
             #expect(try await store.checkIntegrity().isHealthy)
         }
     }
 
-    @Test func cyclesAreRefusedAndAddNoLink() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func cyclesAreRefusedAndAddNoLink(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let a = try await store.openSession(userId: "ada", sessionId: "a")
             let b = try await store.openSession(userId: "ada", sessionId: "b")
             let c = try await store.openSession(userId: "ada", sessionId: "c")
             try await store.addAssociate(parentKey: a.key, childKey: b.key)
             try await store.addAssociate(parentKey: b.key, childKey: c.key)
-            let before = try Kit.tableCounts(test)
+            let before = try test.inspector.tableCounts()
             #expect(before["session_links"] == 2)
 
             for (parent, child) in [(c.key, a.key), (a.key, a.key), (b.key, a.key), (c.key, b.key), (c.key, c.key)] {
@@ -129,9 +129,9 @@ import Testing
                     try await store.addAssociate(parentKey: parent, childKey: child)
                 }
             }
-            #expect(try Kit.tableCounts(test) == before)
+            #expect(try test.inspector.tableCounts() == before)
             #expect(try linkCount(test) == 2)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 2)
+            #expect(try test.eventCount(kind: EventKind.sessionLinked) == 2)
             #expect(try await store.listChildren(key: c.key) == [])
             #expect(try await store.listParents(key: a.key) == [])
 
@@ -148,8 +148,9 @@ import Testing
         }
     }
 
-    @Test func linksNeedTwoLiveSessions() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func linksNeedTwoLiveSessions(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await test.withStore { store in
             let live = try await store.openSession(userId: "ada")
             let ended = try await store.openSession(userId: "ada")
@@ -172,7 +173,7 @@ import Testing
             await expectError(SessionStoreError.Code.sessionNotFound) { try await store.listParents(key: unknown) }
             await expectError(SessionStoreError.Code.sessionNotFound) { try await store.sessionTree(key: unknown) }
             #expect(try linkCount(test) == 0)
-            #expect(try Kit.eventCount(test, kind: EventKind.sessionLinked) == 0)
+            #expect(try test.eventCount(kind: EventKind.sessionLinked) == 0)
         }
     }
 }
