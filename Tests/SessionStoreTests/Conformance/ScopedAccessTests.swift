@@ -1,18 +1,17 @@
 import Foundation
 import SessionStore
-import SessionStoreSQLite
 import Testing
 
 /// Through `store.acting(as:)` a principal acts only on its own sessions and those the
 /// impersonation policy lets it act on: another user's key answers as an unknown key and
 /// writes nothing, and no list, tree, event stream, subscription, notification or
-/// execution list shows another user's sessions.
+/// execution list shows another user's sessions. On every backend.
 @Suite struct ScopedAccessTests {
     typealias Kit = ScopedAccessKit
 
     /// A store where `svc` may act as anyone, with alice's and mallory's holdings.
     static func withHoldings(
-        _ test: TestStore, _ body: (SessionStore, _ alice: Kit.Holdings, _ mallory: Kit.Holdings) async throws -> Void
+        _ test: StoreFixture, _ body: (SessionStore, _ alice: Kit.Holdings, _ mallory: Kit.Holdings) async throws -> Void
     ) async throws {
         try await test.withStore { $0.impersonationPolicy = ProxyUsersImpersonation(proxyUsers: ["svc"]) } body: { store in
             let alice = try await Kit.holdings(store, user: "alice")
@@ -71,13 +70,14 @@ import Testing
         ]
     }
 
-    @Test func anotherUsersKeyAnswersAsAnUnknownKeyAndWritesNothing() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func anotherUsersKeyAnswersAsAnUnknownKeyAndWritesNothing(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await Self.withHoldings(test) { store, alice, mallory in
             let view = try store.acting(as: "mallory")
             let unknown = UUID().uuidString.lowercased()
             let calls = Self.keyedCalls(view, own: mallory.key, operationId: alice.operationId, queryId: alice.queryId)
-            let before = try Kit.dump(test)
+            let before = try test.tableDump()
             var notFound = 0
             for (name, call) in calls {
                 let foreign = await Kit.outcome(key: alice.key) { try await call(alice.key) }
@@ -88,7 +88,7 @@ import Testing
             }
             // All but the get (nil) and the touch (unknown) are refused as not found.
             #expect(notFound == calls.count - 2)
-            #expect(try Kit.dump(test) == before, "a call on alice's session wrote to the file")
+            #expect(try test.tableDump() == before, "a call on alice's session wrote to the store")
 
             // Alice's session is as she left it.
             let owner = try store.acting(as: "alice")
@@ -101,8 +101,9 @@ import Testing
         }
     }
 
-    @Test func theOwnerAndAnAllowedProxyActOnTheSession() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func theOwnerAndAnAllowedProxyActOnTheSession(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await Self.withHoldings(test) { store, alice, mallory in
             for principal in ["alice", "svc"] {
                 let view = try store.acting(as: principal)
@@ -140,8 +141,9 @@ import Testing
         }
     }
 
-    @Test func namingAUserThePolicyDoesNotAllowIsDenied() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func namingAUserThePolicyDoesNotAllowIsDenied(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await Self.withHoldings(test) { store, _, _ in
             let view = try store.acting(as: "mallory")
             let denied = SessionStoreError.Code.impersonationDenied
@@ -155,16 +157,17 @@ import Testing
             await expectError(denied) { try await view.listAbandonedExecutions(user: "alice") }
             await expectError(denied) { try await view.isolatedSession(sessionId: "alice-main", user: "alice") }
             await expectError(denied) { try await view.openIsolatedSession(sessionId: "alice-main", user: "alice") }
-            let refusals = try SessionTestKit.eventCount(test, kind: EventKind.sessionRefused)
+            let refusals = try test.eventCount(kind: EventKind.sessionRefused)
             await expectError(denied) { try await view.openSession(OpenSessionRequest(userId: "alice", sessionId: "x")) }
-            #expect(try SessionTestKit.eventCount(test, kind: EventKind.sessionRefused) == refusals + 1)
-            #expect(try test.count("SELECT count(*) FROM sessions WHERE client_session_id = 'x'") == 0)
+            #expect(try test.eventCount(kind: EventKind.sessionRefused) == refusals + 1)
+            #expect(try test.inspector.count("sessions", where: ["client_session_id": "x"]) == 0)
             await expectError(SessionStoreError.Code.invalidUserId) { try store.acting(as: "") }
         }
     }
 
-    @Test func listsAndTreesShowOnlyThePrincipalsSessions() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func listsAndTreesShowOnlyThePrincipalsSessions(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await Self.withHoldings(test) { store, alice, mallory in
             // A link made by trusted code puts alice's session under mallory's.
             try await store.addAssociate(parentKey: mallory.key, childKey: alice.key)
@@ -196,7 +199,7 @@ import Testing
             #expect(try await view.listEvents(filter: linked).map { $0.payload["child"] } == [mallory.childKey, nil])
             #expect(try await store.listEvents(filter: linked).map { $0.payload["child"] } == [mallory.childKey, alice.key])
 
-            // The owner's view of the same file shows hers.
+            // The owner's view of the same store shows hers.
             let owner = try store.acting(as: "alice")
             #expect(try await owner.listSessions(SessionFilter(states: .all)).map(\.key) == [alice.key, alice.childKey])
             #expect(try await owner.session(key: alice.key)?.parents == [], "mallory's session is outside alice's view")
@@ -205,8 +208,9 @@ import Testing
         }
     }
 
-    @Test func executionListsShowOnlyThePrincipalsExecutions() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func executionListsShowOnlyThePrincipalsExecutions(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await Self.withHoldings(test) { store, alice, mallory in
             let view = try store.acting(as: "mallory")
             guard case .running(let running) = try await view.listActiveExecutions() else {
@@ -233,8 +237,9 @@ import Testing
         }
     }
 
-    @Test func streamsAndNotificationsDeliverOnlyThePrincipalsEvents() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func streamsAndNotificationsDeliverOnlyThePrincipalsEvents(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await Self.withHoldings(test) { store, _, mallory in
             let view = try store.acting(as: "mallory")
             let start = try await store.latestEventSeq()
@@ -260,8 +265,9 @@ import Testing
         }
     }
 
-    @Test func durableSubscriptionsAreThePrincipalsOwn() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func durableSubscriptionsAreThePrincipalsOwn(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await Self.withHoldings(test) { store, alice, mallory in
             let aliceFeed = try store.acting(as: "alice").subscription(named: "feed")
             let malloryFeed = try store.acting(as: "mallory").subscription(named: "feed")
@@ -292,8 +298,9 @@ import Testing
 
     /// `trustedView()` is the unscoped API in the scoped type: it acts on every session,
     /// lists every user unless told one, and shares the unscoped subscriptions.
-    @Test func theTrustedViewActsOnEverySession() async throws {
-        let test = TestStore()
+    @Test(arguments: Backend.all)
+    func theTrustedViewActsOnEverySession(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
         try await Self.withHoldings(test) { store, alice, mallory in
             let trusted = store.trustedView()
             #expect(trusted.principal == nil)
