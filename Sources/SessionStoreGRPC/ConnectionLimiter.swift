@@ -16,6 +16,8 @@ final class ConnectionLimiter: Sendable {
     private let logger: Logger
     private let open = Atomic<Int>(0)
     private let refused = Atomic<Int>(0)
+    /// The connections accepted and not closed yet, for ``closeAll()``.
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
 
     init(maximum: Int, handshakeTimeout: Duration, logger: Logger) {
         self.maximum = maximum
@@ -31,7 +33,12 @@ final class ConnectionLimiter: Sendable {
     /// The transport's `onAcceptTCPConnection` callback.
     func accept(_ channel: any Channel) -> EventLoopFuture<Void> {
         let count = open.wrappingAdd(1, ordering: .relaxed).newValue
-        channel.closeFuture.whenComplete { _ in self.open.wrappingSubtract(1, ordering: .relaxed) }
+        let id = ObjectIdentifier(channel)
+        channels.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { _ in
+            self.open.wrappingSubtract(1, ordering: .relaxed)
+            self.channels.withLock { _ = $0.removeValue(forKey: id) }
+        }
         guard count <= maximum else {
             let total = refused.wrappingAdd(1, ordering: .relaxed).newValue
             // One line per hundred refusals: a flood must not become a flood of log lines.
@@ -53,6 +60,15 @@ final class ConnectionLimiter: Sendable {
             } else {
                 try pipeline.addHandler(deadline, position: .first)
             }
+        }
+    }
+
+    /// Closes every open connection: what ends a drain past its deadline. A call still
+    /// open then is cancelled, however its client reads — one that reads nothing (a zero
+    /// flow-control window) would otherwise hold its stream, and the server, open.
+    func closeAll() {
+        for channel in channels.withLock({ Array($0.values) }) {
+            channel.close(promise: nil)
         }
     }
 

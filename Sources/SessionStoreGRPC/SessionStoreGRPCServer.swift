@@ -94,6 +94,7 @@ public struct SessionStoreGRPCServer: Service {
     private let metrics: any MetricsFactory
     private let drain = DrainSignal()
     private let transport: HTTP2ServerTransport.Posix
+    private let connections: ConnectionLimiter
     private let listening = ListeningPort()
 
     /// A server for `store`; nothing listens until ``run()``.
@@ -117,6 +118,7 @@ public struct SessionStoreGRPCServer: Service {
         let connections = ConnectionLimiter(
             maximum: configuration.maxConnections, handshakeTimeout: configuration.handshakeTimeout, logger: logger)
         transportConfig.channelDebuggingCallbacks.onAcceptTCPConnection = connections.accept
+        self.connections = connections
         self.transport = HTTP2ServerTransport.Posix(
             address: address, transportSecurity: Self.transportSecurity(configuration.tls), config: transportConfig)
     }
@@ -207,6 +209,7 @@ public struct SessionStoreGRPCServer: Service {
             listening.resolve(nil)
         }
         let drainTimeout = configuration.drainTimeout
+        let connections = self.connections
         do {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -217,6 +220,9 @@ public struct SessionStoreGRPCServer: Service {
                         await drain.wait()
                         guard !Task.isCancelled else { return }
                         try await Task.sleep(for: drainTimeout)
+                        // Cancelling the server's calls is not enough: a call blocked on
+                        // writing to such a client keeps the server waiting for it.
+                        connections.closeAll()
                         throw DrainDeadlinePassed()
                     }
                     group.addTask {

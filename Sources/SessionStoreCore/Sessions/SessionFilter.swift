@@ -53,3 +53,15 @@ package enum SessionOrder: String, Sendable, Hashable, CaseIterable {
     /// By user id, each user's sessions oldest first.
     case user
 }
+
+extension SessionFilter.States {
+    /// Whether a session in `state` (as readers see it) belongs to these states.
+    package func includes(_ state: SessionState) -> Bool {
+        switch self {
+        case .live: state.isLive
+        case .ended: state == .closed || state == .expired || state == .failed
+        case .all: true
+        case .only(let only): state == only
+        }
+    }
+}

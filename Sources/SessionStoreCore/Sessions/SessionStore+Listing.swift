@@ -77,11 +77,38 @@ extension SessionStore {
                 let row = try Access.row(db, key: after, scope: scope)
                 position = SessionListPosition(row: row, storedExpireAt: try db.listing.storedExpiry(rowId: row.id))
             }
-            let sessions = try db.listing.list(filter, after: position, at: instant).map {
+            let sessions = try Self.listedRows(db, filter, after: position, at: instant).map {
                 try db.sessions.load($0, scope: scope)
             }
-            return (sessions, counting ? try db.listing.count(filter, at: instant) : sessions.count)
+            return (sessions, counting ? try Self.listedCount(db, filter, at: instant) : sessions.count)
         }
+    }
+
+    /// Sessions matching the filter at `instant`, in its order, each as readers see it
+    /// (``SessionRow/seen(at:)``): an overdue session is listed as expired, so it is left
+    /// out of live lists and included in lists of ended or expired sessions. A page that
+    /// lost rows to that decision is filled from the rows after it.
+    static func listedRows(
+        _ db: any StorageTransaction, _ filter: SessionFilter, after: SessionListPosition?, at instant: ExpiryInstant
+    ) throws -> [SessionRow] {
+        var listed: [SessionRow] = []
+        var position = after
+        while listed.count < filter.limit {
+            let wanted = filter.limit - listed.count
+            let page = try db.listing.page(filter, after: position, now: instant.now, limit: wanted)
+            listed += page.lazy.map { $0.row.seen(at: instant) }.filter { filter.states.includes($0.state) }
+            guard page.count == wanted, let last = page.last else { break }
+            position = last
+        }
+        return listed
+    }
+
+    /// How many sessions match `filter` at `instant` (its limit, position and order
+    /// aside), as ``listedRows(_:_:after:at:)`` would list them: exact, the rows the
+    /// backend could not decide by their stored expiry decided here.
+    static func listedCount(_ db: any StorageTransaction, _ filter: SessionFilter, at instant: ExpiryInstant) throws -> Int {
+        let count = try db.listing.count(filter, now: instant.now)
+        return count.counted + count.undecided.lazy.filter { filter.states.includes($0.seen(at: instant).state) }.count
     }
 
     /// The live sessions of a data source, or of every data source when `dataSource` is

@@ -73,12 +73,16 @@ package protocol SessionLinkRepository {
     func parentKeys(sessionRowId: Int64) throws -> [String]
 }
 
-/// Listing and counting sessions by filter.
+/// Listing and counting sessions by filter. The backend selects stored rows (a superset
+/// where the effective expiry decides); the service layer decides which are listed.
 package protocol SessionListRepository {
-    /// A page of sessions matching `filter` at `instant` after `after`, as readers see them.
-    func list(_ filter: SessionFilter, after: SessionListPosition?, at instant: ExpiryInstant) throws -> [SessionRow]
-    /// How many sessions match `filter` at `instant`.
-    func count(_ filter: SessionFilter, at instant: ExpiryInstant) throws -> Int
+    /// Up to `limit` stored rows that may match `filter` at `now`, in the filter's order,
+    /// after `after` (a position this method returned): every row that matches, and
+    /// possibly live rows whose stored expiry has passed.
+    func page(_ filter: SessionFilter, after: SessionListPosition?, now: Int64, limit: Int) throws -> [SessionListPosition]
+    /// The rows matching `filter` at `now` counted in storage, and the live rows whose
+    /// stored expiry has passed, left to the service layer to decide.
+    func count(_ filter: SessionFilter, now: Int64) throws -> SessionListCount
     /// The stored expiry of a session: where a listing by expiry resumes after it.
     func storedExpiry(rowId: Int64) throws -> Int64?
 }

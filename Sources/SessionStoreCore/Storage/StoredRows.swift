@@ -276,3 +276,17 @@ package struct SessionListPosition: Sendable {
         self.storedExpireAt = storedExpireAt
     }
 }
+
+/// What a backend counts of a listing (``SessionListRepository/count(_:now:)``).
+package struct SessionListCount: Sendable {
+    /// The rows that certainly match.
+    package var counted: Int
+    /// Live rows whose stored expiry has passed: each matches or not by its effective
+    /// expiry, which the service layer decides.
+    package var undecided: [SessionRow]
+
+    package init(counted: Int, undecided: [SessionRow]) {
+        self.counted = counted
+        self.undecided = undecided
+    }
+}

@@ -1,12 +1,11 @@
 import SessionStoreCore
 
 extension SessionListRecords {
-    /// How many sessions match `filter` at `instant` (its limit, position and order aside),
-    /// as ``list(_:_:after:at:)`` would list them. Each state group is counted in SQL from
-    /// its own index; the live rows whose stored expiry has passed, which may or may not be
-    /// overdue, are read and decided in Swift (``SessionRow/isOverdue(at:)``), so the count
-    /// is exact. Those are the sessions a sweeper has yet to reach: few while one runs.
-    func count(_ filter: SessionFilter, at instant: ExpiryInstant) throws(SQLiteError) -> Int {
+    /// The sessions matching `filter` at `now` (its limit, position and order aside): each
+    /// state group counted in SQL from its own index, and the live rows whose stored
+    /// expiry has passed, which may or may not be overdue, returned for the service layer
+    /// to decide. Those are the sessions a sweeper has yet to reach: few while one runs.
+    func count(_ filter: SessionFilter, now: Int64) throws(SQLiteError) -> SessionListCount {
         var scope: [String] = []
         var scopeArguments: [DatabaseValue] = []
         if let userId = filter.userId {
@@ -21,17 +20,18 @@ extension SessionListRecords {
         for group in Self.groups(filter.states) {
             let certain = group.notYetDue ? ["(expire_at IS NULL OR expire_at > ?)"] : []
             let conditions = [group.states] + certain + scope
-            let arguments: [DatabaseValue] = (group.notYetDue ? [.integer(instant.now)] : []) + scopeArguments
+            let arguments: [DatabaseValue] = (group.notYetDue ? [.integer(now)] : []) + scopeArguments
             total += try db.fetchInt64(
                 sql: "SELECT count(*) FROM sessions WHERE \(conditions.joined(separator: " AND "))", arguments) ?? 0
         }
-        guard let undecided = Self.undecidedStates(filter.states) else { return Int(total) }
+        guard let undecided = Self.undecidedStates(filter.states) else {
+            return SessionListCount(counted: Int(total), undecided: [])
+        }
         let conditions = [SessionRecords.mayBeOverdueSQL, undecided] + scope
         let rows = try db.fetchAll(
             sql: "SELECT \(SessionRecords.columns) FROM sessions WHERE \(conditions.joined(separator: " AND "))",
-            [.integer(instant.now)] + scopeArguments, map: SessionRecords.row)
-        let listed = rows.lazy.filter { filter.states.includes($0.seen(at: instant).state) }.count
-        return Int(total) + listed
+            [.integer(now)] + scopeArguments, map: SessionRecords.row)
+        return SessionListCount(counted: Int(total), undecided: rows)
     }
 
     /// A state group of a count: its condition, written to match a partial index, and

@@ -4,29 +4,25 @@ import SessionStoreCore
 struct SessionListRecords {
     let db: Database
 
-    /// Sessions matching the filter at `instant`, in its order, each as readers see it
-    /// (``SessionRow/seen(at:)``): an overdue session is listed as expired, so it is left
-    /// out of live lists and included in lists of ended or expired sessions. The state
-    /// condition is written with literal states so SQLite can use the partial indexes; the
-    /// expiry conditions select a superset, decided exactly in Swift, and a page that lost
-    /// rows to that decision is filled from the rows after it.
-    func list(_ filter: SessionFilter, after: SessionListPosition?, at instant: ExpiryInstant) throws(SQLiteError) -> [SessionRow] {
-        var listed: [SessionRow] = []
+    /// Up to `limit` stored rows that may match the filter at `now`, in its order, after
+    /// `after`. The state condition is written with literal states so SQLite can use the
+    /// partial indexes; the expiry conditions select a superset that the service layer
+    /// decides (an overdue session is listed as expired). An order read in two indexes (by
+    /// expiry: the sessions with a stored expiry, then those without) goes on to the
+    /// second when the first runs out.
+    func page(_ filter: SessionFilter, after: SessionListPosition?, now: Int64, limit: Int) throws(SQLiteError) -> [SessionListPosition] {
+        var rows: [SessionListPosition] = []
         var cursor: Cursor? = Cursor.start(filter, after: after)
-        while listed.count < filter.limit, let current = cursor {
-            let wanted = filter.limit - listed.count
-            let (sql, arguments) = Self.statement(filter, current, now: instant.now, limit: wanted)
+        while rows.count < limit, let current = cursor {
+            let wanted = limit - rows.count
+            let (sql, arguments) = Self.statement(filter, current, now: now, limit: wanted)
             let page = try db.fetchAll(sql: sql, arguments) { row throws(SQLiteError) in
                 SessionListPosition(row: try SessionRecords.row(row), storedExpireAt: row.optionalInt64(Self.storedExpiryIndex))
             }
-            listed += page.lazy.map { $0.row.seen(at: instant) }.filter { filter.states.includes($0.state) }
-            if page.count == wanted, let last = page.last {
-                cursor = current.after(last)
-            } else {
-                cursor = current.next
-            }
+            rows += page
+            cursor = page.count == wanted ? nil : current.next
         }
-        return listed
+        return rows
     }
 
     /// The stored expiry of the session with row id `rowId`: where a listing by expiry
@@ -60,16 +56,6 @@ struct SessionListRecords {
                     return .expiry(stored, after.row.id)
                 }
                 return .ascending(after.row.id)
-            }
-        }
-
-        /// The cursor of the page after one that ended with `last`.
-        func after(_ last: SessionListPosition) -> Cursor {
-            switch self {
-            case .ascending: .ascending(last.row.id)
-            case .descending: .descending(last.row.id)
-            case .user: .user(last.row.userId, last.row.id)
-            case .expiry: .expiry(last.storedExpireAt ?? Int64.max, last.row.id)
             }
         }
 
@@ -173,16 +159,6 @@ struct SessionListRecords {
 }
 
 extension SessionFilter.States {
-    /// Whether a session in `state` (as readers see it) belongs to these states.
-    func includes(_ state: SessionState) -> Bool {
-        switch self {
-        case .live: state.isLive
-        case .ended: state == .closed || state == .expired || state == .failed
-        case .all: true
-        case .only(let only): state == only
-        }
-    }
-
     /// Only the live states: the query keeps overdue rows out with ``SessionRecords/notOverdueSQL``.
     var mayListLive: Bool {
         self == .live || self == .only(.idle) || self == .only(.active)

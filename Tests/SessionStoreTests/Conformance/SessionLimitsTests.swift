@@ -9,7 +9,7 @@ import Testing
 @Suite struct SessionLimitsTests {
     /// `session.refused` events whose JSON payload names `code`.
     func refusals(_ test: StoreFixture, code: SessionStoreError.Code) throws -> Int64 {
-        Int64(try test.storedEvents(kind: EventKind.sessionRefused).filter { $0.payload["code"] == code.rawValue }.count)
+        Int64(try test.loggedEvents(where: ["kind": .text(EventKind.sessionRefused.rawValue)]).filter { $0.payload["code"] == code.rawValue }.count)
     }
 
     func open(_ store: SessionStore, _ userId: String, address: String? = nil, dataSource: String = "default")
@@ -49,7 +49,7 @@ import Testing
             #expect(try test.eventCount(kind: EventKind.sessionRefused) == 40)
             #expect(try refusals(test, code: SessionStoreError.Code.sessionsPerUser) == 40)
             #expect(
-                try test.storedEvents(kind: EventKind.sessionRefused).filter { $0.userId == "ada" && $0.payload["limit"] == "10" }
+                try test.loggedEvents(where: ["kind": .text(EventKind.sessionRefused.rawValue)]).filter { $0.userId == "ada" && $0.payload["limit"] == "10" }
                     .count == 40)
 
             // Another user is not affected.

@@ -100,6 +100,12 @@ struct SQLiteInspector: StoreInspector {
         }
     }
 
+    func columns(of table: String) throws -> [String] {
+        try reading { db in
+            try db.fetchAll(sql: "SELECT name FROM pragma_table_info(?) ORDER BY cid", [.text(try name(table))]) { $0.string(0) }
+        }
+    }
+
     func insert(_ table: String, _ values: [String: StoredValue]) throws -> Int64 {
         let sorted = values.sorted { $0.key < $1.key }
         let columns = try sorted.map { try name($0.key) }.joined(separator: ", ")

@@ -1,3 +1,4 @@
+import Foundation
 import SessionStore
 
 /// What the conformance suites read about a store through its inspector: a session's
@@ -37,5 +38,67 @@ extension StoreFixture {
         let rows = try inspector.rows(["name", "value"], of: table, where: ["session_id": .integer(id)], orderedBy: nil)
         return Dictionary(rows.compactMap { row in row[0].text.flatMap { name in row[1].text.map { (name, $0) } } },
             uniquingKeysWith: { _, last in last })
+    }
+
+    /// One row of `events`, its JSON payload decoded.
+    struct LoggedEvent: CustomStringConvertible {
+        var seq: Int64
+        var at: Int64
+        var kind: String
+        var sessionKey: String?
+        var userId: String?
+        var operationId: String?
+        /// The payload's members; numbers and booleans as their JSON text.
+        var payload: [String: String]
+
+        var description: String {
+            "#\(seq) \(kind) at \(at), session \(sessionKey ?? "NULL"), operation \(operationId ?? "NULL"), payload \(payload)"
+        }
+    }
+
+    struct UndecodableEventPayload: Error, CustomStringConvertible {
+        let payload: StoredValue
+        var description: String { "an event payload is not a JSON object: \(payload)" }
+    }
+
+    /// The events that meet `conditions`, in sequence order, each payload decoded from
+    /// its stored JSON text (one that is not a JSON object throws). A member that is JSON
+    /// `null` is left out, as a path that finds nothing.
+    func loggedEvents(where conditions: Conditions = [:]) throws -> [LoggedEvent] {
+        let rows = try inspector.rows(
+            ["seq", "at", "kind", "session_key", "user_id", "operation_id", "payload"], of: "events", where: conditions, orderedBy: "seq")
+        return try rows.map { row in
+            guard let seq = row[0].integer, let at = row[1].integer, let kind = row[2].text, let text = row[6].text,
+                let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            else { throw UndecodableEventPayload(payload: row[6]) }
+            var payload: [String: String] = [:]
+            for (name, value) in object {
+                switch value {
+                case is NSNull: continue
+                case let string as String: payload[name] = string
+                default: payload[name] = "\(value)"
+                }
+            }
+            return LoggedEvent(seq: seq, at: at, kind: kind, sessionKey: row[3].text, userId: row[4].text, operationId: row[5].text, payload: payload)
+        }
+    }
+
+    /// Every row of `table`, every column, each row one line (`|`-separated), sorted.
+    func tableRows(_ table: String) throws -> [String] {
+        let columns = try inspector.columns(of: table)
+        return try inspector.rows(columns, of: table, where: [:], orderedBy: nil).map { row in
+            row.map(\.description).joined(separator: "|")
+        }.sorted()
+    }
+
+    /// Every row of every table of the schema (``tableRows(_:)``), by table: two dumps are
+    /// equal exactly when what the store holds is (but for bytes, which the inspector
+    /// reads as `NULL`: `executions.request`).
+    func tableDump() throws -> [String: [String]] {
+        var dump: [String: [String]] = [:]
+        for table in try inspector.tableCounts().keys {
+            dump[table] = try tableRows(table)
+        }
+        return dump
     }
 }

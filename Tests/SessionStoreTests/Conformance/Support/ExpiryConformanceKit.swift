@@ -36,10 +36,7 @@ extension StoreFixture {
     func payloads(kind: EventKind, where conditions: Conditions = [:]) throws -> [[String: String]] {
         var conditions = conditions
         conditions["kind"] = .text(kind.rawValue)
-        return try inspector.values("payload", of: "events", where: conditions, orderedBy: "seq").map { value in
-            let text = try #require(value.text, "a payload of \(kind) is \(value)")
-            return try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
-        }
+        return try loggedEvents(where: conditions).map(\.payload)
     }
 
     /// The `state` field of every stored `session.ended` event of `key`, in order.
@@ -98,57 +95,26 @@ extension StoreFixture {
     }
 
     /// What the store holds, as far as a call that must write nothing could change it:
-    /// the row count of every table and every column of the rows a session's calls write
-    /// (sessions, their details, config and links, executions, queries, resources, live
-    /// counts, event totals and the shared store state).
+    /// the row count of every table and every row, every column, of the tables a
+    /// session's calls write (sessions, their details, config and links, executions,
+    /// queries, resources, live counts, event totals and the shared store state).
     struct StoredSnapshot: Equatable, CustomStringConvertible {
         var counts: [String: Int64]
-        var rows: [String: [[StoredValue]]]
+        var rows: [String: [String]]
 
         var description: String { "counts \(counts.sorted { $0.key < $1.key }), rows \(rows.sorted { $0.key < $1.key })" }
     }
 
-    /// The tables and columns a ``StoredSnapshot`` holds, each with the column it is
-    /// ordered by.
-    static let snapshotColumns: [(table: String, orderedBy: String, columns: [String])] = [
-        (
-            "sessions", "id",
-            [
-                "id", "key", "user_id", "client_session_id", "data_source", "type", "version", "identifier",
-                "utc_offset_seconds", "client_address", "impersonated_user", "state", "timeout_ms", "created_at",
-                "last_access_at", "expire_at", "ended_at", "end_reason", "config_changes", "statements", "failures",
-            ]
-        ),
-        ("session_details", "name", ["session_id", "name", "value", "updated_at"]),
-        ("session_config", "name", ["session_id", "name", "value", "updated_at"]),
-        ("session_links", "child_id", ["parent_id", "child_id", "created_at"]),
-        (
-            "executions", "id",
-            [
-                "id", "session_id", "operation_id", "job_tag", "status", "statement", "reattachable", "attached",
-                "timeout_ms", "created_at", "started_at", "last_attached_at", "deadline_at", "ended_at", "closed_at",
-                "abandoned_at", "error", "instance_id",
-            ]
-        ),
-        (
-            "streaming_queries", "id",
-            [
-                "id", "session_id", "query_id", "run_id", "name", "operation_id", "tags", "state", "registered_at",
-                "stopped_at", "stop_reason",
-            ]
-        ),
-        ("session_resources", "id", ["id", "session_id", "kind", "name", "bytes", "created_at"]),
-        ("live_session_counts", "name", ["scope", "name", "live"]),
-        ("event_totals", "kind", ["kind", "detail", "total"]),
-        ("store_state", "name", ["name", "value"]),
+    /// The tables whose rows a ``StoredSnapshot`` holds.
+    static let snapshotTables = [
+        "sessions", "session_details", "session_config", "session_links", "executions", "streaming_queries",
+        "session_resources", "live_session_counts", "event_totals", "store_state",
     ]
 
     func snapshot() throws -> StoredSnapshot {
-        var rows: [String: [[StoredValue]]] = [:]
-        for (table, orderedBy, columns) in Self.snapshotColumns {
-            // Sorted whole, so that rows tied on the ordering column compare equal.
-            rows[table] = try inspector.rows(columns, of: table, where: [:], orderedBy: orderedBy)
-                .sorted { $0.description < $1.description }
+        var rows: [String: [String]] = [:]
+        for table in Self.snapshotTables {
+            rows[table] = try tableRows(table)
         }
         return StoredSnapshot(counts: try inspector.tableCounts(), rows: rows)
     }

@@ -49,6 +49,8 @@ protocol StoreInspector: Sendable {
     func rows(_ columns: [String], of table: String, where conditions: Conditions, orderedBy: String?) throws -> [[StoredValue]]
     /// The row count of every table of the schema, by table name.
     func tableCounts() throws -> [String: Int64]
+    /// The columns of `table`, in the schema's order.
+    func columns(of table: String) throws -> [String]
     /// Inserts a row; returns its `id` (its row id where the table has no `id`).
     @discardableResult
     func insert(_ table: String, _ values: [String: StoredValue]) throws -> Int64
