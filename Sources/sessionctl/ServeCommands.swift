@@ -169,11 +169,9 @@ struct WatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withStoreUntilStopped(global) { store in
-            let start = try await store.latestEventSeq()
-            let dataSource = self.dataSource
-            let stream = store.events(from: start, kinds: [EventKind.sessionStarted, EventKind.sessionEnded])
-            for try await event in stream {
-                guard let change = WatchedChange(event), dataSource == nil || dataSource == change.dataSource else { continue }
+            // The store filters by data source, as its notification streams do.
+            for try await event in try await store.sessionChanges(dataSource: dataSource) {
+                guard let change = WatchedChange(event) else { continue }
                 if global.json {
                     try global.output.printJSON(change)
                 } else {

@@ -63,6 +63,31 @@ extension SessionStore {
             kind: EventKind.sessionEnded, dataSource: dataSource, userId: nil, after: seq, pollInterval: pollInterval)
     }
 
+    /// The `session.started` and `session.ended` events after `seq`, in commit order,
+    /// optionally of one data source: a session's whole coming and going, with each
+    /// event's time, user and payload, for a view that shows both (`sessionctl watch`).
+    /// With `seq` `nil` (the default), only what happens from now on.
+    ///
+    /// ```swift
+    /// for try await event in try await store.sessionChanges(dataSource: "telemetry") {
+    ///     print(event.kind == EventKind.sessionEnded ? "stop" : "start", event.sessionKey ?? "")
+    /// }
+    /// ```
+    public func sessionChanges(
+        dataSource: String? = nil, after seq: Int64? = nil, pollInterval: Duration = .milliseconds(50)
+    ) async throws -> EventStream<StoreEvent> {
+        let dataSource = try configuration.validator.optionalId(dataSource, field: .invalidDataSource)
+        var start = seq ?? 0
+        if seq == nil { start = try await latestEventSeq() }
+        let kinds: Set<EventKind> = [EventKind.sessionStarted, EventKind.sessionEnded]
+        return EventStream(store: self, start: start, kinds: kinds, userId: nil, pollInterval: pollInterval) { event in
+            guard kinds.contains(event.kind), event.sessionKey != nil, let source = event.dataSource,
+                dataSource.map(source.hasSameBytes(as:)) ?? true
+            else { return nil }
+            return event
+        }
+    }
+
     /// Starts or stops (`kind`) of `dataSource` and of `userId` (each `nil` for all).
     func notifications(
         kind: EventKind, dataSource: String?, userId: String?, after seq: Int64?, pollInterval: Duration

@@ -146,6 +146,28 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.all)
+    func sessionChangesOfOneDataSourceArriveInOrder(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
+        try await test.withStore { store in
+            let before = try await store.openSession(userId: "ada", dataSource: "telemetry")
+            let changes = try await store.sessionChanges(dataSource: "telemetry")
+            let other = try await store.openSession(userId: "bob", dataSource: "warehouse")
+            let session = try await store.openSession(userId: "cy", dataSource: "telemetry")
+            try await store.closeSession(key: other.key)
+            try await store.closeSession(key: session.key, reason: "done")
+            var seen: [String] = []
+            for try await event in changes {
+                seen.append("\(event.kind.rawValue) \(event.sessionKey ?? "-") \(event.userId ?? "-")")
+                if seen.count == 2 { break }
+            }
+            // Only what happened after the stream began, only of its data source.
+            #expect(seen == ["session.started \(session.key) cy", "session.ended \(session.key) cy"])
+            #expect(before.dataSource == "telemetry")
+            await expectError(.invalidDataSource) { try await store.sessionChanges(dataSource: "") }
+        }
+    }
+
     /// The statuses a follow delivered.
     final class Delivered: Sendable {
         let statuses = Mutex<[ExecutionStatus]>([])
