@@ -86,6 +86,8 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
                 }
             }
         }
+        // Not serving from here, whatever the write does: a later run marks the store again.
+        state.mutex.withLock { $0.isServing = false }
         do {
             try await store.endServing()
         } catch {

@@ -57,12 +57,14 @@ extension SessionStore {
     package func sweep(pause: @Sendable () async throws -> Void = {}, progress: (Int) -> Void) async throws -> SweepReport {
         let started = ContinuousClock.now
         defer { metrics.operations.sweep.record(since: started) }
-        // One instant for the whole pass, the store's time when it begins: a session
-        // re-armed or touched during the pass is not met again, however long it takes.
-        let now = try await read { db in db.now }
+        // One instant for the whole pass, the time of its first batch's transaction: a
+        // session re-armed or touched during the pass is not met again, however long it
+        // takes.
+        var now: Int64?
         var report = SweepReport()
         while true {
             let batch = try await expireBatch(now: now)
+            now = batch.now
             report.expiredSessions.append(contentsOf: batch.ended.lazy.map(\.row.key))
             report.rearmedSessions += batch.rearmed
             report.sparedActiveSessions += batch.spared
@@ -103,6 +105,8 @@ extension SessionStore {
     }
 
     private struct ExpiryBatch: Sendable {
+        /// The instant the batch expired sessions at.
+        var now: Int64
         var ended: [EndedSession] = []
         var rearmed = 0
         var spared = 0
@@ -111,12 +115,15 @@ extension SessionStore {
         var stillDue = 0
     }
 
-    private func expireBatch(now: Int64) async throws(SessionStoreError) -> ExpiryBatch {
+    /// Expires one batch of the sessions due at `now`, or at the time of its own
+    /// transaction when `now` is `nil` (the first batch of a pass).
+    private func expireBatch(now passNow: Int64?) async throws(SessionStoreError) -> ExpiryBatch {
         let expiry = configuration.expiry
         let batchSize = configuration.sweepBatchSize
         let spareActive = configuration.runningSessionsDoNotExpire
         return try await write { db in
-            var batch = ExpiryBatch()
+            let now = passNow ?? db.now
+            var batch = ExpiryBatch(now: now)
             let due = try db.sessions.due(now: now, limit: batchSize)
             batch.examined = due.count
             for row in due {

@@ -34,7 +34,7 @@ extension Logger {
     /// This logger with the metadata of the calling task's
     /// ``SessionStore/withLogMetadata(_:isolation:operation:)`` scopes. Read it on the
     /// caller's task: a closure run on the writer or a reader thread sees no scope.
-    func withCallMetadata() -> Logger {
+    package func withCallMetadata() -> Logger {
         let metadata = SessionStore.callLogMetadata
         guard !metadata.isEmpty else { return self }
         var logger = self

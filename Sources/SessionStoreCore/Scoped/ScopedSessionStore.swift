@@ -168,7 +168,7 @@ extension ScopedSessionStore {
     /// See ``SessionStore/updateDetails(key:set:remove:)``.
     @discardableResult
     public func updateDetails(key: String, set: [String: String], remove: [String]) async throws -> Session {
-        try await store.changeDetails(key: key, set: set, remove: remove, scope: scope)
+        try await store.updateDetails(key: key, set: set, remove: remove, scope: scope)
     }
 
     /// See ``SessionStore/setConfig(key:_:)``.

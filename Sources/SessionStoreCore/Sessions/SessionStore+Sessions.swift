@@ -137,7 +137,7 @@ extension SessionStore {
     }
 
     func updateDetails(key: String, _ details: [String: String], scope: AccessScope?) async throws {
-        _ = try await changeDetails(key: key, set: details, remove: [], scope: scope)
+        _ = try await changeDetails(key: key, set: details, remove: [], returning: false, scope: scope)
     }
 
     /// Removes the named details; names that are not set are ignored. Counts as an access.
@@ -146,7 +146,7 @@ extension SessionStore {
     }
 
     func removeDetails(key: String, names: [String], scope: AccessScope?) async throws {
-        _ = try await changeDetails(key: key, set: [:], remove: names, scope: scope)
+        _ = try await changeDetails(key: key, set: nil, remove: names, returning: false, scope: scope)
     }
 
     /// Sets `set` and removes `remove` (names not set are ignored) in one transaction, and
@@ -162,17 +162,32 @@ extension SessionStore {
     ///   details than ``SessionLimits/maxDetailsPerSession`` (nothing is written).
     @discardableResult
     public func updateDetails(key: String, set: [String: String], remove: [String]) async throws -> Session {
-        try await changeDetails(key: key, set: set, remove: remove, scope: nil)
+        try await updateDetails(key: key, set: set, remove: remove, scope: nil)
     }
 
-    func changeDetails(key: String, set: [String: String], remove: [String], scope: AccessScope?) async throws -> Session {
+    func updateDetails(key: String, set: [String: String], remove: [String], scope: AccessScope?) async throws -> Session {
+        // A set part only when there is something to set: an empty one writes no event.
+        let session = try await changeDetails(
+            key: key, set: set.isEmpty ? nil : set, remove: remove, returning: true, scope: scope)
+        guard let session else { throw SessionStoreError.sessionNotFound(key) }
+        return session
+    }
+
+    /// Sets `set` (when given: an empty one still records a `session.details_updated`
+    /// event, as ``updateDetails(key:_:)`` always has) and removes `remove`, in one
+    /// transaction; the session as the transaction left it when `returning`.
+    private func changeDetails(
+        key: String, set: [String: String]?, remove: [String], returning: Bool, scope: AccessScope?
+    ) async throws -> Session? {
         let validator = configuration.validator
         let key = try validator.key(key)
-        let details = try validator.pairs(set, nameField: .invalidDetailName, valueField: .invalidDetailValue)
+        let details = try set.map { (set) throws(SessionStoreError) in
+            try validator.pairs(set, nameField: .invalidDetailName, valueField: .invalidDetailValue)
+        }
         let names = try remove.map { (name) throws(SessionStoreError) in try validator.id(name, field: .invalidDetailName) }
         let maxDetails = configuration.limits.maxDetailsPerSession
         return try await mutate(key: key, scope: scope) { db, row, now in
-            if !details.isEmpty {
+            if let details {
                 for (name, value) in details {
                     try db.details.upsertDetail(sessionRowId: row.id, name: name, value: value, at: now)
                 }
@@ -193,6 +208,7 @@ extension SessionStore {
                 try db.events.append(at: now, kind: EventKind.detailsRemoved, subject: row.subject,
                     payload: ["names": removed.sorted().joined(separator: ",")])
             }
+            guard returning else { return nil }
             // As the transaction left it: the access moved its expiry.
             return try db.sessions.load(try db.sessions.find(key: key) ?? row, scope: scope)
         }

@@ -44,7 +44,7 @@
 ///   half-written transaction.
 /// - **The time of a transaction** is ``StorageTransaction/now``, read inside it: every
 ///   decision of the body that depends on time (expiry, abandonment, instance liveness)
-///   uses it.
+///   uses it. A write that acts on a read's decision (a touch) carries the read's time.
 ///
 /// ## The event contract
 ///
@@ -77,9 +77,11 @@ package protocol StorageBackend: Sendable {
     /// without such reads returns `nil`.
     func readInline<T>(snapshot: Bool, _ body: (any StorageTransaction) throws -> T) throws -> T?
 
-    /// Runs `body` in a write transaction and returns after its commit. Cancelling the
-    /// calling task does not withdraw a write already submitted: it commits, or fails, as
-    /// it would have, and the call returns then (a detach on a stream's end relies on it).
+    /// Runs `body` in a write transaction and returns after its commit. Cancellation does
+    /// not stop a write: one called from a cancelled task is still submitted and run, and
+    /// cancelling the caller later does not withdraw it; it commits, or fails, as it would
+    /// have, and the call returns then (reattach's detach when its stream ends relies on
+    /// it).
     func write<T: Sendable>(_ body: @escaping @Sendable (any StorageTransaction) throws -> T) async throws -> T
 
     /// A cheap test of whether anything may have committed since it last answered: the
@@ -129,8 +131,10 @@ package protocol StorageFailure: Error {
 /// A repository method runs SQL and returns stored values; the rules that interpret
 /// them (effective expiry, overdue sessions, limits) are the service layer's.
 package protocol StorageTransaction {
-    /// The time of the transaction, in milliseconds since the Unix epoch, read once when
-    /// the body first asks for it and the same for the rest of the body.
+    /// The time of the transaction, in milliseconds since the Unix epoch: read once, when
+    /// the body starts, and the same for the rest of the body. A read that decides and the
+    /// write that acts on its decision (a touch) use the read's time in both; a sweep pass
+    /// uses its first batch's time throughout.
     var now: Int64 { get }
 
     var sessions: any SessionRepository { get }

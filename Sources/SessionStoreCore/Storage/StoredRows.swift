@@ -255,13 +255,27 @@ package struct EventPage: Sendable {
     }
 }
 
-/// The names of the values of `store_state`.
+/// The names of the values of `store_state`; no other name is written.
 package enum StoreStateKey: String, Sendable, CaseIterable {
+    /// When live sessions were last re-armed, after the last serving process went
+    /// away: a live session not accessed since, due after `rearm_since`, gets a full
+    /// timeout from this time before it may expire (see
+    /// ``Expiry/effectiveExpireAt(stored:isLive:timeoutMs:lastAccessAt:rearm:)``).
     case rearmEpoch = "rearm_epoch"
+    /// The tick, in milliseconds, of the process that wrote `rearm_epoch`: re-armed
+    /// expiries are rounded up to it, whichever process reads or sweeps them. Missing
+    /// beside an epoch an earlier version wrote: 1 ms is used.
     case rearmTick = "rearm_tick"
+    /// The last time a serving process was known alive before the re-arm at
+    /// `rearm_epoch`: sessions due before it stay expired. Missing beside an epoch an
+    /// earlier version wrote: every session not accessed since the epoch is re-armed.
     case rearmSince = "rearm_since"
+    /// When the last serving process stopped cleanly; the next open re-arms from it
+    /// and deletes it. Until then sessions due after it are suspended.
     case servingStoppedAt = "serving_stopped_at"
+    /// When the last sweep pass ended.
     case sweepLastPassAt = "sweep_last_pass_at"
+    /// How long the last sweep pass took, in milliseconds.
     case sweepLastPassMs = "sweep_last_pass_ms"
 }
 

@@ -46,7 +46,7 @@ package final class SQLiteBackend: StorageBackend {
     /// storage options of `configuration`.
     package static func open(path: String, configuration: SessionStoreConfiguration) async throws -> SQLiteBackend {
         let clock = configuration.clock
-        let logger = configuration.logger
+        let logger = configuration.logger.withCallMetadata()
         var databaseConfiguration = DatabaseConfiguration(
             durability: configuration.durability, busyTimeout: configuration.busyTimeout)
         databaseConfiguration.statementObserver = configuration.statementObserver

@@ -168,6 +168,29 @@ import Testing
         }
     }
 
+    /// `serve` marks the store served through the sweeper before announcing itself; the
+    /// sweeper then does not mark it again, and a sweeper run twice serves both times.
+    @Test(arguments: Backend.all)
+    func aSweeperStartedOrRunTwiceMarksTheStoreServedEachTime(backend: Backend) async throws {
+        let test = try await StoreFixture(backend)
+        try await test.withStore { store in
+            let sweeper = ExpirySweeper(store: store, clock: ContinuousClock(), interval: .milliseconds(10), jitter: .zero)
+            try await sweeper.startServing()
+            #expect(try test.inspector.count("instances", where: ["serving": 1]) == 1)
+            for run in 1...2 {
+                let running = Task { try await sweeper.run() }
+                try await waitUntil { try test.inspector.count("instances", where: ["serving": 1]) == 1 }
+                try await waitUntil { try test.inspector.integer("value", of: "store_state", where: ["name": "sweep_last_pass_at"]) != nil }
+                running.cancel()
+                try await running.value
+                #expect(try test.inspector.count("instances", where: ["serving": 1]) == 0, "run \(run)")
+                // The clean stop of the last serving process is recorded, every time.
+                #expect(try test.inspector.count("store_state", where: ["name": "serving_stopped_at"]) == 1, "run \(run)")
+                try test.inspector.delete("store_state", where: ["name": "serving_stopped_at"])
+            }
+        }
+    }
+
     /// The statuses a follow delivered.
     final class Delivered: Sendable {
         let statuses = Mutex<[ExecutionStatus]>([])
