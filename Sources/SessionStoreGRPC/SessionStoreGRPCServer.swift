@@ -210,6 +210,7 @@ public struct SessionStoreGRPCServer: Service {
         }
         let drainTimeout = configuration.drainTimeout
         let connections = self.connections
+        let deadline = DrainDeadline()
         do {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -221,7 +222,10 @@ public struct SessionStoreGRPCServer: Service {
                         guard !Task.isCancelled else { return }
                         try await Task.sleep(for: drainTimeout)
                         // Cancelling the server's calls is not enough: a call blocked on
-                        // writing to such a client keeps the server waiting for it.
+                        // writing to such a client keeps the server waiting for it. Once
+                        // the connections close the server may end first, so the deadline
+                        // is recorded before, not told by which task ends first.
+                        deadline.pass()
                         connections.closeAll()
                         throw DrainDeadlinePassed()
                     }
@@ -243,11 +247,17 @@ public struct SessionStoreGRPCServer: Service {
                 server.beginGracefulShutdown()
             }
         } catch is DrainDeadlinePassed {
-            logger.warning(
-                "drain deadline passed: the calls still open were cancelled", metadata: ["grpc.drain_timeout": "\(drainTimeout)"])
+            // Logged below.
+        } catch where deadline.hasPassed {
+            // The server ended on its closed connections after the deadline.
+            logger.debug("the server ended on its connections closed at the drain deadline", metadata: ["error": "\(error)"])
         } catch where drain.isDrained {
             // Told to stop before it started serving: a clean stop with nothing to drain.
             logger.debug("stopped before listening", metadata: ["error": "\(error)"])
+        }
+        if deadline.hasPassed {
+            logger.warning(
+                "drain deadline passed: the calls still open were cancelled", metadata: ["grpc.drain_timeout": "\(drainTimeout)"])
         }
         await store.record(refusals.flush())
         logger.info("drained")
@@ -256,6 +266,18 @@ public struct SessionStoreGRPCServer: Service {
 
 /// The drain took longer than ``SessionStoreGRPCServer/Configuration/drainTimeout``.
 private struct DrainDeadlinePassed: Error {}
+
+/// Whether the drain deadline passed, whichever of the server and the deadline ended
+/// first.
+private final class DrainDeadline: Sendable {
+    private let passed = Atomic<Bool>(false)
+
+    var hasPassed: Bool { passed.load(ordering: .acquiring) }
+
+    func pass() {
+        passed.store(true, ordering: .releasing)
+    }
+}
 
 /// The port a server listens on, told once to everyone who waits for it; `nil` when the
 /// server ended without listening.
