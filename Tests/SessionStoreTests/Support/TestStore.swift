@@ -39,16 +39,7 @@ final class TestStore: @unchecked Sendable {
         _ configure: (inout SessionStoreConfiguration) -> Void = { _ in },
         body: (SessionStore) async throws -> T
     ) async throws -> T {
-        let store = try await open(configure)
-        let value: T
-        do {
-            value = try await body(store)
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
-        return value
+        try await (try await open(configure)).closing(after: body)
     }
 
     /// Runs `body` on a separate read-only connection: what `sqlite3` would see.
@@ -66,5 +57,21 @@ final class TestStore: @unchecked Sendable {
         try inspect { db in
             try db.fetchAll(sql: "EXPLAIN QUERY PLAN " + sql, arguments) { $0.string(3) }
         }
+    }
+}
+
+extension SessionStore {
+    /// Runs `body` with this store and closes it on every path: when `body` returns, and
+    /// when it throws (a failed `#require` included). What every fixture's `withStore` does.
+    func closing<T>(after body: (SessionStore) async throws -> T) async throws -> T {
+        let value: T
+        do {
+            value = try await body(self)
+        } catch {
+            await close()
+            throw error
+        }
+        await close()
+        return value
     }
 }

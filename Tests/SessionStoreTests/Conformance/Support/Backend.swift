@@ -72,15 +72,6 @@ final class StoreFixture: Sendable {
         _ configure: (inout SessionStoreConfiguration) -> Void = { _ in },
         body: (SessionStore) async throws -> T
     ) async throws -> T {
-        let store = try await open(configure)
-        let value: T
-        do {
-            value = try await body(store)
-        } catch {
-            await store.close()
-            throw error
-        }
-        await store.close()
-        return value
+        try await (try await open(configure)).closing(after: body)
     }
 }
