@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SessionStore", targets: ["SessionStore"]),
         .library(name: "SessionStoreCore", targets: ["SessionStoreCore"]),
         .library(name: "SessionStoreSQLite", targets: ["SessionStoreSQLite"]),
+        .library(name: "SessionStorePostgres", targets: ["SessionStorePostgres"]),
         .library(name: "SessionStoreGRPC", targets: ["SessionStoreGRPC"]),
         .executable(name: "sessionctl", targets: ["sessionctl"]),
     ],
@@ -58,6 +59,18 @@ let package = Package(
         .target(
             name: "SessionStoreSQLite",
             dependencies: ["CSQLite", "SessionStoreCore"],
+            plugins: ["EmbedMigrations"]
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // The PostgreSQL backend: libpq connections on threads of their own, the SQL of
+        // every table for PostgreSQL, and the migrations of `Migrations/postgres/`.
+        .target(
+            name: "SessionStorePostgres",
+            dependencies: ["CLibPQ", "SessionStoreCore"],
             plugins: ["EmbedMigrations"]
         ),
         .executableTarget(name: "MigrationEmbedder"),

@@ -208,7 +208,12 @@ extension SessionStoreError {
         /// `max-pending-writes` calls already wait for the writer, or `max-pending-reads` reads for a
         /// reader connection: the call was refused at once, nothing ran. A retry after a pause may pass.
         public static let storageOverloaded = Code("STORAGE.OVERLOADED", .unavailable)
-        /// SQLite's generic error, or a failure below the service layer that is not SQLite's.
+        /// The database server cannot be reached, or the connection to it was lost while the
+        /// call was in flight (PostgreSQL). The call may or may not have committed; the
+        /// backend reconnects by itself, and a retry after a pause may pass.
+        public static let storageUnavailable = Code("STORAGE.UNAVAILABLE", .unavailable)
+        /// SQLite's generic error, PostgreSQL's error of an SQLSTATE without a code of its
+        /// own (the SQLSTATE is in the error), or a failure below the service layer.
         public static let storageError = Code("STORAGE.ERROR", .storageFailure)
         /// A malfunction inside SQLite.
         public static let storageInternal = Code("STORAGE.INTERNAL", .storageFailure)
@@ -329,6 +334,7 @@ extension SessionStoreError {
             storageBusy,
             storageLocked,
             storageClosed,
+            storageUnavailable,
             storageOverloaded,
             storageError,
             storageInternal,

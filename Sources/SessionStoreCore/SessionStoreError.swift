@@ -19,7 +19,8 @@
 /// one code of a `throws(SessionStoreError)` call with a `where` clause or a pattern and
 /// lets the rest propagate crashes the compiler. The idioms above compile.
 ///
-/// `STORAGE.*` errors carry SQLite's extended result code and the SQL that failed.
+/// `STORAGE.*` errors carry the SQL that failed and the backend's own code: SQLite's
+/// extended result code, or PostgreSQL's SQLSTATE.
 public struct SessionStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A stable code such as `INVALID_HANDLE.SESSION_CLOSED`.
     public let code: Code
@@ -29,13 +30,16 @@ public struct SessionStoreError: Error, Sendable, Equatable, CustomStringConvert
     public let sqliteCode: Int32?
     /// For `STORAGE.*` errors: the SQL that failed.
     public let sql: String?
+    /// For `STORAGE.*` errors of PostgreSQL: the server's SQLSTATE (`40001`, `23505`, …).
+    public let sqlState: String?
 
-    /// An error with `code` and `message`; `sqliteCode` and `sql` only for `STORAGE.*`
-    /// errors.
-    public init(code: Code, message: String, sqliteCode: Int32? = nil, sql: String? = nil) {
+    /// An error with `code` and `message`; `sqliteCode`, `sqlState` and `sql` only for
+    /// `STORAGE.*` errors.
+    public init(code: Code, message: String, sqliteCode: Int32? = nil, sqlState: String? = nil, sql: String? = nil) {
         self.code = code
         self.message = message
         self.sqliteCode = sqliteCode
+        self.sqlState = sqlState
         self.sql = sql
     }
 

@@ -1,0 +1,329 @@
+import CLibPQ
+import Foundation
+
+/// A value bound to a statement parameter.
+package enum PGValue: Sendable, Hashable, ExpressibleByNilLiteral, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    case integer(Int64)
+    case text(String)
+    case bytes(Data)
+    case null
+
+    package init(nilLiteral: ()) { self = .null }
+    package init(stringLiteral value: String) { self = .text(value) }
+    package init(integerLiteral value: Int64) { self = .integer(value) }
+    package init(_ value: Int64?) { self = value.map(PGValue.integer) ?? .null }
+    package init(_ value: String?) { self = value.map(PGValue.text) ?? .null }
+    package init(_ value: Data?) { self = value.map(PGValue.bytes) ?? .null }
+    package init(_ value: Bool) { self = .integer(value ? 1 : 0) }
+}
+
+/// One connection to a PostgreSQL server through libpq, used by one thread at a time.
+///
+/// Statements are prepared once per connection (named after their text) and run with
+/// `PQexecPrepared`; parameters are written `?` (numbered in order) or `?N` (the N-th
+/// argument, for a value used twice), as in the SQLite layer, and sent as text (bytes as
+/// binary). Results come back as text.
+///
+/// ```swift
+/// let connection = try PGConnection(conninfo: "postgres://app@db/sessions")
+/// let live = try connection.fetchInt64(sql: "SELECT count(*) FROM sessions WHERE user_id = ?", [.text("alice")])
+/// ```
+package final class PGConnection {
+    private let handle: OpaquePointer
+    /// Prepared statement names by the SQL they were prepared from.
+    private var prepared: [String: String] = [:]
+    /// Rows changed by the last statement run through ``execute(sql:_:)``.
+    package private(set) var changesCount = 0
+    /// The conninfo with any password removed, for messages.
+    package let location: String
+
+    /// Connects with `conninfo`: a `postgres://` URI or `key=value` words, completed by the
+    /// `PG*` environment variables and `~/.pgpass` as in `psql`.
+    package init(conninfo: String) throws(PostgresError) {
+        location = PGConnection.redacted(conninfo)
+        guard let handle = PQconnectdb(conninfo) else {
+            throw PostgresError(unavailable: "libpq could not allocate a connection", location: PGConnection.redacted(conninfo))
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(handle)
+            throw PostgresError(unavailable: "cannot connect to PostgreSQL at \(location): \(message)", location: location)
+        }
+        self.handle = handle
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+    }
+
+    deinit {
+        PQfinish(handle)
+    }
+
+    /// Whether the connection to the server is gone.
+    package var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+
+    /// The socket, for waiting on notifications.
+    package var socket: Int32 { PQsocket(handle) }
+
+    /// The server's process id for this connection.
+    package var backendPID: Int32 { PQbackendPID(handle) }
+
+    /// Runs `sql` (one or several statements, no parameters) with the simple query protocol.
+    package func executeScript(sql: String) throws(PostgresError) {
+        guard let result = PQexec(handle, sql) else { throw failure(sql: sql, result: nil) }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY else {
+            throw failure(sql: sql, result: result)
+        }
+    }
+
+    /// Runs a statement that returns no rows; ``changesCount`` tells how many it changed.
+    package func execute(sql: String, _ arguments: [PGValue] = []) throws(PostgresError) {
+        let result = try run(sql: sql, arguments)
+        defer { PQclear(result) }
+        changesCount = Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    /// Runs a statement and maps every row.
+    package func fetchAll<T>(sql: String, _ arguments: [PGValue] = [], map: (PGRow) throws -> T) throws -> [T] {
+        let result = try run(sql: sql, arguments)
+        defer { PQclear(result) }
+        changesCount = Int(String(cString: PQcmdTuples(result))) ?? 0
+        let count = PQntuples(result)
+        var rows: [T] = []
+        rows.reserveCapacity(Int(count))
+        for index in 0..<count {
+            rows.append(try map(PGRow(result: result, index: index)))
+        }
+        return rows
+    }
+
+    /// Runs a statement and maps its first row, `nil` when it returned none.
+    package func fetchOne<T>(sql: String, _ arguments: [PGValue] = [], map: (PGRow) throws -> T) throws -> T? {
+        let result = try run(sql: sql, arguments)
+        defer { PQclear(result) }
+        changesCount = Int(String(cString: PQcmdTuples(result))) ?? 0
+        guard PQntuples(result) > 0 else { return nil }
+        return try map(PGRow(result: result, index: 0))
+    }
+
+    /// The first column of the first row as an integer; `nil` when there is no row or it
+    /// is `NULL`.
+    package func fetchInt64(sql: String, _ arguments: [PGValue] = []) throws -> Int64? {
+        try fetchOne(sql: sql, arguments) { $0.optionalInt64(0) } ?? nil
+    }
+
+    private func run(sql: String, _ arguments: [PGValue]) throws(PostgresError) -> OpaquePointer {
+        let name = try statementName(sql: sql)
+        var texts: [ContiguousArray<CChar>?] = []
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        texts.reserveCapacity(arguments.count)
+        for argument in arguments {
+            switch argument {
+            case .integer(let value):
+                texts.append(ContiguousArray(String(value).utf8CString))
+                lengths.append(0)
+                formats.append(0)
+            case .text(let value):
+                texts.append(ContiguousArray(value.utf8CString))
+                lengths.append(0)
+                formats.append(0)
+            case .bytes(let value):
+                texts.append(ContiguousArray(value.map { CChar(bitPattern: $0) }))
+                lengths.append(Int32(value.count))
+                formats.append(1)
+            case .null:
+                texts.append(nil)
+                lengths.append(0)
+                formats.append(0)
+            }
+        }
+        let result: OpaquePointer? = withPointers(texts) { pointers in
+            PQexecPrepared(handle, name, Int32(arguments.count), pointers, lengths, formats, 0)
+        }
+        guard let result else { throw failure(sql: sql, result: nil) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            let error = failure(sql: sql, result: result)
+            PQclear(result)
+            throw error
+        }
+        return result
+    }
+
+    private func statementName(sql: String) throws(PostgresError) -> String {
+        if let name = prepared[sql] { return name }
+        let name = "s\(prepared.count)"
+        let text = PGConnection.numberedParameters(sql)
+        guard let result = PQprepare(handle, name, text, 0, nil) else { throw failure(sql: sql, result: nil) }
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_COMMAND_OK else { throw failure(sql: sql, result: result) }
+        prepared[sql] = name
+        return name
+    }
+
+    /// Forgets prepared statements (after `DISCARD ALL` or a schema change).
+    package func forgetPreparedStatements() {
+        prepared.removeAll()
+    }
+
+    /// Consumes input from the server and returns the notifications received; throws when
+    /// the connection is gone.
+    package func notifications() throws(PostgresError) -> [String] {
+        guard PQconsumeInput(handle) == 1 else { throw failure(sql: nil, result: nil) }
+        var channels: [String] = []
+        while let notify = PQnotifies(handle) {
+            channels.append(String(cString: notify.pointee.relname))
+            PQfreemem(notify)
+        }
+        return channels
+    }
+
+    private func failure(sql: String?, result: OpaquePointer?) -> PostgresError {
+        let broken = PQstatus(handle) != CONNECTION_OK
+        var sqlState: String?
+        var message = String(cString: PQerrorMessage(handle))
+        if let result {
+            if let field = PQresultErrorField(result, Int32(UInt8(ascii: "C"))) {
+                sqlState = String(cString: field)
+            }
+            if let field = PQresultErrorField(result, Int32(UInt8(ascii: "M"))) {
+                message = String(cString: field)
+            }
+        }
+        message = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        if broken || sqlState == nil && result == nil {
+            return PostgresError(
+                unavailable: "lost the connection to PostgreSQL at \(location): \(message)", location: location, sql: sql)
+        }
+        return PostgresError(sqlState: sqlState ?? "XX000", message: message, sql: sql)
+    }
+
+    /// `sql` with `?` and `?N` parameters written as PostgreSQL's `$N`; text inside quotes,
+    /// identifiers and comments is left alone.
+    package static func numberedParameters(_ sql: String) -> String {
+        var output = ""
+        output.reserveCapacity(sql.utf8.count + 16)
+        var next = 1
+        var characters = Array(sql)[...]
+        var quote: Character?
+        while let character = characters.popFirst() {
+            if let open = quote {
+                output.append(character)
+                if character == open { quote = nil }
+                continue
+            }
+            switch character {
+            case "'", "\"":
+                quote = character
+                output.append(character)
+            case "-" where characters.first == "-":
+                output.append(character)
+                while let rest = characters.popFirst() {
+                    output.append(rest)
+                    if rest == "\n" { break }
+                }
+            case "?":
+                var digits = ""
+                while let digit = characters.first, digit.isASCII, digit.isNumber {
+                    digits.append(digit)
+                    characters.removeFirst()
+                }
+                if let number = Int(digits) {
+                    output += "$\(number)"
+                    next = max(next, number + 1)
+                } else {
+                    output += "$\(next)"
+                    next += 1
+                }
+            default:
+                output.append(character)
+            }
+        }
+        return output
+    }
+
+    /// `conninfo` without a password, for messages and ``SessionStore/path``.
+    package static func redacted(_ conninfo: String) -> String {
+        if conninfo.hasPrefix("postgres://") || conninfo.hasPrefix("postgresql://") {
+            guard var components = URLComponents(string: conninfo) else { return "postgres://…" }
+            if components.password != nil { components.password = "…" }
+            if let items = components.queryItems {
+                components.queryItems = items.map { $0.name == "password" ? URLQueryItem(name: $0.name, value: "…") : $0 }
+            }
+            return components.string ?? "postgres://…"
+        }
+        return conninfo.split(separator: " ").map { word in
+            word.lowercased().hasPrefix("password=") ? "password=…" : String(word)
+        }.joined(separator: " ")
+    }
+}
+
+private func withPointers<R>(_ values: [ContiguousArray<CChar>?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    var pointers: [UnsafePointer<CChar>?] = []
+    pointers.reserveCapacity(values.count)
+    func recurse(_ index: Int) -> R {
+        if index == values.count { return body(pointers) }
+        guard let value = values[index] else {
+            pointers.append(nil)
+            return recurse(index + 1)
+        }
+        return value.withUnsafeBufferPointer { buffer in
+            pointers.append(buffer.baseAddress)
+            return recurse(index + 1)
+        }
+    }
+    return recurse(0)
+}
+
+/// One row of a result, read by column index.
+package struct PGRow {
+    let result: OpaquePointer
+    let index: Int32
+
+    package func isNull(_ column: Int) -> Bool { PQgetisnull(result, index, Int32(column)) == 1 }
+
+    package func optionalString(_ column: Int) -> String? {
+        isNull(column) ? nil : String(cString: PQgetvalue(result, index, Int32(column)))
+    }
+
+    package func string(_ column: Int) -> String { optionalString(column) ?? "" }
+
+    package func optionalInt64(_ column: Int) -> Int64? {
+        guard let text = optionalString(column) else { return nil }
+        if let value = Int64(text) { return value }
+        switch text {
+        case "t": return 1
+        case "f": return 0
+        default: return Double(text).map { Int64(exactly: $0.rounded(.towardZero)) ?? 0 }
+        }
+    }
+
+    package func int64(_ column: Int) -> Int64 { optionalInt64(column) ?? 0 }
+
+    package func bool(_ column: Int) -> Bool { int64(column) != 0 }
+
+    /// A `bytea` column (text format `\x…` hex).
+    package func optionalData(_ column: Int) -> Data? {
+        guard let text = optionalString(column) else { return nil }
+        guard text.hasPrefix("\\x") else { return Data(text.utf8) }
+        var data = Data(capacity: (text.utf8.count - 2) / 2)
+        var high: UInt8?
+        for byte in text.utf8.dropFirst(2) {
+            let nibble: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): nibble = byte - UInt8(ascii: "A") + 10
+            default: continue
+            }
+            if let first = high {
+                data.append(first << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
+        }
+        return data
+    }
+}
