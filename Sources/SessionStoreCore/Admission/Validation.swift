@@ -42,10 +42,20 @@ struct Validator {
         try value.map { (value) throws(SessionStoreError) in try id(value, field: field) }
     }
 
-    /// A value (detail, config): any text, stored verbatim, at most `maxValueBytes`.
+    /// A value (detail, config, reason): any text but U+0000, stored verbatim, at most
+    /// `maxValueBytes`.
     func value(_ value: String, field: SessionStoreError.Code) throws(SessionStoreError) {
         guard value.utf8.count <= limits.maxValueBytes else {
             throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) is \(value.utf8.count) bytes; the limit is \(limits.maxValueBytes)")
+        }
+        try text(value, field: field)
+    }
+
+    /// Text the store keeps: anything but U+0000, which PostgreSQL's `text` cannot hold,
+    /// so that every backend stores the same values (and refuses the same ones).
+    func text(_ value: String, field: SessionStoreError.Code) throws(SessionStoreError) {
+        guard !value.utf8.contains(0) else {
+            throw SessionStoreError.invalidArgument(field, "\(field.fieldLabel) must not contain U+0000 (NUL)")
         }
     }
 

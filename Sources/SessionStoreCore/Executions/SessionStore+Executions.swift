@@ -48,7 +48,10 @@ extension SessionStore {
         let key = try validator.key(key)
         let operationId = try operationId.map { (id) throws in try validator.operationId(id) } ?? SessionKey.make()
         let tags = try validator.tags(tags)
-        if let statement { try validator.payload(statement.utf8.count, field: .invalidStatement) }
+        if let statement {
+            try validator.payload(statement.utf8.count, field: .invalidStatement)
+            try validator.text(statement, field: .invalidStatement)
+        }
         if let request { try validator.payload(request.count, field: .invalidRequest) }
         let timeoutMs = timeout?.wholeMilliseconds
         if let timeoutMs, timeoutMs <= 0 {
