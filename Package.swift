@@ -109,6 +109,7 @@ let package = Package(
             dependencies: [
                 "SessionStore",
                 "SessionStoreSQLite",
+                "SessionStorePostgres",
                 "SessionStoreGRPC",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -133,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "SessionStoreTests",
             dependencies: [
-                "SessionStore", "SessionStoreCore", "SessionStoreSQLite", "SessionStoreGRPC",
+                "SessionStore", "SessionStoreCore", "SessionStoreSQLite", "SessionStorePostgres", "SessionStoreGRPC",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

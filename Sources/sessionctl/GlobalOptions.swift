@@ -4,7 +4,9 @@ import SessionStore
 
 /// Options every command accepts, before or after its own arguments.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "The database file (default: $SESSIONSTORE_DB, else ./sessions.sqlite).")
+    @Option(
+        name: .long,
+        help: "The database: a file, or postgres://USER@HOST:PORT/DB (default: $SESSIONSTORE_DB, else ./sessions.sqlite).")
     var db: String?
 
     @Flag(name: .long, help: "Print JSON instead of text: one document, or one object a line for what keeps printing.")
@@ -88,11 +90,12 @@ func withStore<T>(
     _ options: GlobalOptions, configuration: SessionStoreConfiguration? = nil, _ body: (SessionStore) async throws -> T
 ) async throws -> T {
     let configuration = try configuration ?? options.makeConfiguration()
+    let address = try StoreAddress(options.databasePath)
     let file = DatabaseFile(path: options.databasePath)
     do {
-        if !file.existed, MissingDatabase.current == .refuse { throw file.missing }
-        let store = try await SessionStore.open(path: file.path, configuration: configuration)
-        file.announceCreation(options.output)
+        if !address.isPostgres, !file.existed, MissingDatabase.current == .refuse { throw file.missing }
+        let store = try await address.open(configuration: configuration)
+        if !address.isPostgres { file.announceCreation(options.output) }
         do {
             let result = try await body(store)
             await store.close()

@@ -21,6 +21,8 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Concurrent workers.") var concurrency = 4
     @Option(help: "Seed of the random choices.") var seed: UInt64 = 1
     @Option(help: "Timeout of the opened sessions.") var timeout = "30s"
+    @Option(help: "Open every session for this user (default: ten users, user-0 to user-9).") var user: String?
+    @Flag(help: "Close no session (by default about half are closed).") var keepOpen = false
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -55,7 +57,7 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     private func runSession(_ index: Int, store: SessionStore, timeout: SessionTimeout, random: inout SplitMix64) async {
-        var request = OpenSessionRequest(userId: "user-\(index % 10)")
+        var request = OpenSessionRequest(userId: user ?? "user-\(index % 10)")
         request.dataSource = "source-\(index % 3)"
         request.details = ["worker": "\(index)"]
         request.timeout = timeout
@@ -85,7 +87,7 @@ struct LoadCommand: AsyncParsableCommand {
                 emit(["op": "exec-status", "key": key, "operationId": operationId, "status": status.rawValue])
             }
         }
-        if random.next() % 2 == 0, await attempt({ try await store.closeSession(key: key, reason: "load") }) != nil {
+        if random.next() % 2 == 0, !keepOpen, await attempt({ try await store.closeSession(key: key, reason: "load") }) != nil {
             emit(["op": "close", "key": key])
         }
     }

@@ -283,6 +283,11 @@ package struct PGRow {
 
     package func isNull(_ column: Int) -> Bool { PQgetisnull(result, index, Int32(column)) == 1 }
 
+    /// Whether the column is of an integer type (`bigint`, `integer`, `smallint`).
+    package func isInteger(_ column: Int) -> Bool {
+        [20, 21, 23].contains(PQftype(result, Int32(column)))
+    }
+
     package func optionalString(_ column: Int) -> String? {
         isNull(column) ? nil : String(cString: PQgetvalue(result, index, Int32(column)))
     }

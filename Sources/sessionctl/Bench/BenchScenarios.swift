@@ -53,10 +53,15 @@ struct BenchScenarioRunner: Sendable {
     let scratch: BenchScratchFiles
 
     func run(_ scenario: BenchScenario) async throws -> BenchResult {
-        let path = settings.path(for: scenario)
+        var path = settings.path(for: scenario)
+        // On PostgreSQL each scenario runs in a schema of its own, dropped after it.
+        let schema = "sessionstore_bench_\(scenario.rawValue.replacingOccurrences(of: "-", with: "_"))_\(getpid())"
+        let postgres = try StoreAddress(path).isPostgres ? path : nil
+        if let postgres { path = try StoreAddress.postgres(postgres, schema: schema) }
         if settings.databasePath == nil { scratch.add(path) }
         defer {
             if settings.databasePath == nil { scratch.remove(path) }
+            if let postgres { StoreAddress.dropSchema(postgres, schema: schema) }
         }
         BenchTally.shared.begin(scenario.rawValue, settings: settings, path: path)
         let (measurement, notes) = try await measure(scenario, path: path)
@@ -99,7 +104,7 @@ struct BenchScenarioRunner: Sendable {
     }
 
     private func openStore(_ path: String, tick: Int64 = 60_000) async throws -> SessionStore {
-        try await SessionStore.open(path: path, configuration: settings.configuration(tick: tick))
+        try await StoreAddress(path).open(configuration: settings.configuration(tick: tick))
     }
 
     private func openScenario(_ path: String) async throws -> Measurement {

@@ -16,13 +16,13 @@ import Testing
 /// A suite written this way says nothing about SQL or files: it reaches the store through
 /// the public API and checks what was stored through a ``StoreInspector``.
 struct Backend: Sendable, CustomStringConvertible, CustomTestStringConvertible {
-    /// The backend's name in test output: `sqlite`.
+    /// The backend's name in test output: `sqlite`, `postgres`.
     let name: String
     /// Makes a fresh, empty place for one test's store.
     let makeLocation: @Sendable () async throws -> any StoreLocation
 
     /// Every backend the conformance suites run against.
-    static let all: [Backend] = [.sqlite]
+    static let all: [Backend] = [.sqlite, .postgres]
 
     var description: String { name }
     var testDescription: String { name }
