@@ -268,8 +268,7 @@ private final class Writer: @unchecked Sendable {
         while true {
             attempt += 1
             do {
-                let connection = try connect()
-                try connection.executeScript(sql: "BEGIN; SELECT pg_advisory_xact_lock(\(lockKey), 1)")
+                let connection = try begin()
                 var committedAny = false
                 if jobs.count == 1, let job = jobs.first {
                     if let error = job.run(PostgresTransaction(db: connection, now: clock.now())) {
@@ -320,12 +319,9 @@ private final class Writer: @unchecked Sendable {
         }
     }
 
-    private func connect() throws -> PGConnection {
-        if let connection, !connection.isBroken { return connection }
-        connection = nil
-        let fresh = try PGConnection(conninfo: conninfo)
-        connection = fresh
-        return fresh
+    /// Begins a batch's transaction and takes the store's write lock.
+    private func begin() throws -> PGConnection {
+        try beginTransaction(on: &connection, conninfo: conninfo, "BEGIN; SELECT pg_advisory_xact_lock(\(lockKey), 1)")
     }
 
     private func abandonTransaction() {
@@ -357,12 +353,7 @@ private final class Reader: @unchecked Sendable {
         for job in jobs {
             var ran = false
             do {
-                if connection?.isBroken ?? true {
-                    connection = nil
-                    connection = try PGConnection(conninfo: conninfo)
-                }
-                guard let connection else { continue }
-                try connection.executeScript(sql: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                let connection = try begin()
                 ran = true
                 job.run(PostgresTransaction(db: connection, now: clock.now()))
                 if connection.isBroken {
@@ -377,7 +368,31 @@ private final class Reader: @unchecked Sendable {
         }
     }
 
+    /// Begins a read-only snapshot.
+    private func begin() throws -> PGConnection {
+        try beginTransaction(on: &connection, conninfo: conninfo, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    }
+
     func end() {
         connection = nil
     }
+}
+
+/// Runs `begin` on `connection`, connecting first when there is none. A connection found
+/// dead here (the server restarted, or ended it, while it was idle) is replaced and the
+/// transaction begun again: nothing of it had reached the server.
+private func beginTransaction(on connection: inout PGConnection?, conninfo: String, _ begin: String) throws -> PGConnection {
+    if let current = connection, !current.isBroken {
+        do {
+            try current.executeScript(sql: begin)
+            return current
+        } catch where error.isConnectionFailure {
+            connection = nil
+        }
+    }
+    connection = nil
+    let fresh = try PGConnection(conninfo: conninfo)
+    connection = fresh
+    try fresh.executeScript(sql: begin)
+    return fresh
 }

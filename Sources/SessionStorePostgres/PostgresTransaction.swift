@@ -1,24 +1,24 @@
 import SessionStoreCore
 
 /// A transaction on one PostgreSQL connection: the repositories are views of it.
-struct PostgresTransaction: StorageTransaction {
+package struct PostgresTransaction: StorageTransaction {
     let db: PGConnection
-    let now: Int64
+    package let now: Int64
 
-    var sessions: any SessionRepository { SessionRecords(db: db) }
-    var details: any SessionDetailRepository { SessionDetailRecords(db: db) }
-    var links: any SessionLinkRepository { SessionLinkRecords(db: db) }
-    var listing: any SessionListRepository { SessionListRecords(db: db) }
-    var executions: any ExecutionRepository { ExecutionRecords(db: db) }
-    var queries: any StreamingQueryRepository { OwnedRecords(db: db) }
-    var resources: any OwnedResourceRepository { OwnedRecords(db: db) }
-    var events: any EventRepository { EventLog(db: db) }
-    var subscriptions: any SubscriptionRepository { SubscriptionRecords(db: db) }
-    var instances: any InstanceRepository { InstanceRecords(db: db) }
-    var storeState: any StoreStateRepository { StoreStateRecords(db: db) }
+    package var sessions: any SessionRepository { SessionRecords(db: db) }
+    package var details: any SessionDetailRepository { SessionDetailRecords(db: db) }
+    package var links: any SessionLinkRepository { SessionLinkRecords(db: db) }
+    package var listing: any SessionListRepository { SessionListRecords(db: db) }
+    package var executions: any ExecutionRepository { ExecutionRecords(db: db) }
+    package var queries: any StreamingQueryRepository { OwnedRecords(db: db) }
+    package var resources: any OwnedResourceRepository { OwnedRecords(db: db) }
+    package var events: any EventRepository { EventLog(db: db) }
+    package var subscriptions: any SubscriptionRepository { SubscriptionRecords(db: db) }
+    package var instances: any InstanceRepository { InstanceRecords(db: db) }
+    package var storeState: any StoreStateRepository { StoreStateRecords(db: db) }
 
     /// The connection of a transaction this backend began.
-    static func connection(of transaction: any StorageTransaction) throws -> PGConnection {
+    package static func connection(of transaction: any StorageTransaction) throws -> PGConnection {
         guard let transaction = transaction as? PostgresTransaction else {
             throw SessionStoreError(code: .storageError, message: "a transaction of another backend reached PostgreSQL")
         }

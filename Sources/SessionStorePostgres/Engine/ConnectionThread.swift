@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A queue of jobs for threads that block: `take` waits on a condition variable, never on
 /// the cooperative pool.
@@ -56,12 +57,15 @@ final class JobQueue<Job>: @unchecked Sendable {
 
 /// A thread that owns one connection and runs batches of jobs from a queue on it, until
 /// the queue closes.
-final class ConnectionThread<Job>: @unchecked Sendable {
-    private let finished = DispatchSemaphore(value: 0)
+final class ConnectionThread<Job>: Sendable {
+    private let ending = ThreadEnd()
 
     /// Starts a thread named `name` running `run` with each batch taken from `queue`.
-    init(name: String, queue: JobQueue<Job>, batch: Int, run: @escaping @Sendable ([Job]) -> Void, end: @escaping @Sendable () -> Void) {
-        let finished = self.finished
+    init(
+        name: String, queue: JobQueue<Job>, batch: Int, run: @escaping @Sendable ([Job]) -> Void,
+        end: @escaping @Sendable () -> Void
+    ) {
+        let ending = self.ending
         let thread = Thread {
             while true {
                 let jobs = queue.take(max: batch)
@@ -69,21 +73,46 @@ final class ConnectionThread<Job>: @unchecked Sendable {
                 run(jobs)
             }
             end()
-            finished.signal()
+            ending.finish()
         }
         thread.name = name
         thread.stackSize = 1 << 20
         thread.start()
     }
 
-    /// Waits, without blocking the cooperative pool, for the thread to end.
+    /// Waits for the thread to end, suspending (no thread waits).
     func join() async {
-        let finished = self.finished
+        await ending.wait()
+    }
+}
+
+/// The end of a thread, awaited without blocking a thread: the ending thread resumes
+/// whoever waits.
+final class ThreadEnd: Sendable {
+    private struct State {
+        var finished = false
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Called by the thread as it ends.
+    func finish() {
+        let waiting = state.withLock { state in
+            state.finished = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        waiting.forEach { $0.resume() }
+    }
+
+    func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                finished.wait()
-                continuation.resume()
+            let finished = state.withLock { state in
+                if !state.finished { state.waiting.append(continuation) }
+                return state.finished
             }
+            if finished { continuation.resume() }
         }
     }
 }

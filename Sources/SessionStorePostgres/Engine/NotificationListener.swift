@@ -16,7 +16,7 @@ final class NotificationListener: Sendable {
     private let heard = Atomic<Int64>(0)
     private let connected = Atomic<Bool>(false)
     private let stopping = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let finished = ThreadEnd()
 
     init(conninfo: String, channel: String) {
         self.conninfo = conninfo
@@ -26,7 +26,7 @@ final class NotificationListener: Sendable {
     func start() {
         let thread = Thread { [self] in
             listen()
-            finished.signal()
+            finished.finish()
         }
         thread.name = "SessionStore PostgreSQL listener"
         thread.start()
@@ -34,13 +34,7 @@ final class NotificationListener: Sendable {
 
     func stop() async {
         stopping.store(true, ordering: .releasing)
-        let finished = self.finished
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                finished.wait()
-                continuation.resume()
-            }
-        }
+        await finished.wait()
     }
 
     func noteLocalCommit() {

@@ -52,15 +52,18 @@ final class PostgresServer: Sendable {
     /// Creates an empty schema of its own for one store and returns its name.
     func makeSchema() throws -> String {
         let name = "t\(getpid())_\(schemas.add(1, ordering: .relaxed).newValue)"
-        let admin = try PGConnection(conninfo: adminConninfo)
-        try admin.executeScript(sql: "CREATE SCHEMA \(name)")
+        try execute("CREATE SCHEMA \(name)")
         return name
     }
 
     /// Runs `sql` on the server's `postgres` database as its superuser.
     func execute(_ sql: String) throws {
-        try PGConnection(conninfo: adminConninfo).executeScript(sql: sql)
+        try admin.use { try $0.executeScript(sql: sql) }
     }
+
+    /// One connection as the superuser, shared: a test that connects for every statement
+    /// would make the server start a process for each.
+    private var admin: SharedConnection { SharedConnection.of(adminConninfo) }
 
     private static func start() async throws -> PostgresServer {
         let initdb = "\(binaries)/initdb"
@@ -131,6 +134,45 @@ final class PostgresServer: Sendable {
     struct ServerError: Error, CustomStringConvertible {
         let message: String
         var description: String { message }
+    }
+}
+
+/// A connection shared by the tests that use the same connection words, one statement at
+/// a time; connected again when the server ended it.
+final class SharedConnection: @unchecked Sendable {
+    private let conninfo: String
+    private let lock = NSLock()
+    private var connection: PGConnection?
+
+    private init(conninfo: String) {
+        self.conninfo = conninfo
+    }
+
+    private static let all = Mutex<[String: SharedConnection]>([:])
+
+    /// The shared connection for `conninfo`.
+    static func of(_ conninfo: String) -> SharedConnection {
+        all.withLock { all in
+            if let shared = all[conninfo] { return shared }
+            let shared = SharedConnection(conninfo: conninfo)
+            all[conninfo] = shared
+            return shared
+        }
+    }
+
+    /// Forgets the shared connection for `conninfo` (its schema is no longer used).
+    static func forget(_ conninfo: String) {
+        _ = all.withLock { $0.removeValue(forKey: conninfo) }
+    }
+
+    func use<T>(_ body: (PGConnection) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        if connection?.isBroken ?? true {
+            connection = try PGConnection(conninfo: conninfo)
+        }
+        guard let connection else { throw PostgresServer.ServerError(message: "no connection") }
+        return try body(connection)
     }
 }
 

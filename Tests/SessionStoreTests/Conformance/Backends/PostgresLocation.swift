@@ -29,6 +29,7 @@ final class PostgresLocation: StoreLocation {
     }
 
     deinit {
+        SharedConnection.forget(conninfo)
         ConnectionBudget.stores.release()
     }
 
@@ -81,7 +82,7 @@ struct PostgresInspector: StoreInspector {
     }
 
     private func connected<T>(_ body: (PGConnection) throws -> T) throws -> T {
-        try body(try PGConnection(conninfo: conninfo))
+        try SharedConnection.of(conninfo).use(body)
     }
 
     private static func value(_ row: PGRow, _ column: Int) -> StoredValue {
