@@ -269,6 +269,7 @@ private final class Writer: @unchecked Sendable {
             attempt += 1
             do {
                 let connection = try begin()
+                listener.noteWriter(process: connection.backendPID)
                 var committedAny = false
                 if jobs.count == 1, let job = jobs.first {
                     if let error = job.run(PostgresTransaction(db: connection, now: clock.now())) {

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// The writer of this process counts its own commits directly, so a reader of this
 /// process sees them at once; notifications bring the commits of other processes and
-/// hosts. While the listener has no connection (the server restarted, the network is
+/// hosts (its own come back too, and are not counted twice). While the listener has no connection (the server restarted, the network is
 /// down), every signal answers "changed", so a follower reads and loses nothing.
 final class NotificationListener: Sendable {
     private let conninfo: String
@@ -15,6 +15,9 @@ final class NotificationListener: Sendable {
     /// Commits heard of, local and notified.
     private let heard = Atomic<Int64>(0)
     private let connected = Atomic<Bool>(false)
+    /// The server process of this store's writer connection, whose notifications are
+    /// already counted; 0 while it has none.
+    private let writerProcess = Atomic<Int32>(0)
     private let stopping = Atomic<Bool>(false)
     private let finished = ThreadEnd()
 
@@ -37,8 +40,14 @@ final class NotificationListener: Sendable {
         await finished.wait()
     }
 
+    /// Names the server process of this store's writer connection, before it commits.
+    func noteWriter(process: Int32) {
+        writerProcess.store(process, ordering: .releasing)
+    }
+
+    /// Counts a commit of this store's writer.
     func noteLocalCommit() {
-        heard.add(1, ordering: .relaxed)
+        heard.add(1, ordering: .releasing)
     }
 
     func makeSignal() -> any ChangeSignal {
@@ -68,8 +77,10 @@ final class NotificationListener: Sendable {
                 if ready < 0 && errno != EINTR { break }
                 guard ready > 0 else { continue }
                 guard let notified = try? connection.notifications() else { break }
-                if !notified.isEmpty {
-                    heard.add(Int64(notified.count), ordering: .releasing)
+                let writer = writerProcess.load(ordering: .acquiring)
+                let others = notified.filter { $0.sender != writer }.count
+                if others > 0 {
+                    heard.add(Int64(others), ordering: .releasing)
                 }
             }
             connected.store(false, ordering: .releasing)

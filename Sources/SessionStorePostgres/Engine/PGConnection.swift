@@ -167,16 +167,17 @@ package final class PGConnection {
         prepared.removeAll()
     }
 
-    /// Consumes input from the server and returns the notifications received; throws when
-    /// the connection is gone.
-    package func notifications() throws(PostgresError) -> [String] {
+    /// Consumes input from the server and returns the notifications received, each with
+    /// the process id of the server connection that sent it; throws when the connection
+    /// is gone.
+    package func notifications() throws(PostgresError) -> [(channel: String, sender: Int32)] {
         guard PQconsumeInput(handle) == 1 else { throw failure(sql: nil, result: nil) }
-        var channels: [String] = []
+        var received: [(channel: String, sender: Int32)] = []
         while let notify = PQnotifies(handle) {
-            channels.append(String(cString: notify.pointee.relname))
+            received.append((String(cString: notify.pointee.relname), notify.pointee.be_pid))
             PQfreemem(notify)
         }
-        return channels
+        return received
     }
 
     private func failure(sql: String?, result: OpaquePointer?) -> PostgresError {
