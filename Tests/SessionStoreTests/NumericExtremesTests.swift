@@ -7,7 +7,7 @@ import Testing
 /// `sessionctl` argument takes is either used or refused with a typed error: the extremes
 /// of `Int64` and `Int`, zero, minus one and huge durations in every unit never make the
 /// library or the tool trap, nor loop forever.
-@Suite(.timeLimit(.minutes(2))) struct NumericExtremesTests {
+@Suite(.timeLimit(.minutes(4))) struct NumericExtremesTests {
     /// The numbers every numeric input is tried with.
     static let extremes: [Int64] = [
         .max, .min, 0, -1, 1, .max / 86_400_000, Int64(Int32.max) + 1, -(.max / 1000),

@@ -1,3 +1,4 @@
+import Foundation
 import SessionStore
 import Testing
 
@@ -21,8 +22,17 @@ struct Backend: Sendable, CustomStringConvertible, CustomTestStringConvertible {
     /// Makes a fresh, empty place for one test's store.
     let makeLocation: @Sendable () async throws -> any StoreLocation
 
-    /// Every backend the conformance suites run against.
-    static let all: [Backend] = [.sqlite, .postgres]
+    /// Every backend the conformance suites run against: SQLite and PostgreSQL, or those
+    /// named in `SESSIONSTORE_TEST_BACKENDS` (`sqlite`, `postgres`, comma-separated) to
+    /// run the suites on one.
+    static let all: [Backend] = {
+        let every: [Backend] = [.sqlite, .postgres]
+        guard let names = ProcessInfo.processInfo.environment["SESSIONSTORE_TEST_BACKENDS"], !names.isEmpty else {
+            return every
+        }
+        let chosen = Set(names.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        return every.filter { chosen.contains($0.name) }
+    }()
 
     var description: String { name }
     var testDescription: String { name }
