@@ -10,7 +10,7 @@ import SessionStore
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Show every capability in a short scripted scenario, then how to inspect the file with sqlite3.",
+        abstract: "Show every capability in a short scripted scenario, then how to inspect the store with sqlite3 or psql.",
         discussion: """
             Takes 3 to 4 seconds: session and execution timeouts are real, and short. Uses --db (default \
             ./sessions.sqlite); running it again on the same file works, and what it prints counts only what \
@@ -32,8 +32,9 @@ struct DemoCommand: AsyncParsableCommand {
         configuration.minTimeout = .milliseconds(500)
         let narrator = Narrator(json: global.json)
         let path = global.databasePath
+        let address = try StoreAddress(path)
 
-        narrator.title("SessionStore demo on \(path)")
+        narrator.title("SessionStore demo on \(address.description)")
         let bobKey = try await withStore(global, configuration: configuration) { store in
             try await Self.tidyPreviousRun(store, narrator)
             // Counts below start here, so a second run reports only its own.
@@ -45,7 +46,7 @@ struct DemoCommand: AsyncParsableCommand {
             return sessions.bob.key
         }
         try await Self.crashAndRecover(path: path, global: global, configuration: configuration, narrator)
-        Self.printInspection(path: path, narrator)
+        Self.printInspection(path: path, address: address, narrator)
         Self.printNextSteps(path: path, sessionKey: bobKey, narrator)
     }
 
@@ -228,7 +229,7 @@ struct DemoCommand: AsyncParsableCommand {
     private static func crashAndRecover(
         path: String, global: GlobalOptions, configuration: SessionStoreConfiguration, _ narrator: Narrator
     ) async throws {
-        narrator.section("5. Crash and recovery: a load generator is killed with SIGKILL, then the file is reopened")
+        narrator.section("5. Crash and recovery: a load generator is killed with SIGKILL, then the store is reopened")
         let lineCount: @Sendable ([UInt8]) -> Int = { bytes in bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
         let child = try await KilledChild.run(
             "/proc/self/exe",
@@ -237,7 +238,8 @@ struct DemoCommand: AsyncParsableCommand {
         let committed = lineCount(child.read)
         narrator.note("the load generator reported \(committed) committed changes, then was killed (pid \(child.pid)).")
 
-        let store = try await SessionStore.open(path: path, configuration: configuration)
+        let address = try StoreAddress(path)
+        let store = try await address.open(configuration: configuration)
         if let recovery = store.recovery {
             narrator.table(
                 ["DEAD INSTANCES", "FAILED EXECUTIONS", "DETACHED EXECUTIONS", "ENDED SESSIONS", "RE-ARMED FROM"],
@@ -251,21 +253,22 @@ struct DemoCommand: AsyncParsableCommand {
         let report = try await store.checkIntegrity()
         narrator.note("integrity check: \(report.integrity.joined(separator: "; ")); foreign keys: \(report.foreignKeyViolations.isEmpty ? "ok" : "violations")")
         await store.close()
-        let again = try await SessionStore.open(path: path, configuration: configuration)
+        let again = try await address.open(configuration: configuration)
         narrator.note("opening it again does no further recovery work: \(again.recovery == nil)")
         await again.close()
     }
 
-    private static func printInspection(path: String, _ narrator: Narrator) {
-        narrator.section("6. Inspect what the demo left with the sqlite3 shell")
+    private static func printInspection(path: String, address: StoreAddress, _ narrator: Narrator) {
         let quoted = "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        let shell = address.isPostgres ? "psql \(quoted) -c" : "sqlite3 -header -column \(quoted)"
+        narrator.section("6. Inspect what the demo left with the \(address.isPostgres ? "psql" : "sqlite3") shell")
         for command in [
-            "sqlite3 -header -column \(quoted) 'SELECT user_id, client_session_id, data_source, state, expires FROM live_sessions'",
-            "sqlite3 -header -column \(quoted) 'SELECT * FROM session_tree'",
-            "sqlite3 -header -column \(quoted) 'SELECT operation_id, user_id, status, tags FROM active_executions'",
-            "sqlite3 -header -column \(quoted) 'SELECT seq, at, kind, session_key FROM recent_events LIMIT 15'",
-            "sqlite3 -header -column \(quoted) 'SELECT * FROM user_session_counts'",
-            "sqlite3 -header -column \(quoted) \"SELECT at, payload FROM recent_events WHERE kind = 'store.recovered'\"",
+            "\(shell) 'SELECT user_id, client_session_id, data_source, state, expires FROM live_sessions'",
+            "\(shell) 'SELECT * FROM session_tree'",
+            "\(shell) 'SELECT operation_id, user_id, status, tags FROM active_executions'",
+            "\(shell) 'SELECT seq, at, kind, session_key FROM recent_events LIMIT 15'",
+            "\(shell) 'SELECT * FROM user_session_counts'",
+            "\(shell) \"SELECT at, payload FROM recent_events WHERE kind = 'store.recovered'\"",
         ] {
             narrator.line("  " + command)
         }

@@ -23,6 +23,8 @@ struct BenchSettings: Sendable {
     var operations: Int? = nil
     /// Keys per call of the touch-batch scenarios.
     var batch = 100
+    /// Stores sweeping at once in the sweep scenario.
+    var sweepers = 1
 
     /// The measured calls of a scenario that repeats calls on populated sessions.
     var repeatedOperations: Int { operations ?? max(sessions, 100_000) }
@@ -191,29 +193,47 @@ struct BenchScenarioRunner: Sendable {
     /// single sample on a noisy machine.
     private func sweepScenario(_ path: String) async throws -> (Measurement, [String: String]) {
         let store = try await openStore(path, tick: 1)
+        // Further sweepers: stores of their own on the same database, as other hosts.
+        var sweepers = [store]
+        for _ in 1..<max(1, settings.sweepers) {
+            sweepers.append(try await openStore(path, tick: 1))
+        }
         _ = try await populate(store, count: sessions)
         let due = min(settings.due, max(1, sessions))
         var passes: [Duration] = []
-        var reports: [SweepReport] = []
+        var reports: [[SweepReport]] = []
         for _ in 0..<Self.sweepPasses {
             _ = try await populate(store, count: due, timeout: .after(.milliseconds(1)))
             try await settle(store)
             try await Task.sleep(for: .milliseconds(20))
-            var report = SweepReport()
             let began = ContinuousClock.now
-            report = try await store.sweep()
+            let pass = try await withThrowingTaskGroup(of: SweepReport.self) { group in
+                for sweeper in sweepers {
+                    group.addTask { try await sweeper.sweep() }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
             passes.append(ContinuousClock.now - began)
-            reports.append(report)
+            reports.append(pass)
         }
-        await store.close()
+        for sweeper in sweepers {
+            await sweeper.close()
+        }
         let result = BenchRunner.median(of: passes, operations: due)
-        let notes = [
-            "expired": reports.map { "\($0.expiredSessions.count)" }.joined(separator: ","),
-            "rowsExamined": reports.map { "\($0.rowsExamined)" }.joined(separator: ","),
+        // Each pass has exactly `due` sessions to end: a session ended by two sweepers would
+        // make the sum larger, one missed smaller.
+        let ended = reports.map { pass in pass.reduce(0) { $0 + $1.expiredSessions.count } }
+        var notes = [
+            "expired": ended.map(String.init).joined(separator: ","),
+            "rowsExamined": reports.map { pass in "\(pass.reduce(0) { $0 + $1.rowsExamined })" }.joined(separator: ","),
             "passMs": passes.map { "\($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)" }
                 .joined(separator: ","),
             "live": "\(sessions)",
         ]
+        if sweepers.count > 1 {
+            notes["sweepers"] = "\(sweepers.count)"
+            notes["endedBeyondDue"] = ended.map { "\($0 - due)" }.joined(separator: ",")
+        }
         return (result, notes)
     }
 
