@@ -1,6 +1,7 @@
 import Foundation
 import SessionStore
 import SessionStorePostgres
+import Synchronization
 import Testing
 
 /// What the PostgreSQL backend shows that the conformance suites do not: its own errors,
@@ -164,5 +165,94 @@ import Testing
             [place.uri, "-X", "-A", "-t", "-c", "SELECT user_id, state FROM live_sessions"])
         #expect(psql.status == 0, "\(psql.stderr)")
         #expect(psql.stdout.split(separator: "\n") == ["ada|idle"])
+    }
+
+    /// Eight stores opening one fresh schema at once migrate it once.
+    @Test func storesOpeningAFreshSchemaAtOnceMigrateItOnce() async throws {
+        let place = try await Place.make()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    let store = try await SessionStore.open(postgres: place.conninfo)
+                    _ = try await store.openSession(userId: "ada")
+                    await store.close()
+                }
+            }
+            try await group.waitForAll()
+        }
+        let versions = try place.inspector.values("version", of: "schema_migrations", orderedBy: "version")
+        #expect(versions == [1, 2])
+        #expect(try place.inspector.count("sessions") == 8)
+    }
+
+    /// A schema that records a migration newer than this build's is refused, and left as
+    /// it was.
+    @Test func aSchemaMigratedByANewerBuildIsRefused() async throws {
+        let place = try await Place.make()
+        let store = try await SessionStore.open(postgres: place.conninfo)
+        await store.close()
+        _ = try place.inspector.insert(
+            "schema_migrations", ["version": 99, "name": "from_the_future", "checksum": "0000000000000000", "applied_at": 1])
+        let before = try place.inspector.tableCounts()
+        await expectError("SCHEMA.TOO_NEW") {
+            _ = try await SessionStore.open(postgres: place.conninfo)
+        }
+        #expect(try place.inspector.tableCounts() == before)
+    }
+
+    /// A batch that meets a serialization failure (SQLSTATE 40001) runs again; its caller
+    /// sees one result, and the first attempt left nothing.
+    @Test func aSerializationFailureRunsTheBodyAgain() async throws {
+        let place = try await Place.make()
+        let backend = try await PostgresBackend.open(conninfo: place.conninfo, configuration: SessionStoreConfiguration())
+        let attempts = Atomic<Int>(0)
+        let result = try await backend.write { tx in
+            let attempt = attempts.add(1, ordering: .relaxed).newValue
+            try tx.storeState.setValue(.rearmTick, Int64(attempt))
+            if attempt == 1 {
+                try PostgresTransaction.connection(of: tx).executeScript(
+                    sql: "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$")
+            }
+            return attempt
+        }
+        #expect(result == 2)
+        #expect(attempts.load(ordering: .relaxed) == 2)
+        #expect(try await backend.read { tx in try tx.storeState.value(.rearmTick) } == 2)
+        await backend.close()
+    }
+
+    /// Two stores, as two hosts, sweep the same due sessions at once: each session ends
+    /// once, with one end event.
+    @Test func twoSweepersEndEachDueSessionOnce() async throws {
+        let place = try await Place.make()
+        let clock = ManualWallClock(now: StoreFixture.start)
+        var configuration = SessionStoreConfiguration(clock: clock)
+        configuration.tick = .milliseconds(1)
+        configuration.minTimeout = .milliseconds(1)
+        configuration.sweepBatchSize = 50
+        let first = try await SessionStore.open(postgres: place.conninfo, configuration: configuration)
+        let second = try await SessionStore.open(postgres: place.conninfo, configuration: configuration)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<4 {
+                group.addTask {
+                    for index in stride(from: writer, to: 1_000, by: 4) {
+                        _ = try await first.openSession(userId: "u\(index % 20)", timeout: .after(.milliseconds(10)))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        clock.advance(by: .milliseconds(20))
+        async let one = first.sweep()
+        async let two = second.sweep()
+        let reports = try await [one, two]
+        #expect(reports.map(\.expiredSessions.count).reduce(0, +) == 1_000, "\(reports.map(\.expiredSessions.count))")
+        let inspector = place.inspector
+        #expect(try inspector.count("events", where: ["kind": "session.ended"]) == 1_000)
+        let ended = try inspector.values("session_key", of: "events", where: ["kind": "session.ended"])
+        #expect(Set(ended).count == 1_000)
+        #expect(try inspector.count("sessions", where: ["state": "expired"]) == 1_000)
+        await first.close()
+        await second.close()
     }
 }
