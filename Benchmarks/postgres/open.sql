@@ -8,10 +8,10 @@ SELECT live FROM live_session_counts WHERE scope = 'user' AND name = 'user-' || 
 INSERT INTO sessions (key, user_id, data_source, type, version, utc_offset_seconds, state, timeout_ms,
                       created_at, last_access_at, expire_at)
 VALUES (gen_random_uuid()::text, 'user-' || :u, 'source-' || (:u % 8), 'default', 1, 0, 'idle', 3600000,
-        :t0, :t0, :t0 + 3600000)
+        :t0::bigint, :t0::bigint, :t0::bigint + 3600000)
 RETURNING id AS s \gset
 INSERT INTO session_details (session_id, name, value, updated_at)
-VALUES (:s, 'device', 'sensor', :t0), (:s, 'site', 'site', :t0), (:s, 'firmware', '1.2.3', :t0);
+VALUES (:s, 'device', 'sensor', :t0::bigint), (:s, 'site', 'site', :t0::bigint), (:s, 'firmware', '1.2.3', :t0::bigint);
 INSERT INTO events (at, kind, session_key, user_id, data_source, payload)
-VALUES (:t0, 'session.started', 'k', 'user-' || :u, 'source-' || (:u % 8), '{"timeoutMs":"3600000"}');
+VALUES (:t0::bigint, 'session.started', 'k', 'user-' || :u, 'source-' || (:u % 8), '{"timeoutMs":"3600000"}');
 COMMIT;

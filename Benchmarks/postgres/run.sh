@@ -50,7 +50,7 @@ ours() {  # DB SCENARIO [ARGS]: operations per second of sessionctl bench
     local db=$1 scenario=$2; shift 2
     "$SESSIONCTL" bench --db "$db" --scenario "$scenario" --sessions "$SESSIONS" --concurrency "$CLIENTS" \
         --operations "$OPERATIONS" --json "$@" 2>/dev/null \
-        | python3 -c 'import json, sys; d = json.load(sys.stdin); r = d["results"][0] if "results" in d else d[0]; print(round(r["operationsPerSecond"]), json.dumps(r.get("notes", {})))'
+        | python3 -c 'import json, sys; d = json.load(sys.stdin); r = d[0]; print(round(r["opsPerSecond"]), json.dumps(r.get("notes", {}), separators=(",", ":")))'
 }
 
 echo "$(uptime)"

@@ -269,12 +269,11 @@ private final class Writer: @unchecked Sendable {
             attempt += 1
             do {
                 let connection = try begin()
-                listener.noteWriter(process: connection.backendPID)
                 var committedAny = false
                 if jobs.count == 1, let job = jobs.first {
                     if let error = job.run(PostgresTransaction(db: connection, now: clock.now())) {
                         try Self.rethrowIfFatal(error)
-                        try connection.executeScript(sql: "ROLLBACK")
+                        try rollback(connection)
                         job.finish(nil)
                         return
                     }
@@ -291,8 +290,14 @@ private final class Writer: @unchecked Sendable {
                         }
                     }
                 }
-                try connection.executeScript(sql: committedAny ? "NOTIFY \(channel); COMMIT" : "COMMIT")
-                if committedAny { listener.noteLocalCommit() }
+                if connection.hasBegun {
+                    // The process that sends the notification is named before it can arrive.
+                    listener.noteWriter(process: connection.backendPID)
+                    try connection.executeScript(sql: committedAny ? "NOTIFY \(channel); COMMIT" : "COMMIT")
+                    if committedAny { listener.noteLocalCommit() }
+                } else {
+                    connection.cancelDeferredBegin()
+                }
                 for job in jobs { job.finish(nil) }
                 return
             } catch let error as PostgresError {
@@ -320,9 +325,20 @@ private final class Writer: @unchecked Sendable {
         }
     }
 
-    /// Begins a batch's transaction and takes the store's write lock.
+    /// Begins a batch's transaction, which takes the store's write lock first; both are
+    /// sent with the batch's first statement.
     private func begin() throws -> PGConnection {
-        try beginTransaction(on: &connection, conninfo: conninfo, "BEGIN; SELECT pg_advisory_xact_lock(\(lockKey), 1)")
+        let connection = try connected(&connection, conninfo: conninfo)
+        connection.deferBegin(["BEGIN", "SELECT pg_advisory_xact_lock(\(lockKey), 1)"])
+        return connection
+    }
+
+    private func rollback(_ connection: PGConnection) throws {
+        if connection.hasBegun {
+            try connection.executeScript(sql: "ROLLBACK")
+        } else {
+            connection.cancelDeferredBegin()
+        }
     }
 
     private func abandonTransaction() {
@@ -330,7 +346,7 @@ private final class Writer: @unchecked Sendable {
         if connection.isBroken {
             self.connection = nil
         } else {
-            try? connection.executeScript(sql: "ROLLBACK")
+            try? rollback(connection)
         }
     }
 
@@ -354,46 +370,45 @@ private final class Reader: @unchecked Sendable {
         for job in jobs {
             var ran = false
             do {
-                let connection = try begin()
+                let connection = try connected(&connection, conninfo: conninfo)
+                // Sent with the body's first statement; the commit's answer is read with
+                // the next call's.
+                connection.deferBegin(["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"])
                 ran = true
                 job.run(PostgresTransaction(db: connection, now: clock.now()))
                 if connection.isBroken {
                     self.connection = nil
+                } else if connection.hasBegun {
+                    try connection.commitWithoutWaiting()
                 } else {
-                    try connection.executeScript(sql: "COMMIT")
+                    connection.cancelDeferredBegin()
                 }
             } catch {
-                if connection?.isBroken ?? false { connection = nil } else { try? connection?.executeScript(sql: "ROLLBACK") }
+                if connection?.isBroken ?? false {
+                    connection = nil
+                } else if connection?.hasBegun ?? false {
+                    try? connection?.executeScript(sql: "ROLLBACK")
+                } else {
+                    connection?.cancelDeferredBegin()
+                }
                 if !ran { job.fail(error) }
             }
         }
     }
 
-    /// Begins a read-only snapshot.
-    private func begin() throws -> PGConnection {
-        try beginTransaction(on: &connection, conninfo: conninfo, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-    }
 
     func end() {
         connection = nil
     }
 }
 
-/// Runs `begin` on `connection`, connecting first when there is none. A connection found
-/// dead here (the server restarted, or ended it, while it was idle) is replaced and the
-/// transaction begun again: nothing of it had reached the server.
-private func beginTransaction(on connection: inout PGConnection?, conninfo: String, _ begin: String) throws -> PGConnection {
-    if let current = connection, !current.isBroken {
-        do {
-            try current.executeScript(sql: begin)
-            return current
-        } catch where error.isConnectionFailure {
-            connection = nil
-        }
-    }
+/// `connection`, or a new one when there is none or the server ended it. A connection the
+/// server ends while idle is also found at its transaction's first statement, which
+/// connects again there (nothing of the transaction had reached the server).
+private func connected(_ connection: inout PGConnection?, conninfo: String) throws -> PGConnection {
+    if let current = connection, !current.isBroken { return current }
     connection = nil
     let fresh = try PGConnection(conninfo: conninfo)
     connection = fresh
-    try fresh.executeScript(sql: begin)
     return fresh
 }

@@ -23,11 +23,18 @@ struct StatusCommand: AsyncParsableCommand {
             return
         }
         Output.printLine(serving.line)
-        Output.printLine("file:           \(status.path)")
-        Output.printLine("schema version: \(status.schemaVersion) (this build: \(status.latestKnownVersion))")
-        Output.printLine("file size:      \(ByteCount.human(status.fileBytes))")
-        Output.printLine("WAL size:       \(ByteCount.human(status.walBytes))")
-        Output.printLine("journal mode:   \(status.journalMode)")
+        if try StoreAddress(global.databasePath).isPostgres {
+            // The server keeps its own log; the size is the schema's tables and indexes.
+            Output.printLine("database:       \(status.path)")
+            Output.printLine("schema version: \(status.schemaVersion) (this build: \(status.latestKnownVersion))")
+            Output.printLine("tables size:    \(ByteCount.human(status.fileBytes))")
+        } else {
+            Output.printLine("file:           \(status.path)")
+            Output.printLine("schema version: \(status.schemaVersion) (this build: \(status.latestKnownVersion))")
+            Output.printLine("file size:      \(ByteCount.human(status.fileBytes))")
+            Output.printLine("WAL size:       \(ByteCount.human(status.walBytes))")
+            Output.printLine("journal mode:   \(status.journalMode)")
+        }
         Output.printLine("")
         output.printTable(["TABLE", "ROWS"], status.tables.map { [$0.table, "\($0.rows)"] })
     }

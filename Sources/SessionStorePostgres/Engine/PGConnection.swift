@@ -24,16 +24,27 @@ package enum PGValue: Sendable, Hashable, ExpressibleByNilLiteral, ExpressibleBy
 /// argument, for a value used twice), as in the SQLite layer, and sent as text (bytes as
 /// binary). Results come back as text.
 ///
+/// A transaction's `BEGIN` can be deferred (``deferBegin(_:)``): it is then sent in one
+/// pipeline with the transaction's first statement, and a read-only transaction's
+/// `COMMIT` can be sent without waiting for its answer (``commitWithoutWaiting()``), which
+/// is read with the next statement's. A point read then costs one round trip to the
+/// server, not three.
+///
 /// ```swift
 /// let connection = try PGConnection(conninfo: "postgres://app@db/sessions")
 /// let live = try connection.fetchInt64(sql: "SELECT count(*) FROM sessions WHERE user_id = ?", [.text("alice")])
 /// ```
 package final class PGConnection {
-    private let handle: OpaquePointer
+    private var handle: OpaquePointer
     /// Prepared statement names by the SQL they were prepared from.
     private var prepared: [String: String] = [:]
     /// Rows changed by the last statement run through ``execute(sql:_:)``.
     package private(set) var changesCount = 0
+    /// Statements of a deferred `BEGIN`, sent with the next statement.
+    private var deferredBegin: [String] = []
+    /// Pipeline synchronization points sent whose results are not read yet (a `COMMIT`
+    /// sent without waiting).
+    private var unreadSyncs = 0
     /// The conninfo with any password removed, for messages.
     package let location: String
 
@@ -66,8 +77,21 @@ package final class PGConnection {
     /// The server's process id for this connection.
     package var backendPID: Int32 { PQbackendPID(handle) }
 
-    /// Runs `sql` (one or several statements, no parameters) with the simple query protocol.
+    /// Runs `sql` (one or several statements, no parameters) with the simple query protocol,
+    /// after a deferred `BEGIN`.
     package func executeScript(sql: String) throws(PostgresError) {
+        try drain()
+        if !deferredBegin.isEmpty {
+            let begin = deferredBegin
+            deferredBegin = []
+            do {
+                try executeScript(sql: begin.joined(separator: "; "))
+            } catch where error.isConnectionFailure {
+                // Nothing of this transaction reached the server: connect again, begin there.
+                try reconnect()
+                try executeScript(sql: begin.joined(separator: "; "))
+            }
+        }
         guard let result = PQexec(handle, sql) else { throw failure(sql: sql, result: nil) }
         defer { PQclear(result) }
         let status = PQresultStatus(result)
@@ -113,33 +137,20 @@ package final class PGConnection {
     }
 
     private func run(sql: String, _ arguments: [PGValue]) throws(PostgresError) -> OpaquePointer {
-        let name = try statementName(sql: sql)
-        var texts: [ContiguousArray<CChar>?] = []
-        var lengths: [Int32] = []
-        var formats: [Int32] = []
-        texts.reserveCapacity(arguments.count)
-        for argument in arguments {
-            switch argument {
-            case .integer(let value):
-                texts.append(ContiguousArray(String(value).utf8CString))
-                lengths.append(0)
-                formats.append(0)
-            case .text(let value):
-                texts.append(ContiguousArray(value.utf8CString))
-                lengths.append(0)
-                formats.append(0)
-            case .bytes(let value):
-                texts.append(ContiguousArray(value.map { CChar(bitPattern: $0) }))
-                lengths.append(Int32(value.count))
-                formats.append(1)
-            case .null:
-                texts.append(nil)
-                lengths.append(0)
-                formats.append(0)
+        if !deferredBegin.isEmpty {
+            do {
+                return try runAfterBegin(sql: sql, arguments)
+            } catch where error.isConnectionFailure {
+                // Nothing of this transaction reached the server: connect again and begin
+                // it there (a connection the server ended while it was idle).
+                try reconnect()
+                return try runAfterBegin(sql: sql, arguments)
             }
         }
-        let result: OpaquePointer? = withPointers(texts) { pointers in
-            PQexecPrepared(handle, name, Int32(arguments.count), pointers, lengths, formats, 0)
+        try drain()
+        let name = try statementName(sql: sql)
+        let result: OpaquePointer? = withParameters(arguments) { count, values, lengths, formats in
+            PQexecPrepared(handle, name, count, values, lengths, formats, 0)
         }
         guard let result else { throw failure(sql: sql, result: nil) }
         let status = PQresultStatus(result)
@@ -149,6 +160,114 @@ package final class PGConnection {
             throw error
         }
         return result
+    }
+
+    /// Sends the deferred `BEGIN` and the statement in one pipeline, reads what earlier
+    /// pipelines left unread, then the answers of both.
+    private func runAfterBegin(sql: String, _ arguments: [PGValue]) throws(PostgresError) -> OpaquePointer {
+        if prepared[sql] == nil {
+            try drain()
+        }
+        let name = try statementName(sql: sql)
+        if PQpipelineStatus(handle) == PQ_PIPELINE_OFF {
+            guard PQenterPipelineMode(handle) == 1 else { throw failure(sql: sql, result: nil) }
+        }
+        for statement in deferredBegin {
+            guard PQsendQueryParams(handle, statement, 0, nil, nil, nil, nil, 0) == 1 else {
+                throw failure(sql: statement, result: nil)
+            }
+        }
+        let sent = withParameters(arguments) { count, values, lengths, formats in
+            PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
+        }
+        guard sent == 1, PQpipelineSync(handle) == 1 else { throw failure(sql: sql, result: nil) }
+        let begin = deferredBegin
+        deferredBegin = []
+        try readUnreadSyncs()
+        var results = try readUntilSync()
+        defer { results.forEach { PQclear($0) } }
+        guard PQexitPipelineMode(handle) == 1 else { throw failure(sql: sql, result: nil) }
+        for (index, result) in results.enumerated() where PQresultStatus(result) == PGRES_FATAL_ERROR {
+            throw failure(sql: index < begin.count ? begin[index] : sql, result: result)
+        }
+        guard results.count == begin.count + 1, let last = results.popLast() else {
+            throw PostgresError(sqlState: "XX000", message: "a pipeline answered \(results.count) results", sql: sql)
+        }
+        return last
+    }
+
+    /// Defers `statements` (`BEGIN` and what must follow it at once): they are sent with
+    /// the next statement, in one round trip.
+    package func deferBegin(_ statements: [String]) {
+        deferredBegin = statements
+    }
+
+    /// Whether the deferred `BEGIN` was sent: false when the transaction ran no statement
+    /// (and so has nothing to commit).
+    package var hasBegun: Bool { deferredBegin.isEmpty }
+
+    /// Forgets a deferred `BEGIN` that was never sent.
+    package func cancelDeferredBegin() {
+        deferredBegin = []
+    }
+
+    /// Sends `COMMIT` without waiting for its answer, which the connection's next use reads.
+    /// For read-only transactions, whose commit cannot fail in a way the caller must see.
+    package func commitWithoutWaiting() throws(PostgresError) {
+        if PQpipelineStatus(handle) == PQ_PIPELINE_OFF {
+            guard PQenterPipelineMode(handle) == 1 else { throw failure(sql: "COMMIT", result: nil) }
+        }
+        guard PQsendQueryParams(handle, "COMMIT", 0, nil, nil, nil, nil, 0) == 1, PQpipelineSync(handle) == 1 else {
+            throw failure(sql: "COMMIT", result: nil)
+        }
+        unreadSyncs += 1
+    }
+
+    /// Reads what pipelines left unread and leaves pipeline mode.
+    private func drain() throws(PostgresError) {
+        guard unreadSyncs > 0 || PQpipelineStatus(handle) != PQ_PIPELINE_OFF else { return }
+        try readUnreadSyncs()
+        guard PQexitPipelineMode(handle) == 1 else { throw failure(sql: nil, result: nil) }
+    }
+
+    /// Reads the answers of earlier pipelines (a `COMMIT` sent without waiting); a failure
+    /// among them belongs to a call that has returned, and only a lost connection matters.
+    private func readUnreadSyncs() throws(PostgresError) {
+        while unreadSyncs > 0 {
+            let results = try readUntilSync()
+            results.forEach { PQclear($0) }
+            unreadSyncs -= 1
+        }
+    }
+
+    /// The results up to the next synchronization point.
+    private func readUntilSync() throws(PostgresError) -> [OpaquePointer] {
+        var results: [OpaquePointer] = []
+        while true {
+            guard let result = PQgetResult(handle) else {
+                if PQstatus(handle) != CONNECTION_OK {
+                    results.forEach { PQclear($0) }
+                    throw failure(sql: nil, result: nil)
+                }
+                continue
+            }
+            if PQresultStatus(result) == PGRES_PIPELINE_SYNC {
+                PQclear(result)
+                return results
+            }
+            results.append(result)
+        }
+    }
+
+    /// Connects again with the same words (`PQreset`); prepared statements and unread
+    /// answers are gone with the old connection.
+    private func reconnect() throws(PostgresError) {
+        PQreset(handle)
+        prepared.removeAll()
+        unreadSyncs = 0
+        guard PQstatus(handle) == CONNECTION_OK else {
+            throw PostgresError(unavailable: "cannot connect to PostgreSQL at \(location) again", location: location)
+        }
     }
 
     private func statementName(sql: String) throws(PostgresError) -> String {
@@ -260,12 +379,41 @@ package final class PGConnection {
     }
 }
 
-private func withPointers<R>(_ values: [ContiguousArray<CChar>?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+/// Calls `body` with `arguments` as libpq takes them: the count, values (text, or bytes
+/// for `bytea`), lengths and formats.
+private func withParameters<R>(
+    _ arguments: [PGValue],
+    _ body: (Int32, [UnsafePointer<CChar>?], [Int32], [Int32]) -> R
+) -> R {
+    var texts: [ContiguousArray<CChar>?] = []
+    var lengths: [Int32] = []
+    var formats: [Int32] = []
+    texts.reserveCapacity(arguments.count)
+    for argument in arguments {
+        switch argument {
+        case .integer(let value):
+            texts.append(ContiguousArray(String(value).utf8CString))
+            lengths.append(0)
+            formats.append(0)
+        case .text(let value):
+            texts.append(ContiguousArray(value.utf8CString))
+            lengths.append(0)
+            formats.append(0)
+        case .bytes(let value):
+            texts.append(ContiguousArray(value.map { CChar(bitPattern: $0) }))
+            lengths.append(Int32(value.count))
+            formats.append(1)
+        case .null:
+            texts.append(nil)
+            lengths.append(0)
+            formats.append(0)
+        }
+    }
     var pointers: [UnsafePointer<CChar>?] = []
-    pointers.reserveCapacity(values.count)
+    pointers.reserveCapacity(texts.count)
     func recurse(_ index: Int) -> R {
-        if index == values.count { return body(pointers) }
-        guard let value = values[index] else {
+        if index == texts.count { return body(Int32(arguments.count), pointers, lengths, formats) }
+        guard let value = texts[index] else {
             pointers.append(nil)
             return recurse(index + 1)
         }
