@@ -10,7 +10,7 @@
 #
 #   Benchmarks/postgres/run.sh                      # release build of sessionctl, 50 callers
 #   CLIENTS=50 DURATION=15 SESSIONS=100000 Benchmarks/postgres/run.sh
-set -euo pipefail
+set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 B=${PG_BINARIES:-/usr/lib/postgresql/15/bin}

@@ -151,7 +151,8 @@ public final class SessionStore: Sendable {
     }
 
     /// Runs a point read (a few indexed lookups) on the calling thread when a connection
-    /// that cannot block is idle, else on a reader thread.
+    /// that cannot block is idle, else on a reader thread; `snapshot` false for a body
+    /// that needs no one committed state (one statement).
     func quickRead<T: Sendable>(
         snapshot: Bool = true, _ body: @escaping @Sendable (any StorageTransaction) throws -> T
     ) async throws(SessionStoreError) -> T {
@@ -159,10 +160,10 @@ public final class SessionStore: Sendable {
             if let value = try backend.readInline(snapshot: snapshot, body) {
                 return value
             }
+            return try await backend.read(snapshot: snapshot, body)
         } catch {
             throw SessionStoreError.wrap(error)
         }
-        return try await read(body)
     }
 
     /// Runs a write in the group-committed writer, mapping every error to

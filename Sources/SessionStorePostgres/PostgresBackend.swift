@@ -110,8 +110,15 @@ package final class PostgresBackend: StorageBackend {
     }
 
     package func read<T: Sendable>(_ body: @escaping @Sendable (any StorageTransaction) throws -> T) async throws -> T {
+        try await read(snapshot: true, body)
+    }
+
+    /// With `snapshot` false the body's statements run outside a transaction, each on its
+    /// own: one round trip for a point read.
+    package func read<T: Sendable>(snapshot: Bool, _ body: @escaping @Sendable (any StorageTransaction) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let job = ReadJob(
+                snapshot: snapshot,
                 run: { transaction in continuation.resume(with: Result { try body(transaction) }) },
                 fail: { continuation.resume(throwing: $0) })
             guard !isClosed.load(ordering: .acquiring) else {
@@ -236,6 +243,8 @@ struct WriteJob: @unchecked Sendable {
 
 /// A body waiting for a reader.
 struct ReadJob: @unchecked Sendable {
+    /// Whether the body needs one snapshot (a transaction) or runs statements on their own.
+    let snapshot: Bool
     let run: (PostgresTransaction) -> Void
     let fail: (any Error) -> Void
 }
@@ -373,11 +382,15 @@ private final class Reader: @unchecked Sendable {
                 let connection = try connected(&connection, conninfo: conninfo)
                 // Sent with the body's first statement; the commit's answer is read with
                 // the next call's.
-                connection.deferBegin(["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"])
+                if job.snapshot {
+                    connection.deferBegin(["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"])
+                }
                 ran = true
                 job.run(PostgresTransaction(db: connection, now: clock.now()))
                 if connection.isBroken {
                     self.connection = nil
+                } else if !job.snapshot {
+                    // No transaction to end.
                 } else if connection.hasBegun {
                     try connection.commitWithoutWaiting()
                 } else {

@@ -65,7 +65,9 @@ import Testing
                 sql: "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?) ended",
                 [.text(name)])
             #expect((ended ?? 0) >= 2, "ended \(ended ?? 0) connections")
-            // Idle connections found dead are replaced before anything is sent.
+            // Idle connections found dead are replaced: a touch's read (a statement on its
+            // own), a get's snapshot, a write.
+            #expect(try await store.touch(key: before.key).isLive)
             let after = try await store.openSession(userId: "ada")
             #expect(try await store.session(key: before.key)?.isLive == true)
             #expect(try await store.session(key: after.key)?.isLive == true)

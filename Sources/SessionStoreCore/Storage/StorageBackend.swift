@@ -72,9 +72,15 @@ package protocol StorageBackend: Sendable {
     /// returns what it returns.
     func read<T: Sendable>(_ body: @escaping @Sendable (any StorageTransaction) throws -> T) async throws -> T
 
+    /// Runs `body` on a reader connection; with `snapshot` false the body runs one
+    /// statement, or several that need not see one committed state, and a backend may
+    /// skip the transaction around it (a server backend saves the round trips of `BEGIN`
+    /// and `COMMIT`). The default runs ``read(_:)``.
+    func read<T: Sendable>(snapshot: Bool, _ body: @escaping @Sendable (any StorageTransaction) throws -> T) async throws -> T
+
     /// Runs a point read on the calling thread when the backend can do so without
-    /// blocking; `nil` when it cannot, and the caller then uses ``read(_:)``. A backend
-    /// without such reads returns `nil`.
+    /// blocking; `nil` when it cannot, and the caller then uses ``read(snapshot:_:)``. A
+    /// backend without such reads returns `nil`.
     func readInline<T>(snapshot: Bool, _ body: (any StorageTransaction) throws -> T) throws -> T?
 
     /// Runs `body` in a write transaction and returns after its commit. Cancellation does
@@ -107,6 +113,12 @@ package protocol StorageBackend: Sendable {
     /// Finishes queued writes and closes every connection; later calls fail with
     /// `STORAGE.CLOSED`.
     func close() async
+}
+
+extension StorageBackend {
+    package func read<T: Sendable>(snapshot: Bool, _ body: @escaping @Sendable (any StorageTransaction) throws -> T) async throws -> T {
+        try await read(body)
+    }
 }
 
 /// Tells cheaply whether another connection, of this process or any other, may have

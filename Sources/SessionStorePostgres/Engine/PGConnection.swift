@@ -147,6 +147,19 @@ package final class PGConnection {
                 return try runAfterBegin(sql: sql, arguments)
             }
         }
+        let outsideTransaction = PQtransactionStatus(handle) == PQTRANS_IDLE && unreadSyncs == 0
+        do {
+            return try runAlone(sql: sql, arguments)
+        } catch where error.isConnectionFailure && outsideTransaction {
+            // A statement outside a transaction is a read of a backend's reader (the
+            // store's writes all run in transactions): on a connection the server ended
+            // while it was idle it is sent again, once, on a new one.
+            try reconnect()
+            return try runAlone(sql: sql, arguments)
+        }
+    }
+
+    private func runAlone(sql: String, _ arguments: [PGValue]) throws(PostgresError) -> OpaquePointer {
         try drain()
         let name = try statementName(sql: sql)
         let result: OpaquePointer? = withParameters(arguments) { count, values, lengths, formats in

@@ -42,7 +42,10 @@ struct BenchSettings: Sendable {
         var configuration = SessionStoreConfiguration()
         configuration.durability = durability
         configuration.maxWriteBatch = groupCommit ? 256 : 1
-        configuration.readerCount = min(4, max(2, concurrency))
+        // SQLite's readers share the machine's cores with the callers; a server's readers
+        // each wait a round trip, so PostgreSQL takes more of them.
+        let postgres = databasePath.map { (try? StoreAddress($0))?.isPostgres ?? false } ?? false
+        configuration.readerCount = postgres ? min(16, max(2, concurrency)) : min(4, max(2, concurrency))
         configuration.tick = .milliseconds(tick)
         configuration.minTimeout = .milliseconds(1)
         return configuration
