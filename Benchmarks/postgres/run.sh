@@ -9,13 +9,15 @@
 # then a table with the ratios, and the server is stopped and its directory removed.
 #
 #   Benchmarks/postgres/run.sh                      # release build of sessionctl, 50 callers
-#   CLIENTS=50 DURATION=15 SESSIONS=100000 Benchmarks/postgres/run.sh
+#   CLIENTS=50 DURATION=15 SESSIONS=100000 ROUNDS=3 Benchmarks/postgres/run.sh
+# The machine is shared and noisy: each figure is the median of ROUNDS runs, the store's
+# and pgbench's alternating, so that both see the same minutes.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 B=${PG_BINARIES:-/usr/lib/postgresql/15/bin}
 CLIENTS=${CLIENTS:-50} DURATION=${DURATION:-15} SESSIONS=${SESSIONS:-100000} OPERATIONS=${OPERATIONS:-200000}
-DUE=${DUE:-20000} T0=1700000000000
+DUE=${DUE:-20000} ROUNDS=${ROUNDS:-3} T0=1700000000000
 SESSIONCTL=${SESSIONCTL:-}
 if [ -z "$SESSIONCTL" ]; then
     (cd "$root" && swift build -c release --product sessionctl >/dev/null)
@@ -53,15 +55,23 @@ ours() {  # DB SCENARIO [ARGS]: operations per second of sessionctl bench
         | python3 -c 'import json, sys; d = json.load(sys.stdin); r = d[0]; print(round(r["opsPerSecond"]), json.dumps(r.get("notes", {}), separators=(",", ":")))'
 }
 
+median() { python3 -c 'import statistics, sys; print(round(statistics.median(float(x) for x in sys.argv[1:])))' "$@"; }
+
 echo "$(uptime)"
-echo "PostgreSQL $(psql -At -c 'SHOW server_version') on $(nproc) cores, synchronous_commit=$(psql -At -c 'SHOW synchronous_commit'); $CLIENTS callers; $SESSIONS sessions"
+echo "PostgreSQL $(psql -At -c 'SHOW server_version') on $(nproc) cores, synchronous_commit=$(psql -At -c 'SHOW synchronous_commit'); $CLIENTS callers; $SESSIONS sessions; medians of $ROUNDS rounds, the store and pgbench alternating"
 printf "%-8s %14s %14s %8s %14s\n" scenario "postgres op/s" "pgbench tps" ratio "sqlite op/s"
 for scenario in touch get open; do
-    read -r pg notes <<<"$(ours "$URI" "$scenario")"
-    floor=$(pgbench_tps "$scenario.sql")
+    ours_runs=() floor_runs=()
+    for _ in $(seq "$ROUNDS"); do
+        read -r pg _ <<<"$(ours "$URI" "$scenario")"
+        ours_runs+=("${pg:-0}")
+        floor_runs+=("$(pgbench_tps "$scenario.sql")")
+    done
     read -r lite _ <<<"$(ours "$T/bench-$scenario.sqlite" "$scenario")"
     rm -f "$T/bench-$scenario.sqlite"*
-    printf "%-8s %14s %14.0f %8.2f %14s\n" "$scenario" "$pg" "$floor" "$(python3 -c "print($pg / $floor)")" "$lite"
+    pg=$(median "${ours_runs[@]}") floor=$(median "${floor_runs[@]:-0}")
+    printf "%-8s %14s %14s %8.2f %14s   (runs: %s / %s)\n" "$scenario" "$pg" "$floor" \
+        "$(python3 -c "print($pg / max($floor, 1))")" "$lite" "${ours_runs[*]}" "${floor_runs[*]}"
 done
 read -r pg notes <<<"$(ours "$URI" sweep --due "$DUE" --sweepers 2)"
 read -r lite _ <<<"$(ours "$T/bench-sweep.sqlite" sweep --due "$DUE")"

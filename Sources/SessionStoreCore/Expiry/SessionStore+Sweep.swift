@@ -126,6 +126,9 @@ extension SessionStore {
             var batch = ExpiryBatch(now: now)
             let due = try db.sessions.due(now: now, limit: batchSize)
             batch.examined = due.count
+            // One statement finds the sessions with something to settle; the rest end with
+            // their update and their event.
+            let holding = try db.sessions.holding(sessionRowIds: due.map(\.id))
             for row in due {
                 guard let timeout = row.timeoutMs, let effective = row.expireAt else {
                     batch.stillDue += 1
@@ -145,7 +148,9 @@ extension SessionStore {
                     if next <= now { batch.stillDue += 1 }
                     continue
                 }
-                if let ended = try SessionEnding.end(db, row, as: .expired, reason: "expired", at: now) {
+                if let ended = try SessionEnding.end(
+                    db, row, as: .expired, reason: "expired", at: now, holdsNothing: !holding.contains(row.id))
+                {
                     batch.ended.append(ended)
                 } else {
                     batch.stillDue += 1

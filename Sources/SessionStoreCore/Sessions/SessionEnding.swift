@@ -23,11 +23,23 @@ enum SessionEnding {
     /// The work is proportional to what the session holds: its unclosed executions
     /// (the running ones bounded by the concurrent-executions limit), queries and
     /// resources, each found through an index on the session.
+    ///
+    /// `holdsNothing`: the caller found in this transaction that the session has no
+    /// execution, query or resource to settle (``SessionRepository/holding(sessionRowIds:)``),
+    /// so only its row and its end event are written.
     static func end(
-        _ db: any StorageTransaction, _ row: SessionRow, as state: SessionState, reason: String, at time: Int64
+        _ db: any StorageTransaction, _ row: SessionRow, as state: SessionState, reason: String, at time: Int64,
+        holdsNothing: Bool = false
     ) throws -> EndedSession? {
         guard try db.sessions.end(sessionRowId: row.id, state: state, at: time, reason: reason) else {
             return nil
+        }
+        if holdsNothing {
+            try db.events.append(at: time, kind: EventKind.sessionEnded, subject: row.subject,
+                payload: ["state": state.rawValue, "reason": reason])
+            return EndedSession(
+                row: row.ended(as: state, at: time, reason: reason), state: state, canceledOperations: [], stoppedQueries: [],
+                releasedResources: [])
         }
         let canceled = try ExecutionTransitions.cancel(
             db, db.executions.running(sessionRowId: row.id), reason: "session \(state.rawValue)", interrupted: false,
@@ -49,12 +61,19 @@ enum SessionEnding {
         }
         try db.events.append(at: time, kind: EventKind.sessionEnded, subject: row.subject,
             payload: ["state": state.rawValue, "reason": reason])
-        var ended = row
+        return EndedSession(
+            row: row.ended(as: state, at: time, reason: reason), state: state, canceledOperations: canceled, stoppedQueries: stopped, releasedResources: resources)
+    }
+}
+
+extension SessionRow {
+    /// The row as ending it at `time` leaves it.
+    fileprivate func ended(as state: SessionState, at time: Int64, reason: String) -> SessionRow {
+        var ended = self
         ended.state = state
         ended.endedAt = time
         ended.endReason = reason
         ended.expireAt = nil
-        return EndedSession(
-            row: ended, state: state, canceledOperations: canceled, stoppedQueries: stopped, releasedResources: resources)
+        return ended
     }
 }

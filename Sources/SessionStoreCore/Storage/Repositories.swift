@@ -39,6 +39,10 @@ package protocol SessionRepository {
     func rearm(sessionRowId: Int64, expireAt: Int64) throws
     /// Sessions left in `closing`.
     func closing() throws -> [SessionRow]
+    /// Those of `sessionRowIds` that hold what ending a session settles: an execution not
+    /// closed, an active streaming query, an owned resource. One statement for a sweep
+    /// batch, so that ending a session that holds nothing is its update and its event.
+    func holding(sessionRowIds: [Int64]) throws -> Set<Int64>
     /// Deletes up to `limit` ended sessions that ended at or before `cutoff`, with all
     /// that hangs off them; returns how many.
     func pruneTombstones(endedBefore cutoff: Int64, limit: Int) throws -> Int

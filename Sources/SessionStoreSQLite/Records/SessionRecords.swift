@@ -236,6 +236,20 @@ extension SessionRecords {
             [.integer(expireAt), .integer(sessionRowId)])
     }
 
+    /// Those of `sessionRowIds` with an execution not closed, an active streaming query or
+    /// an owned resource, each found through an index on the session.
+    func holding(sessionRowIds: [Int64]) throws(SQLiteError) -> Set<Int64> {
+        guard !sessionRowIds.isEmpty else { return [] }
+        let ids = "[" + sessionRowIds.map(String.init).joined(separator: ",") + "]"
+        return Set(try db.fetchAll(
+            sql: """
+                SELECT ids.value FROM json_each(?) AS ids
+                WHERE EXISTS (SELECT 1 FROM executions WHERE session_id = ids.value AND closed_at IS NULL)
+                   OR EXISTS (SELECT 1 FROM streaming_queries WHERE session_id = ids.value AND state = 'active')
+                   OR EXISTS (SELECT 1 FROM session_resources WHERE session_id = ids.value)
+                """, [.text(ids)]) { $0.int64(0) })
+    }
+
     /// Deletes up to `limit` tombstones that ended at or before `cutoff`, with everything
     /// hanging off them; returns how many.
     func pruneTombstones(endedBefore cutoff: Int64, limit: Int) throws(SQLiteError) -> Int {
