@@ -126,9 +126,10 @@ extension SessionStore {
             var batch = ExpiryBatch(now: now)
             let due = try db.sessions.due(now: now, limit: batchSize)
             batch.examined = due.count
-            // One statement finds the sessions with something to settle; the rest end with
-            // their update and their event.
+            // One statement finds the sessions with something to settle; the others end
+            // together below, in one update and one append where the backend can.
             let holding = try db.sessions.holding(sessionRowIds: due.map(\.id))
+            var plain: [SessionRow] = []
             for row in due {
                 guard let timeout = row.timeoutMs, let effective = row.expireAt else {
                     batch.stillDue += 1
@@ -148,14 +149,19 @@ extension SessionStore {
                     if next <= now { batch.stillDue += 1 }
                     continue
                 }
-                if let ended = try SessionEnding.end(
-                    db, row, as: .expired, reason: "expired", at: now, holdsNothing: !holding.contains(row.id))
-                {
+                guard holding.contains(row.id) else {
+                    plain.append(row)
+                    continue
+                }
+                if let ended = try SessionEnding.end(db, row, as: .expired, reason: "expired", at: now) {
                     batch.ended.append(ended)
                 } else {
                     batch.stillDue += 1
                 }
             }
+            let ended = try SessionEnding.endHoldingNothing(db, plain, as: .expired, reason: "expired", at: now)
+            batch.ended += ended
+            batch.stillDue += plain.count - ended.count
             return batch
         }
     }

@@ -23,23 +23,11 @@ enum SessionEnding {
     /// The work is proportional to what the session holds: its unclosed executions
     /// (the running ones bounded by the concurrent-executions limit), queries and
     /// resources, each found through an index on the session.
-    ///
-    /// `holdsNothing`: the caller found in this transaction that the session has no
-    /// execution, query or resource to settle (``SessionRepository/holding(sessionRowIds:)``),
-    /// so only its row and its end event are written.
     static func end(
-        _ db: any StorageTransaction, _ row: SessionRow, as state: SessionState, reason: String, at time: Int64,
-        holdsNothing: Bool = false
+        _ db: any StorageTransaction, _ row: SessionRow, as state: SessionState, reason: String, at time: Int64
     ) throws -> EndedSession? {
         guard try db.sessions.end(sessionRowId: row.id, state: state, at: time, reason: reason) else {
             return nil
-        }
-        if holdsNothing {
-            try db.events.append(at: time, kind: EventKind.sessionEnded, subject: row.subject,
-                payload: ["state": state.rawValue, "reason": reason])
-            return EndedSession(
-                row: row.ended(as: state, at: time, reason: reason), state: state, canceledOperations: [], stoppedQueries: [],
-                releasedResources: [])
         }
         let canceled = try ExecutionTransitions.cancel(
             db, db.executions.running(sessionRowId: row.id), reason: "session \(state.rawValue)", interrupted: false,
@@ -63,6 +51,27 @@ enum SessionEnding {
             payload: ["state": state.rawValue, "reason": reason])
         return EndedSession(
             row: row.ended(as: state, at: time, reason: reason), state: state, canceledOperations: canceled, stoppedQueries: stopped, releasedResources: resources)
+    }
+}
+
+extension SessionEnding {
+    /// Ends `rows`, sessions found in this transaction to hold no execution, query or
+    /// resource (``SessionRepository/holding(sessionRowIds:)``): their rows in one call and
+    /// their end events in one, in the order of `rows`. Those ended already are left out.
+    static func endHoldingNothing(
+        _ db: any StorageTransaction, _ rows: [SessionRow], as state: SessionState, reason: String, at time: Int64
+    ) throws -> [EndedSession] {
+        guard !rows.isEmpty else { return [] }
+        let endedIds = try db.sessions.end(sessionRowIds: rows.map(\.id), state: state, at: time, reason: reason)
+        let ended = rows.filter { endedIds.contains($0.id) }
+        let payload = JSONText.object(["state": state.rawValue, "reason": reason])
+        try db.events.append(
+            all: ended.map { NewEvent(at: time, kind: EventKind.sessionEnded, subject: $0.subject, payloadJSON: payload) })
+        return ended.map { row in
+            EndedSession(
+                row: row.ended(as: state, at: time, reason: reason), state: state, canceledOperations: [], stoppedQueries: [],
+                releasedResources: [])
+        }
     }
 }
 

@@ -24,6 +24,9 @@ package protocol SessionRepository {
     func touch(sessionRowId: Int64, now: Int64, expireAt: Int64) throws -> Bool
     /// Ends a session not ended yet (stored expiry cleared); false when it had ended.
     func end(sessionRowId: Int64, state: SessionState, at time: Int64, reason: String) throws -> Bool
+    /// Ends those of `sessionRowIds` not ended yet, each as the call above; the ids it
+    /// ended. A default ends them one by one.
+    func end(sessionRowIds: [Int64], state: SessionState, at time: Int64, reason: String) throws -> Set<Int64>
     /// Sets `idle` or `active` on a live session.
     func setActivity(sessionRowId: Int64, active: Bool) throws
     func setIdentifier(sessionRowId: Int64, identifier: String?) throws
@@ -159,6 +162,8 @@ package protocol OwnedResourceRepository {
 package protocol EventRepository {
     /// Appends an event whose payload was encoded beforehand.
     func append(at time: Int64, kind: EventKind, subject: EventSubject, payloadJSON: String) throws
+    /// Appends `events` in order, each as the call above. A default appends them one by one.
+    func append(all events: [NewEvent]) throws
     /// Up to `limit` events after `seq` matching `filter` (and `userId`), oldest first
     /// or, with `newestFirst`, the newest `limit` newest first.
     func read(after seq: Int64, limit: Int, filter: EventFilter, userId: String?, newestFirst: Bool) throws -> [StoreEvent]
@@ -176,7 +181,28 @@ package protocol EventRepository {
     func totals(kind: EventKind) throws -> [MetricsSnapshot.Total]
 }
 
+extension SessionRepository {
+    /// Ends the sessions of `sessionRowIds` not ended yet, each as
+    /// ``end(sessionRowId:state:at:reason:)`` does, and returns the ids it ended. A backend
+    /// may do it in one statement; this default ends them one by one.
+    package func end(sessionRowIds: [Int64], state: SessionState, at time: Int64, reason: String) throws -> Set<Int64> {
+        var ended: Set<Int64> = []
+        for id in sessionRowIds where try end(sessionRowId: id, state: state, at: time, reason: reason) {
+            ended.insert(id)
+        }
+        return ended
+    }
+}
+
 extension EventRepository {
+    /// Appends `events` in order, each as ``append(at:kind:subject:payloadJSON:)`` does. A
+    /// backend may do it in one statement; this default appends them one by one.
+    package func append(all events: [NewEvent]) throws {
+        for event in events {
+            try append(at: event.at, kind: event.kind, subject: event.subject, payloadJSON: event.payloadJSON)
+        }
+    }
+
     /// Appends an event with `payload` encoded as a JSON object.
     func append(at time: Int64, kind: EventKind, subject: EventSubject, payload: [String: String] = [:]) throws {
         try append(at: time, kind: kind, subject: subject, payloadJSON: JSONText.object(payload))

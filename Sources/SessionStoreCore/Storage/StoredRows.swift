@@ -240,6 +240,21 @@ package struct EventSubject: Sendable {
     }
 }
 
+/// An event to append, its payload encoded beforehand.
+package struct NewEvent: Sendable {
+    package var at: Int64
+    package var kind: EventKind
+    package var subject: EventSubject
+    package var payloadJSON: String
+
+    package init(at: Int64, kind: EventKind, subject: EventSubject, payloadJSON: String) {
+        self.at = at
+        self.kind = kind
+        self.subject = subject
+        self.payloadJSON = payloadJSON
+    }
+}
+
 /// A page of the event log read by notification consumers: the events after a position,
 /// of some kinds, and how far the page covers the log.
 package struct EventPage: Sendable {

@@ -18,6 +18,23 @@ struct EventLog: EventRepository {
             ])
     }
 
+    /// Appends `events` in order, a thousand rows a statement.
+    func append(all events: [NewEvent]) throws {
+        for start in stride(from: 0, to: events.count, by: 1000) {
+            let chunk = events[start..<min(events.count, start + 1000)]
+            let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            try db.execute(
+                sql: "INSERT INTO events (at, kind, session_key, user_id, data_source, operation_id, payload) VALUES \(rows)",
+                chunk.flatMap { event -> [PGValue] in
+                    [
+                        .integer(event.at), .text(event.kind.rawValue), PGValue(event.subject.sessionKey),
+                        PGValue(event.subject.userId), PGValue(event.subject.dataSource), PGValue(event.subject.operationId),
+                        .text(event.payloadJSON),
+                    ]
+                })
+        }
+    }
+
     /// Up to `limit` events after `seq` matching `filter`, only those of `userId` when it
     /// is given. Each condition is a column an index leads with: `events_by_session`,
     /// `events_by_kind`, `events_by_user`.

@@ -253,6 +253,19 @@ extension SessionRecords {
             [.integer(expireAt), .integer(sessionRowId)])
     }
 
+    /// Ends the sessions of `sessionRowIds` not ended yet in one statement; the ids it
+    /// ended.
+    func end(sessionRowIds: [Int64], state: SessionState, at time: Int64, reason: String) throws -> Set<Int64> {
+        guard !sessionRowIds.isEmpty else { return [] }
+        let ids = "{" + sessionRowIds.map(String.init).joined(separator: ",") + "}"
+        return Set(try db.fetchAll(
+            sql: """
+                UPDATE sessions SET state = ?, ended_at = ?, end_reason = ?, expire_at = NULL
+                WHERE id = ANY(?::bigint[]) AND state IN ('idle', 'active', 'closing')
+                RETURNING id
+                """, [.text(state.rawValue), .integer(time), .text(reason), .text(ids)]) { $0.int64(0) })
+    }
+
     /// Those of `sessionRowIds` with an execution not closed, an active streaming query or
     /// an owned resource, each found through an index on the session.
     func holding(sessionRowIds: [Int64]) throws -> Set<Int64> {
