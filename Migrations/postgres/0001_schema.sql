@@ -287,69 +287,76 @@ FOR EACH ROW WHEN (NEW.ended_at IS NULL)
 EXECUTE FUNCTION sessions_count_insert();
 
 -- A live session changing state moves from one 'data_source_state' row to another (to
--- none when it ends).
-CREATE FUNCTION sessions_count_state() RETURNS trigger LANGUAGE plpgsql AS $$
+-- none when it ends); a session ending leaves every other scope. One statement-level
+-- trigger sums the moves of all the rows a statement changed (a sweep ends a batch in one
+-- update), then applies one change per counter row: rows that reach 0 are deleted.
+CREATE FUNCTION sessions_count_update() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    move record;
 BEGIN
-    UPDATE live_session_counts SET live = live - 1
-    WHERE scope = 'data_source_state' AND name = OLD.data_source || chr(9) || OLD.state;
-    DELETE FROM live_session_counts
-    WHERE scope = 'data_source_state' AND name = OLD.data_source || chr(9) || OLD.state AND live = 0;
-    INSERT INTO live_session_counts (scope, name, live)
-    SELECT 'data_source_state', NEW.data_source || chr(9) || NEW.state, 1
-    WHERE NEW.ended_at IS NULL
-    ON CONFLICT (scope, name) DO UPDATE SET live = live_session_counts.live + 1;
+    FOR move IN
+        WITH changed AS (
+            SELECT o.user_id, o.client_address AS address, o.data_source AS old_source, o.state AS old_state,
+                   n.data_source AS new_source, n.state AS new_state, n.ended_at AS new_ended_at
+            FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
+            WHERE o.ended_at IS NULL
+        ),
+        deltas (scope, name, delta) AS (
+            SELECT 'data_source_state', old_source || chr(9) || old_state, -1 FROM changed WHERE old_state <> new_state
+            UNION ALL
+            SELECT 'data_source_state', new_source || chr(9) || new_state, 1
+            FROM changed WHERE old_state <> new_state AND new_ended_at IS NULL
+            UNION ALL SELECT 'total', '', -1 FROM changed WHERE new_ended_at IS NOT NULL
+            UNION ALL SELECT 'user', user_id, -1 FROM changed WHERE new_ended_at IS NOT NULL
+            UNION ALL SELECT 'data_source', old_source, -1 FROM changed WHERE new_ended_at IS NOT NULL
+            UNION ALL SELECT 'address', address, -1 FROM changed WHERE new_ended_at IS NOT NULL AND address IS NOT NULL
+            UNION ALL
+            SELECT 'user_address', user_id || chr(9) || address, -1
+            FROM changed WHERE new_ended_at IS NOT NULL AND address IS NOT NULL
+        )
+        SELECT scope, name, sum(delta)::bigint AS delta FROM deltas GROUP BY scope, name HAVING sum(delta) <> 0
+    LOOP
+        IF move.delta > 0 THEN
+            INSERT INTO live_session_counts (scope, name, live) VALUES (move.scope, move.name, move.delta)
+            ON CONFLICT (scope, name) DO UPDATE SET live = live_session_counts.live + excluded.live;
+        ELSE
+            UPDATE live_session_counts SET live = live + move.delta WHERE scope = move.scope AND name = move.name;
+            DELETE FROM live_session_counts WHERE scope = move.scope AND name = move.name AND live = 0;
+        END IF;
+    END LOOP;
     RETURN NULL;
 END;
 $$;
 
-CREATE TRIGGER sessions_count_state AFTER UPDATE OF state ON sessions
-FOR EACH ROW WHEN (OLD.state <> NEW.state AND OLD.ended_at IS NULL)
-EXECUTE FUNCTION sessions_count_state();
-
--- A session ending leaves every scope but 'data_source_state' (which the state change
--- leaves).
-CREATE FUNCTION sessions_count_end() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE live_session_counts SET live = live - 1
-    WHERE (scope = 'total' AND name = '')
-       OR (scope = 'user' AND name = OLD.user_id)
-       OR (scope = 'data_source' AND name = OLD.data_source)
-       OR (scope = 'address' AND name = OLD.client_address)
-       OR (scope = 'user_address' AND name = OLD.user_id || chr(9) || OLD.client_address);
-    DELETE FROM live_session_counts
-    WHERE live = 0 AND (
-           (scope = 'total' AND name = '')
-        OR (scope = 'user' AND name = OLD.user_id)
-        OR (scope = 'data_source' AND name = OLD.data_source)
-        OR (scope = 'address' AND name = OLD.client_address)
-        OR (scope = 'user_address' AND name = OLD.user_id || chr(9) || OLD.client_address));
-    RETURN NULL;
-END;
-$$;
-
-CREATE TRIGGER sessions_count_end AFTER UPDATE OF ended_at ON sessions
-FOR EACH ROW WHEN (OLD.ended_at IS NULL AND NEW.ended_at IS NOT NULL)
-EXECUTE FUNCTION sessions_count_end();
+CREATE TRIGGER sessions_count_update AFTER UPDATE ON sessions
+REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+FOR EACH STATEMENT
+EXECUTE FUNCTION sessions_count_update();
 
 -- Each event counts once under its kind and detail; the payload is read only for the
--- kinds whose detail is kept.
+-- kinds whose detail is kept. One statement-level trigger counts all the events a
+-- statement appended (a sweep appends a batch's end events in one).
 CREATE FUNCTION events_totals() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO event_totals (kind, detail, total)
-    VALUES (
-        NEW.kind,
-        CASE NEW.kind
-            WHEN 'session.ended' THEN coalesce(NEW.payload::json ->> 'state', '')
-            WHEN 'session.refused' THEN coalesce(NEW.payload::json ->> 'code', '')
-            WHEN 'execution.status_changed' THEN coalesce(NEW.payload::json ->> 'to', '')
-            ELSE ''
-        END,
-        1)
-    ON CONFLICT (kind, detail) DO UPDATE SET total = event_totals.total + 1;
+    SELECT kind, detail, count(*)
+    FROM (
+        SELECT kind,
+               CASE kind
+                   WHEN 'session.ended' THEN coalesce(payload::json ->> 'state', '')
+                   WHEN 'session.refused' THEN coalesce(payload::json ->> 'code', '')
+                   WHEN 'execution.status_changed' THEN coalesce(payload::json ->> 'to', '')
+                   ELSE ''
+               END AS detail
+        FROM appended
+    ) AS counted
+    GROUP BY kind, detail
+    ON CONFLICT (kind, detail) DO UPDATE SET total = event_totals.total + excluded.total;
     RETURN NULL;
 END;
 $$;
 
 CREATE TRIGGER events_totals AFTER INSERT ON events
-FOR EACH ROW
+REFERENCING NEW TABLE AS appended
+FOR EACH STATEMENT
 EXECUTE FUNCTION events_totals();
