@@ -172,7 +172,13 @@ def test_a_stream_that_reads_nothing_blocks_no_writer_and_loses_nothing(sessions
         return key
 
     established(fast, probe)
-    assert slow.get(timeout=30).session_key in probes
+    # The slow stream may open after the probes that established the fast one (its thread
+    # starts late on a loaded machine): probe until it has read its one message too.
+    deadline = time.monotonic() + 30
+    while slow.empty() and time.monotonic() < deadline:
+        probe()
+        time.sleep(0.2)
+    assert slow.get(timeout=1).session_key in probes
 
     reason = "r" * 16_000
     count = 1500  # 24 MB of notifications: past any HTTP/2 window and the store's buffer
