@@ -1,3 +1,5 @@
+import SessionStoreCore
+
 /// One schema change: the SQL of a `Migrations/NNNN_description.sql` file.
 public struct Migration: Sendable, Hashable {
     /// The `NNNN` of the file name; migrations apply in increasing order.
@@ -21,13 +23,7 @@ public struct Migration: Sendable, Hashable {
     /// A fingerprint of ``sql`` (64-bit FNV-1a, hex), recorded when the migration is
     /// applied so that a later edit of a shipped file is detected.
     public var checksum: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in sql.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        MigrationChecksum.of(sql)
     }
 }
 

@@ -64,4 +64,25 @@ extension SessionFilter.States {
         case .only(let only): state == only
         }
     }
+
+    /// Only live states: a backend's listing keeps out the rows whose stored expiry has
+    /// passed (they are expired, not live).
+    package var mayListLive: Bool {
+        self == .live || self == .only(.idle) || self == .only(.active)
+    }
+
+    /// Ended states that include expired: a backend's listing takes in live rows whose
+    /// stored expiry has passed, for the service layer to decide.
+    package var mayListOverdue: Bool {
+        self == .ended || self == .only(.expired)
+    }
+
+    /// Whether a session of these states may have a stored expiry: a live one, or an
+    /// overdue one listed as expired.
+    package var mayHaveExpiry: Bool {
+        switch self {
+        case .live, .ended, .all: true
+        case .only(let state): state.isLive || state == .expired
+        }
+    }
 }

@@ -8,13 +8,7 @@ struct Migration: Sendable, Hashable {
 
     /// A fingerprint of ``sql`` (64-bit FNV-1a, hex), as the SQLite migrations record.
     var checksum: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in sql.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        MigrationChecksum.of(sql)
     }
 }
 

@@ -152,25 +152,3 @@ struct SessionListRecords: SessionListRepository {
         }
     }
 }
-
-extension SessionFilter.States {
-    /// Only the live states: the query keeps overdue rows out with ``SessionRecords/notOverdueSQL``.
-    var mayListLive: Bool {
-        self == .live || self == .only(.idle) || self == .only(.active)
-    }
-
-    /// The ended states that include expired: the query takes in overdue rows with
-    /// ``SessionRecords/mayBeOverdueSQL``.
-    var mayListOverdue: Bool {
-        self == .ended || self == .only(.expired)
-    }
-
-    /// Whether a session of these states may have a stored expiry: a live one, or an
-    /// overdue one listed as expired.
-    fileprivate var mayHaveExpiry: Bool {
-        switch self {
-        case .live, .ended, .all: true
-        case .only(let state): state.isLive || state == .expired
-        }
-    }
-}

@@ -22,14 +22,8 @@ final class SQLiteLocation: StoreLocation {
 struct SQLiteInspector: StoreInspector {
     let path: String
 
-    struct BadName: Error, CustomStringConvertible {
-        let name: String
-        var description: String { "not a plain identifier: \(name.debugDescription)" }
-    }
-
     private func name(_ name: String) throws -> String {
-        guard isPlainIdentifier(name) else { throw BadName(name: name) }
-        return name
+        try InspectorSQL.name(name)
     }
 
     private func argument(_ value: StoredValue) -> DatabaseValue {
@@ -42,19 +36,8 @@ struct SQLiteInspector: StoreInspector {
 
     /// ` WHERE a = ? AND b IS NULL`, in column order, with its arguments.
     private func clause(_ conditions: Conditions) throws -> (String, [DatabaseValue]) {
-        let sorted = conditions.sorted { $0.key < $1.key }
-        guard !sorted.isEmpty else { return ("", []) }
-        var terms: [String] = []
-        var arguments: [DatabaseValue] = []
-        for (column, value) in sorted {
-            if value == .null {
-                terms.append("\(try name(column)) IS NULL")
-            } else {
-                terms.append("\(try name(column)) = ?")
-                arguments.append(argument(value))
-            }
-        }
-        return (" WHERE " + terms.joined(separator: " AND "), arguments)
+        let (sql, values) = try InspectorSQL.whereClause(conditions)
+        return (sql, values.map(argument))
     }
 
     private func reading<T>(_ body: (Database) throws -> T) throws -> T {
