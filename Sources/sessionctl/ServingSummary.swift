@@ -5,12 +5,17 @@ import SessionStore
 /// and `top`: without one, sessions whose expiry passed read as expired but nothing ends
 /// them or releases what they own.
 struct ServingSummary: Encodable {
-    /// Another process that has the file open; the command's own process is not listed.
+    /// Another process that has the store open; the command's own process is not listed.
     struct Instance: Encodable {
+        let id: Int64
         let host: String
         let pid: Int64
+        /// Whether it runs the sweeper.
         let serving: Bool
+        /// Its last heartbeat, on the store's clock (the database's on PostgreSQL).
         let lastHeartbeat: Timestamp
+        /// False when it is taken for dead: a serving process recovers its work.
+        let alive: Bool
     }
 
     let serving: Bool
@@ -34,29 +39,37 @@ struct ServingSummary: Encodable {
 
     /// Reads the other instances and the sweeper's last pass from `store`.
     static func read(_ store: SessionStore, snapshot: MetricsSnapshot) async throws -> ServingSummary {
-        let others = try await store.otherInstances()
+        let (now, others) = try await store.otherInstances()
         return ServingSummary(
-            serving: others.contains(where: \.serving),
+            serving: others.contains { $0.serving && $0.alive },
             instances: others.map {
-                Instance(host: $0.host, pid: $0.pid, serving: $0.serving, lastHeartbeat: $0.lastHeartbeat)
+                Instance(id: $0.id, host: $0.host, pid: $0.pid, serving: $0.serving, lastHeartbeat: $0.lastHeartbeat, alive: $0.alive)
             },
-            sweeperLagMs: snapshot.sweeperLag?.wholeMilliseconds, now: store.configuration.clock.now())
+            sweeperLagMs: snapshot.sweeperLag?.wholeMilliseconds, now: now.milliseconds)
     }
 
     /// `serving: yes — 1 instance (host H, pid P, heartbeat 0.4 s ago), sweeper last pass 0.8 s ago`,
-    /// or `serving: no — ...` saying what that means.
+    /// or `serving: no — ...` saying what that means; then one line per other instance,
+    /// live or dead, with its host, pid, whether it sweeps and its last heartbeat on the
+    /// store's clock.
     var line: String {
         let lastPass = sweeperLagMs.map { "sweeper last pass \(Self.seconds($0)) ago" } ?? "no sweeper pass yet"
+        let listed = instances.map { instance in
+            let state = instance.alive ? "alive" : "dead (the next serving pass recovers its work)"
+            return "\n  instance \(instance.id): host \(instance.host), pid \(instance.pid), "
+                + "\(instance.serving ? "sweeping" : "not sweeping"), last heartbeat \(instance.lastHeartbeat.iso8601) "
+                + "(\(Self.seconds(now - instance.lastHeartbeat.milliseconds)) ago), \(state)"
+        }.joined()
         guard serving else {
             return "serving: no — no process is running the sweeper; expired sessions are not ended until one does"
-                + " (sessionctl serve), \(lastPass)"
+                + " (sessionctl serve), \(lastPass)" + listed
         }
-        let servers = instances.filter(\.serving)
+        let servers = instances.filter { $0.serving && $0.alive }
         let described = servers.map {
             "host \($0.host), pid \($0.pid), heartbeat \(Self.seconds(now - $0.lastHeartbeat.milliseconds)) ago"
         }
         let count = servers.count == 1 ? "1 instance" : "\(servers.count) instances"
-        return "serving: yes — \(count) (\(described.joined(separator: "; "))), \(lastPass)"
+        return "serving: yes — \(count) (\(described.joined(separator: "; "))), \(lastPass)" + listed
     }
 
     /// `0.4 s`: seconds with one decimal.

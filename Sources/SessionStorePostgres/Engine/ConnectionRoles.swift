@@ -6,13 +6,13 @@ final class Writer: @unchecked Sendable {
     let conninfo: String
     let lockKey: Int64
     let channel: String
-    let clock: any WallClock
+    let clock: TransactionClock
     let listener: NotificationListener
     let observer: (@Sendable (String) -> Void)?
     var connection: PGConnection?
 
     init(
-        conninfo: String, lockKey: Int64, channel: String, clock: any WallClock, listener: NotificationListener,
+        conninfo: String, lockKey: Int64, channel: String, clock: TransactionClock, listener: NotificationListener,
         observer: (@Sendable (String) -> Void)?
     ) {
         self.conninfo = conninfo
@@ -32,20 +32,22 @@ final class Writer: @unchecked Sendable {
                 let connection = try begin()
                 var committedAny = false
                 if jobs.count == 1, let job = jobs.first {
-                    if let error = job.run(PostgresTransaction(db: connection, now: clock.now())) {
+                    if let error = job.run(PostgresTransaction(db: connection, fixedNow: clock.fixedNow())) {
                         try Self.rethrowIfFatal(error)
                         try rollback(connection)
                         job.finish(nil)
                         return
                     }
+                    if let failure = connection.timeFailure { throw failure }
                     committedAny = true
                 } else {
                     for job in jobs {
                         try connection.executeScript(sql: "SAVEPOINT body")
-                        if let error = job.run(PostgresTransaction(db: connection, now: clock.now())) {
+                        if let error = job.run(PostgresTransaction(db: connection, fixedNow: clock.fixedNow())) {
                             try Self.rethrowIfFatal(error)
                             try connection.executeScript(sql: "ROLLBACK TO SAVEPOINT body; RELEASE SAVEPOINT body")
                         } else {
+                            if let failure = connection.timeFailure { throw failure }
                             try connection.executeScript(sql: "RELEASE SAVEPOINT body")
                             committedAny = true
                         }
@@ -90,7 +92,7 @@ final class Writer: @unchecked Sendable {
     /// sent with the batch's first statement.
     private func begin() throws -> PGConnection {
         let connection = try connected(&connection, conninfo: conninfo)
-        connection.deferBegin(["BEGIN", "SELECT pg_advisory_xact_lock(\(lockKey), 1)"])
+        connection.deferBegin(["BEGIN", "SELECT pg_advisory_xact_lock(\(lockKey), 1)"], readingTime: clock.readsDatabase)
         return connection
     }
 
@@ -119,10 +121,10 @@ final class Writer: @unchecked Sendable {
 /// A reader thread's connection.
 final class Reader: @unchecked Sendable {
     let conninfo: String
-    let clock: any WallClock
+    let clock: TransactionClock
     var connection: PGConnection?
 
-    init(conninfo: String, clock: any WallClock) {
+    init(conninfo: String, clock: TransactionClock) {
         self.conninfo = conninfo
         self.clock = clock
     }
@@ -134,11 +136,12 @@ final class Reader: @unchecked Sendable {
                 let connection = try connected(&connection, conninfo: conninfo)
                 // Sent with the body's first statement; the commit's answer is read with
                 // the next call's.
-                if job.snapshot {
-                    connection.deferBegin(["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"])
-                }
+                // Without a snapshot the statements run on their own; the time, when read
+                // from the database, still travels with the first.
+                connection.deferBegin(
+                    job.snapshot ? ["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"] : [], readingTime: clock.readsDatabase)
                 ran = true
-                job.run(PostgresTransaction(db: connection, now: clock.now()))
+                job.run(PostgresTransaction(db: connection, fixedNow: clock.fixedNow()))
                 if connection.isBroken {
                     self.connection = nil
                 } else if !job.snapshot {

@@ -1,0 +1,64 @@
+import Foundation
+
+/// The text a connection sends and shows: statements with numbered parameters, and
+/// connection words without their password.
+extension PGConnection {
+    /// `sql` with `?` and `?N` parameters written as PostgreSQL's `$N`; text inside quotes,
+    /// identifiers and comments is left alone.
+    package static func numberedParameters(_ sql: String) -> String {
+        var output = ""
+        output.reserveCapacity(sql.utf8.count + 16)
+        var next = 1
+        var characters = Array(sql)[...]
+        var quote: Character?
+        while let character = characters.popFirst() {
+            if let open = quote {
+                output.append(character)
+                if character == open { quote = nil }
+                continue
+            }
+            switch character {
+            case "'", "\"":
+                quote = character
+                output.append(character)
+            case "-" where characters.first == "-":
+                output.append(character)
+                while let rest = characters.popFirst() {
+                    output.append(rest)
+                    if rest == "\n" { break }
+                }
+            case "?":
+                var digits = ""
+                while let digit = characters.first, digit.isASCII, digit.isNumber {
+                    digits.append(digit)
+                    characters.removeFirst()
+                }
+                if let number = Int(digits) {
+                    output += "$\(number)"
+                    next = max(next, number + 1)
+                } else {
+                    output += "$\(next)"
+                    next += 1
+                }
+            default:
+                output.append(character)
+            }
+        }
+        return output
+    }
+
+    /// `conninfo` without a password, for messages and ``SessionStore/path``.
+    package static func redacted(_ conninfo: String) -> String {
+        if conninfo.hasPrefix("postgres://") || conninfo.hasPrefix("postgresql://") {
+            guard var components = URLComponents(string: conninfo) else { return "postgres://…" }
+            if components.password != nil { components.password = "…" }
+            if let items = components.queryItems {
+                components.queryItems = items.map { $0.name == "password" ? URLQueryItem(name: $0.name, value: "…") : $0 }
+            }
+            return components.string ?? "postgres://…"
+        }
+        return conninfo.split(separator: " ").map { word in
+            word.lowercased().hasPrefix("password=") ? "password=…" : String(word)
+        }.joined(separator: " ")
+    }
+}
