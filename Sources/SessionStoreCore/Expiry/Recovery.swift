@@ -92,7 +92,7 @@ enum Recovery {
             try rearm(db, lastSeen: lastSeen, mode: mode, tick: tick, report: &report, at: now)
         }
         guard !dead.isEmpty || report.rearmEpoch != nil else { return nil }
-        try record(db, report, at: now)
+        try record(db, report, by: "\(instance)@\(host)", at: now)
         return (report, ended)
     }
 
@@ -103,7 +103,8 @@ enum Recovery {
     }
 
     /// The `store.recovered` event of `report`.
-    private static func record(_ db: any StorageTransaction, _ report: RecoveryReport, at now: Int64) throws {
+    /// `recoverer` names the instance that recovered, `ID@HOST`.
+    private static func record(_ db: any StorageTransaction, _ report: RecoveryReport, by recoverer: String? = nil, at now: Int64) throws {
         var payload = [
             "deadInstances": "\(report.deadInstances)", "failedExecutions": "\(report.failedExecutions)",
             "detachedExecutions": "\(report.detachedExecutions)", "endedSessions": "\(report.endedSessions)",
@@ -113,6 +114,7 @@ enum Recovery {
             payload["host"] = report.instances.map(\.host).joined(separator: ",")
             payload["pid"] = report.instances.map { "\($0.pid)" }.joined(separator: ",")
         }
+        payload["recoveredBy"] = recoverer
         payload["rearmEpoch"] = report.rearmEpoch?.iso8601
         payload["servingLastSeen"] = report.servingLastSeen?.iso8601
         try db.events.append(at: now, kind: EventKind.storeRecovered, subject: EventSubject(), payload: payload)

@@ -1,7 +1,8 @@
+import CLibPQ
 import Foundation
 
-/// The text a connection sends and shows: statements with numbered parameters, and
-/// connection words without their password.
+/// The text a connection sends and shows: statements with numbered parameters, connection
+/// words without their password, and the statement that reads the server's clock.
 extension PGConnection {
     /// `sql` with `?` and `?N` parameters written as PostgreSQL's `$N`; text inside quotes,
     /// identifiers and comments is left alone.
@@ -60,5 +61,21 @@ extension PGConnection {
         return conninfo.split(separator: " ").map { word in
             word.lowercased().hasPrefix("password=") ? "password=…" : String(word)
         }.joined(separator: " ")
+    }
+
+    /// The statement that reads the database's time, in milliseconds since 1970: the
+    /// clock of the server, read when it runs (`clock_timestamp()`, not the transaction's
+    /// start).
+    package static let timeSQL = "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+
+    /// The one integer a ``timeSQL`` result holds.
+    static func time(of result: OpaquePointer) -> Int64? {
+        guard PQntuples(result) == 1, PQgetisnull(result, 0, 0) == 0, let value = PQgetvalue(result, 0, 0) else { return nil }
+        return Int64(String(cString: value))
+    }
+
+    func lastResult(of result: OpaquePointer?, sql: String) throws(PostgresError) -> OpaquePointer {
+        guard let result else { throw PostgresError(sqlState: "XX000", message: "a pipeline returned no result", sql: sql) }
+        return result
     }
 }

@@ -54,9 +54,12 @@ package final class PGConnection {
     /// The conninfo with any password removed, for messages.
     package let location: String
 
+    /// Statements run on every new connection, the first and each after a reconnect.
+    private let setup: String?
+
     /// Connects with `conninfo`: a `postgres://` URI or `key=value` words, completed by the
-    /// `PG*` environment variables and `~/.pgpass` as in `psql`.
-    package init(conninfo: String) throws(PostgresError) {
+    /// `PG*` environment variables and `~/.pgpass` as in `psql`; then runs `setup`.
+    package init(conninfo: String, setup: String? = nil) throws(PostgresError) {
         location = PGConnection.redacted(conninfo)
         guard let handle = PQconnectdb(conninfo) else {
             throw PostgresError(unavailable: "libpq could not allocate a connection", location: PGConnection.redacted(conninfo))
@@ -67,7 +70,9 @@ package final class PGConnection {
             throw PostgresError(unavailable: "cannot connect to PostgreSQL at \(location): \(message)", location: location)
         }
         self.handle = handle
+        self.setup = setup
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        if let setup { try executeScript(sql: setup) }
     }
 
     deinit {
@@ -181,11 +186,6 @@ package final class PGConnection {
         return result
     }
 
-    private func lastResult(of result: OpaquePointer?, sql: String) throws(PostgresError) -> OpaquePointer {
-        guard let result else { throw PostgresError(sqlState: "XX000", message: "a pipeline returned no result", sql: sql) }
-        return result
-    }
-
     /// Sends the deferred `BEGIN` and the statement, when there is one, in one pipeline,
     /// reads what earlier pipelines left unread, then the answers of all; keeps the
     /// transaction's time when the deferred statements read it. Returns the statement's
@@ -228,16 +228,6 @@ package final class PGConnection {
             transactionTime = Self.time(of: results[timeIndex])
         }
         return sql == nil ? nil : results.popLast()
-    }
-
-    /// The statement that reads the database's time, in milliseconds since 1970: the
-    /// clock of the server, read when it runs (`clock_timestamp()`, not the transaction's
-    /// start).
-    static let timeSQL = "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint"
-
-    private static func time(of result: OpaquePointer) -> Int64? {
-        guard PQntuples(result) == 1, PQgetisnull(result, 0, 0) == 0, let value = PQgetvalue(result, 0, 0) else { return nil }
-        return Int64(String(cString: value))
     }
 
     /// The database's time of the current transaction: read with its first pipeline when
@@ -345,6 +335,11 @@ package final class PGConnection {
         unreadSyncs = 0
         guard PQstatus(handle) == CONNECTION_OK else {
             throw PostgresError(unavailable: "cannot connect to PostgreSQL at \(location) again", location: location)
+        }
+        if let setup {
+            guard let result = PQexec(handle, setup) else { throw failure(sql: setup, result: nil) }
+            defer { PQclear(result) }
+            guard PQresultStatus(result) == PGRES_COMMAND_OK else { throw failure(sql: setup, result: result) }
         }
     }
 
