@@ -30,6 +30,8 @@ public final class SessionStore: Sendable {
     let instanceId: Int64
     /// The task that records this instance's heartbeat while the store is open.
     let keepalive = Locked<Task<Void, Never>?>(nil)
+    /// Whether this instance serves (its sweeper runs), to register it again as such.
+    let isServing = Locked(false)
     /// Where the data lives and the SQL that reaches it.
     package let backend: any StorageBackend
     let metrics: StoreMetrics

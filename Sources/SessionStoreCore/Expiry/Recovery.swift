@@ -33,6 +33,8 @@ public struct DeadInstance: Sendable, Hashable, Codable {
     public var pid: Int64
     /// Its last heartbeat, on the store's clock.
     public var lastHeartbeat: Timestamp
+    /// Whether it was running the sweeper.
+    public var serving: Bool
 }
 
 /// Finishing the work of instances that died, and re-arming sessions after the last
@@ -136,7 +138,7 @@ enum Recovery {
         report.instances.append(
             DeadInstance(
                 id: instanceRow.id, host: instanceRow.host, pid: instanceRow.pid,
-                lastHeartbeat: Timestamp(milliseconds: instanceRow.heartbeatAt)))
+                lastHeartbeat: Timestamp(milliseconds: instanceRow.heartbeatAt), serving: instanceRow.serving))
     }
 
     /// The last serving process was last seen at `lastSeen`: in `rearm` mode, live
@@ -171,9 +173,12 @@ enum Recovery {
     /// for dead, as happens to a host cut off the network for longer than the instance
     /// timeout, and recovered its work), registers it again under the same id and
     /// returns true: its work from before is finished, and what it does now is owned.
-    static func heartbeat(_ db: any StorageTransaction, instance: Int64, host: String, at now: Int64) throws -> Bool {
+    static func heartbeat(_ db: any StorageTransaction, instance: Int64, host: String, serving: Bool, at now: Int64) throws -> Bool {
         if try db.instances.heartbeat(id: instance, at: now) { return false }
         try db.instances.rejoin(id: instance, host: host, pid: Int64(getpid()), at: now)
+        if serving {
+            _ = try db.instances.setServing(id: instance, true, at: now)
+        }
         return true
     }
 

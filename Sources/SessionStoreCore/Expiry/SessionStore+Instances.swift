@@ -8,19 +8,21 @@ extension SessionStore {
     package func beginServing() async throws(SessionStoreError) {
         let (instanceId, mode, tick) = (self.instanceId, configuration.recoveryMode, configuration.tickMs)
         try await write { db in try Recovery.beginServing(db, instance: instanceId, mode: mode, tick: tick, at: db.now) }
+        isServing.mutex.withLock { $0 = true }
     }
 
     /// Marks this process as no longer serving; when it was the last, records the stop.
     package func endServing() async throws(SessionStoreError) {
         let instanceId = self.instanceId
+        isServing.mutex.withLock { $0 = false }
         try await write { db in try Recovery.endServing(db, instance: instanceId, at: db.now) }
     }
 
     /// Records this process's heartbeat, so other processes know it is alive; registers
     /// it again when another took it for dead.
     package func heartbeat() async throws(SessionStoreError) {
-        let (instanceId, host) = (self.instanceId, configuration.hostIdentity)
-        if try await write({ db in try Recovery.heartbeat(db, instance: instanceId, host: host, at: db.now) }) {
+        let (instanceId, host, serving) = (self.instanceId, configuration.hostIdentity, isServing.mutex.withLock { $0 })
+        if try await write({ db in try Recovery.heartbeat(db, instance: instanceId, host: host, serving: serving, at: db.now) }) {
             logRejoin()
         }
     }

@@ -101,12 +101,12 @@ extension SessionStore {
     /// time since this write, read by any process, so a pass that skipped it would look
     /// like a sweeper falling behind.
     private func recordPass(took milliseconds: Int64) async throws(SessionStoreError) {
-        let (instanceId, host) = (self.instanceId, configuration.hostIdentity)
+        let (instanceId, host, serving) = (self.instanceId, configuration.hostIdentity, isServing.mutex.withLock { $0 })
         let rejoined = try await write { db in
             let now = db.now
             try db.storeState.setValue(.sweepLastPassAt, now)
             try db.storeState.setValue(.sweepLastPassMs, milliseconds)
-            return try Recovery.heartbeat(db, instance: instanceId, host: host, at: now)
+            return try Recovery.heartbeat(db, instance: instanceId, host: host, serving: serving, at: now)
         }
         if rejoined { logRejoin() }
     }

@@ -69,4 +69,47 @@ import Darwin
         #expect(serve.isRunning)
         await MultiProcessSweepTests.stop(serve, with: SIGTERM)
     }
+
+    /// `sessionctl status` lists the other instances, live and dead, with host, pid,
+    /// whether each sweeps and its last heartbeat on the store's clock.
+    @Test func statusListsLiveAndDeadInstances() async throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("status.sqlite")
+        #expect(try await Sessionctl.run(["--db", path, "init"]).status == 0)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        _ = try await SQLiteShell.rows(
+            path,
+            """
+            INSERT INTO instances (host, pid, started_at, heartbeat_at, serving, serving_since)
+            VALUES ('far-host', 99, \(now - 120_000), \(now - 60_000), 1, \(now - 120_000)),
+                   ('near-host', 98, \(now - 1_000), \(now), 0, NULL)
+            """)
+        let text = try await Sessionctl.run(["--db", path, "status"])
+        #expect(text.status == 0, "\(text.stderr)")
+        let lines = text.stdout.split(separator: "\n").map(String.init)
+        let far = lines.first { $0.contains("host far-host") } ?? ""
+        #expect(far.contains("pid 99, sweeping, last heartbeat \(Timestamp(milliseconds: now - 60_000).iso8601)"), "\(lines)")
+        #expect(far.hasSuffix("dead (its work recovered by this command's open)"), "\(far)")
+        let near = lines.first { $0.contains("host near-host") } ?? ""
+        #expect(near.contains("pid 98, not sweeping") && near.hasSuffix("alive"), "\(near)")
+        #expect(lines.first?.hasPrefix("serving: no") == true, "a dead sweeper does not serve: \(lines.first ?? "")")
+
+        // The first command recovered far-host; another one dies for the JSON form.
+        _ = try await SQLiteShell.rows(
+            path,
+            """
+            INSERT INTO instances (host, pid, started_at, heartbeat_at, serving, serving_since)
+            VALUES ('far-host', 99, \(now - 120_000), \(now - 60_000), 1, \(now - 120_000))
+            """)
+        let json = try await Sessionctl.run(["--db", path, "status", "--json"])
+        let object = try #require(try json.json() as? [String: Any])
+        let instances = try #require(object["instances"] as? [[String: Any]])
+        #expect(instances.map { $0["host"] as? String } == ["near-host", "far-host"])
+        #expect(instances.map { $0["alive"] as? Bool } == [true, false])
+        #expect(instances.map { $0["serving"] as? Bool } == [false, true])
+        #expect(instances.map { $0["recovered"] as? Bool } == [false, true])
+        // The next command finds it recovered: gone from the list.
+        let again = try await Sessionctl.run(["--db", path, "status"])
+        #expect(!again.stdout.contains("far-host") && again.stdout.contains("near-host"), "\(again.stdout)")
+    }
 }
