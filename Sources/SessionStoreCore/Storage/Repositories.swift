@@ -13,8 +13,11 @@ package protocol SessionRepository {
     func create(key: String, request: OpenSessionRequest, timeoutMs: Int64?, expireAt: Int64?, at time: Int64) throws -> SessionRow
     /// The session with `key`.
     func find(key: String) throws -> SessionRow?
-    /// What a touch at `now` needs of `key`; see ``ExpiryProbe``.
-    func expiryProbe(key: String, now: Int64, tick: Int64) throws -> ExpiryProbe?
+    /// What a touch at the transaction's time needs of `key`; see ``ExpiryProbe``. `now`
+    /// gives that time; a backend that reads it from the database with the probe's own
+    /// round trip decides with the database's clock instead, read in the statement (never
+    /// earlier), and leaves `now` for the caller to read after.
+    func expiryProbe(key: String, tick: Int64, now: () -> Int64) throws -> ExpiryProbe?
     /// The stored state of a session, `nil` when its row is gone.
     func state(sessionRowId: Int64) throws -> SessionState?
     /// The newest session of `userId` with the client's id `clientSessionId`, live or ended.

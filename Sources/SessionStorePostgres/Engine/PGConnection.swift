@@ -56,6 +56,8 @@ package final class PGConnection {
 
     /// Statements run on every new connection, the first and each after a reconnect.
     private let setup: String?
+    /// Whether the connection's TCP options are this type's (the conninfo sets none).
+    private let tunesSocket: Bool
 
     /// Connects with `conninfo`: a `postgres://` URI or `key=value` words, completed by the
     /// `PG*` environment variables and `~/.pgpass` as in `psql`; then runs `setup`.
@@ -71,7 +73,9 @@ package final class PGConnection {
         }
         self.handle = handle
         self.setup = setup
+        tunesSocket = !Self.setsTCPOptions(conninfo)
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        if tunesSocket { Self.detectSilentPeers(socket: PQsocket(handle)) }
         if let setup { try executeScript(sql: setup) }
     }
 
@@ -230,6 +234,11 @@ package final class PGConnection {
         return sql == nil ? nil : results.popLast()
     }
 
+    /// Whether the transaction's time is still to be read, with its next statement.
+    package var timeRidesNextStatement: Bool {
+        transactionTime == nil && timeFailure == nil && timeIndex != nil && !deferredBegin.isEmpty
+    }
+
     /// The database's time of the current transaction: read with its first pipeline when
     /// ``deferBegin(_:readingTime:)`` asked for it, else read now, once per transaction.
     /// `nil` when it cannot be read; the transaction's next statement then throws why.
@@ -336,6 +345,7 @@ package final class PGConnection {
         guard PQstatus(handle) == CONNECTION_OK else {
             throw PostgresError(unavailable: "cannot connect to PostgreSQL at \(location) again", location: location)
         }
+        if tunesSocket { Self.detectSilentPeers(socket: PQsocket(handle)) }
         if let setup {
             guard let result = PQexec(handle, setup) else { throw failure(sql: setup, result: nil) }
             defer { PQclear(result) }

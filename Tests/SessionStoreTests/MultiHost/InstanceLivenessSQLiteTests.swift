@@ -72,6 +72,8 @@ import Darwin
 
     /// `sessionctl status` lists the other instances, live and dead, with host, pid,
     /// whether each sweeps and its last heartbeat on the store's clock.
+    static let day: Int64 = 86_400_000
+
     @Test func statusListsLiveAndDeadInstances() async throws {
         let directory = TemporaryDirectory()
         let path = directory.path("status.sqlite")
@@ -81,14 +83,15 @@ import Darwin
             path,
             """
             INSERT INTO instances (host, pid, started_at, heartbeat_at, serving, serving_since)
-            VALUES ('far-host', 99, \(now - 120_000), \(now - 60_000), 1, \(now - 120_000)),
+            VALUES ('far-host', 99, \(now - 3 * Self.day), \(now - 2 * Self.day), 1, \(now - 3 * Self.day)),
                    ('near-host', 98, \(now - 1_000), \(now), 0, NULL)
             """)
-        let text = try await Sessionctl.run(["--db", path, "status"])
+        // An instance timeout of a day: the near host stays alive however slow this machine is.
+        let text = try await Sessionctl.run(["--db", path, "status", "--set", "instance-timeout=1d"])
         #expect(text.status == 0, "\(text.stderr)")
         let lines = text.stdout.split(separator: "\n").map(String.init)
         let far = lines.first { $0.contains("host far-host") } ?? ""
-        #expect(far.contains("pid 99, sweeping, last heartbeat \(Timestamp(milliseconds: now - 60_000).iso8601)"), "\(lines)")
+        #expect(far.contains("pid 99, sweeping, last heartbeat \(Timestamp(milliseconds: now - 2 * Self.day).iso8601)"), "\(lines)")
         #expect(far.hasSuffix("dead (its work recovered by this command's open)"), "\(far)")
         let near = lines.first { $0.contains("host near-host") } ?? ""
         #expect(near.contains("pid 98, not sweeping") && near.hasSuffix("alive"), "\(near)")
@@ -99,9 +102,9 @@ import Darwin
             path,
             """
             INSERT INTO instances (host, pid, started_at, heartbeat_at, serving, serving_since)
-            VALUES ('far-host', 99, \(now - 120_000), \(now - 60_000), 1, \(now - 120_000))
+            VALUES ('far-host', 99, \(now - 3 * Self.day), \(now - 2 * Self.day), 1, \(now - 3 * Self.day))
             """)
-        let json = try await Sessionctl.run(["--db", path, "status", "--json"])
+        let json = try await Sessionctl.run(["--db", path, "status", "--json", "--set", "instance-timeout=1d"])
         let object = try #require(try json.json() as? [String: Any])
         let instances = try #require(object["instances"] as? [[String: Any]])
         #expect(instances.map { $0["host"] as? String } == ["near-host", "far-host"])
@@ -109,7 +112,7 @@ import Darwin
         #expect(instances.map { $0["serving"] as? Bool } == [false, true])
         #expect(instances.map { $0["recovered"] as? Bool } == [false, true])
         // The next command finds it recovered: gone from the list.
-        let again = try await Sessionctl.run(["--db", path, "status"])
+        let again = try await Sessionctl.run(["--db", path, "status", "--set", "instance-timeout=1d"])
         #expect(!again.stdout.contains("far-host") && again.stdout.contains("near-host"), "\(again.stdout)")
     }
 }
