@@ -25,9 +25,9 @@ final class Writer: @unchecked Sendable {
 
     /// A writer's transaction holds the store's write lock: should its client vanish
     /// mid-transaction (a host cut off the network, a stopped process), the server ends
-    /// the session after 10 s idle in it, and the other hosts write again. A live
+    /// the session after 30 s idle in it, and the other hosts write again. A live
     /// writer's statements follow each other within milliseconds.
-    static let setup = "SET idle_in_transaction_session_timeout = '10s'"
+    static let setup = "SET idle_in_transaction_session_timeout = '30s'"
 
     /// Runs `jobs` in one transaction and resumes their callers after it ends.
     func run(_ jobs: [WriteJob]) {
@@ -60,10 +60,13 @@ final class Writer: @unchecked Sendable {
                     }
                 }
                 if connection.hasBegun {
-                    // The process that sends the notification is named before it can arrive.
+                    // Followers need to hear of commits that appended events only, not of
+                    // heartbeats. The process that sends the notification is named before
+                    // it can arrive.
+                    let notify = committedAny && connection.appendedEvents
                     listener.noteWriter(process: connection.backendPID)
-                    try connection.executeScript(sql: committedAny ? "NOTIFY \(channel); COMMIT" : "COMMIT")
-                    if committedAny { listener.noteLocalCommit() }
+                    try connection.executeScript(sql: notify ? "NOTIFY \(channel); COMMIT" : "COMMIT")
+                    if notify { listener.noteLocalCommit() }
                 } else {
                     connection.cancelDeferredBegin()
                 }

@@ -35,7 +35,7 @@ package enum PGValue: Sendable, Hashable, ExpressibleByNilLiteral, ExpressibleBy
 /// let live = try connection.fetchInt64(sql: "SELECT count(*) FROM sessions WHERE user_id = ?", [.text("alice")])
 /// ```
 package final class PGConnection {
-    private var handle: OpaquePointer
+    var handle: OpaquePointer
     /// Prepared statement names by the SQL they were prepared from.
     private var prepared: [String: String] = [:]
     /// Rows changed by the last statement run through ``execute(sql:_:)``.
@@ -48,6 +48,9 @@ package final class PGConnection {
     private var transactionTime: Int64?
     /// Why reading the transaction's time failed; its next statement throws it.
     package private(set) var timeFailure: PostgresError?
+    /// Whether the current transaction appended events: only then do followers elsewhere
+    /// need to hear of its commit.
+    var appendedEvents = false
     /// Pipeline synchronization points sent whose results are not read yet (a `COMMIT`
     /// sent without waiting).
     private var unreadSyncs = 0
@@ -276,6 +279,7 @@ package final class PGConnection {
         timeIndex = readingTime ? statements.count : nil
         transactionTime = nil
         timeFailure = nil
+        appendedEvents = false
     }
 
     /// Whether the deferred `BEGIN` was sent: false when the transaction ran no statement
@@ -369,20 +373,7 @@ package final class PGConnection {
         prepared.removeAll()
     }
 
-    /// Consumes input from the server and returns the notifications received, each with
-    /// the process id of the server connection that sent it; throws when the connection
-    /// is gone.
-    package func notifications() throws(PostgresError) -> [(channel: String, sender: Int32)] {
-        guard PQconsumeInput(handle) == 1 else { throw failure(sql: nil, result: nil) }
-        var received: [(channel: String, sender: Int32)] = []
-        while let notify = PQnotifies(handle) {
-            received.append((String(cString: notify.pointee.relname), notify.pointee.be_pid))
-            PQfreemem(notify)
-        }
-        return received
-    }
-
-    private func failure(sql: String?, result: OpaquePointer?) -> PostgresError {
+    func failure(sql: String?, result: OpaquePointer?) -> PostgresError {
         let broken = PQstatus(handle) != CONNECTION_OK
         var sqlState: String?
         var message = String(cString: PQerrorMessage(handle))

@@ -30,7 +30,37 @@ import Testing
     @Test func aRestartUnderLoadFailsOnlyTheCallsOfTheOutageAndLosesNothing() async throws {
         let server = try await PostgresServer.dedicated()
         let schema = try server.makeSchema()
-        let conninfo = server.conninfo(schema: schema)
+        try await Self.loadThrough(
+            "pg_ctl restart -m fast", conninfo: server.conninfo(schema: schema), schema: schema, after: server
+        ) {
+            try await server.restart()
+        }
+    }
+
+    /// A primary with a synchronous hot standby; the stores name both servers and ask for
+    /// the writable one (libpq's `target_session_attrs=read-write`). The primary is killed
+    /// and the standby promoted under the load: the calls of the switch fail with
+    /// `STORAGE.UNAVAILABLE`, the stores find the new primary by themselves, and nothing
+    /// acknowledged is lost.
+    @Test func aFailoverToAPromotedStandbyNeedsNoRestartOfTheStores() async throws {
+        let primary = try await PostgresServer.dedicated()
+        let schema = try primary.makeSchema()
+        let standby = try await primary.standby()
+        let conninfo =
+            "host=127.0.0.1,127.0.0.1 port=\(primary.port),\(standby.port) user=postgres dbname=postgres "
+            + "target_session_attrs=read-write options='-c search_path=\(schema)'"
+        try await Self.loadThrough("failover", conninfo: conninfo, schema: schema, after: standby) {
+            try await primary.kill()
+            try await Task.sleep(for: .milliseconds(500))
+            try await standby.promote()
+        }
+    }
+
+    /// Runs opens on host A with a subscriber on host B through `outage`, then checks what
+    /// both saw against the log of `server`, the one that serves after it.
+    static func loadThrough(
+        _ name: String, conninfo: String, schema: String, after server: PostgresServer, outage: () async throws -> Void
+    ) async throws {
         func host(_ name: String) async throws -> SessionStore {
             var configuration = SessionStoreConfiguration()
             configuration.instanceHost = name
@@ -66,17 +96,17 @@ import Testing
                 }
             }
         }
-        #expect(await NotificationFollowerTests.eventually(within: .seconds(60)) { state.acknowledged(.before) >= 100 })
+        #expect(await NotificationFollowerTests.eventually(within: .seconds(180)) { state.acknowledged(.before) >= 50 })
         state.phase.store(Outcome.Phase.restarting.rawValue, ordering: .relaxed)
-        try await server.restart()
+        try await outage()
         state.phase.store(Outcome.Phase.after.rawValue, ordering: .relaxed)
-        let recovered = await NotificationFollowerTests.eventually(within: .seconds(60)) { state.acknowledged(.after) >= 100 }
+        let recovered = await NotificationFollowerTests.eventually(within: .seconds(180)) { state.acknowledged(.after) >= 50 }
         state.stop.store(true, ordering: .relaxed)
         await load.value
         let all = state.outcomes.withLock { $0 }
         #expect(recovered, "the load did not recover by itself: \(all.suffix(5).map { $0.code ?? "ok" })")
 
-        // Failures: STORAGE.UNAVAILABLE only, none before the restart, and after it only
+        // Failures: STORAGE.UNAVAILABLE only, none before the outage, and after it only
         // until the first call that succeeds.
         let failures = all.filter { $0.code != nil }
         #expect(failures.allSatisfy { $0.code == SessionStoreError.Code.storageUnavailable.rawValue }, "\(failures.map { $0.code ?? "" })")
@@ -86,8 +116,8 @@ import Testing
             #expect(!afterRestart[firstSuccess...].contains { $0.code != nil }, "a failure after the store had recovered")
         }
         print(
-            "PostgresRestartTests: \(all.count) opens, \(failures.count) failed with STORAGE.UNAVAILABLE "
-                + "(\(failures.filter { $0.phase == .restarting }.count) during pg_ctl restart, \(failures.filter { $0.phase == .after }.count) after it returned)")
+            "PostgresRestartTests \(name): \(all.count) opens, \(failures.count) failed with STORAGE.UNAVAILABLE "
+                + "(\(failures.filter { $0.phase == .restarting }.count) during the outage, \(failures.filter { $0.phase == .after }.count) after it)")
 
         // Nothing acknowledged is lost.
         let keys = Set(all.compactMap(\.key))

@@ -39,13 +39,17 @@ final class PostgresServer: Sendable {
         guard result.status == 0 else { throw ServerError(message: "pg_ctl restart failed (\(result.status)): \(result.stderr)") }
     }
 
-    private static var asServer: [String] { getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : [] }
+    /// The settings every server of the tests starts with; a standby needs the same
+    /// `max_connections` as its primary, or it refuses to replay its WAL.
+    static let settings = ["-c max_connections=800", "-c shared_buffers=128MB", "-c fsync=off", "-c full_page_writes=off"]
+
+    static var asServer: [String] { getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : [] }
 
     let directory: String
     let port: Int
     private let schemas = Atomic<Int>(0)
 
-    private init(directory: String, port: Int) {
+    init(directory: String, port: Int) {
         self.directory = directory
         self.port = port
     }
@@ -104,10 +108,8 @@ final class PostgresServer: Sendable {
         var lastFailure = ""
         for _ in 0..<5 {
             let port = try freePort()
-            let options = [
-                "-p \(port)", "-k \(directory)", "-c listen_addresses=\(listenAddresses.joined(separator: ","))", "-c max_connections=800",
-                "-c shared_buffers=128MB", "-c fsync=off", "-c full_page_writes=off",
-            ].joined(separator: " ")
+            let options = (["-p \(port)", "-k \(directory)", "-c listen_addresses=\(listenAddresses.joined(separator: ","))"] + settings)
+                .joined(separator: " ")
             let started = try await run(
                 asServer + ["\(binaries)/pg_ctl", "-D", "\(directory)/data", "-o", options, "-l", "\(directory)/log", "-w", "start"])
             if started.status == 0 {
@@ -121,7 +123,7 @@ final class PostgresServer: Sendable {
 
     /// Starts a watcher that stops the server and removes `directory` once this process
     /// has ended.
-    private static func watch(directory: String, asServer: [String]) async throws {
+    static func watch(directory: String, asServer: [String]) async throws {
         let stop = (asServer + ["\(binaries)/pg_ctl", "-D", "\(directory)/data", "-m", "immediate", "stop"])
             .map { "'\($0)'" }.joined(separator: " ")
         let script = "(while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(stop); rm -rf '\(directory)') "
@@ -130,7 +132,7 @@ final class PostgresServer: Sendable {
         guard result.status == 0 else { throw ServerError(message: "could not start the server's watcher: \(result.stderr)") }
     }
 
-    private static func run(_ command: [String]) async throws -> CommandResult {
+    static func run(_ command: [String]) async throws -> CommandResult {
         try await Command.run(command[0], Array(command.dropFirst()))
     }
 
