@@ -54,6 +54,9 @@ package final class PGConnection {
     /// Pipeline synchronization points sent whose results are not read yet (a `COMMIT`
     /// sent without waiting).
     private var unreadSyncs = 0
+    /// Whether the answers read no longer match the statements sent; the connection is
+    /// then given up.
+    private var desynchronized = false
     /// The conninfo with any password removed, for messages.
     package let location: String
 
@@ -87,7 +90,7 @@ package final class PGConnection {
     }
 
     /// Whether the connection to the server is gone.
-    package var isBroken: Bool { PQstatus(handle) != CONNECTION_OK }
+    package var isBroken: Bool { PQstatus(handle) != CONNECTION_OK || desynchronized }
 
     /// The socket, for waiting on notifications.
     package var socket: Int32 { PQsocket(handle) }
@@ -321,17 +324,24 @@ package final class PGConnection {
         }
     }
 
-    /// The results up to the next synchronization point.
+    /// The results up to the next synchronization point. Two ends of results in a row
+    /// mean nothing is queued: waiting on would spin for ever, so the connection is given
+    /// up (``isBroken``) and the call fails as a lost connection does.
     private func readUntilSync() throws(PostgresError) -> [OpaquePointer] {
         var results: [OpaquePointer] = []
+        var endedOne = false
         while true {
             guard let result = PQgetResult(handle) else {
-                if PQstatus(handle) != CONNECTION_OK {
+                if PQstatus(handle) != CONNECTION_OK || endedOne {
                     results.forEach { PQclear($0) }
-                    throw failure(sql: nil, result: nil)
+                    guard endedOne else { throw failure(sql: nil, result: nil) }
+                    desynchronized = true
+                    throw PostgresError(unavailable: "lost track of PostgreSQL's answers at \(location)", location: location)
                 }
+                endedOne = true
                 continue
             }
+            endedOne = false
             if PQresultStatus(result) == PGRES_PIPELINE_SYNC {
                 PQclear(result)
                 return results
@@ -346,6 +356,7 @@ package final class PGConnection {
         PQreset(handle)
         prepared.removeAll()
         unreadSyncs = 0
+        desynchronized = false
         guard PQstatus(handle) == CONNECTION_OK else {
             throw PostgresError(unavailable: "cannot connect to PostgreSQL at \(location) again", location: location)
         }
@@ -371,25 +382,5 @@ package final class PGConnection {
     /// Forgets prepared statements (after `DISCARD ALL` or a schema change).
     package func forgetPreparedStatements() {
         prepared.removeAll()
-    }
-
-    func failure(sql: String?, result: OpaquePointer?) -> PostgresError {
-        let broken = PQstatus(handle) != CONNECTION_OK
-        var sqlState: String?
-        var message = String(cString: PQerrorMessage(handle))
-        if let result {
-            if let field = PQresultErrorField(result, Int32(UInt8(ascii: "C"))) {
-                sqlState = String(cString: field)
-            }
-            if let field = PQresultErrorField(result, Int32(UInt8(ascii: "M"))) {
-                message = String(cString: field)
-            }
-        }
-        message = message.trimmingCharacters(in: .whitespacesAndNewlines)
-        if broken || sqlState == nil && result == nil {
-            return PostgresError(
-                unavailable: "lost the connection to PostgreSQL at \(location): \(message)", location: location, sql: sql)
-        }
-        return PostgresError(sqlState: sqlState ?? "XX000", message: message, sql: sql)
     }
 }
