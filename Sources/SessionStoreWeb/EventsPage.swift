@@ -54,46 +54,58 @@ extension SessionStoreWebView {
         headers[.cacheControl] = "no-store"
         headers[.xAccelBuffering] = "no"
         let body = ResponseBody { writer in
-            let subscription = broadcaster.join()
-            defer { broadcaster.leave(subscription) }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            func matches(_ event: StoreEvent) -> Bool {
-                (kind == nil || event.kind == kind) && (session == nil || event.sessionKey == session)
-            }
-            func message(_ event: StoreEvent) throws -> ByteBuffer {
-                let json = String(decoding: try encoder.encode(event), as: UTF8.self)
-                return ByteBuffer(string: "id: \(event.seq)\ndata: \(json)\n\n")
-            }
-            try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-            var last = subscription.position
-            if let lastEventId, lastEventId < subscription.position {
-                var after = lastEventId
-                var read = 0
-                catchUp: while read < Self.catchUpLimit {
-                    let page = try await view.listEvents(after: after, limit: 500, filter: EventFilter(sessionKey: session, kind: kind))
-                    read += page.count
-                    for event in page {
-                        guard event.seq <= subscription.position else { break catchUp }
-                        try await writer.write(try message(event))
-                    }
-                    guard let newest = page.last?.seq, page.count == 500 else { break }
-                    after = newest
-                }
-            }
-            for await delivery in subscription.deliveries {
-                switch delivery {
-                case .heartbeat:
-                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                case .event(let event):
-                    guard event.seq > last else { continue }
-                    last = event.seq
-                    guard matches(event), let shown = view.visible(event) else { continue }
-                    try await writer.write(try message(shown))
-                }
+            // A client that goes away ends its stream at once, not at the next write.
+            try await request.body.consumeWithCancellationOnInboundClose { _ in
+                try await Self.stream(
+                    to: &writer, view: view, broadcaster: broadcaster, kind: kind, session: session, lastEventId: lastEventId)
             }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Writes the events after `lastEventId` from the log, then the live ones, until the
+    /// broadcaster ends or the task is cancelled.
+    private static func stream(
+        to writer: inout any ResponseBodyWriter, view: ScopedSessionStore, broadcaster: EventBroadcaster, kind: EventKind?,
+        session: String?, lastEventId: Int64?
+    ) async throws {
+        let subscription = broadcaster.join()
+        defer { broadcaster.leave(subscription) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func message(_ event: StoreEvent) throws -> ByteBuffer {
+            let json = String(decoding: try encoder.encode(event), as: UTF8.self)
+            return ByteBuffer(string: "id: \(event.seq)\ndata: \(json)\n\n")
+        }
+        try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
+        if let lastEventId, lastEventId < subscription.position {
+            var after = lastEventId
+            var read = 0
+            catchUp: while read < catchUpLimit {
+                let page = try await view.listEvents(after: after, limit: 500, filter: EventFilter(sessionKey: session, kind: kind))
+                read += page.count
+                for event in page {
+                    guard event.seq <= subscription.position else { break catchUp }
+                    try await writer.write(try message(event))
+                }
+                guard let newest = page.last?.seq, page.count == 500 else { break }
+                after = newest
+            }
+        }
+        var last = subscription.position
+        for await delivery in subscription.deliveries {
+            switch delivery {
+            case .heartbeat:
+                try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+            case .event(let event):
+                guard event.seq > last else { continue }
+                last = event.seq
+                guard kind == nil || event.kind == kind, session == nil || event.sessionKey == session,
+                    let shown = view.visible(event)
+                else { continue }
+                try await writer.write(try message(shown))
+            }
+        }
     }
 }
