@@ -152,6 +152,7 @@ let package = Package(
             name: "SessionStoreTests",
             dependencies: [
                 "SessionStore", "SessionStoreCore", "SessionStoreSQLite", "SessionStorePostgres", "SessionStoreGRPC",
+                "SessionStoreWeb",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

@@ -55,6 +55,10 @@ public final class EventBroadcaster: Service, Sendable {
     /// Clients connected now.
     public var clientCount: Int { state.withLock { $0.clients.count } }
 
+    /// Whether the broadcaster follows the store now: a client that joins before it starts
+    /// or after it ends gets a stream that ends at once (a browser reconnects).
+    var isFollowing: Bool { state.withLock { $0.position != nil && !$0.isFinished } }
+
     /// Follows the store from its newest event until cancelled or shut down gracefully,
     /// then ends every client's stream.
     public func run() async throws {
