@@ -26,7 +26,7 @@ enum Assets {
         td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
         code, .key { font-family: "DejaVu Sans Mono", ui-monospace, monospace; font-size: 12.5px; }
         a { color: var(--accent); }
-        .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 8px 28px; }
+        .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(400px, 1fr)); gap: 8px 28px; }
         .cards { display: flex; gap: 12px; flex-wrap: wrap; }
         .card { border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; min-width: 150px; }
         .card .figure { font-size: 24px; font-weight: 600; }

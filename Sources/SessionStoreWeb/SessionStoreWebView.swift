@@ -29,7 +29,7 @@ import SessionStoreCore
 /// | `GET /metrics` | the store's figures in the Prometheus text format (trusted view only) |
 /// | `GET /healthz` | `ok` while the store answers |
 ///
-/// The view is read-only: it serves `GET` (and `HEAD`) only. Every stored value is
+/// The view is read-only: it serves `GET` only. Every stored value is
 /// HTML-escaped, and every response carries a Content-Security-Policy that allows only
 /// the view's own stylesheet and script.
 public struct SessionStoreWebView: Sendable {

@@ -19,6 +19,8 @@ from chromium import Chromium
 from conftest import ROOT, Server, sessionctl_path
 
 XSS = "<script>alert(1)</script>"
+# The overview shows each user's live sessions against this limit.
+LIMITS = ["--set", "max-sessions-per-user=4"]
 
 
 def screenshots_dir():
@@ -61,7 +63,7 @@ def get(host, port, path, headers=None):
 
 @pytest.fixture
 def web(tmp_path):
-    server = Server(tmp_path, args=["--http", "127.0.0.1:0"])
+    server = Server(tmp_path, args=["--http", "127.0.0.1:0", *LIMITS])
     host, port = web_address(server)
     yield server, host, port
     if server.process.poll() is None:
@@ -78,10 +80,14 @@ def browser():
 def seed(db):
     """A few sessions of two data sources and three users, one with the whole story."""
     keys = []
-    for user, source in [("ada", "sales"), ("ada", "sales"), ("grace", "etl"), ("linus", "sales"), ("grace", "etl")]:
+    for user, source in [("ada", "sales"), ("ada", "sales"), ("ada", "etl"), ("grace", "etl"), ("linus", "sales"), ("ada", "sales")]:
         keys.append(ctl_json(db, "open", "--user", user, "--data-source", source, "--detail", "client=notebook")["key"])
+    refused = subprocess.run(
+        [sessionctl_path(), "open", "--user", "ada", "--data-source", "sales", "--db", str(db), *LIMITS],
+        capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "LIMIT_EXCEEDED.SESSIONS_PER_USER" in refused.stderr, refused.stderr
     story = ctl_json(
-        db, "open", "--user", "ada", "--data-source", "sales", "--identifier", "quarterly report",
+        db, "open", "--user", "grace", "--data-source", "sales", "--identifier", "quarterly report",
         "--detail", "client=spark-connect", "--detail", "host=worker-7", "--conf", "spark.sql.shuffle.partitions=64",
         "--conf", "spark.hadoop.fs.s3a.secret.key=hunter2", "--associate", keys[0],
     )["key"]
