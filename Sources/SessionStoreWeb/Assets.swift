@@ -14,6 +14,7 @@ enum Assets {
         header .brand { font-weight: 600; letter-spacing: .02em; }
         header nav a { color: #c9d6e3; text-decoration: none; margin-right: 16px; }
         header nav a.here { color: #fff; border-bottom: 2px solid #6fa8e8; }
+        header form.logout { margin: 0; }
         header .live { margin-left: auto; font-size: 12px; padding: 2px 8px; border-radius: 10px; background: #3a4653; }
         header .live.on { background: var(--good); }
         header .live.off { background: var(--warn); }

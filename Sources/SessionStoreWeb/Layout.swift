@@ -13,7 +13,10 @@ extension SessionStoreWebView {
         }
         let streamAttribute = stream.map { HTML(" data-stream=\"\(base + $0)\"") } ?? ""
         let badge: HTML = stream == nil ? "" : "<span id=\"live-status\" class=\"live\">static</span>"
-        let principal = view.principal.map { HTML("<span class=\"muted\">as \($0)</span>") } ?? ""
+        var principal = view.principal.map { HTML("<span class=\"muted\">as \($0)</span>") } ?? ""
+        if configuration.authentication != nil, view.principal != nil {
+            principal += HTML("<form class=\"logout\" method=\"post\" action=\"\(base)/logout\"><button type=\"submit\">Log out</button></form>")
+        }
         return HTML(
             """
             <!doctype html>

@@ -29,7 +29,8 @@ import SessionStoreCore
 /// | `GET /metrics` | the store's figures in the Prometheus text format (trusted view only) |
 /// | `GET /healthz` | `ok` while the store answers |
 ///
-/// The view is read-only: it serves `GET` only. Every stored value is
+/// The view is read-only: it serves `GET` only, but for the login form's `POST /login`
+/// and `POST /logout` when ``Configuration/authentication`` is set. Every stored value is
 /// HTML-escaped, and every response carries a Content-Security-Policy that allows only
 /// the view's own stylesheet and script.
 public struct SessionStoreWebView: Sendable {
@@ -40,11 +41,15 @@ public struct SessionStoreWebView: Sendable {
         public var basePath: String
         /// Sessions and events a page shows, at most 10,000.
         public var pageSize: Int
+        /// Who may look, and as whom; `nil` serves the view given to everyone who reaches
+        /// the server (a loopback server of trusted operators).
+        public var authentication: WebAuthentication?
 
-        /// Routes at the root, 100 rows a page, unless told otherwise.
-        public init(basePath: String = "", pageSize: Int = 100) {
+        /// Routes at the root, 100 rows a page, no login, unless told otherwise.
+        public init(basePath: String = "", pageSize: Int = 100, authentication: WebAuthentication? = nil) {
             self.basePath = basePath
             self.pageSize = pageSize
+            self.authentication = authentication
         }
     }
 
@@ -54,8 +59,11 @@ public struct SessionStoreWebView: Sendable {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
         + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-    let view: ScopedSessionStore
+    /// What the pages show: the view given, or with authentication the view of the
+    /// request's principal.
+    var view: ScopedSessionStore
     let configuration: Configuration
+    let logins = WebLogins()
     let metricsText: @Sendable () async throws -> String
     let logger: Logger
     /// The fan-out of the store's events to the view's SSE clients: run it in the service
@@ -93,18 +101,29 @@ public struct SessionStoreWebView: Sendable {
     /// Adds the view's routes to `router` (under ``Configuration/basePath``).
     public func addRoutes<Context: RequestContext>(to router: some RouterMethods<Context>) {
         let routes = router.group(RouterPath(configuration.basePath))
-        routes.get("/") { request, _ in try await self.page(request) { try await self.overviewPage() } }
-        routes.get("/sessions") { request, _ in try await self.page(request) { try await self.sessionsPage(Query(request)) } }
+        routes.get("/") { request, _ in
+            try await self.authorized(request) { web in try await web.page(request) { try await web.overviewPage() } }
+        }
+        routes.get("/sessions") { request, _ in
+            try await self.authorized(request) { web in try await web.page(request) { try await web.sessionsPage(Query(request)) } }
+        }
         routes.get("/sessions/{key}") { request, context in
             let key = try context.parameters.require("key")
-            return try await self.page(request) { try await self.sessionPage(key: key) }
+            return try await self.authorized(request) { web in try await web.page(request) { try await web.sessionPage(key: key) } }
         }
-        routes.get("/events") { request, _ in try await self.page(request) { try await self.eventsPage(Query(request)) } }
-        routes.get("/events/stream") { request, _ in self.eventStream(request) }
-        routes.get("/metrics") { _, _ in try await self.metrics() }
+        routes.get("/events") { request, _ in
+            try await self.authorized(request) { web in try await web.page(request) { try await web.eventsPage(Query(request)) } }
+        }
+        routes.get("/events/stream") { request, _ in try await self.authorized(request, page: false) { web in web.eventStream(request) } }
+        routes.get("/metrics") { request, _ in try await self.authorized(request, page: false) { web in try await web.metrics() } }
         routes.get("/healthz") { _, _ in try await self.health() }
         routes.get("/assets/web.css") { _, _ in Self.asset(Assets.stylesheet, type: "text/css; charset=utf-8") }
         routes.get("/assets/live.js") { _, _ in Self.asset(Assets.script, type: "text/javascript; charset=utf-8") }
+        if configuration.authentication != nil {
+            routes.get("/login") { _, _ in self.loginForm() }
+            routes.post("/login") { request, _ in try await self.logIn(request) }
+            routes.post("/logout") { request, _ in self.logOut(request) }
+        }
     }
 
     // MARK: Responses

@@ -80,15 +80,15 @@ struct ServeCommand: AsyncParsableCommand {
     var metrics: String?
     @Option(
         help: ArgumentHelp(
-            "Serve the operator's web view (pages, live updates, /metrics, /healthz) on HOST:PORT (port 0: any free port, logged); loopback only.",
+            "Serve the operator's web view (pages, live updates, /metrics, /healthz) on HOST:PORT (port 0: any free port, logged). With --auth token and --token-file it asks for a token (a login form); with --tls-cert and --tls-key it serves HTTPS. A non-loopback address needs both.",
             valueName: "HOST:PORT"))
     var http: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let listen = try network.configuration()
+        let listen = try network.configuration(webServed: http != nil)
         let metricsAddress = try metrics.map { try MetricsEndpoint.address($0, insecure: network.insecure) }
-        let webAddress = try http.map(WebEndpoint.address)
+        let web = try http.map { try WebEndpoint.Settings($0, network: network) }
         let logger = commandLogger("sessionctl.serve", level: logLevel, json: global.json)
         // Before the store and the gRPC server are made: both take the bootstrapped factory.
         let registry = metricsAddress.map { _ in ServeExposition.bootstrap() }
@@ -131,9 +131,8 @@ struct ServeCommand: AsyncParsableCommand {
                         service: MetricsEndpoint(
                             host: metricsAddress.host, port: metricsAddress.port, logger: logger, exposition: exposition.text)))
             }
-            if let webAddress {
-                services += WebEndpoint.services(
-                    store: store, host: webAddress.host, port: webAddress.port, logger: logger, metrics: exposition?.text)
+            if let web {
+                services += try WebEndpoint.services(store: store, settings: web, logger: logger, metrics: exposition?.text)
             }
             let group = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

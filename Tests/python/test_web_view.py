@@ -194,3 +194,64 @@ def test_headers_health_metrics_and_resuming_the_stream(web):
             assert json.loads(line[6:])["sessionKey"] in (second, third)
     connection.close()
     assert first and len(received) == 2 and received[0] == started[1] and received[1] > started[1], received
+
+
+def test_a_token_login_over_tls_shows_the_principals_own_sessions(tmp_path):
+    import ssl
+
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "web.key", "-out", "web.pem", "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"],
+        cwd=tmp_path, check=True, capture_output=True)
+    token = "web-token-of-ada-0123456789"
+    tokens = tmp_path / "tokens"
+    tokens.write_text(f"{token} ada\n")
+    tokens.chmod(0o600)
+    server = Server(
+        tmp_path,
+        args=["--http", "127.0.0.1:0", "--auth", "token", "--token-file", str(tokens),
+              "--tls-cert", str(tmp_path / "web.pem"), "--tls-key", str(tmp_path / "web.key")])
+    try:
+        host, port = web_address(server)
+        context = ssl.create_default_context(cafile=str(tmp_path / "web.pem"))
+
+        def request(method, path, body=None, cookie=None):
+            connection = http.client.HTTPSConnection(host, port, timeout=10, context=context)
+            headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+            if cookie:
+                headers["Cookie"] = cookie
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            result = response.status, response.getheader("Location"), response.getheader("Set-Cookie"), response.read().decode()
+            connection.close()
+            return result
+
+        own = ctl_json(server.db, "open", "--user", "ada")["key"]
+        other = ctl_json(server.db, "open", "--user", "bob")["key"]
+        assert request("GET", "/sessions")[:2] == (303, "/login")
+        assert request("GET", "/events/stream")[0] == 401
+        assert request("GET", "/metrics")[0] == 401
+        assert request("GET", "/healthz")[0] == 200
+        assert request("POST", "/login", body="token=wrong")[0] == 401
+        status, location, cookie, _ = request("POST", "/login", body=f"token={token}")
+        assert (status, location) == (303, "/"), status
+        for attribute in ("HttpOnly", "Secure", "SameSite=Strict"):
+            assert attribute in cookie, cookie
+        assert token not in cookie
+        session_cookie = cookie.split(";")[0]
+        status, _, _, body = request("GET", "/sessions", cookie=session_cookie)
+        assert status == 200 and own in body and other not in body
+        assert request("GET", f"/sessions/{other}", cookie=session_cookie)[0] == 404
+        assert request("GET", f"/sessions/{own}", cookie=session_cookie)[0] == 200
+        assert request("POST", "/logout", cookie=session_cookie)[:2] == (303, "/login")
+        assert request("GET", "/sessions", cookie=session_cookie)[:2] == (303, "/login")
+    finally:
+        assert server.stop() == 0, server.log_text()
+    assert token not in server.log_text()
+
+
+def test_a_non_loopback_web_address_needs_tls_and_a_token(tmp_path):
+    result = subprocess.run(
+        [sessionctl_path(), "serve", "--db", str(tmp_path / "s.sqlite"), "--http", "0.0.0.0:0"],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "not a loopback address" in result.stderr, result.stderr
