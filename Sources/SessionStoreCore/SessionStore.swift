@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// Durable client sessions, on one SQLite file by default.
@@ -27,6 +28,10 @@ public final class SessionStore: Sendable {
     public let recovery: RecoveryReport?
     /// This process's row in `instances`.
     let instanceId: Int64
+    /// The task that records this instance's heartbeat while the store is open.
+    let keepalive = Locked<Task<Void, Never>?>(nil)
+    /// Whether this instance serves (its sweeper runs), to register it again as such.
+    let isServing = Locked(false)
     /// Where the data lives and the SQL that reaches it.
     package let backend: any StorageBackend
     let metrics: StoreMetrics
@@ -71,13 +76,14 @@ public final class SessionStore: Sendable {
             let mode = configuration.recoveryMode
             let instanceTimeout = configuration.instanceTimeoutMs
             let tick = configuration.expiry.tick
+            let host = configuration.hostIdentity
             let (instanceId, recovered): (Int64, (RecoveryReport, [EndedSession])?)
             do {
                 (instanceId, recovered) = try await backend.write { db in
                     let now = db.now
-                    let instanceId = try db.instances.register(at: now)
+                    let instanceId = try db.instances.register(host: host, pid: Int64(getpid()), at: now)
                     let recovered = try Recovery.run(
-                        db, instance: instanceId, mode: mode, instanceTimeout: instanceTimeout, tick: tick, at: now)
+                        db, instance: instanceId, host: host, mode: mode, instanceTimeout: instanceTimeout, tick: tick, at: now)
                     return (instanceId, recovered)
                 }
             } catch {
@@ -100,6 +106,9 @@ public final class SessionStore: Sendable {
                     store.didEnd(session)
                 }
             }
+            if backend.sharedAcrossHosts {
+                store.startKeepalive()
+            }
             return store
         } catch {
             throw SessionStoreError.wrap(error)
@@ -118,6 +127,11 @@ public final class SessionStore: Sendable {
     /// those executions are detached: a client may reattach to a reattachable one through
     /// another process within the detached timeout, after which the sweeper abandons it.
     public func close() async {
+        // Stopped before the row goes: a heartbeat after it would register the instance again.
+        if let keepalive = keepalive.mutex.withLock({ $0 }) {
+            keepalive.cancel()
+            await keepalive.value
+        }
         await eventFollower.close()
         let instanceId = self.instanceId
         do {

@@ -32,7 +32,6 @@ import Synchronization
 package final class PostgresBackend: StorageBackend {
     package let location: String
     let conninfo: String
-    let clock: any WallClock
     let logger: Logger
     /// The schema's advisory lock key: the oid of its namespace.
     let lockKey: Int64
@@ -52,20 +51,21 @@ package final class PostgresBackend: StorageBackend {
     static let migrations: [Migration] = embeddedMigrations
 
     private init(
-        conninfo: String, location: String, lockKey: Int64, schema: String, configuration: SessionStoreConfiguration
+        conninfo: String, location: String, lockKey: Int64, schema: String, configuration: SessionStoreConfiguration,
+        time: PostgresTime
     ) {
         self.conninfo = conninfo
         self.location = location
         self.lockKey = lockKey
         channel = "sessionstore_\(lockKey)"
-        clock = configuration.clock
+        let clock = TransactionClock(time, configuration: configuration)
         logger = configuration.logger
         maxPendingWrites = max(1, configuration.maxPendingWrites)
         maxPendingReads = max(1, configuration.maxPendingReads)
         let listener = NotificationListener(conninfo: conninfo, channel: channel)
         self.listener = listener
         let writer = Writer(
-            conninfo: conninfo, lockKey: lockKey, channel: channel, clock: configuration.clock, listener: listener,
+            conninfo: conninfo, lockKey: lockKey, channel: channel, clock: clock, listener: listener,
             observer: configuration.statementObserver)
         threads = [
             ConnectionThread(
@@ -74,7 +74,7 @@ package final class PostgresBackend: StorageBackend {
         ]
         let reads = self.reads
         readerThreads = (0..<max(1, configuration.readerCount)).map { index in
-            let reader = Reader(conninfo: conninfo, clock: configuration.clock)
+            let reader = Reader(conninfo: conninfo, clock: clock)
             return ConnectionThread(
                 name: "SessionStore PostgreSQL reader \(index)", queue: reads, batch: 1, run: reader.run, end: reader.end)
         }
@@ -82,7 +82,9 @@ package final class PostgresBackend: StorageBackend {
 
     /// Connects with `conninfo`, migrates the schema (under the schema's advisory lock) and
     /// starts the connection threads.
-    package static func open(conninfo: String, configuration: SessionStoreConfiguration) async throws -> PostgresBackend {
+    package static func open(
+        conninfo: String, configuration: SessionStoreConfiguration, time: PostgresTime = .database
+    ) async throws -> PostgresBackend {
         let location = PGConnection.redacted(conninfo)
         let (lockKey, schema) = try await onThread {
             let connection = try PGConnection(conninfo: conninfo)
@@ -104,7 +106,7 @@ package final class PostgresBackend: StorageBackend {
             return found
         }
         let backend = PostgresBackend(
-            conninfo: conninfo, location: location, lockKey: lockKey, schema: schema, configuration: configuration)
+            conninfo: conninfo, location: location, lockKey: lockKey, schema: schema, configuration: configuration, time: time)
         backend.listener.start()
         return backend
     }
@@ -170,6 +172,9 @@ package final class PostgresBackend: StorageBackend {
     }
 
     package func checkpoint(truncating: Bool) async throws {}
+
+    /// Hosts anywhere may share a database server.
+    package var sharedAcrossHosts: Bool { true }
 
     package var pendingWrites: Int { writes.count }
     package var pendingReads: Int { reads.count }

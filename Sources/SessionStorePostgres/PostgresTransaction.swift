@@ -3,7 +3,13 @@ import SessionStoreCore
 /// A transaction on one PostgreSQL connection: the repositories are views of it.
 package struct PostgresTransaction: StorageTransaction {
     let db: PGConnection
-    package let now: Int64
+    /// The transaction's time when a wall clock gives it; `nil` reads the database's.
+    let fixedNow: Int64?
+
+    /// The transaction's time: the database's, read once with its first statement, or the
+    /// configured clock's (``PostgresTime``). Should the database's time fail to be read,
+    /// the local clock stands in and the transaction's next statement fails.
+    package var now: Int64 { fixedNow ?? db.databaseTime() ?? SystemWallClock().now() }
 
     package var sessions: any SessionRepository { SessionRecords(db: db) }
     package var details: any SessionDetailRepository { SessionDetailRecords(db: db) }

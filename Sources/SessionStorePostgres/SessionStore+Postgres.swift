@@ -10,6 +10,10 @@ extension SessionStore {
     /// created in the first schema of the connection's `search_path`; several services on
     /// one database keep their stores apart with `options=-csearch_path=NAME`.
     ///
+    /// Time is the database server's (``PostgresTime/database``): hosts whose clocks
+    /// disagree expire a session at the same instant. `time: .configurationClock` makes
+    /// the configuration's clock decide instead, for tests that move time by hand.
+    ///
     /// ```swift
     /// let store = try await SessionStore.open(postgres: "postgres://sessions@db.internal/sessions")
     /// let session = try await store.openSession(userId: "ada", sessionId: "notebook-1")
@@ -19,10 +23,11 @@ extension SessionStore {
     ///   `STORAGE.CANTOPEN` when the connection has no schema to create the tables in,
     ///   `SCHEMA.*` when the schema was migrated by another build.
     public static func open(
-        postgres conninfo: String, configuration: SessionStoreConfiguration = SessionStoreConfiguration()
+        postgres conninfo: String, configuration: SessionStoreConfiguration = SessionStoreConfiguration(),
+        time: PostgresTime = .database
     ) async throws -> SessionStore {
         try await open(configuration: configuration) {
-            try await PostgresBackend.open(conninfo: conninfo, configuration: configuration)
+            try await PostgresBackend.open(conninfo: conninfo, configuration: configuration, time: time)
         }
     }
 }

@@ -23,6 +23,11 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Timeout of the opened sessions.") var timeout = "30s"
     @Option(help: "Open every session for this user (default: ten users, user-0 to user-9).") var user: String?
     @Flag(help: "Close no session (by default about half are closed).") var keepOpen = false
+    @Flag(
+        help: """
+            When done, print {"op": "holding"} and keep the store open, its running executions attached, until killed: \
+            a process whose work a crash leaves behind.
+            """) var hold = false
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -52,6 +57,11 @@ struct LoadCommand: AsyncParsableCommand {
                     }
                 }
                 try await group.waitForAll()
+            }
+            guard hold else { return }
+            emit(["op": "holding"])
+            while true {
+                try await Task.sleep(for: .seconds(3600))
             }
         }
     }

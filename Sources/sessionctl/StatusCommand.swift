@@ -7,8 +7,11 @@ struct StatusCommand: AsyncParsableCommand {
         abstract: "Print whether a process serves the file, the schema version, file and WAL sizes, journal mode and the rows in each table.",
         discussion: """
             The first line says whether another process runs the sweeper (serve), with its host, pid and \
-            last heartbeat, and when the sweeper last passed. --json adds "serving", "instances" (the other \
-            processes with the file open: host, pid, serving, lastHeartbeat) and "sweeperLagMs".
+            last heartbeat, and when the sweeper last passed. A line follows for each other process with the \
+            store open, live or dead: its host identity, pid, whether it sweeps and its last heartbeat, on the \
+            store's clock (the database server's on PostgreSQL). --json adds "serving", "instances" (id, host, \
+            pid, serving, lastHeartbeat, alive, recovered: found dead and recovered by this command's own open) \
+            and "sweeperLagMs".
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -23,6 +26,7 @@ struct StatusCommand: AsyncParsableCommand {
             return
         }
         Output.printLine(serving.line)
+        serving.instanceLines.forEach(Output.printLine)
         if try StoreAddress(global.databasePath).isPostgres {
             // The server keeps its own log; the size is the schema's tables and indexes.
             Output.printLine("database:       \(status.path)")

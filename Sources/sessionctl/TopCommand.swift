@@ -71,7 +71,8 @@ struct TopCommand: AsyncParsableCommand {
         let snapshot = try await store.metricsSnapshot()
         let recent = try await recentEvents(store)
         var text = "sessionctl top — \(store.path) — \(Timestamp(milliseconds: store.configuration.clock.now()).iso8601)\n"
-        text += try await ServingSummary.read(store, snapshot: snapshot).line + "\n\n"
+        let serving = try await ServingSummary.read(store, snapshot: snapshot)
+        text += ([serving.line] + serving.instanceLines).joined(separator: "\n") + "\n\n"
 
         text += "SESSIONS\n"
         let byState = Dictionary(grouping: snapshot.sessions, by: \.state).mapValues { $0.reduce(0) { $0 + $1.count } }

@@ -22,7 +22,10 @@ import Testing
         extremes.flatMap { number in units.map { "\(number)\($0)" } } + ["unlimited", "never", "99999999999999999999", ""]
 
     static let numericOptions: [String] = SessionStoreConfiguration.options.map(\.name).filter {
-        !["durability", "recovery-mode", "impersonation", "redaction-pattern", "allow-never-timeout", "running-sessions-do-not-expire"]
+        ![
+            "durability", "recovery-mode", "impersonation", "redaction-pattern", "allow-never-timeout", "running-sessions-do-not-expire",
+            "instance-host",
+        ]
             .contains($0)
     }
 

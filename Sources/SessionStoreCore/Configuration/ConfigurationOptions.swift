@@ -95,7 +95,17 @@ extension SessionStoreConfiguration {
                 configuration.recoveryMode = value
             }),
         duration("instance-timeout", "An instance on another host silent this long is taken for dead.", \.instanceTimeout, minimum: 1),
-        duration("heartbeat-interval", "How often a running sweeper records its heartbeat.", \.heartbeatInterval, minimum: 1),
+        duration("heartbeat-interval", "How often an open store records its heartbeat.", \.heartbeatInterval, minimum: 1),
+        ConfigurationOption(
+            name: "instance-host", summary: "The host identity instances register with (default: the host name); one per host sharing a store.",
+            get: { $0.hostIdentity },
+            set: { configuration, text throws(SessionStoreError) in
+                try checkInstanceHost(text)
+                configuration.instanceHost = text
+            },
+            check: { configuration throws(SessionStoreError) in
+                if let host = configuration.instanceHost { try checkInstanceHost(host) }
+            }),
         ConfigurationOption(
             name: "max-sweep-lag-ticks", summary: "Storm guard: a sweeper this many ticks behind records a storm-guard event and a warning.",
             get: { "\($0.maxSweepLagTicks)" },
@@ -289,5 +299,15 @@ extension SessionStoreConfiguration {
                     throw badValue(name, "\(value)", "a whole number of at least 0, or unlimited")
                 }
             })
+    }
+}
+
+/// A host identity: 1 to 255 characters, no control characters.
+private func checkInstanceHost(_ text: String) throws(SessionStoreError) {
+    guard !text.isEmpty, text.utf8.count <= 255, !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+    else {
+        throw SessionStoreError.invalidArgument(
+            .invalidConfigValue,
+            "option instance-host takes 1 to 255 bytes without control characters, not \(text.debugDescriptionPrefix)")
     }
 }

@@ -50,8 +50,14 @@ public struct SessionStoreConfiguration: Sendable {
     /// An instance on another host whose heartbeat is older than this is taken for dead
     /// (on this host, a missing process is dead at once). Default 30 s.
     public var instanceTimeout: Duration = .seconds(30)
-    /// How often a running sweeper records its instance's heartbeat. Default 5 s.
+    /// How often an open store records its instance's heartbeat; a running sweeper also
+    /// records one with its passes. Keep it well under ``instanceTimeout``. Default 5 s.
     public var heartbeatInterval: Duration = .seconds(5)
+    /// The host identity this process registers its instance with; `nil` (the default)
+    /// uses the host name. Instances of the same identity are checked by pid (a missing
+    /// process is dead at once), others by heartbeat. Give each host, container or
+    /// network namespace sharing one PostgreSQL store its own.
+    public var instanceHost: String?
     /// The storm guard: a sweeper that finds its previous pass more than this many ticks
     /// ago (suspended process, clock jump) records a `sweeper.storm_guard` event and a
     /// warning. The sessions that fell due meanwhile are expired for every reader already;
@@ -141,6 +147,8 @@ extension SessionStoreConfiguration {
     var streamingQueryRetentionMs: Int64 { streamingQueryRetention.wholeMilliseconds }
     var instanceTimeoutMs: Int64 { instanceTimeout.wholeMilliseconds }
     var heartbeatIntervalMs: Int64 { heartbeatInterval.wholeMilliseconds }
+    /// ``instanceHost``, or the host name.
+    var hostIdentity: String { instanceHost ?? InstanceRow.currentHost }
 }
 
 /// What the first open after the last serving process (one running ``ExpirySweeper``)

@@ -37,7 +37,6 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
     private let state: Locked<State>
 
     private struct State {
-        var lastWall: Int64?
         var lastInstant: C.Instant?
         var lastHeartbeat: Int64?
         /// Whether ``startServing()`` marked the store served.
@@ -96,38 +95,42 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
         store.logger.debug("sweeper stopped", metadata: ["store.path": "\(store.path)"])
     }
 
-    /// One pass: heartbeat when due, the storm guard when the previous pass is too far
-    /// behind, then ``SessionStore/sweep(pause:)``.
+    /// One pass: heartbeat when due, the liveness check of the other instances, the storm
+    /// guard when the store's previous pass (by any instance) is too far behind, then
+    /// ``SessionStore/sweep(pause:)``.
     @discardableResult
     package func runPass() async throws -> SweepReport {
         let configuration = store.configuration
-        let wallNow = store.clock.now()
+        // The store's time (the database's on PostgreSQL) and the last pass of any instance.
+        let (wallNow, lastPass) = try await store.passTime()
         let instantNow = clock.now
-        let (lastWall, lastInstant, heartbeatDue) = state.mutex.withLock { state in
-            defer {
-                state.lastWall = wallNow
-                state.lastInstant = instantNow
-            }
+        let (lastInstant, heartbeatDue) = state.mutex.withLock { state in
+            defer { state.lastInstant = instantNow }
             let due = state.lastHeartbeat.map { wallNow.subtractingSaturated($0) >= configuration.heartbeatIntervalMs } ?? true
             if due { state.lastHeartbeat = wallNow }
-            return (state.lastWall, state.lastInstant, due)
+            return (state.lastInstant, due)
         }
         if heartbeatDue {
             try await store.heartbeat()
+        }
+        do {
+            try await store.recoverGoneInstances()
+        } catch {
+            store.logger.warning("could not check the other instances", metadata: ["error.code": "\(error.code)"])
         }
         // Saturating: a tick or interval near the largest duration must not trap here.
         let (lag, lagOverflow) = configuration.maxSweepLagTicks.multipliedReportingOverflow(by: configuration.tickMs)
         let (sum, sumOverflow) = lag.addingReportingOverflow(interval.wholeMilliseconds)
         let allowed = lagOverflow || sumOverflow ? Int64.max : sum
         var behind: Int64 = 0
-        if let lastWall {
-            behind = max(behind, wallNow.subtractingSaturated(lastWall))
+        if let lastPass {
+            behind = max(behind, wallNow.subtractingSaturated(lastPass))
         }
         if let lastInstant {
             behind = max(behind, lastInstant.duration(to: instantNow).wholeMilliseconds)
         }
         if behind > allowed {
-            try await store.recordSweeperLag(behindMs: behind)
+            try await store.recordSweeperLag(behindMs: behind, lastPass: lastPass)
         }
         let jitter = self.jitter
         let clock = self.clock

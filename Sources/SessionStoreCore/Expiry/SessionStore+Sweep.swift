@@ -83,6 +83,12 @@ extension SessionStore {
         return report
     }
 
+    /// The store's time now (the database's on PostgreSQL) and when any instance last
+    /// finished a sweep pass: what the sweeper's storm guard compares.
+    package func passTime() async throws(SessionStoreError) -> (now: Int64, lastPass: Int64?) {
+        try await read { db in (db.now, try db.storeState.value(.sweepLastPassAt)) }
+    }
+
     /// How many live sessions are due now by their stored expiry: what a sweep starting
     /// now examines.
     package func dueSessionCount() async throws -> Int {
@@ -95,13 +101,14 @@ extension SessionStore {
     /// time since this write, read by any process, so a pass that skipped it would look
     /// like a sweeper falling behind.
     private func recordPass(took milliseconds: Int64) async throws(SessionStoreError) {
-        let instanceId = self.instanceId
-        try await write { db in
+        let (instanceId, host, serving) = (self.instanceId, configuration.hostIdentity, isServing.mutex.withLock { $0 })
+        let rejoined = try await write { db in
             let now = db.now
             try db.storeState.setValue(.sweepLastPassAt, now)
             try db.storeState.setValue(.sweepLastPassMs, milliseconds)
-            try db.instances.heartbeat(id: instanceId, at: now)
+            return try Recovery.heartbeat(db, instance: instanceId, host: host, serving: serving, at: now)
         }
+        if rejoined { logRejoin() }
     }
 
     private struct ExpiryBatch: Sendable {
@@ -170,37 +177,25 @@ extension SessionStore {
     /// suspended process, a jump of the wall clock): records a `sweeper.storm_guard`
     /// event and a warning. Sessions that fell due meanwhile are expired, as every reader
     /// already showed them; the sweeper ends them in batches.
-    package func recordSweeperLag(behindMs: Int64) async throws(SessionStoreError) {
+    package func recordSweeperLag(behindMs: Int64, lastPass: Int64?) async throws(SessionStoreError) {
         let tick = configuration.tickMs
-        try await write { db in
-            try db.events.append(at: db.now, kind: EventKind.stormGuard, subject: EventSubject(),
+        let recorded = try await write { db in
+            let now = db.now
+            // Once per gap, whichever instance sees it first: a pass by another instance
+            // since `lastPass` was read means that one has recorded it, or kept up.
+            guard try db.storeState.value(.sweepLastPassAt) == lastPass else { return false }
+            try db.storeState.setValue(.sweepLastPassAt, now)
+            try db.events.append(at: now, kind: EventKind.stormGuard, subject: EventSubject(),
                 payload: [
                     "behindMs": "\(behindMs)", "behindTicks": "\(behindMs / max(1, tick))",
                     "reason": "the sweeper fell behind; overdue sessions expire in batches",
                 ])
+            return true
         }
+        guard recorded else { return }
         logger.warning(
             "sweeper fell behind; expiring the overdue sessions in batches",
             metadata: ["sweeper.behind_ms": "\(behindMs)"])
-    }
-
-    /// Marks this process as serving: its sweeper runs. A clean stop of the last serving
-    /// process recorded since this store opened is re-armed now.
-    package func beginServing() async throws(SessionStoreError) {
-        let (instanceId, mode, tick) = (self.instanceId, configuration.recoveryMode, configuration.tickMs)
-        try await write { db in try Recovery.beginServing(db, instance: instanceId, mode: mode, tick: tick, at: db.now) }
-    }
-
-    /// Marks this process as no longer serving; when it was the last, records the stop.
-    package func endServing() async throws(SessionStoreError) {
-        let instanceId = self.instanceId
-        try await write { db in try Recovery.endServing(db, instance: instanceId, at: db.now) }
-    }
-
-    /// Records this process's heartbeat, so other processes know it is alive.
-    package func heartbeat() async throws(SessionStoreError) {
-        let instanceId = self.instanceId
-        try await write { db in try db.instances.heartbeat(id: instanceId, at: db.now) }
     }
 
     private func pruneRetained(into report: inout SweepReport) async throws(SessionStoreError) {

@@ -103,8 +103,9 @@ extension SessionStore {
         let tick = configuration.expiry.tick
         // The time of the read decides, and the write that follows uses it.
         let (now, snapshot) = try await quickRead(snapshot: false) { db in
-            let now = db.now
-            return (now, try db.sessions.expiryProbe(key: key, now: now, tick: tick))
+            // The probe first: on PostgreSQL the database's time travels with it.
+            let probe = try db.sessions.expiryProbe(key: key, tick: tick, now: { db.now })
+            return (db.now, probe)
         }
         guard let snapshot, scope.allows(snapshot.userId) else { return .gone(.unknown) }
         guard snapshot.isLive, !snapshot.isOverdue(at: configuration.expiryInstant(now)) else {

@@ -67,8 +67,8 @@ extension SessionStore {
         let lookups = wanted.map(\.key)
         // The time of the read decides every key, and the write uses it.
         let (now, probes) = try await quickRead { db in
-            let now = db.now
-            return (now, try lookups.map { key throws in try db.sessions.expiryProbe(key: key, now: now, tick: tick) })
+            let probes = try lookups.map { key throws in try db.sessions.expiryProbe(key: key, tick: tick, now: { db.now }) }
+            return (db.now, probes)
         }
         let instant = configuration.expiryInstant(now)
         var moves: [(index: Int, id: Int64, expireAt: Int64)] = []

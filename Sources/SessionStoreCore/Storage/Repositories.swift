@@ -13,8 +13,11 @@ package protocol SessionRepository {
     func create(key: String, request: OpenSessionRequest, timeoutMs: Int64?, expireAt: Int64?, at time: Int64) throws -> SessionRow
     /// The session with `key`.
     func find(key: String) throws -> SessionRow?
-    /// What a touch at `now` needs of `key`; see ``ExpiryProbe``.
-    func expiryProbe(key: String, now: Int64, tick: Int64) throws -> ExpiryProbe?
+    /// What a touch at the transaction's time needs of `key`; see ``ExpiryProbe``. `now`
+    /// gives that time; a backend that reads it from the database with the probe's own
+    /// round trip decides with the database's clock instead, read in the statement (never
+    /// earlier), and leaves `now` for the caller to read after.
+    func expiryProbe(key: String, tick: Int64, now: () -> Int64) throws -> ExpiryProbe?
     /// The stored state of a session, `nil` when its row is gone.
     func state(sessionRowId: Int64) throws -> SessionState?
     /// The newest session of `userId` with the client's id `clientSessionId`, live or ended.
@@ -218,12 +221,20 @@ package protocol SubscriptionRepository {
 
 /// `instances`: the processes that have the store open.
 package protocol InstanceRepository {
-    /// Registers this process (host, pid) and returns its instance id.
-    func register(at time: Int64) throws -> Int64
-    func heartbeat(id: Int64, at time: Int64) throws
+    /// Registers a process by host identity and pid and returns its instance id.
+    func register(host: String, pid: Int64, at time: Int64) throws -> Int64
+    /// Records that the instance is alive at `time` (never moving back); false when its
+    /// row is gone: another instance took it for dead and recovered its work.
+    func heartbeat(id: Int64, at time: Int64) throws -> Bool
+    /// Registers again, under its old id, an instance whose row another one removed.
+    func rejoin(id: Int64, host: String, pid: Int64, at time: Int64) throws
     func unregister(id: Int64) throws
-    func others(than id: Int64) throws -> [InstanceRow]
-    /// Sets the serving flag; false when it already had that value.
+    /// Every registered instance, oldest first.
+    func all() throws -> [InstanceRow]
+    /// Locks the row of instance `id` for this transaction, skipping a row another
+    /// transaction holds; false when it is gone or held: another instance is recovering it.
+    func claim(id: Int64) throws -> Bool
+    /// Sets the serving flag and when serving began; false when it already had that value.
     func setServing(id: Int64, _ serving: Bool, at time: Int64) throws -> Bool
     func anotherServes(than id: Int64) throws -> Bool
 }

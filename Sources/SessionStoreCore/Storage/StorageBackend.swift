@@ -105,6 +105,11 @@ package protocol StorageBackend: Sendable {
     /// Reads waiting for a connection now.
     var pendingReads: Int { get }
 
+    /// Whether processes of several hosts may share the store (a database server), so
+    /// each open store records heartbeats by itself: another host cannot check its pid.
+    /// False for a file of one host, whose processes are checked by pid. Default false.
+    var sharedAcrossHosts: Bool { get }
+
     /// Schema version, sizes and the row count of every table.
     func storageStatus() async throws -> StorageStatus
     /// The backend's own consistency checks; changes nothing.
@@ -116,6 +121,8 @@ package protocol StorageBackend: Sendable {
 }
 
 extension StorageBackend {
+    package var sharedAcrossHosts: Bool { false }
+
     package func read<T: Sendable>(snapshot: Bool, _ body: @escaping @Sendable (any StorageTransaction) throws -> T) async throws -> T {
         try await read(body)
     }

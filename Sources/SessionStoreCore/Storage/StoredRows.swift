@@ -206,22 +206,26 @@ package struct ExecutionStatusColumns: Sendable {
 /// A row of `instances`.
 package struct InstanceRow: Sendable {
     package let id: Int64
+    /// The host identity the process registered with (``SessionStoreConfiguration/instanceHost``).
     package let host: String
     package let pid: Int64
     package let startedAt: Int64
     package let heartbeatAt: Int64
     package let serving: Bool
+    /// When it began serving (running the sweeper); `nil` when it does not serve.
+    package let servingSince: Int64?
 
-    package init(id: Int64, host: String, pid: Int64, startedAt: Int64, heartbeatAt: Int64, serving: Bool) {
+    package init(id: Int64, host: String, pid: Int64, startedAt: Int64, heartbeatAt: Int64, serving: Bool, servingSince: Int64?) {
         self.id = id
         self.host = host
         self.pid = pid
         self.startedAt = startedAt
         self.heartbeatAt = heartbeatAt
         self.serving = serving
+        self.servingSince = servingSince
     }
 
-    /// This machine's host name, recorded with the instances it runs.
+    /// This machine's host name: the default host identity of the instances it runs.
     package static var currentHost: String { ProcessInfo.processInfo.hostName }
 }
 

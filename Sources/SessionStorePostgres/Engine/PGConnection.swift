@@ -35,22 +35,36 @@ package enum PGValue: Sendable, Hashable, ExpressibleByNilLiteral, ExpressibleBy
 /// let live = try connection.fetchInt64(sql: "SELECT count(*) FROM sessions WHERE user_id = ?", [.text("alice")])
 /// ```
 package final class PGConnection {
-    private var handle: OpaquePointer
+    var handle: OpaquePointer
     /// Prepared statement names by the SQL they were prepared from.
     private var prepared: [String: String] = [:]
     /// Rows changed by the last statement run through ``execute(sql:_:)``.
     package private(set) var changesCount = 0
     /// Statements of a deferred `BEGIN`, sent with the next statement.
     private var deferredBegin: [String] = []
+    /// The index in ``deferredBegin`` of the statement that reads the database's time.
+    private var timeIndex: Int?
+    /// The database's time of the current transaction, once read.
+    private var transactionTime: Int64?
+    /// Why reading the transaction's time failed; its next statement throws it.
+    package private(set) var timeFailure: PostgresError?
+    /// Whether the current transaction appended events: only then do followers elsewhere
+    /// need to hear of its commit.
+    var appendedEvents = false
     /// Pipeline synchronization points sent whose results are not read yet (a `COMMIT`
     /// sent without waiting).
     private var unreadSyncs = 0
     /// The conninfo with any password removed, for messages.
     package let location: String
 
+    /// Statements run on every new connection, the first and each after a reconnect.
+    private let setup: String?
+    /// Whether the connection's TCP options are this type's (the conninfo sets none).
+    private let tunesSocket: Bool
+
     /// Connects with `conninfo`: a `postgres://` URI or `key=value` words, completed by the
-    /// `PG*` environment variables and `~/.pgpass` as in `psql`.
-    package init(conninfo: String) throws(PostgresError) {
+    /// `PG*` environment variables and `~/.pgpass` as in `psql`; then runs `setup`.
+    package init(conninfo: String, setup: String? = nil) throws(PostgresError) {
         location = PGConnection.redacted(conninfo)
         guard let handle = PQconnectdb(conninfo) else {
             throw PostgresError(unavailable: "libpq could not allocate a connection", location: PGConnection.redacted(conninfo))
@@ -61,7 +75,11 @@ package final class PGConnection {
             throw PostgresError(unavailable: "cannot connect to PostgreSQL at \(location): \(message)", location: location)
         }
         self.handle = handle
+        self.setup = setup
+        tunesSocket = !Self.setsTCPOptions(conninfo)
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        if tunesSocket { Self.detectSilentPeers(socket: PQsocket(handle)) }
+        if let setup { try executeScript(sql: setup) }
     }
 
     deinit {
@@ -80,18 +98,17 @@ package final class PGConnection {
     /// Runs `sql` (one or several statements, no parameters) with the simple query protocol,
     /// after a deferred `BEGIN`.
     package func executeScript(sql: String) throws(PostgresError) {
-        try drain()
+        if let timeFailure { throw timeFailure }
         if !deferredBegin.isEmpty {
-            let begin = deferredBegin
-            deferredBegin = []
             do {
-                try executeScript(sql: begin.joined(separator: "; "))
+                _ = try runAfterBegin(sql: nil, [])
             } catch where error.isConnectionFailure {
                 // Nothing of this transaction reached the server: connect again, begin there.
                 try reconnect()
-                try executeScript(sql: begin.joined(separator: "; "))
+                _ = try runAfterBegin(sql: nil, [])
             }
         }
+        try drain()
         guard let result = PQexec(handle, sql) else { throw failure(sql: sql, result: nil) }
         defer { PQclear(result) }
         let status = PQresultStatus(result)
@@ -137,14 +154,15 @@ package final class PGConnection {
     }
 
     private func run(sql: String, _ arguments: [PGValue]) throws(PostgresError) -> OpaquePointer {
+        if let timeFailure { throw timeFailure }
         if !deferredBegin.isEmpty {
             do {
-                return try runAfterBegin(sql: sql, arguments)
+                return try lastResult(of: runAfterBegin(sql: sql, arguments), sql: sql)
             } catch where error.isConnectionFailure {
                 // Nothing of this transaction reached the server: connect again and begin
                 // it there (a connection the server ended while it was idle).
                 try reconnect()
-                return try runAfterBegin(sql: sql, arguments)
+                return try lastResult(of: runAfterBegin(sql: sql, arguments), sql: sql)
             }
         }
         let outsideTransaction = PQtransactionStatus(handle) == PQTRANS_IDLE && unreadSyncs == 0
@@ -175,13 +193,15 @@ package final class PGConnection {
         return result
     }
 
-    /// Sends the deferred `BEGIN` and the statement in one pipeline, reads what earlier
-    /// pipelines left unread, then the answers of both.
-    private func runAfterBegin(sql: String, _ arguments: [PGValue]) throws(PostgresError) -> OpaquePointer {
-        if prepared[sql] == nil {
+    /// Sends the deferred `BEGIN` and the statement, when there is one, in one pipeline,
+    /// reads what earlier pipelines left unread, then the answers of all; keeps the
+    /// transaction's time when the deferred statements read it. Returns the statement's
+    /// result.
+    private func runAfterBegin(sql: String?, _ arguments: [PGValue]) throws(PostgresError) -> OpaquePointer? {
+        if let sql, prepared[sql] == nil {
             try drain()
         }
-        let name = try statementName(sql: sql)
+        let name = try sql.map { sql throws(PostgresError) in try statementName(sql: sql) }
         if PQpipelineStatus(handle) == PQ_PIPELINE_OFF {
             guard PQenterPipelineMode(handle) == 1 else { throw failure(sql: sql, result: nil) }
         }
@@ -190,29 +210,76 @@ package final class PGConnection {
                 throw failure(sql: statement, result: nil)
             }
         }
-        let sent = withParameters(arguments) { count, values, lengths, formats in
-            PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
+        if let name {
+            let sent = withParameters(arguments) { count, values, lengths, formats in
+                PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
+            }
+            guard sent == 1 else { throw failure(sql: sql, result: nil) }
         }
-        guard sent == 1, PQpipelineSync(handle) == 1 else { throw failure(sql: sql, result: nil) }
+        guard PQpipelineSync(handle) == 1 else { throw failure(sql: sql, result: nil) }
         let begin = deferredBegin
-        deferredBegin = []
         try readUnreadSyncs()
+        // Kept until answered: when the connection is lost before, nothing of the
+        // transaction ran, and a new connection begins it again.
         var results = try readUntilSync()
+        deferredBegin = []
         defer { results.forEach { PQclear($0) } }
         guard PQexitPipelineMode(handle) == 1 else { throw failure(sql: sql, result: nil) }
         for (index, result) in results.enumerated() where PQresultStatus(result) == PGRES_FATAL_ERROR {
             throw failure(sql: index < begin.count ? begin[index] : sql, result: result)
         }
-        guard results.count == begin.count + 1, let last = results.popLast() else {
+        guard results.count == begin.count + (sql == nil ? 0 : 1) else {
             throw PostgresError(sqlState: "XX000", message: "a pipeline answered \(results.count) results", sql: sql)
         }
-        return last
+        if let timeIndex, timeIndex < results.count {
+            transactionTime = Self.time(of: results[timeIndex])
+        }
+        return sql == nil ? nil : results.popLast()
+    }
+
+    /// Whether the transaction's time is still to be read, with its next statement.
+    package var timeRidesNextStatement: Bool {
+        transactionTime == nil && timeFailure == nil && timeIndex != nil && !deferredBegin.isEmpty
+    }
+
+    /// The database's time of the current transaction: read with its first pipeline when
+    /// ``deferBegin(_:readingTime:)`` asked for it, else read now, once per transaction.
+    /// `nil` when it cannot be read; the transaction's next statement then throws why.
+    package func databaseTime() -> Int64? {
+        if let transactionTime { return transactionTime }
+        if timeFailure != nil { return nil }
+        do {
+            if timeIndex != nil, !deferredBegin.isEmpty {
+                do {
+                    _ = try runAfterBegin(sql: nil, [])
+                } catch where error.isConnectionFailure {
+                    try reconnect()
+                    _ = try runAfterBegin(sql: nil, [])
+                }
+            } else {
+                let result = try run(sql: Self.timeSQL, [])
+                defer { PQclear(result) }
+                transactionTime = Self.time(of: result)
+            }
+        } catch {
+            timeFailure = error
+            return nil
+        }
+        if transactionTime == nil {
+            timeFailure = PostgresError(sqlState: "XX000", message: "the server's clock could not be read", sql: Self.timeSQL)
+        }
+        return transactionTime
     }
 
     /// Defers `statements` (`BEGIN` and what must follow it at once): they are sent with
-    /// the next statement, in one round trip.
-    package func deferBegin(_ statements: [String]) {
-        deferredBegin = statements
+    /// the next statement, in one round trip. With `readingTime`, the database's time is
+    /// read in the same round trip (``databaseTime()``). Starts a new transaction's time.
+    package func deferBegin(_ statements: [String], readingTime: Bool = false) {
+        deferredBegin = statements + (readingTime ? [Self.timeSQL] : [])
+        timeIndex = readingTime ? statements.count : nil
+        transactionTime = nil
+        timeFailure = nil
+        appendedEvents = false
     }
 
     /// Whether the deferred `BEGIN` was sent: false when the transaction ran no statement
@@ -222,6 +289,7 @@ package final class PGConnection {
     /// Forgets a deferred `BEGIN` that was never sent.
     package func cancelDeferredBegin() {
         deferredBegin = []
+        timeIndex = nil
     }
 
     /// Sends `COMMIT` without waiting for its answer, which the connection's next use reads.
@@ -281,6 +349,12 @@ package final class PGConnection {
         guard PQstatus(handle) == CONNECTION_OK else {
             throw PostgresError(unavailable: "cannot connect to PostgreSQL at \(location) again", location: location)
         }
+        if tunesSocket { Self.detectSilentPeers(socket: PQsocket(handle)) }
+        if let setup {
+            guard let result = PQexec(handle, setup) else { throw failure(sql: setup, result: nil) }
+            defer { PQclear(result) }
+            guard PQresultStatus(result) == PGRES_COMMAND_OK else { throw failure(sql: setup, result: result) }
+        }
     }
 
     private func statementName(sql: String) throws(PostgresError) -> String {
@@ -299,20 +373,7 @@ package final class PGConnection {
         prepared.removeAll()
     }
 
-    /// Consumes input from the server and returns the notifications received, each with
-    /// the process id of the server connection that sent it; throws when the connection
-    /// is gone.
-    package func notifications() throws(PostgresError) -> [(channel: String, sender: Int32)] {
-        guard PQconsumeInput(handle) == 1 else { throw failure(sql: nil, result: nil) }
-        var received: [(channel: String, sender: Int32)] = []
-        while let notify = PQnotifies(handle) {
-            received.append((String(cString: notify.pointee.relname), notify.pointee.be_pid))
-            PQfreemem(notify)
-        }
-        return received
-    }
-
-    private func failure(sql: String?, result: OpaquePointer?) -> PostgresError {
+    func failure(sql: String?, result: OpaquePointer?) -> PostgresError {
         let broken = PQstatus(handle) != CONNECTION_OK
         var sqlState: String?
         var message = String(cString: PQerrorMessage(handle))
@@ -330,64 +391,5 @@ package final class PGConnection {
                 unavailable: "lost the connection to PostgreSQL at \(location): \(message)", location: location, sql: sql)
         }
         return PostgresError(sqlState: sqlState ?? "XX000", message: message, sql: sql)
-    }
-
-    /// `sql` with `?` and `?N` parameters written as PostgreSQL's `$N`; text inside quotes,
-    /// identifiers and comments is left alone.
-    package static func numberedParameters(_ sql: String) -> String {
-        var output = ""
-        output.reserveCapacity(sql.utf8.count + 16)
-        var next = 1
-        var characters = Array(sql)[...]
-        var quote: Character?
-        while let character = characters.popFirst() {
-            if let open = quote {
-                output.append(character)
-                if character == open { quote = nil }
-                continue
-            }
-            switch character {
-            case "'", "\"":
-                quote = character
-                output.append(character)
-            case "-" where characters.first == "-":
-                output.append(character)
-                while let rest = characters.popFirst() {
-                    output.append(rest)
-                    if rest == "\n" { break }
-                }
-            case "?":
-                var digits = ""
-                while let digit = characters.first, digit.isASCII, digit.isNumber {
-                    digits.append(digit)
-                    characters.removeFirst()
-                }
-                if let number = Int(digits) {
-                    output += "$\(number)"
-                    next = max(next, number + 1)
-                } else {
-                    output += "$\(next)"
-                    next += 1
-                }
-            default:
-                output.append(character)
-            }
-        }
-        return output
-    }
-
-    /// `conninfo` without a password, for messages and ``SessionStore/path``.
-    package static func redacted(_ conninfo: String) -> String {
-        if conninfo.hasPrefix("postgres://") || conninfo.hasPrefix("postgresql://") {
-            guard var components = URLComponents(string: conninfo) else { return "postgres://…" }
-            if components.password != nil { components.password = "…" }
-            if let items = components.queryItems {
-                components.queryItems = items.map { $0.name == "password" ? URLQueryItem(name: $0.name, value: "…") : $0 }
-            }
-            return components.string ?? "postgres://…"
-        }
-        return conninfo.split(separator: " ").map { word in
-            word.lowercased().hasPrefix("password=") ? "password=…" : String(word)
-        }.joined(separator: " ")
     }
 }

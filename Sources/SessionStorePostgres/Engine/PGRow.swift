@@ -52,6 +52,9 @@ package struct PGRow {
     let result: OpaquePointer
     let index: Int32
 
+    /// How many columns the result has.
+    package var columnCount: Int { Int(PQnfields(result)) }
+
     package func isNull(_ column: Int) -> Bool { PQgetisnull(result, index, Int32(column)) == 1 }
 
     /// Whether the column is of an integer type (`bigint`, `integer`, `smallint`).

@@ -16,6 +16,7 @@ struct EventLog: EventRepository {
                 .integer(time), .text(kind.rawValue), PGValue(subject.sessionKey), PGValue(subject.userId),
                 PGValue(subject.dataSource), PGValue(subject.operationId), .text(payloadJSON),
             ])
+        db.appendedEvents = true
     }
 
     /// Appends `events` in order, a thousand rows a statement.
@@ -32,6 +33,7 @@ struct EventLog: EventRepository {
                         .text(event.payloadJSON),
                     ]
                 })
+            db.appendedEvents = true
         }
     }
 

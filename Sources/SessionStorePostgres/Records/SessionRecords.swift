@@ -95,7 +95,7 @@ struct SessionRecords: SessionRepository {
     static let expiryProbeSQL = """
         SELECT id, state, timeout_ms, last_access_at, expire_at, user_id, \(
             [StoreStateKey.rearmEpoch, .rearmTick, .rearmSince, .servingStoppedAt].map { key in
-                "CASE WHEN expire_at < div(?2::bigint + timeout_ms::numeric + ?3::bigint - 1, ?3::bigint) * ?3::bigint "
+                "CASE WHEN expire_at < div(COALESCE(?2::bigint, \(PGConnection.clockSQL)) + timeout_ms::numeric + ?3::bigint - 1, ?3::bigint) * ?3::bigint "
                     + "THEN (SELECT value FROM store_state WHERE name = '\(key.rawValue)') END"
             }.joined(separator: ", "))
         FROM sessions WHERE key = ?1
@@ -104,8 +104,14 @@ struct SessionRecords: SessionRepository {
     /// The probe of `key` for a touch at `now` with `tick`. Its `expireAt` is the
     /// effective expiry when the stored one is before the bucket `now` moves it to, and
     /// the stored one otherwise (the same decision either way).
-    func expiryProbe(key: String, now: Int64, tick: Int64) throws -> ExpiryProbe? {
-        try db.fetchOne(sql: Self.expiryProbeSQL, [.text(key), .integer(now), .integer(max(1, tick))]) { row throws(PostgresError) in
+    ///
+    /// While the transaction's time is still to be read with its first statement, the
+    /// probe goes in that round trip and decides with the server's clock read in the
+    /// statement, which is never earlier: it may read the `store_state` rows when not
+    /// needed, never miss them when needed.
+    func expiryProbe(key: String, tick: Int64, now: () -> Int64) throws -> ExpiryProbe? {
+        let time: PGValue = db.timeRidesNextStatement ? nil : .integer(now())
+        return try db.fetchOne(sql: Self.expiryProbeSQL, [.text(key), time, .integer(max(1, tick))]) { row throws(PostgresError) in
             ExpiryProbe(
                 id: row.int64(0), state: try SessionState(stored: row.string(1), table: "sessions", column: "state"),
                 timeoutMs: row.optionalInt64(2), lastAccessAt: row.int64(3), storedExpireAt: row.optionalInt64(4),

@@ -103,8 +103,8 @@ struct SessionRecords {
     /// The probe of `key` for a touch at `now` with `tick`. Its `expireAt` is the
     /// effective expiry when the stored one is before the bucket `now` moves it to, and
     /// the stored one otherwise (the same decision either way).
-    func expiryProbe(key: String, now: Int64, tick: Int64) throws(SQLiteError) -> ExpiryProbe? {
-        try db.fetchOne(sql: Self.expiryProbeSQL, [.text(key), .integer(now), .integer(max(1, tick))]) { row throws(SQLiteError) in
+    func expiryProbe(key: String, tick: Int64, now: () -> Int64) throws(SQLiteError) -> ExpiryProbe? {
+        try db.fetchOne(sql: Self.expiryProbeSQL, [.text(key), .integer(now()), .integer(max(1, tick))]) { row throws(SQLiteError) in
             ExpiryProbe(
                 id: row.int64(0), state: try SessionState(stored: row.string(1), table: "sessions", column: "state"),
                 timeoutMs: row.optionalInt64(2), lastAccessAt: row.int64(3), storedExpireAt: row.optionalInt64(4),

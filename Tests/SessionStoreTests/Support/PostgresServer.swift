@@ -24,11 +24,32 @@ final class PostgresServer: Sendable {
 
     private static let starting = Task { try await PostgresServer.start() }
 
+    /// A server of its own for a test that restarts it or reaches it from other network
+    /// namespaces: listening on `addresses` beside 127.0.0.1, trusting clients of
+    /// 127.0.0.0/8. It stops when the test process ends, like the shared one.
+    static func dedicated(listeningAlsoOn addresses: [String] = []) async throws -> PostgresServer {
+        try await start(listenAddresses: ["127.0.0.1"] + addresses)
+    }
+
+    /// `pg_ctl restart -m fast`: the server ends every connection, stops and starts again
+    /// on the same port.
+    func restart() async throws {
+        let result = try await Self.run(
+            Self.asServer + ["\(Self.binaries)/pg_ctl", "-D", "\(directory)/data", "-m", "fast", "-l", "\(directory)/log", "-w", "restart"])
+        guard result.status == 0 else { throw ServerError(message: "pg_ctl restart failed (\(result.status)): \(result.stderr)") }
+    }
+
+    /// The settings every server of the tests starts with; a standby needs the same
+    /// `max_connections` as its primary, or it refuses to replay its WAL.
+    static let settings = ["-c max_connections=800", "-c shared_buffers=128MB", "-c fsync=off", "-c full_page_writes=off"]
+
+    static var asServer: [String] { getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : [] }
+
     let directory: String
     let port: Int
     private let schemas = Atomic<Int>(0)
 
-    private init(directory: String, port: Int) {
+    init(directory: String, port: Int) {
         self.directory = directory
         self.port = port
     }
@@ -65,7 +86,7 @@ final class PostgresServer: Sendable {
     /// would make the server start a process for each.
     private var admin: SharedConnection { SharedConnection.of(adminConninfo) }
 
-    private static func start() async throws -> PostgresServer {
+    private static func start(listenAddresses: [String] = ["127.0.0.1"]) async throws -> PostgresServer {
         let initdb = "\(binaries)/initdb"
         guard FileManager.default.isExecutableFile(atPath: initdb) else {
             throw ServerError(message: "no PostgreSQL server binaries at \(binaries): run .ci/install-deps")
@@ -73,19 +94,22 @@ final class PostgresServer: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sessionstore-pg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o777], ofItemAtPath: directory)
-        let asServer = getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []
+        let asServer = Self.asServer
         let initialized = try await run(
             asServer + [initdb, "-D", "\(directory)/data", "-A", "trust", "-U", "postgres", "--no-locale", "-E", "UTF8", "--no-sync"])
         guard initialized.status == 0 else {
             throw ServerError(message: "initdb failed (\(initialized.status)): \(initialized.stderr)")
         }
+        if listenAddresses.count > 1 {
+            let hba = URL(fileURLWithPath: "\(directory)/data/pg_hba.conf")
+            let trusted = try String(contentsOf: hba, encoding: .utf8) + "host all all 127.0.0.0/8 trust\n"
+            try trusted.write(to: hba, atomically: false, encoding: .utf8)
+        }
         var lastFailure = ""
         for _ in 0..<5 {
             let port = try freePort()
-            let options = [
-                "-p \(port)", "-k \(directory)", "-c listen_addresses=127.0.0.1", "-c max_connections=800",
-                "-c shared_buffers=128MB", "-c fsync=off", "-c full_page_writes=off",
-            ].joined(separator: " ")
+            let options = (["-p \(port)", "-k \(directory)", "-c listen_addresses=\(listenAddresses.joined(separator: ","))"] + settings)
+                .joined(separator: " ")
             let started = try await run(
                 asServer + ["\(binaries)/pg_ctl", "-D", "\(directory)/data", "-o", options, "-l", "\(directory)/log", "-w", "start"])
             if started.status == 0 {
@@ -99,7 +123,7 @@ final class PostgresServer: Sendable {
 
     /// Starts a watcher that stops the server and removes `directory` once this process
     /// has ended.
-    private static func watch(directory: String, asServer: [String]) async throws {
+    static func watch(directory: String, asServer: [String]) async throws {
         let stop = (asServer + ["\(binaries)/pg_ctl", "-D", "\(directory)/data", "-m", "immediate", "stop"])
             .map { "'\($0)'" }.joined(separator: " ")
         let script = "(while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; \(stop); rm -rf '\(directory)') "
@@ -108,7 +132,7 @@ final class PostgresServer: Sendable {
         guard result.status == 0 else { throw ServerError(message: "could not start the server's watcher: \(result.stderr)") }
     }
 
-    private static func run(_ command: [String]) async throws -> CommandResult {
+    static func run(_ command: [String]) async throws -> CommandResult {
         try await Command.run(command[0], Array(command.dropFirst()))
     }
 

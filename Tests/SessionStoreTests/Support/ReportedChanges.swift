@@ -25,6 +25,7 @@ struct ReportedChanges {
                 try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)",
                 sourceLocation: sourceLocation)
             let op = try #require(object["op"] as? String, "no op: \(line)", sourceLocation: sourceLocation)
+            if op == "holding" { continue }
             let key = try #require(object["key"] as? String, "no key: \(line)", sourceLocation: sourceLocation)
             switch op {
             case "open":

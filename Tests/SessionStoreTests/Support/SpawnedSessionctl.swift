@@ -62,7 +62,10 @@ final class SpawnedSessionctl: Sendable {
     /// Starts `sessionctl` with `arguments`; returns once it runs. With
     /// `standardOutputPath` its stdout is that file (created or truncated) rather than a
     /// pipe read here, and no lines are collected.
-    init(_ arguments: [String], standardOutputPath: String? = nil) async throws {
+    ///
+    /// With a `launcher` (`["/usr/sbin/ip", "netns", "exec", "host1"]`), that command runs
+    /// `sessionctl`; it must exec it, so the pid is sessionctl's.
+    init(_ arguments: [String], standardOutputPath: String? = nil, launcher: [String] = []) async throws {
         self.arguments = arguments
         let shared = Shared()
         self.shared = shared
@@ -73,8 +76,10 @@ final class SpawnedSessionctl: Sendable {
                     if let standardOutputPath {
                         termination = try await Self.run(arguments, standardOutputPath: standardOutputPath, shared, started)
                     } else {
+                        let executable = launcher.first ?? Sessionctl.executable.path
+                        let fullArguments = launcher.isEmpty ? arguments : launcher.dropFirst() + [Sessionctl.executable.path] + arguments
                         termination = try await Subprocess.run(
-                            .path(FilePath(Sessionctl.executable.path)), arguments: Arguments(arguments),
+                            .path(FilePath(executable)), arguments: Arguments(Array(fullArguments)),
                             environment: Sessionctl.environment(), input: .none, output: .sequence, error: .sequence
                         ) { execution in
                             shared.started.store(true, ordering: .sequentiallyConsistent)
@@ -204,6 +209,9 @@ final class SpawnedSessionctl: Sendable {
         }
         return shared.output.withLock { $0.lines }
     }
+
+    /// The complete stdout lines read so far.
+    var linesSoFar: [String] { shared.output.withLock { $0.lines } }
 
     /// What the process has written to stderr so far.
     func stderrText() -> String {

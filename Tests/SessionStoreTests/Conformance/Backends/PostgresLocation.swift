@@ -36,7 +36,7 @@ final class PostgresLocation: StoreLocation {
     var conninfo: String { server.conninfo(schema: schema) }
 
     func open(configuration: SessionStoreConfiguration) async throws -> SessionStore {
-        try await SessionStore.open(postgres: conninfo, configuration: configuration)
+        try await SessionStore.open(postgres: conninfo, configuration: configuration, time: .configurationClock)
     }
 
     var inspector: any StoreInspector { PostgresInspector(conninfo: conninfo) }
