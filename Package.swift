@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "SessionStoreSQLite", targets: ["SessionStoreSQLite"]),
         .library(name: "SessionStorePostgres", targets: ["SessionStorePostgres"]),
         .library(name: "SessionStoreGRPC", targets: ["SessionStoreGRPC"]),
+        .library(name: "SessionStoreWeb", targets: ["SessionStoreWeb"]),
         .executable(name: "sessionctl", targets: ["sessionctl"]),
     ],
     dependencies: [
@@ -36,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -104,10 +107,27 @@ let package = Package(
             ],
             exclude: ["Generated/Protos.sha256"]
         ),
+        // The operator's web view: server-rendered pages, Server-Sent Events from one shared
+        // follower, /metrics and /healthz, as Hummingbird routes a service mounts.
+        .target(
+            name: "SessionStoreWeb",
+            dependencies: [
+                "SessionStoreCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "sessionctl",
             dependencies: [
                 "SessionStore",
+                "SessionStoreWeb",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "SessionStoreSQLite",
                 "SessionStorePostgres",
                 "SessionStoreGRPC",
@@ -135,6 +155,7 @@ let package = Package(
             name: "SessionStoreTests",
             dependencies: [
                 "SessionStore", "SessionStoreCore", "SessionStoreSQLite", "SessionStorePostgres", "SessionStoreGRPC",
+                "SessionStoreWeb",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),

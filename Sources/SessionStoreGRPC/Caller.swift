@@ -105,7 +105,7 @@ public struct BearerTokens: Sendable {
     public var count: Int { principals.count }
 
     /// The principal of `token`, comparing every token in full.
-    func principal(of token: some Collection<UInt8>) -> String? {
+    package func principal(of token: some Collection<UInt8>) -> String? {
         let token = Array(token)
         var found: String?
         for entry in principals where Self.constantTimeEqual(entry.token, token) {

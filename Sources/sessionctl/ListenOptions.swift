@@ -59,9 +59,14 @@ struct ListenOptions: ParsableArguments {
     @Option(help: "At most this many streaming calls open at once for one principal (one address without authentication).")
     var maxStreamsPerPrincipal = 1000
 
-    /// The server configuration, or a usage error that says what is wrong.
-    func configuration() throws -> SessionStoreGRPCServer.Configuration? {
+    /// The server configuration, or a usage error that says what is wrong. With
+    /// `webServed` (`--http`), `--auth token`, `--token-file` and `--tls-cert`/`--tls-key`
+    /// may be given without `--listen`: the web view takes them.
+    func configuration(webServed: Bool = false) throws -> SessionStoreGRPCServer.Configuration? {
         guard let listen else {
+            if webServed, tlsClientCa == nil, auth != .cert {
+                return nil
+            }
             if tokenFile != nil || tlsCert != nil || tlsKey != nil || tlsClientCa != nil || auth != .none {
                 throw ValidationError("--auth, --token-file and --tls-* need --listen")
             }

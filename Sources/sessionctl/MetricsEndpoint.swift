@@ -104,7 +104,7 @@ struct ServeExposition: Sendable {
         // The sweeper records the file's families through swift-metrics too; they are
         // served once, from the file, with their help text.
         let fileFamilies = Set(snapshot.families.map(\.name))
-        return PrometheusExposition.text(snapshot) + Self.processText(registry.emitToString(), excluding: fileFamilies)
+        return PrometheusText.text(snapshot) + Self.processText(registry.emitToString(), excluding: fileFamilies)
     }
 
     /// The registry's exposition without the families named in `excluded`, families

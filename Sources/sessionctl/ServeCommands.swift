@@ -58,11 +58,12 @@ struct SweepCommand: AsyncParsableCommand {
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Recover the file, then keep the heartbeat and the sweeper running until SIGINT or SIGTERM; with --listen, serve the gRPC API too; with --metrics, GET /metrics.",
+        abstract: "Recover the file, then keep the heartbeat and the sweeper running until SIGINT or SIGTERM; with --listen, serve the gRPC API too; with --metrics, GET /metrics; with --http, the web view.",
         discussion: """
             Logs to stderr. On SIGINT or SIGTERM the sweeper finishes its pass, the gRPC server (with --listen) \
             drains — no new calls, streams end with UNAVAILABLE, calls in flight finish — the store closes \
-            cleanly, and a last log line says so. At the default level, info, the log shows serve's own lines \
+            cleanly, and a last log line says so. With --http the web view's live streams end and its \
+            requests in flight finish too. At the default level, info, the log shows serve's own lines \
             (serving, what recovery found, the clean stop) and the store's warnings (a failed sweep, the \
             storm guard); debug adds a line per session opened, refused or ended and per maintenance pass. \
             With --json each log line is one JSON object (JSON Lines) on stderr: {"timestamp","level",\
@@ -77,11 +78,17 @@ struct ServeCommand: AsyncParsableCommand {
             "Serve GET /metrics (Prometheus text: the file's figures, then this process's own metrics) on HOST:PORT (port 0: any free port, logged); loopback only unless --insecure.",
             valueName: "HOST:PORT"))
     var metrics: String?
+    @Option(
+        help: ArgumentHelp(
+            "Serve the operator's web view (pages, live updates, /metrics, /healthz) on HOST:PORT (port 0: any free port, logged). With --auth token and --token-file it asks for a token (a login form); with --tls-cert and --tls-key it serves HTTPS. A non-loopback address needs both.",
+            valueName: "HOST:PORT"))
+    var http: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let listen = try network.configuration()
+        let listen = try network.configuration(webServed: http != nil)
         let metricsAddress = try metrics.map { try MetricsEndpoint.address($0, insecure: network.insecure) }
+        let web = try http.map { try WebEndpoint.Settings($0, network: network) }
         let logger = commandLogger("sessionctl.serve", level: logLevel, json: global.json)
         // Before the store and the gRPC server are made: both take the bootstrapped factory.
         let registry = metricsAddress.map { _ in ServeExposition.bootstrap() }
@@ -117,12 +124,15 @@ struct ServeCommand: AsyncParsableCommand {
                 .init(service: announcement, successTerminationBehavior: .ignore), .init(service: sweeper),
             ]
             if let server { services.append(.init(service: server)) }
-            if let metricsAddress, let registry {
-                let exposition = ServeExposition(store: store, registry: registry)
+            let exposition = registry.map { ServeExposition(store: store, registry: $0) }
+            if let metricsAddress, let exposition {
                 services.append(
                     .init(
                         service: MetricsEndpoint(
                             host: metricsAddress.host, port: metricsAddress.port, logger: logger, exposition: exposition.text)))
+            }
+            if let web {
+                services += try WebEndpoint.services(store: store, settings: web, logger: logger, metrics: exposition?.text)
             }
             let group = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
