@@ -8,7 +8,7 @@ extension SessionStoreWebView {
         guard view.principal == nil else { return try await principalOverview() }
         let store = view.unscopedStore
         let overview = try await store.overview()
-        let instances = try await store.otherInstances()
+        let (clock, instances) = try await store.otherInstances()
         let limits = store.configuration.limits
         let events = try await store.listLastEvents(limit: 15)
         var body: HTML = "<h1>Overview</h1>"
@@ -28,7 +28,7 @@ extension SessionStoreWebView {
         body += refusals(overview)
         body += expiring(overview)
         body += "</div>"
-        body += instancesTable(instances, now: overview.now)
+        body += instancesTable(instances, now: clock)
         body += "<h2>Recent events</h2>" + eventsTable(events, emptyText: "No events yet.")
         return layout(title: "Overview", here: "/", stream: "/events/stream", body: body)
     }
@@ -109,23 +109,27 @@ extension SessionStoreWebView {
             empty: "No live session expires.")
     }
 
+    /// This process and every other instance with the store open, live or dead, with its
+    /// last heartbeat's age on the store's clock (the database's on PostgreSQL).
     private func instancesTable(_ instances: [StoreInstance], now: Timestamp) -> HTML {
         let this = HTML(
             """
-            <tr><td>\(ProcessInfo.processInfo.hostName)</td><td class="num">\(ProcessInfo.processInfo.processIdentifier)</td>\
-            <td>this process</td><td>—</td><td>—</td></tr>
+            <tr><td>\(view.unscopedStore.configuration.hostIdentity)</td><td class="num">\(ProcessInfo.processInfo.processIdentifier)</td>\
+            <td>this process</td><td>—</td><td>—</td><td>alive</td></tr>
             """)
         let rows = instances.map { instance in
             let silent = Duration.milliseconds(max(0, now.milliseconds - instance.lastHeartbeat.milliseconds))
             return HTML(
                 """
                 <tr><td>\(instance.host)</td><td class="num">\(instance.pid)</td><td>\(instance.serving ? "serving" : "open")</td>\
-                <td>\(instance.startedAt.iso8601)</td><td>\(Self.text(silent)) ago</td></tr>
+                <td>\(instance.startedAt.iso8601)</td><td>\(Self.text(silent)) ago</td>\
+                <td>\(instance.alive ? "alive" : "dead, to be recovered")</td></tr>
                 """)
         }
         return section(
-            "Instances", header: "<th>Host</th><th class=\"num\">Pid</th><th>Role</th><th>Started</th><th>Last heartbeat</th>",
-            rows: [this] + rows, columns: 5, empty: "")
+            "Instances",
+            header: "<th>Host</th><th class=\"num\">Pid</th><th>Role</th><th>Started</th><th>Last heartbeat</th><th>State</th>",
+            rows: [this] + rows, columns: 6, empty: "")
     }
 
     /// A titled table, or its `empty` text when it has no row.

@@ -148,7 +148,7 @@ extension SessionStoreConfiguration {
     var instanceTimeoutMs: Int64 { instanceTimeout.wholeMilliseconds }
     var heartbeatIntervalMs: Int64 { heartbeatInterval.wholeMilliseconds }
     /// ``instanceHost``, or the host name.
-    var hostIdentity: String { instanceHost ?? InstanceRow.currentHost }
+    package var hostIdentity: String { instanceHost ?? InstanceRow.currentHost }
 }
 
 /// What the first open after the last serving process (one running ``ExpirySweeper``)
