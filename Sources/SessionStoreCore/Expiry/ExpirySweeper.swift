@@ -101,8 +101,9 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
     @discardableResult
     package func runPass() async throws -> SweepReport {
         let configuration = store.configuration
-        // The store's time (the database's on PostgreSQL) and the last pass of any instance.
-        let (wallNow, lastPass) = try await store.passTime()
+        // The store's time (the database's on PostgreSQL), the last pass of any instance,
+        // and whether another instance looks dead: one read.
+        let (wallNow, lastPass, othersLookGone) = try await store.passState()
         let instantNow = clock.now
         let (lastInstant, heartbeatDue) = state.mutex.withLock { state in
             defer { state.lastInstant = instantNow }
@@ -113,10 +114,12 @@ public struct ExpirySweeper<C: Clock>: Service where C.Duration == Duration {
         if heartbeatDue {
             try await store.heartbeat()
         }
-        do {
-            try await store.recoverGoneInstances()
-        } catch {
-            store.logger.warning("could not check the other instances", metadata: ["error.code": "\(error.code)"])
+        if othersLookGone {
+            do {
+                try await store.recoverDeadInstances()
+            } catch {
+                store.logger.warning("could not recover the other instances", metadata: ["error.code": "\(error.code)"])
+            }
         }
         // Saturating: a tick or interval near the largest duration must not trap here.
         let (lag, lagOverflow) = configuration.maxSweepLagTicks.multipliedReportingOverflow(by: configuration.tickMs)

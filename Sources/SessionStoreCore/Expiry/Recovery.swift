@@ -66,7 +66,7 @@ enum Recovery {
         at now: Int64
     ) throws -> (RecoveryReport, [EndedSession])? {
         let rows = try db.instances.all()
-        let gone = rows.filter { $0.id != instance && isGone($0, now: now, timeout: instanceTimeout, host: host) }
+        let gone = Self.gone(in: rows, instance: instance, host: host, instanceTimeout: instanceTimeout, at: now)
         var dead: [InstanceRow] = []
         for row in gone where try db.instances.claim(id: row.id) {
             dead.append(row)
@@ -101,7 +101,12 @@ enum Recovery {
     /// Whether any instance other than `instance` looks gone: the cheap check a serving
     /// process makes every pass before it takes the write lock for ``run(_:instance:host:mode:instanceTimeout:tick:at:)``.
     static func anyGone(_ db: any StorageTransaction, instance: Int64, host: String, instanceTimeout: Int64, at now: Int64) throws -> Bool {
-        try db.instances.all().contains { $0.id != instance && isGone($0, now: now, timeout: instanceTimeout, host: host) }
+        !gone(in: try db.instances.all(), instance: instance, host: host, instanceTimeout: instanceTimeout, at: now).isEmpty
+    }
+
+    /// The rows of `rows` other than `instance`'s whose process is gone (``isGone(_:now:timeout:host:)``).
+    private static func gone(in rows: [InstanceRow], instance: Int64, host: String, instanceTimeout: Int64, at now: Int64) -> [InstanceRow] {
+        rows.filter { $0.id != instance && isGone($0, now: now, timeout: instanceTimeout, host: host) }
     }
 
     /// The `store.recovered` event of `report`.

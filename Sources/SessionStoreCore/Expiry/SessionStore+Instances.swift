@@ -37,14 +37,21 @@ extension SessionStore {
     /// does: running executions failed or detached, sessions stuck closing ended, one
     /// `store.recovered` event naming each dead instance and its host. Of several live
     /// instances checking at once, one recovers each dead instance. `nil` when none was
-    /// found dead. The sweeper calls it every pass; the check is one read unless an
-    /// instance looks dead.
+    /// found dead. The check is one read; only an instance that looks dead costs a write.
     @discardableResult
     package func recoverGoneInstances() async throws(SessionStoreError) -> RecoveryReport? {
-        let (instanceId, host) = (self.instanceId, configuration.hostIdentity)
-        let (mode, timeout, tick) = (configuration.recoveryMode, configuration.instanceTimeoutMs, configuration.expiry.tick)
+        let (instanceId, host, timeout) = (self.instanceId, configuration.hostIdentity, configuration.instanceTimeoutMs)
         guard try await read({ db in try Recovery.anyGone(db, instance: instanceId, host: host, instanceTimeout: timeout, at: db.now) })
         else { return nil }
+        return try await recoverDeadInstances()
+    }
+
+    /// The write of ``recoverGoneInstances()``, once a read found an instance that looks
+    /// dead: the sweeper's pass makes that read with its time (``passState()``).
+    @discardableResult
+    package func recoverDeadInstances() async throws(SessionStoreError) -> RecoveryReport? {
+        let (instanceId, host) = (self.instanceId, configuration.hostIdentity)
+        let (mode, timeout, tick) = (configuration.recoveryMode, configuration.instanceTimeoutMs, configuration.expiry.tick)
         let recovered = try await write { db in
             try Recovery.run(db, instance: instanceId, host: host, mode: mode, instanceTimeout: timeout, tick: tick, at: db.now)
         }

@@ -83,10 +83,17 @@ extension SessionStore {
         return report
     }
 
-    /// The store's time now (the database's on PostgreSQL) and when any instance last
-    /// finished a sweep pass: what the sweeper's storm guard compares.
-    package func passTime() async throws(SessionStoreError) -> (now: Int64, lastPass: Int64?) {
-        try await read { db in (db.now, try db.storeState.value(.sweepLastPassAt)) }
+    /// What a sweeper's pass starts from, in one read: the store's time now (the
+    /// database's on PostgreSQL) and when any instance last finished a pass, which the
+    /// storm guard compares, and whether another instance looks dead, which the liveness
+    /// check then recovers (``recoverDeadInstances()``).
+    package func passState() async throws(SessionStoreError) -> (now: Int64, lastPass: Int64?, othersLookGone: Bool) {
+        let (instanceId, host, timeout) = (self.instanceId, configuration.hostIdentity, configuration.instanceTimeoutMs)
+        return try await read { db in
+            let now = db.now
+            let gone = try Recovery.anyGone(db, instance: instanceId, host: host, instanceTimeout: timeout, at: now)
+            return (now, try db.storeState.value(.sweepLastPassAt), gone)
+        }
     }
 
     /// How many live sessions are due now by their stored expiry: what a sweep starting
